@@ -1,0 +1,264 @@
+"""PURE: build the ActivityStreams documents this instance serves and sends.
+
+No I/O: every function takes plain records and a Urls, and returns a dict ready for JSON.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from ..models import Member, Post
+from .urls import Urls
+
+__all__ = [
+    "ACTIVITY_JSON",
+    "AS_CONTEXT",
+    "CONTEXT",
+    "PUBLIC",
+    "accept",
+    "collection",
+    "collection_page",
+    "comment_note",
+    "create",
+    "delete",
+    "follow",
+    "instance_actor",
+    "iso",
+    "post_content",
+    "post_note",
+    "person",
+    "tombstone",
+    "undo",
+    "update",
+]
+
+AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+SECURITY_CONTEXT = "https://w3id.org/security/v1"
+CONTEXT: list[Any] = [AS_CONTEXT, SECURITY_CONTEXT]
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+ACTIVITY_JSON = "application/activity+json"
+
+
+def iso(ts: float) -> str:
+    """An epoch timestamp as the ISO 8601 UTC form ActivityPub peers expect."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def person(member: Member, urls: Urls) -> dict[str, Any]:
+    """A member as a Person actor."""
+    actor = urls.actor(member.username)
+    return {
+        "@context": CONTEXT,
+        "id": actor,
+        "type": "Person",
+        "preferredUsername": member.username,
+        "name": member.name,
+        "summary": html.escape(member.summary) and f"<p>{html.escape(member.summary)}</p>",
+        "url": actor,
+        "inbox": urls.inbox(member.username),
+        "outbox": urls.outbox(member.username),
+        "followers": urls.followers(member.username),
+        "following": urls.following(member.username),
+        "endpoints": {"sharedInbox": urls.shared_inbox},
+        "manuallyApprovesFollowers": False,
+        "discoverable": True,
+        "published": iso(member.created_at),
+        "publicKey": {
+            "id": urls.key(member.username),
+            "owner": actor,
+            "publicKeyPem": member.public_key_pem,
+        },
+    }
+
+
+def instance_actor(urls: Urls, name: str, public_key_pem: str) -> dict[str, Any]:
+    """The instance's own Application actor, which signs our fetches."""
+    actor = urls.instance_actor
+    return {
+        "@context": CONTEXT,
+        "id": actor,
+        "type": "Application",
+        "preferredUsername": urls.host.split(":")[0],
+        "name": name,
+        "url": urls.base + "/",
+        "inbox": urls.shared_inbox,
+        "outbox": f"{actor}/outbox",
+        "endpoints": {"sharedInbox": urls.shared_inbox},
+        "manuallyApprovesFollowers": True,
+        "publicKey": {"id": urls.instance_key, "owner": actor, "publicKeyPem": public_key_pem},
+    }
+
+
+def post_content(title: str, body_html: str) -> str:
+    """Note content for a blog post: the title as a bold first paragraph, then the body.
+
+    Mastodon flattens headings and drops the body of an Article, so a bold line it is.
+    """
+    return f"<p><strong>{html.escape(title)}</strong></p>{body_html}"
+
+
+def post_note(
+    post: Post,
+    urls: Urls,
+    language: str,
+    replies_total: int = 0,
+    first_replies: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """A blog post as a public Note addressed to the author's followers."""
+    note_id = urls.post(post.id)
+    content = post_content(post.title, post.content_html)
+    replies: dict[str, Any] = {
+        "id": urls.replies(post.id),
+        "type": "OrderedCollection",
+        "totalItems": replies_total,
+        "first": collection_page(
+            urls.replies(post.id), 1, list(first_replies or []), has_next=replies_total > len(first_replies or [])
+        ),
+    }
+    note: dict[str, Any] = {
+        "@context": CONTEXT,
+        "id": note_id,
+        "type": "Note",
+        "attributedTo": urls.actor(post.username),
+        "to": [PUBLIC],
+        "cc": [urls.followers(post.username)],
+        "content": content,
+        "contentMap": {language: content},
+        "url": note_id,
+        "published": iso(post.published),
+        "replies": replies,
+        "sensitive": False,
+        "tag": [],
+    }
+    if post.updated:
+        note["updated"] = iso(post.updated)
+    return note
+
+
+def comment_note(
+    note_id: str,
+    actor: str,
+    in_reply_to: str,
+    content_html: str,
+    published: float,
+    language: str,
+    to: Iterable[str],
+    cc: Iterable[str],
+    mentions: Iterable[tuple[str, str]] = (),
+) -> dict[str, Any]:
+    """A local member's comment as a Note replying to `in_reply_to`.
+
+    `mentions` are (actor URI, @user@host) pairs; a Mention tag is what makes the
+    remote server notify that person.
+    """
+    return {
+        "@context": CONTEXT,
+        "id": note_id,
+        "type": "Note",
+        "attributedTo": actor,
+        "inReplyTo": in_reply_to,
+        "to": list(to),
+        "cc": list(cc),
+        "content": content_html,
+        "contentMap": {language: content_html},
+        "url": note_id,
+        "published": iso(published),
+        "sensitive": False,
+        "tag": [{"type": "Mention", "href": href, "name": name} for href, name in mentions],
+    }
+
+
+def _activity(kind: str, activity_id: str, actor: str, obj: Any, **extra: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {"@context": CONTEXT, "id": activity_id, "type": kind, "actor": actor, "object": obj}
+    doc.update(extra)
+    return doc
+
+
+def _strip_context(obj: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if k != "@context"}
+
+
+def create(obj: dict[str, Any]) -> dict[str, Any]:
+    """Create{obj}, addressed like the object itself."""
+    return _activity(
+        "Create",
+        f"{obj['id']}/activity",
+        obj["attributedTo"],
+        _strip_context(obj),
+        to=obj.get("to", []),
+        cc=obj.get("cc", []),
+        published=obj.get("published"),
+    )
+
+
+def update(obj: dict[str, Any], updated: float) -> dict[str, Any]:
+    """Update{obj}; Mastodon applies it only when `updated` is set on the object."""
+    return _activity(
+        "Update",
+        f"{obj['id']}#updates/{int(updated * 1000)}",
+        obj["attributedTo"],
+        _strip_context(obj),
+        to=obj.get("to", []),
+        cc=obj.get("cc", []),
+    )
+
+
+def tombstone(object_id: str, deleted: float | None = None) -> dict[str, Any]:
+    """What a deleted object's URL answers (with HTTP 410)."""
+    doc: dict[str, Any] = {"@context": AS_CONTEXT, "id": object_id, "type": "Tombstone"}
+    if deleted is not None:
+        doc["deleted"] = iso(deleted)
+    return doc
+
+
+def delete(actor: str, object_id: str, to: Iterable[str], cc: Iterable[str]) -> dict[str, Any]:
+    """Delete{Tombstone} of one of our objects."""
+    obj = {"id": object_id, "type": "Tombstone"}
+    return _activity("Delete", f"{object_id}#delete", actor, obj, to=list(to), cc=list(cc))
+
+
+def follow(activity_id: str, actor: str, target: str) -> dict[str, Any]:
+    """Follow{target}."""
+    return _activity("Follow", activity_id, actor, target)
+
+
+def accept(activity_id: str, actor: str, follow_activity: dict[str, Any]) -> dict[str, Any]:
+    """Accept{Follow}, echoing the Follow so the follower can match it."""
+    obj = {k: follow_activity[k] for k in ("id", "type", "actor", "object") if k in follow_activity}
+    return _activity("Accept", activity_id, actor, obj, to=[follow_activity.get("actor")])
+
+
+def undo(activity_id: str, actor: str, inner: dict[str, Any]) -> dict[str, Any]:
+    """Undo{inner}."""
+    return _activity("Undo", activity_id, actor, _strip_context(inner))
+
+
+def collection(collection_id: str, total: int, ordered: bool = True) -> dict[str, Any]:
+    """An (Ordered)Collection head that points at its first page."""
+    return {
+        "@context": AS_CONTEXT,
+        "id": collection_id,
+        "type": "OrderedCollection" if ordered else "Collection",
+        "totalItems": total,
+        "first": f"{collection_id}?page=1",
+    }
+
+
+def collection_page(
+    collection_id: str, page: int, items: list[Any], has_next: bool, ordered: bool = True
+) -> dict[str, Any]:
+    """One page of a collection, with `next` when there is more."""
+    doc: dict[str, Any] = {
+        "id": f"{collection_id}?page={page}",
+        "type": "OrderedCollectionPage" if ordered else "CollectionPage",
+        "partOf": collection_id,
+        "orderedItems" if ordered else "items": items,
+    }
+    if has_next:
+        doc["next"] = f"{collection_id}?page={page + 1}"
+    if page > 1:
+        doc["prev"] = f"{collection_id}?page={page - 1}"
+    return doc

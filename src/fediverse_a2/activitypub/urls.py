@@ -1,0 +1,100 @@
+"""Every URL this instance mints, derived from base_url in one place."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+__all__ = ["Urls"]
+
+_POST = re.compile(r"^/posts/(\d{1,18})$")
+_COMMENT = re.compile(r"^/comments/(\d{1,18})$")
+_ACTOR = re.compile(r"^/users/([a-z0-9_]{1,30})$")
+
+
+@dataclass(frozen=True)
+class Urls:
+    base: str  # origin without trailing slash
+
+    @property
+    def host(self) -> str:
+        """host[:port] as it appears in handles and the Host header."""
+        return urlsplit(self.base).netloc
+
+    @property
+    def instance_actor(self) -> str:
+        return f"{self.base}/actor"
+
+    @property
+    def instance_key(self) -> str:
+        return f"{self.base}/actor#main-key"
+
+    @property
+    def shared_inbox(self) -> str:
+        return f"{self.base}/inbox"
+
+    def actor(self, username: str) -> str:
+        return f"{self.base}/users/{username}"
+
+    def key(self, username: str) -> str:
+        return f"{self.actor(username)}#main-key"
+
+    def inbox(self, username: str) -> str:
+        return f"{self.actor(username)}/inbox"
+
+    def outbox(self, username: str) -> str:
+        return f"{self.actor(username)}/outbox"
+
+    def followers(self, username: str) -> str:
+        return f"{self.actor(username)}/followers"
+
+    def following(self, username: str) -> str:
+        return f"{self.actor(username)}/following"
+
+    def post(self, post_id: int) -> str:
+        return f"{self.base}/posts/{post_id}"
+
+    def replies(self, post_id: int) -> str:
+        return f"{self.post(post_id)}/replies"
+
+    def comment(self, comment_id: int) -> str:
+        return f"{self.base}/comments/{comment_id}"
+
+    def activity(self, kind: str, token: str) -> str:
+        return f"{self.base}/activities/{kind}/{token}"
+
+    @property
+    def hostname_handle(self) -> str:
+        """The instance actor's account name: its host, as Mastodon names its own."""
+        host = urlsplit(self.base).hostname or ""
+        return f"{host}@{self.host}"
+
+    def handle(self, username: str) -> str:
+        return f"@{username}@{self.host}"
+
+    def _local_path(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        if f"{parts.scheme}://{parts.netloc}" != self.base or parts.query or parts.fragment:
+            return None
+        return parts.path
+
+    def post_id(self, url: str) -> int | None:
+        """The local post id a URL names, or None."""
+        match = _POST.match(self._local_path(url) or "")
+        return int(match.group(1)) if match else None
+
+    def comment_id(self, url: str) -> int | None:
+        """The local comment id a URL names, or None."""
+        match = _COMMENT.match(self._local_path(url) or "")
+        return int(match.group(1)) if match else None
+
+    def username(self, url: str) -> str | None:
+        """The member a local actor URL names, or None."""
+        match = _ACTOR.match(self._local_path(url) or "")
+        return match.group(1) if match else None
+
+    def is_local(self, url: str) -> bool:
+        """Whether a URL lives on this instance."""
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}" == self.base

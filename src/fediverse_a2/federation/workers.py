@@ -1,0 +1,95 @@
+"""Background work inside `serve`: the inbox worker, the delivery worker and housekeeping.
+
+Each loop wakes when told (an activity arrived) or every poll interval, so work queued by
+another process (the CLI) is picked up within a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from ..runtime import Runtime
+from .actors import ActorDirectory
+from .delivery import Deliverer
+from .processing import InboxWorker
+
+__all__ = ["Workers"]
+
+log = logging.getLogger(__name__)
+
+
+class Workers:
+    """Owns the worker objects and their asyncio tasks."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.directory = ActorDirectory(rt)
+        self.inbox = InboxWorker(rt, self.directory)
+        self.deliverer = Deliverer(rt)
+        self._inbox_wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
+
+    def notify_inbox(self) -> None:
+        """An activity was stored: process it now rather than at the next poll."""
+        self._inbox_wake.set()
+
+    def domain_seen(self, domain: str) -> None:
+        """A valid signed POST arrived from a domain: it is available again."""
+        if domain in self.deliverer.unavailable:
+            self.deliverer.unavailable.discard(domain)
+            self._spawn(self._clear_unavailable(domain), "clear-unavailable")
+
+    async def _clear_unavailable(self, domain: str) -> None:
+        await self.rt.db.execute("UPDATE domain_status SET unavailable = 0 WHERE domain = ?", (domain,))
+        await self.rt.db.execute("DELETE FROM domain_failures WHERE domain = ?", (domain,))
+
+    def _spawn(self, coro: Awaitable[None], name: str) -> None:
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._tasks.append(task)
+        task.add_done_callback(lambda t: self._tasks.remove(t) if t in self._tasks else None)
+
+    async def start(self) -> None:
+        """Start the loops (called from the app's lifespan)."""
+        await self.deliverer.refresh_unavailable()
+        poll = self.rt.config.server.poll_interval
+        self._spawn(self._loop("inbox", self.inbox.run_once, poll, self._inbox_wake), "inbox")
+        self._spawn(self._loop("delivery", self.deliverer.run_once, poll, None), "delivery")
+        self._spawn(self._loop("policy", self._housekeeping, poll, None), "housekeeping")
+
+    async def _housekeeping(self) -> int:
+        await self.rt.refresh_policy()
+        return 0
+
+    async def _loop(
+        self, name: str, step: Callable[[], Awaitable[int]], poll: float, wake: asyncio.Event | None
+    ) -> None:
+        while not self._stopping.is_set():
+            try:
+                done = await step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # keep the loop alive; the error is logged with its traceback
+                log.exception("%s worker step failed", name)
+                done = 0
+            if done:
+                continue  # more may be waiting
+            if wake is None:
+                await asyncio.sleep(poll)
+                continue
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(poll):
+                    await wake.wait()
+            wake.clear()
+
+    async def stop(self) -> None:
+        """Cancel the loops and wait for them to end."""
+        self._stopping.set()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,92 @@
+"""The composition root: config, database, keys, URLs and the shared HTTP client, opened once.
+
+The web app, the workers and the CLI all receive a Runtime; nothing reads config or keys
+at import time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from .activitypub.urls import Urls
+from .config import Config
+from .federation.policy import DomainRule, Policy, normalise_domain
+from .keys import INSTANCE_KEY, KeyStore, public_pem
+from .store import meta
+from .store.db import Database, open_database
+
+__all__ = ["Runtime"]
+
+POLICY_VERSION = "policy_version"
+
+
+@dataclass
+class Runtime:
+    config: Config
+    db: Database
+    keys: KeyStore
+    urls: Urls
+    instance_public_pem: str
+    tz: ZoneInfo
+    policy: Policy
+    policy_version: str | None = None
+    _http: httpx.AsyncClient | None = field(default=None, repr=False)
+
+    @classmethod
+    async def open(cls, config: Config) -> Runtime:
+        """Open the database (migrating it), and create the instance key on first start."""
+        db = await open_database(str(config.database_path) if not config.storage.is_postgres else config.storage.database)
+        keys = KeyStore(config.keys_path)
+        instance_key = keys.ensure(INSTANCE_KEY)
+        rt = cls(
+            config=config,
+            db=db,
+            keys=keys,
+            urls=Urls(config.instance.base_url),
+            instance_public_pem=public_pem(instance_key),
+            tz=ZoneInfo(config.instance.timezone),
+            policy=Policy(config.federation.mode, ()),
+        )
+        await rt.refresh_policy(force=True)
+        return rt
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The one pooled, SSRF-guarded client for every outbound request."""
+        if self._http is None:
+            from .federation.fetch import FetchSettings, create_http_client
+
+            settings = FetchSettings(allow_private_network=self.config.federation.allow_private_network)
+            self._http = create_http_client(settings)
+        return self._http
+
+    async def refresh_policy(self, force: bool = False) -> bool:
+        """Reload the domain policy when another process changed it; True if reloaded."""
+        version = await meta.get(self.db, POLICY_VERSION)
+        if not force and version == self.policy_version:
+            return False
+        self.policy = Policy(self.config.federation.mode, await self.domain_rules())
+        self.policy_version = version
+        return True
+
+    async def domain_rules(self) -> list[DomainRule]:
+        """Every domain rule: config.toml's, then the admin's and subscribed lists' from the database."""
+        fed = self.config.federation
+        rules = [DomainRule(domain=normalise_domain(d), kind="allow", source="config") for d in fed.allow]
+        rules += [DomainRule(domain=normalise_domain(d), kind="block", source="config") for d in fed.block]
+        rows = await self.db.fetchall("SELECT domain, kind, source, severity, comment FROM domain_rules")
+        rules += [
+            DomainRule(domain=r["domain"], kind=r["kind"], source=r["source"], severity=r["severity"], comment=r["comment"])
+            for r in rows
+        ]
+        return rules
+
+    async def close(self) -> None:
+        """Close the HTTP client and the database."""
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+        await self.db.close()

@@ -1,0 +1,82 @@
+"""The cache of remote actors and their public keys."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .db import Executor
+
+__all__ = ["ActorRecord", "by_uri", "delete", "key", "keys_for", "upsert"]
+
+
+@dataclass(frozen=True)
+class ActorRecord:
+    uri: str
+    domain: str
+    type: str
+    username: str | None
+    handle: str
+    name: str
+    summary: str
+    url: str | None
+    icon: str | None
+    inbox: str
+    shared_inbox: str | None
+    followers_url: str | None
+    fetched_at: float
+
+    @property
+    def delivery_inbox(self) -> str:
+        """Where to deliver to this actor: the shared inbox when it has one."""
+        return self.shared_inbox or self.inbox
+
+
+_COLUMNS = "uri, domain, type, username, handle, name, summary, url, icon, inbox, shared_inbox, followers_url, fetched_at"
+
+
+def _record(row: Any) -> ActorRecord:
+    return ActorRecord(*(row[c.strip()] for c in _COLUMNS.split(",")))
+
+
+async def upsert(db: Executor, actor: ActorRecord, keys: list[tuple[str, str | None, str | None]]) -> None:
+    """Store a freshly fetched actor and replace its keys ((key_id, pem, multibase) triples)."""
+    values = tuple(getattr(actor, c.strip()) for c in _COLUMNS.split(","))
+    updates = ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in _COLUMNS.split(",")[1:])
+    await db.execute(
+        f"INSERT INTO actors ({_COLUMNS}) VALUES ({', '.join('?' * len(values))}) "
+        f"ON CONFLICT (uri) DO UPDATE SET {updates}",
+        values,
+    )
+    await db.execute("DELETE FROM actor_keys WHERE actor_uri = ?", (actor.uri,))
+    now = time.time()
+    for key_id, pem, multibase in keys:
+        await db.execute(
+            "INSERT INTO actor_keys (key_id, actor_uri, pem, multibase, fetched_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (key_id) DO UPDATE SET actor_uri = excluded.actor_uri, pem = excluded.pem, "
+            "multibase = excluded.multibase, fetched_at = excluded.fetched_at",
+            (key_id, actor.uri, pem, multibase, now),
+        )
+
+
+async def by_uri(db: Executor, uri: str) -> ActorRecord | None:
+    """A cached actor, or None."""
+    row = await db.fetchone(f"SELECT {_COLUMNS} FROM actors WHERE uri = ?", (uri,))
+    return _record(row) if row else None
+
+
+async def key(db: Executor, key_id: str) -> Any:
+    """A cached key row (key_id, actor_uri, pem, multibase), or None."""
+    return await db.fetchone("SELECT key_id, actor_uri, pem, multibase FROM actor_keys WHERE key_id = ?", (key_id,))
+
+
+async def keys_for(db: Executor, actor_uri: str) -> list[Any]:
+    """All cached keys of an actor."""
+    return await db.fetchall("SELECT key_id, pem, multibase FROM actor_keys WHERE actor_uri = ?", (actor_uri,))
+
+
+async def delete(db: Executor, uri: str) -> None:
+    """Forget a cached actor and its keys."""
+    await db.execute("DELETE FROM actor_keys WHERE actor_uri = ?", (uri,))
+    await db.execute("DELETE FROM actors WHERE uri = ?", (uri,))

@@ -1,0 +1,151 @@
+"""Comments under posts: replies from the fediverse and from local members.
+
+Comments from blocked domains or actors stay stored but are hidden when read, so
+unblocking brings them back.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..federation.policy import Policy
+from ..models import Comment, RemoteAuthor
+from .db import Executor
+
+__all__ = [
+    "add",
+    "by_ap_id",
+    "by_id",
+    "count_visible",
+    "delete",
+    "ids_for_post",
+    "list_for_post",
+    "update_content",
+]
+
+_SELECT = """
+SELECT c.id, c.ap_id, c.url, c.post_id, c.parent_id, c.author_uri, c.member_id, c.domain,
+       c.content_html, c.summary, c.published, c.updated,
+       COALESCE(m.name, a.name, '') AS author_name,
+       COALESCE(a.handle, '') AS author_handle,
+       m.username AS member_username,
+       a.url AS author_url, a.icon AS author_icon
+FROM comments c
+LEFT JOIN actors a ON a.uri = c.author_uri
+LEFT JOIN members m ON m.id = c.member_id
+"""
+_NOT_BLOCKED = "c.author_uri NOT IN (SELECT actor_uri FROM blocked_actors)"
+
+
+def _comment(row: Any, local_host: str) -> Comment:
+    username = row["member_username"]
+    if username:
+        handle = f"@{username}@{local_host}"
+        url = row["author_uri"]
+    else:
+        handle = row["author_handle"] or row["author_uri"]
+        url = row["author_url"] or row["author_uri"]
+    return Comment(
+        id=row["id"],
+        ap_id=row["ap_id"],
+        url=row["url"],
+        post_id=row["post_id"],
+        parent_id=row["parent_id"],
+        author=RemoteAuthor(
+            uri=row["author_uri"],
+            name=row["author_name"] or handle,
+            handle=handle,
+            url=url,
+            icon=row["author_icon"],
+        ),
+        domain=row["domain"],
+        content_html=row["content_html"],
+        summary=row["summary"],
+        published=row["published"],
+        updated=row["updated"],
+        local=username is not None,
+    )
+
+
+async def add(
+    db: Executor,
+    *,
+    ap_id: str,
+    url: str | None,
+    post_id: int,
+    parent_id: int | None,
+    author_uri: str,
+    member_id: int | None,
+    domain: str,
+    content_html: str,
+    summary: str | None,
+    published: float,
+    updated: float | None = None,
+) -> int | None:
+    """Store a comment; None when one with this ap_id already exists (dedupe)."""
+    return await db.fetchval(
+        """INSERT INTO comments (ap_id, url, post_id, parent_id, author_uri, member_id, domain,
+                                 content_html, summary, published, updated, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (ap_id) DO NOTHING RETURNING id""",
+        (ap_id, url, post_id, parent_id, author_uri, member_id, domain, content_html, summary,
+         published, updated, time.time()),
+    )
+
+
+async def by_ap_id(db: Executor, ap_id: str) -> Any:
+    """The raw row of a comment by its ActivityPub id, or None."""
+    return await db.fetchone(
+        "SELECT id, ap_id, post_id, parent_id, author_uri, member_id, domain FROM comments WHERE ap_id = ?",
+        (ap_id,),
+    )
+
+
+async def by_id(db: Executor, comment_id: int, local_host: str) -> Comment | None:
+    """A comment by row id, or None."""
+    row = await db.fetchone(_SELECT + " WHERE c.id = ?", (comment_id,))
+    return _comment(row, local_host) if row else None
+
+
+async def update_content(db: Executor, comment_id: int, content_html: str, summary: str | None, updated: float) -> None:
+    """Replace a comment's text after an Update from its author."""
+    await db.execute(
+        "UPDATE comments SET content_html = ?, summary = ?, updated = ? WHERE id = ?",
+        (content_html, summary, updated, comment_id),
+    )
+
+
+async def delete(db: Executor, comment_id: int) -> None:
+    """Remove a comment; its replies move up to its parent so no thread is orphaned."""
+    parent = await db.fetchval("SELECT parent_id FROM comments WHERE id = ?", (comment_id,))
+    await db.execute("UPDATE comments SET parent_id = ? WHERE parent_id = ?", (parent, comment_id))
+    await db.execute("DELETE FROM comments WHERE id = ?", (comment_id,))
+
+
+async def list_for_post(db: Executor, post_id: int, policy: Policy, local_host: str) -> list[Comment]:
+    """Visible comments of a post, oldest first."""
+    rows = await db.fetchall(
+        _SELECT + f" WHERE c.post_id = ? AND {_NOT_BLOCKED} ORDER BY c.published, c.id", (post_id,)
+    )
+    return [_comment(r, local_host) for r in rows if not policy.is_blocked(r["domain"])]
+
+
+async def count_visible(db: Executor, post_id: int, policy: Policy) -> int:
+    """How many comments of a post are visible."""
+    rows = await db.fetchall(
+        f"SELECT c.domain, COUNT(*) AS n FROM comments c WHERE c.post_id = ? AND {_NOT_BLOCKED} GROUP BY c.domain",
+        (post_id,),
+    )
+    return sum(r["n"] for r in rows if not policy.is_blocked(r["domain"]))
+
+
+async def ids_for_post(db: Executor, post_id: int, policy: Policy, limit: int, offset: int) -> list[str]:
+    """A page of visible comment ids of a post, oldest first (for the replies collection)."""
+    rows = await db.fetchall(
+        f"SELECT c.ap_id, c.domain FROM comments c WHERE c.post_id = ? AND {_NOT_BLOCKED} "
+        "ORDER BY c.published, c.id",
+        (post_id,),
+    )
+    visible = [r["ap_id"] for r in rows if not policy.is_blocked(r["domain"])]
+    return visible[offset : offset + limit]

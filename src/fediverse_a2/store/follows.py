@@ -1,0 +1,112 @@
+"""Who follows our members (followers), and whom our members follow (following)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .db import Executor
+
+__all__ = [
+    "add_follower",
+    "add_following",
+    "count_followers",
+    "count_following",
+    "follower_page",
+    "following_by_follow_id",
+    "following_page",
+    "is_following",
+    "remove_actor",
+    "remove_follower",
+    "remove_following",
+    "set_following_state",
+]
+
+
+async def add_follower(
+    db: Executor, member_id: int, actor_uri: str, inbox: str, shared_inbox: str | None, domain: str, follow_id: str | None
+) -> None:
+    """Record (or refresh) a remote follower of a member."""
+    await db.execute(
+        """INSERT INTO followers (member_id, actor_uri, inbox, shared_inbox, domain, follow_id, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (member_id, actor_uri) DO UPDATE SET inbox = excluded.inbox,
+               shared_inbox = excluded.shared_inbox, follow_id = excluded.follow_id""",
+        (member_id, actor_uri, inbox, shared_inbox, domain, follow_id, time.time()),
+    )
+
+
+async def remove_follower(db: Executor, member_id: int, actor_uri: str) -> int:
+    """Forget a follower of one member; returns rows removed."""
+    return await db.execute("DELETE FROM followers WHERE member_id = ? AND actor_uri = ?", (member_id, actor_uri))
+
+
+async def remove_actor(db: Executor, actor_uri: str) -> int:
+    """Forget an actor as follower of every member (actor deleted, or inbox gone)."""
+    return await db.execute("DELETE FROM followers WHERE actor_uri = ?", (actor_uri,))
+
+
+async def count_followers(db: Executor, member_id: int) -> int:
+    """How many followers a member has."""
+    return int(await db.fetchval("SELECT COUNT(*) FROM followers WHERE member_id = ?", (member_id,)))
+
+
+async def follower_page(db: Executor, member_id: int, limit: int, offset: int) -> list[str]:
+    """A page of follower actor URIs, oldest first."""
+    rows = await db.fetchall(
+        "SELECT actor_uri FROM followers WHERE member_id = ? ORDER BY id LIMIT ? OFFSET ?",
+        (member_id, limit, offset),
+    )
+    return [r["actor_uri"] for r in rows]
+
+
+async def add_following(db: Executor, member_id: int, actor_uri: str, follow_id: str) -> None:
+    """Record that a member asked to follow a remote actor (pending until Accept)."""
+    await db.execute(
+        """INSERT INTO following (member_id, actor_uri, follow_id, state, created_at) VALUES (?, ?, ?, 'pending', ?)
+           ON CONFLICT (member_id, actor_uri) DO UPDATE SET follow_id = excluded.follow_id, state = 'pending'""",
+        (member_id, actor_uri, follow_id, time.time()),
+    )
+
+
+async def following_by_follow_id(db: Executor, follow_id: str) -> Any:
+    """The following row created by our Follow activity with this id."""
+    return await db.fetchone(
+        "SELECT id, member_id, actor_uri, follow_id, state FROM following WHERE follow_id = ?", (follow_id,)
+    )
+
+
+async def set_following_state(db: Executor, row_id: int, state: str) -> None:
+    """Mark a follow accepted (or pending again)."""
+    await db.execute("UPDATE following SET state = ? WHERE id = ?", (state, row_id))
+
+
+async def remove_following(db: Executor, member_id: int, actor_uri: str) -> Any:
+    """Forget that a member follows an actor; returns the removed row (for the Undo) or None."""
+    row = await db.fetchone(
+        "SELECT id, follow_id FROM following WHERE member_id = ? AND actor_uri = ?", (member_id, actor_uri)
+    )
+    if row is not None:
+        await db.execute("DELETE FROM following WHERE id = ?", (row["id"],))
+    return row
+
+
+async def is_following(db: Executor, actor_uri: str) -> bool:
+    """Whether any member follows this actor (their posts are then stored)."""
+    return bool(await db.fetchval("SELECT 1 FROM following WHERE actor_uri = ? LIMIT 1", (actor_uri,)))
+
+
+async def count_following(db: Executor, member_id: int) -> int:
+    """How many actors a member follows (accepted)."""
+    return int(
+        await db.fetchval("SELECT COUNT(*) FROM following WHERE member_id = ? AND state = 'accepted'", (member_id,))
+    )
+
+
+async def following_page(db: Executor, member_id: int, limit: int, offset: int) -> list[str]:
+    """A page of followed actor URIs (accepted), oldest first."""
+    rows = await db.fetchall(
+        "SELECT actor_uri FROM following WHERE member_id = ? AND state = 'accepted' ORDER BY id LIMIT ? OFFSET ?",
+        (member_id, limit, offset),
+    )
+    return [r["actor_uri"] for r in rows]

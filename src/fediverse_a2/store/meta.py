@@ -1,0 +1,29 @@
+"""Small instance-wide values: the instance actor's public key, change counters."""
+
+from __future__ import annotations
+
+from .db import Executor
+
+__all__ = ["bump", "get", "put"]
+
+
+async def get(db: Executor, key: str) -> str | None:
+    """The stored value for key, or None."""
+    return await db.fetchval("SELECT value FROM meta WHERE key = ?", (key,))
+
+
+async def put(db: Executor, key: str, value: str) -> None:
+    """Store a value, replacing any earlier one."""
+    await db.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+
+
+async def bump(db: Executor, key: str) -> None:
+    """Increment a counter, so other processes notice that something changed."""
+    await db.execute(
+        "INSERT INTO meta (key, value) VALUES (?, '1') "
+        "ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)",
+        (key,),
+    )

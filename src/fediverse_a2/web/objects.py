@@ -1,0 +1,168 @@
+"""URLs that are both ActivityPub objects and pages: actors, posts, comments, collections."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ..activitypub import build
+from ..runtime import Runtime
+from ..store import activities, comments, follows, members, posts
+from .negotiation import activity_response, wants_activity_json
+from .pages import Pages
+
+__all__ = ["Objects"]
+
+COLLECTION_PAGE = 50
+FetchGuard = Callable[[Request], Awaitable[Response | None]]
+
+
+async def _open(request: Request) -> Response | None:
+    return None
+
+
+def _page_param(request: Request) -> int | None:
+    """The ?page=N of a collection request; None for the collection head."""
+    raw = request.query_params.get("page")
+    if raw is None:
+        return None
+    try:
+        return max(1, min(int(raw), 1_000_000))
+    except ValueError:
+        return 1
+
+
+class Objects:
+    """Serves our ActivityPub documents, negotiating with HTML where a page exists.
+
+    `guard` is called before any ActivityPub JSON is served; authorized fetch plugs in
+    there and answers 401 for unsigned or refused requests.
+    """
+
+    def __init__(self, rt: Runtime, pages: Pages, guard: FetchGuard = _open) -> None:
+        self.rt = rt
+        self.pages = pages
+        self.guard = guard
+
+    async def instance_actor(self, request: Request) -> Response:
+        """The instance's Application actor: always open, so peers can verify our fetches."""
+        doc = build.instance_actor(self.rt.urls, self.rt.config.instance.name, self.rt.instance_public_pem)
+        return activity_response(doc)
+
+    async def actor(self, request: Request) -> Response:
+        """A member: Person JSON or the profile page."""
+        member = await members.by_username(self.rt.db, request.path_params["username"])
+        as_json = wants_activity_json(request)
+        if member is None:
+            return self._missing(request, as_json, 404)
+        if not as_json:
+            return await self.pages.profile(request, member)
+        if (refusal := await self.guard(request)) is not None:
+            return refusal
+        return activity_response(build.person(member, self.rt.urls))
+
+    async def post(self, request: Request) -> Response:
+        """A blog post: Note JSON or the post page; 410 with a Tombstone once deleted."""
+        post = await posts.by_id(self.rt.db, request.path_params["post_id"])
+        as_json = wants_activity_json(request)
+        if post is None:
+            return self._missing(request, as_json, 404)
+        if post.deleted_at is not None:
+            if as_json:
+                return activity_response(build.tombstone(self.rt.urls.post(post.id), post.deleted_at), 410)
+            return self.pages.error(request, 410)
+        if not as_json:
+            return await self.pages.post(request, post)
+        if (refusal := await self.guard(request)) is not None:
+            return refusal
+        total = await comments.count_visible(self.rt.db, post.id, self.rt.policy)
+        first = await comments.ids_for_post(self.rt.db, post.id, self.rt.policy, COLLECTION_PAGE, 0)
+        return activity_response(build.post_note(post, self.rt.urls, self.rt.config.instance.language, total, first))
+
+    async def replies(self, request: Request) -> Response:
+        """The replies collection of a post, paged."""
+        post = await posts.by_id(self.rt.db, request.path_params["post_id"])
+        if post is None or post.deleted_at is not None:
+            return self._missing(request, True, 404 if post is None else 410)
+        if (refusal := await self.guard(request)) is not None:
+            return refusal
+        coll = self.rt.urls.replies(post.id)
+        page = _page_param(request)
+        if page is None:
+            total = await comments.count_visible(self.rt.db, post.id, self.rt.policy)
+            return activity_response(build.collection(coll, total))
+        offset = (page - 1) * COLLECTION_PAGE
+        ids = await comments.ids_for_post(self.rt.db, post.id, self.rt.policy, COLLECTION_PAGE + 1, offset)
+        doc = build.collection_page(coll, page, ids[:COLLECTION_PAGE], len(ids) > COLLECTION_PAGE)
+        return activity_response({"@context": build.AS_CONTEXT, **doc})
+
+    async def comment(self, request: Request) -> Response:
+        """A local member's comment as a Note; browsers go to its place under the post."""
+        comment = await comments.by_id(self.rt.db, request.path_params["comment_id"], self.rt.urls.host)
+        as_json = wants_activity_json(request)
+        if comment is None or not comment.local:
+            return self._missing(request, as_json, 404)
+        if not as_json:
+            return RedirectResponse(f"{self.rt.urls.post(comment.post_id)}#comment-{comment.id}", status_code=303)
+        if (refusal := await self.guard(request)) is not None:
+            return refusal
+        return await self._sent_object(request, comment.ap_id)
+
+    async def note(self, request: Request) -> Response:
+        """A member's reply to a remote post, as we sent it."""
+        if (refusal := await self.guard(request)) is not None:
+            return refusal
+        return await self._sent_object(request, f"{self.rt.urls.base}/notes/{request.path_params['token']}")
+
+    async def _sent_object(self, request: Request, object_id: str) -> Response:
+        """The latest version of an object we sent in a Create or Update; 410 once deleted."""
+        row = await self.rt.db.fetchone(
+            "SELECT type, body FROM activities WHERE object_id = ? AND type IN ('Create', 'Update', 'Delete') "
+            "ORDER BY id DESC LIMIT 1",
+            (object_id,),
+        )
+        if row is None:
+            return self._missing(request, True, 404)
+        if row["type"] == "Delete":
+            return activity_response(build.tombstone(object_id), 410)
+        note = orjson.loads(row["body"])["object"]
+        return activity_response({"@context": build.CONTEXT, **note})
+
+    async def collection(self, request: Request) -> Response:
+        """A member's outbox, followers or following collection, paged."""
+        kind = request.path_params["collection"]
+        member = await members.by_username(self.rt.db, request.path_params["username"])
+        if member is None or kind not in ("outbox", "followers", "following"):
+            return self._missing(request, True, 404)
+        if (refusal := await self.guard(request)) is not None:
+            return refusal
+        db = self.rt.db
+        coll = f"{self.rt.urls.actor(member.username)}/{kind}"
+        page = _page_param(request)
+        if page is None:
+            counter = {
+                "outbox": activities.count_for_member,
+                "followers": follows.count_followers,
+                "following": follows.count_following,
+            }[kind]
+            return activity_response(build.collection(coll, await counter(db, member.id)))
+        offset = (page - 1) * COLLECTION_PAGE
+        if kind == "outbox":
+            rows = await activities.for_member(db, member.id, COLLECTION_PAGE + 1, offset)
+            items: list = [orjson.loads(r["body"]) for r in rows]
+            for item in items:
+                item.pop("@context", None)
+        elif kind == "followers":
+            items = await follows.follower_page(db, member.id, COLLECTION_PAGE + 1, offset)
+        else:
+            items = await follows.following_page(db, member.id, COLLECTION_PAGE + 1, offset)
+        doc = build.collection_page(coll, page, items[:COLLECTION_PAGE], len(items) > COLLECTION_PAGE)
+        return activity_response({"@context": build.AS_CONTEXT, **doc})
+
+    def _missing(self, request: Request, as_json: bool, status: int) -> Response:
+        if as_json:
+            return activity_response({"error": "not found" if status == 404 else "gone"}, status)
+        return self.pages.error(request, status)
