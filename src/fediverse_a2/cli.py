@@ -91,8 +91,12 @@ async def _edit(rt: Runtime, args: argparse.Namespace) -> None:
 @command("delete")
 async def _delete(rt: Runtime, args: argparse.Namespace) -> None:
     from .services.posts import delete_post
+    from .services.social import delete_comment
 
-    print(await delete_post(rt, args.url))
+    if rt.urls.post_id(args.url) is not None:
+        print(await delete_post(rt, args.url))
+    else:
+        print(await delete_comment(rt, args.url))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the web server and the background workers")
     serve.add_argument("--host", help="address to listen on (default [server] host)")
     serve.add_argument("--port", type=int, help="port to listen on (default [server] port)")
+    serve.add_argument("--workers", type=int, default=1, help="processes sharing the port (PostgreSQL only)")
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
+    sub.add_parser("worker", help="run only the background workers (inbox processing, delivery)")
 
     member = sub.add_parser("member", help="manage members")
     msub = member.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
@@ -129,8 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     egroup.add_argument("--body")
     egroup.add_argument("--body-file", metavar="PATH")
 
-    delete = sub.add_parser("delete", help="delete a post and send a Delete")
-    delete.add_argument("url", metavar="POST_URL")
+    delete = sub.add_parser("delete", help="delete a post or a member's comment and send a Delete")
+    delete.add_argument("url", metavar="URL")
 
     from .cli_federation import add_federation_commands
 
@@ -164,7 +171,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.command == "serve":
             from .server import serve
 
-            serve(config, args.host, args.port)
+            serve(config, args.host, args.port, args.workers, args.reuse_port)
+            return
+        if args.command == "worker":
+            from .server import run_worker
+
+            run_worker(config)
             return
         if name not in _COMMANDS:  # pragma: no cover - the parser only offers registered names
             _fail(f"unknown command {name}", 2)

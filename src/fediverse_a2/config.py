@@ -102,6 +102,7 @@ class Config:
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
     root: Path = Path(".")
+    source: Path | None = None
 
     @property
     def database_path(self) -> Path:
@@ -236,4 +237,4 @@ def load_config(path: Path) -> Config:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
-    return parse_config(data, path.resolve().parent)
+    return dataclasses.replace(parse_config(data, path.resolve().parent), source=path.resolve())

@@ -7,6 +7,7 @@ at import time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -33,6 +34,9 @@ class Runtime:
     tz: ZoneInfo
     policy: Policy
     policy_version: str | None = None
+    # Tests may swap these before the first request: a resolver they control, short timeouts.
+    resolver: Any = None
+    fetch_settings: Any = None
     _http: httpx.AsyncClient | None = field(default=None, repr=False)
 
     @classmethod
@@ -59,8 +63,10 @@ class Runtime:
         if self._http is None:
             from .federation.fetch import FetchSettings, create_http_client
 
-            settings = FetchSettings(allow_private_network=self.config.federation.allow_private_network)
-            self._http = create_http_client(settings)
+            settings = self.fetch_settings or FetchSettings(
+                allow_private_network=self.config.federation.allow_private_network
+            )
+            self._http = create_http_client(settings, self.resolver)
         return self._http
 
     async def refresh_policy(self, force: bool = False) -> bool:

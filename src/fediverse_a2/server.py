@@ -1,47 +1,129 @@
-"""`fediverse-a2 serve`: uvicorn around the app, with the Runtime opened in its event loop."""
+"""`fediverse-a2 serve` and `fediverse-a2 worker`: the long-running processes.
+
+`serve` runs uvicorn around the app, with the Runtime opened in its event loop. With
+`--workers N` (PostgreSQL only) it starts N such processes sharing one port through
+SO_REUSEPORT; their queues are claimed with SKIP LOCKED, so they never do the same work.
+`worker` runs only the background workers, for scaling them out separately.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+import socket
+import subprocess
 import sys
 
 import uvicorn
 
 from .app import create_app
 from .config import Config
+from .errors import UserError
 from .runtime import Runtime
 from .store import members
 
-__all__ = ["serve"]
+__all__ = ["run_worker", "serve"]
+
+NO_MEMBERS = (
+    "No members yet. Add one with:\n"
+    '  fediverse-a2 member add USERNAME --name "Display Name"\n'
+    "then publish with:\n"
+    '  fediverse-a2 post USERNAME --title "Title" --body "Text in Markdown"'
+)
 
 
-async def _serve(config: Config, host: str, port: int) -> None:
+def _socket(host: str, port: int, reuse_port: bool) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    return sock
+
+
+async def _serve(config: Config, host: str, port: int, reuse_port: bool) -> None:
+    sock = _socket(host, port, reuse_port)
     rt = await Runtime.open(config)
     try:
         if await members.count(rt.db) == 0:
-            print(
-                "No members yet. Add one with:\n"
-                '  fediverse-a2 member add USERNAME --name "Display Name"\n'
-                "then publish with:\n"
-                '  fediverse-a2 post USERNAME --title "Title" --body "Text in Markdown"',
-                file=sys.stderr,
-                flush=True,
-            )
-        app = create_app(rt)
+            print(NO_MEMBERS, file=sys.stderr, flush=True)
         server = uvicorn.Server(
             uvicorn.Config(
-                app, host=host, port=port, log_level="info", proxy_headers=False,
-                server_header=False, timeout_graceful_shutdown=5,
+                create_app(rt), log_level="info", proxy_headers=False, server_header=False,
+                timeout_graceful_shutdown=5,
             )
         )
         print(f"fediverse-a2 serving {config.instance.base_url} on http://{host}:{port}", file=sys.stderr, flush=True)
-        await server.serve()
+        await server.serve(sockets=[sock])
     finally:
+        sock.close()
         await rt.close()
 
 
-def serve(config: Config, host: str | None, port: int | None) -> None:
+def serve(config: Config, host: str | None, port: int | None, workers: int = 1, reuse_port: bool = False) -> None:
     """Run the web server and the workers until interrupted."""
+    host = host or config.server.host
+    port = port or config.server.port
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(_serve(config, host or config.server.host, port or config.server.port))
+    if workers < 1:
+        raise UserError("--workers must be at least 1")
+    if workers == 1:
+        asyncio.run(_serve(config, host, port, reuse_port))
+        return
+    if not config.storage.is_postgres:
+        raise UserError("--workers above 1 needs PostgreSQL (storage.database = \"postgresql://…\"); SQLite has one writer")
+    _supervise(config, host, port, workers)
+
+
+def _supervise(config: Config, host: str, port: int, workers: int) -> None:
+    """Start `workers` serve processes on one port and stop them together."""
+    config_file = str(config.source or config.root / "config.toml")
+    children = [
+        subprocess.Popen([sys.executable, "-m", "fediverse_a2", "--config", config_file, "serve",
+                          "--host", host, "--port", str(port), "--reuse-port"])
+        for _ in range(workers)
+    ]
+
+    def stop(signum: int, frame: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        codes = [child.wait() for child in children]
+    finally:
+        stop(0, None)
+    if any(codes):
+        raise SystemExit(1)
+
+
+async def _work(config: Config) -> None:
+    from .federation.workers import Workers
+
+    rt = await Runtime.open(config)
+    workers = Workers(rt)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    try:
+        await workers.start()
+        print("fediverse-a2 worker running (inbox processing and delivery)", file=sys.stderr, flush=True)
+        await stopping.wait()
+    finally:
+        await workers.stop()
+        await rt.close()
+
+
+def run_worker(config: Config) -> None:
+    """Run only the background workers until SIGTERM or Ctrl-C."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(_work(config))

@@ -4,7 +4,8 @@ Order of checks, cheapest first, each one required:
 content type (415) -> size (413) -> a signature header at all (401) -> JSON (400) ->
 federation policy on the actor's and the key's host (403, before any key is fetched) ->
 blocked actor (403) -> rate limit per remote domain (429) -> signature (401) ->
-key owner is the actor (401) -> activity id on the actor's origin (400) -> store (202).
+key owner is the actor (401) -> activity id on the actor's origin (400) -> object origin and
+ownership (403) -> store (202).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..store import inbox as inbox_store
 from ..store import members
 from .actors import ActorDirectory
 from .fetch import parse_json_document
+from .origin import origin_problem
 from .policy import host_of
 from .ratelimit import TokenBucketLimiter
 
@@ -154,11 +156,21 @@ class InboxEndpoint:
         activity_id = doc.get("id")
         if not isinstance(activity_id, str) or not same_origin(activity_id, actor):
             raise BadRequest(400, "activity id missing or not on the actor's host")
+        if (problem := origin_problem(doc, actor)) is not None:
+            raise BadRequest(403, problem)
+        if kind in ("Update", "Delete") and await self._comment_author(doc) not in (None, actor):
+            raise BadRequest(403, f"{kind} of a comment by someone other than its author")
         stored = await inbox_store.add(self.rt.db, activity_id, actor, actor_host, body.decode("utf-8"))
         self.seen_domain(actor_host)
         if stored:
             self.notify()
         return Response(status_code=202)
+
+    async def _comment_author(self, doc: dict[str, Any]) -> str | None:
+        object_id = _object_id(doc)
+        if object_id is None:
+            return None
+        return await self.rt.db.fetchval("SELECT author_uri FROM comments WHERE ap_id = ?", (object_id,))
 
     async def _known(self, actor: str) -> bool:
         return bool(await self.rt.db.fetchval("SELECT 1 FROM actors WHERE uri = ?", (actor,)))

@@ -6,6 +6,8 @@ import time
 import uuid
 from typing import Any
 
+import orjson
+
 from ..activitypub import build
 from ..activitypub.parse import ParseError, parse_note
 from ..content import render_markdown
@@ -67,7 +69,8 @@ async def comment(rt: Runtime, directory: ActorDirectory, username: str, url: st
     if len(body) > MAX_COMMENT:
         raise UserError(f"the comment is longer than {MAX_COMMENT} characters")
     html = render_markdown(body)
-    if rt.urls.is_local(url):
+    # A remote reply stored under one of our posts is answered in that thread, too.
+    if rt.urls.is_local(url) or await comments.by_ap_id(rt.db, url) is not None:
         return await _comment_local(rt, member.id, member.username, url, html)
     return await _reply_remote(rt, directory, member.id, member.username, url, html)
 
@@ -145,3 +148,31 @@ async def timeline(rt: Runtime, username: str, limit: int = 50) -> list[Any]:
            ORDER BY r.published DESC LIMIT ?""",
         (member.id, limit),
     )
+
+
+async def delete_comment(rt: Runtime, url: str) -> str:
+    """Delete a member's own comment or remote reply, sending Delete to everyone who got the Create."""
+    create = await rt.db.fetchone(
+        "SELECT id, member_id, body FROM activities WHERE object_id = ? AND type = 'Create'", (url,)
+    )
+    if create is None or create["member_id"] is None:
+        raise UserError(f"not a post or comment of a member on this instance: {url}")
+    if await rt.db.fetchval("SELECT 1 FROM activities WHERE object_id = ? AND type = 'Delete'", (url,)):
+        raise UserError(f"already deleted: {url}")
+    sent = orjson.loads(create["body"])
+    actor = sent["actor"]
+    targets = [
+        (r["inbox"], r["domain"], r["recipient_uri"])
+        for r in await rt.db.fetchall("SELECT inbox, domain, recipient_uri FROM deliveries WHERE activity_id = ?", (create["id"],))
+    ]
+    async with rt.db.transaction() as tx:
+        row = await comments.by_ap_id(tx, url)
+        if row is not None:
+            await comments.delete(tx, row["id"])
+        await tx.execute(
+            "INSERT INTO tombstones (ap_id, actor_uri, deleted_at) VALUES (?, ?, ?) ON CONFLICT (ap_id) DO NOTHING",
+            (url, actor, time.time()),
+        )
+        activity = build.delete(actor, url, sent.get("to", []), sent.get("cc", []))
+        await queue_activity(tx, activity, create["member_id"], targets=targets)
+    return url

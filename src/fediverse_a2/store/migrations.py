@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from .db import Database
+from .db import Database, Executor
 
 __all__ = ["MIGRATIONS", "migrate", "schema_version"]
 
@@ -121,6 +121,12 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
 ]
 
 
+async def _lock(tx: Executor) -> None:
+    """Serialise migrations across processes (SQLite's BEGIN IMMEDIATE already does)."""
+    if tx.dialect == "postgresql":
+        await tx.execute("SELECT pg_advisory_xact_lock(7242001)")
+
+
 async def schema_version(db: Database) -> int:
     """The highest migration applied so far (0 on an empty database)."""
     return int(await db.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") or 0)
@@ -129,12 +135,15 @@ async def schema_version(db: Database) -> int:
 async def migrate(db: Database) -> int:
     """Apply every migration not yet recorded; returns the resulting version."""
     tokens = _TOKENS[db.dialect]
-    await db.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations "
-        f"(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at {tokens['real']} NOT NULL)"
-    )
+    async with db.transaction() as tx:
+        await _lock(tx)
+        await tx.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            f"(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at {tokens['real']} NOT NULL)"
+        )
     for version, name, statements in MIGRATIONS:
         async with db.transaction() as tx:
+            await _lock(tx)
             # Checked inside the transaction so two processes starting at once
             # cannot both apply the same step.
             done = await tx.fetchval("SELECT 1 FROM schema_migrations WHERE version = ?", (version,))

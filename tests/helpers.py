@@ -1,0 +1,214 @@
+"""Test helpers: config files, real servers on 127.0.0.1, the CLI as a subprocess, polling."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from fediverse_a2.app import create_app
+from fediverse_a2.config import Config, load_config
+from fediverse_a2.runtime import Runtime
+
+AP = "application/activity+json"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def write_config(
+    folder: Path, base_url: str, *, database: str | None = None, **sections: dict[str, Any]
+) -> Path:
+    """Write a config.toml for a test instance; `database` (a URL) replaces the SQLite file,
+    sections override the defaults."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data: dict[str, dict[str, Any]] = {
+        "instance": {"base_url": base_url, "name": "Test A2", "language": "nl"},
+        "storage": {"database": database or "data/db.sqlite3", "keys_dir": "keys"},
+        "federation": {"mode": "open", "allow_private_network": True},
+        "server": {"poll_interval": 0.1},
+        "delivery": {"lease_seconds": 5},
+    }
+    for name, values in sections.items():
+        data.setdefault(name, {}).update(values)
+    lines = []
+    for name, values in data.items():
+        lines.append(f"[{name}]")
+        lines += [f"{k} = {_toml_value(v)}" for k, v in values.items()]
+        lines.append("")
+    path = folder / "config.toml"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def free_socket(host: str = "127.0.0.1") -> socket.socket:
+    """A listening-ready socket bound to a free port (no race: uvicorn takes it as is)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    return sock
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port that was free a moment ago (for subprocess servers)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    """An in-process instance served by uvicorn on 127.0.0.1."""
+
+    rt: Runtime
+    app: Any
+    base_url: str
+    config_path: Path
+
+    @property
+    def workers(self) -> Any:
+        return self.app.state.workers
+
+    def client(self, **kwargs: Any) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.base_url, timeout=10, **kwargs)
+
+
+@contextlib.asynccontextmanager
+async def live_server(
+    folder: Path,
+    *,
+    run_workers: bool = False,
+    host: str = "127.0.0.1",
+    database: str | None = None,
+    **sections: dict[str, Any],
+) -> AsyncIterator[LiveServer]:
+    """Start an instance in this event loop; workers only run when asked (tests step them)."""
+    sock = free_socket(host)
+    port = sock.getsockname()[1]
+    base_url = f"http://{host}:{port}"
+    config_path = write_config(folder, base_url, database=database, **sections)
+    config = load_config(config_path)
+    rt = await Runtime.open(config)
+    app = create_app(rt, run_workers=run_workers)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        yield LiveServer(rt, app, base_url, config_path)
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+        await rt.close()
+
+
+def cli(config_path: Path, *args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run `python -m fediverse_a2 --config PATH ARGS...` as a real process."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "fediverse_a2", "--config", str(config_path), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"command {args} failed ({proc.returncode}): {proc.stderr}")
+    return proc
+
+
+def last_line(proc: subprocess.CompletedProcess[str]) -> str:
+    """The last non-empty line a command printed."""
+    return [line for line in proc.stdout.splitlines() if line.strip()][-1].strip()
+
+
+async def wait_for(
+    condition: Callable[[], Awaitable[Any]], timeout: float = 20.0, interval: float = 0.05, what: str = "condition"
+) -> Any:
+    """Poll an async condition until it returns something truthy; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+class ServiceProcess:
+    """`fediverse-a2 serve` as a real subprocess, configured in its own folder."""
+
+    def __init__(
+        self, folder: Path, host: str = "127.0.0.1", database: str | None = None, **sections: dict[str, Any]
+    ) -> None:
+        self.host = host
+        self.port = free_port(host)
+        self.base_url = f"http://{host}:{self.port}"
+        self.folder = folder
+        self.config_path = write_config(folder, self.base_url, database=database, **sections)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = folder / "serve.log"
+
+    def config(self) -> Config:
+        return load_config(self.config_path)
+
+    async def start(self) -> None:
+        """Start serving and wait until it answers."""
+        log = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "fediverse_a2", "--config", str(self.config_path), "serve",
+             "--host", self.host, "--port", str(self.port)],
+            stdout=log, stderr=subprocess.STDOUT,
+        )
+        log.close()
+
+        async def up() -> bool:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError(f"serve exited early:\n{self.log.read_text()}")
+            try:
+                async with httpx.AsyncClient(timeout=1) as client:
+                    r = await client.get(f"{self.base_url}/.well-known/nodeinfo")
+                    return r.status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        await wait_for(up, timeout=30, what=f"{self.base_url} to come up")
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return cli(self.config_path, *args, check=check)
+
+    def kill(self) -> None:
+        """SIGKILL: no clean shutdown, as in a crash."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
