@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -12,10 +12,9 @@ import pg
 from fediverse_a2.config import load_config
 from fediverse_a2.runtime import Runtime
 from helpers import write_config
+from pg import DatabaseFactory
 
 BACKENDS = ["sqlite", "postgresql"]
-
-DatabaseFactory = Callable[[], Awaitable[str | None]]
 
 
 def pytest_configure(config: pytest.Config) -> None:

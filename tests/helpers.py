@@ -212,3 +212,12 @@ class ServiceProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
+
+
+async def db_value(server: ServiceProcess, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    """One value from a running instance's database (WAL lets us read beside the server)."""
+    rt = await Runtime.open(server.config())
+    try:
+        return await rt.db.fetchval(sql, params)
+    finally:
+        await rt.close()

@@ -9,11 +9,15 @@ from __future__ import annotations
 import importlib.util
 import os
 import uuid
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit, urlunsplit
 
 ENV = "FEDIVERSE_A2_TEST_POSTGRES"
 
-__all__ = ["ENV", "create_database", "drop_database", "postgres_available", "server_url"]
+__all__ = ["ENV", "DatabaseFactory", "create_database", "drop_database", "postgres_available", "server_url"]
+
+# The `database_factory` fixture: each call gives a fresh database URL (None on SQLite).
+DatabaseFactory = Callable[[], Awaitable[str | None]]
 
 
 def server_url() -> str | None:

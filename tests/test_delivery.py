@@ -106,8 +106,8 @@ class Clock:
 
 
 @pytest.fixture
-async def setup(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, Sink]]:
-    async with live_server(tmp_path) as a2, serving(Sink()) as sink:
+async def setup(tmp_path: Path, database_url: str | None) -> AsyncIterator[tuple[LiveServer, Sink]]:
+    async with live_server(tmp_path, database=database_url) as a2, serving(Sink()) as sink:
         await add_member(a2.rt, "alice", "Alice")
         yield a2, sink
 
@@ -264,10 +264,10 @@ async def test_a_dead_host_does_not_slow_the_others(setup, tmp_path: Path) -> No
     assert states == Counter({"sent": 20, "pending": 1})
 
 
-async def test_kill_9_during_fan_out_loses_nothing(tmp_path: Path) -> None:
+async def test_kill_9_during_fan_out_loses_nothing(tmp_path: Path, database_url: str | None) -> None:
     sink = Sink(delay=0.05)
     async with serving(sink):
-        server = ServiceProcess(tmp_path / "a2", delivery={"lease_seconds": 2, "per_host": 4})
+        server = ServiceProcess(tmp_path / "a2", database=database_url, delivery={"lease_seconds": 2, "per_host": 4})
         server.cli("member", "add", "alice", "--name", "Alice")
         # 300 followers, each with a personal inbox on the slow sink.
         from fediverse_a2.runtime import Runtime

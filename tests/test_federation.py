@@ -14,14 +14,17 @@ import httpx
 import pytest
 
 from helpers import AP, ServiceProcess, last_line, wait_for
+from pg import DatabaseFactory
 
 BROWSER = "text/html"
 
 
 @pytest.fixture
-async def pair(tmp_path: Path) -> AsyncIterator[tuple[ServiceProcess, ServiceProcess]]:
-    a = ServiceProcess(tmp_path / "a")
-    b = ServiceProcess(tmp_path / "b")
+async def pair(
+    tmp_path: Path, database_factory: DatabaseFactory
+) -> AsyncIterator[tuple[ServiceProcess, ServiceProcess]]:
+    a = ServiceProcess(tmp_path / "a", database=await database_factory())
+    b = ServiceProcess(tmp_path / "b", database=await database_factory())
     try:
         a.cli("member", "add", "alice", "--name", "Alice van A")
         b.cli("member", "add", "bob", "--name", "Bob van B")

@@ -30,6 +30,7 @@ from fediverse_a2.federation.fetch import (
     create_http_client,
     fetch_object,
     parse_json_document,
+    read_limited,
 )
 from fediverse_a2.netguard import address_refusal, is_forbidden_address
 
@@ -507,8 +508,6 @@ async def test_slow_headers_aborted_by_total_timeout(clients: Any) -> None:
 
 
 async def test_read_limited_for_post_responses(client: httpx.AsyncClient, peer: Peer) -> None:
-    from fediverse_a2.federation.fetch import read_limited
-
     peer.raw("/inbox", 202, "text/plain", b"x" * 5000)
     async with client.stream("POST", peer.url("/inbox"), content=b"{}") as response:
         with pytest.raises(FetchError, match="larger than 100 bytes"):

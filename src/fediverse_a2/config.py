@@ -174,8 +174,9 @@ def _validate(config: Config) -> None:
         raise ConfigError("config key storage.database must not be empty")
     if config.federation.max_inbox_bytes < 1024:
         raise ConfigError("config key federation.max_inbox_bytes must be at least 1024")
-    for url in config.federation.subscriptions:
-        if urlsplit(url).scheme not in ("http", "https"):
+    for entry in config.federation.subscriptions:
+        url = entry.split(":", 1)[1] if entry.startswith(("allow:", "block:")) else entry
+        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
             raise ConfigError(f"config key federation.subscriptions has a non-http(s) URL: {url}")
     if config.delivery.concurrency < 1 or config.delivery.per_host < 1:
         raise ConfigError("config keys delivery.concurrency and delivery.per_host must be at least 1")

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
-from .structured_fields import Bare, Item, Params, Token, parse_dictionary, serialize_bare, serialize_inner_list
+from .structured_fields import Item, Params, Token, parse_dictionary, serialize_bare, serialize_inner_list
 
 __all__ = [
     "KeyLookup",
@@ -157,6 +157,11 @@ def _target(parts: SplitResult) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
+def _has_body(method: str, body: bytes) -> bool:
+    # A POST with an empty body still gets (and needs) a digest, as Mastodon does.
+    return bool(body) or method.upper() in _BODY_METHODS
+
+
 def _b64(value: str, what: str) -> bytes:
     try:
         return base64.b64decode(value, validate=True)
@@ -259,9 +264,8 @@ def _parse_cavage(value: str) -> dict[str, str]:
 
 
 async def _verify_cavage(
-    method: str, url: str, h: dict[str, str], body: bytes, has_body: bool, raw: str,
-    lookup: KeyLookup, now: float, max_skew: int,
-) -> Verified:  # fmt: skip
+    method: str, url: str, h: dict[str, str], body: bytes, raw: str, lookup: KeyLookup, now: float, max_skew: int
+) -> Verified:
     p = _parse_cavage(raw)
     key_id, sig_b64 = p.get("keyid"), p.get("signature")
     if not key_id:
@@ -272,7 +276,7 @@ async def _verify_cavage(
     if algorithm not in ("rsa-sha256", "hs2019"):
         raise SignatureError(f"unsupported signature algorithm {algorithm[:40]!r}")
     covered = (p.get("headers") or "date").lower().split()
-    for required in ("(request-target)", "host", "date", *(("digest",) if has_body else ())):
+    for required in ("(request-target)", "host", "date", *(("digest",) if _has_body(method, body) else ())):
         if required not in covered:
             raise SignatureError(f"signature must cover {required}")
     created = _int_param(p["created"], "created") if "created" in p else None
@@ -291,10 +295,11 @@ async def _verify_cavage(
         raise SignatureError("Date is too far from now")
     if "digest" in covered:
         _check_digest(h.get("digest"), body)
-    pseudo = {**h, "(created)": str(created), "(expires)": str(expires)}
-    text = _cavage_string(method, _target(urlsplit(url)), pseudo, covered)
-    sig = _b64(sig_b64, "signature")
-    return await _verify_key(key_id, "rsa" if algorithm == "rsa-sha256" else None, sig, text.encode(), lookup, "cavage")
+    # `h` is our own lower-cased copy: the pseudo-headers can live in it.
+    h["(created)"], h["(expires)"] = str(created), str(expires)
+    text = _cavage_string(method, _target(urlsplit(url)), h, covered).encode()
+    kind = "rsa" if algorithm == "rsa-sha256" else None
+    return await _verify_key(key_id, kind, _b64(sig_b64, "signature"), text, lookup, "cavage")
 
 
 def _check_digest(value: str | None, body: bytes) -> None:
@@ -368,9 +373,8 @@ def rfc9421_signature_base(method: str, url: str, headers: Mapping[str, str], la
 
 
 async def _verify_rfc9421(
-    method: str, url: str, h: dict[str, str], body: bytes, has_body: bool,
-    lookup: KeyLookup, now: float, max_skew: int,
-) -> Verified:  # fmt: skip
+    method: str, url: str, h: dict[str, str], body: bytes, lookup: KeyLookup, now: float, max_skew: int
+) -> Verified:
     _, items, params, sig = _pick(h, None)
     if sig is None:
         raise SignatureError("Signature header has no byte-sequence value for the label")
@@ -384,7 +388,7 @@ async def _verify_rfc9421(
         raise SignatureError("signature must cover @target-uri, or @authority and @path")
     if urlsplit(url).query and not whole and "@query" not in names:
         raise SignatureError("signature must cover the query")
-    if has_body and "content-digest" not in names:
+    if _has_body(method, body) and "content-digest" not in names:
         raise SignatureError("signature must cover content-digest")
     key_id = params.get("keyid")
     if not isinstance(key_id, str) or not key_id:
@@ -443,9 +447,8 @@ async def verify_request(
     now = time.time() if now is None else now
     h = _lower(headers)
     body = body or b""
-    has_body = bool(body) or method.upper() in _BODY_METHODS
     if "signature-input" in h:
-        return await _verify_rfc9421(method, url, h, body, has_body, lookup, now, max_skew)
+        return await _verify_rfc9421(method, url, h, body, lookup, now, max_skew)
     raw = h.get("signature")
     if raw is None:
         auth = h.get("authorization", "")
@@ -453,7 +456,7 @@ async def verify_request(
             raw = auth[10:]
     if raw is None:
         raise SignatureError("request is not signed")
-    return await _verify_cavage(method, url, h, body, has_body, raw, lookup, now, max_skew)
+    return await _verify_cavage(method, url, h, body, raw, lookup, now, max_skew)
 
 
 def sign_headers(
@@ -475,7 +478,7 @@ def sign_headers(
     now = time.time() if now is None else now
     parts = urlsplit(url)
     body = body or b""
-    has_body = bool(body) or method.upper() in _BODY_METHODS
+    has_body = _has_body(method, body)
     rsa = isinstance(private_key, RSAPrivateKey)
     out = {"Host": _authority(parts), "Date": email.utils.formatdate(now, usegmt=True)}
     if scheme == "cavage":
@@ -487,7 +490,7 @@ def sign_headers(
     else:
         raise ValueError(f"unknown signature scheme {scheme!r}")
     extra = {k.lower(): v for k, v in (extra_headers or {}).items()}
-    if clash := {k.lower() for k in out} & extra.keys():
+    if clash := {"signature", "signature-input", *(k.lower() for k in out)} & extra.keys():
         raise ValueError(f"extra_headers cannot replace {sorted(clash)}")
     out.update(extra_headers or {})
     h = {k.lower(): v for k, v in out.items()}
@@ -520,7 +523,6 @@ class SignatureAuth(httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Add the signature headers for this exact request, then send it."""
-        request.headers.update(
-            sign_headers(request.method, str(request.url), request.content, self.key_id, self.private_key, scheme=self.scheme)
-        )
+        url, key = str(request.url), self.private_key
+        request.headers.update(sign_headers(request.method, url, request.content, self.key_id, key, scheme=self.scheme))
         yield request

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from fedify_interop import (
+from .fedify_interop import (
     A2,
     CONFIG_TEMPLATE,
     VERSION_IDS,

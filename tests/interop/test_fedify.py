@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from fedify_interop import A2, Peer, id_of, strip_tags, wait_for
+from .fedify_interop import A2, Peer, id_of, strip_tags, wait_for
 
 pytestmark = pytest.mark.interop
 

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from fedify_interop import Peer, start_peer, stop_process
+from .fedify_interop import Peer, start_peer, stop_process
 
 pytestmark = pytest.mark.interop
 

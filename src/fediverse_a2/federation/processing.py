@@ -69,7 +69,8 @@ class InboxWorker:
         if activity.actor != item.actor_uri:
             raise Rejected("actor changed after verification")
         policy = self.rt.policy
-        host = object_host(activity)
+        # Our own objects (a Follow of our member, a Like of our post) are always fine.
+        host = None if self.rt.urls.is_local(activity.object_id or "") else object_host(activity)
         if not policy.is_allowed(host_of(activity.actor)) or (host and not policy.is_allowed(host)):
             raise Rejected("domain no longer allowed")
         actor = await self.directory.get(activity.actor)

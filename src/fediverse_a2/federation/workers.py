@@ -9,16 +9,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from ..runtime import Runtime
 from .actors import ActorDirectory
 from .delivery import Deliverer
 from .processing import InboxWorker
+from .subscriptions import SubscriptionRefresher
 
 __all__ = ["Workers"]
 
 log = logging.getLogger(__name__)
+
+SUBSCRIPTION_CHECK_SECONDS = 60.0
 
 
 class Workers:
@@ -29,6 +33,8 @@ class Workers:
         self.directory = ActorDirectory(rt)
         self.inbox = InboxWorker(rt, self.directory)
         self.deliverer = Deliverer(rt)
+        self.subscriptions = SubscriptionRefresher(rt)
+        self._next_subscription_check = 0.0
         self._inbox_wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
@@ -63,6 +69,11 @@ class Workers:
 
     async def _housekeeping(self) -> int:
         await self.rt.refresh_policy()
+        now = time.monotonic()
+        if self.rt.config.federation.subscriptions and now >= self._next_subscription_check:
+            self._next_subscription_check = now + SUBSCRIPTION_CHECK_SECONDS
+            if await self.subscriptions.run_once():
+                await self.rt.refresh_policy()
         return 0
 
     async def _loop(
