@@ -12,7 +12,7 @@ _a2_pg_log() { echo "postgres.sh: $*" >&2; }
 # The bin folder of the newest installed server, or nothing.
 _a2_pg_bindir() {
   local dir
-  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  dir=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
   if [ -n "$dir" ] && [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ]; then echo "$dir"; return 0; fi
   for ctl in /usr/local/bin/pg_ctl "$(command -v pg_ctl 2>/dev/null || true)"; do
     if [ -n "$ctl" ] && [ -x "$ctl" ]; then
@@ -33,10 +33,18 @@ _a2_pg_install() {
   _a2_pg_log "installing postgresql (apt-get)"
   mkdir -p /etc/postgresql-common
   grep -qs '^create_main_cluster' /etc/postgresql-common/createcluster.conf \
-    || echo 'create_main_cluster = false' >>/etc/postgresql-common/createcluster.conf
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold postgresql >/dev/null
+    || printf '\ncreate_main_cluster = false\n' >>/etc/postgresql-common/createcluster.conf
+  local log
+  log=$(mktemp)
+  # Output only matters when it fails.
+  if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      -o Dpkg::Options::=--force-confold postgresql; } >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    return 1
+  fi
+  rm -f "$log"
 }
 
 # Run a command as the server's owner: initdb and postgres refuse to run as root.
@@ -104,11 +112,11 @@ _a2_pg_start() {
 
 # Run _a2_pg_stop when the sourcing shell exits, keeping any EXIT trap it already had.
 _a2_pg_trap() {
-  local previous
+  local previous words=()
   previous=$(trap -p EXIT)
   if [ -n "$previous" ]; then
-    eval "set -- $previous"  # -> trap -- 'COMMAND' EXIT
-    previous=$3
+    eval "words=($previous)"  # trap -- 'COMMAND' EXIT
+    previous=${words[2]}
   fi
   # shellcheck disable=SC2064  # expand now: the previous command is fixed text
   trap "_a2_pg_stop${previous:+; $previous}" EXIT

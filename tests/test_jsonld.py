@@ -94,7 +94,11 @@ def test_fast_path_never_imports_pyld() -> None:
         None,  # no @context: AS2 Core says the AS context applies anyway
         AS_URL,
         [AS_URL],
-        [AS_URL, "https://w3id.org/security/v1", {"toot": "http://joinmastodon.org/ns#", "Emoji": "toot:Emoji"}],
+        [
+            AS_URL,
+            "https://w3id.org/security/v1",
+            {"toot": "http://joinmastodon.org/ns#", "Emoji": "toot:Emoji"},
+        ],
         ["https://w3id.org/security/v1", AS_URL],
         ["https://w3id.org/identity/v1", AS_URL],  # before AS: AS wins again
         [AS_URL, "https://social.example/schemas/litepub-0.1.jsonld", {"@language": "und"}],
@@ -143,7 +147,10 @@ def test_redefining_contexts_are_slow(ctx: Any) -> None:
 @pytest.mark.parametrize(
     "doc",
     [
-        {"https://www.w3.org/ns/activitystreams#actor": "https://mastodon.example/users/alice", "type": "Like"},
+        {
+            "https://www.w3.org/ns/activitystreams#actor": "https://mastodon.example/users/alice",
+            "type": "Like",
+        },
         {"as:actor": "https://mastodon.example/users/alice", "type": "Like"},
         {"@id": "https://mastodon.example/l/1", "@type": "Like"},
         {"@graph": []},
@@ -229,7 +236,9 @@ def test_public_through_the_slow_path(to: list[Any], no_network: None) -> None:
         "@id": "https://akkoma.example/activities/1",
         "@type": ["https://www.w3.org/ns/activitystreams#Announce"],
         "https://www.w3.org/ns/activitystreams#actor": [{"@id": "https://akkoma.example/users/dave"}],
-        "https://www.w3.org/ns/activitystreams#object": [{"@id": "https://mastodon.example/users/alice/statuses/1"}],
+        "https://www.w3.org/ns/activitystreams#object": [
+            {"@id": "https://mastodon.example/users/alice/statuses/1"}
+        ],
         "https://www.w3.org/ns/activitystreams#to": to,
     }
     activity = parse_activity(normalise(doc))

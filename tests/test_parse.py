@@ -95,11 +95,14 @@ def test_mastodon_create_reply() -> None:
     assert [t.href for t in note.tags if t.type == "Mention"] == ["https://a2.example/users/redactie", BOB]
     assert [t.name for t in note.tags if t.type == "Mention"] == ["@redactie@a2.example", "@bob@gts.example"]
     assert [t.name for t in note.tags if t.type == "Hashtag"] == ["#OpenData", "#fediverse"]
-    assert Tag(
-        "Emoji",
-        ":blobcat:",
-        "https://files.mastodon.example/custom_emojis/images/000/004/242/original/blobcat.png",
-    ) in note.tags
+    assert (
+        Tag(
+            "Emoji",
+            ":blobcat:",
+            "https://files.mastodon.example/custom_emojis/images/000/004/242/original/blobcat.png",
+        )
+        in note.tags
+    )
     assert note.attachments == (
         Attachment(
             "image/jpeg",
@@ -126,7 +129,9 @@ def test_mastodon_actor() -> None:
     assert actor.followers == ALICE + "/followers"
     assert actor.following == ALICE + "/following"
     assert actor.url == "https://mastodon.example/@alice"
-    assert actor.icon is not None and actor.icon.startswith("https://files.mastodon.example/accounts/avatars/")
+    assert actor.icon is not None and actor.icon.startswith(
+        "https://files.mastodon.example/accounts/avatars/"
+    )
     assert actor.handle == "@alice@mastodon.example"
     assert len(actor.keys) == 1
     key = actor.keys[0]
@@ -303,7 +308,9 @@ def test_find_key_in_key_documents() -> None:
         "controller": ERIN,
         "publicKeyMultibase": "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2",
     }
-    assert find_key(multikey, ERIN + "/keys/1") == ActorKey(ERIN + "/keys/1", ERIN, None, multikey["publicKeyMultibase"])
+    assert find_key(multikey, ERIN + "/keys/1") == ActorKey(
+        ERIN + "/keys/1", ERIN, None, multikey["publicKeyMultibase"]
+    )
     assert find_key("not a dict", "x") is None  # type: ignore[arg-type]
 
 
@@ -317,10 +324,17 @@ def test_key_shapes() -> None:
             {"id": "javascript:alert(1)", "owner": ALICE, "publicKeyPem": pem},
             {"id": ALICE + "#k3", "publicKeyPem": pem},  # no owner
         ],
-        assertionMethod={"id": ALICE + "#k4", "type": "Multikey", "controller": ALICE, "publicKeyMultibase": "nope"},
+        assertionMethod={
+            "id": ALICE + "#k4",
+            "type": "Multikey",
+            "controller": ALICE,
+            "publicKeyMultibase": "nope",
+        },
     )
     assert [k.id for k in parse_actor(doc).keys] == [ALICE + "#k1"]
-    many = actor_doc(publicKey=[{"id": f"{ALICE}#k{i}", "owner": ALICE, "publicKeyPem": pem} for i in range(1000)])
+    many = actor_doc(
+        publicKey=[{"id": f"{ALICE}#k{i}", "owner": ALICE, "publicKeyPem": pem} for i in range(1000)]
+    )
     assert len(parse_actor(many).keys) == 20
 
 
@@ -329,11 +343,23 @@ def test_key_shapes() -> None:
 
 @pytest.mark.parametrize(
     "spelling",
-    ["https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public", "http://www.w3.org/ns/activitystreams#Public"],
+    [
+        "https://www.w3.org/ns/activitystreams#Public",
+        "as:Public",
+        "Public",
+        "http://www.w3.org/ns/activitystreams#Public",
+    ],
 )
 def test_public_spellings(spelling: str) -> None:
     activity = parse_activity(
-        {"id": ALICE + "/a/1", "type": "Announce", "actor": ALICE, "object": ALICE_STATUS, "to": spelling, "cc": [spelling, ALICE + "/followers"]}
+        {
+            "id": ALICE + "/a/1",
+            "type": "Announce",
+            "actor": ALICE,
+            "object": ALICE_STATUS,
+            "to": spelling,
+            "cc": [spelling, ALICE + "/followers"],
+        }
     )
     assert activity.to == (PUBLIC,)
     assert activity.cc == (PUBLIC, ALICE + "/followers")
@@ -351,7 +377,10 @@ def test_not_public() -> None:
 
 
 def test_ten_thousand_tags_are_truncated() -> None:
-    tags = [{"type": "Hashtag", "name": f"#t{i}", "href": f"https://mastodon.example/tags/t{i}"} for i in range(10_000)]
+    tags = [
+        {"type": "Hashtag", "name": f"#t{i}", "href": f"https://mastodon.example/tags/t{i}"}
+        for i in range(10_000)
+    ]
     note = parse_note(note_doc(tag=tags))
     assert len(note.tags) == MAX_TAGS
     assert note.tags[0].name == "#t0"
@@ -359,7 +388,9 @@ def test_ten_thousand_tags_are_truncated() -> None:
 
 def test_ten_thousand_recipients_keep_public() -> None:
     recipients = [f"https://mastodon.example/users/u{i}" for i in range(10_000)] + ["as:Public"]
-    activity = parse_activity({"type": "Create", "actor": ALICE, "object": ALICE_STATUS, "to": recipients, "cc": recipients})
+    activity = parse_activity(
+        {"type": "Create", "actor": ALICE, "object": ALICE_STATUS, "to": recipients, "cc": recipients}
+    )
     assert len(activity.to) == MAX_RECIPIENTS
     assert activity.to[-1] == PUBLIC
     assert activity.to[0] == "https://mastodon.example/users/u0"
@@ -437,7 +468,9 @@ def test_missing_required_fields() -> None:
 
 
 def test_transient_activity_without_id() -> None:
-    activity = parse_activity({"type": "Undo", "actor": ALICE, "object": {"type": "Follow", "actor": ALICE, "object": BOB}})
+    activity = parse_activity(
+        {"type": "Undo", "actor": ALICE, "object": {"type": "Follow", "actor": ALICE, "object": BOB}}
+    )
     assert activity.id is None
     assert activity.object_id is None
     assert isinstance(activity.object, dict)
@@ -445,7 +478,10 @@ def test_transient_activity_without_id() -> None:
 
 def test_url_on_foreign_host_is_dropped() -> None:
     assert parse_note(note_doc(url="https://evil.example/phish")).url is None
-    assert parse_note(note_doc(url="https://MASTODON.example./@alice/1")).url == "https://MASTODON.example./@alice/1"
+    assert (
+        parse_note(note_doc(url="https://MASTODON.example./@alice/1")).url
+        == "https://MASTODON.example./@alice/1"
+    )
     assert parse_actor(actor_doc(url="https://evil.example/@alice")).url is None
     assert parse_note(note_doc(url="javascript:alert(1)")).url is None
 
@@ -457,7 +493,9 @@ def test_url_forms_prefer_html() -> None:
     ]
     assert parse_note(note_doc(url=links)).url == "https://mastodon.example/@alice/1"
     assert parse_note(note_doc(url=links[0])).url == "https://mastodon.example/v/1.m3u8"
-    assert parse_note(note_doc(url=[12, None, "https://mastodon.example/x"])).url == "https://mastodon.example/x"
+    assert (
+        parse_note(note_doc(url=[12, None, "https://mastodon.example/x"])).url == "https://mastodon.example/x"
+    )
 
 
 def test_actor_and_attributed_to_forms() -> None:
@@ -465,12 +503,29 @@ def test_actor_and_attributed_to_forms() -> None:
         {"type": "Group", "id": "https://peertube.example/video-channels/news"},
         {"type": "Person", "id": "https://peertube.example/accounts/alice"},
     ]
-    assert parse_note(note_doc(attributedTo=peertube)).attributed_to == "https://peertube.example/accounts/alice"
+    assert (
+        parse_note(note_doc(attributedTo=peertube)).attributed_to == "https://peertube.example/accounts/alice"
+    )
     assert parse_note(note_doc(attributedTo=[None, 3, ALICE])).attributed_to == ALICE
     assert parse_note(note_doc(attributedTo={"type": "Person", "id": ALICE})).attributed_to == ALICE
-    assert parse_activity({"type": "Like", "actor": [{"type": "Service", "id": ALICE}], "object": ALICE_STATUS}).actor == ALICE
-    assert parse_activity({"type": "Like", "actor": ALICE, "object": [ALICE_STATUS, BOB]}).object_id == ALICE_STATUS
-    target = parse_activity({"type": "Add", "actor": ALICE, "object": ALICE_STATUS, "target": {"id": ALICE + "/collections/featured"}})
+    assert (
+        parse_activity(
+            {"type": "Like", "actor": [{"type": "Service", "id": ALICE}], "object": ALICE_STATUS}
+        ).actor
+        == ALICE
+    )
+    assert (
+        parse_activity({"type": "Like", "actor": ALICE, "object": [ALICE_STATUS, BOB]}).object_id
+        == ALICE_STATUS
+    )
+    target = parse_activity(
+        {
+            "type": "Add",
+            "actor": ALICE,
+            "object": ALICE_STATUS,
+            "target": {"id": ALICE + "/collections/featured"},
+        }
+    )
     assert target.target == ALICE + "/collections/featured"
 
 
@@ -491,17 +546,49 @@ def test_icon_forms() -> None:
 def test_junk_values_do_not_crash() -> None:
     junk: list[Any] = [None, 1, 1.5, True, "", "x", [], {}, [[]], [{}], {"@value": 3}]
     for value in junk:
-        for key in ("tag", "attachment", "to", "cc", "url", "inReplyTo", "summary", "name", "contentMap", "content", "sensitive", "context", "published", "quote"):
+        for key in (
+            "tag",
+            "attachment",
+            "to",
+            "cc",
+            "url",
+            "inReplyTo",
+            "summary",
+            "name",
+            "contentMap",
+            "content",
+            "sensitive",
+            "context",
+            "published",
+            "quote",
+        ):
             note = parse_note(note_doc(**{key: value}))
             assert note.id == note_doc()["id"]
-        for key in ("icon", "endpoints", "publicKey", "assertionMethod", "url", "name", "preferredUsername", "followers"):
+        for key in (
+            "icon",
+            "endpoints",
+            "publicKey",
+            "assertionMethod",
+            "url",
+            "name",
+            "preferredUsername",
+            "followers",
+        ):
             assert parse_actor(actor_doc(**{key: value})).id == ALICE
+
+
+def test_unhashable_junk_in_long_audiences() -> None:
+    junk = [{"id": {}}, {"id": []}, [], {}, 3] * 200 + [{"id": "as:Public"}]
+    activity = parse_activity({"type": "Create", "actor": ALICE, "object": ALICE_STATUS, "to": junk})
+    assert activity.to == (PUBLIC,)
 
 
 def test_content_map_languages() -> None:
     note = parse_note(note_doc(content=None, contentMap={"de": "<p>Hallo</p>", "en": "<p>Hello</p>"}))
     assert (note.content, note.language) == ("<p>Hallo</p>", "de")
-    note = parse_note(note_doc(content="<p>Hello</p>", contentMap={"de": "<p>Hallo</p>", "en": "<p>Hello</p>"}))
+    note = parse_note(
+        note_doc(content="<p>Hello</p>", contentMap={"de": "<p>Hallo</p>", "en": "<p>Hello</p>"})
+    )
     assert (note.content, note.language) == ("<p>Hello</p>", "en")
     assert parse_note(note_doc(contentMap={"und": "<p>hoi</p>"})).language is None
     assert parse_note(note_doc(contentMap={"<script>": "<p>hoi</p>"})).language is None
@@ -510,9 +597,18 @@ def test_content_map_languages() -> None:
 
 
 def test_handles() -> None:
-    assert parse_actor(actor_doc(id="https://Social.Example:8443/users/x", preferredUsername="x")).handle == "@x@social.example:8443"
-    assert parse_actor(actor_doc(id="https://social.example:443/users/x", preferredUsername="x")).handle == "@x@social.example"
-    assert parse_actor(actor_doc(id="https://bücher.example/users/x", preferredUsername="x")).handle == "@x@xn--bcher-kva.example"
+    assert (
+        parse_actor(actor_doc(id="https://Social.Example:8443/users/x", preferredUsername="x")).handle
+        == "@x@social.example:8443"
+    )
+    assert (
+        parse_actor(actor_doc(id="https://social.example:443/users/x", preferredUsername="x")).handle
+        == "@x@social.example"
+    )
+    assert (
+        parse_actor(actor_doc(id="https://bücher.example/users/x", preferredUsername="x")).handle
+        == "@x@xn--bcher-kva.example"
+    )
     # A username that would forge another handle is not used; the id's last segment is.
     forged = parse_actor(actor_doc(preferredUsername="admin@a2.example"))
     assert forged.handle == "@alice@mastodon.example"

@@ -30,6 +30,7 @@ from fediverse_a2.signatures import (
     sign_headers,
     verify_request,
 )
+from fediverse_a2.structured_fields import Token, parse_dictionary
 
 # A fixed RSA-2048 test key (generated once for these tests; never used anywhere else).
 RSA_PEM = """-----BEGIN PRIVATE KEY-----
@@ -61,11 +62,20 @@ hzW3qY9GKlIKTN21Nzv6n9rZ4YxaZwMXWsEjMzbAWxze73F1QvC/Yoqxk4W3mzxz
 FANNw3WAsp7cyUe9UKvnBw==
 -----END PRIVATE KEY-----
 """
-RSA_KEY = serialization.load_pem_private_key(RSA_PEM.encode(), password=None)
-assert isinstance(RSA_KEY, rsa.RSAPrivateKey)
-RSA_PUBLIC_PEM = RSA_KEY.public_key().public_bytes(
-    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-).decode()
+
+
+def _load_rsa(pem: str) -> rsa.RSAPrivateKey:
+    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key
+
+
+RSA_KEY = _load_rsa(RSA_PEM)
+RSA_PUBLIC_PEM = (
+    RSA_KEY.public_key()
+    .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    .decode()
+)
 ED_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 
 KEY_ID = "https://peer.example/users/bob#main-key"
@@ -267,6 +277,19 @@ async def test_rfc9421_appendix_b26_signature_base() -> None:
     await rejects(B26_HEADERS, "query", url=B26_URL, body=b'{"hello": "world"}', now=1618884473)
 
 
+def test_rfc9421_signature_params_are_reserialised_canonically() -> None:
+    headers = {
+        "Signature-Input": 'sig1=(  "@method"   "@target-uri" );created=1700000000'
+        + ';keyid="k\\"e\\\\y";tag=tok;x=1.50;f=?0;t',
+        "Signature": "sig1=:AAAA:",
+    }
+    assert rfc9421_signature_base("GET", URL, headers).splitlines() == [
+        '"@method": GET',
+        f'"@target-uri": {URL}',
+        '"@signature-params": ("@method" "@target-uri");created=1700000000;keyid="k\\"e\\\\y";tag=tok;x=1.5;f=?0;t',
+    ]
+
+
 # --- tampering
 
 
@@ -432,6 +455,26 @@ async def test_rfc9421_must_cover_method_target_and_digest() -> None:
     await rejects(rfc9421(["@method", "@target-uri"], RFC_PARAMS, CD_HEADERS), "must cover content-digest")
 
 
+async def test_rfc9421_duplicate_components() -> None:
+    signed = rfc9421(["@method", "@method", "@target-uri", "content-digest"], RFC_PARAMS, CD_HEADERS)
+    await rejects(signed, "duplicated")
+
+
+async def test_empty_post_still_needs_a_digest() -> None:
+    headers = {"Host": "a2.example", "Date": DATE}
+    await rejects(cavage(["(request-target)", "host", "date"], headers), "must cover digest", body=b"")
+    await rejects(rfc9421(["@method", "@target-uri"], RFC_PARAMS, headers), "must cover content-digest", body=None)
+    signed = sign_headers("POST", URL, b"", KEY_ID, RSA_KEY, now=NOW)
+    assert signed["Digest"] == "SHA-256=" + b64(hashlib.sha256(b"").digest())
+    assert await verify(signed, body=None)
+
+
+def test_host_drops_default_port_and_userinfo() -> None:
+    for url in ("https://a2.example:443/x", "http://A2.example:80/x", "https://user@a2.example/x"):
+        assert sign_headers("GET", url, None, KEY_ID, RSA_KEY)["Host"] == "a2.example"
+    assert sign_headers("GET", "http://a2.example:443/x", None, KEY_ID, RSA_KEY)["Host"] == "a2.example:443"
+
+
 async def test_rfc9421_get_needs_no_content_digest() -> None:
     signed = rfc9421(["@method", "@target-uri"], RFC_PARAMS, {"Host": "a2.example"}, method="GET")
     assert await verify(signed, method="GET", body=None)
@@ -487,7 +530,7 @@ async def test_rfc9421_first_supported_label_is_used() -> None:
     assert await verify(headers)
     # Repeated header lines combine like one comma-separated line.
     raw = [(k.lower().encode(), v.encode()) for k, v in CD_HEADERS.items()]
-    for signed in (other, good):
+    for signed in (good, other):
         raw += [(b"signature-input", signed["Signature-Input"].encode()), (b"signature", signed["Signature"].encode())]
     lines = Headers(raw=raw)
     assert len(lines.getlist("signature-input")) == 2
@@ -495,19 +538,35 @@ async def test_rfc9421_first_supported_label_is_used() -> None:
 
 
 @pytest.mark.parametrize(
-    ("signature_input", "signature"),
+    ("signature_input", "signature", "reason"),
     [
-        ("sig1=(@method)", "sig1=:AAAA:"),
-        ('sig1=("@method" "@target-uri"', "sig1=:AAAA:"),
-        ('sig1=("@method");created=1,', "sig1=:AAAA:"),
-        ('sig1=("@method");created=1', "sig1=:not base64!:"),
-        ('sig1=("@method");created=1', "sig1=AAAA"),
-        ('sig1=("@method");created=1', "sig2=:AAAA:"),
-        ('sig1=("@method";sf "@target-uri");created=1', "sig1=:AAAA:"),
+        ("sig1=(@method)", "sig1=:AAAA:", "malformed"),
+        ('sig1=("@method" "@target-uri"', "sig1=:AAAA:", "malformed"),
+        ('sig1=("@method""@target-uri")', "sig1=:AAAA:", "malformed"),
+        ('sig1=("@method");created=1,', "sig1=:AAAA:", "malformed"),
+        ('sig1=("@method");created=1', "sig1=:not base64!:", "malformed"),
+        ('sig1=("@method");created=1', "sig1=AAAA", "no byte-sequence"),
+        ('sig1=("@method");created=1', "sig2=:AAAA:", "no supported"),
+        ('sig1=("@method";sf "@target-uri");created=1', "sig1=:AAAA:", "unsupported covered component"),
+        ('sig1=(method "@target-uri");created=1', "sig1=:AAAA:", "unsupported covered component"),
     ],
 )
-async def test_rfc9421_malformed_headers(signature_input: str, signature: str) -> None:
-    await rejects({**CD_HEADERS, "Signature-Input": signature_input, "Signature": signature}, "")
+async def test_rfc9421_malformed_headers(signature_input: str, signature: str, reason: str) -> None:
+    await rejects({**CD_HEADERS, "Signature-Input": signature_input, "Signature": signature}, reason)
+
+
+def test_structured_field_dictionary_parsing() -> None:
+    parsed = parse_dictionary('a=1, b=("x" y;p=?0);q=-2.5,  c;d=:AAE=:,e=?1')
+    assert parsed == {
+        "a": (1, {}),
+        "b": ([("x", {}), ("y", {"p": False})], {"q": -2.5}),
+        "c": (True, {"d": b"\x00\x01"}),
+        "e": (True, {}),
+    }
+    assert isinstance(parsed["b"][0][1][0], Token)  # type: ignore[index]
+    for bad in ("a=1,", "a=1 b=2", "A=1", "a=(1 2", "a=1234567890123456", 'a="\\x"', "a=(1)x"):
+        with pytest.raises(ValueError):
+            parse_dictionary(bad)
 
 
 async def test_rfc9421_preferred_over_cavage() -> None:
@@ -560,7 +619,7 @@ async def test_lookup_errors_propagate() -> None:
 async def test_round_trip(scheme: str, kind: str, method: str, body: bytes | None) -> None:
     key = RSA_KEY if kind == "rsa" else ED_KEY
     url = "https://a2.example:8443/users/alice?page=1" if body is None else URL
-    signed = sign_headers(method, url, body, KEY_ID, key, scheme=scheme)  # type: ignore[arg-type]
+    signed = sign_headers(method, url, body, KEY_ID, key, scheme=scheme)
     headers = Headers(signed)  # starlette's case-insensitive Headers, as the server sees them
     lookup = FakeKeys(key.public_key())
     assert await verify_request(method, url, headers, body, lookup) == Verified(KEY_ID, OWNER, scheme)
@@ -674,6 +733,7 @@ def test_decode_multikey_rsa() -> None:
         "z" + b58encode(b"\xe7\x01" + bytes(33)),  # secp256k1-pub
         "z" + b58encode(b"\x85\x24" + b"not der"),
         "z" + "2" * 3000,
+        "z1" + b58encode(b"\xed\x01" + bytes(32)),  # a leading zero byte before the codec
     ],
 )
 def test_decode_multikey_rejects(value: str) -> None:

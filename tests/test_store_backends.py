@@ -150,12 +150,15 @@ async def test_comments_round_trip(db: Database) -> None:
     blocking = Policy("open", [DomainRule(domain="blocked.test", kind="block")])
     assert await comments.count_visible(db, post_id, blocking) == 2
     assert await comments.ids_for_post(db, post_id, blocking, 10, 0) == ["https://r.test/notes/1", "https://r.test/notes/2"]
-    await db.execute("INSERT INTO blocked_actors (actor_uri, created_at) VALUES (?, ?)", ("https://r.test/users/u", NOW))
+    await db.execute(
+        "INSERT INTO blocked_actors (actor_uri, created_at) VALUES (?, ?)", ("https://r.test/users/u", NOW)
+    )
     assert await comments.count_visible(db, post_id, OPEN) == 1
     await db.execute("DELETE FROM blocked_actors")
     await comments.update_content(db, top, "<p>nieuw</p>", "cw", NOW + 9)
     comment = await comments.by_id(db, top, "a2.test")
-    assert comment is not None and (comment.content_html, comment.summary, comment.updated) == ("<p>nieuw</p>", "cw", NOW + 9)
+    assert comment is not None
+    assert (comment.content_html, comment.summary, comment.updated) == ("<p>nieuw</p>", "cw", NOW + 9)
     await comments.delete(db, top)  # its reply moves up to the top level
     row = await comments.by_ap_id(db, "https://r.test/notes/2")
     assert row is not None and row["parent_id"] is None
@@ -174,8 +177,10 @@ async def test_follows_round_trip(db: Database) -> None:
     )
     assert await follows.count_followers(db, alice) == 2
     assert await follows.follower_page(db, alice, 1, 1) == ["https://r.test/users/b"]
-    row = await db.fetchone("SELECT inbox, shared_inbox, follow_id FROM followers WHERE actor_uri = ?", ("https://r.test/users/a",))
-    assert (row["inbox"], row["shared_inbox"], row["follow_id"]) == ("https://r.test/a/inbox2", "https://r.test/inbox", "f3")
+    row = await db.fetchone(
+        "SELECT inbox, shared_inbox, follow_id FROM followers WHERE actor_uri = ?", ("https://r.test/users/a",)
+    )
+    assert row is not None and tuple(row) == ("https://r.test/a/inbox2", "https://r.test/inbox", "f3")
     assert await follows.remove_follower(db, alice, "https://r.test/users/b") == 1
     assert await follows.remove_actor(db, "https://r.test/users/a") == 1
     assert await follows.count_followers(db, alice) == 0
@@ -203,7 +208,9 @@ async def test_enqueue_followers_groups_shared_inboxes(db: Database) -> None:
             db, alice, f"https://big.test/users/{i}", f"https://big.test/users/{i}/inbox", "https://big.test/inbox",
             "big.test", None,
         )
-    await follows.add_follower(db, alice, "https://one.test/users/x", "https://one.test/x/inbox", None, "one.test", None)
+    await follows.add_follower(
+        db, alice, "https://one.test/users/x", "https://one.test/x/inbox", None, "one.test", None
+    )
     activity_id = await _activity(db, alice)
     assert await deliveries.enqueue_followers(db, activity_id, alice, NOW) == 2
     assert await deliveries.enqueue_followers(db, activity_id, alice, NOW) == 0  # queued once only
@@ -305,7 +312,7 @@ async def test_inbox_round_trip(db: Database) -> None:
     again = await inbox.claim(db, NOW + 60, 30, 10)
     assert [(i.id, i.attempts) for i in again] == [(transient.id, 2)]
     row = await db.fetchone("SELECT state, last_error FROM inbox_items WHERE id = ?", (failed.id,))
-    assert (row["state"], len(row["last_error"])) == ("failed", 500)
+    assert row is not None and (row["state"], len(row["last_error"])) == ("failed", 500)
 
 
 @only_postgresql

@@ -55,6 +55,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
             yield
         finally:
             await workers.stop()
+            workers.deliverer.close()
 
     static = StaticFiles(directory=str(files("fediverse_a2.web") / "static"))
     routes = [

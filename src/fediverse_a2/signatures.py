@@ -64,6 +64,8 @@ class PublicKey:
     key: AnyPublicKey
 
 
+# (key_id, refresh) -> key. refresh=True means "refetch, the cached key failed"; raises
+# SignatureError when no key can be had.
 KeyLookup = Callable[[str, bool], Awaitable[PublicKey]]
 
 
@@ -244,9 +246,7 @@ def _cavage_string(method: str, target: str, h: Mapping[str, str], covered: Sequ
     return "\n".join(lines)
 
 
-def cavage_signing_string(
-    method: str, path_and_query: str, headers: Mapping[str, str], covered: Sequence[str]
-) -> str:
+def cavage_signing_string(method: str, path_and_query: str, headers: Mapping[str, str], covered: Sequence[str]) -> str:
     """The draft-cavage signing string; `(created)`/`(expires)` values are read from `headers`."""
     return _cavage_string(method, path_and_query, _lower(headers), [c.lower() for c in covered])
 

@@ -13,21 +13,32 @@ only the bundled context documents and raises `ContextNotBundled` for anything e
 a private context cache (pyld's global one is neither consulted nor filled). pyld itself
 is imported only on the slow path.
 
-Bundled context documents (``contexts/*.json``, read lazily with importlib.resources):
+Bundled context documents (``contexts/*.json``, read lazily with importlib.resources),
+by URL -> file: provenance.
 
-================================================  ==========================  =====================
-URL                                               file                        provenance
-================================================  ==========================  =====================
-https://www.w3.org/ns/activitystreams             activitystreams.json        verbatim copy of PyLD 3.3.0's frozen bundle (BSD-3; the document is W3C's, as served at w3.org)
-https://w3id.org/security/v1                      security-v1.json            verbatim copy of PyLD 3.3.0's frozen bundle
-https://www.w3.org/ns/did/v1                      did-v1.json                 verbatim copy of PyLD 3.3.0's frozen bundle (Fedify and Mitra actors list it)
-https://w3id.org/identity/v1                      identity-v1.json            web-payments.org ``contexts/identity-v1.jsonld`` (what w3id redirects to) plus the ``Group`` term that the live document carries (as in json-ld-preloaded's generated copy and Misskey's)
-https://w3id.org/security/data-integrity/v1       data-integrity-v1.json      w3c/vc-data-integrity ``contexts/data-integrity/v1``, with ``digestMultibase`` and the typed ``proofValue`` of the published version
-https://w3id.org/security/multikey/v1             multikey-v1.json            digitalbazaar/multikey-context ``contexts/multikey-v1.jsonld`` (main)
-https://gotosocial.org/ns                         gotosocial-ns.json          the GoToSocial namespace document (v0.20+ terms: interaction policies, requests, authorizations)
-https://purl.archive.org/socialweb/webfinger      webfinger.json              SocialCG WebFinger context (listed by Mastodon 4.4+ actors)
-https://<any host>/schemas/litepub-0.1.jsonld     litepub-0.1.json            Akkoma ``priv/static/schemas/litepub-0.1.jsonld``; Pleroma and Akkoma serve it per instance, so any host's copy is answered with this one
-================================================  ==========================  =====================
+* https://www.w3.org/ns/activitystreams -> activitystreams.json: verbatim copy of the
+  frozen copy PyLD 3.3.0 ships (BSD-3 package; the document is W3C's, as served).
+* https://w3id.org/security/v1 -> security-v1.json: verbatim from PyLD 3.3.0's bundle.
+* https://www.w3.org/ns/did/v1 -> did-v1.json: verbatim from PyLD 3.3.0's bundle
+  (Fedify and Mitra actors list it).
+* https://w3id.org/identity/v1 -> identity-v1.json: web-payments.org's
+  ``contexts/identity-v1.jsonld`` (where w3id redirects) plus the ``Group`` term the live
+  document has (as in json-ld-preloaded's generated copy and Misskey's preloaded one).
+  It redefines ``name``, ``url``, ``image``, ``Person``, ``Organization``: after the AS2
+  context it is never a fast-path context.
+* https://w3id.org/security/data-integrity/v1 -> data-integrity-v1.json: w3c/vc-data-integrity
+  ``contexts/data-integrity/v1``, with the published version's ``digestMultibase`` and
+  multibase-typed ``proofValue``.
+* https://w3id.org/security/multikey/v1 -> multikey-v1.json: digitalbazaar/multikey-context
+  ``contexts/multikey-v1.jsonld`` (main branch).
+* https://gotosocial.org/ns -> gotosocial-ns.json: the GoToSocial namespace document
+  (v0.20+ terms: interaction policies, requests and authorizations).
+* https://purl.archive.org/socialweb/webfinger -> webfinger.json: the SocialCG WebFinger
+  context that Mastodon 4.4+ actors list.
+* https://<any host>/schemas/litepub-0.1.jsonld -> litepub-0.1.json: Akkoma's
+  ``priv/static/schemas/litepub-0.1.jsonld``. Pleroma and Akkoma serve it from each
+  instance, so every host's copy is answered with this one (versions differ only in
+  extension terms; none touches a core term).
 
 ``http://`` spellings of the ActivityStreams, identity and WebFinger URLs are served too.
 Not bundled (they make `normalise` raise `ContextNotBundled`): ``https://litepub.social/...``
@@ -264,7 +275,13 @@ _EXTENSION_IRIS: dict[str, str] = {
 }
 
 
-def _expand(value: str, local: Mapping[str, Any], prefixes: Mapping[str, str], canon: Mapping[str, _Def], depth: int = 0) -> str:
+def _expand(
+    value: str,
+    local: Mapping[str, Any],
+    prefixes: Mapping[str, str],
+    canon: Mapping[str, _Def],
+    depth: int = 0,
+) -> str:
     """IRI expansion of a term definition's value (vocab-relative, as JSON-LD does)."""
     if value.startswith("@") or depth > 4:
         return value
@@ -291,7 +308,9 @@ def _expand(value: str, local: Mapping[str, Any], prefixes: Mapping[str, str], c
     return "_:" + value  # the ActivityStreams context's "@vocab": "_:"
 
 
-def _norm_def(term: str, value: Any, local: Mapping[str, Any], prefixes: Mapping[str, str], canon: Mapping[str, _Def]) -> _Def | None:
+def _norm_def(
+    term: str, value: Any, local: Mapping[str, Any], prefixes: Mapping[str, str], canon: Mapping[str, _Def]
+) -> _Def | None:
     """A term definition as (iri, type, container, language, other keys); None when null."""
     if value is None:
         return None
@@ -313,7 +332,9 @@ def _norm_def(term: str, value: Any, local: Mapping[str, Any], prefixes: Mapping
     if isinstance(container, list):
         container = tuple(sorted(c for c in container if isinstance(c, str)))
     others = frozenset(
-        k for k in value if k not in ("@id", "@type", "@container", "@language") and k not in _DEF_KEYS_IGNORED
+        k
+        for k in value
+        if k not in ("@id", "@type", "@container", "@language") and k not in _DEF_KEYS_IGNORED
     )
     return (iri, kind, container, value.get("@language"), others)
 
@@ -377,7 +398,9 @@ def _tables() -> _Tables:
     urls: dict[str, _UrlEffect] = {}
     for url in set(_BUNDLE.values()) | {_LITEPUB_FILE}:
         urls[url] = _url_effect(url, tables)
-    tables = _Tables(canon=canon, extension=_EXTENSION_IRIS, protected=protected, prefixes=prefixes, urls=urls)
+    tables = _Tables(
+        canon=canon, extension=_EXTENSION_IRIS, protected=protected, prefixes=prefixes, urls=urls
+    )
     _tables_cache.append(tables)
     return tables
 
@@ -481,6 +504,27 @@ def _context_ok(ctx: Any) -> bool:
     return not bad
 
 
+_verdicts: dict[bytes, bool] = {}
+_VERDICTS_MAX = 1024
+_VERDICT_KEY_MAX = 8192
+
+
+def _context_ok_cached(ctx: Any) -> bool:
+    """_context_ok, remembered per distinct @context value (each peer software sends a few)."""
+    try:
+        key = orjson.dumps(ctx)
+    except (orjson.JSONEncodeError, TypeError):
+        return _context_ok(ctx)
+    verdict = _verdicts.get(key)
+    if verdict is None:
+        verdict = _context_ok(ctx)
+        if len(key) <= _VERDICT_KEY_MAX:
+            if len(_verdicts) >= _VERDICTS_MAX:
+                _verdicts.clear()
+            _verdicts[key] = verdict
+    return verdict
+
+
 def _plain_node(node: Mapping[str, Any]) -> bool:
     for key in node:
         if not key or (key[0] == "@" and key != "@context"):
@@ -505,7 +549,7 @@ def is_compact_as2(doc: Any) -> bool:
     if not isinstance(doc, dict):
         return False
     ctx = doc.get("@context", AS_URL)
-    if ctx != AS_URL and not _context_ok(ctx):
+    if ctx != AS_URL and not _context_ok_cached(ctx):
         return False
     node: Any = doc
     contexts: list[Any] | None = None

@@ -21,9 +21,11 @@ Content is returned as the raw HTML the peer sent: sanitising is the caller's jo
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -96,6 +98,9 @@ _AS_MEDIA_TYPES = (
     "application/activity+json",
 )
 _BAD_URL_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
+_NETLOC_END = re.compile(r"[/?#]")
+_IPV6 = re.compile(r"[0-9a-f:.]+")
+_ASCII_HOST = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
 _LANG_TAG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
 _USERNAME_BAD = re.compile(r"[\x00-\x20\x7f@/\\:?#]")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -183,14 +188,15 @@ class RemoteActor:
 # --- origins ---------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=2048)
 def _norm_host(host: str) -> str | None:
     """Lower-case, without the trailing dot, IDN as punycode; None when not a usable host."""
     if host.endswith("."):
         host = host[:-1]
-    if not host or "%" in host or ".." in host:
+    if not host or "%" in host or ".." in host or host.startswith("."):
         return None
     if host.isascii():
-        return host.lower()
+        return host.lower() if _ASCII_HOST.fullmatch(host) else None
     try:
         if _idna is not None:
             return _idna.encode(host, uts46=True).decode("ascii").lower()
@@ -200,21 +206,52 @@ def _norm_host(host: str) -> str | None:
 
 
 def _origin(url: Any) -> tuple[str, str, int] | None:
-    """(scheme, normalised host, port) of an absolute http(s) URL; None when not one."""
-    if not isinstance(url, str) or len(url) > MAX_IRI or _BAD_URL_CHARS.search(url):
+    """(scheme, normalised host, port) of an absolute http(s) URL; None when not one.
+
+    Stricter than urlsplit: no user-info, whitespace, control characters or backslashes
+    anywhere, a decimal port of at most 65535, a bracketed IPv6 literal or a host name.
+    """
+    if type(url) is not str or len(url) > MAX_IRI:
         return None
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
+    head = url[:8].lower()
+    if head.startswith("https://"):
+        scheme, rest = "https", url[8:]
+    elif head.startswith("http://"):
+        scheme, rest = "http", url[7:]
+    else:
         return None
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or "@" in parts.netloc or not parts.hostname:
+    if _BAD_URL_CHARS.search(url):
         return None
-    host = _norm_host(parts.hostname)
-    if host is None:
+    netloc = _NETLOC_END.split(rest, 1)[0]
+    if not netloc or "@" in netloc:
         return None
-    return scheme, host, port if port is not None else _DEFAULT_PORTS[scheme]
+    if netloc[0] == "[":
+        close = netloc.find("]")
+        if close < 0:
+            return None
+        host, port_text = netloc[1:close].lower(), netloc[close + 1 :]
+        if not _IPV6.fullmatch(host):
+            return None
+        try:
+            host = ipaddress.IPv6Address(host).compressed
+        except ValueError:
+            return None
+        if port_text and not port_text.startswith(":"):
+            return None
+        port_text = port_text[1:]
+    else:
+        host, _, port_text = netloc.partition(":")
+        normalised = _norm_host(host)
+        if normalised is None:
+            return None
+        host = normalised
+    if port_text:
+        if not port_text.isdigit() or not port_text.isascii() or len(port_text) > 5 or int(port_text) > 65535:
+            return None
+        port = int(port_text)
+    else:
+        port = _DEFAULT_PORTS[scheme]
+    return scheme, host, port
 
 
 def same_origin(a: str, b: str) -> bool:
@@ -327,6 +364,8 @@ def _natural(value: Any, key: str, limit: int) -> str | None:
 
 
 def _short_type(kind: str) -> str:
+    if ":" not in kind:
+        return kind
     for prefix in _TYPE_PREFIXES:
         if kind.startswith(prefix):
             return kind[len(prefix) :]
@@ -334,6 +373,8 @@ def _short_type(kind: str) -> str:
 
 
 def _types(value: Any) -> list[str]:
+    if type(value) is str:
+        return [value] if 0 < len(value) <= _MAX_TYPE else []
     return [t for t in _items(value, 16) if isinstance(t, str) and 0 < len(t) <= _MAX_TYPE]
 
 
@@ -399,7 +440,8 @@ def _audience(value: Any) -> tuple[str, ...]:
     if not public and len(items) > MAX_RECIPIENTS:
         rest = items[MAX_RECIPIENTS:]
         if any(isinstance(i, str) and i in _PUBLIC_SPELLINGS for i in rest) or any(
-            isinstance(i, dict) and i.get("id") in _PUBLIC_SPELLINGS for i in rest
+            isinstance(i, dict) and isinstance(i.get("id"), str) and i["id"] in _PUBLIC_SPELLINGS
+            for i in rest
         ):
             out = [*out[: MAX_RECIPIENTS - 1], PUBLIC]
     return tuple(out)
@@ -475,7 +517,9 @@ def _content(doc: dict[str, Any]) -> tuple[str, str | None]:
             language = first[0]
             if content is None:
                 content = first[1][:MAX_CONTENT]
-    if language is not None and (len(language) > 35 or not _LANG_TAG.fullmatch(language) or language.lower() == "und"):
+    if language is not None and (
+        len(language) > 35 or not _LANG_TAG.fullmatch(language) or language.lower() == "und"
+    ):
         language = None
     return content or "", language
 
@@ -534,7 +578,9 @@ def _quote(doc: dict[str, Any]) -> str | None:
         if found is not None:
             return found
     for item in _items(doc.get("tag"), MAX_TAGS):
-        if not isinstance(item, dict) or "Link" not in {_short_type(t) for t in _types(item.get("type"))}:
+        if not isinstance(item, dict) or "href" not in item:
+            continue
+        if "Link" not in {_short_type(t) for t in _types(item.get("type"))}:
             continue
         rel = item.get("rel")
         rels = {r for r in _items(rel, 16) if isinstance(r, str)}
@@ -551,7 +597,12 @@ def _thread(doc: dict[str, Any]) -> str | None:
         for item in _items(doc.get(key), 4):
             if isinstance(item, dict):
                 item = item.get("id")
-            if isinstance(item, str) and 0 < len(item) <= MAX_IRI and ":" in item and not _BAD_URL_CHARS.search(item):
+            if (
+                isinstance(item, str)
+                and 0 < len(item) <= MAX_IRI
+                and ":" in item
+                and not _BAD_URL_CHARS.search(item)
+            ):
                 return item
     return None
 

@@ -11,8 +11,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 import orjson
 
-from ..activitypub.parse import ParseError, RemoteActor, find_key, parse_actor
-from ..content import inert_text
+from ..activitypub.parse import ParseError, RemoteActor, find_key, parse_actor, same_origin
+from ..content import inert_text, sanitise_remote_html
 from ..errors import UserError
 from ..runtime import Runtime
 from ..signatures import PublicKey, SignatureAuth, SignatureError, decode_multikey, load_public_key_pem
@@ -31,17 +31,22 @@ def _strip_fragment(url: str) -> str:
     return url.split("#", 1)[0]
 
 
+def _no_nul(value: str | None) -> str | None:
+    """PostgreSQL refuses NUL in text; no legitimate key or name contains one."""
+    return None if value is None else value.replace("\x00", "")
+
+
 def _record(actor: RemoteActor) -> ActorRecord:
     return ActorRecord(
         uri=actor.id,
         domain=host_of(actor.id),
-        type=actor.type,
+        type=actor.type.replace("\x00", ""),
         username=actor.preferred_username,
         handle=inert_text(actor.handle, 200),
         name=inert_text(actor.name or actor.preferred_username or "", 100),
-        summary=actor.summary or "",
-        url=actor.url,
-        icon=actor.icon,
+        summary=sanitise_remote_html(actor.summary or ""),
+        url=_no_nul(actor.url),
+        icon=_no_nul(actor.icon),
         inbox=actor.inbox,
         shared_inbox=actor.shared_inbox,
         followers_url=actor.followers,
@@ -117,7 +122,13 @@ class ActorDirectory:
             if url and urlsplit(url).scheme not in ("http", "https"):
                 raise FetchError("actor inbox is not http(s)")
         record = _record(actor)
-        keys = [(k.id, k.pem, k.multibase) for k in actor.keys if k.owner == actor.id]
+        # Only the actor's own keys, on its own origin: a document must not be able to claim
+        # (and overwrite in the cache) a key id that lives on another server.
+        keys = [
+            (k.id, _no_nul(k.pem), _no_nul(k.multibase))
+            for k in actor.keys
+            if k.owner == actor.id and same_origin(k.id, actor.id)
+        ]
         await actor_store.upsert(self.rt.db, record, keys)
         for key_id, *_ in keys:
             self._keys.pop(key_id, None)
@@ -150,10 +161,12 @@ class ActorDirectory:
         found = find_key(doc, key_id)
         if found is None:
             raise SignatureError("key document does not contain the keyId")
-        if found.owner == doc.get("id") and doc.get("type") not in ("CryptographicKey", "Key", "Multikey"):
+        is_full_actor = doc.get("type") not in ("CryptographicKey", "Key", "Multikey") and bool(doc.get("inbox"))
+        if found.owner == doc.get("id") and is_full_actor:
             owner_doc = doc
         else:
-            # A standalone key document: the owner's actor must list the same key.
+            # A standalone key document, or GoToSocial's cut-down actor at .../main-key
+            # (no inbox): the owner's full actor must list the same key.
             owner_doc = await self.fetch_document(found.owner)
             listed = find_key(owner_doc, key_id)
             if listed is None or listed.owner != owner_doc.get("id"):
@@ -161,6 +174,8 @@ class ActorDirectory:
         record = await self._store_actor(owner_doc)
         if found.owner != record.uri:
             raise SignatureError("key owner does not match the actor document")
+        if not same_origin(key_id, record.uri):
+            raise SignatureError("key is not on its owner's host")
         return _parse_key(key_id, record.uri, found.pem, found.multibase)
 
     async def resolve(self, handle_or_url: str) -> ActorRecord:

@@ -9,23 +9,29 @@ machine in store/deliveries.py.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import multiprocessing
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from ..keys import INSTANCE_KEY
+from ..keys import INSTANCE_KEY, KeyStore
 from ..runtime import Runtime
-from ..signatures import SignatureAuth
+from ..signatures import SignatureAuth, sign_headers
 from ..store import deliveries
 from ..store.db import Executor
 from ..store.deliveries import Claimed, Result
 from .fetch import FetchError
+from .policy import host_of
 from .retry import Outcome, backoff, classify, parse_retry_after
 
 __all__ = ["Deliverer", "UNAVAILABLE_AFTER_DAYS"]
@@ -44,6 +50,73 @@ class _Prepared:
     body: bytes
     key_id: str
     key: object
+    key_name: str  # the KeyStore name, for signing in another process
+
+
+# -- signing in a process pool (delivery.signing_processes > 0) ----------------------------
+
+_worker_keys_dir: Path | None = None
+_worker_keys: dict[str, Any] = {}
+
+
+def _init_signer(keys_dir: str) -> None:
+    global _worker_keys_dir
+    _worker_keys_dir = Path(keys_dir)
+
+
+def _sign_in_worker(
+    key_name: str, key_id: str, method: str, url: str, body: bytes, scheme: str, now: float
+) -> dict[str, str]:
+    """Runs in a pool process: each private key is read from its file once per process."""
+    key = _worker_keys.get(key_name)
+    if key is None:
+        assert _worker_keys_dir is not None
+        key = _worker_keys[key_name] = KeyStore(_worker_keys_dir).load(key_name)
+    return sign_headers(method, url, body, key_id, key, scheme=scheme, now=now)
+
+
+def _sign_many(jobs: list[tuple[str, str, str, bytes, str, float]]) -> list[dict[str, str]]:
+    """Runs in a pool process: the signature headers of a chunk of POSTs."""
+    return [_sign_in_worker(name, key_id, "POST", url, body, scheme, now) for name, key_id, url, body, scheme, now in jobs]
+
+
+SIGN_CHUNK = 32
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+@dataclass(frozen=True)
+class _Presigned:
+    """Signature headers being computed in the pool for one delivery."""
+
+    future: asyncio.Future[list[dict[str, str]]]
+    index: int
+    url: str
+    scheme: str
+
+
+class _PresignedAuth(httpx.Auth):
+    """Puts the pool's signature headers on the request; signs here if the request differs."""
+
+    requires_request_body = True
+
+    def __init__(self, presigned: _Presigned, fallback: SignatureAuth) -> None:
+        self.presigned, self.fallback = presigned, fallback
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        try:
+            headers: dict[str, str] | None = (await self.presigned.future)[self.presigned.index]
+        except Exception:  # a broken pool must not stop deliveries: sign here instead
+            log.warning("signing process failed; signing in the server process", exc_info=True)
+            headers = None
+        if headers is None or str(request.url) != self.presigned.url:  # never a signature for another URL
+            headers = sign_headers(request.method, str(request.url), request.content, self.fallback.key_id,
+                                   self.fallback.private_key, scheme=self.fallback.scheme)
+        request.headers.update(headers)
+        yield request
 
 
 @dataclass(frozen=True)
@@ -51,6 +124,14 @@ class _Attempt:
     claimed: Claimed
     result: Result
     outcome: str
+
+
+def _inbox_host(inbox: str) -> str:
+    """The policy host of an inbox URL (a shared inbox may live on another domain than its actor)."""
+    try:
+        return host_of(inbox)
+    except ValueError:
+        return ""
 
 
 class _Breaker:
@@ -94,6 +175,25 @@ class Deliverer:
         self._schemes_loaded = False
         self._activities: OrderedDict[int, _Prepared] = OrderedDict()
         self.unavailable: set[str] = set()
+        self.signing_processes = cfg.signing_processes
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _signing_pool(self) -> ProcessPoolExecutor | None:
+        """The signing processes, started on first use (spawned: this process has threads)."""
+        if self.signing_processes <= 0:
+            return None
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                self.signing_processes, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_signer, initargs=(str(self.rt.keys.keys_dir),),
+            )
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the signing processes, if any were started."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
     # -- one round ---------------------------------------------------------------------
 
@@ -103,9 +203,56 @@ class Deliverer:
         if not claimed:
             return 0
         await self.refresh_unavailable()
-        attempts = await asyncio.gather(*(self.attempt(c) for c in claimed))
+        presigned = await self._presign(claimed)
+        # A slow host may hold part of the batch longer than the lease: keep renewing it,
+        # so another process never claims (and sends again) work that is still in flight.
+        keeper = asyncio.create_task(self._keep_leased([c.id for c in claimed]))
+        try:
+            attempts = await asyncio.gather(*(self.attempt(c, presigned.get(c.id)) for c in claimed))
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
         await self.record(attempts)
         return len(claimed)
+
+    async def _keep_leased(self, ids: list[int]) -> None:
+        """Extend the lease of in-flight deliveries every third of the lease time."""
+        marks = ", ".join("?" * len(ids))
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            await self.rt.db.execute(
+                f"UPDATE deliveries SET locked_until = ? WHERE state = 'pending' AND id IN ({marks})",
+                (self.clock() + self.lease, *ids),
+            )
+
+    async def _presign(self, claimed: list[Claimed]) -> dict[int, _Presigned]:
+        """With signing processes: start signing the whole batch there, SIGN_CHUNK per task
+        (one task per delivery would cost as much in pickling and wake-ups as the signature)."""
+        pool = self._signing_pool()
+        if pool is None:
+            return {}
+        await self._load_schemes()
+        loop = asyncio.get_running_loop()
+        now = time.time()  # the Date/created of the signature, as SignatureAuth would sign now
+        jobs: list[tuple[int, str, tuple[str, str, str, bytes, str, float]]] = []
+        for c in claimed:
+            if not self.rt.policy.is_allowed(c.domain) or c.domain in self.unavailable:
+                continue
+            prepared = await self._prepared(c.activity_id)
+            if prepared is None:
+                continue
+            scheme = self.schemes.get(urlsplit(c.inbox).netloc) or DEFAULT_SCHEME
+            url = str(httpx.URL(c.inbox))
+            jobs.append((c.id, scheme, (prepared.key_name, prepared.key_id, url, prepared.body, scheme, now)))
+        out: dict[int, _Presigned] = {}
+        for start in range(0, len(jobs), SIGN_CHUNK):
+            chunk = jobs[start : start + SIGN_CHUNK]
+            future = loop.run_in_executor(pool, _sign_many, [job for _, _, job in chunk])
+            future.add_done_callback(_retrieve)  # an unused failed chunk must not warn at exit
+            for index, (delivery_id, scheme, job) in enumerate(chunk):
+                out[delivery_id] = _Presigned(future, index, job[2], scheme)
+        return out
 
     async def refresh_unavailable(self) -> None:
         """Reload the set of domains marked unavailable."""
@@ -131,10 +278,10 @@ class Deliverer:
             return None
         username = row["username"]
         if username:
-            key_id, key = self.rt.urls.key(username), self.rt.keys.load(username)
+            key_id, key, name = self.rt.urls.key(username), self.rt.keys.load(username), username
         else:
-            key_id, key = self.rt.urls.instance_key, self.rt.keys.load(INSTANCE_KEY)
-        prepared = _Prepared(row["body"].encode("utf-8"), key_id, key)
+            key_id, key, name = self.rt.urls.instance_key, self.rt.keys.load(INSTANCE_KEY), INSTANCE_KEY
+        prepared = _Prepared(row["body"].encode("utf-8"), key_id, key, name)
         self._activities[activity_id] = prepared
         if len(self._activities) > ACTIVITY_CACHE:
             self._activities.popitem(last=False)
@@ -142,7 +289,7 @@ class Deliverer:
 
     # -- one delivery ------------------------------------------------------------------
 
-    async def attempt(self, claimed: Claimed) -> _Attempt:
+    async def attempt(self, claimed: Claimed, presigned: _Presigned | None = None) -> _Attempt:
         """Try one delivery and decide its next state (nothing is written here)."""
         now = self.clock()
         attempts = claimed.attempts + 1
@@ -151,7 +298,7 @@ class Deliverer:
         def final(state: str, outcome: str, status: int | None, error: str | None, when: float = now) -> _Attempt:
             return _Attempt(claimed, Result(claimed.id, state, attempts, when, status, error), outcome)
 
-        if not self.rt.policy.is_allowed(claimed.domain):
+        if not self.rt.policy.is_allowed(claimed.domain) or not self.rt.policy.is_allowed(_inbox_host(claimed.inbox)):
             return final("skipped", Outcome.FAILED, None, "domain blocked by federation policy")
         if claimed.domain in self.unavailable:
             return final("skipped", Outcome.FAILED, None, "domain marked unavailable")
@@ -161,7 +308,7 @@ class Deliverer:
         if self.breaker.is_open(host):
             status, error, retry_after = None, "circuit open after repeated failures", None
         else:
-            status, error, retry_after = await self._post(claimed.inbox, host, prepared)
+            status, error, retry_after = await self._post(claimed.inbox, host, prepared, presigned)
         outcome = classify(status)
         self.breaker.record(host, outcome in (Outcome.SENT, Outcome.GONE, Outcome.FAILED))
         if outcome == Outcome.SENT:
@@ -175,14 +322,16 @@ class Deliverer:
         delay = max(backoff(attempts), retry_after or 0.0)
         return final("pending", outcome, status, error, now + delay)
 
-    async def _post(self, inbox: str, host: str, prepared: _Prepared) -> tuple[int | None, str | None, float | None]:
+    async def _post(
+        self, inbox: str, host: str, prepared: _Prepared, presigned: _Presigned | None = None
+    ) -> tuple[int | None, str | None, float | None]:
         """POST with the host's known signature scheme, double-knocking on a 4xx."""
         await self._load_schemes()
         known = self.schemes.get(host)
         scheme = known or DEFAULT_SCHEME
         slots = self.host_slots.setdefault(host, asyncio.Semaphore(self.per_host))
         async with slots, self.slots:
-            status, error, retry_after = await self._send(inbox, prepared, scheme)
+            status, error, retry_after = await self._send(inbox, prepared, scheme, presigned)
             if known is None and scheme == "rfc9421" and status is not None and 400 <= status < 500 and status != 410:
                 # Double knock: the peer may not speak RFC 9421 yet; try draft-cavage.
                 scheme = "cavage"
@@ -191,8 +340,12 @@ class Deliverer:
             await self._remember_scheme(host, scheme)
         return status, error, retry_after
 
-    async def _send(self, inbox: str, prepared: _Prepared, scheme: str) -> tuple[int | None, str | None, float | None]:
-        auth = SignatureAuth(prepared.key_id, prepared.key, scheme)
+    async def _send(
+        self, inbox: str, prepared: _Prepared, scheme: str, presigned: _Presigned | None = None
+    ) -> tuple[int | None, str | None, float | None]:
+        auth: httpx.Auth = SignatureAuth(prepared.key_id, prepared.key, scheme)  # type: ignore[arg-type]
+        if presigned is not None and presigned.scheme == scheme:
+            auth = _PresignedAuth(presigned, auth)  # type: ignore[arg-type]
         headers = {"Content-Type": "application/activity+json", "Accept": "application/activity+json"}
         try:
             async with self.rt.http.stream("POST", inbox, content=prepared.body, headers=headers, auth=auth) as resp:
@@ -229,10 +382,10 @@ class Deliverer:
         healthy = {a.claimed.domain for a in attempts if a.outcome == Outcome.SENT} - failing
         async with self.rt.db.transaction() as tx:
             await deliveries.record(tx, [a.result for a in attempts], now)
-            for actor_uri in gone:
+            for actor_uri in sorted(gone):
                 # A personal inbox answering 410: that follower is gone.
                 await tx.execute("DELETE FROM followers WHERE actor_uri = ?", (actor_uri,))
-            for domain in failing:
+            for domain in sorted(failing):
                 await tx.execute(
                     "INSERT INTO domain_failures (domain, day) VALUES (?, ?) ON CONFLICT DO NOTHING", (domain, day)
                 )
@@ -240,7 +393,7 @@ class Deliverer:
                 if days >= UNAVAILABLE_AFTER_DAYS:
                     await _set_unavailable(tx, domain, True, now)
                     self.unavailable.add(domain)
-            for domain in healthy:
+            for domain in sorted(healthy):
                 await tx.execute("DELETE FROM domain_failures WHERE domain = ?", (domain,))
                 if domain in self.unavailable:
                     await _set_unavailable(tx, domain, False, now)

@@ -191,12 +191,22 @@ async def on_follow(ctx: Context) -> None:
         ctx.notes.append("Follow of something that is not a member; ignored")
         return
     actor = ctx.actor
-    await follows.add_follower(
-        ctx.tx, member.id, actor.uri, actor.inbox, actor.shared_inbox, actor.domain, ctx.activity.id
-    )
+    # Deliveries go to these inboxes: never to a domain the policy refuses, whatever the
+    # actor's own domain is. A shared inbox elsewhere is dropped, a personal one refuses.
+    if not _inbox_allowed(ctx.rt, actor.inbox):
+        raise Rejected("the actor's inbox is on a domain this instance does not federate with")
+    shared = actor.shared_inbox if actor.shared_inbox and _inbox_allowed(ctx.rt, actor.shared_inbox) else None
+    await follows.add_follower(ctx.tx, member.id, actor.uri, actor.inbox, shared, actor.domain, ctx.activity.id)
     member_uri = ctx.rt.urls.actor(member.username)
     accept = build.accept(f"{member_uri}#accepts/{uuid.uuid4().hex}", member_uri, ctx.activity.raw)
     await queue_activity(ctx.tx, accept, member.id, targets=[(actor.inbox, actor.domain, actor.uri)])
+
+
+def _inbox_allowed(rt: Runtime, url: str) -> bool:
+    try:
+        return rt.policy.is_allowed(host_of(url))
+    except ValueError:
+        return False
 
 
 async def on_undo(ctx: Context) -> None:

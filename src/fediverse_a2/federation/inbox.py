@@ -4,8 +4,9 @@ Order of checks, cheapest first, each one required:
 content type (415) -> size (413) -> a signature header at all (401) -> JSON (400) ->
 federation policy on the actor's and the key's host (403, before any key is fetched) ->
 blocked actor (403) -> rate limit per remote domain (429) -> signature (401) ->
-key owner is the actor (401) -> activity id on the actor's origin (400) -> object origin and
-ownership (403) -> store (202).
+key owner is the actor (401) -> JSON-LD normalised as the worker will read it (400) ->
+activity id on the actor's origin (400) -> object origin (403) -> ownership of what an
+Update, Delete or Undo names: comment, post, follow, reaction (403) -> store (202).
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
+from ..activitypub.jsonld import normalise
 from ..activitypub.parse import same_origin
 from ..runtime import Runtime
 from ..signatures import SignatureError, verify_request
@@ -24,7 +27,7 @@ from ..store import inbox as inbox_store
 from ..store import members
 from .actors import ActorDirectory
 from .fetch import parse_json_document
-from .origin import origin_problem
+from .origin import object_ids, origin_problem, type_of
 from .policy import host_of
 from .ratelimit import TokenBucketLimiter
 
@@ -64,6 +67,13 @@ def _key_id(request: Request) -> str:
     return match.group(1)
 
 
+def _authority(scheme: str, hostport: str) -> str:
+    """host[:port] lower-cased, without the scheme's default port (as a Host header reads)."""
+    value = hostport.strip().lower()
+    default = {"http": ":80", "https": ":443"}.get(scheme)
+    return value[: -len(default)] if default and value.endswith(default) else value
+
+
 def _object_id(doc: dict[str, Any]) -> str | None:
     obj = doc.get("object")
     if isinstance(obj, dict):
@@ -82,6 +92,9 @@ class InboxEndpoint:
         fed = rt.config.federation
         self.max_bytes = fed.max_inbox_bytes
         self.limiter = TokenBucketLimiter(fed.inbox_rate_limit)
+        base = urlsplit(rt.urls.base)
+        self.scheme = base.scheme
+        self.authority = _authority(base.scheme, base.netloc)
 
     async def shared(self, request: Request) -> Response:
         """The shared inbox."""
@@ -147,30 +160,56 @@ class InboxEndpoint:
             # nothing to remove. Answer 202 without fetching anything (as Mastodon does).
             return Response(status_code=202)
         url = self.rt.urls.base + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if "signature-input" not in request.headers and not self._for_us(request.headers.get("host", "")):
+            # A draft-cavage signature covers the Host header as sent: a request signed for
+            # another server must not verify here (RFC 9421 signs our own URL, see `url`).
+            raise BadRequest(401, "signed for another host than this instance")
         try:
             verified = await verify_request(request.method, url, request.headers, body, self.directory.lookup_key)
         except SignatureError as exc:
             raise BadRequest(401, exc.reason) from None
         if verified.owner != actor:
             raise BadRequest(401, "key owner is not the activity's actor")
-        activity_id = doc.get("id")
+        # The checks below read the document the way the worker will: JSON-LD-normalised
+        # (a no-op for plain compact AS2), so another spelling cannot slip past them.
+        try:
+            checked = normalise(doc)
+        except ValueError as exc:
+            raise BadRequest(400, f"unusable JSON-LD: {str(exc)[:120]}") from None
+        if _actor_id(checked) != actor:
+            raise BadRequest(400, "activity's actor is ambiguous")
+        activity_id = checked.get("id")
         if not isinstance(activity_id, str) or not same_origin(activity_id, actor):
             raise BadRequest(400, "activity id missing or not on the actor's host")
-        if (problem := origin_problem(doc, actor)) is not None:
+        if (problem := origin_problem(checked, actor)) is not None:
             raise BadRequest(403, problem)
-        if kind in ("Update", "Delete") and await self._comment_author(doc) not in (None, actor):
-            raise BadRequest(403, f"{kind} of a comment by someone other than its author")
+        checked_kind = type_of(checked.get("type"))
+        if checked_kind in ("Update", "Delete", "Undo"):
+            for object_id in object_ids(checked):
+                if await self._owner(object_id) not in (None, actor):
+                    raise BadRequest(403, f"{checked_kind} of something that belongs to another actor")
         stored = await inbox_store.add(self.rt.db, activity_id, actor, actor_host, body.decode("utf-8"))
         self.seen_domain(actor_host)
         if stored:
             self.notify()
         return Response(status_code=202)
 
-    async def _comment_author(self, doc: dict[str, Any]) -> str | None:
-        object_id = _object_id(doc)
-        if object_id is None:
-            return None
-        return await self.rt.db.fetchval("SELECT author_uri FROM comments WHERE ap_id = ?", (object_id,))
+    def _for_us(self, host: str) -> bool:
+        return _authority(self.scheme, host) == self.authority
+
+    async def _owner(self, object_id: str) -> str | None:
+        """The actor a stored comment, post, follow or reaction belongs to, or None if unknown."""
+        db = self.rt.db
+        for sql in (
+            "SELECT author_uri FROM comments WHERE ap_id = ?",
+            "SELECT actor_uri FROM remote_posts WHERE ap_id = ?",
+            "SELECT actor_uri FROM followers WHERE follow_id = ?",
+            "SELECT actor_uri FROM reactions WHERE activity_id = ?",
+        ):
+            owner = await db.fetchval(sql, (object_id,))
+            if owner is not None:
+                return str(owner)
+        return None
 
     async def _known(self, actor: str) -> bool:
         return bool(await self.rt.db.fetchval("SELECT 1 FROM actors WHERE uri = ?", (actor,)))

@@ -62,7 +62,7 @@ class SubscriptionRefresher:
         except Exception as exc:  # network errors of every kind: keep the old entries
             error = f"{type(exc).__name__}: {exc}"
             log.warning("subscription %s not refreshed: %s", url, error)
-        from ..services.moderation import apply_block_side_effects
+        from ..services.moderation import remove_blocked_followers
 
         async with self.rt.db.transaction() as tx:
             await tx.execute(
@@ -79,8 +79,7 @@ class SubscriptionRefresher:
                 [(domain, kind, url, now) for domain in domains],
             )
             if kind == "block":
-                for domain in domains:
-                    await apply_block_side_effects(tx, self.rt, domain)
+                await remove_blocked_followers(tx, domains)
             await meta.bump(tx, POLICY_VERSION)
 
     async def _fetch(self, url: str) -> list[str]:

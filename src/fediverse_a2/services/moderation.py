@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from ..errors import UserError
 from ..federation.actors import ActorDirectory
-from ..federation.policy import DomainRule, format_domain_csv, normalise_domain, parse_domain_csv
+from ..federation.policy import DomainRule, format_domain_csv, host_of, normalise_domain, parse_domain_csv
 from ..runtime import POLICY_VERSION, Runtime
 from ..store import meta
 from ..store.db import Executor
 
 __all__ = [
+    "apply_block_side_effects",
     "block_actor",
     "export_domains",
     "import_domains",
     "list_domains",
     "list_reports",
+    "remove_blocked_followers",
     "set_domain",
     "unblock_actor",
 ]
@@ -32,16 +35,44 @@ def _domain(value: str) -> str:
         raise UserError(str(exc)) from None
 
 
+def _host(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        return host_of(url)
+    except ValueError:
+        return None
+
+
 async def apply_block_side_effects(tx: Executor, rt: Runtime, domain: str) -> int:
     """A block removes that domain's followers (and its subdomains'); returns how many."""
-    rows = await tx.fetchall("SELECT DISTINCT domain FROM followers")
+    return await remove_blocked_followers(tx, [domain])
+
+
+async def remove_blocked_followers(tx: Executor, domains: Iterable[str]) -> int:
+    """Remove the followers on any of these (blocked) domains, in one pass; returns how many.
+
+    A follower whose personal inbox is on a blocked domain is removed too, and a shared
+    inbox there is forgotten (deliveries fall back to the personal inbox): otherwise an actor
+    elsewhere could keep deliveries flowing to the blocked domain.
+    """
     from ..federation.policy import Policy
 
-    probe = Policy("open", [DomainRule(domain=domain, kind="block")])
+    rules = [DomainRule(domain=domain, kind="block") for domain in domains]
+    if not rules:
+        return 0
+    probe = Policy("open", rules)
+
+    def blocked(host: str | None) -> bool:
+        return host is not None and probe.is_blocked(host)
+
+    rows = await tx.fetchall("SELECT id, domain, inbox, shared_inbox FROM followers")
     removed = 0
     for row in rows:
-        if probe.is_blocked(row["domain"]):
-            removed += await tx.execute("DELETE FROM followers WHERE domain = ?", (row["domain"],))
+        if blocked(row["domain"]) or blocked(_host(row["inbox"])):
+            removed += await tx.execute("DELETE FROM followers WHERE id = ?", (row["id"],))
+        elif blocked(_host(row["shared_inbox"])):
+            await tx.execute("UPDATE followers SET shared_inbox = NULL WHERE id = ?", (row["id"],))
     return removed
 
 
@@ -81,16 +112,15 @@ async def import_domains(rt: Runtime, text: str) -> int:
     except ValueError as exc:
         raise UserError(str(exc)) from None
     added = 0
+    blocks = [rule for rule in rules if rule.severity != "noop"]
     async with rt.db.transaction() as tx:
-        for rule in rules:
-            if rule.severity == "noop":
-                continue
+        for rule in blocks:
             added += await tx.execute(
                 "INSERT INTO domain_rules (domain, kind, source, severity, comment, created_at) "
                 "VALUES (?, 'block', 'admin', ?, ?, ?) ON CONFLICT (domain, kind, source) DO NOTHING",
                 (rule.domain, rule.severity, rule.comment, time.time()),
             )
-            await apply_block_side_effects(tx, rt, rule.domain)
+        await remove_blocked_followers(tx, [rule.domain for rule in blocks])
         await meta.bump(tx, POLICY_VERSION)
     return added
 

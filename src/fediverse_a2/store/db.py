@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,6 +31,7 @@ class Executor(Protocol):
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
     async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    async def fetchval_each(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[Any]: ...
 
 
 class Database(Executor, Protocol):
@@ -40,99 +41,246 @@ class Database(Executor, Protocol):
     async def close(self) -> None: ...
 
 
+def _execute(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
+    cursor = conn.execute(sql, params)
+    try:
+        return cursor.rowcount
+    finally:
+        cursor.close()
+
+
+def _fetchone(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> Row | None:
+    cursor = conn.execute(sql, params)
+    try:
+        return cursor.fetchone()
+    finally:
+        # Closing resets the statement: an INSERT ... RETURNING holds its write lock until then.
+        cursor.close()
+
+
+def _fetchall(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Row]:
+    cursor = conn.execute(sql, params)
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _fetchval(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> Any:
+    row = _fetchone(conn, sql, params)
+    return None if row is None else row[0]
+
+
+def _fetchval_each(conn: sqlite3.Connection, sql: str, rows: Sequence[Sequence[Any]]) -> list[Any]:
+    return [_fetchval(conn, sql, params) for params in rows]
+
+
+def _executemany(conn: sqlite3.Connection, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    conn.executemany(sql, rows).close()
+
+
+def _in_transaction(conn: sqlite3.Connection, fn: Callable[..., Any], *args: Any) -> Any:
+    """BEGIN IMMEDIATE, fn, COMMIT (ROLLBACK on error), all in one trip to the thread."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn(conn, *args)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
+
+
+class _SqliteThread:
+    """aiosqlite's connection thread, for the statements that must wait for another
+    process's write lock. Statements that need no waiting run on the event loop instead
+    (see SqliteDatabase._run), sharing the same sqlite3 connection."""
+
+    def __init__(self) -> None:
+        self._aio: aiosqlite.Connection | None = None
+        self.conn: sqlite3.Connection | None = None
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+        """Run fn(connection, *args) on aiosqlite's thread."""
+        assert self._aio is not None and self.conn is not None
+        # aiosqlite's own queue-a-callable primitive: one trip to its thread per call.
+        return self._aio._execute(fn, self.conn, *args)
+
+    async def connect(self, path: str) -> None:
+        # timeout=0: a statement on the event loop never waits for a lock (see _run).
+        self._aio = await aiosqlite.connect(
+            path, timeout=0, isolation_level=None, check_same_thread=False, cached_statements=512
+        )
+        self._aio.row_factory = sqlite3.Row
+        self.conn = self._aio._conn
+
+    async def close(self) -> None:
+        if self._aio is not None:
+            await self._aio.close()
+            self._aio = None
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED and their extended codes
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _patiently(conn: sqlite3.Connection, fn: Callable[..., Any], *args: Any) -> Any:
+    """fn on the thread, waiting up to the busy timeout for another process's write lock."""
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    try:
+        return fn(conn, *args)
+    finally:
+        conn.execute("PRAGMA busy_timeout=0")
+
+
 class _SqliteExecutor:
-    """Statements on one aiosqlite connection; the caller holds the connection lock."""
+    """Statements on the connection; the caller holds the connection lock.
+
+    A statement first runs right here, on the event loop, without waiting for locks: a
+    point query takes microseconds, less than a trip to a thread and back. Only when
+    another process holds the write lock (SQLITE_BUSY) does it go to the connection's
+    thread, which waits there up to the busy timeout, so the event loop never blocks on it.
+    In a transaction, BEGIN IMMEDIATE is sent with the first statement.
+    """
 
     dialect = "sqlite"
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
+    def __init__(self, db: SqliteDatabase, begin: bool = False) -> None:
+        self._db = db
+        self.begin_pending = begin
+        self.began = False
+
+    async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self.begin_pending:
+            self.begin_pending = False
+            await self._db._run(_execute, "BEGIN IMMEDIATE", ())
+            self.began = True
+        return await self._db._run(fn, *args)
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        cursor = await self._conn.execute(sql, params)
-        count = cursor.rowcount
-        await cursor.close()
-        return count
+        return await self._call(_execute, sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        await self._conn.executemany(sql, rows)
+        await self._call(_executemany, sql, list(rows))
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        return await self._call(_fetchone, sql, params)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return await self._call(_fetchall, sql, params)
 
     async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
+        return await self._call(_fetchval, sql, params)
+
+    async def fetchval_each(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[Any]:
+        return await self._call(_fetchval_each, sql, list(rows))
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 class SqliteDatabase:
     """SQLite in WAL mode behind one connection, serialised by an asyncio lock.
 
     Writes from other processes (the CLI while `serve` runs) are fine: WAL lets readers
-    and one writer work at once, and the busy timeout waits out a short write lock.
+    and one writer work at once, and a statement that meets another process's write lock
+    waits for it (up to the busy timeout) on the connection's thread.
     """
 
     dialect = "sqlite"
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
+    def __init__(self, thread: _SqliteThread) -> None:
+        assert thread.conn is not None
+        self._thread = thread
+        self._conn = thread.conn
         self._lock = asyncio.Lock()
-        self._exec = _SqliteExecutor(conn)
+
+    async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return fn(self._conn, *args)
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc):
+                raise
+        # Nothing was changed by the refused attempt (a failed transaction was rolled back).
+        return await self._thread.call(_patiently, fn, *args)
 
     @classmethod
     async def open(cls, path: Path) -> SqliteDatabase:
         """Open (creating folders as needed) and configure the database file."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(str(path), isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        await conn.execute("PRAGMA busy_timeout=10000")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        return cls(conn)
+        thread = _SqliteThread()
+        try:
+            await thread.connect(str(path))
+            await thread.call(_patiently, _configure)
+        except BaseException:
+            await thread.close()
+            raise
+        return cls(thread)
 
     async def close(self) -> None:
-        """Close the connection."""
-        await self._conn.close()
+        """Close the connection and end its thread."""
+        await self._thread.close()
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         async with self._lock:
-            return await self._exec.execute(sql, params)
+            return await self._run(_execute, sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        async with self.transaction() as tx:
-            await tx.executemany(sql, rows)
+        rows = list(rows)
+        async with self._lock:
+            await self._run(_in_transaction, _executemany, sql, rows)
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         async with self._lock:
-            return await self._exec.fetchone(sql, params)
+            return await self._run(_fetchone, sql, params)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         async with self._lock:
-            return await self._exec.fetchall(sql, params)
+            return await self._run(_fetchall, sql, params)
 
     async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
         async with self._lock:
-            return await self._exec.fetchval(sql, params)
+            return await self._run(_fetchval, sql, params)
+
+    async def fetchval_each(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[Any]:
+        """The first value of each row's result, all in one transaction."""
+        rows = list(rows)
+        async with self._lock:
+            return await self._run(_in_transaction, _fetchval_each, sql, rows)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_SqliteExecutor]:
         """Run a block in one IMMEDIATE transaction (taking the write lock up front
         avoids the deadlock of two readers upgrading to writers)."""
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+            tx = _SqliteExecutor(self, begin=True)
             try:
-                yield self._exec
+                yield tx
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                if tx.began:
+                    _rollback(self._conn)
                 raise
             else:
-                await self._conn.execute("COMMIT")
+                if tx.began:
+                    await self._run(_execute, "COMMIT", ())
+
+
+BUSY_TIMEOUT_MS = 10_000
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+)
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    for pragma in _PRAGMAS:
+        conn.execute(pragma).close()
 
 
 async def open_database(url_or_path: str, root: Path | None = None) -> Database:

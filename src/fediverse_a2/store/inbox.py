@@ -6,8 +6,11 @@ process that died is claimed again once its lease runs out.
 
 from __future__ import annotations
 
+import asyncio
 import time
+import weakref
 from dataclasses import dataclass
+from typing import Any
 
 from .db import Executor
 
@@ -23,14 +26,84 @@ class InboxItem:
     attempts: int
 
 
+_ADD = (
+    "INSERT INTO inbox_items (activity_id, actor_uri, domain, body, received_at) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (activity_id) DO NOTHING RETURNING id"
+)
+
+
 async def add(db: Executor, activity_id: str, actor_uri: str, domain: str, body: str) -> bool:
-    """Store a verified activity; False when it was already received (a duplicate)."""
-    row_id = await db.fetchval(
-        "INSERT INTO inbox_items (activity_id, actor_uri, domain, body, received_at) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (activity_id) DO NOTHING RETURNING id",
-        (activity_id, actor_uri, domain, body, time.time()),
-    )
-    return row_id is not None
+    """Store a verified activity; False when it was already received (a duplicate).
+
+    On a Database (not inside a caller's transaction), concurrent calls are group-committed:
+    the inserts that arrive while one commit is on its way go together in the next
+    transaction, and each caller returns only once its own row is committed.
+    """
+    params = (activity_id, actor_uri, domain, body, time.time())
+    if not hasattr(db, "transaction"):
+        return await db.fetchval(_ADD, params) is not None
+    committer = _committers.get(db)
+    if committer is None:
+        committer = _committers[db] = _GroupCommit(db)
+    return await committer.add(params) is not None
+
+
+class _GroupCommit:
+    """Batches concurrent inserts of one database into shared transactions, one at a time."""
+
+    MAX_BATCH = 256
+
+    def __init__(self, db: Executor) -> None:
+        self._db = weakref.ref(db)  # the registry below must not keep the database alive
+        self.waiting: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
+        self.task: asyncio.Task[None] | None = None
+
+    async def add(self, params: tuple[Any, ...]) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.waiting.append((params, future))
+        if self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
+        try:
+            while self.waiting:
+                db = self._db()
+                if db is None:
+                    break
+                # Let the requests that are already being handled join this batch.
+                await asyncio.sleep(0)
+                batch, self.waiting = self.waiting[: self.MAX_BATCH], self.waiting[self.MAX_BATCH :]
+                try:
+                    results = await db.fetchval_each(_ADD, [p for p, _ in batch])
+                except Exception:
+                    # One bad row must not fail the others: commit them one by one.
+                    results = []
+                    for params, future in batch:
+                        try:
+                            _settle(future, await db.fetchval(_ADD, params))
+                        except Exception as exc:
+                            if not future.done():
+                                future.set_exception(exc)
+                else:
+                    for (_, future), value in zip(batch, results):
+                        _settle(future, value)
+                batch = []
+        finally:
+            self.task = None
+            for _, future in batch + self.waiting:
+                if not future.done():
+                    future.cancel()
+            self.waiting = []
+
+
+def _settle(future: asyncio.Future[Any], value: Any) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+_committers: weakref.WeakKeyDictionary[Any, _GroupCommit] = weakref.WeakKeyDictionary()
 
 
 async def claim(db: Executor, now: float, lease_seconds: float, limit: int) -> list[InboxItem]:

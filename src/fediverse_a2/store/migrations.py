@@ -118,6 +118,15 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 url TEXT PRIMARY KEY, fetched_at {real}, last_error TEXT)""",
         ],
     ),
+    (
+        2,
+        "index for paging followers",
+        [
+            # follower_page: WHERE member_id = ? ORDER BY id LIMIT ? OFFSET ?, walked in index
+            # order instead of sorting all of a member's followers for every page.
+            "CREATE INDEX followers_by_member ON followers (member_id, id)",
+        ],
+    ),
 ]
 
 

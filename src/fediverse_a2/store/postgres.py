@@ -67,6 +67,10 @@ class _PgExecutor:
     async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return await self._conn.fetchval(to_dollar(sql), *params)
 
+    async def fetchval_each(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[Any]:
+        statement = to_dollar(sql)
+        return [await self._conn.fetchval(statement, *params) for params in rows]
+
 
 class PostgresDatabase:
     """A pool of connections; plain calls take any free connection, transactions keep one."""
@@ -118,6 +122,11 @@ class PostgresDatabase:
     async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
         async with self._pool.acquire() as conn:
             return await _PgExecutor(conn).fetchval(sql, params)
+
+    async def fetchval_each(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[Any]:
+        """The first value of each row's result, all in one transaction."""
+        async with self.transaction() as tx:
+            return await tx.fetchval_each(sql, rows)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_PgExecutor]:

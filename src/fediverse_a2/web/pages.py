@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ..content import plain_text
-from ..i18n import translate
+from ..i18n import format_date, translate
 from ..models import Comment, Member, Post
 from ..runtime import Runtime
 from ..store import comments, members, posts
@@ -30,6 +31,7 @@ _BOT_MARKERS = (
 class ThreadNode:
     comment: Comment
     children: list[ThreadNode] = field(default_factory=list)
+    head: str = ""  # "Reactie van NAAM op DATUM", filled in for the page's language
 
 
 def build_thread(items: list[Comment]) -> list[ThreadNode]:
@@ -40,6 +42,15 @@ def build_thread(items: list[Comment]) -> list[ThreadNode]:
         parent = nodes.get(c.parent_id) if c.parent_id is not None else None
         (parent.children if parent else roots).append(nodes[c.id])
     return roots
+
+
+def _fill_heads(nodes: list[ThreadNode], lang: str, tz: ZoneInfo) -> None:
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        c = node.comment
+        node.head = translate(lang, "comment_by", name=c.author.name, date=format_date(c.published, lang, tz))
+        stack.extend(node.children)
 
 
 def is_person(request: Request) -> bool:
@@ -89,9 +100,13 @@ class Pages:
             await posts.increment_views(self.rt.db, post.id)
             post = _bump_views(post)
         items = await comments.list_for_post(self.rt.db, post.id, self.rt.policy, self.rt.urls.host)
+        lang = self.render.language(request)
+        tree = build_thread(items)
+        _fill_heads(tree, lang, self.rt.tz)
+        comment_text = {key: translate(lang, key) for key in ("edited", "original", "content_warning")}
         return self.render.page(
             request, "post.html", post=post, post_url=self.rt.urls.post(post.id),
-            comment_tree=build_thread(items), comment_count=len(items),
+            comment_tree=tree, comment_count=len(items), comment_text=comment_text,
         )
 
     async def profile(self, request: Request, member: Member) -> Response:
