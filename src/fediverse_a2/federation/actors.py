@@ -12,7 +12,7 @@ import httpx
 import orjson
 
 from ..activitypub.parse import ParseError, RemoteActor, find_key, parse_actor, same_origin
-from ..content import inert_text, sanitise_remote_html
+from ..content import inert_text
 from ..errors import UserError
 from ..runtime import Runtime
 from ..signatures import PublicKey, SignatureAuth, SignatureError, decode_multikey, load_public_key_pem
@@ -44,7 +44,7 @@ def _record(actor: RemoteActor) -> ActorRecord:
         username=actor.preferred_username,
         handle=inert_text(actor.handle, 200),
         name=inert_text(actor.name or actor.preferred_username or "", 100),
-        summary=sanitise_remote_html(actor.summary or ""),
+        summary=_no_nul(actor.summary) or "",
         url=_no_nul(actor.url),
         icon=_no_nul(actor.icon),
         inbox=actor.inbox,
