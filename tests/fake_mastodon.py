@@ -59,6 +59,8 @@ class FakeUser:
 class FakeMastodon:
     """One fake server with any number of users."""
 
+    key_suffix = "#main-key"
+
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.sock = free_socket(host)
         self.base = f"http://{host}:{self.sock.getsockname()[1]}"
@@ -102,7 +104,7 @@ class FakeMastodon:
             "following": f"{uri}/following",
             "endpoints": {"sharedInbox": f"{self.base}/inbox"},
             "icon": {"type": "Image", "mediaType": "image/png", "url": f"{self.base}/avatars/{name}.png"},
-            "publicKey": {"id": f"{uri}#main-key", "owner": uri, "publicKeyPem": user.public_pem()},
+            "publicKey": {"id": f"{uri}{self.key_suffix}", "owner": uri, "publicKeyPem": user.public_pem()},
         }
 
     # -- routes ------------------------------------------------------------------------
@@ -174,7 +176,7 @@ class FakeMastodon:
             headers["Content-Type"] = AP
             names.append("digest")
         signer = httpsig.HeaderSigner(
-            f"{self.uri(name)}#main-key", self.users[name].private_pem(), algorithm="rsa-sha256",
+            f"{self.uri(name)}{self.key_suffix}", self.users[name].private_pem(), algorithm="rsa-sha256",
             headers=names, sign_header="signature",
         )
         path = parts.raw_path.decode()

@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import orjson
 import pytest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from fake_mastodon import PUBLIC, FakeMastodon, running
 from fediverse_a2.services.members import add_member
@@ -180,3 +184,35 @@ async def test_actor_delete_removes_follow_and_comments(world) -> None:  # type:
         return await stored() == 0 and await follows.count_followers(a2.rt.db, member.id) == 0
 
     await wait_for(gone, what="the actor's follow and comments to be removed")
+
+
+class GoToSocialLike(FakeMastodon):
+    """Key ids end in /main-key with no fragment; that URL serves a cut-down actor without an inbox."""
+
+    key_suffix = "/main-key"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.app.router.routes.insert(0, Route("/users/{name}/main-key", self.key_stub))
+
+    async def key_stub(self, request: Request) -> Response:
+        doc = self.actor_doc(request.path_params["name"])
+        stub = {"@context": doc["@context"], "id": doc["id"], "type": "Person",
+                "preferredUsername": doc["preferredUsername"], "publicKey": doc["publicKey"]}
+        return Response(orjson.dumps(stub), media_type="application/activity+json")
+
+
+async def test_gotosocial_key_stub_leads_to_the_full_actor(tmp_path: Path) -> None:
+    async with live_server(tmp_path / "a2") as a2:
+        await add_member(a2.rt, "alice", "Alice")
+        url = await publish_post(a2.rt, "alice", "Post", "Tekst")
+        gts = GoToSocialLike()
+        gts.add_user("gina", "Gina GTS")
+        async with running(gts):
+            reply = gts.note("gina", "<p>Vanuit GoToSocial</p>", url)
+            r = await gts.send("gina", f"{a2.base_url}/inbox", gts.create("gina", reply))
+            assert r.status_code == 202, r.text
+            actor = await a2.rt.db.fetchone("SELECT inbox, name FROM actors WHERE uri = ?", (gts.uri("gina"),))
+            assert actor["inbox"] == f"{gts.uri('gina')}/inbox" and actor["name"] == "Gina GTS"
+            key = await a2.rt.db.fetchval("SELECT actor_uri FROM actor_keys WHERE key_id = ?", (f"{gts.uri('gina')}/main-key",))
+            assert key == gts.uri("gina")
