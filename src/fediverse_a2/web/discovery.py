@@ -77,7 +77,10 @@ class Discovery:
                 "users": {"total": users, "activeMonth": users, "activeHalfyear": users},
                 "localPosts": await posts.count_live(db),
             },
-            "metadata": {"nodeName": self.rt.config.instance.name},
+            "metadata": {
+                "nodeName": self.rt.config.instance.name,
+                "nodeDescription": self.rt.config.instance.description,
+            },
         }
         return Response(
             orjson.dumps(doc),
