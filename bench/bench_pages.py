@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
-    HOST, HttpConn, Report, bare_proc, free_port, get_request, median, pct, serve_proc, workdir, write_config,
+    HttpConn, Report, bare_proc, free_port, get_request, median, pct, serve_proc, workdir, write_config,
 )
 
 AP = "application/activity+json"

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 

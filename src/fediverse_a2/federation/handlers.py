@@ -21,7 +21,7 @@ from ..activitypub.parse import Activity, ParseError, RemoteNote, parse_note, sa
 from ..content import inert_text, sanitise_remote_html
 from ..runtime import Runtime
 from ..store import actors as actor_store
-from ..store import comments, follows, members, posts
+from ..store import comments, follows, members, posts, tombstones
 from ..store.actors import ActorRecord
 from ..store.db import Executor
 from .outbox import queue_activity
@@ -96,7 +96,7 @@ async def _local_parent(ctx: Context, url: str) -> tuple[int, int | None] | None
 async def on_create(ctx: Context) -> None:
     """Create{Note}: a reply to a local post or comment becomes a comment; posts of followed actors are kept."""
     note = _note(ctx)
-    if await ctx.tx.fetchval("SELECT 1 FROM tombstones WHERE ap_id = ?", (note.id,)):
+    if await tombstones.exists(ctx.tx, note.id):
         ctx.notes.append("object was deleted before; ignored")
         return
     html = sanitise_remote_html(note.content)
@@ -163,10 +163,7 @@ async def on_delete(ctx: Context) -> None:
     if row is not None and row["author_uri"] != actor:
         raise Rejected("Delete of a comment by someone other than its author")
     # Remember the tombstone first, so a Create that arrives late stays deleted.
-    await ctx.tx.execute(
-        "INSERT INTO tombstones (ap_id, actor_uri, deleted_at) VALUES (?, ?, ?) ON CONFLICT (ap_id) DO NOTHING",
-        (object_id, actor, time.time()),
-    )
+    await tombstones.add(ctx.tx, object_id, actor)
     if row is not None:
         await comments.delete(ctx.tx, row["id"])
     await ctx.tx.execute("DELETE FROM remote_posts WHERE ap_id = ? AND actor_uri = ?", (object_id, actor))

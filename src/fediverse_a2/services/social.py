@@ -17,7 +17,7 @@ from ..federation.fetch import FetchError
 from ..federation.outbox import queue_activity
 from ..runtime import Runtime
 from ..store import actors as actor_store
-from ..store import comments, follows, posts
+from ..store import comments, follows, posts, tombstones
 from ..store.actors import ActorRecord
 from .members import require_member
 
@@ -169,10 +169,7 @@ async def delete_comment(rt: Runtime, url: str) -> str:
         row = await comments.by_ap_id(tx, url)
         if row is not None:
             await comments.delete(tx, row["id"])
-        await tx.execute(
-            "INSERT INTO tombstones (ap_id, actor_uri, deleted_at) VALUES (?, ?, ?) ON CONFLICT (ap_id) DO NOTHING",
-            (url, actor, time.time()),
-        )
+        await tombstones.add(tx, url, actor)
         activity = build.delete(actor, url, sent.get("to", []), sent.get("cc", []))
         await queue_activity(tx, activity, create["member_id"], targets=targets)
     return url
