@@ -82,3 +82,29 @@ def test_edit_and_delete_require_a_local_post(config: Path) -> None:
     assert "not a post on this instance" in line
     line = _one_line_error(cli(config, "delete", "http://127.0.0.1:8999/posts/99", check=False))
     assert "not a post on this instance" in line
+
+
+async def test_serve_listens_on_the_base_url_port_by_default(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import httpx
+
+    from helpers import free_port, wait_for
+
+    port = free_port()
+    config = write_config(tmp_path / "inst", f"http://127.0.0.1:{port}")
+    proc = subprocess.Popen([sys.executable, "-m", "fediverse_a2", "--config", str(config), "serve"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        async def up() -> bool:
+            try:
+                async with httpx.AsyncClient(timeout=1) as client:
+                    return (await client.get(f"http://127.0.0.1:{port}/.well-known/nodeinfo")).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        await wait_for(up, timeout=20, what="serve on the base_url's port")
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -90,7 +90,7 @@ class DeliveryConfig:
 @dataclass(frozen=True)
 class ServerConfig:
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = 0  # 0: the port of instance.base_url, or 8000 when it names none
     poll_interval: float = 0.5
 
 
@@ -180,8 +180,8 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"config key federation.subscriptions has a non-http(s) URL: {url}")
     if config.delivery.concurrency < 1 or config.delivery.per_host < 1:
         raise ConfigError("config keys delivery.concurrency and delivery.per_host must be at least 1")
-    if not 1 <= config.server.port <= 65535:
-        raise ConfigError("config key server.port must be between 1 and 65535")
+    if not 0 <= config.server.port <= 65535:
+        raise ConfigError("config key server.port must be between 0 and 65535")
     # Domain lists are checked here too, so a typo stops start-up instead of silently
     # federating with the wrong servers.
     from .federation.policy import normalise_domain

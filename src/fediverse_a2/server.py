@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+from urllib.parse import urlsplit
 from collections.abc import Coroutine
 from typing import Any
 
@@ -90,7 +91,7 @@ def _run(main: Coroutine[Any, Any, None]) -> None:
 def serve(config: Config, host: str | None, port: int | None, workers: int = 1, reuse_port: bool = False) -> None:
     """Run the web server and the workers until interrupted."""
     host = host or config.server.host
-    port = port or config.server.port
+    port = port or config.server.port or urlsplit(config.instance.base_url).port or 8000
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if workers < 1:
         raise UserError("--workers must be at least 1")
