@@ -7,20 +7,16 @@ it received, and signs what it sends with httpsig.
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
 import email.utils
 import hashlib
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpsig
 import httpx
 import orjson
-import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.applications import Starlette
@@ -28,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from helpers import free_socket
+from helpers import free_socket, serving
 
 AP = "application/activity+json"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -232,18 +228,6 @@ class FakeMastodon:
         return [a for a in self.received if a.get("type") == kind]
 
 
-@contextlib.asynccontextmanager
-async def running(fake: FakeMastodon) -> AsyncIterator[FakeMastodon]:
+def running(fake: FakeMastodon) -> Any:
     """Serve the fake on its socket for the duration of the block."""
-    server = uvicorn.Server(uvicorn.Config(fake.app, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[fake.sock]))
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
-        yield fake
-    finally:
-        server.should_exit = True
-        await task
-        fake.sock.close()
+    return serving(fake)

@@ -221,3 +221,20 @@ async def db_value(server: ServiceProcess, sql: str, params: tuple[Any, ...] = (
         return await rt.db.fetchval(sql, params)
     finally:
         await rt.close()
+
+
+@contextlib.asynccontextmanager
+async def serving(target: Any) -> AsyncIterator[Any]:
+    """Serve `target.app` on its pre-bound `target.sock` in this event loop while the block runs."""
+    server = uvicorn.Server(uvicorn.Config(target.app, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[target.sock]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        yield target
+    finally:
+        server.should_exit = True
+        await task
+        target.sock.close()

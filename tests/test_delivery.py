@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,7 +19,7 @@ from fediverse_a2.federation.retry import Outcome, backoff, classify, parse_retr
 from fediverse_a2.services.members import add_member
 from fediverse_a2.services.posts import publish_post
 from fediverse_a2.store import deliveries, follows
-from helpers import LiveServer, ServiceProcess, free_socket, last_line, live_server, wait_for
+from helpers import serving, LiveServer, ServiceProcess, free_socket, last_line, live_server, wait_for
 
 DAY = 86_400.0
 
@@ -83,18 +81,6 @@ class Sink:
         return Response(status_code=status, headers=headers)
 
 
-@contextlib.asynccontextmanager
-async def serving(sink: Sink) -> AsyncIterator[Sink]:
-    server = uvicorn.Server(uvicorn.Config(sink.app, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sink.sock]))
-    try:
-        while not server.started:
-            await asyncio.sleep(0.01)
-        yield sink
-    finally:
-        server.should_exit = True
-        await task
-        sink.sock.close()
 
 
 class Clock:

@@ -6,8 +6,6 @@ deliveries go to a small inbox sink served from the test's event loop.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import subprocess
 import sys
 from collections import Counter
@@ -16,7 +14,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,7 +21,7 @@ from starlette.routing import Route
 
 from fediverse_a2.store import deliveries, follows
 from fediverse_a2.store.db import Database, open_database
-from helpers import AP, ServiceProcess, free_socket, last_line, wait_for
+from helpers import serving, AP, ServiceProcess, free_socket, last_line, wait_for
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 
@@ -44,19 +41,6 @@ class Sink:
         return Response(status_code=202)
 
 
-@contextlib.asynccontextmanager
-async def serving(sink: Sink) -> AsyncIterator[Sink]:
-    """Run the sink in this event loop until the block ends."""
-    server = uvicorn.Server(uvicorn.Config(sink.app, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[sink.sock]))
-    try:
-        while not server.started:
-            await asyncio.sleep(0.01)
-        yield sink
-    finally:
-        server.should_exit = True
-        await task
-        sink.sock.close()
 
 
 class Instance(ServiceProcess):
