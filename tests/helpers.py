@@ -238,3 +238,36 @@ async def serving(target: Any) -> AsyncIterator[Any]:
         server.should_exit = True
         await task
         target.sock.close()
+
+
+Reply = Callable[[asyncio.StreamWriter], Awaitable[None]]
+
+
+@contextlib.asynccontextmanager
+async def raw_server(routes: Reply | dict[str, Reply]) -> AsyncIterator[int]:
+    """A bare TCP server on 127.0.0.1 for misbehaving remotes no HTTP framework would let us write.
+
+    `routes` maps request paths to replies; a single reply answers every path.
+    """
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        tasks.add(asyncio.current_task())  # type: ignore[arg-type]
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            reply = routes if callable(routes) else routes[head.split(b" ", 2)[1].decode()]
+            await reply(writer)
+        except (ConnectionError, asyncio.IncompleteReadError, KeyError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        yield int(server.sockets[0].getsockname()[1])
+    finally:
+        server.close()
+        for task in list(tasks):
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await server.wait_closed()

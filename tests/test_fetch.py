@@ -8,7 +8,6 @@ recording network backend under the guard proves that nothing was dialled.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -17,7 +16,6 @@ from typing import Any
 import httpcore
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -33,6 +31,8 @@ from fediverse_a2.federation.fetch import (
     read_limited,
 )
 from fediverse_a2.netguard import address_refusal, is_forbidden_address
+from helpers import raw_server
+from helpers import serving as serve
 
 AP = "application/activity+json"
 LD = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
@@ -118,47 +118,6 @@ class Peer:
     def redirect(self, path: str, location: str, status: int = 302) -> None:
         self.raw(path, status, "text/plain", b"", {"Location": location})
 
-
-@contextlib.asynccontextmanager
-async def serve(peer: Peer) -> AsyncIterator[Peer]:
-    server = uvicorn.Server(uvicorn.Config(peer.app, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve(sockets=[peer.sock]))
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
-        yield peer
-    finally:
-        server.should_exit = True
-        await task
-        peer.sock.close()
-
-
-@contextlib.asynccontextmanager
-async def raw_server(reply: Callable[[asyncio.StreamWriter], Awaitable[None]]) -> AsyncIterator[int]:
-    """A bare TCP server for misbehaving peers: reads a request head, then runs `reply`."""
-    tasks: set[asyncio.Task[None]] = set()
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        tasks.add(asyncio.current_task())  # type: ignore[arg-type]
-        try:
-            await reader.readuntil(b"\r\n\r\n")
-            await reply(writer)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    try:
-        yield int(server.sockets[0].getsockname()[1])
-    finally:
-        server.close()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await server.wait_closed()
 
 
 def head(status: str = "200 OK", content_type: str = AP, **headers: str) -> bytes:

@@ -43,7 +43,7 @@ from fake_mastodon import PUBLIC, FakeMastodon, FakeUser, running
 from fediverse_a2.federation.fetch import FetchSettings, StaticResolver, create_http_client
 from fediverse_a2.services.members import add_member
 from fediverse_a2.services.posts import publish_post
-from helpers import LiveServer, cli, live_server, write_config
+from helpers import LiveServer, cli, live_server, raw_server, write_config
 
 AP = "application/activity+json"
 HTML = "text/html"
@@ -701,31 +701,6 @@ async def test_08_ssrf_guard_refuses_before_connecting(tmp_path: Path) -> None:
 # == 9. slow, huge and lying remotes =========================================================
 
 
-@contextlib.asynccontextmanager
-async def raw_server(routes: dict[str, Callable[[asyncio.StreamWriter], Awaitable[None]]]) -> AsyncIterator[int]:
-    """A bare TCP server on 127.0.0.1 for remotes no HTTP framework would let us write."""
-    tasks: set[asyncio.Task[None]] = set()
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        tasks.add(asyncio.current_task())  # type: ignore[arg-type]
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            path = head.split(b" ", 2)[1].decode()
-            await routes[path](writer)
-        except (ConnectionError, asyncio.IncompleteReadError, KeyError):
-            pass
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    try:
-        yield int(server.sockets[0].getsockname()[1])
-    finally:
-        server.close()
-        for task in list(tasks):
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await server.wait_closed()
 
 
 def response_head(**headers: str) -> bytes:

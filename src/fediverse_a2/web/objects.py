@@ -20,10 +20,6 @@ COLLECTION_PAGE = 50
 FetchGuard = Callable[[Request], Awaitable[Response | None]]
 
 
-async def _open(request: Request) -> Response | None:
-    return None
-
-
 def _page_param(request: Request) -> int | None:
     """The ?page=N of a collection request; None for the collection head."""
     raw = request.query_params.get("page")
@@ -42,7 +38,7 @@ class Objects:
     there and answers 401 for unsigned or refused requests.
     """
 
-    def __init__(self, rt: Runtime, pages: Pages, guard: FetchGuard = _open) -> None:
+    def __init__(self, rt: Runtime, pages: Pages, guard: FetchGuard) -> None:
         self.rt = rt
         self.pages = pages
         self.guard = guard
