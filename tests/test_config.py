@@ -42,7 +42,7 @@ def test_environment_variable_and_flag_choose_the_file(monkeypatch: pytest.Monke
         ({"instance": {"colour": "blue"}}, "unknown config key instance.colour"),
         ({"bogus": {}}, "unknown config section [bogus]"),
         ({"instance": {"base_url": 5}}, "instance.base_url must be a string"),
-        ({"instance": {"base_url": "ftp://x"}}, "instance.base_url must be an http(s) URL"),
+        ({"instance": {"base_url": "ftp://x"}}, "instance.base_url must be an http(s) origin"),
         ({"instance": {"base_url": "https://x.org/sub"}}, "instance.base_url must be an origin"),
         ({"instance": {"language": "de"}}, "instance.language"),
         ({"instance": {"timezone": "Mars/Olympus"}}, "instance.timezone"),

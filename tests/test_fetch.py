@@ -21,15 +21,9 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from fediverse_a2.federation.fetch import (
-    FetchError,
-    FetchSettings,
-    StaticResolver,
-    create_http_client,
-    fetch_object,
-    parse_json_document,
-    read_limited,
-)
+from fediverse_a2.federation.fetch import fetch_object, same_url
+from fediverse_a2.httpclient import FetchError, FetchSettings, StaticResolver, create_http_client, read_limited
+from fediverse_a2.jsondoc import parse_json_document
 from fediverse_a2.netguard import address_refusal, is_forbidden_address
 from helpers import raw_server
 from helpers import serving as serve
@@ -570,13 +564,11 @@ async def test_missing_or_bad_id_refused(client: httpx.AsyncClient, peer: Peer, 
 
 
 def test_id_with_default_port_matches() -> None:
-    from fediverse_a2.federation.fetch import _same_url
-
-    assert _same_url("https://peer.test:443/a", "https://peer.test/a")
-    assert _same_url("http://Peer.Test:80/a", "http://peer.test/a")
-    assert not _same_url("https://peer.test:8443/a", "https://peer.test/a")
-    assert not _same_url("http://peer.test/a", "https://peer.test/a")
-    assert not _same_url("https://peer.test/a?x", "https://peer.test/a")
+    assert same_url("https://peer.test:443/a", "https://peer.test/a")
+    assert same_url("http://Peer.Test:80/a", "http://peer.test/a")
+    assert not same_url("https://peer.test:8443/a", "https://peer.test/a")
+    assert not same_url("http://peer.test/a", "https://peer.test/a")
+    assert not same_url("https://peer.test/a?x", "https://peer.test/a")
 
 
 # -- JSON parsing ------------------------------------------------------------------------

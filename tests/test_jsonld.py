@@ -1,4 +1,18 @@
-"""activitypub.jsonld: the fast path, the pyld slow path, and the bundle-only loader."""
+"""activitypub.jsonld: the fast path, the pyld slow path, the bundle, and unknown contexts.
+
+Fixtures added for the contexts real software sends (tests/fixtures/payloads/):
+
+* lemmy_create_note.json: LemmyNet/lemmy ``crates/apub/apub/assets/lemmy/activities/
+  create_or_update/create_comment.json`` (commit 439734d), with the ``@context`` Lemmy puts
+  on every activity it sends (``FEDERATION_CONTEXT`` in ``crates/utils/src/lib.rs``; the
+  captured ``create_private_message_0.19.json`` carries the same). Lemmy's test assets
+  are stored without a context.
+* mitra_create_note.json: verbatim LemmyNet/lemmy ``crates/apub/apub/assets/mitra/
+  activities/create_post.json`` (data integrity v2 context, an eddsa-jcs-2022 proof).
+* funkwhale_actor.json, lemmy_group_actor.json: verbatim from fediverse-devnet/fedidevs.org
+  ``content/reference/actor/index.md`` (captured 2024-04-11: @Greensky@open.audio,
+  @lemmy_support@lemmy.ml).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +28,7 @@ from typing import Any
 import pytest
 
 from fediverse_a2.activitypub import jsonld
+from fediverse_a2.activitypub.contexts import bundled_file
 from fediverse_a2.activitypub.jsonld import (
     AS_URL,
     CONTEXT_URLS,
@@ -34,8 +49,17 @@ ACTIVITIES = [
     "akkoma_create.json",
     "wordpress_article_reply.json",
     "fedify_create.json",
+    "lemmy_create_note.json",
+    "mitra_create_note.json",
 ]
-ACTORS = ["mastodon_actor.json", "gotosocial_actor.json", "fedify_actor.json"]
+ACTORS = [
+    "mastodon_actor.json",
+    "gotosocial_actor.json",
+    "fedify_actor.json",
+    "funkwhale_actor.json",
+    "lemmy_group_actor.json",
+]
+UNKNOWN_URL = "https://unknown.example/ns/context.jsonld"
 
 
 def load(name: str) -> dict[str, Any]:
@@ -76,13 +100,15 @@ def test_fast_path_returns_the_same_object(name: str, no_network: None) -> None:
 
 
 def test_fast_path_never_imports_pyld() -> None:
+    names = ["mastodon_create_reply.json", "lemmy_create_note.json", "mitra_create_note.json"]
     code = (
         "import json, sys\n"
         "from fediverse_a2.activitypub.jsonld import normalise\n"
         "from fediverse_a2.activitypub.parse import parse_activity\n"
-        f"doc = json.load(open({str(PAYLOADS / 'mastodon_create_reply.json')!r}))\n"
-        "assert normalise(doc) is doc\n"
-        "parse_activity(doc)\n"
+        f"for path in {[str(PAYLOADS / n) for n in names]!r}:\n"
+        "    doc = json.load(open(path))\n"
+        "    assert normalise(doc) is doc\n"
+        "    parse_activity(doc)\n"
         "assert 'pyld' not in sys.modules, 'pyld imported on the fast path'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -107,6 +133,13 @@ def test_fast_path_never_imports_pyld() -> None:
         [AS_URL, {"@vocab": "https://www.w3.org/ns/activitystreams#"}],
         [AS_URL, {"vcard": "http://www.w3.org/2006/vcard/ns#", "Key": "sec:Key"}],
         [{"to": "https://example.org/other#to"}, AS_URL],  # redefined, then restored by AS
+        [AS_URL, UNKNOWN_URL],  # unknown: an empty context
+        UNKNOWN_URL,
+        [UNKNOWN_URL, AS_URL, {"toot": "http://joinmastodon.org/ns#"}],
+        ["https://join-lemmy.org/context.json", AS_URL],  # Lemmy
+        [AS_URL, "https://w3id.org/security/v1", "https://w3id.org/security/data-integrity/v2"],  # Mitra
+        [AS_URL, "https://w3id.org/security/v1", "https://funkwhale.audio/ns"],  # Funkwhale
+        [AS_URL, "https://www.w3.org/ns/cid/v1", "https://w3id.org/security/suites/ed25519-2020/v1"],
     ],
 )
 def test_harmless_contexts_are_fast(ctx: Any) -> None:
@@ -132,11 +165,12 @@ def test_harmless_contexts_are_fast(ctx: Any) -> None:
         [AS_URL, {"Note": {"@id": "as:Note", "@context": {"content": "as:summary"}}}],  # scoped context
         [AS_URL, {"Hashtag2": {"@id": "as:Hashtag", "@context": {"name": "as:summary"}}}],
         [AS_URL, "https://w3id.org/identity/v1"],  # redefines name, url, Person... after AS
-        [AS_URL, "https://evil.example/context.jsonld"],  # not bundled
+        [AS_URL, "https://www.w3.org/ns/credentials/v2"],  # redefines name and mediaType
+        [AS_URL, UNKNOWN_URL, {"to": "as:bcc"}],  # an unknown URL does not hide an inline change
         [AS_URL, None],
         [AS_URL, 42],
         [AS_URL, [AS_URL]],
-        "https://evil.example/context.jsonld",
+        [AS_URL] * 33,
     ],
 )
 def test_redefining_contexts_are_slow(ctx: Any) -> None:
@@ -186,13 +220,13 @@ def test_expanded_create_reads_like_the_compact_one(no_network: None) -> None:
 def test_forced_slow_path_matches_fast_path_for_activities(name: str, no_network: None) -> None:
     """pyld over the bundled contexts reads every fixture the way the fast path does."""
     doc = load(name)
-    assert activity_fields(jsonld._compact(doc)) == activity_fields(doc)
+    assert activity_fields(jsonld.compact(doc)) == activity_fields(doc)
 
 
 @pytest.mark.parametrize("name", ACTORS)
 def test_forced_slow_path_matches_fast_path_for_actors(name: str, no_network: None) -> None:
     doc = load(name)
-    assert parse_actor(jsonld._compact(doc)) == parse_actor(doc)
+    assert parse_actor(jsonld.compact(doc)) == parse_actor(doc)
 
 
 def test_redefined_core_term_is_read_by_meaning(no_network: None) -> None:
@@ -236,9 +270,7 @@ def test_public_through_the_slow_path(to: list[Any], no_network: None) -> None:
         "@id": "https://akkoma.example/activities/1",
         "@type": ["https://www.w3.org/ns/activitystreams#Announce"],
         "https://www.w3.org/ns/activitystreams#actor": [{"@id": "https://akkoma.example/users/dave"}],
-        "https://www.w3.org/ns/activitystreams#object": [
-            {"@id": "https://mastodon.example/users/alice/statuses/1"}
-        ],
+        "https://www.w3.org/ns/activitystreams#object": [{"@id": "https://mastodon.example/users/alice/statuses/1"}],
         "https://www.w3.org/ns/activitystreams#to": to,
     }
     activity = parse_activity(normalise(doc))
@@ -248,21 +280,106 @@ def test_public_through_the_slow_path(to: list[Any], no_network: None) -> None:
     assert activity.to == (PUBLIC,)
 
 
-def test_unbundled_context_is_refused_without_network(no_network: None) -> None:
+def test_unknown_context_is_neither_fetched_nor_fatal(no_network: None) -> None:
     doc = load("mastodon_create_reply.json")
-    doc["@context"] = [AS_URL, "https://evil.example/ns/context.jsonld"]
+    doc["@context"] = [AS_URL, UNKNOWN_URL, *doc["@context"][1:]]
+    assert is_compact_as2(doc)
+    assert normalise(doc) is doc
+    assert activity_fields(doc) == activity_fields(load("mastodon_create_reply.json"))
+    assert activity_fields(jsonld.compact(doc)) == activity_fields(doc)  # pyld reads it alike
+
+
+def test_unknown_context_terms_are_dropped_and_as_terms_kept(no_network: None) -> None:
+    """What an unknown context would define means nothing; ActivityStreams terms still count."""
+    doc = {
+        "@context": [AS_URL, UNKNOWN_URL],
+        "@id": "https://other.example/activities/1",  # a keyword key: the slow path
+        "type": "Create",
+        "actor": "https://other.example/users/erin",
+        "recipients": ["https://www.w3.org/ns/activitystreams#Public"],  # defined only by UNKNOWN_URL
+        "cc": ["https://other.example/users/erin/followers"],
+        "object": {
+            "id": "https://other.example/notes/1",
+            "type": "Note",
+            "attributedTo": "https://other.example/users/erin",
+            "inReplyTo": "https://mastodon.example/users/alice/statuses/1",
+            "content": "<p>hoi</p>",
+        },
+    }
     assert not is_compact_as2(doc)
-    with pytest.raises(ContextNotBundled) as info:
-        normalise(doc)
-    assert info.value.url == "https://evil.example/ns/context.jsonld"
-    assert isinstance(info.value, NormaliseError) and isinstance(info.value, ValueError)
+    out = normalise(doc)
+    activity = parse_activity(out)
+    assert activity.actor == "https://other.example/users/erin"
+    assert activity.to == ()  # "recipients" is not read as an audience
+    assert activity.cc == ("https://other.example/users/erin/followers",)
+    assert isinstance(activity.object, dict)
+    note = parse_note(activity.object)
+    assert note.in_reply_to == "https://mastodon.example/users/alice/statuses/1"
+    assert note.content == "<p>hoi</p>"
 
 
-def test_loader_serves_only_the_bundle(no_network: None) -> None:
+def test_only_an_unknown_context_still_reads_as_activitystreams(no_network: None) -> None:
+    doc = {
+        "@context": UNKNOWN_URL,
+        "@id": "https://other.example/likes/1",
+        "@type": "Like",
+        "actor": "https://other.example/users/erin",
+        "object": "https://mastodon.example/users/alice/statuses/1",
+    }
+    activity = parse_activity(normalise(doc))
+    assert (activity.type, activity.id, activity.actor) == ("Like", "https://other.example/likes/1", doc["actor"])
+    assert activity.object_id == "https://mastodon.example/users/alice/statuses/1"
+
+
+@pytest.mark.parametrize("unbundled", [False, True], ids=["bundled", "as-if-unknown"])
+def test_lemmy_reply_is_read(unbundled: bool, no_network: None) -> None:
+    """Lemmy's Create{Note} reply, with its context bundled and even if it were not."""
+    doc = load("lemmy_create_note.json")
+    if unbundled:
+        doc["@context"][0] = "https://lemmy.unknown.example/context.json"
+    out = normalise(doc)
+    activity = parse_activity(out)
+    assert activity.type == "Create"
+    assert activity.id == "http://ds9.lemmy.ml/activities/create/1e77d67c-44ac-45ed-bf2a-460e21f60236"
+    assert activity.actor == "http://ds9.lemmy.ml/u/lemmy_alpha"
+    assert PUBLIC in activity.to
+    assert isinstance(activity.object, dict)
+    note = parse_note(activity.object)
+    assert (note.id, note.attributed_to) == ("http://ds9.lemmy.ml/comment/1", "http://ds9.lemmy.ml/u/lemmy_alpha")
+    assert note.content == "hello"
+    assert note.in_reply_to == "http://ds9.lemmy.ml/post/1"
+    assert activity_fields(jsonld.compact(doc)) == activity_fields(out)
+
+
+def test_mitra_note_with_data_integrity_v2_is_read(no_network: None) -> None:
+    doc = load("mitra_create_note.json")
+    assert "https://w3id.org/security/data-integrity/v2" in doc["@context"]
+    activity = parse_activity(normalise(doc))
+    assert activity.actor == "https://mitra.social/users/test"
+    assert activity.id == "https://mitra.social/activities/create/019f57cf-693a-77f2-b006-c4c76338956a"
+    assert isinstance(activity.object, dict)
+    note = parse_note(activity.object)
+    assert note.id == "https://mitra.social/objects/019f57cf-693a-77f2-b006-c4c76338956a"
+    assert note.content == "<p>Remote post 5</p>"
+    assert note.in_reply_to is None
+
+
+def test_funkwhale_actor_is_read(no_network: None) -> None:
+    doc = load("funkwhale_actor.json")
+    assert "https://funkwhale.audio/ns" in doc["@context"]
+    actor = parse_actor(normalise(doc))
+    assert actor.id == "https://open.audio/federation/actors/Greensky"
+    assert actor.inbox == "https://open.audio/federation/actors/Greensky/inbox"
+    assert actor.shared_inbox == "https://open.audio/federation/shared/inbox"
+    assert [k.id for k in actor.keys] == ["https://open.audio/federation/actors/Greensky#main-key"]
+
+
+def test_loader_serves_the_bundle_and_empty_contexts(no_network: None) -> None:
     for url in CONTEXT_URLS:
         remote = document_loader(url, {})
         assert remote["documentUrl"] == url
-        assert "@context" in remote["document"]
+        assert remote["document"]["@context"]
+        assert remote["document"] == bundled_context(url)
     litepub = document_loader("https://akkoma.example/schemas/litepub-0.1.jsonld")["document"]
     assert litepub["@context"][0] == AS_URL
     for url in (
@@ -272,9 +389,15 @@ def test_loader_serves_only_the_bundle(no_network: None) -> None:
         "file:///etc/passwd",
         "https://litepub.social/litepub/context.jsonld",
         "http://joinmastodon.org/ns",
+        "https://fedia.io/contexts",
     ):
-        with pytest.raises(ContextNotBundled):
-            document_loader(url)
+        remote = document_loader(url)
+        assert remote["documentUrl"] == url
+        assert remote["document"] == {"@context": {}}  # answered, never fetched
+        with pytest.raises(ContextNotBundled) as info:
+            bundled_context(url)
+        assert info.value.url == url
+        assert isinstance(info.value, NormaliseError) and isinstance(info.value, ValueError)
     # Each call returns a fresh copy: a caller mutating it cannot corrupt the bundle.
     bundled_context(AS_URL)["@context"]["to"] = "x"
     assert bundled_context(AS_URL)["@context"]["to"] == {"@id": "as:to", "@type": "@id"}
@@ -290,6 +413,12 @@ def test_bundle_contents() -> None:
         "https://www.w3.org/ns/did/v1",
         "https://gotosocial.org/ns",
         "https://purl.archive.org/socialweb/webfinger",
+        "https://join-lemmy.org/context.json",
+        "https://w3id.org/security/data-integrity/v2",
+        "https://funkwhale.audio/ns",
+        "https://w3id.org/security/suites/ed25519-2020/v1",
+        "https://www.w3.org/ns/credentials/v2",
+        "https://www.w3.org/ns/cid/v1",
     } <= CONTEXT_URLS
     as_ctx = bundled_context(AS_URL)["@context"]
     assert as_ctx["as"] == "https://www.w3.org/ns/activitystreams#"
@@ -300,6 +429,18 @@ def test_bundle_contents() -> None:
     assert sec["owner"] == {"@id": "sec:owner", "@type": "@id"}
     multikey = bundled_context("https://w3id.org/security/multikey/v1")["@context"]["Multikey"]
     assert multikey["@id"] == "https://w3id.org/security#Multikey"
+    lemmy = bundled_context("https://join-lemmy.org/context.json")["@context"]
+    assert lemmy[0] == "https://w3id.org/security/v1"
+    assert lemmy[1]["moderators"] == {"@type": "@id", "@id": "lemmy:moderators"}
+    integrity = bundled_context("https://w3id.org/security/data-integrity/v2")["@context"]
+    assert integrity["DataIntegrityProof"]["@id"] == "https://w3id.org/security#DataIntegrityProof"
+    assert integrity["proof"]["@container"] == "@graph"
+    assert bundled_context("https://funkwhale.audio/ns")["@context"]["fw"] == "https://funkwhale.audio/ns#"
+    # Every file of the bundle is served for some URL and is package data (contexts/*.json).
+    files = {p.name for p in (Path(jsonld.__file__).parent / "contexts").iterdir()}
+    served = {bundled_file(url) for url in CONTEXT_URLS} | {"litepub-0.1.json"}
+    assert files == served
+    assert all(name.endswith(".json") for name in files)
 
 
 def test_pyld_global_cache_is_left_alone(no_network: None) -> None:

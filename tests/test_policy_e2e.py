@@ -24,7 +24,7 @@ from fediverse_a2.runtime import Runtime
 from fediverse_a2.services.members import add_member
 from fediverse_a2.services.posts import publish_post
 from helpers import AP, ServiceProcess, wait_for
-from test_hostile import TLS, Fake, cavage, dumps, like, one_line_error, post_raw, rsa_key
+from hostile import TLS, Fake, cavage, dumps, like, one_line_error, post_raw, rsa_key
 
 CSV_HEADER = "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate"
 

@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from starlette.datastructures import Headers
 
 from fediverse_a2.signatures import (
+    Candidate,
+    KeyLookup,
     PublicKey,
     SignatureAuth,
     SignatureError,
@@ -26,11 +28,13 @@ from fediverse_a2.signatures import (
     decode_multikey,
     digest_header,
     load_public_key_pem,
+    parse_signatures,
     rfc9421_signature_base,
     sign_headers,
     verify_request,
 )
-from fediverse_a2.structured_fields import Token, parse_dictionary
+from fediverse_a2.signatures.candidates import MAX_CANDIDATES
+from fediverse_a2.signatures.structured_fields import DuplicateError, Token, parse_dictionary
 
 # A fixed RSA-2048 test key (generated once for these tests; never used anywhere else).
 RSA_PEM = """-----BEGIN PRIVATE KEY-----
@@ -105,7 +109,7 @@ RFC_INPUT = (
 RFC_BASE = f'''"@method": POST
 "@target-uri": https://a2.example/users/alice/inbox
 "content-digest": sha-256=:{BODY_SHA256}:
-"@signature-params": ("@method" "@target-uri" "content-digest");created=1700000000;keyid="https://peer.example/users/bob#main-key";alg="rsa-v1_5-sha256"'''  # noqa: E501
+"@signature-params": ("@method" "@target-uri" "content-digest");created=1700000000;keyid="https://peer.example/users/bob#main-key";alg="rsa-v1_5-sha256"'''
 RFC_SIG = (
     "HRWzC8li55uox9t/rXrpfNK4yV+S6gxV/jzzpAypQCqXY52Clzx/z7FMzdL1gwfjUf0QM9kJnUhim1qsqfPqSuTrQD3rAN88se0/d5MVLE1G"
     "mwfx+jCuN0EP4dTxxukeBZWAnUUm5DDtmpJ/K1ldvcFigypqbAUweFbKhn2gIuMR9ZVJSsod9OKUgBaWJ87edGVqDIADjDXSIkM/IMlHqgBh"
@@ -171,6 +175,7 @@ def rfc9421(
         "@authority": parts.netloc,
         "@path": parts.path,
         "@query": f"?{parts.query}",
+        "@request-target": parts.path + (f"?{parts.query}" if parts.query else ""),
     }
     inner = "(" + " ".join(f'"{c}"' for c in components) + ")" + params
     lines = [f'"{c}": {derived[c] if c.startswith("@") else lower[c]}' for c in components]
@@ -189,10 +194,12 @@ async def verify(
     method: str = "POST",
     url: str = URL,
     body: bytes | None = BODY,
-    lookup: FakeKeys | None = None,
+    lookup: KeyLookup | None = None,
     now: float = NOW,
+    candidates: list[Candidate] | None = None,
 ) -> Verified:
-    return await verify_request(method, url, headers, body, lookup or FakeKeys(RSA_KEY.public_key()), now=now)
+    keys = lookup or FakeKeys(RSA_KEY.public_key())
+    return await verify_request(method, url, headers, body, keys, now=now, candidates=candidates)
 
 
 async def rejects(headers: Mapping[str, str], fragment: str, **kwargs: object) -> None:
@@ -298,7 +305,7 @@ async def test_cavage_tampering_fails() -> None:
     await rejects(signed, "Digest does not match", body=BODY + b" ")
     await rejects(signed, "does not verify", url="https://a2.example/users/carol/inbox")
     await rejects(signed, "does not verify", url=URL + "?x=1")
-    await rejects({**signed, "Host": "other.example"}, "does not verify")
+    await rejects({**signed, "Host": "other.example"}, "signed for another host")
     await rejects({**signed, "Date": email.utils.formatdate(NOW + 1, usegmt=True)}, "does not verify")
     sig = bytearray(base64.b64decode(CAVAGE_SIG))
     sig[10] ^= 1
@@ -348,9 +355,11 @@ async def test_cavage_missing_digest_header() -> None:
     await rejects(signed, "Digest header is missing")
 
 
-async def test_cavage_digest_must_have_sha256() -> None:
+async def test_cavage_digest_must_have_sha256_or_sha512() -> None:
+    md5 = "MD5=" + b64(hashlib.md5(BODY).digest())
+    await rejects(cavage(MASTODON, {**BASE_HEADERS, "Digest": md5}), "no SHA-256 or SHA-512")
     sha512 = "SHA-512=" + b64(hashlib.sha512(BODY).digest())
-    await rejects(cavage(MASTODON, {**BASE_HEADERS, "Digest": sha512}), "no SHA-256")
+    assert await verify(cavage(MASTODON, {**BASE_HEADERS, "Digest": sha512}))
 
 
 async def test_cavage_digest_list_and_case() -> None:
@@ -573,6 +582,283 @@ async def test_rfc9421_preferred_over_cavage() -> None:
     signed = sign_headers("POST", URL, BODY, KEY_ID, RSA_KEY, scheme="rfc9421", now=NOW)
     both = {**signed, "Authorization": "Signature " + cavage(MASTODON)["Signature"]}
     assert (await verify(both)).scheme == "rfc9421"
+
+
+# --- bound to this host
+
+
+async def test_cavage_without_host_covered_is_refused() -> None:
+    lookup = FakeKeys(RSA_KEY.public_key())
+    await rejects(cavage(["(request-target)", "date", "digest"]), "signature must cover host", lookup=lookup)
+    assert lookup.calls == []
+
+
+async def test_cavage_with_host_of_another_server_is_refused() -> None:
+    # A genuine signature, made for other.example, replayed to us: the Host it covers is not ours.
+    signed = cavage(MASTODON, {**BASE_HEADERS, "Host": "other.example"})
+    lookup = FakeKeys(RSA_KEY.public_key())
+    await rejects(signed, "signed for another host than this instance", lookup=lookup)
+    await rejects(cavage(MASTODON, {**BASE_HEADERS, "Host": "a2.example:8443"}), "signed for another host")
+    http_url = "http://a2.example/users/alice/inbox"
+    await rejects(cavage(MASTODON, {**BASE_HEADERS, "Host": "a2.example:443"}), "another host", url=http_url)
+    assert lookup.calls == []  # refused before any key is fetched
+
+
+async def test_cavage_host_with_default_port_or_upper_case_is_accepted() -> None:
+    cases = [
+        ("127.0.0.1:80", "http://127.0.0.1/users/alice/inbox"),
+        ("EXAMPLE.org", "https://example.org/users/alice/inbox"),
+        ("a2.example:443", URL),
+        ("A2.Example.", URL),
+        ("a2.example", "https://A2.example:443/users/alice/inbox"),
+    ]
+    for host, url in cases:
+        signed = cavage(MASTODON, {**BASE_HEADERS, "Host": host})
+        assert await verify(signed, url=url) == Verified(KEY_ID, OWNER, "cavage"), host
+
+
+async def test_cavage_unusable_host_header_is_refused() -> None:
+    await rejects(cavage(MASTODON, {**BASE_HEADERS, "Host": "a2.example/x"}), "Host header is not a valid host")
+    signed = cavage(MASTODON)
+    raw = [(k.lower().encode(), v.encode()) for k, v in signed.items()] + [(b"host", b"other.example")]
+    await rejects(Headers(raw=raw), "Host header is not a valid host")  # two Host lines: ambiguous
+    del signed["Host"]
+    await rejects(signed, "host is missing")
+
+
+async def test_rfc9421_with_only_request_target_is_refused() -> None:
+    comps = ["@method", "@request-target", "content-digest"]
+    lookup = FakeKeys(RSA_KEY.public_key())
+    await rejects(rfc9421(comps, RFC_PARAMS, CD_HEADERS), "must cover @authority or @target-uri", lookup=lookup)
+    assert lookup.calls == []
+    # With @authority beside it, the host is bound and @request-target carries path and query.
+    assert await verify(rfc9421(["@authority", *comps], RFC_PARAMS, CD_HEADERS))
+
+
+async def test_rfc9421_with_authority_of_another_server_fails() -> None:
+    comps = ["@method", "@authority", "@path", "content-digest"]
+    other = "https://other.example/users/alice/inbox"
+    lookup = FakeKeys(RSA_KEY.public_key())
+    # @authority is derived from our own URL, so what was signed for other.example cannot match,
+    # whatever Host header the request carries.
+    await rejects(rfc9421(comps, RFC_PARAMS, CD_HEADERS, url=other), "signature does not verify", lookup=lookup)
+    assert lookup.calls == [False, True]
+    target = rfc9421(["@method", "@target-uri", "content-digest"], RFC_PARAMS, CD_HEADERS, url=other)
+    await rejects({**target, "Host": "a2.example"}, "signature does not verify")
+    # Our URL's authority is canonical: a default port or upper case in base_url changes nothing.
+    assert await verify(rfc9421(comps, RFC_PARAMS, CD_HEADERS), url="https://A2.example:443/users/alice/inbox")
+
+
+async def test_verify_request_needs_an_absolute_url() -> None:
+    with pytest.raises(ValueError):
+        await verify(cavage(MASTODON), url="/users/alice/inbox")
+
+
+# --- ambiguous headers
+
+
+async def test_cavage_duplicate_parameter_is_refused() -> None:
+    signed = cavage(MASTODON)
+    lookup = FakeKeys(RSA_KEY.public_key())
+    two_key_ids = f'keyId="https://evil.example/k",{signed["Signature"]}'
+    await rejects({**signed, "Signature": two_key_ids}, "ambiguous Signature header", lookup=lookup)
+    assert lookup.calls == []
+    twice = signed["Signature"].replace('algorithm="rsa-sha256",', 'algorithm="rsa-sha256",Algorithm="hs2019",')
+    await rejects({**signed, "Signature": twice}, "ambiguous Signature header")
+    with pytest.raises(SignatureError, match="ambiguous"):
+        parse_signatures("POST", {**signed, "Signature": two_key_ids})
+
+
+async def test_cavage_two_signature_lines_are_refused() -> None:
+    signed = cavage(MASTODON)
+    other = cavage(MASTODON, key=ED_KEY, params="")
+    raw = [(k.lower().encode(), v.encode()) for k, v in signed.items()] + [(b"signature", other["Signature"].encode())]
+    await rejects(Headers(raw=raw), "ambiguous Signature header")
+
+
+async def test_cavage_signature_and_authorization_must_agree() -> None:
+    signed = cavage(MASTODON)
+    assert await verify({**signed, "Authorization": "Signature " + signed["Signature"]})
+    other = cavage(MASTODON, key=ED_KEY, params="")["Signature"]
+    await rejects({**signed, "Authorization": "Signature " + other}, "Signature and Authorization headers differ")
+
+
+async def test_rfc9421_duplicate_signature_input_label_is_refused() -> None:
+    comps = ["@method", "@target-uri", "content-digest"]
+    signed = rfc9421(comps, RFC_PARAMS, CD_HEADERS)
+    evil = rfc9421(comps, f';created={NOW};keyid="https://evil.example/k"', CD_HEADERS)
+    lookup = FakeKeys(RSA_KEY.public_key())
+    both_inputs = {**signed, "Signature-Input": f"{signed['Signature-Input']}, {evil['Signature-Input']}"}
+    await rejects(both_inputs, "ambiguous Signature-Input header", lookup=lookup)
+    both_sigs = {**signed, "Signature": f"{signed['Signature']}, {evil['Signature']}"}
+    await rejects(both_sigs, "ambiguous Signature header", lookup=lookup)
+    assert lookup.calls == []
+
+
+async def test_rfc9421_duplicate_inner_list_parameter_is_refused() -> None:
+    comps = ["@method", "@target-uri", "content-digest"]
+    signed = rfc9421(comps, RFC_PARAMS + ';keyid="https://evil.example/k"', CD_HEADERS)
+    await rejects(signed, "ambiguous Signature-Input header: parameter 'keyid' is repeated")
+    signed = rfc9421(comps, f';created={NOW};created={NOW + 1};keyid="{KEY_ID}"', CD_HEADERS)
+    await rejects(signed, "parameter 'created' is repeated")
+
+
+def test_structured_fields_strict_mode_refuses_repeats() -> None:
+    assert parse_dictionary("a=1, a=2") == {"a": (2, {})}  # RFC 8941: the last one wins...
+    for repeated in ("a=1, a=2", "a=1;p=1;p=2", "a=(1;p 2);q;q", 'a=("x";p;p)', "a, b, a"):
+        with pytest.raises(DuplicateError):  # ...but not where a signature depends on it
+            parse_dictionary(repeated, strict=True)
+    assert parse_dictionary("a=(1;p 2;p);q, b=?0", strict=True) == {
+        "a": ([(1, {"p": True}), (2, {"p": True})], {"q": True}),
+        "b": (False, {}),
+    }
+
+
+async def test_cavage_two_sha256_digest_values_are_refused() -> None:
+    lookup = FakeKeys(RSA_KEY.public_key())
+    twice = f"SHA-256={BODY_SHA256}, sha-256={BODY_SHA256}"  # even two right ones: names are case-insensitive
+    await rejects(cavage(MASTODON, {**BASE_HEADERS, "Digest": twice}), "Digest repeats the sha-256", lookup=lookup)
+    wrong_second = f"SHA-256={BODY_SHA256},SHA-256={b64(hashlib.sha256(b'x').digest())}"
+    await rejects(cavage(MASTODON, {**BASE_HEADERS, "Digest": wrong_second}), "Digest repeats", lookup=lookup)
+    assert lookup.calls == []
+
+
+async def test_cavage_sha256_right_but_sha512_wrong_is_refused() -> None:
+    digest = f"SHA-256={BODY_SHA256}, SHA-512={b64(hashlib.sha512(b'other').digest())}"
+    await rejects(cavage(MASTODON, {**BASE_HEADERS, "Digest": digest}), "Digest does not match")
+    digest = f"SHA-512={b64(hashlib.sha512(b'other').digest())}, SHA-256={BODY_SHA256}"
+    await rejects(cavage(MASTODON, {**BASE_HEADERS, "Digest": digest}), "Digest does not match")
+    ignored = f"MD5=garbage, SHA-256={BODY_SHA256}"  # an algorithm we do not know is not checked
+    assert await verify(cavage(MASTODON, {**BASE_HEADERS, "Digest": ignored}))
+    for malformed in ("SHA-256", f"SHA-256={BODY_SHA256},", "=abc"):
+        await rejects(cavage(MASTODON, {**BASE_HEADERS, "Digest": malformed}), "malformed Digest")
+
+
+async def test_content_digest_duplicate_is_refused() -> None:
+    comps = ["@method", "@target-uri", "content-digest"]
+    twice = f"sha-256=:{BODY_SHA256}:, sha-256=:{BODY_SHA256}:"
+    lookup = FakeKeys(RSA_KEY.public_key())
+    await rejects(rfc9421(comps, RFC_PARAMS, {"Content-Digest": twice}), "Content-Digest repeats", lookup=lookup)
+    assert lookup.calls == []
+
+
+async def test_content_digest_sha256_right_but_sha512_wrong_is_refused() -> None:
+    comps = ["@method", "@target-uri", "content-digest"]
+    value = f"sha-256=:{BODY_SHA256}:, sha-512=:{b64(hashlib.sha512(b'other').digest())}:"
+    await rejects(rfc9421(comps, RFC_PARAMS, {"Content-Digest": value}), "Content-Digest does not match")
+    not_bytes = f"sha-256=:{BODY_SHA256}:, sha-512=abc"
+    await rejects(rfc9421(comps, RFC_PARAMS, {"Content-Digest": not_bytes}), "Content-Digest does not match")
+
+
+# --- several signatures
+
+
+OLD_KEY_ID = "https://peer.example/users/bob#old-key"
+ED_OTHER = Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
+COMPS = ["@method", "@target-uri", "content-digest"]
+
+
+class KeysById:
+    """A KeyLookup over a fixed table of keys; records (key_id, refresh) of every call."""
+
+    def __init__(self, keys: Mapping[str, object]) -> None:
+        self.keys = keys
+        self.calls: list[tuple[str, bool]] = []
+
+    async def __call__(self, key_id: str, refresh: bool) -> PublicKey:
+        self.calls.append((key_id, refresh))
+        if key_id not in self.keys:
+            raise SignatureError(f"unknown key {key_id}")
+        return PublicKey(key_id, OWNER, self.keys[key_id])  # type: ignore[arg-type]
+
+
+def combine(*signed: Mapping[str, str]) -> dict[str, str]:
+    """Several RFC 9421 signatures on one request, in this order."""
+    inputs = ", ".join(one["Signature-Input"] for one in signed)
+    return {**CD_HEADERS, "Signature-Input": inputs, "Signature": ", ".join(one["Signature"] for one in signed)}
+
+
+def old_signature(components: list[str] = COMPS) -> dict[str, str]:
+    """An RFC 9421 signature under OLD_KEY_ID made with ED_KEY, which that key id does not hold."""
+    return rfc9421(components, f';created={NOW};keyid="{OLD_KEY_ID}"', CD_HEADERS, key=ED_KEY, label="old")
+
+
+async def test_rfc9421_unsupported_alg_first_then_one_that_verifies() -> None:
+    first = rfc9421(COMPS, RFC_PARAMS + ';alg="ecdsa-p256-sha256"', CD_HEADERS, label="sig0")
+    headers = combine(first, rfc9421(COMPS, RFC_PARAMS, CD_HEADERS))
+    candidates = parse_signatures("POST", headers)
+    assert [(c.scheme, c.label) for c in candidates] == [("rfc9421", "sig1")]
+    assert await verify(headers) == Verified(KEY_ID, OWNER, "rfc9421")
+    with pytest.raises(SignatureError, match="no supported signature"):
+        parse_signatures("POST", combine(first))
+
+
+async def test_rfc9421_first_fails_and_second_verifies() -> None:
+    lookup = KeysById({OLD_KEY_ID: ED_OTHER.public_key(), KEY_ID: RSA_KEY.public_key()})
+    headers = combine(old_signature(), rfc9421(COMPS, RFC_PARAMS, CD_HEADERS))
+    assert await verify(headers, lookup=lookup) == Verified(KEY_ID, OWNER, "rfc9421")
+    assert lookup.calls == [(OLD_KEY_ID, False), (OLD_KEY_ID, True), (KEY_ID, False)]
+    # A first one that breaks a rule is never looked up; the second still verifies.
+    lookup = KeysById({OLD_KEY_ID: ED_OTHER.public_key(), KEY_ID: RSA_KEY.public_key()})
+    unbound = old_signature(["@method", "@request-target", "content-digest"])
+    headers = combine(unbound, rfc9421(COMPS, RFC_PARAMS, CD_HEADERS))
+    assert await verify(headers, lookup=lookup) == Verified(KEY_ID, OWNER, "rfc9421")
+    assert lookup.calls == [(KEY_ID, False)]
+
+
+async def test_when_none_verifies_the_first_candidates_error_is_raised() -> None:
+    lookup = KeysById({OLD_KEY_ID: ED_OTHER.public_key(), KEY_ID: RSA_KEY.public_key()})
+    unbound = rfc9421(["@method", "@request-target", "content-digest"], RFC_PARAMS, CD_HEADERS)
+    await rejects(combine(old_signature(), unbound), "signature does not verify", lookup=lookup)
+    await rejects(combine(unbound, old_signature()), "must cover @authority or @target-uri", lookup=lookup)
+    unknown = rfc9421(COMPS, f';created={NOW};keyid="https://peer.example/unknown"', CD_HEADERS, label="u")
+    await rejects(combine(unknown, old_signature()), "unknown key https://peer.example/unknown", lookup=lookup)
+
+
+async def test_parse_signatures_returns_the_key_id_that_verify_uses() -> None:
+    lookup = KeysById({OLD_KEY_ID: ED_OTHER.public_key(), KEY_ID: RSA_KEY.public_key()})
+    headers = combine(old_signature(), rfc9421(COMPS, RFC_PARAMS, CD_HEADERS))
+    candidates = parse_signatures("POST", headers)
+    assert [(c.scheme, c.key_id, c.label) for c in candidates] == [
+        ("rfc9421", OLD_KEY_ID, "old"),
+        ("rfc9421", KEY_ID, "sig1"),
+    ]
+    assert candidates[1].covered == tuple(COMPS) and candidates[1].created == NOW and candidates[1].key_type is None
+    # The policy refuses OLD_KEY_ID's host: verification then never fetches that key.
+    verified = await verify(headers, lookup=lookup, candidates=candidates[1:])
+    assert verified.key_id == candidates[1].key_id == KEY_ID
+    assert lookup.calls == [(KEY_ID, False)]
+    await rejects(headers, "no signature left to verify", candidates=[])
+    # One parser for cavage too: the keyId the policy saw is the one verified.
+    signed = cavage(MASTODON)
+    (candidate,) = parse_signatures("POST", signed)
+    assert (candidate.scheme, candidate.key_id, candidate.key_type) == ("cavage", KEY_ID, "rsa")
+    assert (await verify(signed, candidates=[candidate])).key_id == candidate.key_id
+
+
+async def test_rfc9421_only_unsupported_falls_back_to_authorization_cavage() -> None:
+    unsupported = rfc9421(COMPS, RFC_PARAMS + ';alg="hmac-sha256"', {**CD_HEADERS, **BASE_HEADERS})
+    headers = {**unsupported, "Authorization": "Signature " + cavage(MASTODON)["Signature"]}
+    assert await verify(headers) == Verified(KEY_ID, OWNER, "cavage")
+
+
+async def test_not_signed_and_no_supported_signature() -> None:
+    with pytest.raises(SignatureError, match="request is not signed"):
+        parse_signatures("POST", CD_HEADERS)
+    await rejects(rfc9421(COMPS, RFC_PARAMS + ';alg="hmac-sha256"', CD_HEADERS), "no supported signature")
+
+
+def test_parse_signatures_caps_the_number_of_candidates() -> None:
+    many = [rfc9421(COMPS, RFC_PARAMS, CD_HEADERS, label=f"s{i}") for i in range(MAX_CANDIDATES + 2)]
+    labels = [c.label for c in parse_signatures("POST", combine(*many))]
+    assert labels == [f"s{i}" for i in range(MAX_CANDIDATES)]
+
+
+async def test_one_key_is_fetched_and_refetched_once_per_request() -> None:
+    lookup = KeysById({OLD_KEY_ID: ED_OTHER.public_key()})
+    again = rfc9421(COMPS, f';created={NOW};keyid="{OLD_KEY_ID}"', CD_HEADERS, key=ED_KEY, label="again")
+    await rejects(combine(old_signature(), again), "signature does not verify", lookup=lookup)
+    assert lookup.calls == [(OLD_KEY_ID, False), (OLD_KEY_ID, True)]
 
 
 # --- key rotation

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from fediverse_a2.federation.policy import DomainRule, Policy
+from fediverse_a2.policy import DomainRule, Policy
 from fediverse_a2.store import activities, actors, comments, deliveries, follows, inbox, members, meta, posts
-from fediverse_a2.store.db import Database, open_database
+from fediverse_a2.store.connect import open_database
+from fediverse_a2.store.db import Database
 from fediverse_a2.store.migrations import MIGRATIONS, migrate, schema_version
 from fediverse_a2.store.postgres import to_dollar
 

@@ -20,7 +20,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fediverse_a2.store import deliveries, follows
-from fediverse_a2.store.db import Database, open_database
+from fediverse_a2.store.connect import open_database
+from fediverse_a2.store.db import Database
 from helpers import serving, AP, ServiceProcess, free_socket, last_line, wait_for
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)

@@ -13,6 +13,10 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from .federation.authorized_fetch import make_fetch_guard
+from .federation.inbox import InboxEndpoint
+from .federation.jsonld_worker import JsonLdWorker
+from .federation.workers import Workers
 from .runtime import Runtime
 from .web.discovery import Discovery
 from .web.feed import atom_feed
@@ -27,16 +31,13 @@ log = logging.getLogger(__name__)
 
 def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     """Build the app around an opened Runtime; the caller owns (and closes) the Runtime."""
-    from .federation.authorized_fetch import make_fetch_guard
-    from .federation.inbox import InboxEndpoint
-    from .federation.workers import Workers
-
     workers = Workers(rt)
+    jsonld = JsonLdWorker()
     renderer = Renderer(rt)
     pages = Pages(rt, renderer)
     objects = Objects(rt, pages, make_fetch_guard(rt, workers.directory.lookup_key))
     discovery = Discovery(rt)
-    inbox = InboxEndpoint(rt, workers.directory, workers.notify_inbox, workers.domain_seen)
+    inbox = InboxEndpoint(rt, workers.directory, jsonld, workers.notify_inbox, workers.domain_seen)
 
     async def home(request: Request) -> Response:
         return await pages.home(request)
@@ -49,6 +50,8 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # The JSON-LD process starts with the server, not on the first expensive document.
+        await jsonld.start()
         if run_workers:
             await workers.start()
         try:
@@ -56,6 +59,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         finally:
             await workers.stop()
             workers.deliverer.close()
+            jsonld.close()
 
     static = StaticFiles(directory=str(files("fediverse_a2.web") / "static"))
     routes = [
@@ -77,6 +81,9 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         Mount("/static", static, name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found})
+    # Starlette's slash redirect builds its Location from the request's Host header; every
+    # absolute URL we send must come from base_url instead.
+    app.router.redirect_slashes = False
     app.state.rt = rt
     app.state.workers = workers
     return app

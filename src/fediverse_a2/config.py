@@ -15,6 +15,8 @@ from typing import Any, get_type_hints
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .hosts import HostError, normalise_domain, parse_origin
+
 __all__ = [
     "Config",
     "ConfigError",
@@ -157,9 +159,15 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
 
 def _validate(config: Config) -> None:
     """Cross-field checks that a type alone cannot express."""
-    parts = urlsplit(config.instance.base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError("config key instance.base_url must be an http(s) URL, like https://example.org")
+    base_url = config.instance.base_url
+    try:
+        parse_origin(base_url)
+        parts = urlsplit(base_url)
+    except (HostError, ValueError) as exc:
+        reason = str(exc).removeprefix("invalid host: ")
+        raise ConfigError(
+            f"config key instance.base_url must be an http(s) origin like https://example.org ({reason})"
+        ) from None
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ConfigError("config key instance.base_url must be an origin without a path")
     if config.instance.language not in ("nl", "en"):
@@ -184,13 +192,11 @@ def _validate(config: Config) -> None:
         raise ConfigError("config key server.port must be between 0 and 65535")
     # Domain lists are checked here too, so a typo stops start-up instead of silently
     # federating with the wrong servers.
-    from .federation.policy import normalise_domain
-
     for name in ("allow", "block"):
         for value in getattr(config.federation, name):
             try:
                 normalise_domain(value)
-            except ValueError:
+            except HostError:
                 raise ConfigError(f"config key federation.{name} has an invalid domain: {value!r}") from None
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Comment", "Member", "Post", "RemoteAuthor"]
+__all__ = ["ROLES", "Comment", "Member", "Post", "RemoteAuthor"]
+
+ROLES = ("member", "moderator", "admin")  # the old network had owners too: they are admins here
 
 
 @dataclass(frozen=True)
@@ -13,8 +15,30 @@ class Member:
     username: str
     name: str
     summary: str
-    public_key_pem: str
+    public_key_pem: str  # "" until the member first needs a key pair (archive members)
     created_at: float
+    role: str = "member"
+    disabled: bool = False
+    state: str = "active"  # active | suspended | left | pending (as the archive had them)
+    email: str | None = None  # for invitations; never published
+    fields: tuple[tuple[str, str], ...] = ()  # profile fields (organisation, role...): PropertyValue
+    avatar: str | None = None  # file name of the avatar in the media folder
+    locked: bool = False  # manuallyApprovesFollowers
+
+    @property
+    def can_sign_in(self) -> bool:
+        """Whether this account may sign in (not disabled, not suspended, not gone)."""
+        return not self.disabled and self.state == "active"
+
+    @property
+    def is_moderator(self) -> bool:
+        """Moderators and admins moderate."""
+        return self.role in ("moderator", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        """Admins run the instance."""
+        return self.role == "admin"
 
 
 @dataclass(frozen=True)

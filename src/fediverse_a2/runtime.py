@@ -6,6 +6,7 @@ at import time.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,10 +15,12 @@ import httpx
 
 from .activitypub.urls import Urls
 from .config import Config
-from .federation.policy import DomainRule, Policy, normalise_domain
+from .httpclient import FetchSettings, create_http_client
 from .keys import INSTANCE_KEY, KeyStore, public_pem
-from .store import meta
-from .store.db import Database, open_database
+from .policy import DomainRule, Policy
+from .store import domain_rules, meta
+from .store.connect import open_database
+from .store.db import Database
 
 __all__ = ["Runtime"]
 
@@ -42,7 +45,7 @@ class Runtime:
     @classmethod
     async def open(cls, config: Config) -> Runtime:
         """Open the database (migrating it), and create the instance key on first start."""
-        db = await open_database(str(config.database_path) if not config.storage.is_postgres else config.storage.database)
+        db = await open_database(config.storage.database, config.root)
         keys = KeyStore(config.keys_path)
         instance_key = keys.ensure(INSTANCE_KEY)
         rt = cls(
@@ -61,11 +64,11 @@ class Runtime:
     def http(self) -> httpx.AsyncClient:
         """The one pooled, SSRF-guarded client for every outbound request."""
         if self._http is None:
-            from .federation.fetch import FetchSettings, create_http_client
-
             settings = self.fetch_settings or FetchSettings(
                 allow_private_network=self.config.federation.allow_private_network
             )
+            # Whatever else is set, this instance never fetches itself.
+            settings = dataclasses.replace(settings, self_origins=settings.self_origins | {self.urls.origin})
             self._http = create_http_client(settings, self.resolver)
         return self._http
 
@@ -81,14 +84,9 @@ class Runtime:
     async def domain_rules(self) -> list[DomainRule]:
         """Every domain rule: config.toml's, then the admin's and subscribed lists' from the database."""
         fed = self.config.federation
-        rules = [DomainRule(domain=normalise_domain(d), kind="allow", source="config") for d in fed.allow]
-        rules += [DomainRule(domain=normalise_domain(d), kind="block", source="config") for d in fed.block]
-        rows = await self.db.fetchall("SELECT domain, kind, source, severity, comment FROM domain_rules")
-        rules += [
-            DomainRule(domain=r["domain"], kind=r["kind"], source=r["source"], severity=r["severity"], comment=r["comment"])
-            for r in rows
-        ]
-        return rules
+        rules = [DomainRule(domain=d, kind="allow", source="config") for d in fed.allow]
+        rules += [DomainRule(domain=d, kind="block", source="config") for d in fed.block]
+        return rules + await domain_rules.all_rules(self.db)
 
     async def close(self) -> None:
         """Close the HTTP client and the database."""

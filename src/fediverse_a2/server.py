@@ -15,15 +15,16 @@ import signal
 import socket
 import subprocess
 import sys
-from urllib.parse import urlsplit
 from collections.abc import Coroutine
 from typing import Any
+from urllib.parse import urlsplit
 
 import uvicorn
 
 from .app import create_app
 from .config import Config
 from .errors import UserError
+from .federation.workers import Workers
 from .runtime import Runtime
 from .store import members
 
@@ -129,8 +130,6 @@ def _supervise(config: Config, host: str, port: int, workers: int) -> None:
 
 
 async def _work(config: Config) -> None:
-    from .federation.workers import Workers
-
     rt = await Runtime.open(config)
     workers = Workers(rt)
     stopping = asyncio.Event()

@@ -1,7 +1,8 @@
 """Fixtures for the Fedify interop tests (helpers live in fedify_interop.py).
 
 `peer` / `peer_pair`: loopback Fedify peers, parametrised over the pinned Fedify
-versions; `a2`: a real fediverse-a2 `serve` subprocess with member `alice`.
+versions (ids = VERSION_IDS in fedify_interop.py: fedify-1.5, fedify-1.10,
+fedify-2); `a2`: a real fediverse-a2 `serve` subprocess with member `alice`.
 Without node_modules the tests skip, unless FEDIVERSE_A2_INTEROP is set (CI),
 in which case they fail.
 """

@@ -36,6 +36,7 @@ REPO = HERE.parent.parent
 VERSIONS: dict[str, tuple[Path, int]] = {
     "fedify-1.5": (HERE / "fedify-1.5", 20),
     "fedify-1.10": (HERE / "fedify-1.10", 22),
+    "fedify-2": (HERE / "fedify-2", 24),
 }
 VERSION_IDS = list(VERSIONS)
 
@@ -155,6 +156,7 @@ class Peer:
     port: int
     proc: subprocess.Popen[bytes]
     log_path: Path
+    username: str = "peer"
 
     @property
     def base_url(self) -> str:
@@ -162,11 +164,11 @@ class Peer:
 
     @property
     def actor_url(self) -> str:
-        return f"{self.base_url}/users/peer"
+        return f"{self.base_url}/users/{self.username}"
 
     @property
     def handle(self) -> str:
-        return f"peer@127.0.0.1:{self.port}"
+        return f"{self.username}@127.0.0.1:{self.port}"
 
     @property
     def rfc9421_capable(self) -> bool:
@@ -194,6 +196,10 @@ class Peer:
 
     def activities(self) -> list[dict[str, Any]]:
         return self.inbox()["activities"]
+
+    def announces(self) -> list[dict[str, Any]]:
+        """Announce activities that reached the inbox (see /control/announces in README.md)."""
+        return self.get("/control/announces")["announces"]
 
     def log(self) -> dict[str, Any]:
         return self.get("/control/log")
@@ -234,7 +240,8 @@ def _node_for(version_id: str) -> tuple[str, str]:
     folder, major = VERSIONS[version_id]
     candidates: list[str] = []
     if major != 20:
-        # fedify-1.10 needs Node 22, installed into its folder from the npm package `node`.
+        # fedify-1.10 needs Node 22 and fedify-2 Node 24, each installed into its
+        # folder from the npm package `node`.
         for rel in ("node_modules/.bin/node", "node_modules/node/bin/node"):
             if (folder / rel).exists():
                 candidates.append(str(folder / rel))
@@ -266,18 +273,24 @@ def _check_install(version_id: str) -> str:
     return installed
 
 
-def start_peer(version_id: str, tmp: Path, name: str) -> Peer:
+def start_peer(version_id: str, tmp: Path, name: str, *, username: str = "peer",
+               first_knock: str | None = None, actor_type: str = "Person") -> Peer:
+    """Start a peer; `first_knock` (Fedify >= 1.7) picks the spec it signs with first,
+    `actor_type` "Group" makes its actor a Group (e.g. username "netwerk")."""
     folder, _ = VERSIONS[version_id]
     fedify_version = _check_install(version_id)
     node, node_version = _node_for(version_id)
     port = free_port()
     log_path = tmp / f"{name}.log"
+    cmd = [node, "peer.mjs", "--port", str(port), "--name", f"Fedify {fedify_version} {name}",
+           "--username", username, "--actor-type", actor_type]
+    if first_knock is not None:
+        cmd += ["--first-knock", first_knock]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [node, "peer.mjs", "--port", str(port), "--name", f"Fedify {fedify_version} {name}"],
-            cwd=folder, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=subprocess_env(),
+            cmd, cwd=folder, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=subprocess_env(),
         )
-    peer = Peer(version_id, fedify_version, node_version, port, proc, log_path)
+    peer = Peer(version_id, fedify_version, node_version, port, proc, log_path, username)
 
     def healthy() -> bool:
         if proc.poll() is not None:
@@ -291,6 +304,7 @@ def start_peer(version_id: str, tmp: Path, name: str) -> Peer:
         health = peer.get("/control/health")
         assert health["fedify"] == fedify_version, health
         assert health["node"] == node_version, health
+        assert health["actor"] == peer.actor_url, health
     except BaseException:
         stop_process(proc)
         raise

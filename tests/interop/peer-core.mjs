@@ -21,8 +21,10 @@ const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
 const CAVAGE = "draft-cavage-http-signatures-12";
 const RFC9421 = "rfc9421";
 
+const ACTOR_TYPES = ["Person", "Group"];
+
 function parseArgs(argv) {
-  const args = { port: 0, host: "127.0.0.1", name: "Fedify peer", username: "peer" };
+  const args = { port: 0, host: "127.0.0.1", name: "Fedify peer", username: "peer", firstKnock: null, actorType: "Person" };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -33,8 +35,13 @@ function parseArgs(argv) {
     else if (a === "--host") args.host = next();
     else if (a === "--name") args.name = next();
     else if (a === "--username") args.username = next();
+    else if (a === "--first-knock") args.firstKnock = next();
+    else if (a === "--actor-type") args.actorType = next();
     else if (a === "--help" || a === "-h") {
-      console.log("usage: node peer.mjs --port PORT [--host 127.0.0.1] [--name NAME] [--username peer]");
+      console.log(
+        "usage: node peer.mjs --port PORT [--host 127.0.0.1] [--name NAME] [--username peer]\n" +
+          `       [--first-knock ${RFC9421}|${CAVAGE}] (Fedify >= 1.7) [--actor-type ${ACTOR_TYPES.join("|")}]`,
+      );
       process.exit(0);
     } else throw new Error(`unknown argument: ${a}`);
   }
@@ -42,6 +49,10 @@ function parseArgs(argv) {
     throw new Error("--port PORT is required (a free TCP port)");
   }
   if (!LOOPBACK_HOSTS.has(args.host)) throw new Error("--host must be a loopback address");
+  if (args.firstKnock != null && args.firstKnock !== RFC9421 && args.firstKnock !== CAVAGE) {
+    throw new Error(`--first-knock must be ${RFC9421} or ${CAVAGE}`);
+  }
+  if (!ACTOR_TYPES.includes(args.actorType)) throw new Error(`--actor-type must be one of ${ACTOR_TYPES.join(", ")}`);
   return args;
 }
 
@@ -167,15 +178,20 @@ function summarizeObject(obj) {
   return out;
 }
 
+// `fedify` is one namespace with the federation API *and* the Activity
+// Vocabulary: Fedify 1.x exports both from @fedify/fedify; for Fedify 2, which
+// moved the vocabulary into @fedify/vocab, fedify-2/peer.mjs merges the two.
 export async function runPeer({ fedify, logtape, Temporal, fedifyVersion, argv = process.argv.slice(2) }) {
   const args = parseArgs(argv);
   const {
     Accept,
     Activity,
+    Announce,
     Create,
     CryptographicKey,
     Endpoints,
     Follow,
+    Group,
     Mention,
     MemoryKvStore,
     Note,
@@ -187,13 +203,26 @@ export async function runPeer({ fedify, logtape, Temporal, fedifyVersion, argv =
     fetchKey,
     generateCryptoKeyPair,
     verifyRequest,
+    // Fedify >= 2.1 only: like verifyRequest() but says why it failed.
+    verifyRequestDetailed,
     getTypeId,
     isActor,
   } = fedify;
 
   const origin = `http://${args.host}:${args.port}`;
   const handleHost = `${args.host}:${args.port}`;
+  // Fedify >= 1.6 signs with RFC 9421 first and falls back to draft-cavage
+  // after a 4xx ("double knock"); older versions only know draft-cavage.
   const rfc9421Capable = versionAtLeast(fedifyVersion, 1, 6);
+  // Fedify >= 1.7 lets the first knock be chosen (createFederation's
+  // `firstKnock`, default "rfc9421", unchanged in 2.x).  The peer always sets
+  // it explicitly on those versions, so a changed default cannot slip in.
+  const firstKnockConfigurable = versionAtLeast(fedifyVersion, 1, 7);
+  if (args.firstKnock != null && !firstKnockConfigurable) {
+    throw new Error(`--first-knock needs Fedify >= 1.7 (this is ${fedifyVersion})`);
+  }
+  const firstKnock = rfc9421Capable ? args.firstKnock ?? RFC9421 : CAVAGE;
+  const ActorClass = args.actorType === "Group" ? Group : Person;
   const username = args.username;
 
   // ----------------------------------------------------------- state & logs
@@ -206,9 +235,11 @@ export async function runPeer({ fedify, logtape, Temporal, fedifyVersion, argv =
   const inbox = []; // activities that reached an inbox listener (= verified)
   const sent = []; // activities this peer sent via the control API
   const followers = new Map(); // actor id -> {id, inbox, sharedInbox, follow_id}
-  const following = new Map(); // actor id -> {actor, follow_id, state, follow}
+  const following = new Map(); // actor id -> {actor, actor_type, follow_id, state, follow}
   const notes = new Map(); // note local id -> Note
+  const creates = new Map(); // note local id -> its Create (dereferenceable, e.g. for a Group's Announce)
   const activities = new Map(); // activity local id -> Activity (Follow etc.)
+  const announceRecipients = new Map(); // Announce id -> its recipients (for the Undo)
   let seq = 0;
 
   // ------------------------------------------------------------- logging
@@ -297,6 +328,7 @@ export async function runPeer({ fedify, logtape, Temporal, fedifyVersion, argv =
     kv,
     origin,
     allowPrivateAddress: true,
+    ...(firstKnockConfigurable ? { firstKnock } : {}),
     // No queue: deliveries happen during the control call, so the control
     // API can report the delivery result synchronously.
     onOutboxError: (error, activity) => {
@@ -321,7 +353,7 @@ export async function runPeer({ fedify, logtape, Temporal, fedifyVersion, argv =
     .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
       if (identifier !== username) return null;
       const keys = await ctx.getActorKeyPairs(identifier);
-      return new Person({
+      return new ActorClass({
         id: ctx.getActorUri(identifier),
         preferredUsername: identifier,
         name: args.name,
@@ -347,7 +379,9 @@ export async function runPeer({ fedify, logtape, Temporal, fedifyVersion, argv =
     .setCounter(async (_ctx, identifier) => (identifier === username ? followers.size : null));
 
   federation.setObjectDispatcher(Note, "/notes/{id}", async (_ctx, values) => notes.get(values.id) ?? null);
+  federation.setObjectDispatcher(Create, "/notes/{id}/activity", async (_ctx, values) => creates.get(values.id) ?? null);
   federation.setObjectDispatcher(Follow, "/follows/{id}", async (_ctx, values) => activities.get(values.id) ?? null);
+  federation.setObjectDispatcher(Announce, "/announces/{id}", async (_ctx, values) => activities.get(values.id) ?? null);
 
   function toRecipient(f) {
     return {
@@ -388,27 +422,48 @@ export async function runPeer({ fedify, logtape, Temporal, fedifyVersion, argv =
     }
     entry.http_signature = store?.http_signature ?? null;
     entry.scheme = entry.http_signature?.verified ? entry.http_signature.scheme : entry.signature?.verified_scheme ?? null;
-    // What Fedify itself parsed out of a Create's object.
-    if (activity instanceof Create) {
+    // What Fedify itself parsed out of a Create's or an Announce's object.
+    // Announce: the object is dereferenced (or, if embedded, taken from the
+    // wire, subject to Fedify's own origin checks); when it is an activity
+    // itself (a Group announcing a member's Create, FEP-1b12), its object is
+    // parsed too, as `object_parsed.object`.
+    if (activity instanceof Create || activity instanceof Announce) {
       try {
         const obj = await activity.getObject({ documentLoader: ctx.documentLoader, contextLoader: ctx.contextLoader });
-        if (obj != null) {
-          entry.object_parsed = {
-            type: getTypeId(obj)?.href?.replace(/^.*[#/]/, "") ?? null,
-            id: obj.id?.href ?? null,
-            content: obj.content?.toString() ?? null,
-            inReplyTo: obj.replyTargetId?.href ?? null,
-            attributedTo: obj.attributionId?.href ?? null,
-            to: obj.toIds.map((u) => u.href),
-            cc: obj.ccIds.map((u) => u.href),
-          };
-        }
+        if (obj != null) entry.object_parsed = await describeParsed(ctx, obj, 1);
       } catch (e) {
         entry.object_parse_error = String(e);
       }
     }
     push(inbox, entry);
     return entry;
+  }
+
+  /** The fields of a Fedify vocabulary object that the tests look at. */
+  async function describeParsed(ctx, obj, depth) {
+    const out = {
+      type: getTypeId(obj)?.href?.replace(/^.*[#/]/, "") ?? null,
+      id: obj.id?.href ?? null,
+      content: obj.content?.toString() ?? null,
+      inReplyTo: obj.replyTargetId?.href ?? null,
+      attributedTo: obj.attributionId?.href ?? null,
+      to: obj.toIds.map((u) => u.href),
+      cc: obj.ccIds.map((u) => u.href),
+    };
+    if (obj instanceof Activity) {
+      out.actor = obj.actorId?.href ?? null;
+      if (depth > 0) {
+        try {
+          const inner = await obj.getObject({ documentLoader: ctx.documentLoader, contextLoader: ctx.contextLoader });
+          out.object = inner == null ? null : await describeParsed(ctx, inner, depth - 1);
+        } catch (e) {
+          out.object_parse_error = String(e);
+        }
+      } else {
+        out.object = obj.objectId == null ? null : { id: obj.objectId.href };
+      }
+    }
+    return out;
   }
 
   /**
@@ -422,16 +477,24 @@ export async function runPeer({ fedify, logtape, Temporal, fedifyVersion, argv =
     const ctx = ctxFor();
     const before = records.length ? records[records.length - 1].seq : 0;
     try {
-      const key = await verifyRequest(makeRequest(), {
-        documentLoader: ctx.documentLoader,
-        contextLoader: ctx.contextLoader,
-      });
+      const opts = { documentLoader: ctx.documentLoader, contextLoader: ctx.contextLoader };
+      let key;
+      let failure = null;
+      if (typeof verifyRequestDetailed === "function") {
+        // Fedify >= 2.1: same verification, plus a structured failure reason.
+        const detailed = await verifyRequestDetailed(makeRequest(), opts);
+        key = detailed.verified ? detailed.key : null;
+        if (!detailed.verified) failure = plain(detailed.reason);
+      } else {
+        key = await verifyRequest(makeRequest(), opts);
+      }
       const out = {
         verified: key != null,
         scheme: sig.scheme === RFC9421 && rfc9421Capable ? RFC9421 : CAVAGE,
         key_id: key?.id?.href ?? sig.key_id,
         key_owner: key?.ownerId?.href ?? null,
       };
+      if (failure != null) out.failure = failure;
       if (key == null) {
         out.reason = records
           .filter((r) => r.seq > before && r.category.startsWith("fedify.sig"))
@@ -455,7 +518,10 @@ export async function runPeer({ fedify, logtape, Temporal, fedifyVersion, argv =
   }
 
   const listeners = federation.setInboxListeners("/users/{identifier}/inbox", "/inbox");
-  // Fedify >= 1.9 warns unless the (unchanged) default strategy is explicit.
+  // Deduplicate incoming activity ids per receiving server, on every version.
+  // Fedify 1.9/1.10 warn unless a strategy is explicit (their default was
+  // "per-origin"); Fedify 2.0 changed the default to "per-inbox".  Older
+  // versions have no withIdempotency() and always dedupe per origin.
   if (typeof listeners.withIdempotency === "function") listeners.withIdempotency("per-origin");
   listeners
     .on(Follow, async (ctx, follow) => {
@@ -499,6 +565,13 @@ export async function runPeer({ fedify, logtape, Temporal, fedifyVersion, argv =
           entry.note = `removed follower ${id}`;
         }
       }
+      // Undo(Announce): flag the Announce entry (same actor) as undone.
+      for (const a of inbox) {
+        if (a.type === "Announce" && followId != null && a.id === followId && a.actor === undo.actorId?.href) {
+          a.undone_by = undo.id?.href ?? entry.id;
+          entry.note = `undid Announce ${a.id}`;
+        }
+      }
     })
     .on(Accept, async (ctx, accept) => {
       const entry = await record(ctx, accept);
@@ -526,6 +599,18 @@ export async function runPeer({ fedify, logtape, Temporal, fedifyVersion, argv =
     })
     .on(Create, async (ctx, create) => {
       await record(ctx, create);
+    })
+    .on(Announce, async (ctx, announce) => {
+      // E.g. a Group (fediverse-a2's @netwerk) boosting a member's post to
+      // its followers.  Listed on /control/inbox like every activity and, for
+      // convenience, on GET /control/announces.
+      const entry = await record(ctx, announce);
+      entry.announced = {
+        object_id: entry.object_parsed?.id ?? entry.object?.id ?? null,
+        object_type: entry.object_parsed?.type ?? entry.object?.type ?? null,
+        // The Note reached through the Announce, directly or via an announced Create.
+        note: entry.object_parsed?.type === "Note" ? entry.object_parsed : entry.object_parsed?.object ?? null,
+      };
     })
     .on(Activity, async (ctx, activity) => {
       await record(ctx, activity);
@@ -683,7 +768,8 @@ export async function runPeer({ fedify, logtape, Temporal, fedifyVersion, argv =
         node: process.version,
         actor: actorUri().href,
         handle: `${username}@${handleHost}`,
-        signs_first_with: rfc9421Capable ? RFC9421 : CAVAGE,
+        actor_type: args.actorType,
+        signs_first_with: firstKnock,
       });
     }
     if (method === "GET" && path === "/control/inbox") {
@@ -694,6 +780,13 @@ export async function runPeer({ fedify, logtape, Temporal, fedifyVersion, argv =
         following: [...following.values()].map(({ follow, ...rest }) => rest),
         notes: [...notes.keys()].map((id) => `${origin}/notes/${id}`),
       });
+    }
+    if (method === "GET" && path === "/control/announces") {
+      // The Announce entries of /control/inbox (each with `object`,
+      // `object_parsed` and `announced: {object_id, object_type, note}`).
+      const full = url.searchParams.get("raw") !== "0";
+      const list = inbox.filter((a) => a.type === "Announce");
+      return json(200, { announces: full ? list : list.map(({ raw, ...rest }) => rest) });
     }
     if (method === "GET" && path === "/control/log") {
       const inboxFailures = requests.filter((r) => r.inbox && (typeof r.status !== "number" || r.status >= 400));
@@ -712,7 +805,7 @@ export async function runPeer({ fedify, logtape, Temporal, fedifyVersion, argv =
       return json(200, {
         fedify: fedifyVersion,
         rfc9421_capable: rfc9421Capable,
-        first_knock: rfc9421Capable ? RFC9421 : CAVAGE,
+        first_knock: firstKnock,
         remembered: await knownSpecs(),
       });
     }
@@ -765,7 +858,13 @@ export async function runPeer({ fedify, logtape, Temporal, fedifyVersion, argv =
           to: actor.id,
         });
         activities.set(localId, follow);
-        following.set(actor.id.href, { actor: actor.id.href, follow_id: follow.id.href, state: "pending", follow });
+        following.set(actor.id.href, {
+          actor: actor.id.href,
+          actor_type: getTypeId(actor)?.href?.replace(/^.*[#/]/, "") ?? null, // Person, Group, ...
+          follow_id: follow.id.href,
+          state: "pending",
+          follow,
+        });
         const result = await deliver(ctx, "Follow", recipientsFrom([actor]), follow);
         return json(result.ok ? 200 : 502, { ...result, id: follow.id.href, actor: actor.id.href, inbox: actor.inboxId?.href ?? null });
       }
@@ -784,6 +883,57 @@ export async function runPeer({ fedify, logtape, Temporal, fedifyVersion, argv =
         });
         const result = await deliver(ctx, "Undo(Follow)", recipientsFrom([actor]), undo);
         if (result.ok) following.delete(actor.id.href);
+        return json(result.ok ? 200 : 502, { ...result, id: undo.id.href });
+      }
+
+      if (path === "/control/announce") {
+        // Boost an object (by URL) to Public, cc followers; delivered to the
+        // followers, `to_actors` and the object's author.  `embed: true`
+        // embeds the object as Fedify looked it up (as groups embed the
+        // announced activity) instead of referring to it by id.
+        if (typeof body.object !== "string") return json(400, { ok: false, error: "object is required" });
+        const ctx = ctxFor();
+        const target = await ctx.lookupObject(body.object);
+        if (target == null) return json(400, { ok: false, error: `Fedify lookupObject(${body.object}) returned null` });
+        const authorId = target instanceof Activity ? target.actorId : target.attributionId;
+        const author = authorId != null && authorId.href !== actorUri().href ? (await resolveActor(authorId.href)).actor : null;
+        const extraTo = [];
+        for (const t of Array.isArray(body.to_actors) ? body.to_actors : []) extraTo.push((await resolveActor(t)).actor);
+        const toFollowers = body.to_followers !== false;
+        const localId = randomUUID();
+        const tos = [PUBLIC_COLLECTION, ...(author ? [author.id] : []), ...extraTo.map((a) => a.id)];
+        const ccs = toFollowers ? [followersUri()] : [];
+        const announce = new Announce({
+          id: new URL(`${origin}/announces/${localId}`),
+          actor: actorUri(),
+          object: body.embed === true ? target : target.id ?? new URL(body.object),
+          published: Temporal.Now.instant(),
+          tos,
+          ccs,
+        });
+        const recipients = recipientsFrom([
+          ...(author ? [author] : []),
+          ...extraTo,
+          ...(toFollowers ? [...followers.values()] : []),
+        ]);
+        activities.set(localId, announce);
+        announceRecipients.set(announce.id.href, recipients);
+        const result = await deliver(ctx, "Announce", recipients, announce);
+        return json(result.ok ? 200 : 502, { ...result, id: announce.id.href, object: target.id?.href ?? body.object });
+      }
+
+      if (path === "/control/unannounce") {
+        // Undo(Announce) of an Announce sent by /control/announce, to the same recipients.
+        const announce = [...activities.values()].find((a) => a instanceof Announce && a.id?.href === body.id);
+        if (announce == null) return json(404, { ok: false, error: `no Announce ${body.id} sent by this peer` });
+        const undo = new Undo({
+          id: new URL(`${origin}/activities/${randomUUID()}`),
+          actor: actorUri(),
+          object: announce,
+          tos: announce.toIds,
+          ccs: announce.ccIds,
+        });
+        const result = await deliver(ctxFor(), "Undo(Announce)", announceRecipients.get(body.id) ?? [], undo);
         return json(result.ok ? 200 : 502, { ...result, id: undo.id.href });
       }
 
@@ -832,6 +982,7 @@ export async function runPeer({ fedify, logtape, Temporal, fedifyVersion, argv =
           tos,
           ccs,
         });
+        creates.set(localId, create);
         const recipients = recipientsFrom([
           ...(author ? [author] : []),
           ...extraTo,

@@ -1,6 +1,6 @@
 """fediverse-a2 federates with Fedify, an ActivityPub implementation it did not write.
 
-Each test runs against every pinned Fedify version (ids fedify-1.5, fedify-1.10):
+Each test runs against every pinned Fedify version (ids fedify-1.5, fedify-1.10, fedify-2):
 the peer is a real Fedify server on 127.0.0.1 that verifies every signature
 with Fedify's own code; fediverse-a2 runs as a `serve` subprocess.
 

@@ -7,10 +7,11 @@ verification, the control API) before anything is concluded about fediverse-a2.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 
-from .fedify_interop import Peer, start_peer, stop_process
+from .fedify_interop import Peer, start_peer, stop_process, wait_for
 
 pytestmark = pytest.mark.interop
 
@@ -86,26 +87,36 @@ def test_peer_to_peer(peer_pair: tuple[Peer, Peer]) -> None:
     assert not any(f["id"] == a.actor_url for f in b.inbox()["followers"])
 
 
-def test_cross_version_double_knock(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Fedify 1.10 (RFC 9421 first) talking to Fedify 1.5 (draft-cavage only).
+# The pinned versions that sign with RFC 9421 first and double-knock.
+DOUBLE_KNOCKERS = ["fedify-1.10", "fedify-2"]
+
+
+@pytest.mark.parametrize("new_id", DOUBLE_KNOCKERS)
+def test_cross_version_double_knock(new_id: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Fedify 1.10 / 2.x (RFC 9421 first) talking to Fedify 1.5 (draft-cavage only).
 
     Documents the double-knock behaviour that fediverse-a2 must play along
-    with: Fedify 1.10 only falls back to draft-cavage when the *inbox POST*
-    is answered with a 4xx.  Fedify 1.5 cannot verify the RFC 9421 signature,
-    but it accepts the activity anyway through its Linked Data signature, so it
-    answers 202 and Fedify 1.10 remembers RFC 9421 for that origin.
+    with: Fedify >= 1.6 only falls back to draft-cavage when the *inbox POST*
+    is answered with a 4xx (Fedify 2.1+ first tries to satisfy an RFC 9421
+    `Accept-Signature` challenge in that 4xx, if there is one).  Fedify 1.5
+    cannot verify the RFC 9421 signature, but it accepts the activity anyway
+    through its Linked Data signature, so it answers 202 and the newer Fedify
+    remembers RFC 9421 for that origin.
     """
-    new = start_peer("fedify-1.10", tmp_path_factory.mktemp("x-new"), "peer-new")
+    new = start_peer(new_id, tmp_path_factory.mktemp("x-new"), "peer-new")
     try:
         old = start_peer("fedify-1.5", tmp_path_factory.mktemp("x-old"), "peer-old")
         try:
             follow = new.post("/control/follow", {"actor": old.actor_url})
-            got = old.wait_activity(lambda x: x["type"] == "Follow" and x["id"] == follow["id"], "1.10's Follow",
+            got = old.wait_activity(lambda x: x["type"] == "Follow" and x["id"] == follow["id"], f"{new_id}'s Follow",
                                     extra=new.diagnostics)
             assert got["signature"]["scheme"] == RFC9421
             assert got["http_signature"]["verified"] is False  # 1.5 cannot check RFC 9421 ...
             assert got["verified_by"] == "ld-signatures"  # ... and accepted the LD signature instead
             assert new.specs()["remembered"].get(old.base_url) == RFC9421
+            # One knock was enough: a single POST, signed with RFC 9421.
+            posts = [o for o in follow["requests"] if o["method"] == "POST"]
+            assert [o["signature"]["scheme"] for o in posts] == [RFC9421], posts
             accept = new.wait_activity(lambda x: x["type"] == "Accept" and x["actor"] == old.actor_url,
                                        "1.5's Accept", extra=old.diagnostics)
             assert accept["signature"]["scheme"] == CAVAGE
@@ -114,3 +125,102 @@ def test_cross_version_double_knock(tmp_path_factory: pytest.TempPathFactory) ->
             stop_process(old.proc)
     finally:
         stop_process(new.proc)
+
+
+@pytest.mark.parametrize("new_id", DOUBLE_KNOCKERS)
+def test_first_knock_draft_cavage(new_id: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`--first-knock draft-cavage-http-signatures-12` (Fedify's `firstKnock` option) makes a
+    double-knocking Fedify sign with draft-cavage first; Fedify 1.5 verifies that HTTP
+    signature itself, and the sender remembers draft-cavage for that origin."""
+    new = start_peer(new_id, tmp_path_factory.mktemp("k-new"), "peer-new", first_knock=CAVAGE)
+    try:
+        assert new.get("/control/health")["signs_first_with"] == CAVAGE
+        old = start_peer("fedify-1.5", tmp_path_factory.mktemp("k-old"), "peer-old")
+        try:
+            follow = new.post("/control/follow", {"actor": old.actor_url})
+            posts = [o for o in follow["requests"] if o["method"] == "POST"]
+            assert [o["signature"]["scheme"] for o in posts] == [CAVAGE], posts
+            got = old.wait_activity(lambda x: x["type"] == "Follow" and x["id"] == follow["id"], f"{new_id}'s Follow",
+                                    extra=new.diagnostics)
+            assert got["signature"]["scheme"] == CAVAGE
+            assert got["http_signature"] == {**got["http_signature"], "verified": True, "scheme": CAVAGE,
+                                             "key_owner": new.actor_url}
+            assert new.specs() == {**new.specs(), "first_knock": CAVAGE}
+            assert new.specs()["remembered"].get(old.base_url) == CAVAGE
+            new.wait_activity(lambda x: x["type"] == "Accept" and x["actor"] == old.actor_url, "1.5's Accept",
+                              extra=old.diagnostics)
+        finally:
+            stop_process(old.proc)
+    finally:
+        stop_process(new.proc)
+
+
+def test_group_announce(fedify_version: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A peer follows a Group actor by handle (as it would follow fediverse-a2's
+    `@netwerk@HOST`) and records the Group's Announce activities with their objects:
+    an Announce of a Note by URL, and an Announce of a member's Create (FEP-1b12 style)."""
+    tmp = tmp_path_factory.mktemp(f"{fedify_version}-group")
+    group = start_peer(fedify_version, tmp, "group", username="netwerk", actor_type="Group")
+    try:
+        member = start_peer(fedify_version, tmp, "member")
+        try:
+            diag = lambda: member.diagnostics() + "\n" + group.diagnostics()  # noqa: E731
+            found = member.post("/control/lookup", {"url": group.handle})
+            assert found["object"]["type"] == "Group" and found["object"]["id"] == group.actor_url, found
+            member.post("/control/follow", {"actor": group.handle})
+            member.wait_activity(lambda x: x["type"] == "Accept" and x["actor"] == group.actor_url,
+                                 "the Group's Accept", extra=group.diagnostics)
+            following = {f["actor"]: f for f in member.inbox()["following"]}
+            assert following[group.actor_url]["state"] == "accepted"
+            assert following[group.actor_url]["actor_type"] == "Group"
+
+            # The member posts to the group; the group boosts the note, then the Create.
+            text = f"group post {uuid.uuid4()}"
+            note = member.post("/control/note", {"content": f"<p>{text}</p>", "to_followers": False,
+                                                 "to_actors": [group.actor_url]})
+            group.wait_activity(lambda x: (x.get("object_parsed") or {}).get("id") == note["id"],
+                                "the member's post", extra=member.diagnostics)
+
+            by_url = group.post("/control/announce", {"object": note["id"]})
+            embedded = group.post("/control/announce", {"object": note["create_id"], "embed": True})
+
+            def announce(aid: str) -> dict[str, Any]:
+                return wait_for(lambda: next((a for a in member.announces() if a["id"] == aid), None),
+                                f"the Group's Announce {aid}", diag)
+
+            of_note = announce(by_url["id"])
+            assert of_note["actor"] == group.actor_url
+            assert of_note["object"]["id"] == note["id"]
+            parsed = of_note["object_parsed"]
+            assert parsed["type"] == "Note" and text in parsed["content"], parsed
+            assert of_note["announced"]["object_type"] == "Note"
+            assert of_note["announced"]["note"]["id"] == note["id"]
+
+            of_create = announce(embedded["id"])
+            wire = of_create["object"]  # as sent: the Create embedded, with its Note
+            assert wire["type"] == "Create" and wire["id"] == note["create_id"], wire
+            assert wire["object"]["id"] == note["id"], wire
+            parsed = of_create["object_parsed"]  # as Fedify parsed it
+            assert parsed["type"] == "Create" and parsed["actor"] == member.actor_url, parsed
+            reached = of_create["announced"]["note"]
+            assert reached["id"] == note["id"] and text in reached["content"], reached
+            assert reached["attributedTo"] == member.actor_url, reached
+
+            # Announces are inbox activities too, verified like every other.
+            for a in (of_note, of_create):
+                assert a["verified_by"] is not None and a["http_signature"]["verified"] is True, a
+            assert all("raw" not in a for a in member.get("/control/announces?raw=0")["announces"])
+
+            # Undo(Announce) flags the recorded Announce.
+            undo = group.post("/control/unannounce", {"id": by_url["id"]})
+            wait_for(lambda: next((a.get("undone_by") for a in member.announces() if a["id"] == by_url["id"]), None)
+                     == undo["id"], "the Undo(Announce) to be recorded", diag)
+            for p in (member, group):
+                log = p.log()
+                assert log["inbox_failures"] == [] and log["blocked_fetches"] == [], diag()
+                assert [e for e in log["errors"] if e.get("level") in ("error", "fatal")
+                        or e.get("source") != "fedify-log"] == [], diag()
+        finally:
+            stop_process(member.proc)
+    finally:
+        stop_process(group.proc)

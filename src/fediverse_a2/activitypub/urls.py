@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import urlsplit
+
+from ..hosts import Origin, origin_of, parse_origin
 
 __all__ = ["Urls"]
 
@@ -16,6 +19,11 @@ _ACTOR = re.compile(r"^/users/([a-z0-9_]{1,30})$")
 @dataclass(frozen=True)
 class Urls:
     base: str  # origin without trailing slash
+
+    @cached_property
+    def origin(self) -> Origin:
+        """This instance's origin, canonical: what every "is this URL ours?" compares with."""
+        return parse_origin(self.base)
 
     @property
     def host(self) -> str:
@@ -74,10 +82,10 @@ class Urls:
         return f"@{username}@{self.host}"
 
     def _local_path(self, url: str) -> str | None:
-        parts = urlsplit(url)
-        if f"{parts.scheme}://{parts.netloc}" != self.base or parts.query or parts.fragment:
+        if not self.is_local(url):
             return None
-        return parts.path
+        parts = urlsplit(url)
+        return None if parts.query or parts.fragment else parts.path
 
     def post_id(self, url: str) -> int | None:
         """The local post id a URL names, or None."""
@@ -95,6 +103,5 @@ class Urls:
         return match.group(1) if match else None
 
     def is_local(self, url: str) -> bool:
-        """Whether a URL lives on this instance."""
-        parts = urlsplit(url)
-        return f"{parts.scheme}://{parts.netloc}" == self.base
+        """Whether a URL lives on this instance, in any spelling of its address (case, IP forms, ports)."""
+        return origin_of(url) == self.origin

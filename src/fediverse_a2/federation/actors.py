@@ -6,25 +6,26 @@ import asyncio
 import time
 from collections import OrderedDict
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
-import orjson
 
-from ..activitypub.parse import ParseError, RemoteActor, find_key, parse_actor, same_origin
+from ..activitypub.parse import ParseError, RemoteActor, find_key, parse_actor
 from ..content import inert_text
 from ..errors import UserError
+from ..hosts import host_of, same_origin
+from ..httpclient import FetchError
+from ..keys import INSTANCE_KEY
 from ..runtime import Runtime
 from ..signatures import PublicKey, SignatureAuth, SignatureError, decode_multikey, load_public_key_pem
 from ..store import actors as actor_store
 from ..store.actors import ActorRecord
-from .fetch import FetchError, fetch_object
-from .policy import host_of
+from . import webfinger
+from .fetch import fetch_object
 
 __all__ = ["ActorDirectory"]
 
 KEY_CACHE_SIZE = 20_000
-MAX_WEBFINGER_BYTES = 256_000
 
 
 def _strip_fragment(url: str) -> str:
@@ -73,14 +74,13 @@ class ActorDirectory:
     @property
     def signer(self) -> SignatureAuth:
         """Our instance actor's signature, used for every fetch."""
-        from ..keys import INSTANCE_KEY
-
         return SignatureAuth(self.rt.urls.instance_key, self.rt.keys.load(INSTANCE_KEY), "cavage")
 
     async def fetch_document(self, url: str) -> dict[str, Any]:
-        """GET an ActivityPub document from its origin, signed, through the SSRF guard and policy."""
-        if self.rt.urls.is_local(url):
-            raise FetchError("refusing to fetch our own URL over the network")
+        """GET an ActivityPub document from its origin, signed, through the SSRF guard and policy.
+
+        The client refuses any URL of this instance itself (in any spelling of its address).
+        """
         return await fetch_object(self.rt.http, url, auth=self.signer, is_host_allowed=self.rt.policy.is_allowed)
 
     async def get(self, uri: str, refresh: bool = False) -> ActorRecord:
@@ -184,52 +184,10 @@ class ActorDirectory:
         try:
             if value.startswith(("http://", "https://")):
                 return await self.get(value, refresh=True)
-            uri = await self._webfinger(value)
-            return await self.get(uri, refresh=True)
+            answer = await webfinger.lookup(self.rt, webfinger.parse_handle(value))
+            if answer.actor is None:
+                raise FetchError("WebFinger answer has no ActivityPub link")
+            return await self.get(answer.actor, refresh=True)
         except (FetchError, httpx.HTTPError) as exc:
             reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
             raise UserError(f"cannot look up {value}: {reason}") from None
-
-    async def _webfinger(self, handle: str) -> str:
-        user, _, host = handle.lstrip("@").partition("@")
-        if not user or not host:
-            raise UserError(f"not a handle or URL: {handle} (use @user@host or https://...)")
-        if not self.rt.policy.is_allowed(host):
-            raise UserError(f"{host} is not allowed by the federation policy")
-        resource = quote(f"acct:{user}@{host}", safe=":@")
-        schemes = ["https"] + (["http"] if self.rt.config.federation.allow_private_network else [])
-        last: Exception | None = None
-        for scheme in schemes:
-            try:
-                doc = await self._get_jrd(f"{scheme}://{host}/.well-known/webfinger?resource={resource}")
-                break
-            except (FetchError, httpx.HTTPError) as exc:
-                last = exc
-        else:
-            raise FetchError(f"WebFinger failed: {getattr(last, 'reason', None) or last}")
-        for link in doc.get("links") or []:
-            if (
-                isinstance(link, dict)
-                and link.get("rel") == "self"
-                and isinstance(link.get("href"), str)
-                and (link.get("type") or "").startswith(("application/activity+json", "application/ld+json"))
-            ):
-                return link["href"]
-        raise FetchError("WebFinger answer has no ActivityPub link")
-
-    async def _get_jrd(self, url: str) -> dict[str, Any]:
-        async with self.rt.http.stream("GET", url, headers={"Accept": "application/jrd+json"}) as response:
-            if response.status_code != 200:
-                raise FetchError(f"WebFinger answered {response.status_code}")
-            body = b""
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > MAX_WEBFINGER_BYTES:
-                    raise FetchError("WebFinger answer too large")
-        try:
-            doc = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            raise FetchError("WebFinger answer is not JSON") from None
-        if not isinstance(doc, dict):
-            raise FetchError("WebFinger answer is not an object")
-        return doc

@@ -1,21 +1,34 @@
-"""The inbox worker: takes stored activities and runs their handler, each in its own transaction."""
+"""The inbox worker: takes stored activities and runs their handler, each in its own transaction.
+
+The inbox already verified, normalised and checked each activity; the worker reads the
+document it stored (never normalising again), re-checks the policy (it may have changed
+since), and does the network work a handler needs before opening the transaction: the
+object of a Create sent by id, a profile to refresh, or what a group announced (FEP-1b12):
+an `Announce{Create{Note}}` is unwrapped, and the note is fetched from its own origin and
+handled as if its author had sent it directly.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
+from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
-from ..activitypub.jsonld import normalise
-from ..activitypub.parse import ParseError, parse_activity, same_origin
+from ..activitypub.parse import Activity, ParseError, parse_activity, parse_note
+from ..hosts import HostError, host_of, same_origin
+from ..httpclient import FetchError
 from ..runtime import Runtime
+from ..store import actor_blocks
 from ..store import inbox as inbox_store
+from ..store.actors import ActorRecord
 from .actors import ActorDirectory
-from .fetch import FetchError
-from .policy import host_of
-from .handlers import Context, Rejected, dispatch, needs_object, object_host, refreshes_actor
+from .handlers import Context, Rejected, dispatch
+from .handlers.notes import ACTOR_TYPES
 from .retry import backoff
 
 __all__ = ["InboxWorker"]
@@ -24,6 +37,35 @@ log = logging.getLogger(__name__)
 
 MAX_TRANSIENT_ATTEMPTS = 8
 ITEM_TIMEOUT = 60.0
+_UNWRAPPED = frozenset({"Create", "Update"})
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An activity with everything its handler needs from the network."""
+
+    activity: Activity
+    actor: ActorRecord
+    fetched: dict[str, Any] | None = None
+    via: str | None = None
+
+
+def _host(url: str | None) -> str | None:
+    try:
+        return host_of(url) if url else None
+    except HostError:
+        return None
+
+
+def _refreshes_actor(activity: Activity) -> bool:
+    """Update{Person}: the profile is refetched from its origin before handling."""
+    obj = activity.object
+    return (
+        activity.type == "Update"
+        and isinstance(obj, dict)
+        and obj.get("type") in ACTOR_TYPES
+        and obj.get("id") == activity.actor
+    )
 
 
 class InboxWorker:
@@ -63,27 +105,75 @@ class InboxWorker:
             if notes:
                 log.debug("inbox item %s: %s", item.activity_id, "; ".join(notes))
 
+    def _check_allowed(self, *hosts: str | None) -> None:
+        policy = self.rt.policy
+        for host in hosts:
+            if host is not None and not policy.is_allowed(host):
+                raise Rejected("domain no longer allowed")
+
     async def _handle(self, item: inbox_store.InboxItem) -> list[str]:
-        doc = normalise(orjson.loads(item.body))
-        activity = parse_activity(doc)
+        activity = parse_activity(orjson.loads(item.document))
         if activity.actor != item.actor_uri:
             raise Rejected("actor changed after verification")
-        policy = self.rt.policy
         # Our own objects (a Follow of our member, a Like of our post) are always fine.
-        host = None if self.rt.urls.is_local(activity.object_id or "") else object_host(activity)
-        if not policy.is_allowed(host_of(activity.actor)) or (host and not policy.is_allowed(host)):
-            raise Rejected("domain no longer allowed")
+        object_host = None if self.rt.urls.is_local(activity.object_id or "") else _host(activity.object_id)
+        self._check_allowed(_host(activity.actor) or "", object_host)
         actor = await self.directory.get(activity.actor)
-        fetched = None
-        if needs_object(activity):
-            object_id = activity.object_id or ""
-            if not same_origin(object_id, activity.actor):
-                raise Rejected("object id is not on the actor's host")
-            fetched = await self.directory.fetch_document(object_id)
-        if refreshes_actor(activity):
-            actor = await self.directory.get(activity.actor, refresh=True)
+        prepared = await self._prepare(activity, actor)
         async with self.rt.db.transaction() as tx:
-            ctx = Context(self.rt, tx, activity, actor, fetched=fetched)
+            ctx = Context(self.rt, tx, prepared.activity, prepared.actor, fetched=prepared.fetched, via=prepared.via)
             await dispatch(ctx)
             await inbox_store.mark_done(tx, item.id)
         return ctx.notes
+
+    async def _prepare(self, activity: Activity, actor: ActorRecord) -> Prepared:
+        """Fetch what the handler needs before its transaction."""
+        inner = activity.object
+        if activity.type == "Announce" and isinstance(inner, dict) and inner.get("type") in _UNWRAPPED:
+            return await self._unwrap(activity, inner)
+        if activity.type in _UNWRAPPED and isinstance(inner, str):
+            if not same_origin(inner, activity.actor):
+                raise Rejected("object id is not on the actor's host")
+            return Prepared(activity, actor, fetched=await self.directory.fetch_document(inner))
+        if _refreshes_actor(activity):
+            actor = await self.directory.get(activity.actor, refresh=True)
+        return Prepared(activity, actor)
+
+    async def _unwrap(self, announce: Activity, inner: dict[str, Any]) -> Prepared:
+        """What a group announced, checked as a direct delivery: the object is fetched from its
+        own origin (never taken from the group's copy) and handled as its author's."""
+        try:
+            wrapped = parse_activity(inner)
+        except ParseError as exc:
+            raise Rejected(f"unusable announced activity: {exc}") from None
+        object_id = wrapped.object_id
+        if object_id is None:
+            raise Rejected("announced activity has no object id")
+        if self.rt.urls.is_local(object_id):
+            # A group boosting one of our own posts: count it as the boost it is.
+            boost = dataclasses.replace(announce, object=object_id, object_id=object_id)
+            return Prepared(boost, await self.directory.get(announce.actor))
+        self._check_allowed(_host(object_id))
+        fetched = await self.directory.fetch_document(object_id)
+        try:
+            note = parse_note(fetched)
+        except ParseError as exc:
+            raise Rejected(f"unusable announced object: {exc}") from None
+        author = note.attributed_to
+        if not same_origin(note.id, author):
+            raise Rejected("announced object is not on its author's host")
+        self._check_allowed(_host(author))
+        if await actor_blocks.is_blocked(self.rt.db, author):
+            raise Rejected("author of the announced object is blocked")
+        direct = Activity(
+            id=wrapped.id if wrapped.id and same_origin(wrapped.id, author) else f"{note.id}#via-announce",
+            type=wrapped.type,
+            actor=author,
+            object=fetched,
+            object_id=note.id,
+            target=None,
+            to=note.to,
+            cc=note.cc,
+            raw=inner,
+        )
+        return Prepared(direct, await self.directory.get(author), fetched=fetched, via=announce.actor)

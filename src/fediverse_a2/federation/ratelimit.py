@@ -74,6 +74,17 @@ class TokenBucketLimiter:
             self._evict(now)
         return result
 
+    def peek(self, key: str) -> float:
+        """0.0 if a request for key would be allowed now, else the seconds until it would; takes nothing."""
+        if not self.enabled:
+            return 0.0
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return 0.0
+        now = self._clock()
+        tokens = min(self.capacity, bucket.tokens + max(0.0, now - bucket.stamp) * self.rate)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
     def _refill(self, bucket: _Bucket, now: float) -> None:
         elapsed = max(0.0, now - bucket.stamp)  # never refund tokens if a clock steps back
         bucket.tokens = min(self.capacity, bucket.tokens + elapsed * self.rate)

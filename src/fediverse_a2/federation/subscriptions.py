@@ -10,25 +10,18 @@ from __future__ import annotations
 import logging
 import time
 
+from ..httpclient import FetchError, read_limited
+from ..policy import parse_domain_list, parse_subscription
 from ..runtime import POLICY_VERSION, Runtime
-from ..store import meta
-from .fetch import FetchError, read_limited
-from .policy import parse_domain_list
+from ..store import domain_rules, follows, meta
+from ..store import subscriptions as subscription_store
 
-__all__ = ["SubscriptionRefresher", "parse_subscription"]
+__all__ = ["SubscriptionRefresher"]
 
 log = logging.getLogger(__name__)
 
 MAX_LIST_BYTES = 1_000_000
 ACCEPT = "text/csv, application/json;q=0.9, text/plain;q=0.8"
-
-
-def parse_subscription(entry: str) -> tuple[str, str]:
-    """'allow:https://…' -> ("allow", url); a plain URL is a blocklist."""
-    for kind in ("allow", "block"):
-        if entry.startswith(f"{kind}:"):
-            return kind, entry[len(kind) + 1 :]
-    return "block", entry
 
 
 class SubscriptionRefresher:
@@ -37,19 +30,22 @@ class SubscriptionRefresher:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
 
-    async def run_once(self, force: bool = False) -> int:
-        """Refresh every subscription that is due; returns how many were fetched."""
+    async def run_once(self, force: bool = False) -> tuple[int, float | None]:
+        """Refresh every subscription that is due: (how many were fetched, when the next one is due)."""
         fed = self.rt.config.federation
         now = time.time()
         done = 0
+        next_due: float | None = None
         for entry in fed.subscriptions:
             kind, url = parse_subscription(entry)
-            fetched_at = await self.rt.db.fetchval("SELECT fetched_at FROM subscriptions WHERE url = ?", (url,))
-            if not force and fetched_at is not None and now - fetched_at < fed.subscription_interval:
-                continue
-            await self._refresh(kind, url, now)
-            done += 1
-        return done
+            fetched_at = await subscription_store.fetched_at(self.rt.db, url)
+            due = now if force or fetched_at is None else fetched_at + fed.subscription_interval
+            if due <= now:
+                await self._refresh(kind, url, now)
+                done += 1
+                due = now + fed.subscription_interval
+            next_due = due if next_due is None else min(next_due, due)
+        return done, next_due
 
     async def _refresh(self, kind: str, url: str, now: float) -> None:
         error: str | None = None
@@ -62,24 +58,13 @@ class SubscriptionRefresher:
         except Exception as exc:  # network errors of every kind: keep the old entries
             error = f"{type(exc).__name__}: {exc}"
             log.warning("subscription %s not refreshed: %s", url, error)
-        from ..services.moderation import remove_blocked_followers
-
         async with self.rt.db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO subscriptions (url, fetched_at, last_error) VALUES (?, ?, ?) "
-                "ON CONFLICT (url) DO UPDATE SET fetched_at = excluded.fetched_at, last_error = excluded.last_error",
-                (url, now, error),
-            )
+            await subscription_store.record_fetch(tx, url, now, error)
             if domains is None:
                 return
-            await tx.execute("DELETE FROM domain_rules WHERE source = ?", (url,))
-            await tx.executemany(
-                "INSERT INTO domain_rules (domain, kind, source, created_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (domain, kind, source) DO NOTHING",
-                [(domain, kind, url, now) for domain in domains],
-            )
+            await domain_rules.replace_source(tx, url, kind, domains)
             if kind == "block":
-                await remove_blocked_followers(tx, domains)
+                await follows.remove_on_domains(tx, domains)
             await meta.bump(tx, POLICY_VERSION)
 
     async def _fetch(self, url: str) -> list[str]:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from ..runtime import Runtime
+from ..store import domain_health
 from .actors import ActorDirectory
 from .delivery import Deliverer
 from .processing import InboxWorker
@@ -50,8 +51,9 @@ class Workers:
             self._spawn(self._clear_unavailable(domain), "clear-unavailable")
 
     async def _clear_unavailable(self, domain: str) -> None:
-        await self.rt.db.execute("UPDATE domain_status SET unavailable = 0 WHERE domain = ?", (domain,))
-        await self.rt.db.execute("DELETE FROM domain_failures WHERE domain = ?", (domain,))
+        async with self.rt.db.transaction() as tx:
+            await domain_health.set_unavailable(tx, domain, False)
+            await domain_health.clear(tx, domain)
 
     def _spawn(self, coro: Awaitable[None], name: str) -> None:
         task = asyncio.ensure_future(coro)
@@ -69,10 +71,13 @@ class Workers:
 
     async def _housekeeping(self) -> int:
         await self.rt.refresh_policy()
-        now = time.monotonic()
-        if self.rt.config.federation.subscriptions and now >= self._next_subscription_check:
-            self._next_subscription_check = now + SUBSCRIPTION_CHECK_SECONDS
-            if await self.subscriptions.run_once():
+        if self.rt.config.federation.subscriptions and time.time() >= self._next_subscription_check:
+            done, next_due = await self.subscriptions.run_once()
+            # Check again when the next list is due (a restart right after a fetch must not
+            # skip it for a whole check period), and at least every SUBSCRIPTION_CHECK_SECONDS.
+            soonest = time.time() + SUBSCRIPTION_CHECK_SECONDS
+            self._next_subscription_check = min(soonest, next_due) if next_due is not None else soonest
+            if done:
                 await self.rt.refresh_policy()
         return 0
 

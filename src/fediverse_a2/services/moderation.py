@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterable
+import logging
 from typing import Any
 
 from ..errors import UserError
 from ..federation.actors import ActorDirectory
-from ..federation.policy import DomainRule, format_domain_csv, host_of, normalise_domain, parse_domain_csv
+from ..federation.webfinger import parse_handle
+from ..hosts import HostError, normalise_domain
+from ..policy import DomainRule, format_domain_csv, parse_domain_csv
 from ..runtime import POLICY_VERSION, Runtime
-from ..store import meta
-from ..store.db import Executor
+from ..store import actor_blocks, domain_rules, follows, members, meta, reports
+from ..store import actors as actor_store
+from .members import USERNAME_RE
 
 __all__ = [
-    "apply_block_side_effects",
     "block_actor",
     "export_domains",
     "import_domains",
+    "list_actor_blocks",
     "list_domains",
     "list_reports",
-    "remove_blocked_followers",
     "set_domain",
     "unblock_actor",
 ]
+
+log = logging.getLogger(__name__)
 
 ACTIONS = {"block": ("block", True), "unblock": ("block", False), "allow": ("allow", True), "disallow": ("allow", False)}
 
@@ -31,70 +34,22 @@ ACTIONS = {"block": ("block", True), "unblock": ("block", False), "allow": ("all
 def _domain(value: str) -> str:
     try:
         return normalise_domain(value)
-    except ValueError as exc:
+    except HostError as exc:
         raise UserError(str(exc)) from None
-
-
-def _host(url: str | None) -> str | None:
-    if not url:
-        return None
-    try:
-        return host_of(url)
-    except ValueError:
-        return None
-
-
-async def apply_block_side_effects(tx: Executor, rt: Runtime, domain: str) -> int:
-    """A block removes that domain's followers (and its subdomains'); returns how many."""
-    return await remove_blocked_followers(tx, [domain])
-
-
-async def remove_blocked_followers(tx: Executor, domains: Iterable[str]) -> int:
-    """Remove the followers on any of these (blocked) domains, in one pass; returns how many.
-
-    A follower whose personal inbox is on a blocked domain is removed too, and a shared
-    inbox there is forgotten (deliveries fall back to the personal inbox): otherwise an actor
-    elsewhere could keep deliveries flowing to the blocked domain.
-    """
-    from ..federation.policy import Policy
-
-    rules = [DomainRule(domain=domain, kind="block") for domain in domains]
-    if not rules:
-        return 0
-    probe = Policy("open", rules)
-
-    def blocked(host: str | None) -> bool:
-        return host is not None and probe.is_blocked(host)
-
-    rows = await tx.fetchall("SELECT id, domain, inbox, shared_inbox FROM followers")
-    removed = 0
-    for row in rows:
-        if blocked(row["domain"]) or blocked(_host(row["inbox"])):
-            removed += await tx.execute("DELETE FROM followers WHERE id = ?", (row["id"],))
-        elif blocked(_host(row["shared_inbox"])):
-            await tx.execute("UPDATE followers SET shared_inbox = NULL WHERE id = ?", (row["id"],))
-    return removed
 
 
 async def set_domain(rt: Runtime, action: str, value: str, source: str = "admin") -> str:
     """domain block|unblock|allow|disallow: change the admin's rules; returns a summary line."""
     kind, add = ACTIONS[action]
     domain = _domain(value)
+    removed = 0
     async with rt.db.transaction() as tx:
         if add:
-            await tx.execute(
-                "INSERT INTO domain_rules (domain, kind, source, created_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (domain, kind, source) DO NOTHING",
-                (domain, kind, source, time.time()),
-            )
-            removed = await apply_block_side_effects(tx, rt, domain) if kind == "block" else 0
-        else:
-            changed = await tx.execute(
-                "DELETE FROM domain_rules WHERE domain = ? AND kind = ? AND source = ?", (domain, kind, source)
-            )
-            if not changed:
-                raise UserError(f"{domain} has no {kind} rule to remove")
-            removed = 0
+            await domain_rules.add(tx, DomainRule(domain=domain, kind=kind, source=source))
+            if kind == "block":
+                removed = await follows.remove_on_domains(tx, [domain])
+        elif not await domain_rules.remove(tx, domain, kind, source):
+            raise UserError(f"{domain} has no {kind} rule to remove")
         await meta.bump(tx, POLICY_VERSION)
     extra = f"; removed {removed} follower(s)" if removed else ""
     return f"{action}: {domain}{extra}"
@@ -115,12 +70,8 @@ async def import_domains(rt: Runtime, text: str) -> int:
     blocks = [rule for rule in rules if rule.severity != "noop"]
     async with rt.db.transaction() as tx:
         for rule in blocks:
-            added += await tx.execute(
-                "INSERT INTO domain_rules (domain, kind, source, severity, comment, created_at) "
-                "VALUES (?, 'block', 'admin', ?, ?, ?) ON CONFLICT (domain, kind, source) DO NOTHING",
-                (rule.domain, rule.severity, rule.comment, time.time()),
-            )
-        await remove_blocked_followers(tx, [rule.domain for rule in blocks])
+            added += await domain_rules.add(tx, rule)
+        await follows.remove_on_domains(tx, [rule.domain for rule in blocks])
         await meta.bump(tx, POLICY_VERSION)
     return added
 
@@ -135,37 +86,50 @@ async def block_actor(rt: Runtime, directory: ActorDirectory, value: str) -> str
     """Block one remote actor: refuse its activities, hide its comments, drop it as follower."""
     uri = await _actor_uri(rt, directory, value)
     async with rt.db.transaction() as tx:
-        await tx.execute(
-            "INSERT INTO blocked_actors (actor_uri, created_at) VALUES (?, ?) ON CONFLICT (actor_uri) DO NOTHING",
-            (uri, time.time()),
-        )
-        await tx.execute("DELETE FROM followers WHERE actor_uri = ?", (uri,))
+        await actor_blocks.add(tx, uri)
+        await follows.remove_actor(tx, uri)
     return uri
 
 
 async def unblock_actor(rt: Runtime, directory: ActorDirectory, value: str) -> str:
     """Lift an actor block; their comments show again."""
-    uri = await _actor_uri(rt, directory, value, fetch=False)
-    if not await rt.db.execute("DELETE FROM blocked_actors WHERE actor_uri = ?", (uri,)):
-        raise UserError(f"{value} is not blocked")
+    uri = await _actor_uri(rt, directory, value)
+    if not await actor_blocks.remove(rt.db, uri):
+        raise UserError(f"{value.strip()} is not blocked")
     return uri
 
 
-async def _actor_uri(rt: Runtime, directory: ActorDirectory, value: str, fetch: bool = True) -> str:
-    value = value.strip()
-    if value.startswith(("http://", "https://")):
-        return value
-    handle = value if value.startswith("@") else f"@{value}"
-    row = await rt.db.fetchval("SELECT uri FROM actors WHERE handle = ?", (handle,))
-    if row:
-        return str(row)
-    if not fetch:
-        raise UserError(f"unknown actor {value}")
-    return (await directory.resolve(handle)).uri
+async def list_actor_blocks(rt: Runtime) -> list[tuple[str, str, float]]:
+    """(actor id, handle or '', blocked at) of every blocked actor."""
+    out = []
+    for uri, created in await actor_blocks.list_all(rt.db):
+        actor = await actor_store.by_uri(rt.db, uri)
+        out.append((uri, actor.handle if actor else "", created))
+    return out
+
+
+async def _actor_uri(rt: Runtime, directory: ActorDirectory, value: str) -> str:
+    """The id of the remote actor a URL or handle names; UserError for our own members."""
+    text = value.strip()
+    if text.startswith(("http://", "https://")):
+        if rt.urls.is_local(text):
+            raise UserError(f"{text} is on this instance: block and unblock are for remote actors")
+        try:  # learn the handle too, so the actor can be named either way later
+            await directory.get(text)
+        except Exception as exc:  # the block must work even when the actor cannot be fetched
+            log.info("blocking %s without its profile: %s", text, exc)
+        return text
+    if USERNAME_RE.fullmatch(text.lstrip("@")) and await members.by_username(rt.db, text.lstrip("@")):
+        raise UserError(f"{text} is a member of this instance: block and unblock are for remote actors")
+    handle = parse_handle(text)
+    if handle.authority == rt.urls.host or rt.urls.is_local(f"{rt.urls.origin.scheme}://{handle.authority}/"):
+        raise UserError(f"{text} is on this instance: block and unblock are for remote actors")
+    cached = await actor_store.uri_by_handle(rt.db, str(handle))
+    if cached:
+        return cached
+    return (await directory.resolve(str(handle))).uri
 
 
 async def list_reports(rt: Runtime) -> list[Any]:
     """Reports (Flag activities) received from other servers, newest first."""
-    return await rt.db.fetchall(
-        "SELECT id, actor_uri, content, objects, received_at FROM reports ORDER BY id DESC LIMIT 200"
-    )
+    return await reports.recent(rt.db)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-
 from ..activitypub import build
 from ..content import render_markdown
 from ..errors import UserError
+from ..federation.outbox import queue_activity
 from ..models import Post
 from ..runtime import Runtime
-from ..federation.outbox import queue_activity
 from ..store import comments, posts
 from .members import require_member
 
@@ -21,6 +20,8 @@ MAX_BODY = 200_000
 def _check(title: str, body: str) -> None:
     if not title.strip():
         raise UserError("--title must not be empty")
+    if not body.strip():
+        raise UserError("the body must not be empty")
     if len(title) > MAX_TITLE:
         raise UserError(f"--title is longer than {MAX_TITLE} characters")
     if len(body) > MAX_BODY:

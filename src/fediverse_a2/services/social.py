@@ -13,11 +13,11 @@ from ..activitypub.parse import ParseError, parse_note
 from ..content import render_markdown
 from ..errors import UserError
 from ..federation.actors import ActorDirectory
-from ..federation.fetch import FetchError
 from ..federation.outbox import queue_activity
+from ..httpclient import FetchError
 from ..runtime import Runtime
 from ..store import actors as actor_store
-from ..store import comments, follows, posts, tombstones
+from ..store import activities, comments, deliveries, follows, posts, remote_posts, tombstones
 from ..store.actors import ActorRecord
 from .members import require_member
 
@@ -107,7 +107,7 @@ async def _comment_local(rt: Runtime, member_id: int, username: str, url: str, h
         )
         assert comment_id is not None
         ap_id = urls.comment(comment_id)
-        await tx.execute("UPDATE comments SET ap_id = ?, url = ? WHERE id = ?", (ap_id, ap_id, comment_id))
+        await comments.set_ap_id(tx, comment_id, ap_id)
         note = build.comment_note(
             ap_id, me, url, html, now, rt.config.instance.language, [build.PUBLIC], cc, mentions
         )
@@ -140,31 +140,19 @@ async def _reply_remote(
 async def timeline(rt: Runtime, username: str, limit: int = 50) -> list[Any]:
     """Posts received from the actors a member follows, newest first."""
     member = await require_member(rt, username)
-    return await rt.db.fetchall(
-        """SELECT r.ap_id, r.url, r.content_html, r.summary, r.published, a.handle, a.name
-           FROM remote_posts r
-           JOIN following f ON f.actor_uri = r.actor_uri AND f.member_id = ?
-           LEFT JOIN actors a ON a.uri = r.actor_uri
-           ORDER BY r.published DESC LIMIT ?""",
-        (member.id, limit),
-    )
+    return await remote_posts.timeline(rt.db, member.id, limit)
 
 
 async def delete_comment(rt: Runtime, url: str) -> str:
     """Delete a member's own comment or remote reply, sending Delete to everyone who got the Create."""
-    create = await rt.db.fetchone(
-        "SELECT id, member_id, body FROM activities WHERE object_id = ? AND type = 'Create'", (url,)
-    )
+    create = await activities.create_of(rt.db, url)
     if create is None or create["member_id"] is None:
         raise UserError(f"not a post or comment of a member on this instance: {url}")
-    if await rt.db.fetchval("SELECT 1 FROM activities WHERE object_id = ? AND type = 'Delete'", (url,)):
+    if await activities.is_deleted(rt.db, url):
         raise UserError(f"already deleted: {url}")
     sent = orjson.loads(create["body"])
     actor = sent["actor"]
-    targets = [
-        (r["inbox"], r["domain"], r["recipient_uri"])
-        for r in await rt.db.fetchall("SELECT inbox, domain, recipient_uri FROM deliveries WHERE activity_id = ?", (create["id"],))
-    ]
+    targets = await deliveries.targets_of(rt.db, create["id"])
     async with rt.db.transaction() as tx:
         row = await comments.by_ap_id(tx, url)
         if row is not None:

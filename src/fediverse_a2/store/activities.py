@@ -7,7 +7,7 @@ from typing import Any
 
 from .db import Executor
 
-__all__ = ["add", "body", "count_for_member", "for_member"]
+__all__ = ["add", "body", "count_for_member", "create_of", "for_member", "is_deleted", "latest_version", "with_sender"]
 
 
 async def add(db: Executor, ap_id: str, member_id: int | None, kind: str, object_id: str | None, body: str) -> int:
@@ -44,4 +44,33 @@ async def for_member(db: Executor, member_id: int, limit: int, offset: int) -> l
         f"SELECT body FROM activities WHERE member_id = ? AND type IN {_OUTBOX_TYPES} "
         "ORDER BY id DESC LIMIT ? OFFSET ?",
         (member_id, limit, offset),
+    )
+
+
+async def latest_version(db: Executor, object_id: str) -> Any:
+    """(type, body) of the newest Create, Update or Delete we sent of an object, or None."""
+    return await db.fetchone(
+        "SELECT type, body FROM activities WHERE object_id = ? AND type IN ('Create', 'Update', 'Delete') "
+        "ORDER BY id DESC LIMIT 1",
+        (object_id,),
+    )
+
+
+async def create_of(db: Executor, object_id: str) -> Any:
+    """(id, member_id, body) of the Create we sent of an object, or None."""
+    return await db.fetchone(
+        "SELECT id, member_id, body FROM activities WHERE object_id = ? AND type = 'Create'", (object_id,)
+    )
+
+
+async def is_deleted(db: Executor, object_id: str) -> bool:
+    """Whether we already sent a Delete of this object."""
+    return bool(await db.fetchval("SELECT 1 FROM activities WHERE object_id = ? AND type = 'Delete'", (object_id,)))
+
+
+async def with_sender(db: Executor, activity_id: int) -> Any:
+    """(body, username) of an outgoing activity; username is NULL for the instance actor."""
+    return await db.fetchone(
+        "SELECT a.body, m.username FROM activities a LEFT JOIN members m ON m.id = a.member_id WHERE a.id = ?",
+        (activity_id,),
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 from .db import Executor
 
-__all__ = ["ActorRecord", "by_uri", "delete", "key", "keys_for", "upsert"]
+__all__ = ["ActorRecord", "by_uri", "delete", "exists", "key", "keys_for", "uri_by_handle", "upsert"]
 
 
 @dataclass(frozen=True)
@@ -80,3 +80,14 @@ async def delete(db: Executor, uri: str) -> None:
     """Forget a cached actor and its keys."""
     await db.execute("DELETE FROM actor_keys WHERE actor_uri = ?", (uri,))
     await db.execute("DELETE FROM actors WHERE uri = ?", (uri,))
+
+
+async def exists(db: Executor, uri: str) -> bool:
+    """Whether this actor is cached."""
+    return bool(await db.fetchval("SELECT 1 FROM actors WHERE uri = ?", (uri,)))
+
+
+async def uri_by_handle(db: Executor, handle: str) -> str | None:
+    """The id of a cached actor by its @user@host handle."""
+    value = await db.fetchval("SELECT uri FROM actors WHERE handle = ?", (handle,))
+    return None if value is None else str(value)

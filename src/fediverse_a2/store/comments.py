@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..federation.policy import Policy
+from ..policy import Policy
 from ..models import Comment, RemoteAuthor
 from .db import Executor
 
@@ -19,8 +19,11 @@ __all__ = [
     "by_id",
     "count_visible",
     "delete",
+    "ids_by_author",
     "ids_for_post",
     "list_for_post",
+    "owner",
+    "set_ap_id",
     "update_content",
 ]
 
@@ -165,3 +168,18 @@ async def ids_for_post(db: Executor, post_id: int, policy: Policy, limit: int, o
             base + " AND (c.published > ? OR (c.published = ? AND c.id > ?)) ORDER BY c.published, c.id LIMIT ?",
             (post_id, last["published"], last["published"], last["id"], chunk),
         )
+
+
+async def ids_by_author(db: Executor, author_uri: str) -> list[int]:
+    """Row ids of every comment by one author."""
+    return [r["id"] for r in await db.fetchall("SELECT id FROM comments WHERE author_uri = ?", (author_uri,))]
+
+
+async def set_ap_id(db: Executor, comment_id: int, ap_id: str) -> None:
+    """Give a local comment its final id (and URL), once its row id is known."""
+    await db.execute("UPDATE comments SET ap_id = ?, url = ? WHERE id = ?", (ap_id, ap_id, comment_id))
+
+
+async def owner(db: Executor, ap_id: str) -> str | None:
+    """The author of a stored comment."""
+    return await db.fetchval("SELECT author_uri FROM comments WHERE ap_id = ?", (ap_id,))

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import aiosqlite
 
-__all__ = ["Database", "Executor", "SqliteDatabase", "open_database"]
+__all__ = ["Database", "Executor", "SqliteDatabase"]
 
 Row = Any  # sqlite3.Row or asyncpg.Record; both index by column name
 
@@ -211,8 +211,7 @@ class SqliteDatabase:
 
     @classmethod
     async def open(cls, path: Path) -> SqliteDatabase:
-        """Open (creating folders as needed) and configure the database file."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Open and configure the database file (its folder must exist)."""
         thread = _SqliteThread()
         try:
             await thread.connect(str(path))
@@ -281,24 +280,3 @@ _PRAGMAS = (
 def _configure(conn: sqlite3.Connection) -> None:
     for pragma in _PRAGMAS:
         conn.execute(pragma).close()
-
-
-async def open_database(url_or_path: str, root: Path | None = None) -> Database:
-    """Open the configured backend: a postgresql:// URL, or an SQLite file path."""
-    from .migrations import migrate
-
-    if url_or_path.startswith(("postgresql://", "postgres://")):
-        from .postgres import PostgresDatabase
-
-        db: Database = await PostgresDatabase.open(url_or_path)
-    else:
-        path = Path(url_or_path)
-        if not path.is_absolute() and root is not None:
-            path = root / path
-        db = await SqliteDatabase.open(path)
-    try:
-        await migrate(db)
-    except BaseException:
-        await db.close()
-        raise
-    return db

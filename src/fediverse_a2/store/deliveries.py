@@ -11,39 +11,69 @@ work leased by a process that dies is claimed again once the lease runs out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 from .db import Executor
 
 __all__ = [
     "FINAL_STATES",
-    "Claimed",
-    "Result",
     "TRANSITIONS",
+    "Claimed",
+    "DeliveryState",
+    "IllegalTransition",
+    "Result",
     "check_transition",
     "claim",
     "enqueue",
     "enqueue_followers",
+    "failures",
     "record",
+    "renew_leases",
     "summary",
+    "targets_of",
 ]
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "pending": frozenset({"pending", "sent", "failed", "gone", "skipped"}),
-    "sent": frozenset(),
-    "failed": frozenset(),
-    "gone": frozenset(),
-    "skipped": frozenset(),
-}
-FINAL_STATES = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
+
+class DeliveryState(StrEnum):
+    """The states of one delivery (stored as their string value)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    GONE = "gone"
+    SKIPPED = "skipped"
+
+
+_S = DeliveryState
+TRANSITIONS: Mapping[DeliveryState, frozenset[DeliveryState]] = MappingProxyType(
+    {
+        _S.PENDING: frozenset({_S.PENDING, _S.SENT, _S.FAILED, _S.GONE, _S.SKIPPED}),
+        _S.SENT: frozenset(),
+        _S.FAILED: frozenset(),
+        _S.GONE: frozenset(),
+        _S.SKIPPED: frozenset(),
+    }
+)
+FINAL_STATES = frozenset(state for state, following in TRANSITIONS.items() if not following)
+
+
+class IllegalTransition(ValueError):
+    """A change of state the delivery state machine does not allow."""
 
 
 def check_transition(old: str, new: str) -> None:
-    """Raise ValueError for a transition the state machine does not allow."""
-    if new not in TRANSITIONS.get(old, frozenset()):
-        raise ValueError(f"illegal delivery transition {old} -> {new}")
+    """Raise IllegalTransition for a transition (or a state) the state machine does not know."""
+    try:
+        allowed = TRANSITIONS[DeliveryState(old)]
+        target = DeliveryState(new)
+    except ValueError:
+        raise IllegalTransition(f"unknown delivery state in {old} -> {new}") from None
+    if target not in allowed:
+        raise IllegalTransition(f"illegal delivery transition {old} -> {new}")
 
 
 @dataclass(frozen=True)
@@ -58,12 +88,22 @@ class Claimed:
 
 @dataclass(frozen=True)
 class Result:
+    """The outcome of one attempt on a leased (pending) delivery: its next state and bookkeeping.
+
+    Only a transition the machine allows from pending can be built, so an illegal one can
+    never reach the database; `record` also updates only rows that are still pending.
+    """
+
     id: int
-    state: str  # the new state; must be allowed from "pending"
+    state: DeliveryState
     attempts: int
     next_attempt_at: float
     status: int | None
     error: str | None
+
+    def __post_init__(self) -> None:
+        check_transition(DeliveryState.PENDING, self.state)
+        object.__setattr__(self, "state", DeliveryState(self.state))
 
 
 async def enqueue_followers(db: Executor, activity_id: int, member_id: int, now: float) -> int:
@@ -115,14 +155,29 @@ async def claim(db: Executor, now: float, lease_seconds: float, limit: int) -> l
 
 async def record(db: Executor, results: Sequence[Result], now: float) -> None:
     """Store the outcome of attempts on leased deliveries (all from state pending)."""
-    for result in results:
-        check_transition("pending", result.state)
     await db.executemany(
         """UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, locked_until = NULL,
                last_status = ?, last_error = ?, updated_at = ?
            WHERE id = ? AND state = 'pending'""",
-        [(r.state, r.attempts, r.next_attempt_at, r.status, r.error, now, r.id) for r in results],
+        [(r.state.value, r.attempts, r.next_attempt_at, r.status, r.error, now, r.id) for r in results],
     )
+
+
+async def renew_leases(db: Executor, ids: Sequence[int], until: float) -> None:
+    """Extend the lease of deliveries still in flight, so no other worker claims them meanwhile."""
+    if ids:
+        marks = ", ".join("?" * len(ids))
+        await db.execute(
+            f"UPDATE deliveries SET locked_until = ? WHERE state = 'pending' AND id IN ({marks})", (until, *ids)
+        )
+
+
+async def targets_of(db: Executor, activity_id: int) -> list[tuple[str, str, str | None]]:
+    """The (inbox, domain, recipient) triples an activity was queued to (a Delete goes to the same)."""
+    rows = await db.fetchall(
+        "SELECT inbox, domain, recipient_uri FROM deliveries WHERE activity_id = ? ORDER BY id", (activity_id,)
+    )
+    return [(r["inbox"], r["domain"], r["recipient_uri"]) for r in rows]
 
 
 async def summary(db: Executor) -> list[Any]:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
+from ..hosts import HostError, host_of
+from ..policy import DomainRule, Policy
 from .db import Executor
 
 __all__ = [
@@ -16,9 +19,13 @@ __all__ = [
     "following_by_follow_id",
     "following_page",
     "is_following",
+    "delete_following",
     "remove_actor",
+    "remove_follow",
     "remove_follower",
     "remove_following",
+    "remove_following_of_actor",
+    "remove_on_domains",
     "set_following_state",
 ]
 
@@ -110,3 +117,56 @@ async def following_page(db: Executor, member_id: int, limit: int, offset: int) 
         (member_id, limit, offset),
     )
     return [r["actor_uri"] for r in rows]
+
+
+async def remove_follow(db: Executor, follow_id: str, actor_uri: str) -> int:
+    """Undo of a Follow named only by its id: forget that follower."""
+    return await db.execute("DELETE FROM followers WHERE follow_id = ? AND actor_uri = ?", (follow_id, actor_uri))
+
+
+async def delete_following(db: Executor, row_id: int) -> None:
+    """Forget one of our follows (the remote actor rejected it)."""
+    await db.execute("DELETE FROM following WHERE id = ?", (row_id,))
+
+
+async def remove_following_of_actor(db: Executor, actor_uri: str) -> None:
+    """Forget every follow of an actor that deleted itself."""
+    await db.execute("DELETE FROM following WHERE actor_uri = ?", (actor_uri,))
+
+
+def _host(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        return host_of(url)
+    except HostError:
+        return None
+
+
+async def remove_on_domains(db: Executor, domains: Iterable[str]) -> int:
+    """Remove the followers on any of these (blocked) domains, in one pass; returns how many.
+
+    A follower whose personal inbox is on a blocked domain is removed too, and a shared
+    inbox there is forgotten (deliveries fall back to the personal inbox): otherwise an actor
+    elsewhere could keep deliveries flowing to the blocked domain.
+    """
+    rules = [DomainRule(domain=domain, kind="block") for domain in domains]
+    if not rules:
+        return 0
+    probe = Policy("open", rules)
+
+    def blocked(host: str | None) -> bool:
+        return host is not None and probe.is_blocked(host)
+
+    removed = 0
+    for row in await db.fetchall("SELECT id, domain, inbox, shared_inbox FROM followers"):
+        if blocked(row["domain"]) or blocked(_host(row["inbox"])):
+            removed += await db.execute("DELETE FROM followers WHERE id = ?", (row["id"],))
+        elif blocked(_host(row["shared_inbox"])):
+            await db.execute("UPDATE followers SET shared_inbox = NULL WHERE id = ?", (row["id"],))
+    return removed
+
+
+async def owner(db: Executor, follow_id: str) -> str | None:
+    """The actor whose Follow (by id) made them a follower."""
+    return await db.fetchval("SELECT actor_uri FROM followers WHERE follow_id = ?", (follow_id,))

@@ -1,5 +1,8 @@
 """Received activities, stored raw before processing, deduplicated by activity id.
 
+Beside the raw body, an item keeps the document as the inbox normalised it (only when
+normalising changed it): the worker reads that and never normalises again.
+
 States: queued -> done | failed. A claim is a lease (locked_until); an item leased by a
 process that died is claimed again once its lease runs out.
 """
@@ -22,24 +25,26 @@ class InboxItem:
     id: int
     activity_id: str
     actor_uri: str
-    body: str
+    document: str  # the normalised document (the raw body when normalising changed nothing)
     attempts: int
 
 
 _ADD = (
-    "INSERT INTO inbox_items (activity_id, actor_uri, domain, body, received_at) VALUES (?, ?, ?, ?, ?) "
+    "INSERT INTO inbox_items (activity_id, actor_uri, domain, body, document, received_at) VALUES (?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (activity_id) DO NOTHING RETURNING id"
 )
 
 
-async def add(db: Executor, activity_id: str, actor_uri: str, domain: str, body: str) -> bool:
-    """Store a verified activity; False when it was already received (a duplicate).
+async def add(
+    db: Executor, activity_id: str, actor_uri: str, domain: str, body: str, document: str | None = None
+) -> bool:
+    """Store a verified activity (and its normalised form, if different); False for a duplicate.
 
     On a Database (not inside a caller's transaction), concurrent calls are group-committed:
     the inserts that arrive while one commit is on its way go together in the next
     transaction, and each caller returns only once its own row is committed.
     """
-    params = (activity_id, actor_uri, domain, body, time.time())
+    params = (activity_id, actor_uri, domain, body, document, time.time())
     if not hasattr(db, "transaction"):
         return await db.fetchval(_ADD, params) is not None
     committer = _committers.get(db)
@@ -114,10 +119,10 @@ async def claim(db: Executor, now: float, lease_seconds: float, limit: int) -> l
             WHERE id IN (SELECT id FROM inbox_items WHERE state = 'queued'
                            AND (locked_until IS NULL OR locked_until <= ?)
                          ORDER BY id LIMIT ?{skip_locked})
-            RETURNING id, activity_id, actor_uri, body, attempts""",
+            RETURNING id, activity_id, actor_uri, COALESCE(document, body) AS document, attempts""",
         (now + lease_seconds, now, limit),
     )
-    items = [InboxItem(r["id"], r["activity_id"], r["actor_uri"], r["body"], r["attempts"]) for r in rows]
+    items = [InboxItem(r["id"], r["activity_id"], r["actor_uri"], r["document"], r["attempts"]) for r in rows]
     items.sort(key=lambda i: i.id)
     return items
 

@@ -1,16 +1,43 @@
-"""Members: the local Person actors."""
+"""Members: the local Person actors, and their accounts."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
+import orjson
+
 from ..models import Member
 from .db import Executor
 
-__all__ = ["by_username", "count", "create", "list_all"]
+__all__ = [
+    "by_id",
+    "by_name",
+    "by_username",
+    "count",
+    "create",
+    "list_all",
+    "password_hash",
+    "set_disabled",
+    "set_key",
+    "set_password_hash",
+    "set_profile",
+    "set_role",
+]
 
-_COLUMNS = "id, username, name, summary, public_key_pem, created_at"
+_COLUMNS = (
+    "m.id, m.username, m.name, m.summary, m.public_key_pem, m.created_at, m.role, m.disabled, m.state, "
+    "m.email, m.fields, a.file_name AS avatar, m.locked"
+)
+_SELECT = f"SELECT {_COLUMNS} FROM members m LEFT JOIN media a ON a.id = m.avatar_id"
+
+
+def _fields(raw: str | None) -> tuple[tuple[str, str], ...]:
+    try:
+        data = orjson.loads(raw or "[]")
+    except orjson.JSONDecodeError:
+        return ()
+    return tuple((str(k), str(v)) for k, v in data if isinstance(k, str) and isinstance(v, str))
 
 
 def _member(row: Any) -> Member:
@@ -21,30 +48,54 @@ def _member(row: Any) -> Member:
         summary=row["summary"],
         public_key_pem=row["public_key_pem"],
         created_at=row["created_at"],
+        role=row["role"],
+        disabled=bool(row["disabled"]),
+        state=row["state"],
+        email=row["email"],
+        fields=_fields(row["fields"]),
+        avatar=row["avatar"],
+        locked=bool(row["locked"]),
     )
 
 
-async def create(db: Executor, username: str, name: str, summary: str, public_key_pem: str) -> Member:
+async def create(
+    db: Executor,
+    username: str,
+    name: str,
+    summary: str,
+    public_key_pem: str,
+    *,
+    role: str = "member",
+    state: str = "active",
+    email: str | None = None,
+    created_at: float | None = None,
+) -> Member:
     """Insert a member; the caller has checked the username is free and valid."""
-    now = time.time()
-    row = await db.fetchone(
-        f"INSERT INTO members (username, name, summary, public_key_pem, created_at) "
-        f"VALUES (?, ?, ?, ?, ?) RETURNING {_COLUMNS}",
-        (username, name, summary, public_key_pem, now),
+    member_id = await db.fetchval(
+        "INSERT INTO members (username, name, summary, public_key_pem, created_at, role, state, email) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (username, name, summary, public_key_pem, created_at or time.time(), role, state, email),
     )
-    return _member(row)
+    member = await by_id(db, int(member_id))
+    assert member is not None
+    return member
 
 
 async def by_username(db: Executor, username: str) -> Member | None:
     """The member with this username, or None."""
-    row = await db.fetchone(f"SELECT {_COLUMNS} FROM members WHERE username = ?", (username,))
+    row = await db.fetchone(f"{_SELECT} WHERE m.username = ?", (username,))
     return _member(row) if row else None
 
 
 async def by_id(db: Executor, member_id: int) -> Member | None:
     """The member with this id, or None."""
-    row = await db.fetchone(f"SELECT {_COLUMNS} FROM members WHERE id = ?", (member_id,))
+    row = await db.fetchone(f"{_SELECT} WHERE m.id = ?", (member_id,))
     return _member(row) if row else None
+
+
+async def by_name(db: Executor, name: str) -> list[Member]:
+    """Members with exactly this display name (to match archive commenters)."""
+    return [_member(r) for r in await db.fetchall(f"{_SELECT} WHERE m.name = ? ORDER BY m.id", (name,))]
 
 
 async def count(db: Executor) -> int:
@@ -54,4 +105,52 @@ async def count(db: Executor) -> int:
 
 async def list_all(db: Executor) -> list[Member]:
     """Every member, oldest first."""
-    return [_member(r) for r in await db.fetchall(f"SELECT {_COLUMNS} FROM members ORDER BY id")]
+    return [_member(r) for r in await db.fetchall(f"{_SELECT} ORDER BY m.id")]
+
+
+async def password_hash(db: Executor, member_id: int) -> str | None:
+    """A member's password hash, or None when no password was ever set."""
+    value = await db.fetchval("SELECT password_hash FROM members WHERE id = ?", (member_id,))
+    return None if value is None else str(value)
+
+
+async def set_password_hash(db: Executor, member_id: int, value: str) -> None:
+    """Store a new password hash."""
+    await db.execute("UPDATE members SET password_hash = ? WHERE id = ?", (value, member_id))
+
+
+async def set_role(db: Executor, member_id: int, role: str) -> None:
+    """Change a member's role."""
+    await db.execute("UPDATE members SET role = ? WHERE id = ?", (role, member_id))
+
+
+async def set_disabled(db: Executor, member_id: int, disabled: bool) -> None:
+    """Disable (no sign-in, no new posts) or enable an account."""
+    await db.execute("UPDATE members SET disabled = ? WHERE id = ?", (1 if disabled else 0, member_id))
+
+
+async def set_key(db: Executor, member_id: int, public_key_pem: str) -> bool:
+    """Record a member's public key, only if it has none yet; False when another process was first."""
+    return bool(
+        await db.execute(
+            "UPDATE members SET public_key_pem = ? WHERE id = ? AND public_key_pem = ''", (public_key_pem, member_id)
+        )
+    )
+
+
+async def set_profile(
+    db: Executor,
+    member_id: int,
+    *,
+    name: str,
+    summary: str,
+    fields: tuple[tuple[str, str], ...],
+    avatar_id: int | None,
+    locked: bool,
+) -> None:
+    """Replace what a member's profile shows."""
+    await db.execute(
+        "UPDATE members SET name = ?, summary = ?, fields = ?, avatar_id = COALESCE(?, avatar_id), locked = ? "
+        "WHERE id = ?",
+        (name, summary, orjson.dumps([list(f) for f in fields]).decode(), avatar_id, 1 if locked else 0, member_id),
+    )

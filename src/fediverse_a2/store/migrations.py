@@ -127,6 +127,71 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX followers_by_member ON followers (member_id, id)",
         ],
     ),
+    (
+        3,
+        "tombstones per actor; normalised inbox documents",
+        [
+            # A Delete only ever affects its own actor's objects: the tombstone it leaves is
+            # keyed by (id, actor), so another actor's object with that id is not blocked.
+            """CREATE TABLE tombstones_by_actor (
+                ap_id TEXT NOT NULL, actor_uri TEXT NOT NULL, deleted_at {real} NOT NULL,
+                PRIMARY KEY (ap_id, actor_uri))""",
+            "INSERT INTO tombstones_by_actor (ap_id, actor_uri, deleted_at) SELECT ap_id, actor_uri, deleted_at FROM tombstones",
+            "DROP TABLE tombstones",
+            "ALTER TABLE tombstones_by_actor RENAME TO tombstones",
+            # The inbox normalises a document once; the worker reads what it stored.
+            "ALTER TABLE inbox_items ADD COLUMN document TEXT",
+        ],
+    ),
+    (
+        4,
+        "accounts on the web: passwords, roles, sessions, invites, membership requests; drafts, tags, media",
+        [
+            # public_key_pem '' means "no key pair yet": archive members get one on first need.
+            "ALTER TABLE members ADD COLUMN password_hash TEXT",
+            "ALTER TABLE members ADD COLUMN role TEXT NOT NULL DEFAULT 'member'",
+            "ALTER TABLE members ADD COLUMN disabled {big} NOT NULL DEFAULT 0",
+            "ALTER TABLE members ADD COLUMN email TEXT",
+            "ALTER TABLE members ADD COLUMN state TEXT NOT NULL DEFAULT 'active'",
+            "ALTER TABLE members ADD COLUMN fields TEXT NOT NULL DEFAULT '[]'",
+            "ALTER TABLE members ADD COLUMN avatar_id {big}",
+            "ALTER TABLE members ADD COLUMN locked {big} NOT NULL DEFAULT 0",
+            """CREATE TABLE sessions (
+                id_hash TEXT PRIMARY KEY, member_id {big} NOT NULL REFERENCES members(id),
+                created_at {real} NOT NULL, seen_at {real} NOT NULL, expires_at {real} NOT NULL)""",
+            "CREATE INDEX sessions_by_member ON sessions (member_id)",
+            """CREATE TABLE invites (
+                token_hash TEXT PRIMARY KEY, member_id {big} NOT NULL REFERENCES members(id),
+                created_at {real} NOT NULL, expires_at {real} NOT NULL, used_at {real})""",
+            """CREATE TABLE login_failures (
+                id {id}, account TEXT NOT NULL, address TEXT NOT NULL, at {real} NOT NULL)""",
+            "CREATE INDEX login_failures_by_account ON login_failures (account, at)",
+            "CREATE INDEX login_failures_by_address ON login_failures (address, at)",
+            """CREATE TABLE membership_requests (
+                id {id}, name TEXT NOT NULL, email TEXT NOT NULL, organisation TEXT NOT NULL DEFAULT '',
+                motivation TEXT NOT NULL DEFAULT '', state TEXT NOT NULL DEFAULT 'pending',
+                created_at {real} NOT NULL, decided_at {real}, decided_by {big} REFERENCES members(id),
+                member_id {big} REFERENCES members(id))""",
+            "CREATE INDEX membership_requests_by_state ON membership_requests (state, id)",
+            "ALTER TABLE posts ADD COLUMN summary TEXT",
+            "ALTER TABLE posts ADD COLUMN language TEXT",
+            "ALTER TABLE posts ADD COLUMN state TEXT NOT NULL DEFAULT 'published'",
+            "ALTER TABLE comments ADD COLUMN language TEXT",
+            """CREATE TABLE media (
+                id {id}, member_id {big} REFERENCES members(id), file_name TEXT NOT NULL UNIQUE,
+                media_type TEXT NOT NULL, width {big} NOT NULL, height {big} NOT NULL, size {big} NOT NULL,
+                alt TEXT NOT NULL DEFAULT '', created_at {real} NOT NULL)""",
+            """CREATE TABLE post_media (
+                post_id {big} NOT NULL REFERENCES posts(id), media_id {big} NOT NULL REFERENCES media(id),
+                position {big} NOT NULL, PRIMARY KEY (post_id, media_id))""",
+            """CREATE TABLE tags (
+                id {id}, name TEXT NOT NULL, norm TEXT NOT NULL UNIQUE)""",
+            """CREATE TABLE post_tags (
+                post_id {big} NOT NULL REFERENCES posts(id), tag_id {big} NOT NULL REFERENCES tags(id),
+                PRIMARY KEY (post_id, tag_id))""",
+            "CREATE INDEX post_tags_by_tag ON post_tags (tag_id, post_id)",
+        ],
+    ),
 ]
 
 

@@ -115,11 +115,7 @@ class Objects:
 
     async def _sent_object(self, request: Request, object_id: str) -> Response:
         """The latest version of an object we sent in a Create or Update; 410 once deleted."""
-        row = await self.rt.db.fetchone(
-            "SELECT type, body FROM activities WHERE object_id = ? AND type IN ('Create', 'Update', 'Delete') "
-            "ORDER BY id DESC LIMIT 1",
-            (object_id,),
-        )
+        row = await activities.latest_version(self.rt.db, object_id)
         if row is None:
             return self._missing(request, True, 404)
         if row["type"] == "Delete":

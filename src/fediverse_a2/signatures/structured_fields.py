@@ -3,6 +3,9 @@
 Parses Dictionaries (items and inner lists, with parameters) and serialises bare items and
 inner lists, which RFC 9421 needs to rebuild `@signature-params` canonically. This runs on
 every signed inbox POST, so each bare item or parameter is one precompiled regex match.
+
+RFC 8941 says a repeated dictionary key or parameter "wins last". For signatures that is an
+ambiguity two parsers can read differently, so `strict=True` refuses it (DuplicateError).
 """
 
 from __future__ import annotations
@@ -10,13 +13,27 @@ from __future__ import annotations
 import base64
 import re
 
-__all__ = ["Bare", "Item", "Member", "Params", "Token", "parse_dictionary", "serialize_bare", "serialize_inner_list"]
+__all__ = [
+    "Bare",
+    "DuplicateError",
+    "Item",
+    "Member",
+    "Params",
+    "Token",
+    "parse_dictionary",
+    "serialize_bare",
+    "serialize_inner_list",
+]
 
 
 class Token(str):
     """An RFC 8941 token: serialised bare, where a string is quoted."""
 
     __slots__ = ()
+
+
+class DuplicateError(ValueError):
+    """A dictionary key or a parameter given twice, refused in strict mode."""
 
 
 Bare = bool | int | float | str | bytes
@@ -51,54 +68,58 @@ def _convert(kind: int, text: str) -> Bare:
     return text == "1"
 
 
-def _params(s: str, i: int) -> tuple[Params, int]:
+def _params(s: str, i: int, strict: bool) -> tuple[Params, int]:
     params: Params = {}
     while (m := _PARAM.match(s, i)) is not None:
+        if strict and m[1] in params:
+            raise DuplicateError(f"parameter {m[1][:40]!r} is repeated")
         last = m.lastindex or 1
         params[m[1]] = True if last == 1 else _convert(last - 1, m[last])
         i = m.end()
     return params, i
 
 
-def _item(s: str, i: int) -> tuple[Item, int]:
+def _item(s: str, i: int, strict: bool) -> tuple[Item, int]:
     m = _ITEM.match(s, i)
     if m is None:
         raise ValueError(f"bad structured-field item at {i}")
     last = m.lastindex or 1
     value = _convert(last, m[last])
-    params, i = _params(s, m.end())
+    params, i = _params(s, m.end(), strict)
     return (value, params), i
 
 
-def _member(s: str, i: int) -> tuple[Member, int]:
+def _member(s: str, i: int, strict: bool) -> tuple[Member, int]:
     if not s.startswith("(", i):
-        return _item(s, i)
+        return _item(s, i, strict)
     items: list[Item] = []
     i += 1
     while True:
         while s.startswith(" ", i):
             i += 1
         if s.startswith(")", i):
-            params, i = _params(s, i + 1)
+            params, i = _params(s, i + 1, strict)
             return (items, params), i
-        item, i = _item(s, i)
+        item, i = _item(s, i, strict)
         items.append(item)
         if not s.startswith((" ", ")"), i):
             raise ValueError(f"bad inner list at {i}")
 
 
-def parse_dictionary(s: str) -> dict[str, Member]:
-    """Parse a Dictionary field value; raises ValueError on anything malformed."""
+def parse_dictionary(s: str, *, strict: bool = False) -> dict[str, Member]:
+    """Parse a Dictionary field value; ValueError on anything malformed (DuplicateError on repeats if strict)."""
     out: dict[str, Member] = {}
     i, n = len(s) - len(s.lstrip(" ")), len(s)
     while i < n:
         m = _KEY.match(s, i)
         if m is None:
             raise ValueError(f"bad dictionary key at {i}")
+        if strict and m[0] in out:
+            raise DuplicateError(f"dictionary key {m[0][:40]!r} is repeated")
         if s.startswith("=", m.end()):
-            out[m[0]], i = _member(s, m.end() + 1)
+            out[m[0]], i = _member(s, m.end() + 1, strict)
         else:
-            params, i = _params(s, m.end())
+            params, i = _params(s, m.end(), strict)
             out[m[0]] = (True, params)
         if (sep := _SEPARATOR.match(s, i)) is None:
             raise ValueError(f"expected ',' at {i}")

@@ -1,0 +1,71 @@
+"""The `fediverse-a2` command: parses arguments, opens a Runtime and calls into services.
+
+Each command group is a module with a `register(registry)` function; `GROUPS` lists them,
+in the order `--help` shows them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from ..config import Config, ConfigError, config_path, load_config
+from ..errors import UserError
+from ..runtime import Runtime
+from . import federation, members, moderation, posts, serve
+from .registry import Handler, Parser, Registry
+
+__all__ = ["GROUPS", "PROG", "build_parser", "main"]
+
+PROG = "fediverse-a2"
+GROUPS = (serve, members, posts, federation, moderation)
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, Registry]:
+    """The full argument parser (also documented in the README) and its registry."""
+    parser = Parser(prog=PROG, description="A small self-hosted ActivityPub service for Ambtenaar 2.0.")
+    parser.add_argument("--config", metavar="PATH", help="config file (default ./config.toml or $FEDIVERSE_A2_CONFIG)")
+    registry = Registry(parser)
+    for group in GROUPS:
+        group.register(registry)
+    return parser, registry
+
+
+async def _run(config: Config, handler: Handler, args: argparse.Namespace) -> None:
+    rt = await Runtime.open(config)
+    try:
+        await handler(rt, args)
+    finally:
+        await rt.close()
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    print(f"{PROG}: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the console script and `python -m fediverse_a2`."""
+    parser, registry = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(config_path(args.config))
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+    name = registry.key(args)
+    try:
+        if name in registry.direct:
+            registry.direct[name](config, args)
+        else:
+            asyncio.run(_run(config, registry.handlers[name], args))
+    except UserError as exc:
+        _fail(str(exc))
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except OSError as exc:
+        _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))

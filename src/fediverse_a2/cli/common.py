@@ -1,0 +1,26 @@
+"""Small helpers the command groups share."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..errors import UserError
+
+__all__ = ["read_text_file", "when"]
+
+
+def when(ts: float | None) -> str:
+    """A timestamp as `YYYY-MM-DD HH:MM` (UTC), or '-'."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M") if ts else "-"
+
+
+def read_text_file(path_text: str, what: str = "file") -> str:
+    """A UTF-8 text file's content; UserError with one line when it cannot be read."""
+    path = Path(path_text)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{what} not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read {what} {path}: {exc}") from None

@@ -1,0 +1,69 @@
+"""`fediverse-a2 follow|unfollow|timeline|queue`: members and the fediverse."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..content import plain_text
+from ..federation.actors import ActorDirectory
+from ..runtime import Runtime
+from ..services.social import follow, timeline, unfollow
+from ..store import deliveries
+from .common import when
+from .registry import Registry
+
+__all__ = ["register"]
+
+
+async def _follow(rt: Runtime, args: argparse.Namespace) -> None:
+    uri = await follow(rt, ActorDirectory(rt), args.username, args.target)
+    print(f"follow request sent to {uri}")
+
+
+async def _unfollow(rt: Runtime, args: argparse.Namespace) -> None:
+    uri = await unfollow(rt, ActorDirectory(rt), args.username, args.target)
+    print(f"unfollowed {uri}")
+
+
+async def _timeline(rt: Runtime, args: argparse.Namespace) -> None:
+    rows = await timeline(rt, args.username, max(1, min(args.limit, 1000)))
+    if not rows:
+        print("no posts yet")
+    for row in rows:
+        text = plain_text(row["content_html"])
+        text = text if len(text) <= 200 else text[:200] + "…"
+        print(f"{when(row['published'])}  {row['handle'] or ''}  {row['url'] or row['ap_id']}\n    {text}")
+
+
+async def _queue(rt: Runtime, args: argparse.Namespace) -> None:
+    counts = await deliveries.summary(rt.db)
+    print("deliveries by state:")
+    if not counts:
+        print("  (none)")
+    for row in counts:
+        print(f"  {row['state']:<8} {row['n']}")
+    rows = await deliveries.failures(rt.db)
+    if rows:
+        print("recent failures and retries:")
+    for row in rows:
+        status = row["last_status"] if row["last_status"] is not None else "-"
+        retry = f" next {when(row['next_attempt_at'])}" if row["state"] == "pending" else ""
+        print(
+            f"  #{row['id']} {row['type']} -> {row['inbox']} [{row['state']}, {row['attempts']} attempts, "
+            f"status {status}{retry}] {row['last_error'] or ''}"
+        )
+
+
+def register(cli: Registry) -> None:
+    """Add follow, unfollow, timeline and queue."""
+    for name, text, handler in (
+        ("follow", "follow a remote actor", _follow),
+        ("unfollow", "stop following a remote actor", _unfollow),
+    ):
+        p = cli.command(name, text, handler)
+        p.add_argument("username")
+        p.add_argument("target", metavar="HANDLE_OR_URL")
+    t = cli.command("timeline", "list posts received from followed actors", _timeline)
+    t.add_argument("username")
+    t.add_argument("--limit", type=int, default=50)
+    cli.command("queue", "show deliveries by state and the latest failures", _queue)

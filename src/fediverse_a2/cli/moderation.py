@@ -1,0 +1,87 @@
+"""`fediverse-a2 domain …|block|unblock|reports`: the federation policy and moderation."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..federation.actors import ActorDirectory
+from ..runtime import Runtime
+from ..services.moderation import (
+    block_actor,
+    export_domains,
+    import_domains,
+    list_actor_blocks,
+    list_domains,
+    list_reports,
+    set_domain,
+    unblock_actor,
+)
+from .common import read_text_file, when
+from .registry import Registry
+
+__all__ = ["register"]
+
+
+async def _domain_change(rt: Runtime, args: argparse.Namespace) -> None:
+    print(await set_domain(rt, args.action, args.domain))
+
+
+async def _domain_list(rt: Runtime, args: argparse.Namespace) -> None:
+    print(f"mode: {rt.config.federation.mode}")
+    rules = await list_domains(rt)
+    if not rules:
+        print("no domain rules")
+    for rule in rules:
+        print(f"{rule.kind}\t{rule.domain}\t{rule.source}")
+
+
+async def _domain_import(rt: Runtime, args: argparse.Namespace) -> None:
+    text = read_text_file(args.file)
+    print(f"imported {await import_domains(rt, text)} domain block(s)")
+
+
+async def _domain_export(rt: Runtime, args: argparse.Namespace) -> None:
+    sys.stdout.write(await export_domains(rt))
+
+
+async def _block(rt: Runtime, args: argparse.Namespace) -> None:
+    if args.target == "list":  # never a remote handle: those have a host
+        blocks = await list_actor_blocks(rt)
+        if not blocks:
+            print("no blocked actors")
+        for uri, handle, created in blocks:
+            print(f"{handle or '-'}\t{uri}\t{when(created)}")
+        return
+    print(f"blocked {await block_actor(rt, ActorDirectory(rt), args.target)}")
+
+
+async def _unblock(rt: Runtime, args: argparse.Namespace) -> None:
+    print(f"unblocked {await unblock_actor(rt, ActorDirectory(rt), args.target)}")
+
+
+async def _reports(rt: Runtime, args: argparse.Namespace) -> None:
+    rows = await list_reports(rt)
+    if not rows:
+        print("no reports")
+    for row in rows:
+        print(
+            f"#{row['id']} {when(row['received_at'])} from {row['actor_uri']}\n"
+            f"    objects: {row['objects']}\n    {row['content']}"
+        )
+
+
+def register(cli: Registry) -> None:
+    """Add domain, block, unblock and reports."""
+    cli.group("domain", "federation policy: block, allow, list, import, export")
+    for action in ("block", "unblock", "allow", "disallow"):
+        cli.command(f"domain {action}", f"{action} a domain (subdomains included)", _domain_change).add_argument(
+            "domain"
+        )
+    cli.command("domain list", "list the rules in force", _domain_list)
+    cli.command("domain import", "import a Mastodon domain-block CSV", _domain_import).add_argument("file")
+    cli.command("domain export", "print the blocks as a Mastodon domain-block CSV", _domain_export)
+    block = cli.command("block", "block one remote actor (`block list` lists the blocks)", _block)
+    block.add_argument("target", metavar="HANDLE_OR_URL")
+    cli.command("unblock", "lift an actor block", _unblock).add_argument("target", metavar="HANDLE_OR_URL")
+    cli.command("reports", "list reports (Flag activities) from other servers", _reports)

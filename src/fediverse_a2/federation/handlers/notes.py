@@ -1,0 +1,132 @@
+"""Create, Update and Delete of notes: replies become comments, followed actors' posts are kept."""
+
+from __future__ import annotations
+
+import time
+
+from ...activitypub.parse import ParseError, RemoteNote, parse_note
+from ...content import inert_text, sanitise_remote_html
+from ...hosts import same_origin
+from ...store import actors as actor_store
+from ...store import comments, follows, posts, reactions, remote_posts, tombstones
+from ...store.db import Executor
+from .context import Context, Rejected, parse_time
+
+__all__ = ["ACTOR_TYPES", "on_create", "on_delete", "on_update"]
+
+ACTOR_TYPES = frozenset({"Person", "Service", "Application", "Group", "Organization"})
+
+
+def _note(ctx: Context) -> RemoteNote:
+    obj = ctx.object()
+    if obj is None:
+        raise Rejected("object not embedded and not fetched")
+    try:
+        # An object without attributedTo is the signing actor's; the checks below still hold.
+        note = parse_note(obj, default_author=ctx.actor.uri)
+    except ParseError as exc:
+        raise Rejected(f"unusable object: {exc}") from None
+    # The origin checks that CVE-2024-23832 was about: the object must live on the
+    # actor's host and be attributed to the actor that signed the activity.
+    if not same_origin(note.id, ctx.actor.uri):
+        raise Rejected("object id is not on the actor's host")
+    if note.attributed_to != ctx.actor.uri:
+        raise Rejected("attributedTo is not the signing actor")
+    return note
+
+
+async def _local_parent(ctx: Context, url: str) -> tuple[int, int | None] | None:
+    """(post id, parent comment id) when url is a live local post or a comment under one."""
+    post_id = ctx.rt.urls.post_id(url)
+    if post_id is not None:
+        post = await posts.by_id(ctx.tx, post_id)
+        return (post_id, None) if post is not None and post.deleted_at is None else None
+    row = await comments.by_ap_id(ctx.tx, url)
+    if row is not None:
+        return row["post_id"], row["id"]
+    return None
+
+
+async def on_create(ctx: Context) -> None:
+    """Create{Note}: a reply to a local post or comment becomes a comment; posts of followed actors are kept."""
+    note = _note(ctx)
+    if await tombstones.exists(ctx.tx, note.id, ctx.actor.uri):
+        ctx.notes.append("object was deleted before by its actor; ignored")
+        return
+    html = sanitise_remote_html(note.content)
+    summary = inert_text(note.summary, 500) or None
+    published = parse_time(note.published, time.time()) or time.time()
+    parent = await _local_parent(ctx, note.in_reply_to) if note.in_reply_to else None
+    if parent is not None:
+        post_id, parent_id = parent
+        await comments.add(
+            ctx.tx, ap_id=note.id, url=note.url, post_id=post_id, parent_id=parent_id,
+            author_uri=ctx.actor.uri, member_id=None, domain=ctx.actor.domain,
+            content_html=html, summary=summary, published=published,
+            updated=parse_time(note.updated),
+        )  # fmt: skip
+        return
+    if await follows.is_following(ctx.tx, ctx.actor.uri) or (ctx.via and await follows.is_following(ctx.tx, ctx.via)):
+        await remote_posts.add(
+            ctx.tx, ap_id=note.id, actor_uri=ctx.actor.uri, content_html=html, summary=summary,
+            url=note.url, in_reply_to=note.in_reply_to, published=published,
+        )  # fmt: skip
+        return
+    ctx.notes.append("not a reply to us and not from a followed actor; ignored")
+
+
+async def on_update(ctx: Context) -> None:
+    """Update{Note} from its author edits the comment; Update{Person} refreshes the profile."""
+    obj = ctx.object()
+    if obj is not None and obj.get("type") in ACTOR_TYPES:
+        # The worker refetched the actor from its origin; never trust the embedded copy.
+        return
+    note = _note(ctx)
+    if note.updated is None:
+        ctx.notes.append("Update without `updated`; ignored as Mastodon does")
+        return
+    updated = parse_time(note.updated, time.time()) or time.time()
+    html = sanitise_remote_html(note.content)
+    summary = inert_text(note.summary, 500) or None
+    row = await comments.by_ap_id(ctx.tx, note.id)
+    if row is not None:
+        if row["author_uri"] != ctx.actor.uri:
+            raise Rejected("Update of a comment by someone other than its author")
+        await comments.update_content(ctx.tx, row["id"], html, summary, updated)
+        return
+    await remote_posts.update(ctx.tx, note.id, ctx.actor.uri, html, summary, updated)
+
+
+async def on_delete(ctx: Context) -> None:
+    """Delete of one of the actor's own comments or posts, or of the actor itself.
+
+    Nothing of another actor is ever touched: a comment or post by someone else with this
+    id stays, and the tombstone left behind is this actor's alone.
+    """
+    object_id = ctx.activity.object_id
+    if object_id is None:
+        raise Rejected("Delete without an object id")
+    actor = ctx.actor.uri
+    if object_id == actor:
+        await _forget_actor(ctx.tx, actor)
+        return
+    if not same_origin(object_id, actor):
+        raise Rejected("Delete of an object on another host")
+    row = await comments.by_ap_id(ctx.tx, object_id)
+    if row is not None and row["author_uri"] != actor:
+        raise Rejected("Delete of a comment by someone other than its author")
+    # Remember the tombstone first, so a Create that arrives late stays deleted.
+    await tombstones.add(ctx.tx, object_id, actor)
+    if row is not None:
+        await comments.delete(ctx.tx, row["id"])
+    await remote_posts.delete(ctx.tx, object_id, actor)
+
+
+async def _forget_actor(tx: Executor, actor: str) -> None:
+    await follows.remove_actor(tx, actor)
+    await follows.remove_following_of_actor(tx, actor)
+    for comment_id in await comments.ids_by_author(tx, actor):
+        await comments.delete(tx, comment_id)
+    await remote_posts.delete_by_actor(tx, actor)
+    await reactions.delete_by_actor(tx, actor)
+    await actor_store.delete(tx, actor)

@@ -1,0 +1,259 @@
+"""The guarded connection layer under every outbound request.
+
+`GuardedBackend` is httpcore's network backend: every TCP connection the pool opens (first
+request, after a redirect, after a pooled connection was dropped) resolves the host, refuses
+if ANY resulting address is forbidden (`netguard`), and connects to one of the checked IPs
+itself, so the name is never resolved twice (no DNS rebinding window). TLS still uses the
+host name: httpcore passes `server_hostname` to `start_tls` separately, so SNI and
+certificate checks are unaffected by connecting to an IP.
+
+`GuardedTransport` is httpx's transport on that backend. For every request (GETs and the
+delivery engine's POSTs alike) it enforces http/https only, never this instance itself, a
+total deadline (covering the body too, against slow drips: CVE-2023-36461) and a response
+size cap (by Content-Length up front and by counting). Refusals raise `FetchError`; network
+and protocol failures raise the usual `httpx` exceptions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import AsyncIterator, Iterable
+from typing import Any, NoReturn
+
+import httpcore
+import httpx
+
+from ..hosts import DEFAULT_PORTS, HostError, Origin, canonical_host, is_ip
+from ..netguard import address_refusal
+from .resolve import Resolver, SystemResolver
+from .settings import FetchError, FetchSettings
+
+__all__ = ["GuardedBackend", "GuardedTransport", "content_length", "ssl_context"]
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Resolves, checks every address, then lets `delegate` connect to a checked IP."""
+
+    def __init__(
+        self,
+        resolver: Resolver,
+        *,
+        allow_private_network: bool = False,
+        delegate: httpcore.AsyncNetworkBackend | None = None,
+    ) -> None:
+        self.resolver = resolver
+        self.allow_private_network = allow_private_network
+        self.delegate = delegate or httpcore.AnyIOBackend()
+
+    async def addresses(self, host: str, port: int, timeout: float | None = None) -> list[str]:
+        """The checked addresses for host:port; FetchError if any of them is forbidden."""
+        try:
+            canonical = canonical_host(host)
+        except HostError as exc:
+            raise FetchError(f"refused: {exc}") from None
+        if is_ip(canonical):
+            ips = [canonical]  # 127.1, 0x7f000001 and ::ffff:… are checked as what they reach
+        else:
+            try:
+                async with asyncio.timeout(timeout):
+                    ips = await self.resolver.resolve(canonical, port)
+            except TimeoutError:
+                raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
+        if not ips:
+            raise FetchError(f"cannot resolve {host}: no addresses")
+        for ip in ips:
+            # ANY bad address refuses the host: otherwise a name listing a public and a
+            # private address would reach the private one whenever the public one fails.
+            reason = address_refusal(ip, allow_private_network=self.allow_private_network)
+            if reason is not None:
+                raise FetchError(f"refused: {ip} is {reason}")
+        return ips
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        """Connect to the first checked address that answers (never re-resolving the name)."""
+        last: Exception | None = None
+        for ip in await self.addresses(host, port, timeout):
+            try:
+                return await self.delegate.connect_tcp(
+                    ip, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last = exc
+        assert last is not None
+        raise last
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        """Never used: outbound traffic is TCP only."""
+        raise FetchError("unix sockets are not allowed")
+
+    async def sleep(self, seconds: float) -> None:
+        """Used by httpcore between retries."""
+        await self.delegate.sleep(seconds)
+
+
+# httpcore exception -> httpx exception, most specific first (as httpx's own transport does).
+_EXCEPTIONS: tuple[tuple[type[Exception], type[httpx.HTTPError]], ...] = (
+    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
+    (httpcore.ReadTimeout, httpx.ReadTimeout),
+    (httpcore.WriteTimeout, httpx.WriteTimeout),
+    (httpcore.PoolTimeout, httpx.PoolTimeout),
+    (httpcore.TimeoutException, httpx.TimeoutException),
+    (httpcore.ConnectError, httpx.ConnectError),
+    (httpcore.ReadError, httpx.ReadError),
+    (httpcore.WriteError, httpx.WriteError),
+    (httpcore.NetworkError, httpx.NetworkError),
+    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
+    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
+    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
+    (httpcore.ProtocolError, httpx.ProtocolError),
+)
+
+
+def _reraise_mapped(exc: Exception) -> NoReturn:
+    """Raise the httpx exception for an httpcore one; others (e.g. FetchError) unchanged."""
+    for source, target in _EXCEPTIONS:
+        if isinstance(exc, source):
+            raise target(str(exc) or type(exc).__name__) from exc
+    raise exc
+
+
+class _LimitedStream(httpx.AsyncByteStream):
+    """A response body under the request's deadline and the size cap."""
+
+    def __init__(self, stream: Any, deadline: float, max_bytes: int, total_timeout: float) -> None:
+        self._stream = stream
+        self._deadline = deadline
+        self._max_bytes = max_bytes
+        self._total_timeout = total_timeout
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        received = 0
+        chunks = aiter(self._stream)
+        while True:
+            # The deadline covers each read but never a yield: a timeout scope must not
+            # stay open while the consumer runs.
+            try:
+                async with asyncio.timeout_at(self._deadline):
+                    chunk = await anext(chunks)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                raise FetchError(f"timed out: no complete response within {self._total_timeout:g} s") from None
+            except Exception as exc:
+                _reraise_mapped(exc)
+            received += len(chunk)
+            if received > self._max_bytes:
+                raise FetchError(f"response larger than {self._max_bytes} bytes")
+            yield chunk
+
+    async def aclose(self) -> None:
+        if hasattr(self._stream, "aclose"):
+            await self._stream.aclose()
+
+
+def ssl_context(ca_file: str | None) -> ssl.SSLContext:
+    """The default trust store (certifi's, as httpx uses), plus an extra CA file when given."""
+    context = httpx.create_ssl_context(trust_env=False)
+    if ca_file:
+        try:
+            context.load_verify_locations(cafile=ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise FetchError(f"cannot load CA file {ca_file}: {exc}") from None
+    return context
+
+
+class GuardedTransport(httpx.AsyncBaseTransport):
+    """httpx.AsyncHTTPTransport's job, with the guarded backend, a deadline and a size cap."""
+
+    def __init__(
+        self,
+        settings: FetchSettings,
+        resolver: Resolver | None = None,
+        *,
+        network_backend: httpcore.AsyncNetworkBackend | None = None,
+    ) -> None:
+        self.settings = settings
+        self.backend = GuardedBackend(
+            resolver or SystemResolver(),
+            allow_private_network=settings.allow_private_network,
+            delegate=network_backend,
+        )
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context(settings.ca_file),
+            max_connections=settings.max_connections,
+            max_keepalive_connections=settings.max_connections,
+            keepalive_expiry=5.0,
+            network_backend=self.backend,
+        )
+
+    def _check_target(self, url: httpx.URL) -> None:
+        if url.scheme not in DEFAULT_PORTS or not url.host:
+            raise FetchError(f"refused: only http(s) URLs are fetched, not {url.scheme or 'no'} scheme")
+        if self.settings.self_origins:
+            try:
+                host = canonical_host(url.host)
+            except HostError as exc:
+                raise FetchError(f"refused: {exc}") from None
+            origin = Origin(url.scheme, host, url.port or DEFAULT_PORTS[url.scheme])
+            if origin in self.settings.self_origins:
+                raise FetchError("refused: that URL is this instance itself")
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send one request; the response body streams under the same deadline."""
+        self._check_target(request.url)
+        settings = self.settings
+        deadline = asyncio.get_running_loop().time() + settings.total_timeout
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        try:
+            async with asyncio.timeout_at(deadline):
+                response = await self._pool.handle_async_request(core_request)
+        except TimeoutError:
+            raise FetchError(f"timed out: no response within {settings.total_timeout:g} s") from None
+        except Exception as exc:
+            _reraise_mapped(exc)
+        stream = _LimitedStream(response.stream, deadline, settings.max_bytes, settings.total_timeout)
+        length = content_length(response.headers)
+        if length is not None and length > settings.max_bytes and request.method != "HEAD":
+            # Refused before reading a byte of the body.
+            await stream.aclose()
+            raise FetchError(f"response larger than {settings.max_bytes} bytes (Content-Length {length})")
+        return httpx.Response(
+            status_code=response.status, headers=response.headers, stream=stream, extensions=response.extensions
+        )
+
+    async def aclose(self) -> None:
+        """Close every pooled connection."""
+        await self._pool.aclose()
+
+
+def content_length(headers: Iterable[tuple[bytes, bytes]] | httpx.Headers) -> int | None:
+    """The Content-Length header as a number, or None when absent or unusable."""
+    items = headers.raw if isinstance(headers, httpx.Headers) else headers
+    for name, value in items:
+        if name.lower() == b"content-length":
+            try:
+                return int(value.split(b",")[0].strip())
+            except ValueError:
+                return None  # h11 rejects the response itself
+    return None
