@@ -39,8 +39,14 @@ def main() -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", args.port))
     # The same options as `fediverse-a2 serve` (server.py), access log included.
-    options = {"log_level": "info", "proxy_headers": False, "server_header": False, "timeout_graceful_shutdown": 5,
-               "http": args.http, "loop": args.loop}
+    options = {
+        "log_level": "info",
+        "proxy_headers": False,
+        "server_header": False,
+        "timeout_graceful_shutdown": 5,
+        "http": args.http,
+        "loop": args.loop,
+    }
     server = uvicorn.Server(uvicorn.Config(app, **options))
     server.run(sockets=[sock])
 

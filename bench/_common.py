@@ -17,9 +17,10 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 HOST = "127.0.0.1"
 BENCH_DIR = Path(__file__).resolve().parent
@@ -164,8 +165,12 @@ def start_profiler(pid: int, output: str) -> subprocess.Popen[bytes]:
     """py-spy (if installed: PATH or /tmp/pyspy) sampling `pid` until stop_profiler."""
     exe = shutil.which("py-spy") or "/tmp/pyspy/bin/py-spy"
     env = {**os.environ, "PYTHONPATH": "/tmp/pyspy"}
-    spy = subprocess.Popen([exe, "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
-                            "--output", output], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    spy = subprocess.Popen(
+        [exe, "record", "--pid", str(pid), "--format", "raw", "--rate", "200", "--output", output],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     time.sleep(0.5)
     return spy
 
@@ -178,7 +183,9 @@ def stop_profiler(spy: subprocess.Popen[bytes]) -> None:
 def run_cli(config: Path, *args: str, timeout: float = 120) -> str:
     proc = subprocess.run(
         [sys.executable, "-m", "fediverse_a2", "--config", str(config), *args],
-        capture_output=True, text=True, timeout=timeout,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     if proc.returncode != 0:
         raise RuntimeError(f"fediverse-a2 {args} failed: {proc.stderr}")
@@ -227,10 +234,8 @@ class HttpConn:
 
     async def close(self) -> None:
         self.writer.close()
-        try:
+        with suppress(OSError):
             await self.writer.wait_closed()
-        except OSError:
-            pass
 
 
 def get_request(port: int, path: str, accept: str | None = None, user_agent: str | None = None) -> bytes:
@@ -247,7 +252,9 @@ def post_request(path: str, headers: dict[str, str], body: bytes) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-async def blast(port: int, requests: list[bytes], connections: int = 32, timeout: float = 300.0) -> tuple[float, Counter[int]]:
+async def blast(
+    port: int, requests: list[bytes], connections: int = 32, timeout: float = 300.0
+) -> tuple[float, Counter[int]]:
     """Send every request once over `connections` keep-alive connections; (seconds, status counts)."""
     statuses: Counter[int] = Counter()
     conns = [await HttpConn.open(port) for _ in range(connections)]
@@ -290,7 +297,10 @@ class Report:
 
     def __init__(self, name: str, save: bool) -> None:
         self.name, self.save, self.lines = name, save, []
-        self.line(f"# {name}  {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  python {sys.version.split()[0]}  cores {os.cpu_count()}")
+        self.line(
+            f"# {name}  {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  "
+            f"python {sys.version.split()[0]}  cores {os.cpu_count()}"
+        )
 
     def line(self, text: str = "") -> None:
         print(text, flush=True)

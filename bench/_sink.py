@@ -33,6 +33,7 @@ class Stats:
         self.schemes: dict[str, int] = {}
         self.paths: set[str] = set()
         self.duplicates = 0
+        self.checks: set[asyncio.Task[None]] = set()  # verifications in flight (kept referenced)
 
     async def lookup(self, key_id: str, refresh: bool) -> PublicKey:
         if key_id != self.key.key_id:
@@ -57,7 +58,7 @@ class _Multi:
     def __init__(self, items: list[tuple[str, ...]]) -> None:
         self._items = items
 
-    def items(self):  # noqa: ANN201
+    def items(self):
         return iter(self._items)
 
 
@@ -94,14 +95,26 @@ class SinkProtocol(asyncio.Protocol):
         st = self.stats
         now = time.time()
         if head.startswith(b"GET /stats"):
-            payload = json.dumps({
-                "count": st.count, "first": st.first, "last": st.last, "verified": st.verified,
-                "bad": st.bad[:5], "bad_count": len(st.bad), "schemes": st.schemes,
-                "distinct": len(st.paths), "duplicates": st.duplicates,
-            }).encode()
+            payload = json.dumps(
+                {
+                    "count": st.count,
+                    "first": st.first,
+                    "last": st.last,
+                    "verified": st.verified,
+                    "bad": st.bad[:5],
+                    "bad_count": len(st.bad),
+                    "schemes": st.schemes,
+                    "distinct": len(st.paths),
+                    "duplicates": st.duplicates,
+                }
+            ).encode()
             assert self.transport is not None
-            self.transport.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
-                                 + str(len(payload)).encode() + b"\r\n\r\n" + payload)
+            self.transport.write(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
+                + str(len(payload)).encode()
+                + b"\r\n\r\n"
+                + payload
+            )
             return
         if head.startswith(b"POST /reset"):
             st.count, st.first, st.last, st.verified, st.bad, st.schemes = 0, 0.0, 0.0, 0, [], {}
@@ -112,14 +125,16 @@ class SinkProtocol(asyncio.Protocol):
         st.count += 1
         st.first = st.first or now
         st.last = now
-        path = f"{self.port}{head[5:head.find(b' ', 5)].decode()}"
+        path = f"{self.port}{head[5 : head.find(b' ', 5)].decode()}"
         if path in st.paths:
             st.duplicates += 1
         st.paths.add(path)
         assert self.transport is not None
         self.transport.write(RESPONSE)
         if st.verify_every and st.count % st.verify_every == 1:
-            asyncio.ensure_future(st.verify(self.port, head, body))
+            task = asyncio.ensure_future(st.verify(self.port, head, body))
+            st.checks.add(task)
+            task.add_done_callback(st.checks.discard)
 
 
 async def main() -> None:

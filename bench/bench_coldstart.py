@@ -21,19 +21,26 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import Report, bare_proc, free_port, median, run_cli, serve_proc, workdir, write_config  # noqa: E402
+from _common import Report, bare_proc, free_port, median, run_cli, serve_proc, workdir, write_config
 
 
 def import_times() -> list[tuple[int, str]]:
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c",
-         "import fediverse_a2.cli, fediverse_a2.server, fediverse_a2.app, fediverse_a2.federation.workers"],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-c",
+            "import fediverse_a2.cli, fediverse_a2.server, fediverse_a2.app, fediverse_a2.federation.workers",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     rows = []
     for line in proc.stderr.splitlines():
         if line.startswith("import time:") and "|" in line and "cumulative" not in line:
-            _, cumulative, name = (p.strip() for p in line[len("import time:"):].split("|"))
+            _, cumulative, name = (p.strip() for p in line[len("import time:") :].split("|"))
             rows.append((int(cumulative), name))
     return rows
 
@@ -53,18 +60,20 @@ async def main() -> None:
         run_cli(config, "member", "add", "alice", "--name", "Alice de Vries")
         run_cli(config, "post", "alice", "--title", "Hallo", "--body", "Eerste bericht.")
         times = []
-        for i in range(n):
+        for _i in range(n):
             with serve_proc(config, port, folder / "serve.log") as proc:
                 times.append(proc.start("/.well-known/nodeinfo"))
         ref = []
-        for i in range(n):
+        for _i in range(n):
             p = free_port()
             with bare_proc(p, folder / "bare.log") as proc:
                 ref.append(proc.start("/"))
     rows = import_times()
     total = next((c for c, name in rows if name == "fediverse_a2.cli"), 0)
     rep.line(f"serve until first answer: {', '.join(f'{t:.3f}' for t in times)} s; median {median(times):.3f} s")
-    rep.line(f"reference (bare Starlette + uvicorn): {', '.join(f'{t:.3f}' for t in ref)} s; median {median(ref):.3f} s")
+    rep.line(
+        f"reference (bare Starlette + uvicorn): {', '.join(f'{t:.3f}' for t in ref)} s; median {median(ref):.3f} s"
+    )
     rep.line(f"import of fediverse_a2.cli: {total / 1e3:.0f} ms cumulative; slowest imports (cumulative ms):")
     top = sorted(((c, name) for c, name in rows if not name.startswith(" ")), reverse=True)
     shown = 0
@@ -75,8 +84,10 @@ async def main() -> None:
         shown += 1
     del top
     m = median(times)
-    rep.line(f"RESULT cold start median {m:.3f} s = {m / median(ref):.2f}x the bare app; target < 1 s: "
-             f"{'MET' if m < 1 else 'NOT MET'}")
+    rep.line(
+        f"RESULT cold start median {m:.3f} s = {m / median(ref):.2f}x the bare app; target < 1 s: "
+        f"{'MET' if m < 1 else 'NOT MET'}"
+    )
     rep.write(args.tag)
 
 

@@ -32,11 +32,22 @@ import sys
 import time
 from pathlib import Path
 
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
-    HOST, HttpConn, Proc, Report, cpu_seconds, free_port, get_request, proc_status, run_cli, serve_proc,
-    start_profiler, stop_profiler, workdir, write_config,
+from _common import (
+    HOST,
+    HttpConn,
+    Proc,
+    Report,
+    cpu_seconds,
+    free_port,
+    get_request,
+    proc_status,
+    run_cli,
+    serve_proc,
+    start_profiler,
+    stop_profiler,
+    workdir,
+    write_config,
 )
 
 
@@ -45,7 +56,10 @@ def pure_signing_seconds(n: int) -> float:
     from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    data = [f"(request-target): post /users/f{i}/inbox\nhost: 127.0.0.1:40000\ndate: x\ndigest: y".encode() for i in range(n)]
+    data = [
+        f"(request-target): post /users/f{i}/inbox\nhost: 127.0.0.1:40000\ndate: x\ndigest: y".encode()
+        for i in range(n)
+    ]
     pad, sha = padding.PKCS1v15(), hashes.SHA256()
     started = time.perf_counter()
     for d in data:
@@ -62,7 +76,9 @@ async def sink_stats(port: int) -> dict:
         await conn.close()
 
 
-async def scenario(name: str, followers: int, shared: bool, ports_n: int, args: argparse.Namespace, rep: Report) -> dict:
+async def scenario(
+    name: str, followers: int, shared: bool, ports_n: int, args: argparse.Namespace, rep: Report
+) -> dict:
     with workdir(f"fanout-{name}") as folder:
         port = free_port()
         delivery = {"signing_processes": args.signing_processes} if args.signing_processes else {}
@@ -71,8 +87,16 @@ async def scenario(name: str, followers: int, shared: bool, ports_n: int, args: 
         ports_file = folder / "ports.json"
         pem_file = folder / "a2" / "alice.pub.pem"
         folder.joinpath("a2").mkdir(parents=True, exist_ok=True)
-        sink_argv_tail = ["--ports", str(ports_n), "--ports-file", str(ports_file), "--control-port", str(control),
-                          "--exclude", str(port)]
+        sink_argv_tail = [
+            "--ports",
+            str(ports_n),
+            "--ports-file",
+            str(ports_file),
+            "--control-port",
+            str(control),
+            "--exclude",
+            str(port),
+        ]
         # The member first (the sink needs its public key), then the sink (it picks its
         # ports), then the followers on those ports, then serve.
         from fediverse_a2.config import load_config
@@ -87,9 +111,23 @@ async def scenario(name: str, followers: int, shared: bool, ports_n: int, args: 
             key_id, owner = rt.urls.key("alice"), rt.urls.actor("alice")
         finally:
             await rt.close()
-        sink = Proc([sys.executable, str(Path(__file__).resolve().parent / "_sink.py"), *sink_argv_tail,
-                     "--public-pem", str(pem_file), "--key-id", key_id, "--owner", owner,
-                     "--verify-every", str(args.verify_every)], control, folder / "sink.log")
+        sink = Proc(
+            [
+                sys.executable,
+                str(Path(__file__).resolve().parent / "_sink.py"),
+                *sink_argv_tail,
+                "--public-pem",
+                str(pem_file),
+                "--key-id",
+                key_id,
+                "--owner",
+                owner,
+                "--verify-every",
+                str(args.verify_every),
+            ],
+            control,
+            folder / "sink.log",
+        )
         with sink:
             sink.start("/stats", timeout=60)
             ports = json.loads(ports_file.read_text())
@@ -99,12 +137,23 @@ async def scenario(name: str, followers: int, shared: bool, ports_n: int, args: 
             for i in range(followers):
                 p = ports[i % len(ports)]
                 base = f"http://{HOST}:{p}"
-                rows.append((member.id, f"{base}/users/f{i}", f"{base}/users/f{i}/inbox",
-                             f"{base}/inbox" if shared else None, HOST, f"{base}/follows/{i}", now))
+                rows.append(
+                    (
+                        member.id,
+                        f"{base}/users/f{i}",
+                        f"{base}/users/f{i}/inbox",
+                        f"{base}/inbox" if shared else None,
+                        HOST,
+                        f"{base}/follows/{i}",
+                        now,
+                    )
+                )
             with db:
                 db.executemany(
                     "INSERT INTO followers (member_id, actor_uri, inbox, shared_inbox, domain, follow_id, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
             expected = len({r[3] or r[2] for r in rows})
             with serve_proc(config, port, folder / "serve.log") as proc:
                 proc.start("/.well-known/nodeinfo")
@@ -135,18 +184,34 @@ async def scenario(name: str, followers: int, shared: bool, ports_n: int, args: 
     total = stats["last"] - created if stats["count"] else float("nan")
     steady = stats["last"] - stats["first"] if stats["count"] else float("nan")
     r = {
-        "name": name, "followers": followers, "deliveries": expected, "received": stats["count"],
-        "distinct": stats["distinct"], "duplicates": stats["duplicates"], "total_s": total, "steady_s": steady,
-        "verified": stats["verified"], "bad": stats["bad_count"], "bad_examples": stats["bad"], "schemes": stats["schemes"],
-        "states": states, "cpu_s": cpu, "hwm_mb": hwm / 1024, "idle_hwm_mb": rss_idle / 1024,
+        "name": name,
+        "followers": followers,
+        "deliveries": expected,
+        "received": stats["count"],
+        "distinct": stats["distinct"],
+        "duplicates": stats["duplicates"],
+        "total_s": total,
+        "steady_s": steady,
+        "verified": stats["verified"],
+        "bad": stats["bad_count"],
+        "bad_examples": stats["bad"],
+        "schemes": stats["schemes"],
+        "states": states,
+        "cpu_s": cpu,
+        "hwm_mb": hwm / 1024,
+        "idle_hwm_mb": rss_idle / 1024,
     }
-    rep.line(f"{name}: {followers} followers -> {expected} inboxes: received {stats['count']} "
-             f"({stats['distinct']} distinct, {stats['duplicates']} duplicates) in {total:.2f} s from enqueue "
-             f"({steady:.2f} s first-to-last) = {expected / total:,.0f}/s; serve CPU {cpu:.2f} s "
-             f"({cpu / expected * 1e6:.0f} us/delivery)")
-    rep.line(f"    signatures sample-verified {stats['verified']} ok, {stats['bad_count']} bad {stats['bad']}; "
-             f"schemes {stats['schemes']}; delivery states {states}; serve peak RSS {hwm / 1024:.1f} MB "
-             f"(after start {rss_idle / 1024:.1f} MB)")
+    rep.line(
+        f"{name}: {followers} followers -> {expected} inboxes: received {stats['count']} "
+        f"({stats['distinct']} distinct, {stats['duplicates']} duplicates) in {total:.2f} s from enqueue "
+        f"({steady:.2f} s first-to-last) = {expected / total:,.0f}/s; serve CPU {cpu:.2f} s "
+        f"({cpu / expected * 1e6:.0f} us/delivery)"
+    )
+    rep.line(
+        f"    signatures sample-verified {stats['verified']} ok, {stats['bad_count']} bad {stats['bad']}; "
+        f"schemes {stats['schemes']}; delivery states {states}; serve peak RSS {hwm / 1024:.1f} MB "
+        f"(after start {rss_idle / 1024:.1f} MB)"
+    )
     return r
 
 
@@ -166,8 +231,11 @@ async def main() -> None:
     ports_n = args.ports // scale
     rep = Report("bench_fanout", save=not (args.quick or args.no_save))
     rep.line(f"signing_processes={args.signing_processes} sink ports={ports_n} verify every {args.verify_every}th")
-    plan = [("shared-1k", 10_000 // scale, True), ("personal-1k", 1_000 // scale, False),
-            ("personal-10k", 10_000 // scale, False)]
+    plan = [
+        ("shared-1k", 10_000 // scale, True),
+        ("personal-1k", 1_000 // scale, False),
+        ("personal-10k", 10_000 // scale, False),
+    ]
     if args.only:
         plan = [p for p in plan if p[0] in args.only.split(",")]
     results = {}
@@ -175,22 +243,31 @@ async def main() -> None:
         results[name] = await scenario(name, followers, shared, ports_n, args, rep)
     sign_1k = pure_signing_seconds(1_000 // scale)
     sign_10k = pure_signing_seconds(10_000 // scale)
-    rep.line(f"reference: pure RSA-2048 signing, {1_000 // scale} signatures {sign_1k:.2f} s, "
-             f"{10_000 // scale} signatures {sign_10k:.2f} s ({sign_10k / (10_000 // scale) * 1e6:.0f} us each)")
+    rep.line(
+        f"reference: pure RSA-2048 signing, {1_000 // scale} signatures {sign_1k:.2f} s, "
+        f"{10_000 // scale} signatures {sign_10k:.2f} s ({sign_10k / (10_000 // scale) * 1e6:.0f} us each)"
+    )
     ok_all = all(r["received"] == r["deliveries"] and r["bad"] == 0 and r["duplicates"] == 0 for r in results.values())
     if "shared-1k" in results:
         r = results["shared-1k"]
-        rep.line(f"RESULT shared-1k: {r['total_s']:.2f} s for {r['deliveries']:,} inboxes (target <= 2 s: "
-                 f"{'MET' if r['total_s'] <= 2 else 'NOT MET'}); {r['total_s'] / sign_1k:.1f}x pure signing of {1_000 // scale:,}")
+        rep.line(
+            f"RESULT shared-1k: {r['total_s']:.2f} s for {r['deliveries']:,} inboxes (target <= 2 s: "
+            f"{'MET' if r['total_s'] <= 2 else 'NOT MET'}); "
+            f"{r['total_s'] / sign_1k:.1f}x pure signing of {1_000 // scale:,}"
+        )
     if "personal-10k" in results:
         r = results["personal-10k"]
         ratio = r["total_s"] / sign_10k
-        rep.line(f"RESULT personal-10k: {r['total_s']:.2f} s = {ratio:.2f}x pure signing ({sign_10k:.2f} s) "
-                 f"(target <= 2x: {'MET' if ratio <= 2 else 'NOT MET'})")
+        rep.line(
+            f"RESULT personal-10k: {r['total_s']:.2f} s = {ratio:.2f}x pure signing ({sign_10k:.2f} s) "
+            f"(target <= 2x: {'MET' if ratio <= 2 else 'NOT MET'})"
+        )
     if "personal-1k" in results and "personal-10k" in results:
         a, b = results["personal-1k"]["hwm_mb"], results["personal-10k"]["hwm_mb"]
-        rep.line(f"RESULT memory: serve peak RSS {a:.1f} MB at 1k followers, {b:.1f} MB at 10k "
-                 f"(x{b / a:.2f}; flat = within 10 %: {'MET' if b <= a * 1.10 else 'NOT MET'})")
+        rep.line(
+            f"RESULT memory: serve peak RSS {a:.1f} MB at 1k followers, {b:.1f} MB at 10k "
+            f"(x{b / a:.2f}; flat = within 10 %: {'MET' if b <= a * 1.10 else 'NOT MET'})"
+        )
     rep.line(f"RESULT every delivery received once with a valid sampled signature: {ok_all}")
     rep.write(args.tag)
 

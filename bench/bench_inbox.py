@@ -38,9 +38,22 @@ from pathlib import Path
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
-    HOST, HttpConn, Report, bare_proc, blast, cpu_seconds, free_port, get_request, post_request,
-    proc_status, serve_proc, start_profiler, stop_profiler, workdir, write_config,
+from _common import (
+    HOST,
+    HttpConn,
+    Report,
+    bare_proc,
+    blast,
+    cpu_seconds,
+    free_port,
+    get_request,
+    post_request,
+    proc_status,
+    serve_proc,
+    start_profiler,
+    stop_profiler,
+    workdir,
+    write_config,
 )
 
 AP = "application/activity+json"
@@ -81,7 +94,9 @@ class KeyServer:
         self.base = f"http://{HOST}:{self.port}"
         self.keys = {f"a{i}": rsa.generate_private_key(public_exponent=65537, key_size=2048) for i in range(actors)}
         self.pems = {
-            n: k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            n: k.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
             for n, k in self.keys.items()
         }
         self.docs = {f"/users/{n}": orjson.dumps(self.actor_doc(n, k)) for n, k in self.keys.items()}
@@ -91,7 +106,7 @@ class KeyServer:
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 owner.hits += 1
                 body = owner.docs.get(self.path.split("#")[0])
                 self.send_response(200 if body else 404)
@@ -115,30 +130,57 @@ class KeyServer:
         from cryptography.hazmat.primitives import serialization
 
         uri = self.uri(name)
-        pem = key.public_key().public_bytes(  # type: ignore[attr-defined]
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        ).decode()
+        pem = (
+            key.public_key()
+            .public_bytes(  # type: ignore[attr-defined]
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            .decode()
+        )
         return {
-            "@context": CONTEXT, "id": uri, "type": "Person", "preferredUsername": name, "name": f"Actor {name}",
-            "summary": "<p>Ambtenaar</p>", "url": f"{self.base}/@{name}", "inbox": f"{uri}/inbox",
-            "outbox": f"{uri}/outbox", "followers": f"{uri}/followers", "following": f"{uri}/following",
+            "@context": CONTEXT,
+            "id": uri,
+            "type": "Person",
+            "preferredUsername": name,
+            "name": f"Actor {name}",
+            "summary": "<p>Ambtenaar</p>",
+            "url": f"{self.base}/@{name}",
+            "inbox": f"{uri}/inbox",
+            "outbox": f"{uri}/outbox",
+            "followers": f"{uri}/followers",
+            "following": f"{uri}/following",
             "endpoints": {"sharedInbox": f"{self.base}/inbox"},
             "publicKey": {"id": f"{uri}#main-key", "owner": uri, "publicKeyPem": pem},
         }
 
     def create_reply(self, name: str, serial: int, in_reply_to: str) -> bytes:
         note_id = f"{self.base}/users/{name}/statuses/{serial}"
-        content = f"<p>Reactie nummer {serial} op het bericht, met een <a href=\"{self.base}/tags/a2\">#a2</a> tag.</p>"
+        content = f'<p>Reactie nummer {serial} op het bericht, met een <a href="{self.base}/tags/a2">#a2</a> tag.</p>'
         note = {
-            "id": note_id, "type": "Note", "summary": None, "inReplyTo": in_reply_to,
-            "published": "2026-11-28T10:00:00Z", "url": f"{self.base}/@{name}/{serial}",
-            "attributedTo": self.uri(name), "to": [PUBLIC], "cc": [f"{self.uri(name)}/followers"],
-            "sensitive": False, "content": content, "contentMap": {"nl": content},
-            "tag": [{"type": "Hashtag", "href": f"{self.base}/tags/a2", "name": "#a2"}], "attachment": [],
+            "id": note_id,
+            "type": "Note",
+            "summary": None,
+            "inReplyTo": in_reply_to,
+            "published": "2026-11-28T10:00:00Z",
+            "url": f"{self.base}/@{name}/{serial}",
+            "attributedTo": self.uri(name),
+            "to": [PUBLIC],
+            "cc": [f"{self.uri(name)}/followers"],
+            "sensitive": False,
+            "content": content,
+            "contentMap": {"nl": content},
+            "tag": [{"type": "Hashtag", "href": f"{self.base}/tags/a2", "name": "#a2"}],
+            "attachment": [],
         }
         activity = {
-            "@context": CONTEXT, "id": f"{note_id}/activity", "type": "Create", "actor": self.uri(name),
-            "published": note["published"], "to": note["to"], "cc": note["cc"], "object": note,
+            "@context": CONTEXT,
+            "id": f"{note_id}/activity",
+            "type": "Create",
+            "actor": self.uri(name),
+            "published": note["published"],
+            "to": note["to"],
+            "cc": note["cc"],
+            "object": note,
         }
         return orjson.dumps(activity)
 
@@ -159,7 +201,7 @@ def build_requests(
         bodies.append(body)
         jobs.append((name, f"{ks.uri(name)}#main-key", url, body, scheme))
     out = []
-    for body, signed in zip(bodies, pool.map(_sign, jobs, chunksize=64)):
+    for body, signed in zip(bodies, pool.map(_sign, jobs, chunksize=64), strict=False):
         out.append(post_request("/inbox", {**signed, "Content-Type": AP}, body))
     return out
 
@@ -212,8 +254,10 @@ async def run_reference(folder: Path, make: object, conns: int, label: str, rep:
         elapsed, statuses = await blast(port, requests, conns)
         cpu = cpu_seconds(proc.pid) - cpu0
     rate = len(requests) / elapsed
-    rep.line(f"reference ({label}): {len(requests)} POSTs in {elapsed:.2f} s = {rate:,.0f}/s; "
-             f"server CPU {cpu / len(requests) * 1e6:.0f} us/request; statuses {dict(statuses)}")
+    rep.line(
+        f"reference ({label}): {len(requests)} POSTs in {elapsed:.2f} s = {rate:,.0f}/s; "
+        f"server CPU {cpu / len(requests) * 1e6:.0f} us/request; statuses {dict(statuses)}"
+    )
     return rate
 
 
@@ -237,13 +281,21 @@ async def main() -> None:
     try:
         with workdir("inbox") as folder:
             port = free_port()
-            config = write_config(folder / "a2", port, federation={
-                "mode": "open", "allow_private_network": True, "inbox_rate_limit": 10_000_000,
-            })
+            config = write_config(
+                folder / "a2",
+                port,
+                federation={
+                    "mode": "open",
+                    "allow_private_network": True,
+                    "inbox_rate_limit": 10_000_000,
+                },
+            )
             post_a, post_b = await seed(config)
             base = f"http://{HOST}:{port}"
             t = time.perf_counter()
-            warm = build_requests(ks, port, f"{base}/posts/{post_b}", range(10**6, 10**6 + args.actors), args.scheme, pool)
+            warm = build_requests(
+                ks, port, f"{base}/posts/{post_b}", range(10**6, 10**6 + args.actors), args.scheme, pool
+            )
             measured = build_requests(ks, port, f"{base}/posts/{post_a}", range(n), args.scheme, pool)
             rep.line(f"(signed {len(warm) + len(measured)} requests in {time.perf_counter() - t:.1f} s, before timing)")
 
@@ -258,7 +310,9 @@ async def main() -> None:
                 proc.start("/.well-known/nodeinfo")
                 _, wst = await blast(port, warm, min(args.connections, len(warm)))
                 await wait_total(port, post_b, len(warm), 60)
-                rep.line(f"warm-up: {len(warm)} replies from {args.actors} actors {dict(wst)}; key server hits {ks.hits}")
+                rep.line(
+                    f"warm-up: {len(warm)} replies from {args.actors} actors {dict(wst)}; key server hits {ks.hits}"
+                )
                 spy = start_profiler(proc.pid, args.profile) if args.profile else None
                 cpu0 = cpu_seconds(proc.pid)
                 started = time.perf_counter()
@@ -274,8 +328,9 @@ async def main() -> None:
                 await conn.close()
             ref2 = await run_reference(folder, for_bare, args.connections, "after", rep)
             # For context: the same bare app on uvicorn's pure-Python stack (h11, asyncio loop).
-            ref_h11 = await run_reference(folder, for_bare, args.connections, "h11+asyncio", rep,
-                                          "--http", "h11", "--loop", "asyncio")
+            ref_h11 = await run_reference(
+                folder, for_bare, args.connections, "h11+asyncio", rep, "--http", "h11", "--loop", "asyncio"
+            )
             import sqlite3
 
             db = sqlite3.connect(folder / "a2" / "data" / "db.sqlite3")
@@ -290,15 +345,21 @@ async def main() -> None:
     accept_rate, stored_rate = n / accept_s, n / total_s
     five = sum(v for k, v in statuses.items() if k >= 500 or k < 0)
     rep.line(f"server: {n} POSTs accepted in {accept_s:.2f} s = {accept_rate:,.0f}/s; statuses {dict(statuses)}")
-    rep.line(f"server: all {n} stored and visible after {total_s:.2f} s = {stored_rate:,.0f}/s "
-             f"(replies totalItems {final}, comments rows {stored}, inbox_items {states})")
+    rep.line(
+        f"server: all {n} stored and visible after {total_s:.2f} s = {stored_rate:,.0f}/s "
+        f"(replies totalItems {final}, comments rows {stored}, inbox_items {states})"
+    )
     rep.line(f"server CPU {cpu / n * 1e6:.0f} us/request (ingest + processing); peak RSS {hwm / 1024:.0f} MB")
-    rep.line(f"reference: {ref:,.0f}/s (mean of {ref1:,.0f} and {ref2:,.0f}); on h11+asyncio {ref_h11:,.0f}/s "
-             f"(stored-rate/that = {stored_rate / ref_h11:.2f})")
+    rep.line(
+        f"reference: {ref:,.0f}/s (mean of {ref1:,.0f} and {ref2:,.0f}); on h11+asyncio {ref_h11:,.0f}/s "
+        f"(stored-rate/that = {stored_rate / ref_h11:.2f})"
+    )
     ok = stored == n and final == n and five == 0
-    rep.line(f"RESULT stored-rate/reference = {stored_rate / ref:.2f}  (accept-rate/reference = {accept_rate / ref:.2f}); "
-             f"target >= 0.60: {'MET' if stored_rate / ref >= 0.6 and ok else 'NOT MET'}; "
-             f"every reply stored: {stored == n}; 5xx/errors: {five}")
+    rep.line(
+        f"RESULT stored-rate/reference = {stored_rate / ref:.2f}  (accept-rate/reference = {accept_rate / ref:.2f}); "
+        f"target >= 0.60: {'MET' if stored_rate / ref >= 0.6 and ok else 'NOT MET'}; "
+        f"every reply stored: {stored == n}; 5xx/errors: {five}"
+    )
     rep.write(args.tag)
 
 

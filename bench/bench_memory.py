@@ -24,12 +24,20 @@ from pathlib import Path
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
-    HttpConn, Report, bare_proc, free_port, get_request, post_request, proc_status, serve_proc, workdir,
+from _common import (
+    HttpConn,
+    Report,
+    bare_proc,
+    free_port,
+    get_request,
+    post_request,
+    proc_status,
+    serve_proc,
+    workdir,
     write_config,
 )
-from bench_inbox import AP, KeyServer  # noqa: E402
-from bench_pages import BROWSER, HTML, seed  # noqa: E402
+from bench_inbox import AP, KeyServer
+from bench_pages import BROWSER, HTML, seed
 
 
 async def main() -> None:
@@ -49,8 +57,10 @@ async def main() -> None:
             t = time.perf_counter()
             first = await seed(config, followers=followers, comments=comments, posts=posts, comment_posts=posts)
             db_mb = (folder / "a2" / "data" / "db.sqlite3").stat().st_size / 2**20
-            rep.line(f"seeded {followers:,} followers, {comments:,} comments on {posts} posts in "
-                     f"{time.perf_counter() - t:.1f} s; database file {db_mb:.0f} MB")
+            rep.line(
+                f"seeded {followers:,} followers, {comments:,} comments on {posts} posts in "
+                f"{time.perf_counter() - t:.1f} s; database file {db_mb:.0f} MB"
+            )
             base = f"http://127.0.0.1:{port}"
             inbox_requests = []
             from fediverse_a2.signatures import sign_headers
@@ -65,12 +75,20 @@ async def main() -> None:
                 after_start = proc_status(proc.pid)
                 conn = await HttpConn.open(port)
                 plan = [
-                    ("/", HTML), (f"/posts/{first}", HTML), (f"/posts/{first}", AP),
-                    (f"/posts/{first}/replies", AP), (f"/posts/{first}/replies?page=1", AP),
-                    (f"/posts/{first}/replies?page=10", AP), (f"/posts/{first + posts - 1}", HTML),
-                    ("/users/alice", HTML), ("/users/alice", AP), ("/users/alice/followers", AP),
-                    ("/users/alice/followers?page=1", AP), (f"/users/alice/followers?page={followers // 50}", AP),
-                    ("/users/alice/outbox?page=1", AP), ("/feed.atom", ""),
+                    ("/", HTML),
+                    (f"/posts/{first}", HTML),
+                    (f"/posts/{first}", AP),
+                    (f"/posts/{first}/replies", AP),
+                    (f"/posts/{first}/replies?page=1", AP),
+                    (f"/posts/{first}/replies?page=10", AP),
+                    (f"/posts/{first + posts - 1}", HTML),
+                    ("/users/alice", HTML),
+                    ("/users/alice", AP),
+                    ("/users/alice/followers", AP),
+                    ("/users/alice/followers?page=1", AP),
+                    (f"/users/alice/followers?page={followers // 50}", AP),
+                    ("/users/alice/outbox?page=1", AP),
+                    ("/feed.atom", ""),
                 ]
                 statuses = []
                 for _ in range(5):
@@ -102,11 +120,15 @@ async def main() -> None:
     finally:
         ks.close()
     hwm = peak["VmHWM"] / 1024
-    rep.line(f"serve: VmRSS after start {after_start['VmRSS'] / 1024:.1f} MB; VmHWM after the requests {hwm:.1f} MB; "
-             f"{len(statuses)} requests, {len(bad)} with 4xx/5xx {sorted(set(bad))}; inbox replies stored: {stored}")
+    rep.line(
+        f"serve: VmRSS after start {after_start['VmRSS'] / 1024:.1f} MB; VmHWM after the requests {hwm:.1f} MB; "
+        f"{len(statuses)} requests, {len(bad)} with 4xx/5xx {sorted(set(bad))}; inbox replies stored: {stored}"
+    )
     rep.line(f"reference: bare Starlette + uvicorn VmHWM {ref['VmHWM'] / 1024:.1f} MB")
-    rep.line(f"RESULT peak RSS {hwm:.1f} MB = {hwm / (ref['VmHWM'] / 1024):.2f}x the bare app, "
-             f"{hwm / 150:.2f} of the 150 MB target: {'MET' if hwm <= 150 else 'NOT MET'}")
+    rep.line(
+        f"RESULT peak RSS {hwm:.1f} MB = {hwm / (ref['VmHWM'] / 1024):.2f}x the bare app, "
+        f"{hwm / 150:.2f} of the 150 MB target: {'MET' if hwm <= 150 else 'NOT MET'}"
+    )
     rep.write(args.tag)
 
 

@@ -39,7 +39,9 @@ CONTEXT = [
 class FakeUser:
     name: str
     display_name: str
-    key: rsa.RSAPrivateKey = field(default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    key: rsa.RSAPrivateKey = field(
+        default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    )
 
     def private_pem(self) -> bytes:
         return self.key.private_bytes(
@@ -47,9 +49,11 @@ class FakeUser:
         )
 
     def public_pem(self) -> str:
-        return self.key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        ).decode()
+        return (
+            self.key.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
 
 
 class FakeMastodon:
@@ -172,8 +176,11 @@ class FakeMastodon:
             headers["Content-Type"] = AP
             names.append("digest")
         signer = httpsig.HeaderSigner(
-            f"{self.uri(name)}{self.key_suffix}", self.users[name].private_pem(), algorithm="rsa-sha256",
-            headers=names, sign_header="signature",
+            f"{self.uri(name)}{self.key_suffix}",
+            self.users[name].private_pem(),
+            algorithm="rsa-sha256",
+            headers=names,
+            sign_header="signature",
         )
         path = parts.raw_path.decode()
         signed = signer.sign(headers, host=host, method=method, path=path)
@@ -187,7 +194,9 @@ class FakeMastodon:
     def new_id(self, kind: str = "statuses") -> str:
         return f"{self.base}/{kind}/{uuid.uuid4().int % 10**15}"
 
-    def note(self, name: str, content: str, in_reply_to: str | None, mention: str | None = None, **extra: Any) -> dict[str, Any]:
+    def note(
+        self, name: str, content: str, in_reply_to: str | None, mention: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
         note_id = self.new_id()
         tags: list[dict[str, Any]] = [{"type": "Hashtag", "href": f"{self.base}/tags/a2", "name": "#a2"}]
         if mention:

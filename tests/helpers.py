@@ -34,9 +34,7 @@ def _toml_value(value: Any) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def write_config(
-    folder: Path, base_url: str, *, database: str | None = None, **sections: dict[str, Any]
-) -> Path:
+def write_config(folder: Path, base_url: str, *, database: str | None = None, **sections: dict[str, Any]) -> Path:
     """Write a config.toml for a test instance; `database` (a URL) replaces the SQLite file,
     sections override the defaults."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -177,9 +175,20 @@ class ServiceProcess:
         """Start serving and wait until it answers."""
         log = self.log.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "fediverse_a2", "--config", str(self.config_path), "serve",
-             "--host", self.host, "--port", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "fediverse_a2",
+                "--config",
+                str(self.config_path),
+                "serve",
+                "--host",
+                self.host,
+                "--port",
+                str(self.port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         log.close()
 

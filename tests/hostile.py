@@ -50,9 +50,11 @@ def rsa_key(name: str) -> rsa.RSAPrivateKey:
 
 
 def pem_of(key: rsa.RSAPrivateKey) -> str:
-    return key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 # -- a FakeMastodon that records requests and can serve hostile documents -------------------
@@ -224,7 +226,9 @@ class World:
     async def send(self, name: str, activity: dict[str, Any], inbox: str | None = None) -> httpx.Response:
         return await self.fake.send(name, inbox or self.inbox, activity)
 
-    async def send_signed(self, key: rsa.RSAPrivateKey, key_id: str, activity: dict[str, Any], **kw: Any) -> httpx.Response:
+    async def send_signed(
+        self, key: rsa.RSAPrivateKey, key_id: str, activity: dict[str, Any], **kw: Any
+    ) -> httpx.Response:
         body = dumps(activity)
         return await post_raw(self.inbox, body, cavage(key, key_id, self.inbox, body, **kw))
 

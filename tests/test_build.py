@@ -9,9 +9,17 @@ from fediverse_a2.models import Member, Post
 URLS = Urls("https://a2.example")
 MEMBER = Member(1, "alice", "Alice de Vries", "Beleid & <b>innovatie</b>", "PEM", 1_700_000_000.0)
 POST = Post(
-    id=7, member_id=1, username="alice", author_name="Alice de Vries", title="Programma stopt <&>",
-    body_md="Tekst", content_html="<p>Tekst</p>", published=1_700_000_000.0, updated=None,
-    deleted_at=None, views=3,
+    id=7,
+    member_id=1,
+    username="alice",
+    author_name="Alice de Vries",
+    title="Programma stopt <&>",
+    body_md="Tekst",
+    content_html="<p>Tekst</p>",
+    published=1_700_000_000.0,
+    updated=None,
+    deleted_at=None,
+    views=3,
 )
 
 
@@ -64,7 +72,13 @@ def test_create_update_delete_wrap_the_note() -> None:
 
 
 def test_accept_echoes_the_follow() -> None:
-    follow = {"id": "https://m.example/f/1", "type": "Follow", "actor": "https://m.example/u/b", "object": URLS.actor("alice"), "extra": 1}
+    follow = {
+        "id": "https://m.example/f/1",
+        "type": "Follow",
+        "actor": "https://m.example/u/b",
+        "object": URLS.actor("alice"),
+        "extra": 1,
+    }
     accept = build.accept("https://a2.example/users/alice#accepts/1", URLS.actor("alice"), follow)
     assert accept["object"] == {k: follow[k] for k in ("id", "type", "actor", "object")}
     assert accept["to"] == ["https://m.example/u/b"]

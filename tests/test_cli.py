@@ -64,7 +64,9 @@ def test_post_errors_are_one_line(config: Path, tmp_path: Path) -> None:
     line = _one_line_error(cli(config, "post", "nobody", "--title", "T", "--body", "x", check=False))
     assert line == "fediverse-a2: no member named 'nobody'"
     cli(config, "member", "add", "dirk", "--name", "Dirk")
-    line = _one_line_error(cli(config, "post", "dirk", "--title", "T", "--body-file", str(tmp_path / "missing.md"), check=False))
+    line = _one_line_error(
+        cli(config, "post", "dirk", "--title", "T", "--body-file", str(tmp_path / "missing.md"), check=False)
+    )
     assert "body file not found" in line
     line = _one_line_error(cli(config, "post", "dirk", "--title", "  ", "--body", "x", check=False))
     assert "--title must not be empty" in line
@@ -94,9 +96,13 @@ async def test_serve_listens_on_the_base_url_port_by_default(tmp_path: Path) -> 
 
     port = free_port()
     config = write_config(tmp_path / "inst", f"http://127.0.0.1:{port}")
-    proc = subprocess.Popen([sys.executable, "-m", "fediverse_a2", "--config", str(config), "serve"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fediverse_a2", "--config", str(config), "serve"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
+
         async def up() -> bool:
             try:
                 async with httpx.AsyncClient(timeout=1) as client:

@@ -19,7 +19,7 @@ from fediverse_a2.federation.retry import Outcome, backoff, classify, parse_retr
 from fediverse_a2.services.members import add_member
 from fediverse_a2.services.posts import publish_post
 from fediverse_a2.store import deliveries, follows
-from helpers import serving, LiveServer, ServiceProcess, free_socket, last_line, live_server, wait_for
+from helpers import LiveServer, ServiceProcess, free_socket, last_line, live_server, serving, wait_for
 
 DAY = 86_400.0
 
@@ -29,9 +29,20 @@ DAY = 86_400.0
 
 @pytest.mark.parametrize(
     ("status", "outcome"),
-    [(200, Outcome.SENT), (202, Outcome.SENT), (410, Outcome.GONE), (400, Outcome.FAILED), (403, Outcome.FAILED),
-     (404, Outcome.FAILED), (401, Outcome.RETRY), (408, Outcome.RETRY), (429, Outcome.RETRY), (500, Outcome.RETRY),
-     (503, Outcome.RETRY), (None, Outcome.RETRY)],
+    [
+        (200, Outcome.SENT),
+        (202, Outcome.SENT),
+        (410, Outcome.GONE),
+        (400, Outcome.FAILED),
+        (403, Outcome.FAILED),
+        (404, Outcome.FAILED),
+        (401, Outcome.RETRY),
+        (408, Outcome.RETRY),
+        (429, Outcome.RETRY),
+        (500, Outcome.RETRY),
+        (503, Outcome.RETRY),
+        (None, Outcome.RETRY),
+    ],
 )
 def test_classify(status: int | None, outcome: str) -> None:
     assert classify(status) == outcome
@@ -81,8 +92,6 @@ class Sink:
         return Response(status_code=status, headers=headers)
 
 
-
-
 class Clock:
     def __init__(self, now: float = 1_800_000_000.0) -> None:
         self.now = now
@@ -100,8 +109,13 @@ async def setup(tmp_path: Path, database_url: str | None) -> AsyncIterator[tuple
 
 async def _follower(a2: LiveServer, sink: Sink, name: str, shared: bool = False) -> None:
     await follows.add_follower(
-        a2.rt.db, 1, f"{sink.base}/users/{name}", f"{sink.base}/users/{name}/inbox",
-        f"{sink.base}/inbox" if shared else None, "127.0.0.1", None,
+        a2.rt.db,
+        1,
+        f"{sink.base}/users/{name}",
+        f"{sink.base}/users/{name}/inbox",
+        f"{sink.base}/inbox" if shared else None,
+        "127.0.0.1",
+        None,
     )
 
 
@@ -227,9 +241,7 @@ async def test_domain_failing_on_seven_days_becomes_unavailable(setup) -> None: 
     # A signed activity from that domain makes it available again.
     a2.workers.deliverer.unavailable = set(deliverer.unavailable)
     a2.workers.domain_seen("127.0.0.1")
-    await wait_for(
-        lambda: _available(a2), what="the domain to be available again"
-    )
+    await wait_for(lambda: _available(a2), what="the domain to be available again")
 
 
 async def _available(a2: LiveServer) -> bool:

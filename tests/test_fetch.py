@@ -52,8 +52,14 @@ class RecordingBackend(httpcore.AsyncNetworkBackend):
         self.pin = pin or {}
         self.real = httpcore.AnyIOBackend()
 
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                          socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
         self.calls.append((host, port))
         if host in self.pin:
             host, port = "127.0.0.1", self.pin[host]
@@ -103,7 +109,9 @@ class Peer:
             body["id"] = self.url(path) if doc_id == "self" else doc_id
         self.raw(path, 200, content_type, httpx.Response(200, json=body).content)
 
-    def raw(self, path: str, status: int, content_type: str, body: bytes, headers: dict[str, str] | None = None) -> None:
+    def raw(
+        self, path: str, status: int, content_type: str, body: bytes, headers: dict[str, str] | None = None
+    ) -> None:
         async def handler(request: Request) -> Response:
             return Response(body, status, headers=headers, media_type=content_type)
 
@@ -111,7 +119,6 @@ class Peer:
 
     def redirect(self, path: str, location: str, status: int = 302) -> None:
         self.raw(path, status, "text/plain", b"", {"Location": location})
-
 
 
 def head(status: str = "200 OK", content_type: str = AP, **headers: str) -> bytes:
@@ -134,10 +141,14 @@ async def clients() -> AsyncIterator[Callable[..., httpx.AsyncClient]]:
     """A factory for guarded clients (names from NAMES unless a resolver is given), all closed after."""
     made: list[httpx.AsyncClient] = []
 
-    def make(resolver: Any = None, backend: httpcore.AsyncNetworkBackend | None = None, **settings: Any) -> httpx.AsyncClient:
+    def make(
+        resolver: Any = None, backend: httpcore.AsyncNetworkBackend | None = None, **settings: Any
+    ) -> httpx.AsyncClient:
         settings.setdefault("allow_private_network", True)
         backend = backend or RecordingBackend()  # never dials beyond 127.0.0.1
-        client = create_http_client(FetchSettings(**settings), resolver or StaticResolver(NAMES), network_backend=backend)
+        client = create_http_client(
+            FetchSettings(**settings), resolver or StaticResolver(NAMES), network_backend=backend
+        )
         made.append(client)
         return client
 
@@ -155,18 +166,71 @@ def client(clients: Callable[..., httpx.AsyncClient]) -> httpx.AsyncClient:
 # -- address rules -----------------------------------------------------------------------
 
 FORBIDDEN = [
-    "127.0.0.1", "127.255.255.254", "10.0.0.1", "10.255.255.255", "172.16.0.1", "172.31.255.254",
-    "192.168.1.1", "169.254.169.254", "169.254.0.1", "100.64.0.1", "100.127.255.254", "0.0.0.0",
-    "0.1.2.3", "224.0.0.1", "239.255.255.250", "240.0.0.1", "255.255.255.255", "192.0.0.8",
-    "192.0.2.1", "198.18.0.1", "198.19.255.254", "198.51.100.7", "203.0.113.9", "192.88.99.1",
-    "::1", "::", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "::127.0.0.1",
-    "::10.0.0.1", "2002:7f00:1::1", "2002:a00:1::", "64:ff9b::10.0.0.1", "64:ff9b::127.0.0.1",
-    "64:ff9b:1::1", "fc00::1", "fd12:3456::1", "fe80::1", "fe80::1%eth0", "febf::1", "fec0::1",
-    "ff00::1", "ff02::1", "2001:db8::1", "3fff::1", "2001::1", "100::1", "5f00::1", "[::1]",
-    "not-an-ip", "",
+    "127.0.0.1",
+    "127.255.255.254",
+    "10.0.0.1",
+    "10.255.255.255",
+    "172.16.0.1",
+    "172.31.255.254",
+    "192.168.1.1",
+    "169.254.169.254",
+    "169.254.0.1",
+    "100.64.0.1",
+    "100.127.255.254",
+    "0.0.0.0",
+    "0.1.2.3",
+    "224.0.0.1",
+    "239.255.255.250",
+    "240.0.0.1",
+    "255.255.255.255",
+    "192.0.0.8",
+    "192.0.2.1",
+    "198.18.0.1",
+    "198.19.255.254",
+    "198.51.100.7",
+    "203.0.113.9",
+    "192.88.99.1",
+    "::1",
+    "::",
+    "::ffff:127.0.0.1",
+    "::ffff:10.0.0.1",
+    "::ffff:169.254.169.254",
+    "::127.0.0.1",
+    "::10.0.0.1",
+    "2002:7f00:1::1",
+    "2002:a00:1::",
+    "64:ff9b::10.0.0.1",
+    "64:ff9b::127.0.0.1",
+    "64:ff9b:1::1",
+    "fc00::1",
+    "fd12:3456::1",
+    "fe80::1",
+    "fe80::1%eth0",
+    "febf::1",
+    "fec0::1",
+    "ff00::1",
+    "ff02::1",
+    "2001:db8::1",
+    "3fff::1",
+    "2001::1",
+    "100::1",
+    "5f00::1",
+    "[::1]",
+    "not-an-ip",
+    "",
 ]
-PUBLIC = ["1.1.1.1", "8.8.8.8", PUBLIC_IP, "172.32.0.1", "100.128.0.1", "2606:4700::1111",
-          "2a00:1450:4001::1", "::ffff:1.1.1.1", "2002:101:101::1", "64:ff9b::1.1.1.1"]
+PUBLIC = [
+    "1.1.1.1",
+    "8.8.8.8",
+    PUBLIC_IP,
+    "172.32.0.1",
+    "100.128.0.1",
+    "2606:4700::1111",
+    "2a00:1450:4001::1",
+    "::ffff:1.1.1.1",
+    "2002:101:101::1",
+    "64:ff9b::1.1.1.1",
+]
 
 
 @pytest.mark.parametrize("ip", FORBIDDEN)
@@ -181,10 +245,23 @@ def test_public_address_allowed(ip: str) -> None:
 
 @pytest.mark.parametrize(
     ("ip", "allowed"),
-    [("127.0.0.1", True), ("10.0.0.1", True), ("::1", True), ("fe80::1", True), ("192.168.0.1", True),
-     ("::ffff:127.0.0.1", True), ("0.0.0.0", False), ("::", False), ("::ffff:0.0.0.0", False),
-     ("224.0.0.1", False), ("ff02::1", False), ("255.255.255.255", False), ("240.0.0.1", False),
-     ("169.254.169.254", False), ("fd00:ec2::254", False)],
+    [
+        ("127.0.0.1", True),
+        ("10.0.0.1", True),
+        ("::1", True),
+        ("fe80::1", True),
+        ("192.168.0.1", True),
+        ("::ffff:127.0.0.1", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("::ffff:0.0.0.0", False),
+        ("224.0.0.1", False),
+        ("ff02::1", False),
+        ("255.255.255.255", False),
+        ("240.0.0.1", False),
+        ("169.254.169.254", False),
+        ("fd00:ec2::254", False),
+    ],
 )
 def test_allow_private_network_still_refuses_never_routable(ip: str, allowed: bool) -> None:
     assert (address_refusal(ip, allow_private_network=True) is None) is allowed
@@ -219,8 +296,16 @@ async def test_one_forbidden_address_among_public_ones_refuses(clients: Any) -> 
     assert backend.calls == []
 
 
-@pytest.mark.parametrize("url", ["http://10.0.0.1/x", "http://[::1]:8080/x", "http://127.0.0.1:9/x",
-                                 "https://[::ffff:192.168.0.1]/x", "http://169.254.169.254/latest/meta-data/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.1/x",
+        "http://[::1]:8080/x",
+        "http://127.0.0.1:9/x",
+        "https://[::ffff:192.168.0.1]/x",
+        "http://169.254.169.254/latest/meta-data/",
+    ],
+)
 async def test_ip_literal_urls_are_checked(clients: Any, url: str) -> None:
     backend = RecordingBackend()
     client = clients(StaticResolver({}), backend, allow_private_network=False)
@@ -280,7 +365,9 @@ class _TLSProbe(httpcore.AsyncNetworkStream):
     def __init__(self) -> None:
         self.server_hostname: str | None = None
 
-    async def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None) -> Any:
+    async def start_tls(
+        self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None
+    ) -> Any:
         self.server_hostname = server_hostname
         raise httpcore.ConnectError("probe: stop before any I/O")
 
@@ -304,8 +391,16 @@ async def test_tls_uses_hostname_while_connecting_to_checked_ip(clients: Any) ->
     assert probe.server_hostname == "peer.test"
 
 
-@pytest.mark.parametrize("url", ["ftp://peer.test/actor", "file:///etc/passwd", "gopher://peer.test:70/x",
-                                 "data:application/json,{}", "//peer.test/x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://peer.test/actor",
+        "file:///etc/passwd",
+        "gopher://peer.test:70/x",
+        "data:application/json,{}",
+        "//peer.test/x",
+    ],
+)
 async def test_other_schemes_refused(clients: Any, url: str) -> None:
     resolver = SequenceResolver(["127.0.0.1"])
     backend = RecordingBackend()
@@ -328,7 +423,9 @@ async def test_non_activitypub_content_type_refused(client: httpx.AsyncClient, p
         await fetch_object(client, peer.url("/upload"))
 
 
-@pytest.mark.parametrize("content_type", [AP, AP + "; charset=utf-8", LD, "application/ld+json", "Application/Activity+JSON"])
+@pytest.mark.parametrize(
+    "content_type", [AP, AP + "; charset=utf-8", LD, "application/ld+json", "Application/Activity+JSON"]
+)
 async def test_activitypub_content_types_accepted(client: httpx.AsyncClient, peer: Peer, content_type: str) -> None:
     peer.doc("/note", content_type=content_type)
     assert (await fetch_object(client, peer.url("/note")))["type"] == "Note"
@@ -481,7 +578,7 @@ async def test_same_site_redirect_followed(client: httpx.AsyncClient, peer: Peer
 async def test_cross_site_redirect_refused(client: httpx.AsyncClient, peer: Peer) -> None:
     peer.redirect("/old", peer.url("/new", host="other.test"))
     peer.doc("/new")
-    with pytest.raises(FetchError, match="cross-site redirect to other.test"):
+    with pytest.raises(FetchError, match=r"cross-site redirect to other\.test"):
         await fetch_object(client, peer.url("/old"))
 
 
@@ -558,8 +655,10 @@ async def test_id_on_blocked_host_not_refetched(client: httpx.AsyncClient, peer:
 
 @pytest.mark.parametrize("doc_id", [None, "", 42, "ftp://peer.test/a"])
 async def test_missing_or_bad_id_refused(client: httpx.AsyncClient, peer: Peer, doc_id: Any) -> None:
-    peer.raw("/a", 200, AP, httpx.Response(200, json={"type": "Note"} | ({} if doc_id is None else {"id": doc_id})).content)
-    with pytest.raises(FetchError, match="no id|only http"):
+    peer.raw(
+        "/a", 200, AP, httpx.Response(200, json={"type": "Note"} | ({} if doc_id is None else {"id": doc_id})).content
+    )
+    with pytest.raises(FetchError, match=r"no id|only http"):
         await fetch_object(client, peer.url("/a"))
 
 
@@ -576,10 +675,30 @@ def test_id_with_default_port_matches() -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"{", b'{"a": 1} trailing', b'{"a": 1}{"b": 2}', b"[" * 100_000 + b"]" * 100_000,
-     b'{"a":' * 100_000 + b"1" + b"}" * 100_000, b"[1, 2]", b'"text"', b"null", b"", b"\xff\xfe{}"],
-    ids=["malformed", "trailing-garbage", "two-documents", "deep-array", "deep-object", "array", "string",
-         "null", "empty", "bad-utf8"],
+    [
+        b"{",
+        b'{"a": 1} trailing',
+        b'{"a": 1}{"b": 2}',
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
+        b"[1, 2]",
+        b'"text"',
+        b"null",
+        b"",
+        b"\xff\xfe{}",
+    ],
+    ids=[
+        "malformed",
+        "trailing-garbage",
+        "two-documents",
+        "deep-array",
+        "deep-object",
+        "array",
+        "string",
+        "null",
+        "empty",
+        "bad-utf8",
+    ],
 )
 def test_parse_json_document_rejects(body: bytes) -> None:
     with pytest.raises(ValueError) as err:

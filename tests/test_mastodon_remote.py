@@ -77,8 +77,11 @@ async def test_reply_reactions_edit_and_delete(world) -> None:  # type: ignore[n
     url = await publish_post(a2.rt, "alice", "Post", "Tekst")
     post_id = int(url.rsplit("/", 1)[1])
     reply = fake.note(
-        "carol", '<p>Eens! <a href="javascript:alert(1)" class="evil mention">x</a><script>bad()</script></p>',
-        url, mention=f"{a2.base_url}/users/alice", summary="spoiler",
+        "carol",
+        '<p>Eens! <a href="javascript:alert(1)" class="evil mention">x</a><script>bad()</script></p>',
+        url,
+        mention=f"{a2.base_url}/users/alice",
+        summary="spoiler",
     )
     r = await fake.send("carol", f"{a2.base_url}/inbox", fake.create("carol", reply))
     assert r.status_code == 202
@@ -96,8 +99,13 @@ async def test_reply_reactions_edit_and_delete(world) -> None:  # type: ignore[n
     assert comment.summary == "spoiler"
 
     like = {"id": f"{fake.base}/likes/1", "type": "Like", "actor": fake.uri("carol"), "object": url}
-    boost = {"id": f"{fake.base}/boosts/1", "type": "Announce", "actor": fake.uri("carol"), "object": url,
-             "to": [PUBLIC]}
+    boost = {
+        "id": f"{fake.base}/boosts/1",
+        "type": "Announce",
+        "actor": fake.uri("carol"),
+        "object": url,
+        "to": [PUBLIC],
+    }
     for activity in (like, boost):
         assert (await fake.send("carol", f"{a2.base_url}/inbox", activity)).status_code == 202
 
@@ -133,8 +141,12 @@ async def test_reply_reactions_edit_and_delete(world) -> None:  # type: ignore[n
 
     # Update{Person}: the profile is refetched from the origin.
     fake.users["carol"].display_name = "Carol Nieuw"
-    update = {"id": f"{fake.base}/users/carol#updates/1", "type": "Update", "actor": fake.uri("carol"),
-              "object": {**fake.actor_doc("carol"), "name": "Forged Inline Name"}}
+    update = {
+        "id": f"{fake.base}/users/carol#updates/1",
+        "type": "Update",
+        "actor": fake.uri("carol"),
+        "object": {**fake.actor_doc("carol"), "name": "Forged Inline Name"},
+    }
     assert (await fake.send("carol", f"{a2.base_url}/inbox", update)).status_code == 202
 
     async def renamed() -> bool:
@@ -143,8 +155,12 @@ async def test_reply_reactions_edit_and_delete(world) -> None:  # type: ignore[n
 
     await wait_for(renamed, what="the refreshed profile")
 
-    delete = {"id": f"{reply['id']}#delete", "type": "Delete", "actor": fake.uri("carol"),
-              "object": {"id": reply["id"], "type": "Tombstone"}}
+    delete = {
+        "id": f"{reply['id']}#delete",
+        "type": "Delete",
+        "actor": fake.uri("carol"),
+        "object": {"id": reply["id"], "type": "Tombstone"},
+    }
     assert (await fake.send("carol", f"{a2.base_url}/inbox", delete)).status_code == 202
 
     async def deleted() -> bool:
@@ -176,8 +192,13 @@ async def test_actor_delete_removes_follow_and_comments(world) -> None:  # type:
     await wait_for(stored, what="the comment")
     member = await members.by_username(a2.rt.db, "alice")
     assert member is not None and await follows.count_followers(a2.rt.db, member.id) == 1
-    delete = {"id": f"{fake.uri('carol')}#delete", "type": "Delete", "actor": fake.uri("carol"),
-              "object": fake.uri("carol"), "to": [PUBLIC]}
+    delete = {
+        "id": f"{fake.uri('carol')}#delete",
+        "type": "Delete",
+        "actor": fake.uri("carol"),
+        "object": fake.uri("carol"),
+        "to": [PUBLIC],
+    }
     assert (await fake.send("carol", f"{a2.base_url}/inbox", delete)).status_code == 202
 
     async def gone() -> bool:
@@ -197,8 +218,13 @@ class GoToSocialLike(FakeMastodon):
 
     async def key_stub(self, request: Request) -> Response:
         doc = self.actor_doc(request.path_params["name"])
-        stub = {"@context": doc["@context"], "id": doc["id"], "type": "Person",
-                "preferredUsername": doc["preferredUsername"], "publicKey": doc["publicKey"]}
+        stub = {
+            "@context": doc["@context"],
+            "id": doc["id"],
+            "type": "Person",
+            "preferredUsername": doc["preferredUsername"],
+            "publicKey": doc["publicKey"],
+        }
         return Response(orjson.dumps(stub), media_type="application/activity+json")
 
 
@@ -214,5 +240,7 @@ async def test_gotosocial_key_stub_leads_to_the_full_actor(tmp_path: Path) -> No
             assert r.status_code == 202, r.text
             actor = await a2.rt.db.fetchone("SELECT inbox, name FROM actors WHERE uri = ?", (gts.uri("gina"),))
             assert actor["inbox"] == f"{gts.uri('gina')}/inbox" and actor["name"] == "Gina GTS"
-            key = await a2.rt.db.fetchval("SELECT actor_uri FROM actor_keys WHERE key_id = ?", (f"{gts.uri('gina')}/main-key",))
+            key = await a2.rt.db.fetchval(
+                "SELECT actor_uri FROM actor_keys WHERE key_id = ?", (f"{gts.uri('gina')}/main-key",)
+            )
             assert key == gts.uri("gina")

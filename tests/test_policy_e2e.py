@@ -121,7 +121,9 @@ async def test_open_mode_domain_block_and_unblock_while_running(tmp_path: Path) 
     async with fakes() as (two, three), instance(tmp_path / "a2") as a2:
         assert (await send(two, "carol", f"{a2.alice}/inbox", follow_of(two, "carol", a2.alice))).status_code == 202
         assert (await send(two, "carol", a2.inbox, reply_of(two, "carol", a2.post_url, "Van twee"))).status_code == 202
-        assert (await send(three, "erin", a2.inbox, reply_of(three, "erin", a2.post_url, "Van drie"))).status_code == 202
+        assert (
+            await send(three, "erin", a2.inbox, reply_of(three, "erin", a2.post_url, "Van drie"))
+        ).status_code == 202
         await a2.shows("Reactie van Carol Twee")
         await a2.shows("Reactie van Erin Drie")
         assert two.uri("carol") in await a2.followers()
@@ -206,7 +208,7 @@ async def test_domain_import_export_round_trip(tmp_path: Path) -> None:
     blocklist.write_text(
         f"{CSV_HEADER}\n"
         "127.0.0.2,suspend,false,false,Spam,false\n"
-        "Bad.Example.,silence,true,false,\"Trolls, veel\",false\n"
+        'Bad.Example.,silence,true,false,"Trolls, veel",false\n'
         "noop.example,noop,false,false,,false\n"
     )
     async with fakes() as (two, three), instance(tmp_path / "a2") as a2:
@@ -228,7 +230,9 @@ async def test_domain_import_export_round_trip(tmp_path: Path) -> None:
 
         # One bad line aborts the whole import.
         broken = tmp_path / "broken.csv"
-        broken.write_text(f"{CSV_HEADER}\ngood.example,suspend,false,false,,false\nexa mple.org,suspend,false,false,,false\n")
+        broken.write_text(
+            f"{CSV_HEADER}\ngood.example,suspend,false,false,,false\nexa mple.org,suspend,false,false,,false\n"
+        )
         line = one_line_error(a2.cli("domain", "import", str(broken), check=False))
         assert "line 3" in line and "exa mple.org" in line
         assert a2.cli("domain", "export").stdout == exported  # nothing of it was imported
@@ -274,7 +278,7 @@ async def test_subscription_list_and_manual_blocks(tmp_path: Path) -> None:
 
 
 async def test_block_and_unblock_one_actor(tmp_path: Path) -> None:
-    async with fakes() as (two, three), instance(tmp_path / "a2") as a2:
+    async with fakes() as (two, _three), instance(tmp_path / "a2") as a2:
         assert (await send(two, "carol", f"{a2.alice}/inbox", follow_of(two, "carol", a2.alice))).status_code == 202
         assert (await send(two, "carol", a2.inbox, reply_of(two, "carol", a2.post_url, "Van carol"))).status_code == 202
         await a2.shows("Reactie van Carol Twee")
@@ -296,9 +300,14 @@ async def test_block_and_unblock_one_actor(tmp_path: Path) -> None:
 
 
 async def test_flag_is_stored_and_listed(tmp_path: Path) -> None:
-    async with fakes() as (two, three), instance(tmp_path / "a2") as a2:
-        flag = {"id": two.new_id("flags"), "type": "Flag", "actor": two.uri("carol"),
-                "object": [a2.alice, a2.post_url], "content": "Spam\u202e, echt waar"}
+    async with fakes() as (two, _three), instance(tmp_path / "a2") as a2:
+        flag = {
+            "id": two.new_id("flags"),
+            "type": "Flag",
+            "actor": two.uri("carol"),
+            "object": [a2.alice, a2.post_url],
+            "content": "Spam\u202e, echt waar",
+        }
         assert (await send(two, "carol", a2.inbox, flag)).status_code == 202
 
         async def listed() -> str | None:

@@ -47,12 +47,14 @@ class FedifyLike(FakeMastodon):
             "https://w3id.org/security/data-integrity/v1",
             "https://w3id.org/security/multikey/v1",
         ]
-        doc["assertionMethod"] = [{
-            "id": f"{self.uri(name)}#ed25519-key",
-            "type": "Multikey",
-            "controller": self.uri(name),
-            "publicKeyMultibase": "z" + base58btc(b"\xed\x01" + raw),
-        }]
+        doc["assertionMethod"] = [
+            {
+                "id": f"{self.uri(name)}#ed25519-key",
+                "type": "Multikey",
+                "controller": self.uri(name),
+                "publicKeyMultibase": "z" + base58btc(b"\xed\x01" + raw),
+            }
+        ]
         return doc
 
 
@@ -69,7 +71,9 @@ async def world(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, FedifyLike, s
 
 async def _post(a2: LiveServer, headers: dict[str, str], body: bytes) -> httpx.Response:
     async with a2.client() as client:
-        return await client.post("/inbox", content=body, headers={"Content-Type": "application/activity+json", **headers})
+        return await client.post(
+            "/inbox", content=body, headers={"Content-Type": "application/activity+json", **headers}
+        )
 
 
 def _reply(fake: FedifyLike, post: str) -> tuple[dict[str, Any], bytes]:
@@ -92,7 +96,7 @@ async def test_rsa_rfc9421_signature_is_accepted(world) -> None:  # type: ignore
 
 async def test_ed25519_multikey_rfc9421_signature_is_accepted(world) -> None:  # type: ignore[no-untyped-def]
     a2, fake, post = world
-    activity, body = _reply(fake, post)
+    _activity, body = _reply(fake, post)
     url = f"{a2.base_url}/inbox"
     headers = sign_headers("POST", url, body, f"{fake.uri('dana')}#ed25519-key", fake.ed_key, scheme="rfc9421")
     assert 'alg="ed25519"' in headers["Signature-Input"]
@@ -103,18 +107,22 @@ async def test_ed25519_multikey_rfc9421_signature_is_accepted(world) -> None:  #
 @pytest.mark.parametrize("tamper", ["body", "signature", "digest-coverage", "unknown-key"])
 async def test_unverifiable_rfc9421_is_401_never_2xx(world, tamper: str) -> None:  # type: ignore[no-untyped-def]
     a2, fake, post = world
-    activity, body = _reply(fake, post)
+    _activity, body = _reply(fake, post)
     url = f"{a2.base_url}/inbox"
     key_id = f"{fake.uri('dana')}#main-key"
     headers = sign_headers("POST", url, body, key_id, fake.users["dana"].key, scheme="rfc9421")
     if tamper == "body":
         body = body.replace(b"Via RFC", b"Via XYZ")
     elif tamper == "signature":
-        headers["Signature"] = headers["Signature"][:10] + ("A" if headers["Signature"][10] != "A" else "B") + headers["Signature"][11:]
+        headers["Signature"] = (
+            headers["Signature"][:10] + ("A" if headers["Signature"][10] != "A" else "B") + headers["Signature"][11:]
+        )
     elif tamper == "digest-coverage":
         headers["Signature-Input"] = headers["Signature-Input"].replace(' "content-digest"', "")
     else:
-        headers = sign_headers("POST", url, body, f"{fake.uri('dana')}#other-key", fake.users["dana"].key, scheme="rfc9421")
+        headers = sign_headers(
+            "POST", url, body, f"{fake.uri('dana')}#other-key", fake.users["dana"].key, scheme="rfc9421"
+        )
     r = await _post(a2, headers, body)
     assert r.status_code == 401, (tamper, r.status_code, r.text)
     assert await a2.rt.db.fetchval("SELECT COUNT(*) FROM inbox_items") == 0

@@ -47,7 +47,7 @@ def rfc9421(
     alg: str = "rsa-v1_5-sha256",
     label: str = "sig1",
 ) -> dict[str, str]:
-    """Headers of a POST with one RFC 9421 signature, built by hand (signed_url: what the signer thought the URL was)."""
+    """Headers of a POST with one RFC 9421 signature, built by hand (signed_url: the URL the signer meant)."""
     target = httpx.URL(signed_url or url)
     values = {
         "@method": "POST",
@@ -107,7 +107,10 @@ async def test_rfc9421_with_only_request_target_is_refused(world: World) -> None
 
 async def test_rfc9421_signed_for_another_authority_is_refused(world: World) -> None:
     body = dumps(world.reply("carol"))
-    for components in (("@method", "@target-uri", "content-digest"), ("@method", "@authority", "@path", "content-digest")):
+    for components in (
+        ("@method", "@target-uri", "content-digest"),
+        ("@method", "@authority", "@path", "content-digest"),
+    ):
         headers = rfc9421(
             rsa_key("carol"), key_id(world.fake, "carol"), world.inbox, body,
             components=components, signed_url="https://other.example/inbox",
@@ -129,10 +132,8 @@ async def test_authorized_fetch_refuses_a_signature_made_for_another_server(tmp_
             path = httpx.URL(url).raw_path.decode()
             text = f"(request-target): get {path}\nhost: {host}\ndate: {date}"
             sig = base64.b64encode(key.sign(text.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
-            return {
-                "Accept": AP, "Host": host, "Date": date,
-                "Signature": f'keyId="{kid}",algorithm="rsa-sha256",headers="(request-target) host date",signature="{sig}"',
-            }  # fmt: skip
+            params = f'keyId="{kid}",algorithm="rsa-sha256",headers="(request-target) host date"'
+            return {"Accept": AP, "Host": host, "Date": date, "Signature": f'{params},signature="{sig}"'}
 
         async with httpx.AsyncClient(timeout=10) as client:
             other = await client.get(url, headers=signed_get("other.example"))
@@ -173,7 +174,10 @@ async def test_ambiguous_or_mismatching_digests_are_refused(world: World) -> Non
     right = "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode()
     wrong = "SHA-256=" + base64.b64encode(hashlib.sha256(body + b"x").digest()).decode()
     wrong512 = "SHA-512=" + base64.b64encode(hashlib.sha512(body + b"x").digest()).decode()
-    for what, digest in (("two SHA-256 values", f"{right}, {wrong}"), ("SHA-512 does not match", f"{right},{wrong512}")):
+    for what, digest in (
+        ("two SHA-256 values", f"{right}, {wrong}"),
+        ("SHA-512 does not match", f"{right},{wrong512}"),
+    ):
         r = await post_raw(world.inbox, body, cavage(key, kid, world.inbox, body, digest=digest))
         assert_4xx(r, 401, what)
     good = rfc9421(key, kid, world.inbox, body)
@@ -206,8 +210,12 @@ async def test_unsupported_first_signature_is_skipped(world: World) -> None:
 async def test_delete_of_a_future_id_does_not_block_another_actors_object(world: World) -> None:
     fake = world.fake
     note_id = fake.new_id()
-    delete = {"id": f"{fake.uri('carol')}#delete-{uuid.uuid4().hex}", "type": "Delete", "actor": fake.uri("carol"),
-              "object": note_id}
+    delete = {
+        "id": f"{fake.uri('carol')}#delete-{uuid.uuid4().hex}",
+        "type": "Delete",
+        "actor": fake.uri("carol"),
+        "object": note_id,
+    }
     assert (await world.send("carol", delete)).status_code == 202
     await world.drain()
     note = fake.note("dave", "<p>Van dave</p>", world.post_url, id=note_id)
@@ -292,8 +300,18 @@ async def test_failed_verifications_are_limited_per_source_address(world: World)
 async def test_the_service_never_fetches_any_spelling_of_itself(tmp_path: Path) -> None:
     async with live_server(tmp_path / "a2") as a2:
         port = parse_origin(a2.base_url).port
-        spellings = [f"http://{h}:{port}/users/alice" for h in ("127.0.0.1", "127.1", "0x7f000001", "2130706433",
-                                                                  "0177.0.0.1", "[::ffff:127.0.0.1]", "127.0.0.1.")]
+        spellings = [
+            f"http://{h}:{port}/users/alice"
+            for h in (
+                "127.0.0.1",
+                "127.1",
+                "0x7f000001",
+                "2130706433",
+                "0177.0.0.1",
+                "[::ffff:127.0.0.1]",
+                "127.0.0.1.",
+            )
+        ]
         for url in spellings:
             assert a2.rt.urls.is_local(url), url
             with pytest.raises(FetchError, match="this instance"):
@@ -304,8 +322,9 @@ async def test_the_service_never_fetches_any_spelling_of_itself(tmp_path: Path) 
         activity = {"id": f"{actor}#likes/1", "type": "Like", "actor": actor, "object": f"{a2.base_url}/posts/1"}
         body = dumps(activity)
         inbox = f"{a2.base_url}/inbox"
-        r = await post_raw(inbox, body, cavage(rsa_key("mallory"), f"http://0x7f000001:{port}/users/alice#main-key",
-                                                 inbox, body))
+        r = await post_raw(
+            inbox, body, cavage(rsa_key("mallory"), f"http://0x7f000001:{port}/users/alice#main-key", inbox, body)
+        )
         assert 400 <= r.status_code < 500, r.text
 
 
@@ -349,8 +368,10 @@ async def test_lemmy_context_reply_is_accepted(world: World) -> None:
     }
     assert (await world.send("carol", activity)).status_code == 202
     unknown = fake.note("carol", "<p>Onbekende context</p>", world.post_url)
-    other = {**fake.create("carol", unknown), "@context": [
-        "https://www.w3.org/ns/activitystreams", "https://unknown.example/never-fetched.jsonld"]}
+    other = {
+        **fake.create("carol", unknown),
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://unknown.example/never-fetched.jsonld"],
+    }
     assert (await world.send("carol", other)).status_code == 202
     await world.drain()
     assert await world.count("comments") == 2

@@ -18,9 +18,27 @@ from fediverse_a2.store.postgres import to_dollar
 NOW = 1_800_000_000.0
 LATEST = max(version for version, _, _ in MIGRATIONS)
 TABLES = [
-    "meta", "members", "posts", "actors", "actor_keys", "followers", "following", "comments", "tombstones",
-    "reactions", "remote_posts", "inbox_items", "activities", "deliveries", "domain_failures", "domain_status",
-    "peer_hosts", "domain_rules", "blocked_actors", "reports", "subscriptions",
+    "meta",
+    "members",
+    "posts",
+    "actors",
+    "actor_keys",
+    "followers",
+    "following",
+    "comments",
+    "tombstones",
+    "reactions",
+    "remote_posts",
+    "inbox_items",
+    "activities",
+    "deliveries",
+    "domain_failures",
+    "domain_status",
+    "peer_hosts",
+    "domain_rules",
+    "blocked_actors",
+    "reports",
+    "subscriptions",
 ]
 OPEN = Policy("open", ())
 only_postgresql = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
@@ -134,9 +152,17 @@ async def test_posts_round_trip(db: Database) -> None:
 
 async def _comment(db: Database, post_id: int, n: int, parent: int | None = None, domain: str = "r.test") -> int | None:
     return await comments.add(
-        db, ap_id=f"https://{domain}/notes/{n}", url=None, post_id=post_id, parent_id=parent,
-        author_uri=f"https://{domain}/users/u", member_id=None, domain=domain, content_html=f"<p>{n}</p>",
-        summary=None, published=NOW + n,
+        db,
+        ap_id=f"https://{domain}/notes/{n}",
+        url=None,
+        post_id=post_id,
+        parent_id=parent,
+        author_uri=f"https://{domain}/users/u",
+        member_id=None,
+        domain=domain,
+        content_html=f"<p>{n}</p>",
+        summary=None,
+        published=NOW + n,
     )
 
 
@@ -150,7 +176,10 @@ async def test_comments_round_trip(db: Database) -> None:
     assert [c.id for c in await comments.list_for_post(db, post_id, OPEN, "a2.test")] == [top, reply, other]
     blocking = Policy("open", [DomainRule(domain="blocked.test", kind="block")])
     assert await comments.count_visible(db, post_id, blocking) == 2
-    assert await comments.ids_for_post(db, post_id, blocking, 10, 0) == ["https://r.test/notes/1", "https://r.test/notes/2"]
+    assert await comments.ids_for_post(db, post_id, blocking, 10, 0) == [
+        "https://r.test/notes/1",
+        "https://r.test/notes/2",
+    ]
     await db.execute(
         "INSERT INTO blocked_actors (actor_uri, created_at) VALUES (?, ?)", ("https://r.test/users/u", NOW)
     )
@@ -206,8 +235,13 @@ async def test_enqueue_followers_groups_shared_inboxes(db: Database) -> None:
     alice = await _member(db)
     for i in range(3):  # three followers behind one shared inbox
         await follows.add_follower(
-            db, alice, f"https://big.test/users/{i}", f"https://big.test/users/{i}/inbox", "https://big.test/inbox",
-            "big.test", None,
+            db,
+            alice,
+            f"https://big.test/users/{i}",
+            f"https://big.test/users/{i}/inbox",
+            "https://big.test/inbox",
+            "big.test",
+            None,
         )
     await follows.add_follower(
         db, alice, "https://one.test/users/x", "https://one.test/x/inbox", None, "one.test", None
@@ -332,8 +366,19 @@ async def test_inbox_claims_skip_locked_rows(db: Database) -> None:
 
 async def test_actors_and_activities_round_trip(db: Database) -> None:
     record = actors.ActorRecord(
-        "https://r.test/users/u", "r.test", "Person", "u", "@u@r.test", "U", "", None, None,
-        "https://r.test/users/u/inbox", "https://r.test/inbox", None, NOW,
+        "https://r.test/users/u",
+        "r.test",
+        "Person",
+        "u",
+        "@u@r.test",
+        "U",
+        "",
+        None,
+        None,
+        "https://r.test/users/u/inbox",
+        "https://r.test/inbox",
+        None,
+        NOW,
     )
     await actors.upsert(db, record, [("https://r.test/users/u#main-key", "PEM", None)])
     await actors.upsert(db, record, [("https://r.test/users/u#main-key", "PEM2", "z6Mk")])

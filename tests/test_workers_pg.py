@@ -22,7 +22,7 @@ from starlette.routing import Route
 from fediverse_a2.store import deliveries, follows
 from fediverse_a2.store.connect import open_database
 from fediverse_a2.store.db import Database
-from helpers import serving, AP, ServiceProcess, free_socket, last_line, wait_for
+from helpers import AP, ServiceProcess, free_socket, last_line, serving, wait_for
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 
@@ -42,8 +42,6 @@ class Sink:
         return Response(status_code=202)
 
 
-
-
 class Instance(ServiceProcess):
     """An instance whose `serve` runs with --workers N, plus optional separate `worker` processes."""
 
@@ -58,14 +56,13 @@ class Instance(ServiceProcess):
         with self.log.open("ab") as log:
             return subprocess.Popen(
                 [sys.executable, "-m", "fediverse_a2", "--config", str(self.config_path), *args],
-                stdout=log, stderr=subprocess.STDOUT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
 
     async def start(self) -> None:
         """Start the supervisor with N serve processes; wait until the port answers."""
-        self.proc = self._spawn(
-            "serve", "--host", self.host, "--port", str(self.port), "--workers", str(self.workers)
-        )
+        self.proc = self._spawn("serve", "--host", self.host, "--port", str(self.port), "--workers", str(self.workers))
         await wait_for(self._answers, timeout=30, what=f"{self.base_url} to come up")
 
     async def _answers(self) -> bool:

@@ -175,7 +175,9 @@ def _validate(config: Config) -> None:
     try:
         ZoneInfo(config.instance.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"config key instance.timezone is not a known time zone: {config.instance.timezone!r}") from None
+        raise ConfigError(
+            f"config key instance.timezone is not a known time zone: {config.instance.timezone!r}"
+        ) from None
     if config.federation.mode not in ("open", "allowlist"):
         raise ConfigError('config key federation.mode must be "open" or "allowlist"')
     if not config.storage.database:

@@ -44,6 +44,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "feed": "Atom-feed",
         "members": "Leden",
         "content_warning": "Let op",
+        "in_reply_to": "Antwoord op {name}",
     },
     "en": {
         "recent_posts": "Recent blog posts",
@@ -79,14 +80,39 @@ _TEXT: dict[str, dict[str, str]] = {
         "feed": "Atom feed",
         "members": "Members",
         "content_warning": "Content warning",
+        "in_reply_to": "In reply to {name}",
     },
 }
 
 _MONTHS = {
-    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-           "september", "oktober", "november", "december"],
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"],
+    "nl": [
+        "januari",
+        "februari",
+        "maart",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "augustus",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
 }
 
 

@@ -63,7 +63,10 @@ async def _serve(config: Config, host: str, port: int, reuse_port: bool) -> None
             print(NO_MEMBERS, file=sys.stderr, flush=True)
         server = uvicorn.Server(
             uvicorn.Config(
-                create_app(rt), log_level="info", proxy_headers=False, server_header=False,
+                create_app(rt),
+                log_level="info",
+                proxy_headers=False,
+                server_header=False,
                 timeout_graceful_shutdown=5,
             )
         )
@@ -100,7 +103,9 @@ def serve(config: Config, host: str | None, port: int | None, workers: int = 1, 
         _run(_serve(config, host, port, reuse_port))
         return
     if not config.storage.is_postgres:
-        raise UserError("--workers above 1 needs PostgreSQL (storage.database = \"postgresql://…\"); SQLite has one writer")
+        raise UserError(
+            '--workers above 1 needs PostgreSQL (storage.database = "postgresql://…"); SQLite has one writer'
+        )
     _supervise(config, host, port, workers)
 
 
@@ -108,8 +113,21 @@ def _supervise(config: Config, host: str, port: int, workers: int) -> None:
     """Start `workers` serve processes on one port and stop them together."""
     config_file = str(config.source or config.root / "config.toml")
     children = [
-        subprocess.Popen([sys.executable, "-m", "fediverse_a2", "--config", config_file, "serve",
-                          "--host", host, "--port", str(port), "--reuse-port"])
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "fediverse_a2",
+                "--config",
+                config_file,
+                "serve",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--reuse-port",
+            ]
+        )
         for _ in range(workers)
     ]
 

@@ -78,22 +78,29 @@ def a2(fedify_version: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     with inst.log_path.open("wb") as log:
         inst.proc = subprocess.Popen(
             [*a2_command(), "--config", str(inst.config), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=root, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=subprocess_env(),
+            cwd=root,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=subprocess_env(),
         )
     proc = inst.proc
     try:
+
         def up() -> bool:
             if proc.poll() is not None:
-                pytest.fail(f"`fediverse-a2 serve` exited with {proc.returncode}:\n{tail(inst.log_path)}",
-                            pytrace=False)
-            res = http("GET", f"{inst.base_url}/.well-known/webfinger?resource="
-                       + urllib.parse.quote(f"acct:{inst.handle('alice')}"),
-                       headers={"Accept": "application/jrd+json"}, timeout=5)
+                pytest.fail(
+                    f"`fediverse-a2 serve` exited with {proc.returncode}:\n{tail(inst.log_path)}", pytrace=False
+                )
+            res = http(
+                "GET",
+                f"{inst.base_url}/.well-known/webfinger?resource=" + urllib.parse.quote(f"acct:{inst.handle('alice')}"),
+                headers={"Accept": "application/jrd+json"},
+                timeout=5,
+            )
             return res.status == 200
 
         wait_for(up, "fediverse-a2 to serve WebFinger for alice", lambda: tail(inst.log_path), timeout=60)
         yield inst
     finally:
         stop_process(proc)
-
-

@@ -90,7 +90,9 @@ class HttpResult:
         return json.loads(self.body)
 
 
-def http(method: str, url: str, *, body: Any = None, headers: dict[str, str] | None = None, timeout: float = 60) -> HttpResult:
+def http(
+    method: str, url: str, *, body: Any = None, headers: dict[str, str] | None = None, timeout: float = 60
+) -> HttpResult:
     """One HTTP request to a loopback URL; never raises on an HTTP error status."""
     host = urllib.parse.urlsplit(url).hostname
     assert host in ("127.0.0.1", "localhost", "::1"), f"refusing non-loopback URL {url}"
@@ -108,8 +110,13 @@ def http(method: str, url: str, *, body: Any = None, headers: dict[str, str] | N
             return HttpResult(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read())
 
 
-def wait_for(check: Callable[[], T | None], what: str, diagnostics: Callable[[], str] = lambda: "",
-             timeout: float = DEADLINE, interval: float = POLL) -> T:
+def wait_for(
+    check: Callable[[], T | None],
+    what: str,
+    diagnostics: Callable[[], str] = lambda: "",
+    timeout: float = DEADLINE,
+    interval: float = POLL,
+) -> T:
     """Poll `check` until it returns something truthy; fail with diagnostics at the deadline."""
     deadline = time.monotonic() + timeout
     last_error: BaseException | None = None
@@ -187,8 +194,11 @@ class Peer:
         except ValueError:
             data = {"ok": False, "status": res.status, "text": res.text[:2000]}
         if expect_ok and (res.status != 200 or data.get("ok") is False):
-            pytest.fail(f"peer POST {path} {body!r} failed ({res.status}):\n"
-                        f"{json.dumps(data, indent=1)[:6000]}\n{self.diagnostics()}", pytrace=False)
+            pytest.fail(
+                f"peer POST {path} {body!r} failed ({res.status}):\n"
+                f"{json.dumps(data, indent=1)[:6000]}\n{self.diagnostics()}",
+                pytrace=False,
+            )
         return data
 
     def inbox(self) -> dict[str, Any]:
@@ -207,29 +217,35 @@ class Peer:
     def specs(self) -> dict[str, Any]:
         return self.get("/control/specs")
 
-    def wait_activity(self, pred: Callable[[dict[str, Any]], bool], what: str,
-                      extra: Callable[[], str] = lambda: "") -> dict[str, Any]:
+    def wait_activity(
+        self, pred: Callable[[dict[str, Any]], bool], what: str, extra: Callable[[], str] = lambda: ""
+    ) -> dict[str, Any]:
         def find() -> dict[str, Any] | None:
             return next((a for a in self.activities() if pred(a)), None)
 
-        return wait_for(find, f"{what} in the {self.version_id} peer's inbox",
-                        lambda: self.diagnostics() + extra())
+        return wait_for(find, f"{what} in the {self.version_id} peer's inbox", lambda: self.diagnostics() + extra())
 
     def diagnostics(self) -> str:
-        out = [f"--- {self.version_id} peer (Fedify {self.fedify_version}, Node {self.node_version}) on {self.base_url}"]
+        out = [
+            f"--- {self.version_id} peer (Fedify {self.fedify_version}, Node {self.node_version}) on {self.base_url}"
+        ]
         try:
             log = self.log()
             inbox = self.get("/control/inbox?raw=0")
             out.append("errors: " + json.dumps(log["errors"][-15:], indent=1)[:6000])
-            out.append("inbox failures (rejected inbox POSTs, with Fedify's log lines): "
-                       + json.dumps(log["inbox_failures"][-10:], indent=1)[:6000])
+            out.append(
+                "inbox failures (rejected inbox POSTs, with Fedify's log lines): "
+                + json.dumps(log["inbox_failures"][-10:], indent=1)[:6000]
+            )
             out.append("blocked non-loopback fetches: " + json.dumps(log["blocked_fetches"][-10:], indent=1)[:2000])
             out.append("recent outgoing requests: " + json.dumps(log["outgoing"][-12:], indent=1)[:5000])
             out.append("recent incoming requests: " + json.dumps(log["requests"][-12:], indent=1)[:5000])
             keys = ("type", "id", "actor", "object", "verified_by", "http_signature")
             recent = [{k: a.get(k) for k in keys} for a in inbox["activities"][-10:]]
             out.append("inbox: " + json.dumps(recent, indent=1)[:5000])
-            out.append("followers: " + json.dumps(inbox["followers"]) + "\nfollowing: " + json.dumps(inbox["following"]))
+            out.append(
+                "followers: " + json.dumps(inbox["followers"]) + "\nfollowing: " + json.dumps(inbox["following"])
+            )
         except Exception as exc:  # the peer may be dead; show its output instead
             out.append(f"(control API unavailable: {exc!r})")
         out.append("peer output:\n" + tail(self.log_path, 30))
@@ -251,8 +267,9 @@ def _node_for(version_id: str) -> tuple[str, str]:
             candidates.append(found)
     for node in candidates:
         try:
-            version = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30,
-                                     check=True).stdout.strip()
+            version = subprocess.run(
+                [node, "--version"], capture_output=True, text=True, timeout=30, check=True
+            ).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             continue
         if int(version.lstrip("v").split(".")[0]) >= major:
@@ -273,8 +290,15 @@ def _check_install(version_id: str) -> str:
     return installed
 
 
-def start_peer(version_id: str, tmp: Path, name: str, *, username: str = "peer",
-               first_knock: str | None = None, actor_type: str = "Person") -> Peer:
+def start_peer(
+    version_id: str,
+    tmp: Path,
+    name: str,
+    *,
+    username: str = "peer",
+    first_knock: str | None = None,
+    actor_type: str = "Person",
+) -> Peer:
     """Start a peer; `first_knock` (Fedify >= 1.7) picks the spec it signs with first,
     `actor_type` "Group" makes its actor a Group (e.g. username "netwerk")."""
     folder, _ = VERSIONS[version_id]
@@ -282,13 +306,28 @@ def start_peer(version_id: str, tmp: Path, name: str, *, username: str = "peer",
     node, node_version = _node_for(version_id)
     port = free_port()
     log_path = tmp / f"{name}.log"
-    cmd = [node, "peer.mjs", "--port", str(port), "--name", f"Fedify {fedify_version} {name}",
-           "--username", username, "--actor-type", actor_type]
+    cmd = [
+        node,
+        "peer.mjs",
+        "--port",
+        str(port),
+        "--name",
+        f"Fedify {fedify_version} {name}",
+        "--username",
+        username,
+        "--actor-type",
+        actor_type,
+    ]
     if first_knock is not None:
         cmd += ["--first-knock", first_knock]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            cmd, cwd=folder, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=subprocess_env(),
+            cmd,
+            cwd=folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=subprocess_env(),
         )
     peer = Peer(version_id, fedify_version, node_version, port, proc, log_path, username)
 
@@ -299,8 +338,12 @@ def start_peer(version_id: str, tmp: Path, name: str, *, username: str = "peer",
 
     try:
         wait_for(healthy, f"the {version_id} peer to become healthy", lambda: tail(log_path), timeout=60)
-        wait_for(lambda: "ready" in log_path.read_text(errors="replace"), f"the {version_id} peer to print ready",
-                 lambda: tail(log_path), timeout=10)
+        wait_for(
+            lambda: "ready" in log_path.read_text(errors="replace"),
+            f"the {version_id} peer to print ready",
+            lambda: tail(log_path),
+            timeout=10,
+        )
         health = peer.get("/control/health")
         assert health["fedify"] == fedify_version, health
         assert health["node"] == node_version, health
@@ -348,12 +391,22 @@ class A2:
 
     def cli(self, *args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess[str]:
         cmd = [*a2_command(), "--config", str(self.config), *args]
-        proc = subprocess.run(cmd, cwd=self.root, capture_output=True, text=True, timeout=timeout,
-                              env=subprocess_env(), stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            cmd,
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=subprocess_env(),
+            stdin=subprocess.DEVNULL,
+        )
         if check and proc.returncode != 0:
-            pytest.fail(f"`fediverse-a2 {' '.join(args)}` exited {proc.returncode}\n"
-                        f"stdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-5000:]}\n"
-                        f"server log:\n{tail(self.log_path, 40)}", pytrace=False)
+            pytest.fail(
+                f"`fediverse-a2 {' '.join(args)}` exited {proc.returncode}\n"
+                f"stdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-5000:]}\n"
+                f"server log:\n{tail(self.log_path, 40)}",
+                pytrace=False,
+            )
         return proc
 
     def cli_last_line(self, *args: str) -> str:

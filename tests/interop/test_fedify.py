@@ -36,7 +36,8 @@ def assert_verified_by_fedify(peer: Peer, act: dict[str, Any], a2: A2) -> None:
     hs = act.get("http_signature") or {}
     assert hs.get("verified") is True, (
         f"Fedify's verifyRequest() rejects fediverse-a2's HTTP signature: {json.dumps(hs, indent=1)}\n"
-        f"signature headers seen: {json.dumps(act.get('signature'), indent=1)}\n{both(peer, a2)}")
+        f"signature headers seen: {json.dumps(act.get('signature'), indent=1)}\n{both(peer, a2)}"
+    )
     assert hs.get("key_owner") == a2.actor_url("alice"), hs
     if not peer.rfc9421_capable:
         assert hs.get("scheme") == CAVAGE, hs
@@ -51,8 +52,9 @@ def ensure_peer_follows_alice(peer: Peer, a2: A2) -> dict[str, Any]:
         result = peer.post("/control/follow", {"actor": alice})
         last = result["requests"][-1]  # after a possible double knock
         assert isinstance(last["status"], int) and last["status"] < 300, result
-    return peer.wait_activity(lambda a: a["type"] == "Accept" and a["actor"] == alice, "alice's signed Accept",
-                              extra=a2.diagnostics)
+    return peer.wait_activity(
+        lambda a: a["type"] == "Accept" and a["actor"] == alice, "alice's signed Accept", extra=a2.diagnostics
+    )
 
 
 def replies_of(a2: A2, post_url: str) -> list[str]:
@@ -90,7 +92,8 @@ def test_lookup_member(peer: Peer, a2: A2) -> None:
     assert actor["preferred_username"] == "alice", actor
     assert found["key_usable"], (
         f"Fedify cannot use alice's publicKey for HTTP signatures: {found.get('problems')}\n"
-        f"{json.dumps(found.get('public_keys'), indent=1)}")
+        f"{json.dumps(found.get('public_keys'), indent=1)}"
+    )
     key = found["public_keys"][0]
     assert key["owner"] == alice and key["fetched_algorithm"] == "RSASSA-PKCS1-v1_5", key
     assert peer.log()["blocked_fetches"] == [], "Fedify needed something off-loopback (a JSON-LD context?)"
@@ -147,9 +150,13 @@ def test_member_post_reaches_peer(peer: Peer, a2: A2) -> None:
     assert post_url.startswith(a2.base_url + "/posts/"), post_url
 
     create = peer.wait_activity(
-        lambda a: a["type"] == "Create" and ((a.get("object_parsed") or {}).get("id") == post_url
-                                             or (a.get("object") or {}).get("id") == post_url),
-        f"Create for {post_url}", extra=a2.diagnostics)
+        lambda a: (
+            a["type"] == "Create"
+            and ((a.get("object_parsed") or {}).get("id") == post_url or (a.get("object") or {}).get("id") == post_url)
+        ),
+        f"Create for {post_url}",
+        extra=a2.diagnostics,
+    )
     assert_verified_by_fedify(peer, create, a2)
     assert create["actor"] == a2.actor_url("alice")
     parsed = create.get("object_parsed")
@@ -164,8 +171,9 @@ def test_member_post_reaches_peer(peer: Peer, a2: A2) -> None:
 
 def test_peer_reply_becomes_comment(peer: Peer, a2: A2) -> None:
     ensure_peer_follows_alice(peer, a2)
-    post_url = a2.cli_last_line("post", "alice", "--title", f"Reageer {uuid.uuid4().hex[:8]}",
-                                "--body", "Wat vind jij hiervan?")
+    post_url = a2.cli_last_line(
+        "post", "alice", "--title", f"Reageer {uuid.uuid4().hex[:8]}", "--body", "Wat vind jij hiervan?"
+    )
 
     # Fedify dereferences the post (Note) by its id.
     looked = peer.post("/control/lookup", {"url": post_url}, expect_ok=False)
@@ -174,21 +182,28 @@ def test_peer_reply_becomes_comment(peer: Peer, a2: A2) -> None:
     assert looked["object"]["id"] == post_url
 
     text = f"Mooi stuk, groet van Fedify {uuid.uuid4().hex[:10]}"
-    reply = peer.post("/control/reply", {"in_reply_to": post_url, "content": f"<p>{text}</p>",
-                                         "to": a2.actor_url("alice")})
+    reply = peer.post(
+        "/control/reply", {"in_reply_to": post_url, "content": f"<p>{text}</p>", "to": a2.actor_url("alice")}
+    )
     statuses = [r["status"] for r in reply["requests"]]
     assert statuses and all(isinstance(s, int) and s < 300 for s in statuses[-1:]), reply
 
-    wait_for(lambda: reply["id"] in replies_of(a2, post_url),
-             f"{reply['id']} in the replies collection of {post_url}", lambda: both(peer, a2))
+    wait_for(
+        lambda: reply["id"] in replies_of(a2, post_url),
+        f"{reply['id']} in the replies collection of {post_url}",
+        lambda: both(peer, a2),
+    )
 
     def html_shows_comment() -> bool:
         res = a2.get(post_url, accept="text/html")
         page = strip_tags(res.text) if res.status == 200 else ""
         return text in page and f"Reactie van Fedify {peer.fedify_version} peer op" in page
 
-    wait_for(html_shows_comment, "the comment on the HTML post page ('Reactie van NAME op DATE')",
-             lambda: a2.get(post_url, accept="text/html").text[-3000:] + "\n" + both(peer, a2))
+    wait_for(
+        html_shows_comment,
+        "the comment on the HTML post page ('Reactie van NAME op DATE')",
+        lambda: a2.get(post_url, accept="text/html").text[-3000:] + "\n" + both(peer, a2),
+    )
 
 
 # 5 ----------------------------------------------------------------------------
@@ -199,36 +214,54 @@ def test_member_follows_peer_timeline_and_comment(peer: Peer, a2: A2) -> None:
     out = a2.cli("follow", "alice", peer.actor_url).stdout
     assert peer.actor_url in out or "follow" in out, out
 
-    follow = peer.wait_activity(lambda a: a["type"] == "Follow" and a["actor"] == alice, "alice's Follow",
-                                extra=a2.diagnostics)
+    follow = peer.wait_activity(
+        lambda a: a["type"] == "Follow" and a["actor"] == alice, "alice's Follow", extra=a2.diagnostics
+    )
     assert_verified_by_fedify(peer, follow, a2)
-    wait_for(lambda: any(f["id"] == alice for f in peer.inbox()["followers"]), "alice among the peer's followers",
-             lambda: both(peer, a2))
+    wait_for(
+        lambda: any(f["id"] == alice for f in peer.inbox()["followers"]),
+        "alice among the peer's followers",
+        lambda: both(peer, a2),
+    )
     # Give fediverse-a2 the peer's Accept; the peer sends it right after the Follow.
-    wait_for(lambda: any(s.get("label", "").startswith("Accept") and s.get("ok")
-                         for s in peer.log()["sent"]), "the peer's Accept to be delivered", lambda: both(peer, a2))
+    wait_for(
+        lambda: any(s.get("label", "").startswith("Accept") and s.get("ok") for s in peer.log()["sent"]),
+        "the peer's Accept to be delivered",
+        lambda: both(peer, a2),
+    )
 
     text = f"Notitie van de Fedify peer {uuid.uuid4().hex[:10]}"
     note = peer.post("/control/note", {"content": f"<p>{text}</p>", "to_followers": True})
     assert any(r["url"].startswith(a2.base_url) and r["status"] in (200, 201, 202, 204) for r in note["requests"]), (
-        f"the peer's Create did not reach fediverse-a2: {json.dumps(note, indent=1)}")
+        f"the peer's Create did not reach fediverse-a2: {json.dumps(note, indent=1)}"
+    )
 
     def on_timeline() -> bool:
         res = a2.cli("timeline", "alice", check=False)
         return res.returncode == 0 and (text in res.stdout or note["id"] in res.stdout)
 
-    wait_for(on_timeline, "the peer's note on alice's timeline",
-             lambda: a2.cli("timeline", "alice", check=False).stdout[-2000:] + "\n" + both(peer, a2),
-             interval=0.25)
+    wait_for(
+        on_timeline,
+        "the peer's note on alice's timeline",
+        lambda: a2.cli("timeline", "alice", check=False).stdout[-2000:] + "\n" + both(peer, a2),
+        interval=0.25,
+    )
 
     body = f"Reactie uit fediverse-a2 {uuid.uuid4().hex[:10]}"
     comment_url = a2.cli_last_line("comment", "alice", note["id"], "--body", body)
     assert comment_url.startswith(a2.base_url), comment_url
 
     got = peer.wait_activity(
-        lambda a: a["type"] == "Create" and ((a.get("object_parsed") or {}).get("id") == comment_url
-                                             or (a.get("object") or {}).get("id") == comment_url),
-        f"Create for the comment {comment_url}", extra=a2.diagnostics)
+        lambda a: (
+            a["type"] == "Create"
+            and (
+                (a.get("object_parsed") or {}).get("id") == comment_url
+                or (a.get("object") or {}).get("id") == comment_url
+            )
+        ),
+        f"Create for the comment {comment_url}",
+        extra=a2.diagnostics,
+    )
     assert_verified_by_fedify(peer, got, a2)
     parsed = got.get("object_parsed") or {}
     assert parsed.get("inReplyTo") == note["id"], got
@@ -267,8 +300,10 @@ def test_signature_schemes(peer: Peer, a2: A2) -> None:
         else:
             pytest.fail(f"Fedify {peer.fedify_version} refused a request from fediverse-a2: {json.dumps(r, indent=1)}")
     if refused:
-        print(f"{peer.version_id}: refused first knocks from fediverse-a2: "
-              f"{[(r['activity']['type'], r['signature']['scheme'], r['status']) for r in refused]}")
+        print(
+            f"{peer.version_id}: refused first knocks from fediverse-a2: "
+            f"{[(r['activity']['type'], r['signature']['scheme'], r['status']) for r in refused]}"
+        )
 
     # Peer -> fediverse-a2.
     if peer.rfc9421_capable:

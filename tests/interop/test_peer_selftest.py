@@ -34,8 +34,9 @@ def test_peer_to_peer(peer_pair: tuple[Peer, Peer]) -> None:
     # Follow -> Accept.
     follow = a.post("/control/follow", {"actor": b.actor_url})
     b.wait_activity(lambda x: x["type"] == "Follow" and x["id"] == follow["id"], "A's Follow")
-    accept = a.wait_activity(lambda x: x["type"] == "Accept" and x["actor"] == b.actor_url, "B's Accept",
-                             extra=b.diagnostics)
+    accept = a.wait_activity(
+        lambda x: x["type"] == "Accept" and x["actor"] == b.actor_url, "B's Accept", extra=b.diagnostics
+    )
     assert accept["object"]["id"] == follow["id"]
     assert any(f["actor"] == b.actor_url and f["state"] == "accepted" for f in a.inbox()["following"])
     assert any(f["id"] == a.actor_url for f in b.inbox()["followers"])
@@ -44,8 +45,11 @@ def test_peer_to_peer(peer_pair: tuple[Peer, Peer]) -> None:
     text = f"selftest note {uuid.uuid4()}"
     note = b.post("/control/note", {"content": f"<p>{text}</p>", "to_followers": True})
     assert note["ok"] and note["requests"], note
-    created = a.wait_activity(lambda x: x["type"] == "Create" and (x.get("object_parsed") or {}).get("id") == note["id"],
-                              "B's Create(Note)", extra=b.diagnostics)
+    created = a.wait_activity(
+        lambda x: x["type"] == "Create" and (x.get("object_parsed") or {}).get("id") == note["id"],
+        "B's Create(Note)",
+        extra=b.diagnostics,
+    )
     assert text in created["object_parsed"]["content"]
 
     # The note is dereferenceable through Fedify's object dispatcher.
@@ -55,8 +59,11 @@ def test_peer_to_peer(peer_pair: tuple[Peer, Peer]) -> None:
     # A replies; B receives Create(Note) with inReplyTo.
     reply_text = f"selftest reply {uuid.uuid4()}"
     reply = a.post("/control/reply", {"in_reply_to": note["id"], "content": f"<p>{reply_text}</p>", "to": b.actor_url})
-    got = b.wait_activity(lambda x: x["type"] == "Create" and (x.get("object_parsed") or {}).get("id") == reply["id"],
-                          "A's reply", extra=diag)
+    got = b.wait_activity(
+        lambda x: x["type"] == "Create" and (x.get("object_parsed") or {}).get("id") == reply["id"],
+        "A's reply",
+        extra=diag,
+    )
     assert got["object_parsed"]["inReplyTo"] == note["id"]
     assert got["object_parsed"]["attributedTo"] == a.actor_url
 
@@ -72,7 +79,9 @@ def test_peer_to_peer(peer_pair: tuple[Peer, Peer]) -> None:
         log = p.log()
         assert log["inbox_failures"] == [], log["inbox_failures"]
         assert log["blocked_fetches"] == [], log["blocked_fetches"]
-        assert [e for e in log["errors"] if e.get("level") in ("error", "fatal") or e.get("source") != "fedify-log"] == []
+        assert [
+            e for e in log["errors"] if e.get("level") in ("error", "fatal") or e.get("source") != "fedify-log"
+        ] == []
 
     # Fedify >= 1.6 remembers which spec worked per origin (double-knocking).
     if a.rfc9421_capable:
@@ -108,8 +117,9 @@ def test_cross_version_double_knock(new_id: str, tmp_path_factory: pytest.TempPa
         old = start_peer("fedify-1.5", tmp_path_factory.mktemp("x-old"), "peer-old")
         try:
             follow = new.post("/control/follow", {"actor": old.actor_url})
-            got = old.wait_activity(lambda x: x["type"] == "Follow" and x["id"] == follow["id"], f"{new_id}'s Follow",
-                                    extra=new.diagnostics)
+            got = old.wait_activity(
+                lambda x: x["type"] == "Follow" and x["id"] == follow["id"], f"{new_id}'s Follow", extra=new.diagnostics
+            )
             assert got["signature"]["scheme"] == RFC9421
             assert got["http_signature"]["verified"] is False  # 1.5 cannot check RFC 9421 ...
             assert got["verified_by"] == "ld-signatures"  # ... and accepted the LD signature instead
@@ -117,8 +127,9 @@ def test_cross_version_double_knock(new_id: str, tmp_path_factory: pytest.TempPa
             # One knock was enough: a single POST, signed with RFC 9421.
             posts = [o for o in follow["requests"] if o["method"] == "POST"]
             assert [o["signature"]["scheme"] for o in posts] == [RFC9421], posts
-            accept = new.wait_activity(lambda x: x["type"] == "Accept" and x["actor"] == old.actor_url,
-                                       "1.5's Accept", extra=old.diagnostics)
+            accept = new.wait_activity(
+                lambda x: x["type"] == "Accept" and x["actor"] == old.actor_url, "1.5's Accept", extra=old.diagnostics
+            )
             assert accept["signature"]["scheme"] == CAVAGE
             assert accept["http_signature"] == {**accept["http_signature"], "verified": True, "scheme": CAVAGE}
         finally:
@@ -140,15 +151,21 @@ def test_first_knock_draft_cavage(new_id: str, tmp_path_factory: pytest.TempPath
             follow = new.post("/control/follow", {"actor": old.actor_url})
             posts = [o for o in follow["requests"] if o["method"] == "POST"]
             assert [o["signature"]["scheme"] for o in posts] == [CAVAGE], posts
-            got = old.wait_activity(lambda x: x["type"] == "Follow" and x["id"] == follow["id"], f"{new_id}'s Follow",
-                                    extra=new.diagnostics)
+            got = old.wait_activity(
+                lambda x: x["type"] == "Follow" and x["id"] == follow["id"], f"{new_id}'s Follow", extra=new.diagnostics
+            )
             assert got["signature"]["scheme"] == CAVAGE
-            assert got["http_signature"] == {**got["http_signature"], "verified": True, "scheme": CAVAGE,
-                                             "key_owner": new.actor_url}
+            assert got["http_signature"] == {
+                **got["http_signature"],
+                "verified": True,
+                "scheme": CAVAGE,
+                "key_owner": new.actor_url,
+            }
             assert new.specs() == {**new.specs(), "first_knock": CAVAGE}
             assert new.specs()["remembered"].get(old.base_url) == CAVAGE
-            new.wait_activity(lambda x: x["type"] == "Accept" and x["actor"] == old.actor_url, "1.5's Accept",
-                              extra=old.diagnostics)
+            new.wait_activity(
+                lambda x: x["type"] == "Accept" and x["actor"] == old.actor_url, "1.5's Accept", extra=old.diagnostics
+            )
         finally:
             stop_process(old.proc)
     finally:
@@ -168,25 +185,35 @@ def test_group_announce(fedify_version: str, tmp_path_factory: pytest.TempPathFa
             found = member.post("/control/lookup", {"url": group.handle})
             assert found["object"]["type"] == "Group" and found["object"]["id"] == group.actor_url, found
             member.post("/control/follow", {"actor": group.handle})
-            member.wait_activity(lambda x: x["type"] == "Accept" and x["actor"] == group.actor_url,
-                                 "the Group's Accept", extra=group.diagnostics)
+            member.wait_activity(
+                lambda x: x["type"] == "Accept" and x["actor"] == group.actor_url,
+                "the Group's Accept",
+                extra=group.diagnostics,
+            )
             following = {f["actor"]: f for f in member.inbox()["following"]}
             assert following[group.actor_url]["state"] == "accepted"
             assert following[group.actor_url]["actor_type"] == "Group"
 
             # The member posts to the group; the group boosts the note, then the Create.
             text = f"group post {uuid.uuid4()}"
-            note = member.post("/control/note", {"content": f"<p>{text}</p>", "to_followers": False,
-                                                 "to_actors": [group.actor_url]})
-            group.wait_activity(lambda x: (x.get("object_parsed") or {}).get("id") == note["id"],
-                                "the member's post", extra=member.diagnostics)
+            note = member.post(
+                "/control/note", {"content": f"<p>{text}</p>", "to_followers": False, "to_actors": [group.actor_url]}
+            )
+            group.wait_activity(
+                lambda x: (x.get("object_parsed") or {}).get("id") == note["id"],
+                "the member's post",
+                extra=member.diagnostics,
+            )
 
             by_url = group.post("/control/announce", {"object": note["id"]})
             embedded = group.post("/control/announce", {"object": note["create_id"], "embed": True})
 
             def announce(aid: str) -> dict[str, Any]:
-                return wait_for(lambda: next((a for a in member.announces() if a["id"] == aid), None),
-                                f"the Group's Announce {aid}", diag)
+                return wait_for(
+                    lambda: next((a for a in member.announces() if a["id"] == aid), None),
+                    f"the Group's Announce {aid}",
+                    diag,
+                )
 
             of_note = announce(by_url["id"])
             assert of_note["actor"] == group.actor_url
@@ -213,13 +240,20 @@ def test_group_announce(fedify_version: str, tmp_path_factory: pytest.TempPathFa
 
             # Undo(Announce) flags the recorded Announce.
             undo = group.post("/control/unannounce", {"id": by_url["id"]})
-            wait_for(lambda: next((a.get("undone_by") for a in member.announces() if a["id"] == by_url["id"]), None)
-                     == undo["id"], "the Undo(Announce) to be recorded", diag)
+            wait_for(
+                lambda: (
+                    next((a.get("undone_by") for a in member.announces() if a["id"] == by_url["id"]), None)
+                    == undo["id"]
+                ),
+                "the Undo(Announce) to be recorded",
+                diag,
+            )
             for p in (member, group):
                 log = p.log()
                 assert log["inbox_failures"] == [] and log["blocked_fetches"] == [], diag()
-                assert [e for e in log["errors"] if e.get("level") in ("error", "fatal")
-                        or e.get("source") != "fedify-log"] == [], diag()
+                assert [
+                    e for e in log["errors"] if e.get("level") in ("error", "fatal") or e.get("source") != "fedify-log"
+                ] == [], diag()
         finally:
             stop_process(member.proc)
     finally:

@@ -108,9 +108,7 @@ def _content(doc: dict[str, Any]) -> tuple[str, str | None]:
             language = first[0]
             if content is None:
                 content = first[1][:MAX_CONTENT]
-    if language is not None and (
-        len(language) > 35 or not _LANG_TAG.fullmatch(language) or language.lower() == "und"
-    ):
+    if language is not None and (len(language) > 35 or not _LANG_TAG.fullmatch(language) or language.lower() == "und"):
         language = None
     return content or "", language
 
@@ -188,12 +186,7 @@ def _thread(doc: dict[str, Any]) -> str | None:
         for item in items_of(doc.get(key), 4):
             if isinstance(item, dict):
                 item = item.get("id")
-            if (
-                isinstance(item, str)
-                and 0 < len(item) <= MAX_IRI
-                and ":" in item
-                and not BAD_URL_CHARS.search(item)
-            ):
+            if isinstance(item, str) and 0 < len(item) <= MAX_IRI and ":" in item and not BAD_URL_CHARS.search(item):
                 return item
     return None
 
@@ -237,4 +230,3 @@ def parse_note(doc: dict[str, Any], default_author: str | None = None) -> Remote
         quote=_quote(doc),
         context=_thread(doc),
     )
-

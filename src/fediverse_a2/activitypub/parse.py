@@ -112,4 +112,3 @@ def parse_activity(doc: dict[str, Any]) -> Activity:
         cc=audience(doc.get("cc")),
         raw=doc,
     )
-

@@ -246,8 +246,7 @@ def audience(value: Any) -> tuple[str, ...]:
     if not public and len(items) > MAX_RECIPIENTS:
         rest = items[MAX_RECIPIENTS:]
         if any(isinstance(i, str) and i in PUBLIC_SPELLINGS for i in rest) or any(
-            isinstance(i, dict) and isinstance(i.get("id"), str) and i["id"] in PUBLIC_SPELLINGS
-            for i in rest
+            isinstance(i, dict) and isinstance(i.get("id"), str) and i["id"] in PUBLIC_SPELLINGS for i in rest
         ):
             out = [*out[: MAX_RECIPIENTS - 1], PUBLIC]
     return tuple(out)
@@ -297,4 +296,3 @@ def image_url(value: Any) -> str | None:
             if picked is not None:
                 return picked[0]
     return None
-

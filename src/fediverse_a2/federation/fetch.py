@@ -47,7 +47,11 @@ def same_url(a: str, b: str) -> bool:
         return True
     try:
         pa, pb = urlsplit(a), urlsplit(b)
-        return parse_origin(a) == parse_origin(b) and (pa.path, pa.query, pa.fragment) == (pb.path, pb.query, pb.fragment)
+        return parse_origin(a) == parse_origin(b) and (pa.path, pa.query, pa.fragment) == (
+            pb.path,
+            pb.query,
+            pb.fragment,
+        )
     except (HostError, ValueError):
         return False
 

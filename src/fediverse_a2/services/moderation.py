@@ -28,7 +28,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-ACTIONS = {"block": ("block", True), "unblock": ("block", False), "allow": ("allow", True), "disallow": ("allow", False)}
+ACTIONS = {
+    "block": ("block", True),
+    "unblock": ("block", False),
+    "allow": ("allow", True),
+    "disallow": ("allow", False),
+}
 
 
 def _domain(value: str) -> str:

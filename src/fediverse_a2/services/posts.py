@@ -79,5 +79,3 @@ async def delete_post(rt: Runtime, url: str) -> str:
         activity = build.delete(actor, url, [build.PUBLIC], [rt.urls.followers(post.username)])
         await queue_activity(tx, activity, post.member_id, followers_of=post.member_id)
     return url
-
-

@@ -16,8 +16,8 @@ from ..federation.actors import ActorDirectory
 from ..federation.outbox import queue_activity
 from ..httpclient import FetchError
 from ..runtime import Runtime
-from ..store import actors as actor_store
 from ..store import activities, comments, deliveries, follows, posts, remote_posts, tombstones
+from ..store import actors as actor_store
 from ..store.actors import ActorRecord
 from .members import require_member
 
@@ -101,16 +101,22 @@ async def _comment_local(rt: Runtime, member_id: int, username: str, url: str, h
     async with rt.db.transaction() as tx:
         placeholder = f"urn:uuid:{uuid.uuid4()}"
         comment_id = await comments.add(
-            tx, ap_id=placeholder, url=None, post_id=post.id, parent_id=parent["id"] if parent else None,
-            author_uri=me, member_id=member_id, domain=urls.host.split(":")[0], content_html=html,
-            summary=None, published=now,
+            tx,
+            ap_id=placeholder,
+            url=None,
+            post_id=post.id,
+            parent_id=parent["id"] if parent else None,
+            author_uri=me,
+            member_id=member_id,
+            domain=urls.host.split(":")[0],
+            content_html=html,
+            summary=None,
+            published=now,
         )
         assert comment_id is not None
         ap_id = urls.comment(comment_id)
         await comments.set_ap_id(tx, comment_id, ap_id)
-        note = build.comment_note(
-            ap_id, me, url, html, now, rt.config.instance.language, [build.PUBLIC], cc, mentions
-        )
+        note = build.comment_note(ap_id, me, url, html, now, rt.config.instance.language, [build.PUBLIC], cc, mentions)
         await queue_activity(tx, build.create(note), member_id, followers_of=post.member_id, targets=targets)
     return ap_id
 
@@ -129,8 +135,15 @@ async def _reply_remote(
     me = urls.actor(username)
     note_id = f"{urls.base}/notes/{uuid.uuid4().hex}"
     doc = build.comment_note(
-        note_id, me, note.id, html, time.time(), rt.config.instance.language,
-        [build.PUBLIC], [author.uri, urls.followers(username)], [(author.uri, author.handle)],
+        note_id,
+        me,
+        note.id,
+        html,
+        time.time(),
+        rt.config.instance.language,
+        [build.PUBLIC],
+        [author.uri, urls.followers(username)],
+        [(author.uri, author.handle)],
     )
     async with rt.db.transaction() as tx:
         await queue_activity(tx, build.create(doc), member_id, followers_of=member_id, targets=[_target(author)])

@@ -8,7 +8,7 @@ from typing import Any
 
 from .db import Executor
 
-__all__ = ["ActorRecord", "by_uri", "delete", "exists", "key", "keys_for", "uri_by_handle", "upsert"]
+__all__ = ["ActorRecord", "by_uri", "delete", "exists", "key", "keys_for", "upsert", "uri_by_handle"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,9 @@ class ActorRecord:
         return self.shared_inbox or self.inbox
 
 
-_COLUMNS = "uri, domain, type, username, handle, name, summary, url, icon, inbox, shared_inbox, followers_url, fetched_at"
+_COLUMNS = (
+    "uri, domain, type, username, handle, name, summary, url, icon, inbox, shared_inbox, followers_url, fetched_at"
+)
 
 
 def _record(row: Any) -> ActorRecord:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..policy import Policy
 from ..models import Comment, RemoteAuthor
+from ..policy import Policy
 from .db import Executor
 
 __all__ = [
@@ -45,8 +45,23 @@ def _comment(row: Any, local_host: str) -> Comment:
     # Unpacked by position, in _SELECT's order: a lookup by column name on an sqlite3.Row
     # scans the column names each time, and a post page builds hundreds of these.
     (
-        row_id, ap_id, url, post_id, parent_id, author_uri, _member_id, domain, content_html, summary,
-        published, updated, author_name, author_handle, username, author_url, author_icon,
+        row_id,
+        ap_id,
+        url,
+        post_id,
+        parent_id,
+        author_uri,
+        _member_id,
+        domain,
+        content_html,
+        summary,
+        published,
+        updated,
+        author_name,
+        author_handle,
+        username,
+        author_url,
+        author_icon,
     ) = row
     if username:
         handle = f"@{username}@{local_host}"
@@ -97,8 +112,20 @@ async def add(
                                  content_html, summary, published, updated, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (ap_id) DO NOTHING RETURNING id""",
-        (ap_id, url, post_id, parent_id, author_uri, member_id, domain, content_html, summary,
-         published, updated, time.time()),
+        (
+            ap_id,
+            url,
+            post_id,
+            parent_id,
+            author_uri,
+            member_id,
+            domain,
+            content_html,
+            summary,
+            published,
+            updated,
+            time.time(),
+        ),
     )
 
 

@@ -124,9 +124,7 @@ async def enqueue_followers(db: Executor, activity_id: int, member_id: int, now:
     )
 
 
-async def enqueue(
-    db: Executor, activity_id: int, targets: Iterable[tuple[str, str, str | None]], now: float
-) -> None:
+async def enqueue(db: Executor, activity_id: int, targets: Iterable[tuple[str, str, str | None]], now: float) -> None:
     """Queue deliveries to explicit (inbox, domain, recipient_uri) targets."""
     await db.executemany(
         "INSERT INTO deliveries (activity_id, inbox, domain, recipient_uri, next_attempt_at, created_at, updated_at) "
@@ -148,8 +146,7 @@ async def claim(db: Executor, now: float, lease_seconds: float, limit: int) -> l
         (now + lease_seconds, now, now, now, limit),
     )
     return [
-        Claimed(r["id"], r["activity_id"], r["inbox"], r["domain"], r["recipient_uri"], r["attempts"])
-        for r in rows
+        Claimed(r["id"], r["activity_id"], r["inbox"], r["domain"], r["recipient_uri"], r["attempts"]) for r in rows
     ]
 
 

@@ -15,11 +15,11 @@ __all__ = [
     "add_following",
     "count_followers",
     "count_following",
+    "delete_following",
     "follower_page",
     "following_by_follow_id",
     "following_page",
     "is_following",
-    "delete_following",
     "remove_actor",
     "remove_follow",
     "remove_follower",
@@ -31,7 +31,13 @@ __all__ = [
 
 
 async def add_follower(
-    db: Executor, member_id: int, actor_uri: str, inbox: str, shared_inbox: str | None, domain: str, follow_id: str | None
+    db: Executor,
+    member_id: int,
+    actor_uri: str,
+    inbox: str,
+    shared_inbox: str | None,
+    domain: str,
+    follow_id: str | None,
 ) -> None:
     """Record (or refresh) a remote follower of a member."""
     await db.execute(

@@ -92,7 +92,7 @@ class _GroupCommit:
                             if not future.done():
                                 future.set_exception(exc)
                 else:
-                    for (_, future), value in zip(batch, results):
+                    for (_, future), value in zip(batch, results, strict=False):
                         _settle(future, value)
                 batch = []
         finally:

@@ -136,7 +136,8 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             """CREATE TABLE tombstones_by_actor (
                 ap_id TEXT NOT NULL, actor_uri TEXT NOT NULL, deleted_at {real} NOT NULL,
                 PRIMARY KEY (ap_id, actor_uri))""",
-            "INSERT INTO tombstones_by_actor (ap_id, actor_uri, deleted_at) SELECT ap_id, actor_uri, deleted_at FROM tombstones",
+            "INSERT INTO tombstones_by_actor (ap_id, actor_uri, deleted_at) "
+            "SELECT ap_id, actor_uri, deleted_at FROM tombstones",
             "DROP TABLE tombstones",
             "ALTER TABLE tombstones_by_actor RENAME TO tombstones",
             # The inbox normalises a document once; the worker reads what it stored.

@@ -56,9 +56,7 @@ async def by_id(db: Executor, post_id: int) -> Post | None:
     return _post(row) if row else None
 
 
-async def recent(
-    db: Executor, limit: int, offset: int = 0, member_id: int | None = None
-) -> list[Post]:
+async def recent(db: Executor, limit: int, offset: int = 0, member_id: int | None = None) -> list[Post]:
     """Live posts, newest first, optionally by one member."""
     where = "WHERE p.deleted_at IS NULL" + (" AND p.member_id = ?" if member_id is not None else "")
     params: tuple[Any, ...] = (member_id,) if member_id is not None else ()
@@ -72,9 +70,7 @@ async def count_live(db: Executor, member_id: int | None = None) -> int:
     """How many posts are not deleted."""
     if member_id is None:
         return int(await db.fetchval("SELECT COUNT(*) FROM posts WHERE deleted_at IS NULL"))
-    return int(
-        await db.fetchval("SELECT COUNT(*) FROM posts WHERE deleted_at IS NULL AND member_id = ?", (member_id,))
-    )
+    return int(await db.fetchval("SELECT COUNT(*) FROM posts WHERE deleted_at IS NULL AND member_id = ?", (member_id,)))
 
 
 async def update(db: Executor, post_id: int, title: str, body_md: str, content_html: str) -> float:

@@ -29,7 +29,9 @@ async def add(
     )
 
 
-async def update(db: Executor, ap_id: str, actor_uri: str, content_html: str, summary: str | None, updated: float) -> None:
+async def update(
+    db: Executor, ap_id: str, actor_uri: str, content_html: str, summary: str | None, updated: float
+) -> None:
     """Apply an Update from the post's own author."""
     await db.execute(
         "UPDATE remote_posts SET content_html = ?, summary = ?, updated = ? WHERE ap_id = ? AND actor_uri = ?",

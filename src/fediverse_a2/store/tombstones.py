@@ -24,6 +24,4 @@ async def add(db: Executor, ap_id: str, actor_uri: str) -> None:
 
 async def exists(db: Executor, ap_id: str, actor_uri: str) -> bool:
     """Whether `actor_uri` deleted `ap_id`."""
-    return bool(
-        await db.fetchval("SELECT 1 FROM tombstones WHERE ap_id = ? AND actor_uri = ?", (ap_id, actor_uri))
-    )
+    return bool(await db.fetchval("SELECT 1 FROM tombstones WHERE ap_id = ? AND actor_uri = ?", (ap_id, actor_uri)))

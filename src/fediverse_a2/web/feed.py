@@ -31,8 +31,8 @@ async def atom_feed(rt: Runtime, request: Request) -> Response:
         f"<id>{escape(base)}/</id>",
         f"<title>{escape(rt.config.instance.name)}</title>",
         f"<updated>{_when(updated)}</updated>",
-        f"<link rel=\"self\" href={quoteattr(base + '/feed.atom')}/>",
-        f"<link rel=\"alternate\" type=\"text/html\" href={quoteattr(base + '/')}/>",
+        f'<link rel="self" href={quoteattr(base + "/feed.atom")}/>',
+        f'<link rel="alternate" type="text/html" href={quoteattr(base + "/")}/>',
     ]
     for post in items:
         url = rt.urls.post(post.id)
@@ -40,7 +40,7 @@ async def atom_feed(rt: Runtime, request: Request) -> Response:
             "<entry>",
             f"<id>{escape(url)}</id>",
             f"<title>{escape(post.title)}</title>",
-            f"<link rel=\"alternate\" type=\"text/html\" href={quoteattr(url)}/>",
+            f'<link rel="alternate" type="text/html" href={quoteattr(url)}/>',
             f"<author><name>{escape(post.author_name)}</name><uri>{escape(rt.urls.actor(post.username))}</uri></author>",
             f"<published>{_when(post.published)}</published>",
             f"<updated>{_when(post.updated or post.published)}</updated>",

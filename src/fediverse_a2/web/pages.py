@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -15,42 +16,101 @@ from ..runtime import Runtime
 from ..store import comments, members, posts
 from .render import Renderer
 
-__all__ = ["Pages", "build_thread"]
+__all__ = ["MAX_DEPTH", "Pages", "ThreadEntry", "thread_order"]
 
 PAGE_SIZE = 20
 
 # User agents of servers and crawlers that fetch HTML (link previews); their fetches
 # are not views by people.
 _BOT_MARKERS = (
-    "bot", "crawl", "spider", "mastodon", "pleroma", "akkoma", "misskey", "gotosocial",
-    "fedify", "http.rb", "python-httpx", "preview", "fetch", "lemmy", "friendica",
+    "bot",
+    "crawl",
+    "spider",
+    "mastodon",
+    "pleroma",
+    "akkoma",
+    "misskey",
+    "gotosocial",
+    "fedify",
+    "http.rb",
+    "python-httpx",
+    "preview",
+    "fetch",
+    "lemmy",
+    "friendica",
 )
 
 
-@dataclass
-class ThreadNode:
+# Replies deeper than this are shown at this indentation, each saying whom it answers:
+# a thread thousands deep stays readable and the page stays flat enough to render.
+MAX_DEPTH = 5
+
+_NOTHING = Markup("")
+_NEST = Markup('<ol class="comments">')
+
+
+@dataclass(slots=True)
+class ThreadEntry:
+    """One comment in thread order, with what the template needs to place it."""
+
     comment: Comment
-    children: list[ThreadNode] = field(default_factory=list)
+    depth: int  # the true depth: 0 for a comment on the post itself
+    level: int  # the indentation shown: depth, capped at the nesting limit
+    parent: Comment | None  # the comment answered, set only when flattened below the limit
+    # The list tags between the previous comment and this one (see post.html): nothing before
+    # the first, <ol> to nest an answer inside the previous item, else </li> and one </ol></li>
+    # per level up. Fixed tags only, chosen here so the template tests one thing per comment.
+    before: Markup
     head: str = ""  # "Reactie van NAAM op DATUM", filled in for the page's language
+    reply_to: str = ""  # "Antwoord op NAAM" for a flattened comment, idem
 
 
-def build_thread(items: list[Comment]) -> list[ThreadNode]:
-    """Nest comments under their parents, keeping the oldest-first order at every level."""
-    nodes = {c.id: ThreadNode(c) for c in items}
-    roots: list[ThreadNode] = []
+def thread_order(items: list[Comment], max_depth: int = MAX_DEPTH) -> list[ThreadEntry]:
+    """Comments in thread order (each followed by its answers, oldest first), walked with a stack.
+
+    Every comment appears exactly once, whatever the parent_id graph: a comment whose parent is
+    missing (hidden, deleted) starts a thread of its own, and so does one caught in a cycle.
+    """
+    by_id = {c.id: c for c in items}
+    answers: dict[int, list[Comment]] = {}
+    roots: list[Comment] = []
     for c in items:
-        parent = nodes.get(c.parent_id) if c.parent_id is not None else None
-        (parent.children if parent else roots).append(nodes[c.id])
-    return roots
+        if c.parent_id is not None and c.parent_id in by_id and c.parent_id != c.id:
+            answers.setdefault(c.parent_id, []).append(c)
+        else:
+            roots.append(c)
+    entries: list[ThreadEntry] = []
+    seen: set[int] = set()
+    closes = [Markup("</li>" + "</ol></li>" * up) for up in range(max_depth + 1)]
+    previous = -1  # the level of the entry before, -1 before the first
+    # Roots first, then whatever a cycle kept out of reach of every root, in page order.
+    for start in (*roots, *items):
+        if start.id in seen:
+            continue
+        stack: list[tuple[Comment, int]] = [(start, 0)]
+        while stack:
+            c, depth = stack.pop()
+            if c.id in seen:
+                continue
+            seen.add(c.id)
+            level = min(depth, max_depth)
+            parent = by_id.get(c.parent_id) if depth > max_depth and c.parent_id is not None else None
+            before = _NOTHING if previous < 0 else _NEST if level > previous else closes[previous - level]
+            entries.append(ThreadEntry(c, depth, level, parent, before))
+            previous = level
+            if kids := answers.get(c.id):
+                stack.extend((a, depth + 1) for a in reversed(kids))
+    return entries
 
 
-def _fill_heads(nodes: list[ThreadNode], lang: str, tz: ZoneInfo) -> None:
-    stack = list(nodes)
-    while stack:
-        node = stack.pop()
-        c = node.comment
-        node.head = translate(lang, "comment_by", name=c.author.name, date=format_date(c.published, lang, tz))
-        stack.extend(node.children)
+def _fill_texts(entries: list[ThreadEntry], lang: str, tz: ZoneInfo) -> None:
+    # The texts are looked up once and filled in per comment: this runs for every comment.
+    comment_by, in_reply_to = translate(lang, "comment_by"), translate(lang, "in_reply_to")
+    for entry in entries:
+        c = entry.comment
+        entry.head = comment_by.format(name=c.author.name, date=format_date(c.published, lang, tz))
+        if entry.parent is not None:
+            entry.reply_to = in_reply_to.format(name=entry.parent.author.name)
 
 
 def is_person(request: Request) -> bool:
@@ -78,8 +138,11 @@ class Pages:
         lang = self.render.language(request)
         heading, text = ("gone", "gone_text") if status == 410 else ("not_found", "not_found_text")
         return self.render.page(
-            request, "error.html", status=status,
-            heading=translate(lang, heading), text=translate(lang, text),
+            request,
+            "error.html",
+            status=status,
+            heading=translate(lang, heading),
+            text=translate(lang, text),
         )
 
     async def home(self, request: Request) -> Response:
@@ -90,8 +153,12 @@ class Pages:
         member_count = await members.count(db)
         summaries = [_with_excerpt(p) for p in items[:PAGE_SIZE]]
         return self.render.page(
-            request, "home.html", posts=summaries, page=page,
-            has_next=len(items) > PAGE_SIZE, member_count=member_count,
+            request,
+            "home.html",
+            posts=summaries,
+            page=page,
+            has_next=len(items) > PAGE_SIZE,
+            member_count=member_count,
         )
 
     async def post(self, request: Request, post: Post) -> Response:
@@ -101,12 +168,17 @@ class Pages:
             post = _bump_views(post)
         items = await comments.list_for_post(self.rt.db, post.id, self.rt.policy, self.rt.urls.host)
         lang = self.render.language(request)
-        tree = build_thread(items)
-        _fill_heads(tree, lang, self.rt.tz)
+        thread = thread_order(items)
+        _fill_texts(thread, lang, self.rt.tz)
         comment_text = {key: translate(lang, key) for key in ("edited", "original", "content_warning")}
         return self.render.page(
-            request, "post.html", post=post, post_url=self.rt.urls.post(post.id),
-            comment_tree=tree, comment_count=len(items), comment_text=comment_text,
+            request,
+            "post.html",
+            post=post,
+            post_url=self.rt.urls.post(post.id),
+            thread=thread,
+            comment_count=len(items),
+            comment_text=comment_text,
         )
 
     async def profile(self, request: Request, member: Member) -> Response:
@@ -114,8 +186,12 @@ class Pages:
         page = _page_number(request)
         items = await posts.recent(self.rt.db, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE, member.id)
         return self.render.page(
-            request, "profile.html", member=member, posts=items[:PAGE_SIZE],
-            page=page, has_next=len(items) > PAGE_SIZE,
+            request,
+            "profile.html",
+            member=member,
+            posts=items[:PAGE_SIZE],
+            page=page,
+            has_next=len(items) > PAGE_SIZE,
         )
 
 

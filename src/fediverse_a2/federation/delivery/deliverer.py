@@ -197,7 +197,9 @@ class Deliverer:
         attempts = claimed.attempts + 1
         peer = _peer_key(claimed.inbox)
 
-        def final(state: DeliveryState, outcome: str, status: int | None, error: str | None, when: float = now) -> _Attempt:
+        def final(
+            state: DeliveryState, outcome: str, status: int | None, error: str | None, when: float = now
+        ) -> _Attempt:
             return _Attempt(claimed, Result(claimed.id, state, attempts, when, status, error), outcome)
 
         policy = self.rt.policy
