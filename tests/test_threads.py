@@ -14,7 +14,7 @@ from fediverse_a2.models import Comment, RemoteAuthor
 from fediverse_a2.services.members import add_member
 from fediverse_a2.services.posts import publish_post
 from fediverse_a2.store import actor_blocks, comments
-from fediverse_a2.web.pages import MAX_DEPTH, ThreadEntry, thread_order
+from fediverse_a2.web.threads import MAX_DEPTH, ThreadEntry, thread_order
 from helpers import AP, LiveServer, live_server
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8", "User-Agent": "Mozilla/5.0 Firefox/130.0"}

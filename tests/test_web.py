@@ -110,11 +110,18 @@ async def test_pages_switch_to_english(server: LiveServer) -> None:
     path = url.removeprefix(server.base_url)
     async with server.client() as client:
         by_query = await client.get(path + "?lang=en", headers=BROWSER)
+        # The chosen language sticks (a cookie), whatever the browser prefers.
+        sticky = await client.get(path, headers={**BROWSER, "Accept-Language": "nl-NL,en;q=0.5"})
+    async with server.client() as client:
         by_header = await client.get(path, headers={**BROWSER, "Accept-Language": "en-GB,en;q=0.9,nl;q=0.5"})
         dutch = await client.get(path, headers={**BROWSER, "Accept-Language": "nl-NL,en;q=0.5"})
+        back = await client.get(path + "?lang=nl", headers={**BROWSER, "Accept-Language": "en"})
     assert "Views: 1" in by_query.text and 'lang="en"' in by_query.text
-    assert "Views: 2" in by_header.text
-    assert "Weergaven: 3" in dutch.text
+    assert "a2_lang=en" in by_query.headers["set-cookie"]
+    assert "Views: 2" in sticky.text
+    assert "Views: 3" in by_header.text
+    assert "Weergaven: 4" in dutch.text
+    assert "Weergaven: 5" in back.text
 
 
 async def test_home_pages_through_posts(server: LiveServer) -> None:

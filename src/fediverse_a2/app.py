@@ -1,4 +1,4 @@
-"""The Starlette application: routes, and a lifespan that runs the background workers."""
+"""The Starlette application: routes, security headers, and a lifespan that runs the background workers."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator
 from importlib.resources import files
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -18,26 +20,41 @@ from .federation.inbox import InboxEndpoint
 from .federation.jsonld_worker import JsonLdWorker
 from .federation.workers import Workers
 from .runtime import Runtime
+from .web.admin import AdminPages
+from .web.auth import AuthPages
+from .web.comments import CommentPages
 from .web.discovery import Discovery
+from .web.editor import Editor
 from .web.feed import atom_feed
+from .web.media_files import MediaFiles
 from .web.objects import Objects
 from .web.pages import Pages
 from .web.render import Renderer
+from .web.security import SecurityHeaders, WebSecurity, content_security_policy
+from .web.settings import SettingsPages
 
 __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
+GET_POST = ["GET", "POST"]
 
 
 def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     """Build the app around an opened Runtime; the caller owns (and closes) the Runtime."""
     workers = Workers(rt)
     jsonld = JsonLdWorker()
-    renderer = Renderer(rt)
+    security = WebSecurity(rt, rt.web_secret)
+    renderer = Renderer(rt, security)
     pages = Pages(rt, renderer)
     objects = Objects(rt, pages, make_fetch_guard(rt, workers.directory.lookup_key))
     discovery = Discovery(rt)
     inbox = InboxEndpoint(rt, workers.directory, jsonld, workers.notify_inbox, workers.domain_seen)
+    auth = AuthPages(rt, renderer, security)
+    editor = Editor(rt, renderer, security, pages)
+    commenting = CommentPages(rt, renderer, security, pages, workers.directory)
+    settings = SettingsPages(rt, renderer, security)
+    admin = AdminPages(rt, renderer, security, pages)
+    media_files = MediaFiles(rt)
 
     async def home(request: Request) -> Response:
         return await pages.home(request)
@@ -45,8 +62,14 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     async def feed(request: Request) -> Response:
         return await atom_feed(rt, request)
 
-    async def not_found(request: Request, exc: Exception) -> Response:
-        return pages.error(request, 404)
+    async def refused(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        if status == 404:
+            return await pages.error(request, 404)
+        detail = str(exc.detail) if isinstance(exc, HTTPException) else "error"
+        if "text/html" in request.headers.get("accept", ""):
+            return await pages.error(request, status, detail=detail)
+        return PlainTextResponse(detail, status_code=status)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -71,16 +94,36 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         Route("/users/{username}/inbox", inbox.personal, methods=["POST"]),
         Route("/users/{username}/{collection:str}", objects.collection),
         Route("/notes/{token:str}", objects.note),
+        Route("/posts/new", editor.new, methods=GET_POST),
         Route("/posts/{post_id:int}", objects.post),
         Route("/posts/{post_id:int}/replies", objects.replies),
+        Route("/posts/{post_id:int}/edit", editor.edit, methods=GET_POST),
+        Route("/posts/{post_id:int}/delete", editor.delete, methods=["POST"]),
+        Route("/posts/{post_id:int}/comments", commenting.on_post, methods=["POST"]),
         Route("/comments/{comment_id:int}", objects.comment),
+        Route("/reply", commenting.reply, methods=GET_POST),
+        Route("/login", auth.login, methods=GET_POST),
+        Route("/logout", auth.logout, methods=["POST"]),
+        Route("/invite/{token:str}", auth.invite, methods=GET_POST),
+        Route("/join", auth.join, methods=GET_POST),
+        Route("/settings/profile", settings.profile, methods=GET_POST),
+        Route("/settings/password", settings.password, methods=GET_POST),
+        Route("/admin/requests", admin.requests, methods=GET_POST),
+        Route("/tags/{tag:str}", pages.tag),
+        Route("/media/{name:str}", media_files.get),
         Route("/.well-known/webfinger", discovery.webfinger),
         Route("/.well-known/nodeinfo", discovery.nodeinfo_links),
         Route("/.well-known/host-meta", discovery.host_meta),
         Route("/nodeinfo/2.1", discovery.nodeinfo),
         Mount("/static", static, name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: not_found})
+    csp = content_security_policy(allow_http=rt.config.federation.allow_private_network)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: refused},
+        middleware=[Middleware(SecurityHeaders, csp=csp)],
+    )
     # Starlette's slash redirect builds its Location from the request's Host header; every
     # absolute URL we send must come from base_url instead.
     app.router.redirect_slashes = False

@@ -60,6 +60,7 @@ class InstanceConfig:
 class StorageConfig:
     database: str = "data/fediverse_a2.sqlite3"
     keys_dir: str = "keys"
+    media_dir: str = "media"
 
     @property
     def is_postgres(self) -> bool:
@@ -110,6 +111,11 @@ class Config:
     def database_path(self) -> Path:
         """Absolute path of the SQLite database (relative paths are taken from the config folder)."""
         return self._resolve(self.storage.database)
+
+    @property
+    def media_path(self) -> Path:
+        """Absolute path of the folder holding uploaded (re-encoded) images."""
+        return self._resolve(self.storage.media_dir)
 
     @property
     def keys_path(self) -> Path:

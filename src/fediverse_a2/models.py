@@ -57,6 +57,14 @@ class Post:
     comment_count: int = 0
     likes: int = 0
     boosts: int = 0
+    summary: str | None = None  # content warning
+    language: str | None = None  # the post's own language (else the instance's)
+    state: str = "published"  # published | draft (a draft is never federated)
+
+    @property
+    def is_draft(self) -> bool:
+        """Whether this is a private draft of its author."""
+        return self.state == "draft"
 
 
 @dataclass(frozen=True)
@@ -82,3 +90,4 @@ class Comment:
     published: float
     updated: float | None
     local: bool = False
+    language: str | None = None

@@ -7,6 +7,7 @@ at import time.
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,6 +26,7 @@ from .store.db import Database
 __all__ = ["Runtime"]
 
 POLICY_VERSION = "policy_version"
+WEB_SECRET = "web_secret"
 
 
 @dataclass
@@ -36,6 +38,7 @@ class Runtime:
     instance_public_pem: str
     tz: ZoneInfo
     policy: Policy
+    web_secret: bytes = b""
     policy_version: str | None = None
     # Tests may swap these before the first request: a resolver they control, short timeouts.
     resolver: Any = None
@@ -58,6 +61,7 @@ class Runtime:
             policy=Policy(config.federation.mode, ()),
         )
         await rt.refresh_policy(force=True)
+        rt.web_secret = await _web_secret(db)
         return rt
 
     @property
@@ -94,3 +98,13 @@ class Runtime:
             await self._http.aclose()
             self._http = None
         await self.db.close()
+
+
+async def _web_secret(db: Database) -> bytes:
+    """The instance's secret for CSRF tokens: made once, kept in the database (shared by every process)."""
+    value = await meta.get(db, WEB_SECRET)
+    if value is None:
+        await meta.put_new(db, WEB_SECRET, secrets.token_hex(32))
+        value = await meta.get(db, WEB_SECRET)
+    assert value is not None
+    return bytes.fromhex(value)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +18,10 @@ __all__ = [
     "ACTIVITY_JSON",
     "AS_CONTEXT",
     "CONTEXT",
+    "EXTENSIONS",
     "PUBLIC",
+    "HashtagRef",
+    "Image",
     "accept",
     "collection",
     "collection_page",
@@ -37,7 +41,39 @@ __all__ = [
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 SECURITY_CONTEXT = "https://w3id.org/security/v1"
-CONTEXT: list[Any] = [AS_CONTEXT, SECURITY_CONTEXT]
+# Mastodon's own extension terms for what we send: profile fields, the locked flag, hashtags.
+EXTENSIONS: dict[str, Any] = {
+    "schema": "http://schema.org#",
+    "PropertyValue": "schema:PropertyValue",
+    "value": "schema:value",
+    "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+    "sensitive": "as:sensitive",
+    "Hashtag": "as:Hashtag",
+    "toot": "http://joinmastodon.org/ns#",
+    "discoverable": "toot:discoverable",
+}
+CONTEXT: list[Any] = [AS_CONTEXT, SECURITY_CONTEXT, EXTENSIONS]
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image attached to a post, as served from this instance."""
+
+    url: str
+    media_type: str
+    width: int
+    height: int
+    alt: str
+
+
+@dataclass(frozen=True)
+class HashtagRef:
+    """A tag of a post: its display name and the URL of its tag page."""
+
+    name: str
+    href: str
+
+
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 ACTIVITY_JSON = "application/activity+json"
 
@@ -50,7 +86,7 @@ def iso(ts: float) -> str:
 def person(member: Member, urls: Urls) -> dict[str, Any]:
     """A member as a Person actor."""
     actor = urls.actor(member.username)
-    return {
+    doc: dict[str, Any] = {
         "@context": CONTEXT,
         "id": actor,
         "type": "Person",
@@ -63,7 +99,7 @@ def person(member: Member, urls: Urls) -> dict[str, Any]:
         "followers": urls.followers(member.username),
         "following": urls.following(member.username),
         "endpoints": {"sharedInbox": urls.shared_inbox},
-        "manuallyApprovesFollowers": False,
+        "manuallyApprovesFollowers": member.locked,
         "discoverable": True,
         "published": iso(member.created_at),
         "publicKey": {
@@ -71,7 +107,15 @@ def person(member: Member, urls: Urls) -> dict[str, Any]:
             "owner": actor,
             "publicKeyPem": member.public_key_pem,
         },
+        # Profile fields as Mastodon shows them: the value is HTML, so it is escaped here.
+        "attachment": [
+            {"type": "PropertyValue", "name": name, "value": html.escape(value)} for name, value in member.fields
+        ],
     }
+    if member.avatar:
+        kind = "image/png" if member.avatar.endswith(".png") else "image/jpeg"
+        doc["icon"] = {"type": "Image", "mediaType": kind, "url": urls.media(member.avatar)}
+    return doc
 
 
 def instance_actor(urls: Urls, name: str, public_key_pem: str) -> dict[str, Any]:
@@ -92,12 +136,20 @@ def instance_actor(urls: Urls, name: str, public_key_pem: str) -> dict[str, Any]
     }
 
 
-def post_content(title: str, body_html: str) -> str:
-    """Note content for a blog post: the title as a bold first paragraph, then the body.
+def post_content(title: str, body_html: str, tags: Sequence[HashtagRef] = ()) -> str:
+    """Note content for a blog post: the title as a bold first paragraph, then the body, then its tags.
 
-    Mastodon flattens headings and drops the body of an Article, so a bold line it is.
+    Mastodon flattens headings and drops the body of an Article, so a bold line it is. The tags
+    are linked at the end as Mastodon writes them, so every client shows them.
     """
-    return f"<p><strong>{html.escape(title)}</strong></p>{body_html}"
+    content = f"<p><strong>{html.escape(title)}</strong></p>{body_html}"
+    if tags:
+        links = " ".join(
+            f'<a href="{html.escape(t.href)}" class="mention hashtag" rel="tag">#<span>{html.escape(t.name)}</span></a>'
+            for t in tags
+        )
+        content += f"<p>{links}</p>"
+    return content
 
 
 def post_note(
@@ -106,10 +158,13 @@ def post_note(
     language: str,
     replies_total: int = 0,
     first_replies: Sequence[str] | None = None,
+    tags: Sequence[HashtagRef] = (),
+    images: Sequence[Image] = (),
 ) -> dict[str, Any]:
     """A blog post as a public Note addressed to the author's followers."""
     note_id = urls.post(post.id)
-    content = post_content(post.title, post.content_html)
+    content = post_content(post.title, post.content_html, tags)
+    language = post.language or language
     replies: dict[str, Any] = {
         "id": urls.replies(post.id),
         "type": "OrderedCollection",
@@ -130,9 +185,22 @@ def post_note(
         "url": note_id,
         "published": iso(post.published),
         "replies": replies,
-        "sensitive": False,
-        "tag": [],
+        "sensitive": bool(post.summary),
+        "tag": [{"type": "Hashtag", "href": t.href, "name": f"#{t.name}"} for t in tags],
+        "attachment": [
+            {
+                "type": "Image",
+                "mediaType": i.media_type,
+                "url": i.url,
+                "width": i.width,
+                "height": i.height,
+                "name": i.alt,
+            }
+            for i in images
+        ],
     }
+    if post.summary:
+        note["summary"] = post.summary
     if post.updated:
         note["updated"] = iso(post.updated)
     return note

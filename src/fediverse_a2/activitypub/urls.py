@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from ..hosts import Origin, origin_of, parse_origin
 
@@ -68,6 +68,12 @@ class Urls:
 
     def comment(self, comment_id: int) -> str:
         return f"{self.base}/comments/{comment_id}"
+
+    def media(self, file_name: str) -> str:
+        return f"{self.base}/media/{file_name}"
+
+    def tag(self, norm: str) -> str:
+        return f"{self.base}/tags/{quote(norm, safe='')}"
 
     def activity(self, kind: str, token: str) -> str:
         return f"{self.base}/activities/{kind}/{token}"

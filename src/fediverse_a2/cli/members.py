@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import sys
 
+from ..errors import UserError
+from ..models import ROLES
 from ..runtime import Runtime
-from ..services.members import add_member
+from ..services import accounts
+from ..services.members import add_member, require_member
+from ..services.membership import approve, pending_requests, reject
 from ..store import members
+from .common import when
 from .registry import Registry
 
 __all__ = ["register"]
@@ -20,14 +27,81 @@ async def _add(rt: Runtime, args: argparse.Namespace) -> None:
 
 async def _list(rt: Runtime, args: argparse.Namespace) -> None:
     for member in await members.list_all(rt.db):
-        print(f"{member.username}\t{member.name}\t{rt.urls.actor(member.username)}")
+        flags = [] if member.can_sign_in else [member.state if member.state != "active" else "disabled"]
+        extra = f"\t{member.role}" + (f"\t{','.join(flags)}" if flags else "")
+        print(f"{member.username}\t{member.name}\t{rt.urls.actor(member.username)}{extra}")
+
+
+def _read_password() -> str:
+    """The new password: typed without echo on a terminal, else one line from standard input."""
+    if sys.stdin.isatty():
+        first = getpass.getpass("new password: ")
+        if getpass.getpass("again: ") != first:
+            raise UserError("the two passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+async def _password(rt: Runtime, args: argparse.Namespace) -> None:
+    member = await require_member(rt, args.username)
+    await accounts.set_password(rt, member, _read_password())
+    print(f"password set for {member.username}; their sessions were ended")
+
+
+async def _invite(rt: Runtime, args: argparse.Namespace) -> None:
+    print(await accounts.invite_member(rt, args.username))
+
+
+async def _role(rt: Runtime, args: argparse.Namespace) -> None:
+    member = await accounts.set_role(rt, args.username, args.role)
+    print(f"{member.username} is now {args.role}")
+
+
+async def _disable(rt: Runtime, args: argparse.Namespace) -> None:
+    member = await accounts.set_disabled(rt, args.username, args.action == "disable")
+    print(f"{member.username} {'disabled' if args.action == 'disable' else 'enabled'}")
+
+
+async def _requests(rt: Runtime, args: argparse.Namespace) -> None:
+    waiting = await pending_requests(rt)
+    if not waiting:
+        print("no open membership requests")
+    for r in waiting:
+        print(f"#{r.id}\t{when(r.created_at)}\t{r.name}\t{r.email}\t{r.organisation}\n    {r.motivation}")
+
+
+async def _approve(rt: Runtime, args: argparse.Namespace) -> None:
+    member, link = await approve(rt, args.id, None, args.username)
+    print(f"created {rt.urls.handle(member.username)}; invitation link:")
+    print(link)
+
+
+async def _reject(rt: Runtime, args: argparse.Namespace) -> None:
+    await reject(rt, args.id, None)
+    print(f"request #{args.id} rejected")
 
 
 def register(cli: Registry) -> None:
     """Add the member commands."""
-    cli.group("member", "manage members")
+    cli.group("member", "manage members and their accounts")
     add = cli.command("member add", "create a member and its key pair", _add)
     add.add_argument("username")
     add.add_argument("--name", required=True, help="display name")
     add.add_argument("--summary", help="short profile text")
     cli.command("member list", "list members", _list)
+    cli.command("member password", "set a password, read from standard input", _password).add_argument("username")
+    cli.command(
+        "member invite", "print a link (7 days, once) where the member chooses a password", _invite
+    ).add_argument("username")
+    role = cli.command("member role", "set a member's role", _role)
+    role.add_argument("username")
+    role.add_argument("role", choices=ROLES)
+    for action, text in (("disable", "stop a member from signing in"), ("enable", "let a member sign in again")):
+        cli.command(f"member {action}", text, _disable).add_argument("username")
+    cli.command("member requests", "list open membership requests", _requests)
+    approve_cmd = cli.command(
+        "member approve", "approve a request: creates the member, prints an invite link", _approve
+    )
+    approve_cmd.add_argument("id", type=int)
+    approve_cmd.add_argument("--username", help="the new member's username (default: from the name)")
+    cli.command("member reject", "reject a membership request", _reject).add_argument("id", type=int)

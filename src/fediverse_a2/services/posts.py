@@ -1,31 +1,98 @@
-"""Publishing, editing and deleting blog posts, each queued for delivery to followers."""
+"""Writing blog posts: publish, save as draft, edit, delete; each federated change queued to followers.
+
+A draft is private to its author and never federated; publishing it sends the Create. Tags
+become `Hashtag` tags linking to their tag page; images are attached as `Image`s.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
 from ..activitypub import build
-from ..content import render_markdown
+from ..content import inert_text, render_markdown
 from ..errors import UserError
 from ..federation.outbox import queue_activity
-from ..models import Post
+from ..models import Member, Post
 from ..runtime import Runtime
-from ..store import comments, posts
-from .members import require_member
+from ..store import comments, media, posts, tags
+from ..store.db import Executor
+from .members import ensure_key, require_member
 
-__all__ = ["delete_post", "edit_post", "publish_post", "require_post"]
+__all__ = [
+    "LANGUAGES",
+    "Draft",
+    "delete_post",
+    "edit_post",
+    "fold_tag",
+    "note_of",
+    "parse_tags",
+    "publish_post",
+    "require_post",
+    "save_post",
+]
 
 MAX_TITLE = 300
 MAX_BODY = 200_000
+MAX_SUMMARY = 500
+MAX_TAGS = 10
+MAX_IMAGES = 4
+# Languages a post can be marked with; the interface itself is Dutch or English.
+LANGUAGES = ("nl", "en", "de", "fr", "fy")
+_TAG_WORD = re.compile(r"[^\W_][\w]{0,49}", re.UNICODE)
 
 
-def _check(title: str, body: str) -> None:
-    if not title.strip():
-        raise UserError("--title must not be empty")
-    if not body.strip():
-        raise UserError("the body must not be empty")
-    if len(title) > MAX_TITLE:
-        raise UserError(f"--title is longer than {MAX_TITLE} characters")
-    if len(body) > MAX_BODY:
-        raise UserError(f"the body is longer than {MAX_BODY} characters")
+@dataclass(frozen=True)
+class Draft:
+    """What a member wrote, before it is stored: the fields of the editor."""
+
+    title: str
+    body: str
+    summary: str = ""
+    language: str = ""
+    tags: str = ""
+    media_ids: Sequence[int] = ()
+
+
+def fold_tag(name: str) -> str:
+    """A tag's matching form: lower case, accents folded (#Overheid, #overheid and #Óverheid are one)."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode() or name
+    return folded.casefold()
+
+
+def parse_tags(text: str) -> list[tuple[str, str]]:
+    """(name, folded) pairs from what a member typed ("#a, b c"), deduplicated, at most MAX_TAGS."""
+    found: dict[str, str] = {}
+    for word in re.split(r"[\s,;]+", text or ""):
+        word = word.strip().lstrip("#")
+        if not word:
+            continue
+        if not _TAG_WORD.fullmatch(word):
+            raise UserError(f"not a valid tag: {word[:60]!r} (letters, digits and _ only)", key="tag_invalid")
+        found.setdefault(fold_tag(word), word)
+    if len(found) > MAX_TAGS:
+        raise UserError(f"at most {MAX_TAGS} tags", key="too_many_tags")
+    return [(name, norm) for norm, name in found.items()]
+
+
+def _check(draft: Draft) -> None:
+    if not draft.title.strip():
+        raise UserError("--title must not be empty", key="title_empty")
+    if len(draft.title) > MAX_TITLE:
+        raise UserError(f"--title is longer than {MAX_TITLE} characters", key="title_long")
+    if not draft.body.strip():
+        raise UserError("the body must not be empty", key="body_empty")
+    if len(draft.body) > MAX_BODY:
+        raise UserError(f"the body is longer than {MAX_BODY} characters", key="body_long")
+    if len(draft.summary) > MAX_SUMMARY:
+        raise UserError(f"the content warning is longer than {MAX_SUMMARY} characters", key="summary_long")
+    if draft.language and draft.language not in LANGUAGES:
+        raise UserError(f"unknown language {draft.language!r}", key="language_unknown")
+    if len(draft.media_ids) > MAX_IMAGES:
+        raise UserError(f"at most {MAX_IMAGES} images", key="too_many_images")
 
 
 async def require_post(rt: Runtime, url: str) -> Post:
@@ -33,49 +100,117 @@ async def require_post(rt: Runtime, url: str) -> Post:
     post_id = rt.urls.post_id(url)
     post = await posts.by_id(rt.db, post_id) if post_id is not None else None
     if post is None:
-        raise UserError(f"not a post on this instance: {url}")
+        raise UserError(f"not a post on this instance: {url}", key="no_such_post")
     if post.deleted_at is not None:
-        raise UserError(f"post was deleted: {url}")
+        raise UserError(f"post was deleted: {url}", key="post_deleted")
     return post
 
 
-async def publish_post(rt: Runtime, username: str, title: str, body: str) -> str:
+async def note_of(
+    rt: Runtime, db: Executor, post: Post, replies_total: int = 0, first: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The Note of a post, with its tags and images."""
+    tag_refs = [build.HashtagRef(name, rt.urls.tag(norm)) for name, norm in await tags.for_post(db, post.id)]
+    images = [
+        build.Image(rt.urls.media(m.file_name), m.media_type, m.width, m.height, m.alt)
+        for m in await media.for_post(db, post.id)
+    ]
+    return build.post_note(
+        post, rt.urls, rt.config.instance.language, replies_total, list(first), tags=tag_refs, images=images
+    )
+
+
+async def _own_media(db: Executor, member: Member, media_ids: Sequence[int]) -> list[int]:
+    """The given image ids, each checked to be this member's upload."""
+    out = []
+    for media_id in media_ids:
+        found = await media.by_id(db, media_id)
+        if found is None or found.member_id != member.id:
+            raise UserError("an image of this post is not yours", key="image_not_yours")
+        out.append(media_id)
+    return out
+
+
+async def save_post(rt: Runtime, member: Member, draft: Draft, *, publish: bool, post: Post | None = None) -> Post:
+    """Store a new post or change one (a draft stays a draft unless `publish`); federates what is public.
+
+    A new published post sends Create{Note}; publishing a draft sends its Create then; an edit
+    of a published post sends Update{Note} with `updated` set. Drafts send nothing.
+    """
+    _check(draft)
+    if not member.can_sign_in and post is None:
+        raise UserError("this account cannot write", key="cannot_write")
+    tag_list = parse_tags(draft.tags)
+    html = render_markdown(draft.body)
+    title = draft.title.strip()
+    summary = inert_text(draft.summary, MAX_SUMMARY) or None
+    language = draft.language or None
+    if publish:
+        member = await ensure_key(rt, member)
+    async with rt.db.transaction() as tx:
+        media_ids = await _own_media(tx, member, draft.media_ids)
+        if post is None:
+            post_id = await posts.create(
+                tx, member.id, title, draft.body, html, summary=summary, language=language,
+                state="published" if publish else "draft",
+            )  # fmt: skip
+            was_public = False
+        else:
+            post_id = post.id
+            was_public = not post.is_draft
+            await posts.update(tx, post_id, title, draft.body, html, summary=summary, language=language)
+            if publish and post.is_draft:
+                await posts.publish(tx, post_id)
+        await tags.set_for_post(tx, post_id, tag_list)
+        await media.attach(tx, post_id, media_ids)
+        fresh = await posts.by_id(tx, post_id)
+        assert fresh is not None
+        if not fresh.is_draft:
+            if was_public:
+                total = await comments.count_visible(tx, post_id, rt.policy)
+                note = await note_of(rt, tx, fresh, total)
+                assert fresh.updated is not None
+                activity = build.update(note, fresh.updated)
+            else:
+                activity = build.create(await note_of(rt, tx, fresh))
+            await queue_activity(tx, activity, member.id, followers_of=member.id)
+    return fresh
+
+
+async def publish_post(
+    rt: Runtime, username: str, title: str, body: str, *, summary: str = "", language: str = "", tags: str = ""
+) -> str:
     """Store a post and queue Create{Note} to every follower; returns the post URL."""
     member = await require_member(rt, username)
-    _check(title, body)
-    html = render_markdown(body)
-    async with rt.db.transaction() as tx:
-        post_id = await posts.create(tx, member.id, title.strip(), body, html)
-        post = await posts.by_id(tx, post_id)
-        assert post is not None
-        note = build.post_note(post, rt.urls, rt.config.instance.language)
-        await queue_activity(tx, build.create(note), member.id, followers_of=member.id)
-    return rt.urls.post(post_id)
+    post = await save_post(rt, member, Draft(title, body, summary, language, tags), publish=True)
+    return rt.urls.post(post.id)
 
 
 async def edit_post(rt: Runtime, url: str, title: str | None, body: str | None) -> str:
     """Change a post's title and/or body and queue an Update with `updated` set."""
     post = await require_post(rt, url)
-    new_title = post.title if title is None else title
-    new_body = post.body_md if body is None else body
-    _check(new_title, new_body)
-    html = render_markdown(new_body)
-    async with rt.db.transaction() as tx:
-        updated = await posts.update(tx, post.id, new_title.strip(), new_body, html)
-        fresh = await posts.by_id(tx, post.id)
-        assert fresh is not None
-        total = await comments.count_visible(tx, post.id, rt.policy)
-        note = build.post_note(fresh, rt.urls, rt.config.instance.language, total)
-        await queue_activity(tx, build.update(note, updated), post.member_id, followers_of=post.member_id)
+    member = await require_member(rt, post.username)
+    current = await tags.for_post(rt.db, post.id)
+    images = [m.id for m in await media.for_post(rt.db, post.id)]
+    draft = Draft(
+        post.title if title is None else title,
+        post.body_md if body is None else body,
+        post.summary or "",
+        post.language or "",
+        " ".join(name for name, _ in current),
+        images,
+    )
+    await save_post(rt, member, draft, publish=not post.is_draft, post=post)
     return url
 
 
 async def delete_post(rt: Runtime, url: str) -> str:
-    """Mark a post deleted (410 from then on) and queue a Delete to every follower."""
+    """Mark a post deleted (410 from then on) and queue a Delete to every follower (a draft just goes)."""
     post = await require_post(rt, url)
     actor = rt.urls.actor(post.username)
     async with rt.db.transaction() as tx:
         await posts.mark_deleted(tx, post.id)
-        activity = build.delete(actor, url, [build.PUBLIC], [rt.urls.followers(post.username)])
-        await queue_activity(tx, activity, post.member_id, followers_of=post.member_id)
+        if not post.is_draft:
+            activity = build.delete(actor, url, [build.PUBLIC], [rt.urls.followers(post.username)])
+            await queue_activity(tx, activity, post.member_id, followers_of=post.member_id)
     return url

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .db import Executor
 
-__all__ = ["bump", "get", "put"]
+__all__ = ["bump", "get", "put", "put_new"]
 
 
 async def get(db: Executor, key: str) -> str | None:
@@ -27,3 +27,8 @@ async def bump(db: Executor, key: str) -> None:
         "ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)",
         (key,),
     )
+
+
+async def put_new(db: Executor, key: str, value: str) -> None:
+    """Store a value only if the key has none yet (two processes starting at once agree)."""
+    await db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, value))

@@ -1,4 +1,4 @@
-"""Blog posts by members, with their view and reaction counters."""
+"""Blog posts by members, with their view and reaction counters; drafts stay private."""
 
 from __future__ import annotations
 
@@ -8,15 +8,29 @@ from typing import Any
 from ..models import Post
 from .db import Executor
 
-__all__ = ["by_id", "create", "increment_views", "mark_deleted", "recent", "update"]
+__all__ = [
+    "by_id",
+    "by_ids",
+    "count_live",
+    "create",
+    "drafts",
+    "increment_views",
+    "mark_deleted",
+    "publish",
+    "recent",
+    "set_views",
+    "update",
+]
 
 _SELECT = """
 SELECT p.id, p.member_id, m.username, m.name AS author_name, p.title, p.body_md, p.content_html,
        p.published, p.updated, p.deleted_at, p.views,
        (SELECT COUNT(*) FROM reactions r WHERE r.post_id = p.id AND r.kind = 'like') AS likes,
-       (SELECT COUNT(*) FROM reactions r WHERE r.post_id = p.id AND r.kind = 'announce') AS boosts
+       (SELECT COUNT(*) FROM reactions r WHERE r.post_id = p.id AND r.kind = 'announce') AS boosts,
+       p.summary, p.language, p.state
 FROM posts p JOIN members m ON m.id = p.member_id
 """
+_LIVE = "p.deleted_at IS NULL AND p.state = 'published'"
 
 
 def _post(row: Any) -> Post:
@@ -34,31 +48,58 @@ def _post(row: Any) -> Post:
         views=row["views"],
         likes=row["likes"],
         boosts=row["boosts"],
+        summary=row["summary"],
+        language=row["language"],
+        state=row["state"],
     )
 
 
 async def create(
-    db: Executor, member_id: int, title: str, body_md: str, content_html: str, published: float | None = None
+    db: Executor,
+    member_id: int,
+    title: str,
+    body_md: str,
+    content_html: str,
+    published: float | None = None,
+    *,
+    summary: str | None = None,
+    language: str | None = None,
+    state: str = "published",
+    updated: float | None = None,
+    views: int = 0,
+    source: str | None = None,
 ) -> int:
     """Insert a post and return its id."""
     return int(
         await db.fetchval(
-            "INSERT INTO posts (member_id, title, body_md, content_html, published) "
-            "VALUES (?, ?, ?, ?, ?) RETURNING id",
-            (member_id, title, body_md, content_html, published or time.time()),
+            "INSERT INTO posts (member_id, title, body_md, content_html, published, summary, language, state, "
+            "updated, views, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (
+                member_id,
+                title,
+                body_md,
+                content_html,
+                published or time.time(),
+                summary,
+                language,
+                state,
+                updated,
+                views,
+                source,
+            ),
         )
     )
 
 
 async def by_id(db: Executor, post_id: int) -> Post | None:
-    """A post (deleted ones included: the caller answers 410 for those)."""
+    """A post (deleted ones and drafts included: the caller decides who may see them)."""
     row = await db.fetchone(_SELECT + " WHERE p.id = ?", (post_id,))
     return _post(row) if row else None
 
 
 async def recent(db: Executor, limit: int, offset: int = 0, member_id: int | None = None) -> list[Post]:
-    """Live posts, newest first, optionally by one member."""
-    where = "WHERE p.deleted_at IS NULL" + (" AND p.member_id = ?" if member_id is not None else "")
+    """Live published posts, newest first, optionally by one member."""
+    where = f"WHERE {_LIVE}" + (" AND p.member_id = ?" if member_id is not None else "")
     params: tuple[Any, ...] = (member_id,) if member_id is not None else ()
     rows = await db.fetchall(
         _SELECT + f" {where} ORDER BY p.published DESC, p.id DESC LIMIT ? OFFSET ?", (*params, limit, offset)
@@ -66,21 +107,60 @@ async def recent(db: Executor, limit: int, offset: int = 0, member_id: int | Non
     return [_post(r) for r in rows]
 
 
+async def by_ids(db: Executor, post_ids: list[int]) -> list[Post]:
+    """Live published posts by id, in the order given."""
+    if not post_ids:
+        return []
+    marks = ", ".join("?" * len(post_ids))
+    rows = await db.fetchall(_SELECT + f" WHERE {_LIVE} AND p.id IN ({marks})", tuple(post_ids))
+    found = {r["id"]: _post(r) for r in rows}
+    return [found[i] for i in post_ids if i in found]
+
+
+async def drafts(db: Executor, member_id: int) -> list[Post]:
+    """A member's own drafts, newest first."""
+    rows = await db.fetchall(
+        _SELECT + " WHERE p.member_id = ? AND p.state = 'draft' AND p.deleted_at IS NULL ORDER BY p.id DESC",
+        (member_id,),
+    )
+    return [_post(r) for r in rows]
+
+
 async def count_live(db: Executor, member_id: int | None = None) -> int:
-    """How many posts are not deleted."""
+    """How many posts are published and not deleted."""
     if member_id is None:
-        return int(await db.fetchval("SELECT COUNT(*) FROM posts WHERE deleted_at IS NULL"))
-    return int(await db.fetchval("SELECT COUNT(*) FROM posts WHERE deleted_at IS NULL AND member_id = ?", (member_id,)))
+        return int(await db.fetchval(f"SELECT COUNT(*) FROM posts p WHERE {_LIVE}"))
+    return int(await db.fetchval(f"SELECT COUNT(*) FROM posts p WHERE {_LIVE} AND p.member_id = ?", (member_id,)))
 
 
-async def update(db: Executor, post_id: int, title: str, body_md: str, content_html: str) -> float:
-    """Replace a post's title and body; returns the new `updated` time."""
+async def update(
+    db: Executor,
+    post_id: int,
+    title: str,
+    body_md: str,
+    content_html: str,
+    *,
+    summary: str | None = None,
+    language: str | None = None,
+) -> float:
+    """Replace a post's title, body, content warning and language; returns the new `updated` time."""
     now = time.time()
     await db.execute(
-        "UPDATE posts SET title = ?, body_md = ?, content_html = ?, updated = ? WHERE id = ?",
-        (title, body_md, content_html, now, post_id),
+        "UPDATE posts SET title = ?, body_md = ?, content_html = ?, summary = ?, language = ?, updated = ? "
+        "WHERE id = ?",
+        (title, body_md, content_html, summary, language, now, post_id),
     )
     return now
+
+
+async def publish(db: Executor, post_id: int, now: float | None = None) -> float:
+    """A draft becomes a published post, dated now; returns that date."""
+    when = time.time() if now is None else now
+    await db.execute(
+        "UPDATE posts SET state = 'published', published = ?, updated = NULL WHERE id = ? AND state = 'draft'",
+        (when, post_id),
+    )
+    return when
 
 
 async def mark_deleted(db: Executor, post_id: int) -> float:
@@ -93,3 +173,10 @@ async def mark_deleted(db: Executor, post_id: int) -> float:
 async def increment_views(db: Executor, post_id: int) -> None:
     """Count one page view by a person."""
     await db.execute("UPDATE posts SET views = views + 1 WHERE id = ?", (post_id,))
+
+
+async def set_views(db: Executor, post_id: int, views: int) -> None:
+    """Carry a view count over from the old platform (the counter continues from there)."""
+    await db.execute(
+        "UPDATE posts SET views = CASE WHEN views < ? THEN ? ELSE views END WHERE id = ?", (views, views, post_id)
+    )

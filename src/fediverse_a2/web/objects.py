@@ -10,6 +10,8 @@ from starlette.responses import RedirectResponse, Response
 
 from ..activitypub import build
 from ..runtime import Runtime
+from ..services.members import ensure_key
+from ..services.posts import note_of
 from ..store import activities, comments, follows, members, posts
 from .negotiation import activity_response, wants_activity_json
 from .pages import Pages
@@ -53,36 +55,38 @@ class Objects:
         member = await members.by_username(self.rt.db, request.path_params["username"])
         as_json = wants_activity_json(request)
         if member is None:
-            return self._missing(request, as_json, 404)
+            return await self._missing(request, as_json, 404)
         if not as_json:
             return await self.pages.profile(request, member)
         if (refusal := await self.guard(request)) is not None:
             return refusal
+        # Archive members get their key pair when they first need one: now.
+        member = await ensure_key(self.rt, member)
         return activity_response(build.person(member, self.rt.urls))
 
     async def post(self, request: Request) -> Response:
         """A blog post: Note JSON or the post page; 410 with a Tombstone once deleted."""
         post = await posts.by_id(self.rt.db, request.path_params["post_id"])
         as_json = wants_activity_json(request)
-        if post is None:
-            return self._missing(request, as_json, 404)
+        if post is None or (post.is_draft and as_json):
+            return await self._missing(request, as_json, 404)
         if post.deleted_at is not None:
             if as_json:
                 return activity_response(build.tombstone(self.rt.urls.post(post.id), post.deleted_at), 410)
-            return self.pages.error(request, 410)
+            return await self.pages.error(request, 410)
         if not as_json:
             return await self.pages.post(request, post)
         if (refusal := await self.guard(request)) is not None:
             return refusal
         total = await comments.count_visible(self.rt.db, post.id, self.rt.policy)
         first = await comments.ids_for_post(self.rt.db, post.id, self.rt.policy, COLLECTION_PAGE, 0)
-        return activity_response(build.post_note(post, self.rt.urls, self.rt.config.instance.language, total, first))
+        return activity_response(await note_of(self.rt, self.rt.db, post, total, first))
 
     async def replies(self, request: Request) -> Response:
         """The replies collection of a post, paged."""
         post = await posts.by_id(self.rt.db, request.path_params["post_id"])
-        if post is None or post.deleted_at is not None:
-            return self._missing(request, True, 404 if post is None else 410)
+        if post is None or post.is_draft or post.deleted_at is not None:
+            return await self._missing(request, True, 410 if post is not None and post.deleted_at else 404)
         if (refusal := await self.guard(request)) is not None:
             return refusal
         coll = self.rt.urls.replies(post.id)
@@ -100,7 +104,7 @@ class Objects:
         comment = await comments.by_id(self.rt.db, request.path_params["comment_id"], self.rt.urls.host)
         as_json = wants_activity_json(request)
         if comment is None or not comment.local:
-            return self._missing(request, as_json, 404)
+            return await self._missing(request, as_json, 404)
         if not as_json:
             return RedirectResponse(f"{self.rt.urls.post(comment.post_id)}#comment-{comment.id}", status_code=303)
         if (refusal := await self.guard(request)) is not None:
@@ -117,7 +121,7 @@ class Objects:
         """The latest version of an object we sent in a Create or Update; 410 once deleted."""
         row = await activities.latest_version(self.rt.db, object_id)
         if row is None:
-            return self._missing(request, True, 404)
+            return await self._missing(request, True, 404)
         if row["type"] == "Delete":
             return activity_response(build.tombstone(object_id), 410)
         note = orjson.loads(row["body"])["object"]
@@ -128,7 +132,7 @@ class Objects:
         kind = request.path_params["collection"]
         member = await members.by_username(self.rt.db, request.path_params["username"])
         if member is None or kind not in ("outbox", "followers", "following"):
-            return self._missing(request, True, 404)
+            return await self._missing(request, True, 404)
         if (refusal := await self.guard(request)) is not None:
             return refusal
         db = self.rt.db
@@ -154,7 +158,7 @@ class Objects:
         doc = build.collection_page(coll, page, items[:COLLECTION_PAGE], len(items) > COLLECTION_PAGE)
         return activity_response({"@context": build.AS_CONTEXT, **doc})
 
-    def _missing(self, request: Request, as_json: bool, status: int) -> Response:
+    async def _missing(self, request: Request, as_json: bool, status: int) -> Response:
         if as_json:
             return activity_response({"error": "not found" if status == 404 else "gone"}, status)
-        return self.pages.error(request, status)
+        return await self.pages.error(request, status)

@@ -1,4 +1,8 @@
-"""Jinja2 templates, with the interface language chosen per request."""
+"""Jinja2 templates, with the interface language chosen per request and the signed-in member at hand.
+
+The language: `?lang=` (which then sticks, in a cookie), else that cookie, else the browser's
+Accept-Language, else the instance's default. Templates escape everything by default.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,24 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from ..i18n import choose_language, format_date, translate
+from ..activitypub.build import iso
+from ..errors import UserError
+from ..i18n import LANGUAGES, choose_language, format_date, translate
 from ..runtime import Runtime
+from .security import WebSecurity
 
-__all__ = ["Renderer"]
+__all__ = ["LANG_COOKIE", "Renderer"]
+
+LANG_COOKIE = "a2_lang"
+_YEAR = 365 * 86400
 
 
 class Renderer:
     """Renders HTML pages; one per app, built once."""
 
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, security: WebSecurity) -> None:
         self.rt = rt
+        self.security = security
         self.env = jinja2.Environment(
             loader=jinja2.PackageLoader("fediverse_a2.web", "templates"),
             autoescape=True,
@@ -27,17 +38,30 @@ class Renderer:
         )
 
     def language(self, request: Request) -> str:
-        """The page language: ?lang=, then Accept-Language, then the instance default."""
+        """The page language: ?lang=, then the language cookie, then Accept-Language, then the default."""
         return choose_language(
-            request.query_params.get("lang"),
+            request.query_params.get("lang") or request.cookies.get(LANG_COOKIE),
             request.headers.get("accept-language"),
             self.rt.config.instance.language,
         )
 
-    def page(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    def text(self, request: Request, key: str, **values: str) -> str:
+        """One interface text in the request's language."""
+        return translate(self.language(request), key, **values)
+
+    def error_text(self, request: Request, exc: UserError) -> str:
+        """A refusal in the visitor's language when it has a text of its own, else as the service said it."""
+        if exc.key is not None:
+            text = translate(self.language(request), exc.key)
+            if text != exc.key:
+                return text
+        return str(exc)
+
+    async def page(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         """Render a template into an HTML response."""
         lang = self.language(request)
         tz = self.rt.tz
+        member = await self.security.member(request)
 
         def t(key: str, **values: str) -> str:
             return translate(lang, key, **values)
@@ -45,13 +69,26 @@ class Renderer:
         def date(ts: float) -> str:
             return format_date(ts, lang, tz)
 
+        def csrf() -> str:
+            return self.security.csrf_for(request)
+
         html = self.env.get_template(template).render(
             t=t,
             date=date,
+            iso=iso,
+            csrf=csrf,
             lang=lang,
+            me=member,
             instance=self.rt.config.instance,
             urls=self.rt.urls,
             path=request.url.path,
             **context,
         )
-        return HTMLResponse(html, status_code=status, headers={"Vary": "Accept, Accept-Language"})
+        response = HTMLResponse(html, status_code=status, headers={"Vary": "Accept, Accept-Language, Cookie"})
+        if member is not None:
+            response.headers["Cache-Control"] = "private, no-store"
+        chosen = request.query_params.get("lang")
+        if chosen in LANGUAGES and chosen != request.cookies.get(LANG_COOKIE):
+            response.set_cookie(LANG_COOKIE, chosen, max_age=_YEAR, path="/", samesite="lax")
+        self.security.finish(request, response)
+        return response

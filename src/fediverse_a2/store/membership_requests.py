@@ -1,0 +1,66 @@
+"""Requests to join the network ("Word lid"), waiting for an admin."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .db import Executor
+
+__all__ = ["MembershipRequest", "add", "by_id", "decide", "pending"]
+
+
+@dataclass(frozen=True)
+class MembershipRequest:
+    id: int
+    name: str
+    email: str
+    organisation: str
+    motivation: str
+    state: str  # pending | approved | rejected
+    created_at: float
+    member_id: int | None
+
+
+_COLUMNS = "id, name, email, organisation, motivation, state, created_at, member_id"
+
+
+def _request(row: Any) -> MembershipRequest:
+    return MembershipRequest(*(row[c.strip()] for c in _COLUMNS.split(",")))
+
+
+async def add(db: Executor, name: str, email: str, organisation: str, motivation: str) -> int:
+    """Store a new request; returns its id."""
+    return int(
+        await db.fetchval(
+            "INSERT INTO membership_requests (name, email, organisation, motivation, created_at) "
+            "VALUES (?, ?, ?, ?, ?) RETURNING id",
+            (name, email, organisation, motivation, time.time()),
+        )
+    )
+
+
+async def pending(db: Executor, limit: int = 200) -> list[MembershipRequest]:
+    """Requests waiting for a decision, oldest first."""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM membership_requests WHERE state = 'pending' ORDER BY id LIMIT ?", (limit,)
+    )
+    return [_request(r) for r in rows]
+
+
+async def by_id(db: Executor, request_id: int) -> MembershipRequest | None:
+    """One request, or None."""
+    row = await db.fetchone(f"SELECT {_COLUMNS} FROM membership_requests WHERE id = ?", (request_id,))
+    return _request(row) if row else None
+
+
+async def decide(db: Executor, request_id: int, state: str, by: int | None, member_id: int | None) -> bool:
+    """Approve or reject a pending request; False when it was not pending (decided already)."""
+    return bool(
+        await db.execute(
+            "UPDATE membership_requests SET state = ?, decided_at = ?, decided_by = ?, member_id = ? "
+            "WHERE id = ? AND state = 'pending'",
+            (state, time.time(), by, member_id, request_id),
+        )
+    )

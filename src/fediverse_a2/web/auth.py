@@ -1,0 +1,117 @@
+"""Signing in and out, choosing a password through an invitation, asking to join."""
+
+from __future__ import annotations
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ..errors import UserError
+from ..runtime import Runtime
+from ..services import accounts
+from ..services.membership import request_membership
+from .render import Renderer
+from .security import WebSecurity
+
+__all__ = ["AuthPages"]
+
+SESSION_SECONDS = accounts.SESSION_DAYS * 86400
+
+
+def _field(form: FormData, name: str, limit: int = 2000) -> str:
+    value = form.get(name)
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _next_path(value: str) -> str:
+    """Where to go after signing in: a path on this site only (never an open redirect)."""
+    if value.startswith("/") and not value.startswith("//") and "\\" not in value and len(value) < 500:
+        return value
+    return "/"
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+class AuthPages:
+    """/login, /logout, /invite/{token}, /join."""
+
+    def __init__(self, rt: Runtime, render: Renderer, security: WebSecurity) -> None:
+        self.rt = rt
+        self.render = render
+        self.security = security
+
+    async def login(self, request: Request) -> Response:
+        """GET: the sign-in form; POST: check it, start a fresh session, go on."""
+        if request.method == "GET":
+            return await self.render.page(request, "login.html", next=_next_path(request.query_params.get("next", "")))
+        form = await self.security.form(request)
+        username, password = _field(form, "username", 64), _field(form, "password", 1024)
+        next_path = _next_path(_field(form, "next", 500))
+        try:
+            signed = await accounts.sign_in(
+                self.rt, username, password, _address(request), self.security.session_id(request)
+            )
+        except accounts.Throttled as exc:
+            page = await self.render.page(
+                request, "login.html", status=429, error="login_throttled", username=username, next=next_path
+            )
+            page.headers["Retry-After"] = str(exc.retry_after)
+            return page
+        except UserError:
+            return await self.render.page(
+                request, "login.html", status=401, error="login_wrong", username=username, next=next_path
+            )
+        response = RedirectResponse(self.rt.urls.base + next_path, status_code=303)
+        self.security.set_session(response, signed.session_id, SESSION_SECONDS)
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        """POST only: end the session."""
+        await self.security.form(request)
+        session = self.security.session_id(request)
+        if session:
+            await accounts.end_session(self.rt, session)
+        response = RedirectResponse(self.rt.urls.base + "/", status_code=303)
+        self.security.clear_session(response)
+        return response
+
+    async def invite(self, request: Request) -> Response:
+        """GET: choose a password; POST: set it (the link then no longer works) and sign in."""
+        token = request.path_params["token"]
+        member = await accounts.invited_member(self.rt, token)
+        if member is None:
+            return await self.render.page(request, "invite.html", status=404, invalid=True)
+        if request.method == "GET":
+            return await self.render.page(request, "invite.html", invited=member)
+        form = await self.security.form(request)
+        password, again = _field(form, "password", 1100), _field(form, "password_again", 1100)
+        if password != again:
+            return await self.render.page(request, "invite.html", status=400, invited=member, error="passwords_differ")
+        try:
+            signed = await accounts.use_invite(self.rt, token, password)
+        except UserError as exc:
+            error = self.render.error_text(request, exc)
+            return await self.render.page(request, "invite.html", status=400, invited=member, error_text=error)
+        response = RedirectResponse(self.rt.urls.base + "/", status_code=303)
+        self.security.set_session(response, signed.session_id, SESSION_SECONDS)
+        return response
+
+    async def join(self, request: Request) -> Response:
+        """GET: the membership request form ("Word lid"); POST: store it for the admins."""
+        if request.method == "GET":
+            return await self.render.page(request, "join.html", values={})
+        form = await self.security.form(request)
+        values = {
+            "name": _field(form, "name", 200),
+            "email": _field(form, "email", 320),
+            "organisation": _field(form, "organisation", 200),
+            "motivation": _field(form, "motivation", 5000),
+        }
+        try:
+            await request_membership(self.rt, **values)
+        except UserError as exc:
+            error = self.render.error_text(request, exc)
+            return await self.render.page(request, "join.html", status=400, values=values, error_text=error)
+        return await self.render.page(request, "join.html", done=True, values={})

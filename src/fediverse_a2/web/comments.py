@@ -1,0 +1,89 @@
+"""Commenting on the web: the comment form under a post, and answering any comment (local or remote).
+
+An answer to a remote comment goes to its author with a Mention, so their server notifies
+them (services.social.comment does the addressing).
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ..errors import UserError
+from ..federation.actors import ActorDirectory
+from ..runtime import Runtime
+from ..services.social import comment
+from ..store import comments, posts
+from .pages import Pages
+from .render import Renderer
+from .security import WebSecurity
+
+__all__ = ["CommentPages"]
+
+MAX_BODY = 20_000
+
+
+class CommentPages:
+    """POST /posts/{id}/comments, GET/POST /reply?to=ID."""
+
+    def __init__(
+        self, rt: Runtime, render: Renderer, security: WebSecurity, pages: Pages, directory: ActorDirectory
+    ) -> None:
+        self.rt = rt
+        self.render = render
+        self.security = security
+        self.pages = pages
+        self.directory = directory
+
+    def _login(self, next_path: str) -> Response:
+        return RedirectResponse(f"{self.rt.urls.base}/login?next={next_path}", status_code=303)
+
+    async def on_post(self, request: Request) -> Response:
+        """A member's comment under a post."""
+        member = await self.security.member(request)
+        if member is None:
+            return self._login(request.url.path.removesuffix("/comments"))
+        form = await self.security.form(request)
+        post = await posts.by_id(self.rt.db, request.path_params["post_id"])
+        if post is None or post.deleted_at is not None or post.is_draft:
+            return await self.pages.error(request, 404)
+        body = form.get("body")
+        text = body[: MAX_BODY + 1] if isinstance(body, str) else ""
+        try:
+            url = await comment(self.rt, self.directory, member.username, self.rt.urls.post(post.id), text)
+        except UserError as exc:
+            return await self.pages.error(request, 400, exc.key or "comment_refused")
+        comment_id = self.rt.urls.comment_id(url)
+        return RedirectResponse(f"{self.rt.urls.post(post.id)}#comment-{comment_id}", status_code=303)
+
+    async def reply(self, request: Request) -> Response:
+        """GET: the answer form for the comment `?to=` names; POST: send the answer."""
+        if request.method == "GET":
+            target = request.query_params.get("to", "")
+        else:
+            form = await self.security.form(request)
+            raw = form.get("to")
+            target = raw if isinstance(raw, str) else ""
+        row = await comments.by_ap_id(self.rt.db, target) if target else None
+        if row is None:
+            return await self.pages.error(request, 404)
+        parent = await comments.by_id(self.rt.db, row["id"], self.rt.urls.host)
+        assert parent is not None
+        member = await self.security.member(request)
+        if member is None:
+            return self._login(f"/reply?to={target}")
+        if request.method == "GET":
+            return await self.render.page(
+                request, "reply.html", parent=parent, post_url=self.rt.urls.post(parent.post_id)
+            )
+        body = form.get("body")
+        text = body[: MAX_BODY + 1] if isinstance(body, str) else ""
+        try:
+            url = await comment(self.rt, self.directory, member.username, target, text)
+        except UserError as exc:
+            return await self.render.page(
+                request, "reply.html", status=400, parent=parent, post_url=self.rt.urls.post(parent.post_id),
+                error=self.render.error_text(request, exc), body=text,
+            )  # fmt: skip
+        comment_id = self.rt.urls.comment_id(url)
+        return RedirectResponse(f"{self.rt.urls.post(parent.post_id)}#comment-{comment_id}", status_code=303)

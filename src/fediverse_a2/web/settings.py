@@ -1,0 +1,105 @@
+"""A member's own settings: the profile (name, summary, avatar, fields) and the password."""
+
+from __future__ import annotations
+
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ..errors import UserError
+from ..models import Member
+from ..runtime import Runtime
+from ..services import accounts
+from ..services.profile import MAX_FIELDS, update_profile
+from ..services.uploads import store_image
+from .render import Renderer
+from .security import FORM_LIMIT, WebSecurity
+
+__all__ = ["SettingsPages"]
+
+AVATAR_LIMIT = 10_000_000 + FORM_LIMIT
+
+
+def _text(form: FormData, name: str, limit: int) -> str:
+    value = form.get(name)
+    return value[:limit] if isinstance(value, str) else ""
+
+
+class SettingsPages:
+    """/settings/profile and /settings/password."""
+
+    def __init__(self, rt: Runtime, render: Renderer, security: WebSecurity) -> None:
+        self.rt = rt
+        self.render = render
+        self.security = security
+
+    async def _member(self, request: Request) -> Member | Response:
+        member = await self.security.member(request)
+        if member is None:
+            return RedirectResponse(f"{self.rt.urls.base}/login?next={request.url.path}", status_code=303)
+        return member
+
+    async def profile(self, request: Request) -> Response:
+        """GET: the profile form; POST: save it (sends Update{Person})."""
+        member = await self._member(request)
+        if isinstance(member, Response):
+            return member
+        if request.method == "GET":
+            return await self.render.page(request, "settings_profile.html", fields=_slots(member), saved=False)
+        form = await self.security.form(request, limit=AVATAR_LIMIT, max_files=1)
+        try:
+            return await self._save_profile(request, member, form)
+        finally:
+            await form.close()  # the upload is spooled to a temporary file
+
+    async def _save_profile(self, request: Request, member: Member, form: FormData) -> Response:
+        fields = [
+            (_text(form, f"field_name_{i}", 300), _text(form, f"field_value_{i}", 300)) for i in range(MAX_FIELDS)
+        ]
+        avatar_id = None
+        try:
+            upload = form.get("avatar")
+            if isinstance(upload, UploadFile) and upload.filename:
+                data = await upload.read()
+                if data:
+                    avatar_id = (await store_image(self.rt, member, data, member.name, avatar=True)).id
+            updated = await update_profile(
+                self.rt, member, name=_text(form, "name", 200), summary=_text(form, "summary", 600), fields=fields,
+                avatar_id=avatar_id,
+            )  # fmt: skip
+        except UserError as exc:
+            return await self.render.page(
+                request, "settings_profile.html", status=400, fields=fields, saved=False,
+                error=self.render.error_text(request, exc),
+            )  # fmt: skip
+        request.state.member = updated
+        return await self.render.page(request, "settings_profile.html", fields=_slots(updated), saved=True)
+
+    async def password(self, request: Request) -> Response:
+        """GET: the form; POST: check the current password, set the new one, end the other sessions."""
+        member = await self._member(request)
+        if isinstance(member, Response):
+            return member
+        if request.method == "GET":
+            return await self.render.page(request, "settings_password.html")
+        form = await self.security.form(request)
+        current, new, again = (_text(form, n, 1100) for n in ("current", "password", "password_again"))
+        address = request.client.host if request.client else "unknown"
+        try:
+            await accounts.authenticate(self.rt, member.username, current, address)  # same checks and throttle
+        except UserError:
+            return await self.render.page(request, "settings_password.html", status=400, error_key="wrong_password")
+        if new != again:
+            return await self.render.page(request, "settings_password.html", status=400, error_key="passwords_differ")
+        try:
+            await accounts.set_password(self.rt, member, new, keep_session=self.security.session_id(request))
+        except UserError as exc:
+            return await self.render.page(
+                request, "settings_password.html", status=400, error=self.render.error_text(request, exc)
+            )
+        return await self.render.page(request, "settings_password.html", saved=True)
+
+
+def _slots(member: Member) -> list[tuple[str, str]]:
+    fields = list(member.fields)[:MAX_FIELDS]
+    return fields + [("", "")] * (MAX_FIELDS - len(fields))

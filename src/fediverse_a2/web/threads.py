@@ -1,0 +1,88 @@
+"""Comment threads in reading order, without recursion: a thread thousands deep renders like a flat one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
+
+from ..activitypub.build import iso
+from ..i18n import format_date, translate
+from ..models import Comment
+
+__all__ = ["MAX_DEPTH", "ThreadEntry", "fill_texts", "thread_order"]
+
+# Replies deeper than this are shown at this indentation, each saying whom it answers:
+# a thread thousands deep stays readable and the page stays flat enough to render.
+MAX_DEPTH = 5
+
+_NOTHING = Markup("")
+_NEST = Markup('<ol class="comments">')
+
+
+@dataclass(slots=True)
+class ThreadEntry:
+    """One comment in thread order, with what the template needs to place it."""
+
+    comment: Comment
+    depth: int  # the true depth: 0 for a comment on the post itself
+    level: int  # the indentation shown: depth, capped at the nesting limit
+    parent: Comment | None  # the comment answered, set only when flattened below the limit
+    # The list tags between the previous comment and this one (see post.html): nothing before
+    # the first, <ol> to nest an answer inside the previous item, else </li> and one </ol></li>
+    # per level up. Fixed tags only, chosen here so the template tests one thing per comment.
+    before: Markup
+    head: str = ""  # "Reactie van NAAM op DATUM", filled in for the page's language
+    reply_to: str = ""  # "Antwoord op NAAM" for a flattened comment, idem
+    when: str = ""  # the comment's date for <time datetime>
+
+
+def thread_order(items: list[Comment], max_depth: int = MAX_DEPTH) -> list[ThreadEntry]:
+    """Comments in thread order (each followed by its answers, oldest first), walked with a stack.
+
+    Every comment appears exactly once, whatever the parent_id graph: a comment whose parent is
+    missing (hidden, deleted) starts a thread of its own, and so does one caught in a cycle.
+    """
+    by_id = {c.id: c for c in items}
+    answers: dict[int, list[Comment]] = {}
+    roots: list[Comment] = []
+    for c in items:
+        if c.parent_id is not None and c.parent_id in by_id and c.parent_id != c.id:
+            answers.setdefault(c.parent_id, []).append(c)
+        else:
+            roots.append(c)
+    entries: list[ThreadEntry] = []
+    seen: set[int] = set()
+    closes = [Markup("</li>" + "</ol></li>" * up) for up in range(max_depth + 1)]
+    previous = -1  # the level of the entry before, -1 before the first
+    # Roots first, then whatever a cycle kept out of reach of every root, in page order.
+    for start in (*roots, *items):
+        if start.id in seen:
+            continue
+        stack: list[tuple[Comment, int]] = [(start, 0)]
+        while stack:
+            c, depth = stack.pop()
+            if c.id in seen:
+                continue
+            seen.add(c.id)
+            level = min(depth, max_depth)
+            parent = by_id.get(c.parent_id) if depth > max_depth and c.parent_id is not None else None
+            before = _NOTHING if previous < 0 else _NEST if level > previous else closes[previous - level]
+            entries.append(ThreadEntry(c, depth, level, parent, before))
+            previous = level
+            if kids := answers.get(c.id):
+                stack.extend((a, depth + 1) for a in reversed(kids))
+    return entries
+
+
+def fill_texts(entries: list[ThreadEntry], lang: str, tz: ZoneInfo) -> None:
+    """Fill in each entry's texts in the page's language (looked up once, formatted per comment)."""
+    # The texts are looked up once and filled in per comment: this runs for every comment.
+    comment_by, in_reply_to = translate(lang, "comment_by"), translate(lang, "in_reply_to")
+    for entry in entries:
+        c = entry.comment
+        entry.head = comment_by.format(name=c.author.name, date=format_date(c.published, lang, tz))
+        entry.when = iso(c.published)
+        if entry.parent is not None:
+            entry.reply_to = in_reply_to.format(name=entry.parent.author.name)
