@@ -193,6 +193,31 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX post_tags_by_tag ON post_tags (tag_id, post_id)",
         ],
     ),
+    (
+        5,
+        "the archive comes home: legacy ids and old addresses; group actors",
+        [
+            # contributorName (members) and Ning ids (posts, comments): an import run twice
+            # finds what it already brought in, and a killed one resumes.
+            "ALTER TABLE members ADD COLUMN legacy_id TEXT",
+            "CREATE UNIQUE INDEX members_by_legacy_id ON members (legacy_id)",
+            "ALTER TABLE posts ADD COLUMN legacy_id TEXT",
+            "CREATE UNIQUE INDEX posts_by_legacy_id ON posts (legacy_id)",
+            "ALTER TABLE comments ADD COLUMN legacy_id TEXT",
+            "CREATE UNIQUE INDEX comments_by_legacy_id ON comments (legacy_id)",
+            # Old addresses and ids -> the new URL, answered with 301.
+            """CREATE TABLE legacy_redirects (
+                old TEXT PRIMARY KEY, target TEXT NOT NULL, kind TEXT NOT NULL)""",
+            # A local actor is a person (a member) or a group (the network, a topic group).
+            "ALTER TABLE members ADD COLUMN kind TEXT NOT NULL DEFAULT 'person'",
+            "ALTER TABLE members ADD COLUMN group_rule TEXT",
+            "ALTER TABLE posts ADD COLUMN group_id {big}",
+            "CREATE INDEX posts_by_group ON posts (group_id, published)",
+            """CREATE TABLE group_moderators (
+                group_id {big} NOT NULL REFERENCES members(id), member_id {big} NOT NULL REFERENCES members(id),
+                PRIMARY KEY (group_id, member_id))""",
+        ],
+    ),
 ]
 
 
