@@ -221,16 +221,28 @@ def _markdown() -> MarkdownIt:
 _MD = _markdown()
 
 
-def _adjust(tokens: list[Token]) -> None:
-    """Fit markdown-it's tokens to the post allowlist before rendering."""
+def _adjust(tokens: list[Token], outline: list[tuple[int, int]] | None = None) -> None:
+    """Fit markdown-it's tokens to the post allowlist before rendering.
+
+    The page title is the <h1>, so a post's headings start at <h2> and never skip a level: a post
+    whose first heading is "##" still gets <h2>, and a heading goes at most one level deeper than
+    the one before it (to <h4>). `outline` holds (Markdown level, HTML level) of the open sections.
+    """
+    outline = [] if outline is None else outline
     for token in tokens:
-        if token.type in ("heading_open", "heading_close"):
-            # The page title is the <h1>: a post's "# Heading" becomes <h2>, and so on, to <h4>.
-            token.tag = f"h{min(int(token.tag[1]) + 1, 4)}"
+        if token.type == "heading_open":
+            level = int(token.tag[1])
+            while outline and outline[-1][0] >= level:
+                outline.pop()
+            html_level = min(outline[-1][1] + 1 if outline else 2, 4)
+            outline.append((level, html_level))
+            token.tag = f"h{html_level}"
+        elif token.type == "heading_close":
+            token.tag = f"h{outline[-1][1]}"
         elif token.type in ("s_open", "s_close"):
             token.tag = "del"
         if token.children:
-            _adjust(token.children)
+            _adjust(token.children, outline)
 
 
 def render_markdown(text: str) -> str:

@@ -178,5 +178,6 @@ class WebSecurity:
             raise HTTPException(400, f"unreadable form: {getattr(exc, 'detail', None) or exc}") from None
         sent = form.get(CSRF_FIELD)
         if not isinstance(sent, str) or not self._token_ok(request, sent):
+            await form.close()  # uploads of a refused form are spooled files: let them go now
             raise HTTPException(403, "the form's security token is missing or out of date; reload the page")
         return form
