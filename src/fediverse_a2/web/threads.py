@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
@@ -36,6 +37,7 @@ class ThreadEntry:
     head: str = ""  # "Reactie van NAAM op DATUM", filled in for the page's language
     reply_to: str = ""  # "Antwoord op NAAM" for a flattened comment, idem
     when: str = ""  # the comment's date for <time datetime>
+    reply_href: str = ""  # the reply form for this comment: /reply?to=<its ActivityPub id>
 
 
 def thread_order(items: list[Comment], max_depth: int = MAX_DEPTH) -> list[ThreadEntry]:
@@ -84,5 +86,6 @@ def fill_texts(entries: list[ThreadEntry], lang: str, tz: ZoneInfo) -> None:
         c = entry.comment
         entry.head = comment_by.format(name=c.author.name, date=format_date(c.published, lang, tz))
         entry.when = iso(c.published)
+        entry.reply_href = "/reply?to=" + quote(c.ap_id, safe="")
         if entry.parent is not None:
             entry.reply_to = in_reply_to.format(name=entry.parent.author.name)
