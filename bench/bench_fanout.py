@@ -14,8 +14,9 @@ Followers are inserted straight into the database before `serve` starts. The sin
 separate host for the per-host limits; it answers 202, counts, and verifies every 50th
 signature with fediverse_a2.signatures.verify_request. The post is published with the CLI
 while `serve` runs; the clock starts at the activity's created_at (the enqueue, in the
-database) and stops at the last delivery the sink received. `serve` polls its queue every
-0.5 s, so up to 0.5 s of that is the poll; the first-to-last time is printed too.
+database) and stops at the last delivery the sink received. The CLI's commit wakes `serve`
+(store/wakeups.py) instead of it waiting for its next queue poll; the first-to-last time is
+printed too.
 
 Reference: the time `cryptography` takes for the same number of RSA-2048 PKCS#1 v1.5 SHA-256
 signatures on this machine, in this process, one after another.

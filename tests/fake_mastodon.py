@@ -129,7 +129,17 @@ class FakeMastodon:
         if name not in self.users:
             return JSONResponse({}, status_code=404)
         return JSONResponse(
-            {"subject": resource, "links": [{"rel": "self", "type": AP, "href": self.uri(name)}]},
+            {
+                "subject": resource,
+                "links": [
+                    {"rel": "self", "type": AP, "href": self.uri(name)},
+                    # as Mastodon publishes it: where a visitor follows or answers from elsewhere
+                    {
+                        "rel": "http://ostatus.org/schema/1.0/subscribe",
+                        "template": f"{self.base}/authorize_interaction?uri={{uri}}",
+                    },
+                ],
+            },
             media_type="application/jrd+json",
         )
 

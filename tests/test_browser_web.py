@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -185,6 +186,9 @@ async def test_signed_in_pages_are_accessible_and_valid(world: tuple[LiveServer,
             "/settings/profile",
             "/settings/password",
             "/admin/requests",
+            "/followers",
+            "/following",
+            "/users/alice",
             "/",
         ]
         for url in pages:
@@ -209,7 +213,8 @@ async def test_signed_in_pages_are_accessible_and_valid(world: tuple[LiveServer,
 async def test_visitor_pages_are_accessible_and_valid(world: tuple[LiveServer, FakeMastodon]) -> None:
     a2, _ = world
     async with browser_page(a2.base_url, locale="nl-NL") as bp:
-        for url in ["/login", "/join", "/?lang=en"]:
+        actor = quote(a2.rt.urls.actor("alice"), safe="")
+        for url in ["/login", "/join", "/?lang=en", "/users/alice", f"/interact?uri={actor}", "/search?q=overheid"]:
             response = await bp.page.goto(url)
             assert response is not None and response.status == 200, url
             html = await response.text()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
+import ssl
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +24,10 @@ __all__ = [
     "ConfigError",
     "DeliveryConfig",
     "FederationConfig",
+    "InboxConfig",
     "InstanceConfig",
+    "MailConfig",
+    "NetworkConfig",
     "ServerConfig",
     "StorageConfig",
     "load_config",
@@ -30,6 +35,7 @@ __all__ = [
 ]
 
 DEFAULT_PATH = "config.toml"
+_ADDRESS = re.compile(r"[^@\s<>,;\"]{1,64}@[^@\s<>,;\"]{1,255}")
 ENV_VAR = "FEDIVERSE_A2_CONFIG"
 
 
@@ -79,6 +85,9 @@ class FederationConfig:
     max_inbox_bytes: int = 1_000_000
     subscriptions: tuple[str, ...] = ()
     subscription_interval: int = 86_400
+    # Extra CA certificates (PEM) trusted beside the default bundle, for private PKI roots;
+    # relative to the config file; made absolute when the config is loaded.
+    ca_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,10 +100,43 @@ class DeliveryConfig:
 
 
 @dataclass(frozen=True)
+class InboxConfig:
+    # Raw (and normalised) bodies of processed inbox items are emptied after this many days;
+    # the row stays, so dedupe by activity id still works. 0 keeps them forever.
+    keep_raw_days: int = 30
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    # Mail is off while host is empty. The TOML key of `sender` is `from`.
+    host: str = ""
+    port: int = 587
+    starttls: bool = True
+    user: str = ""
+    password_file: str = ""  # relative to the config file; read once at start
+    sender: str = field(default="", metadata={"key": "from"})
+    ca_file: str = ""  # a CA bundle for STARTTLS to a server with a private CA; "" = the system's
+    timeout: float = 30.0
+    digest_hour: int = 8  # the daily digest goes out at this hour, instance.timezone
+    digest_interval: int = 0  # seconds between digests instead of daily (for tests); 0 = daily
+
+    @property
+    def enabled(self) -> bool:
+        """True when mail is configured (a host is set)."""
+        return bool(self.host)
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 0  # 0: the port of instance.base_url, or 8000 when it names none
     poll_interval: float = 0.5
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    # The Group actor for the whole network (@netwerk@HOST): follow it to see every public post.
+    username: str = "netwerk"
 
 
 @dataclass(frozen=True)
@@ -103,9 +145,14 @@ class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
     federation: FederationConfig = field(default_factory=FederationConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    inbox: InboxConfig = field(default_factory=InboxConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
+    mail: MailConfig = field(default_factory=MailConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
     root: Path = Path(".")
     source: Path | None = None
+    # Read from mail.password_file when the config is loaded; never in repr or logs.
+    mail_password: str = field(default="", repr=False)
 
     @property
     def database_path(self) -> Path:
@@ -132,7 +179,10 @@ _SECTIONS: dict[str, type] = {
     "storage": StorageConfig,
     "federation": FederationConfig,
     "delivery": DeliveryConfig,
+    "inbox": InboxConfig,
     "server": ServerConfig,
+    "mail": MailConfig,
+    "network": NetworkConfig,
 }
 
 
@@ -198,6 +248,9 @@ def _validate(config: Config) -> None:
         raise ConfigError("config keys delivery.concurrency and delivery.per_host must be at least 1")
     if not 0 <= config.server.port <= 65535:
         raise ConfigError("config key server.port must be between 0 and 65535")
+    _validate_mail(config.mail)
+    if not re.fullmatch(r"[a-z0-9_]{1,30}", config.network.username):
+        raise ConfigError("config key network.username must be 1-30 characters a-z, 0-9 or _")
     # Domain lists are checked here too, so a typo stops start-up instead of silently
     # federating with the wrong servers.
     for name in ("allow", "block"):
@@ -206,6 +259,52 @@ def _validate(config: Config) -> None:
                 normalise_domain(value)
             except HostError:
                 raise ConfigError(f"config key federation.{name} has an invalid domain: {value!r}") from None
+
+
+def _validate_mail(mail: MailConfig) -> None:
+    if not mail.enabled:
+        return
+    if not 1 <= mail.port <= 65535:
+        raise ConfigError("config key mail.port must be between 1 and 65535")
+    if not _ADDRESS.fullmatch(mail.sender):
+        raise ConfigError("config key mail.from must be an e-mail address like noreply@example.org")
+    if mail.user and not mail.password_file:
+        raise ConfigError("config key mail.password_file is needed with mail.user")
+    if mail.user and not mail.starttls:
+        raise ConfigError("config key mail.user needs mail.starttls = true (the password would travel in clear)")
+    if mail.digest_hour > 23:
+        raise ConfigError("config key mail.digest_hour must be between 0 and 23")
+    if mail.timeout <= 0:
+        raise ConfigError("config key mail.timeout must be above 0")
+
+
+def _mail_password(mail: MailConfig, root: Path) -> str:
+    """The SMTP password, read once from mail.password_file (relative to the config folder)."""
+    if not (mail.enabled and mail.password_file):
+        return ""
+    path = Path(mail.password_file).expanduser()
+    path = path if path.is_absolute() else root / path
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError(f"config key mail.password_file: cannot read {path}: {reason}") from None
+
+
+def _ca_file(fed: FederationConfig, root: Path) -> str:
+    """federation.ca_file as an absolute path, checked to hold usable PEM certificates."""
+    if not fed.ca_file:
+        return ""
+    path = Path(fed.ca_file).expanduser()
+    path = path if path.is_absolute() else (root / path).resolve()
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=str(path))
+    except ssl.SSLError:  # an OSError too: checked first
+        raise ConfigError(f"config key federation.ca_file: {path} holds no PEM certificate") from None
+    except OSError as exc:
+        reason = exc.strerror or "not readable"
+        raise ConfigError(f"config key federation.ca_file: cannot read {path}: {reason}") from None
+    return str(path)
 
 
 def parse_config(data: dict[str, Any], root: Path) -> Config:
@@ -218,12 +317,13 @@ def parse_config(data: dict[str, Any], root: Path) -> Config:
         if not isinstance(body, dict):
             raise ConfigError(f"config key {section} must be a table")
         hints = get_type_hints(cls)
-        known = {f.name for f in dataclasses.fields(cls)}
+        # A field's TOML key is its name, unless it declares another (mail.from: a Python keyword).
+        known = {f.metadata.get("key", f.name): f.name for f in dataclasses.fields(cls)}
         values = {}
         for key, value in body.items():
             if key not in known:
                 raise ConfigError(f"unknown config key {section}.{key}")
-            values[key] = _coerce(f"{section}.{key}", value, hints[key])
+            values[known[key]] = _coerce(f"{section}.{key}", value, hints[known[key]])
         sections[section] = cls(**values)
     config = Config(**sections, root=root)
     if config.instance.base_url.endswith("/"):
@@ -232,7 +332,8 @@ def parse_config(data: dict[str, Any], root: Path) -> Config:
             instance=dataclasses.replace(config.instance, base_url=config.instance.base_url.rstrip("/")),
         )
     _validate(config)
-    return config
+    federation = dataclasses.replace(config.federation, ca_file=_ca_file(config.federation, root))
+    return dataclasses.replace(config, federation=federation, mail_password=_mail_password(config.mail, root))
 
 
 def config_path(explicit: str | None) -> Path:

@@ -68,8 +68,9 @@ class Runtime:
     def http(self) -> httpx.AsyncClient:
         """The one pooled, SSRF-guarded client for every outbound request."""
         if self._http is None:
+            fed = self.config.federation
             settings = self.fetch_settings or FetchSettings(
-                allow_private_network=self.config.federation.allow_private_network
+                allow_private_network=fed.allow_private_network, ca_file=fed.ca_file or None
             )
             # Whatever else is set, this instance never fetches itself.
             settings = dataclasses.replace(settings, self_origins=settings.self_origins | {self.urls.origin})

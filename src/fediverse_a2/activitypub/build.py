@@ -23,12 +23,14 @@ __all__ = [
     "HashtagRef",
     "Image",
     "accept",
+    "announce",
     "collection",
     "collection_page",
     "comment_note",
     "create",
     "delete",
     "follow",
+    "group_actor",
     "instance_actor",
     "iso",
     "person",
@@ -118,6 +120,21 @@ def person(member: Member, urls: Urls) -> dict[str, Any]:
     return doc
 
 
+def group_actor(group: Member, urls: Urls, page_url: str) -> dict[str, Any]:
+    """A local group (the network, a topic group) as a FEP-1b12 Group actor: it announces what is posted to it."""
+    doc = person(group, urls)
+    for key in ("following", "attachment"):
+        doc.pop(key, None)
+    doc.update(type="Group", url=page_url, manuallyApprovesFollowers=False)
+    return doc
+
+
+def announce(activity_id: str, group_uri: str, obj: Any, followers: str, published: float) -> dict[str, Any]:
+    """Announce{obj} from a group to its followers: a Note's id (a boost) or a whole activity (FEP-1b12)."""
+    inner = _strip_context(obj) if isinstance(obj, dict) else obj
+    return _activity("Announce", activity_id, group_uri, inner, to=[PUBLIC], cc=[followers], published=iso(published))
+
+
 def instance_actor(urls: Urls, name: str, public_key_pem: str) -> dict[str, Any]:
     """The instance's own Application actor, which signs our fetches."""
     actor = urls.instance_actor
@@ -160,8 +177,9 @@ def post_note(
     first_replies: Sequence[str] | None = None,
     tags: Sequence[HashtagRef] = (),
     images: Sequence[Image] = (),
+    group: str | None = None,
 ) -> dict[str, Any]:
-    """A blog post as a public Note addressed to the author's followers."""
+    """A blog post as a public Note addressed to the author's followers (and its topic group's actor)."""
     note_id = urls.post(post.id)
     content = post_content(post.title, post.content_html, tags)
     language = post.language or language
@@ -199,6 +217,10 @@ def post_note(
             for i in images
         ],
     }
+    if group:
+        # FEP-1b12: the group is addressed, and `audience` names it (as Lemmy does).
+        note["cc"].append(group)
+        note["audience"] = group
     if post.summary:
         note["summary"] = post.summary
     if post.updated:
@@ -297,6 +319,12 @@ def accept(activity_id: str, actor: str, follow_activity: dict[str, Any]) -> dic
     """Accept{Follow}, echoing the Follow so the follower can match it."""
     obj = {k: follow_activity[k] for k in ("id", "type", "actor", "object") if k in follow_activity}
     return _activity("Accept", activity_id, actor, obj, to=[follow_activity.get("actor")])
+
+
+def reject(activity_id: str, actor: str, follow_activity: dict[str, Any]) -> dict[str, Any]:
+    """Reject{Follow}: a follow request refused, or a follower removed (as Mastodon does)."""
+    obj = {k: follow_activity[k] for k in ("id", "type", "actor", "object") if k in follow_activity}
+    return _activity("Reject", activity_id, actor, obj, to=[follow_activity.get("actor")])
 
 
 def undo(activity_id: str, actor: str, inner: dict[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ __all__ = ["register"]
 
 
 async def _domain_change(rt: Runtime, args: argparse.Namespace) -> None:
-    print(await set_domain(rt, args.action, args.domain))
+    print(await set_domain(rt, args.action, args.domain, by="cli"))
 
 
 async def _domain_list(rt: Runtime, args: argparse.Namespace) -> None:
@@ -38,7 +38,7 @@ async def _domain_list(rt: Runtime, args: argparse.Namespace) -> None:
 
 async def _domain_import(rt: Runtime, args: argparse.Namespace) -> None:
     text = read_text_file(args.file)
-    print(f"imported {await import_domains(rt, text)} domain block(s)")
+    print(f"imported {await import_domains(rt, text, by='cli')} domain block(s)")
 
 
 async def _domain_export(rt: Runtime, args: argparse.Namespace) -> None:
@@ -53,11 +53,11 @@ async def _block(rt: Runtime, args: argparse.Namespace) -> None:
         for uri, handle, created in blocks:
             print(f"{handle or '-'}\t{uri}\t{when(created)}")
         return
-    print(f"blocked {await block_actor(rt, ActorDirectory(rt), args.target)}")
+    print(f"blocked {await block_actor(rt, ActorDirectory(rt), args.target, by='cli')}")
 
 
 async def _unblock(rt: Runtime, args: argparse.Namespace) -> None:
-    print(f"unblocked {await unblock_actor(rt, ActorDirectory(rt), args.target)}")
+    print(f"unblocked {await unblock_actor(rt, ActorDirectory(rt), args.target, by='cli')}")
 
 
 async def _reports(rt: Runtime, args: argparse.Namespace) -> None:
@@ -69,6 +69,9 @@ async def _reports(rt: Runtime, args: argparse.Namespace) -> None:
             f"#{row['id']} {when(row['received_at'])} from {row['actor_uri']}\n"
             f"    objects: {row['objects']}\n    {row['content']}"
         )
+        if row["resolution"]:
+            note = f": {row['resolution_note']}" if row["resolution_note"] else ""
+            print(f"    {row['resolution']} by {row['resolved_by']} {when(row['resolved_at'])}{note}")
 
 
 def register(cli: Registry) -> None:

@@ -1,4 +1,8 @@
-"""Queue an outgoing activity: store it, then one delivery per recipient inbox."""
+"""Queue an outgoing activity: store it, then one delivery per recipient inbox.
+
+The delivery workers of every process are woken when the transaction commits (a CLI
+`post` starts delivering in `serve` at once, not at its next poll).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from ..store import activities, deliveries
+from ..store import activities, deliveries, relays, wakeups
 from ..store.db import Executor
 
 __all__ = ["queue_activity"]
@@ -21,15 +25,18 @@ async def queue_activity(
     *,
     followers_of: int | None = None,
     targets: Iterable[tuple[str, str, str | None]] = (),
+    to_relays: bool = False,
 ) -> int:
     """Store `activity` and queue its deliveries inside the caller's transaction.
 
     `followers_of` is the member whose followers receive it (usually the sender);
     `targets` are extra (inbox, domain, recipient actor URI) triples, for example the
-    author of a remote post being replied to. Returns the activity's row id.
+    author of a remote post being replied to; `to_relays` (a public post's Create, Update or
+    Delete) adds the inbox of every accepted relay. Returns the activity's row id.
     """
     obj = activity.get("object")
-    object_id = obj.get("id") if isinstance(obj, dict) else obj
+    # A Flag names several objects (a list): it has no single object id.
+    object_id = obj.get("id") if isinstance(obj, dict) else obj if isinstance(obj, str) else None
     row_id = await activities.add(
         tx, activity["id"], member_id, activity["type"], object_id, orjson.dumps(activity).decode()
     )
@@ -37,6 +44,10 @@ async def queue_activity(
     if followers_of is not None:
         await deliveries.enqueue_followers(tx, row_id, followers_of, now)
     extra = list(targets)
+    if to_relays:
+        extra += await relays.accepted_targets(tx)
     if extra:
         await deliveries.enqueue(tx, row_id, extra, now)
+    if followers_of is not None or extra:
+        await wakeups.announce(tx, wakeups.DELIVERIES)
     return row_id

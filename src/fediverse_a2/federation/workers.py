@@ -1,7 +1,11 @@
 """Background work inside `serve`: the inbox worker, the delivery worker and housekeeping.
 
-Each loop wakes when told (an activity arrived) or every poll interval, so work queued by
-another process (the CLI) is picked up within a second.
+Each loop wakes when told or every poll interval. The inbox loop is told by the inbox
+route of this process; the delivery loop by a wake-up (store/wakeups.py: NOTIFY on
+PostgreSQL, a local datagram on SQLite) from whichever process queued deliveries, so a CLI
+`post` starts going out at once. The poll is only the safety net.
+
+Housekeeping also prunes the raw bodies of old inbox items (federation/pruning.py).
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from ..mail.worker import MailWorker
 from ..runtime import Runtime
-from ..store import domain_health
+from ..store import domain_health, wakeups
 from .actors import ActorDirectory
 from .delivery import Deliverer
 from .processing import InboxWorker
+from .pruning import InboxPruner
 from .subscriptions import SubscriptionRefresher
 
 __all__ = ["Workers"]
@@ -35,8 +41,12 @@ class Workers:
         self.inbox = InboxWorker(rt, self.directory)
         self.deliverer = Deliverer(rt)
         self.subscriptions = SubscriptionRefresher(rt)
+        self.mail = MailWorker(rt)  # notification mail, digests, invitations ([mail])
+        self.pruner = InboxPruner(rt)
         self._next_subscription_check = 0.0
         self._inbox_wake = asyncio.Event()
+        self._delivery_wake = asyncio.Event()
+        self._listening: wakeups.Listening | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
 
@@ -65,12 +75,23 @@ class Workers:
         """Start the loops (called from the app's lifespan)."""
         await self.deliverer.refresh_unavailable()
         poll = self.rt.config.server.poll_interval
+        try:
+            self._listening = await wakeups.listen(self.rt.db, [wakeups.DELIVERIES], self._woken)
+        except OSError as exc:  # e.g. a read-only data folder: the poll still finds the work
+            log.warning("no wake-ups for queued deliveries (%s); polling every %s s", exc, poll)
         self._spawn(self._loop("inbox", self.inbox.run_once, poll, self._inbox_wake), "inbox")
-        self._spawn(self._loop("delivery", self.deliverer.run_once, poll, None), "delivery")
+        self._spawn(self._loop("delivery", self.deliverer.run_once, poll, self._delivery_wake), "delivery")
         self._spawn(self._loop("policy", self._housekeeping, poll, None), "housekeeping")
+        if self.mail.enabled:  # mail: its own loop, so a slow SMTP server delays nothing else
+            self._spawn(self._loop("mail", self.mail.run_once, poll, None), "mail")
+
+    def _woken(self, channel: str) -> None:
+        if channel == wakeups.DELIVERIES:
+            self._delivery_wake.set()
 
     async def _housekeeping(self) -> int:
         await self.rt.refresh_policy()
+        await self.pruner.run_due()
         if self.rt.config.federation.subscriptions and time.time() >= self._next_subscription_check:
             done, next_due = await self.subscriptions.run_once()
             # Check again when the next list is due (a restart right after a fetch must not
@@ -105,6 +126,9 @@ class Workers:
     async def stop(self) -> None:
         """Cancel the loops and wait for them to end."""
         self._stopping.set()
+        if self._listening is not None:
+            await self._listening.close()
+            self._listening = None
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

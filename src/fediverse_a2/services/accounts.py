@@ -18,6 +18,7 @@ from ..errors import UserError
 from ..models import ROLES, Member
 from ..runtime import Runtime
 from ..store import invites, login_failures, members, sessions
+from . import notifications
 from .members import require_member
 
 __all__ = [
@@ -131,7 +132,9 @@ async def create_invite(rt: Runtime, member: Member) -> str:
     token = new_token()
     now = time.time()
     await invites.create(rt.db, token_hash(token), member.id, now, now + INVITE_DAYS * 86400)
-    return f"{rt.urls.base}/invite/{token}"
+    link = f"{rt.urls.base}/invite/{token}"
+    await notifications.mail_invitation(rt, member, link, now + INVITE_DAYS * 86400)  # when [mail] is set
+    return link
 
 
 async def invite_member(rt: Runtime, username: str) -> str:

@@ -1,4 +1,8 @@
-"""Admin moderation: domain rules, blocked actors, reports."""
+"""Admin moderation: domain rules, blocked actors, reports.
+
+Every change is written to the audit log in its own transaction, with who made it: a
+member's username from the web, "cli" from the command line.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from ..federation.webfinger import parse_handle
 from ..hosts import HostError, normalise_domain
 from ..policy import DomainRule, format_domain_csv, parse_domain_csv
 from ..runtime import POLICY_VERSION, Runtime
-from ..store import actor_blocks, domain_rules, follows, members, meta, reports
+from ..store import actor_blocks, audit, domain_rules, follows, members, meta, reports
 from ..store import actors as actor_store
 from .members import USERNAME_RE
 
@@ -43,7 +47,7 @@ def _domain(value: str) -> str:
         raise UserError(str(exc)) from None
 
 
-async def set_domain(rt: Runtime, action: str, value: str, source: str = "admin") -> str:
+async def set_domain(rt: Runtime, action: str, value: str, source: str = "admin", *, by: str = "cli") -> str:
     """domain block|unblock|allow|disallow: change the admin's rules; returns a summary line."""
     kind, add = ACTIONS[action]
     domain = _domain(value)
@@ -54,9 +58,11 @@ async def set_domain(rt: Runtime, action: str, value: str, source: str = "admin"
             if kind == "block":
                 removed = await follows.remove_on_domains(tx, [domain])
         elif not await domain_rules.remove(tx, domain, kind, source):
-            raise UserError(f"{domain} has no {kind} rule to remove")
+            raise UserError(f"{domain} has no {kind} rule to remove", key="no_such_rule")
         await meta.bump(tx, POLICY_VERSION)
-    extra = f"; removed {removed} follower(s)" if removed else ""
+        extra = f"; removed {removed} follower(s)" if removed else ""
+        await audit.record(tx, by, f"domain_{action}", domain, extra.removeprefix("; "))
+    await rt.refresh_policy()  # this process's pages follow at once; others on their next check
     return f"{action}: {domain}{extra}"
 
 
@@ -65,7 +71,7 @@ async def list_domains(rt: Runtime) -> list[DomainRule]:
     return sorted(await rt.domain_rules(), key=lambda r: (r.kind, r.domain, r.source))
 
 
-async def import_domains(rt: Runtime, text: str) -> int:
+async def import_domains(rt: Runtime, text: str, *, by: str = "cli") -> int:
     """Import a Mastodon domain-block CSV as admin blocks; returns how many rules were added."""
     try:
         rules = parse_domain_csv(text)
@@ -78,6 +84,8 @@ async def import_domains(rt: Runtime, text: str) -> int:
             added += await domain_rules.add(tx, rule)
         await follows.remove_on_domains(tx, [rule.domain for rule in blocks])
         await meta.bump(tx, POLICY_VERSION)
+        await audit.record(tx, by, "domain_import", f"{len(blocks)} block(s) in the CSV", f"{added} added")
+    await rt.refresh_policy()
     return added
 
 
@@ -87,20 +95,23 @@ async def export_domains(rt: Runtime) -> str:
     return format_domain_csv([r for r in rules if r.kind == "block"])
 
 
-async def block_actor(rt: Runtime, directory: ActorDirectory, value: str) -> str:
+async def block_actor(rt: Runtime, directory: ActorDirectory, value: str, *, by: str = "cli") -> str:
     """Block one remote actor: refuse its activities, hide its comments, drop it as follower."""
     uri = await _actor_uri(rt, directory, value)
     async with rt.db.transaction() as tx:
         await actor_blocks.add(tx, uri)
-        await follows.remove_actor(tx, uri)
+        removed = await follows.remove_actor(tx, uri)
+        await audit.record(tx, by, "actor_block", uri, f"removed {removed} follower(s)" if removed else "")
     return uri
 
 
-async def unblock_actor(rt: Runtime, directory: ActorDirectory, value: str) -> str:
+async def unblock_actor(rt: Runtime, directory: ActorDirectory, value: str, *, by: str = "cli") -> str:
     """Lift an actor block; their comments show again."""
     uri = await _actor_uri(rt, directory, value)
-    if not await actor_blocks.remove(rt.db, uri):
-        raise UserError(f"{value.strip()} is not blocked")
+    async with rt.db.transaction() as tx:
+        if not await actor_blocks.remove(tx, uri):
+            raise UserError(f"{value.strip()} is not blocked", key="not_blocked")
+        await audit.record(tx, by, "actor_unblock", uri)
     return uri
 
 

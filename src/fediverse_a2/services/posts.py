@@ -18,8 +18,10 @@ from ..errors import UserError
 from ..federation.outbox import queue_activity
 from ..models import Member, Post
 from ..runtime import Runtime
-from ..store import comments, media, posts, tags
+from ..store import comments, media, posts, search, tags
+from ..store import groups as group_store
 from ..store.db import Executor
+from .groups import announce_deleted, announce_saved, topic_group
 from .members import ensure_key, require_member
 
 __all__ = [
@@ -55,6 +57,7 @@ class Draft:
     language: str = ""
     tags: str = ""
     media_ids: Sequence[int] = ()
+    group: str | None = None  # a topic group's username; "" for none, None to leave it as it is
 
 
 def fold_tag(name: str) -> str:
@@ -115,9 +118,11 @@ async def note_of(
         build.Image(rt.urls.media(m.file_name), m.media_type, m.width, m.height, m.alt)
         for m in await media.for_post(db, post.id)
     ]
+    group = await group_store.group_of_post(db, post.id)
     return build.post_note(
-        post, rt.urls, rt.config.instance.language, replies_total, list(first), tags=tag_refs, images=images
-    )
+        post, rt.urls, rt.config.instance.language, replies_total, list(first), tags=tag_refs, images=images,
+        group=rt.urls.actor(group.username) if group else None,
+    )  # fmt: skip
 
 
 async def _own_media(db: Executor, member: Member, media_ids: Sequence[int]) -> list[int]:
@@ -162,9 +167,13 @@ async def save_post(rt: Runtime, member: Member, draft: Draft, *, publish: bool,
             if publish and post.is_draft:
                 await posts.publish(tx, post_id)
         await tags.set_for_post(tx, post_id, tag_list)
+        if draft.group is not None:
+            group = await topic_group(rt, tx, draft.group) if draft.group else None
+            await group_store.set_post_group(tx, post_id, group.id if group else None)
         await media.attach(tx, post_id, media_ids)
         fresh = await posts.by_id(tx, post_id)
         assert fresh is not None
+        await search.index_posts(tx, [post_id])  # a draft stays out of the index
         if not fresh.is_draft:
             if was_public:
                 total = await comments.count_visible(tx, post_id, rt.policy)
@@ -173,7 +182,8 @@ async def save_post(rt: Runtime, member: Member, draft: Draft, *, publish: bool,
                 activity = build.update(note, fresh.updated)
             else:
                 activity = build.create(await note_of(rt, tx, fresh))
-            await queue_activity(tx, activity, member.id, followers_of=member.id)
+            row = await queue_activity(tx, activity, member.id, followers_of=member.id, to_relays=True)
+            await announce_saved(rt, tx, fresh, activity, row)
     return fresh
 
 
@@ -210,7 +220,9 @@ async def delete_post(rt: Runtime, url: str) -> str:
     actor = rt.urls.actor(post.username)
     async with rt.db.transaction() as tx:
         await posts.mark_deleted(tx, post.id)
+        await search.remove_post(tx, post.id)
         if not post.is_draft:
             activity = build.delete(actor, url, [build.PUBLIC], [rt.urls.followers(post.username)])
-            await queue_activity(tx, activity, post.member_id, followers_of=post.member_id)
+            row = await queue_activity(tx, activity, post.member_id, followers_of=post.member_id, to_relays=True)
+            await announce_deleted(rt, tx, url, activity, row)
     return url

@@ -16,9 +16,10 @@ from ..federation.actors import ActorDirectory
 from ..federation.outbox import queue_activity
 from ..httpclient import FetchError
 from ..runtime import Runtime
-from ..store import activities, comments, deliveries, follows, posts, remote_posts, tombstones
+from ..store import activities, comments, deliveries, follows, posts, remote_posts, search, tombstones
 from ..store import actors as actor_store
 from ..store.actors import ActorRecord
+from . import notifications
 from .members import require_member
 
 __all__ = ["comment", "follow", "timeline", "unfollow"]
@@ -116,6 +117,8 @@ async def _comment_local(rt: Runtime, member_id: int, username: str, url: str, h
         assert comment_id is not None
         ap_id = urls.comment(comment_id)
         await comments.set_ap_id(tx, comment_id, ap_id)
+        await search.index_comments(tx, [comment_id])
+        await notifications.on_local_comment(tx, rt, member_id, post, parent, comment_id)
         note = build.comment_note(ap_id, me, url, html, now, rt.config.instance.language, [build.PUBLIC], cc, mentions)
         await queue_activity(tx, build.create(note), member_id, followers_of=post.member_id, targets=targets)
     return ap_id
@@ -169,6 +172,7 @@ async def delete_comment(rt: Runtime, url: str) -> str:
     async with rt.db.transaction() as tx:
         row = await comments.by_ap_id(tx, url)
         if row is not None:
+            await search.remove_comments(tx, [row["id"]])
             await comments.delete(tx, row["id"])
         await tombstones.add(tx, url, actor)
         activity = build.delete(actor, url, sent.get("to", []), sent.get("cc", []))

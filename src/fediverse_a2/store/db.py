@@ -152,6 +152,23 @@ class _SqliteExecutor:
         self._db = db
         self.begin_pending = begin
         self.began = False
+        self.committed: list[Callable[[], None]] = []
+        self.ended = False
+
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self._db.path
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once this transaction has committed (never if it rolls back).
+
+        Used after its block ended, the transaction is over: it is called at once.
+        """
+        if self.ended:
+            callback()
+        else:
+            self.committed.append(callback)
 
     async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
         if self.begin_pending:
@@ -194,11 +211,16 @@ class SqliteDatabase:
 
     dialect = "sqlite"
 
-    def __init__(self, thread: _SqliteThread) -> None:
+    def __init__(self, thread: _SqliteThread, path: Path) -> None:
         assert thread.conn is not None
         self._thread = thread
         self._conn = thread.conn
         self._lock = asyncio.Lock()
+        self.path = path
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Statements on the database itself commit as they run: call `callback` at once."""
+        callback()
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
         try:
@@ -219,7 +241,7 @@ class SqliteDatabase:
         except BaseException:
             await thread.close()
             raise
-        return cls(thread)
+        return cls(thread, path)
 
     async def close(self) -> None:
         """Close the connection and end its thread."""
@@ -267,6 +289,10 @@ class SqliteDatabase:
             else:
                 if tx.began:
                     await self._run(_execute, "COMMIT", ())
+            finally:
+                tx.ended = True
+            for callback in tx.committed:
+                callback()
 
 
 BUSY_TIMEOUT_MS = 10_000

@@ -5,8 +5,10 @@ States:   pending --(2xx)--> sent
           pending --(permanent 4xx, or attempts used up)--> failed
           pending --(410 from the inbox)--> gone
           pending --(domain blocked or unavailable)--> skipped
-sent, failed, gone and skipped are final. A claim is a lease (locked_until), not a state:
-work leased by a process that dies is claimed again once the lease runs out.
+sent, failed, gone and skipped are final. A claim is a lease (locked_until, lease_owner), not
+a state: the owner renews it while the work is in flight; work leased by a process that died
+is released at once by a process on its host (store/leases.py), or else claimed again once the
+lease runs out.
 """
 
 from __future__ import annotations
@@ -133,17 +135,17 @@ async def enqueue(db: Executor, activity_id: int, targets: Iterable[tuple[str, s
     )
 
 
-async def claim(db: Executor, now: float, lease_seconds: float, limit: int) -> list[Claimed]:
-    """Lease up to `limit` due deliveries; new ones before the retry backlog."""
+async def claim(db: Executor, now: float, lease_seconds: float, limit: int, owner: str | None = None) -> list[Claimed]:
+    """Lease up to `limit` due deliveries to `owner`; new ones before the retry backlog."""
     skip_locked = " FOR UPDATE SKIP LOCKED" if db.dialect == "postgresql" else ""
     rows = await db.fetchall(
-        f"""UPDATE deliveries SET locked_until = ?, updated_at = ?
+        f"""UPDATE deliveries SET locked_until = ?, lease_owner = ?, updated_at = ?
             WHERE id IN (SELECT id FROM deliveries
                          WHERE state = 'pending' AND next_attempt_at <= ?
                            AND (locked_until IS NULL OR locked_until <= ?)
                          ORDER BY attempts, id LIMIT ?{skip_locked})
             RETURNING id, activity_id, inbox, domain, recipient_uri, attempts""",
-        (now + lease_seconds, now, now, now, limit),
+        (now + lease_seconds, owner, now, now, now, limit),
     )
     return [
         Claimed(r["id"], r["activity_id"], r["inbox"], r["domain"], r["recipient_uri"], r["attempts"]) for r in rows
@@ -154,18 +156,23 @@ async def record(db: Executor, results: Sequence[Result], now: float) -> None:
     """Store the outcome of attempts on leased deliveries (all from state pending)."""
     await db.executemany(
         """UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, locked_until = NULL,
-               last_status = ?, last_error = ?, updated_at = ?
+               lease_owner = NULL, last_status = ?, last_error = ?, updated_at = ?
            WHERE id = ? AND state = 'pending'""",
         [(r.state.value, r.attempts, r.next_attempt_at, r.status, r.error, now, r.id) for r in results],
     )
 
 
-async def renew_leases(db: Executor, ids: Sequence[int], until: float) -> None:
-    """Extend the lease of deliveries still in flight, so no other worker claims them meanwhile."""
+async def renew_leases(db: Executor, ids: Sequence[int], until: float, owner: str) -> None:
+    """Extend `owner`'s leases of deliveries still in flight, so no other worker claims them meanwhile.
+
+    A lease that was recorded meanwhile, or released and claimed by another owner, is left alone.
+    """
     if ids:
         marks = ", ".join("?" * len(ids))
         await db.execute(
-            f"UPDATE deliveries SET locked_until = ? WHERE state = 'pending' AND id IN ({marks})", (until, *ids)
+            f"UPDATE deliveries SET locked_until = ? WHERE state = 'pending' AND locked_until IS NOT NULL "
+            f"AND lease_owner = ? AND id IN ({marks})",
+            (until, owner, *ids),
         )
 
 

@@ -17,8 +17,12 @@ __all__ = [
     "count_following",
     "delete_following",
     "follower_page",
+    "follower_row",
+    "follower_rows",
     "following_by_follow_id",
     "following_page",
+    "following_rows",
+    "is_follower",
     "is_following",
     "remove_actor",
     "remove_follow",
@@ -55,7 +59,8 @@ async def remove_follower(db: Executor, member_id: int, actor_uri: str) -> int:
 
 
 async def remove_actor(db: Executor, actor_uri: str) -> int:
-    """Forget an actor as follower of every member (actor deleted, or inbox gone)."""
+    """Forget an actor as follower of every member (actor deleted, or inbox gone), requests included."""
+    await db.execute("DELETE FROM follow_requests WHERE actor_uri = ?", (actor_uri,))
     return await db.execute("DELETE FROM followers WHERE actor_uri = ?", (actor_uri,))
 
 
@@ -102,6 +107,38 @@ async def remove_following(db: Executor, member_id: int, actor_uri: str) -> Any:
     if row is not None:
         await db.execute("DELETE FROM following WHERE id = ?", (row["id"],))
     return row
+
+
+async def is_follower(db: Executor, member_id: int, actor_uri: str) -> bool:
+    """Whether an actor follows one member."""
+    found = await db.fetchval("SELECT 1 FROM followers WHERE member_id = ? AND actor_uri = ?", (member_id, actor_uri))
+    return found is not None
+
+
+async def follower_rows(db: Executor, member_id: int, limit: int, offset: int) -> list[Any]:
+    """A page of a member's followers with what a page shows (name, handle, url from the actor cache)."""
+    return await db.fetchall(
+        """SELECT f.actor_uri, f.follow_id, f.created_at, a.name, a.handle, a.url, a.icon FROM followers f
+           LEFT JOIN actors a ON a.uri = f.actor_uri WHERE f.member_id = ? ORDER BY f.id DESC LIMIT ? OFFSET ?""",
+        (member_id, limit, offset),
+    )
+
+
+async def following_rows(db: Executor, member_id: int, limit: int, offset: int) -> list[Any]:
+    """A page of the actors a member follows (or asked to), with their state and cached names."""
+    return await db.fetchall(
+        """SELECT g.actor_uri, g.state, g.created_at, a.name, a.handle, a.url, a.icon FROM following g
+           LEFT JOIN actors a ON a.uri = g.actor_uri WHERE g.member_id = ? ORDER BY g.id DESC LIMIT ? OFFSET ?""",
+        (member_id, limit, offset),
+    )
+
+
+async def follower_row(db: Executor, member_id: int, actor_uri: str) -> Any:
+    """One follower of a member: inbox, shared inbox, domain and the id of their Follow."""
+    return await db.fetchone(
+        "SELECT actor_uri, inbox, shared_inbox, domain, follow_id FROM followers WHERE member_id = ? AND actor_uri = ?",
+        (member_id, actor_uri),
+    )
 
 
 async def is_following(db: Executor, actor_uri: str) -> bool:
@@ -164,6 +201,9 @@ async def remove_on_domains(db: Executor, domains: Iterable[str]) -> int:
     def blocked(host: str | None) -> bool:
         return host is not None and probe.is_blocked(host)
 
+    for row in await db.fetchall("SELECT id, domain, inbox FROM follow_requests"):
+        if blocked(row["domain"]) or blocked(_host(row["inbox"])):
+            await db.execute("DELETE FROM follow_requests WHERE id = ?", (row["id"],))
     removed = 0
     for row in await db.fetchall("SELECT id, domain, inbox, shared_inbox FROM followers"):
         if blocked(row["domain"]) or blocked(_host(row["inbox"])):

@@ -3,8 +3,13 @@
 Beside the raw body, an item keeps the document as the inbox normalised it (only when
 normalising changed it): the worker reads that and never normalises again.
 
-States: queued -> done | failed. A claim is a lease (locked_until); an item leased by a
-process that died is claimed again once its lease runs out.
+States: queued -> done | failed. A claim is a lease (locked_until, lease_owner); an item leased
+by a process that died is released at once by a process on its host (store/leases.py), or else
+claimed again once its lease runs out. A transient failure also parks an item with
+locked_until (its retry time), without an owner.
+
+Raw bodies of processed items are pruned after `inbox.keep_raw_days` (`prune_raw`); the row
+itself stays, so its activity id still deduplicates a replay.
 """
 
 from __future__ import annotations
@@ -12,12 +17,13 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .db import Executor
 
-__all__ = ["InboxItem", "add", "claim", "mark_done", "mark_failed", "release"]
+__all__ = ["InboxItem", "add", "claim", "mark_done", "mark_failed", "prune_raw", "release", "renew_leases"]
 
 
 @dataclass(frozen=True)
@@ -111,16 +117,18 @@ def _settle(future: asyncio.Future[Any], value: Any) -> None:
 _committers: weakref.WeakKeyDictionary[Any, _GroupCommit] = weakref.WeakKeyDictionary()
 
 
-async def claim(db: Executor, now: float, lease_seconds: float, limit: int) -> list[InboxItem]:
-    """Lease up to `limit` queued items, oldest first."""
+async def claim(
+    db: Executor, now: float, lease_seconds: float, limit: int, owner: str | None = None
+) -> list[InboxItem]:
+    """Lease up to `limit` queued items to `owner`, oldest first."""
     skip_locked = " FOR UPDATE SKIP LOCKED" if db.dialect == "postgresql" else ""
     rows = await db.fetchall(
-        f"""UPDATE inbox_items SET locked_until = ?, attempts = attempts + 1
+        f"""UPDATE inbox_items SET locked_until = ?, lease_owner = ?, attempts = attempts + 1
             WHERE id IN (SELECT id FROM inbox_items WHERE state = 'queued'
                            AND (locked_until IS NULL OR locked_until <= ?)
                          ORDER BY id LIMIT ?{skip_locked})
             RETURNING id, activity_id, actor_uri, COALESCE(document, body) AS document, attempts""",
-        (now + lease_seconds, now, limit),
+        (now + lease_seconds, owner, now, limit),
     )
     items = [InboxItem(r["id"], r["activity_id"], r["actor_uri"], r["document"], r["attempts"]) for r in rows]
     items.sort(key=lambda i: i.id)
@@ -129,13 +137,15 @@ async def claim(db: Executor, now: float, lease_seconds: float, limit: int) -> l
 
 async def mark_done(db: Executor, item_id: int) -> None:
     """Processing succeeded."""
-    await db.execute("UPDATE inbox_items SET state = 'done', locked_until = NULL WHERE id = ?", (item_id,))
+    await db.execute(
+        "UPDATE inbox_items SET state = 'done', locked_until = NULL, lease_owner = NULL WHERE id = ?", (item_id,)
+    )
 
 
 async def mark_failed(db: Executor, item_id: int, error: str) -> None:
     """Processing failed for good."""
     await db.execute(
-        "UPDATE inbox_items SET state = 'failed', locked_until = NULL, last_error = ? WHERE id = ?",
+        "UPDATE inbox_items SET state = 'failed', locked_until = NULL, lease_owner = NULL, last_error = ? WHERE id = ?",
         (error[:500], item_id),
     )
 
@@ -143,5 +153,35 @@ async def mark_failed(db: Executor, item_id: int, error: str) -> None:
 async def release(db: Executor, item_id: int, error: str, retry_at: float) -> None:
     """Processing hit a transient error; try again after retry_at."""
     await db.execute(
-        "UPDATE inbox_items SET locked_until = ?, last_error = ? WHERE id = ?", (retry_at, error[:500], item_id)
+        "UPDATE inbox_items SET locked_until = ?, lease_owner = NULL, last_error = ? WHERE id = ?",
+        (retry_at, error[:500], item_id),
+    )
+
+
+async def renew_leases(db: Executor, ids: Sequence[int], until: float, owner: str) -> None:
+    """Extend `owner`'s leases of items still being processed (not those finished or parked since)."""
+    if ids:
+        marks = ", ".join("?" * len(ids))
+        await db.execute(
+            f"UPDATE inbox_items SET locked_until = ? WHERE state = 'queued' AND locked_until IS NOT NULL "
+            f"AND lease_owner = ? AND id IN ({marks})",
+            (until, owner, *ids),
+        )
+
+
+PRUNE_CHUNK = 1000
+
+
+async def prune_raw(db: Executor, received_before: float, limit: int = PRUNE_CHUNK) -> int:
+    """Empty the raw and normalised bodies of up to `limit` processed items received before then.
+
+    The row keeps its activity id (the dedupe key), actor, state and times. Queued items keep
+    their body: they still have to be processed. Returns how many rows were pruned.
+    """
+    return await db.execute(
+        """UPDATE inbox_items SET body = '', document = NULL
+           WHERE id IN (SELECT id FROM inbox_items
+                        WHERE body <> '' AND received_at < ? AND state <> 'queued'
+                        ORDER BY received_at LIMIT ?)""",
+        (received_before, limit),
     )

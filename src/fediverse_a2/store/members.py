@@ -19,6 +19,7 @@ __all__ = [
     "list_all",
     "password_hash",
     "set_disabled",
+    "set_email",
     "set_key",
     "set_password_hash",
     "set_profile",
@@ -99,13 +100,13 @@ async def by_name(db: Executor, name: str) -> list[Member]:
 
 
 async def count(db: Executor) -> int:
-    """How many members there are."""
-    return int(await db.fetchval("SELECT COUNT(*) FROM members"))
+    """How many members (people, not group actors) there are."""
+    return int(await db.fetchval("SELECT COUNT(*) FROM members WHERE kind = 'person'"))
 
 
 async def list_all(db: Executor) -> list[Member]:
-    """Every member, oldest first."""
-    return [_member(r) for r in await db.fetchall(f"{_SELECT} ORDER BY m.id")]
+    """Every member (people, not group actors), oldest first."""
+    return [_member(r) for r in await db.fetchall(f"{_SELECT} WHERE m.kind = 'person' ORDER BY m.id")]
 
 
 async def password_hash(db: Executor, member_id: int) -> str | None:
@@ -154,3 +155,8 @@ async def set_profile(
         "WHERE id = ?",
         (name, summary, orjson.dumps([list(f) for f in fields]).decode(), avatar_id, 1 if locked else 0, member_id),
     )
+
+
+async def set_email(db: Executor, member_id: int, email: str | None) -> None:
+    """A member's e-mail address (for invitations and notification mail; never published)."""
+    await db.execute("UPDATE members SET email = ? WHERE id = ?", (email, member_id))

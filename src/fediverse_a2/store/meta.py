@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .db import Executor
 
-__all__ = ["bump", "get", "put", "put_new"]
+__all__ = ["bump", "get", "put", "put_new", "swap"]
 
 
 async def get(db: Executor, key: str) -> str | None:
@@ -32,3 +32,8 @@ async def bump(db: Executor, key: str) -> None:
 async def put_new(db: Executor, key: str, value: str) -> None:
     """Store a value only if the key has none yet (two processes starting at once agree)."""
     await db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", (key, value))
+
+
+async def swap(db: Executor, key: str, old: str, new: str) -> bool:
+    """Replace a value only if it is still `old` (one process of several wins); True when this one did."""
+    return await db.execute("UPDATE meta SET value = ? WHERE key = ? AND value = ?", (new, key, old)) > 0

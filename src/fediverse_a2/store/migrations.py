@@ -21,7 +21,8 @@ _TOKENS = {
     },
 }
 
-MIGRATIONS: list[tuple[int, str, list[str]]] = [
+# A statement may be a dict by dialect, for what only one engine has (FTS5, tsvector).
+MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
     (
         1,
         "members, posts, federation tables",
@@ -218,6 +219,143 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 PRIMARY KEY (group_id, member_id))""",
         ],
     ),
+    (
+        6,
+        "full-text search over posts and comments",
+        [
+            # One row per post and per comment (keys in store/search.py): the Dutch-stemmed, folded
+            # words (search_text.py), so both engines compare the same ready-made terms.
+            {
+                "sqlite": "CREATE VIRTUAL TABLE search_index USING fts5("
+                "post_id UNINDEXED, title, body, tokenize = 'unicode61 remove_diacritics 2')",
+                "postgresql": """CREATE TABLE search_index (
+                    doc_key BIGINT PRIMARY KEY, post_id BIGINT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL,
+                    tsv tsvector GENERATED ALWAYS AS (setweight(to_tsvector('simple', title), 'A')
+                        || setweight(to_tsvector('simple', body), 'D')) STORED)""",
+            },
+            {"postgresql": "CREATE INDEX search_index_terms ON search_index USING GIN (tsv)"},
+            {"postgresql": "CREATE INDEX search_index_by_post ON search_index (post_id)"},
+            # Stemming is Python's: rows already stored are indexed on the next start (store/search.py).
+            "INSERT INTO meta (key, value) SELECT 'search_reindex', 'pending' WHERE EXISTS (SELECT 1 FROM posts)",
+        ],
+    ),
+    (
+        7,
+        "lease owners on the queues; raw inbox bodies pruned",
+        [
+            # Who holds a lease (leases.LeaseOwner: host|boot|pid|start): a restarted process
+            # takes back its dead predecessor's leases at once instead of waiting them out.
+            "ALTER TABLE deliveries ADD COLUMN lease_owner TEXT",
+            "ALTER TABLE inbox_items ADD COLUMN lease_owner TEXT",
+            # The raw bodies still kept, by age: pruning walks only these.
+            "CREATE INDEX inbox_items_unpruned ON inbox_items (received_at) WHERE body <> ''",
+        ],
+    ),
+    (
+        8,
+        "notifications, mail choices and the outgoing mail queue",
+        [
+            # mail_state: new (not yet looked at by the mail worker) -> digest (waits for the
+            # daily digest) -> done (mailed, or nothing to mail).
+            """CREATE TABLE notifications (
+                id {id}, member_id {big} NOT NULL REFERENCES members(id), kind TEXT NOT NULL,
+                actor_uri TEXT NOT NULL, actor_name TEXT NOT NULL DEFAULT '', actor_url TEXT,
+                object_url TEXT NOT NULL, activity_id TEXT, created_at {real} NOT NULL, read_at {real},
+                mail_state TEXT NOT NULL DEFAULT 'new')""",
+            "CREATE INDEX notifications_by_member ON notifications (member_id, id)",
+            "CREATE INDEX notifications_unread ON notifications (member_id) WHERE read_at IS NULL",
+            "CREATE INDEX notifications_to_mail ON notifications (mail_state, id) WHERE mail_state <> 'done'",
+            "CREATE INDEX notifications_by_activity ON notifications (activity_id)",
+            # One row per member who chose; no row means the defaults (notices.DEFAULT_MODES).
+            """CREATE TABLE notification_settings (
+                member_id {big} PRIMARY KEY REFERENCES members(id), language TEXT,
+                replies TEXT, mentions TEXT, likes TEXT, boosts TEXT, follows TEXT)""",
+            """CREATE TABLE outgoing_mail (
+                id {id}, member_id {big} REFERENCES members(id), to_addr TEXT NOT NULL,
+                subject TEXT NOT NULL, body_text TEXT NOT NULL, body_html TEXT,
+                state TEXT NOT NULL DEFAULT 'pending', attempts {big} NOT NULL DEFAULT 0,
+                next_attempt_at {real} NOT NULL, locked_until {real}, last_error TEXT,
+                created_at {real} NOT NULL, sent_at {real})""",
+            "CREATE INDEX outgoing_mail_due ON outgoing_mail (state, next_attempt_at)",
+        ],
+    ),
+    (
+        9,
+        "comment moderation, report resolutions, audit log",
+        [
+            # visible | held (waits for the post's author or a moderator) | hidden (by a moderator)
+            "ALTER TABLE comments ADD COLUMN state TEXT NOT NULL DEFAULT 'visible'",
+            "CREATE INDEX comments_not_visible ON comments (state, id) WHERE state <> 'visible'",
+            # Members whose posts hold comments from accounts they do not follow.
+            """CREATE TABLE comment_holds (
+                member_id {big} PRIMARY KEY REFERENCES members(id), created_at {real} NOT NULL)""",
+            "ALTER TABLE reports ADD COLUMN resolution TEXT",
+            "ALTER TABLE reports ADD COLUMN resolution_note TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE reports ADD COLUMN resolved_by TEXT",
+            "ALTER TABLE reports ADD COLUMN resolved_at {real}",
+            """CREATE TABLE audit_log (
+                id {id}, at {real} NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+                target TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '')""",
+        ],
+    ),
+    (
+        10,
+        "follow requests of locked accounts",
+        [
+            # A Follow of a member who approves followers by hand waits here until the member
+            # approves it (Accept) or rejects it (Reject); the raw Follow is echoed in the answer.
+            """CREATE TABLE follow_requests (
+                id {id}, member_id {big} NOT NULL REFERENCES members(id), actor_uri TEXT NOT NULL,
+                inbox TEXT NOT NULL, shared_inbox TEXT, domain TEXT NOT NULL, follow_id TEXT NOT NULL,
+                activity TEXT NOT NULL, created_at {real} NOT NULL, UNIQUE (member_id, actor_uri))""",
+        ],
+    ),
+    (
+        11,
+        "images of remote posts; members' own likes and boosts",
+        [
+            # JSON list of {url, mediaType, name, width, height}: http(s) images only, at most 4.
+            "ALTER TABLE remote_posts ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]'",
+            # 1 when addressed to Public (public or unlisted): only those may be boosted.
+            "ALTER TABLE remote_posts ADD COLUMN public {big} NOT NULL DEFAULT 0",
+            "CREATE INDEX remote_posts_by_published ON remote_posts (published)",
+            # kind: Like | Announce; activity_id is what an Undo must name.
+            """CREATE TABLE member_reactions (
+                id {id}, member_id {big} NOT NULL REFERENCES members(id), kind TEXT NOT NULL,
+                object_id TEXT NOT NULL, activity_id TEXT NOT NULL UNIQUE, created_at {real} NOT NULL,
+                UNIQUE (member_id, kind, object_id))""",
+        ],
+    ),
+    (
+        12,
+        "relays, and the posts they brought (the network timeline)",
+        [
+            # state: pending -> accepted | rejected. actor is NULL until a Mastodon-style relay
+            # (subscribed by its inbox) names itself in its Accept. follow is the Follow sent,
+            # as JSON: the Undo embeds it.
+            """CREATE TABLE relays (
+                id {id}, url TEXT NOT NULL UNIQUE, actor TEXT, inbox TEXT NOT NULL, domain TEXT NOT NULL,
+                follow_id TEXT NOT NULL UNIQUE, follow TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending',
+                created_at {real} NOT NULL, updated_at {real} NOT NULL)""",
+            """CREATE TABLE relay_posts (
+                ap_id TEXT PRIMARY KEY, relay_actor TEXT NOT NULL, received_at {real} NOT NULL)""",
+            "CREATE INDEX relay_posts_by_received ON relay_posts (received_at)",
+        ],
+    ),
+    (
+        13,
+        "what each group announced (FEP-1b12): the group page, Undo{Announce} on removal",
+        [
+            # One row per object a group announced: a local post (post_id) or a remote note.
+            # removed_at: a group moderator took it out (an Undo{Announce} was sent).
+            """CREATE TABLE group_posts (
+                id {id}, group_id {big} NOT NULL REFERENCES members(id), object_id TEXT NOT NULL,
+                announce_id TEXT NOT NULL UNIQUE, post_id {big} REFERENCES posts(id), author_uri TEXT NOT NULL,
+                content_html TEXT NOT NULL DEFAULT '', url TEXT, created_at {real} NOT NULL, removed_at {real},
+                UNIQUE (group_id, object_id))""",
+            "CREATE INDEX group_posts_by_group ON group_posts (group_id, created_at)",
+        ],
+    ),
 ]
 
 
@@ -250,7 +388,10 @@ async def migrate(db: Database) -> int:
             if done:
                 continue
             for statement in statements:
-                await tx.execute(statement.format(**tokens))
+                if isinstance(statement, dict):
+                    statement = statement.get(db.dialect, "")
+                if statement:
+                    await tx.execute(statement.format(**tokens))
             await tx.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 (version, name, time.time()),

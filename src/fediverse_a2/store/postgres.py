@@ -77,8 +77,9 @@ class PostgresDatabase:
 
     dialect = "postgresql"
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Any, url: str = "") -> None:
         self._pool = pool
+        self.url = url  # for connections of their own, such as a LISTEN (store/wakeups.py)
 
     @classmethod
     async def open(cls, url: str) -> PostgresDatabase:
@@ -94,7 +95,7 @@ class PostgresDatabase:
             # JIT compilation costs more than it saves on these small OLTP queries.
             server_settings={"application_name": "fediverse-a2", "jit": "off"},
         )
-        return cls(pool)
+        return cls(pool, url)
 
     async def close(self) -> None:
         """Close every connection of the pool; a connection still busy after a grace period is cut."""

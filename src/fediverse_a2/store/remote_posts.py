@@ -3,11 +3,73 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from .db import Executor
+import orjson
 
-__all__ = ["add", "delete", "delete_by_actor", "owner", "timeline", "update"]
+from .db import Executor, Row
+
+__all__ = [
+    "TimelinePost",
+    "add",
+    "delete",
+    "delete_by_actor",
+    "network_page",
+    "owner",
+    "timeline",
+    "timeline_page",
+    "update",
+    "visible_to",
+]
+
+
+@dataclass(frozen=True)
+class TimelinePost:
+    """A remote post as the timeline shows it, with its author."""
+
+    id: int
+    ap_id: str
+    url: str | None
+    actor_uri: str
+    content_html: str
+    summary: str | None
+    in_reply_to: str | None
+    published: float
+    updated: float | None
+    author_name: str | None
+    author_handle: str | None
+    author_url: str | None
+    images: tuple[Mapping[str, Any], ...]
+    public: bool  # addressed to Public: may be boosted
+
+
+def _encode(attachments: Sequence[Mapping[str, Any]]) -> str:
+    return orjson.dumps(list(attachments)).decode()
+
+
+def _images(raw: str | None) -> tuple[Mapping[str, Any], ...]:
+    try:
+        value = orjson.loads(raw or "[]")
+    except orjson.JSONDecodeError:
+        return ()
+    return tuple(item for item in value if isinstance(item, dict)) if isinstance(value, list) else ()
+
+
+def _post(row: Row) -> TimelinePost:
+    return TimelinePost(
+        row["id"], row["ap_id"], row["url"], row["actor_uri"], row["content_html"], row["summary"],
+        row["in_reply_to"], row["published"], row["updated"], row["name"], row["handle"], row["actor_url"],
+        _images(row["attachments"]), bool(row["public"]),
+    )  # fmt: skip
+
+
+_SELECT = """SELECT r.id, r.ap_id, r.url, r.actor_uri, r.content_html, r.summary, r.in_reply_to, r.published,
+                    r.updated, r.attachments, r.public, a.handle, a.name, a.url AS actor_url
+             FROM remote_posts r
+             JOIN following f ON f.actor_uri = r.actor_uri AND f.member_id = ?
+             LEFT JOIN actors a ON a.uri = r.actor_uri"""
 
 
 async def add(
@@ -20,22 +82,34 @@ async def add(
     url: str | None,
     in_reply_to: str | None,
     published: float | None,
+    attachments: Sequence[Mapping[str, Any]] = (),
+    public: bool = False,
 ) -> None:
     """Store a remote post once (a duplicate delivery changes nothing)."""
+    images = _encode(attachments)
     await db.execute(
-        """INSERT INTO remote_posts (ap_id, actor_uri, content_html, summary, url, in_reply_to, published, received_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ap_id) DO NOTHING""",
-        (ap_id, actor_uri, content_html, summary, url, in_reply_to, published, time.time()),
+        """INSERT INTO remote_posts
+               (ap_id, actor_uri, content_html, summary, url, in_reply_to, published, received_at, attachments, public)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ap_id) DO NOTHING""",
+        (ap_id, actor_uri, content_html, summary, url, in_reply_to, published, time.time(), images, int(public)),
     )
 
 
 async def update(
-    db: Executor, ap_id: str, actor_uri: str, content_html: str, summary: str | None, updated: float
+    db: Executor,
+    ap_id: str,
+    actor_uri: str,
+    content_html: str,
+    summary: str | None,
+    updated: float,
+    attachments: Sequence[Mapping[str, Any]] | None = None,
 ) -> None:
-    """Apply an Update from the post's own author."""
+    """Apply an Update from the post's own author; its images are replaced when given."""
+    images = None if attachments is None else _encode(attachments)
     await db.execute(
-        "UPDATE remote_posts SET content_html = ?, summary = ?, updated = ? WHERE ap_id = ? AND actor_uri = ?",
-        (content_html, summary, updated, ap_id, actor_uri),
+        """UPDATE remote_posts SET content_html = ?, summary = ?, updated = ?, attachments = COALESCE(?, attachments)
+           WHERE ap_id = ? AND actor_uri = ?""",
+        (content_html, summary, updated, images, ap_id, actor_uri),
     )
 
 
@@ -64,3 +138,30 @@ async def timeline(db: Executor, member_id: int, limit: int) -> list[Any]:
            ORDER BY r.published DESC LIMIT ?""",
         (member_id, limit),
     )
+
+
+async def timeline_page(db: Executor, member_id: int, limit: int, offset: int = 0) -> list[TimelinePost]:
+    """One page of a member's timeline, newest first."""
+    rows = await db.fetchall(
+        _SELECT + " ORDER BY r.published DESC, r.id DESC LIMIT ? OFFSET ?", (member_id, limit, offset)
+    )
+    return [_post(r) for r in rows]
+
+
+async def network_page(db: Executor, limit: int, offset: int = 0) -> list[TimelinePost]:
+    """One page of the network timeline: public posts that relays brought, newest first."""
+    rows = await db.fetchall(
+        """SELECT r.id, r.ap_id, r.url, r.actor_uri, r.content_html, r.summary, r.in_reply_to, r.published,
+                  r.updated, r.attachments, r.public, a.handle, a.name, a.url AS actor_url
+           FROM relay_posts n JOIN remote_posts r ON r.ap_id = n.ap_id
+           LEFT JOIN actors a ON a.uri = r.actor_uri
+           ORDER BY r.published DESC, r.id DESC LIMIT ? OFFSET ?""",
+        (limit, offset),
+    )
+    return [_post(r) for r in rows]
+
+
+async def visible_to(db: Executor, member_id: int, ap_id: str) -> TimelinePost | None:
+    """A stored post on the member's timeline (by an actor they follow), else None."""
+    row = await db.fetchone(_SELECT + " WHERE r.ap_id = ?", (member_id, ap_id))
+    return None if row is None else _post(row)

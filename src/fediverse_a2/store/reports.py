@@ -1,4 +1,4 @@
-"""Reports (Flag activities) received from other servers."""
+"""Reports (Flag activities) received from other servers, and how a moderator resolved each."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from typing import Any
 
 from .db import Executor
 
-__all__ = ["add", "recent"]
+__all__ = ["RESOLUTIONS", "add", "by_id", "recent", "resolve"]
+
+RESOLUTIONS = ("resolved", "dismissed")
+_COLUMNS = "id, actor_uri, content, objects, received_at, resolution, resolution_note, resolved_by, resolved_at"
 
 
 async def add(db: Executor, activity_id: str, actor_uri: str, content: str, objects_json: str) -> None:
@@ -19,8 +22,24 @@ async def add(db: Executor, activity_id: str, actor_uri: str, content: str, obje
     )
 
 
-async def recent(db: Executor, limit: int = 200) -> list[Any]:
-    """Reports, newest first."""
-    return await db.fetchall(
-        "SELECT id, actor_uri, content, objects, received_at FROM reports ORDER BY id DESC LIMIT ?", (limit,)
+async def recent(db: Executor, limit: int = 200, open_only: bool = False) -> list[Any]:
+    """Reports, newest first (only the unresolved ones when asked)."""
+    where = " WHERE resolution IS NULL" if open_only else ""
+    return await db.fetchall(f"SELECT {_COLUMNS} FROM reports{where} ORDER BY id DESC LIMIT ?", (limit,))
+
+
+async def by_id(db: Executor, report_id: int) -> Any:
+    """One report, or None."""
+    return await db.fetchone(f"SELECT {_COLUMNS} FROM reports WHERE id = ?", (report_id,))
+
+
+async def resolve(db: Executor, report_id: int, resolution: str, note: str, by: str) -> bool:
+    """Record a report's resolution (again: the newest wins); False when there is no such report."""
+    if resolution not in RESOLUTIONS:
+        raise ValueError(f"unknown resolution {resolution!r}")
+    return bool(
+        await db.execute(
+            "UPDATE reports SET resolution = ?, resolution_note = ?, resolved_by = ?, resolved_at = ? WHERE id = ?",
+            (resolution, note, by, time.time(), report_id),
+        )
     )

@@ -1,23 +1,37 @@
-"""Admin pages: membership requests (approve creates the member and an invitation link)."""
+"""Admin pages: membership requests (approve creates the member and an invitation link), members
+(role, disable), the federation policy (mode, rules, CSV import) and the delivery queue."""
 
 from __future__ import annotations
 
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ..errors import UserError
-from ..models import Member
+from ..models import ROLES, Member
 from ..runtime import Runtime
+from ..services import member_admin
 from ..services.membership import approve, pending_requests, reject
+from ..services.moderation import ACTIONS as DOMAIN_ACTIONS
+from ..services.moderation import import_domains, list_domains, set_domain
+from .guards import field
 from .pages import Pages
 from .render import Renderer
 from .security import WebSecurity
 
 __all__ = ["AdminPages"]
 
+CSV_LIMIT = 5_000_000  # a Mastodon export of thousands of blocks is a few hundred kB
+_DONE = frozenset({"role", "disable", "enable", "import", *DOMAIN_ACTIONS})
+
+
+def _done(request: Request) -> str | None:
+    value = request.query_params.get("done")
+    return value if value in _DONE else None
+
 
 class AdminPages:
-    """/admin/requests (admins only)."""
+    """/admin/requests, /admin/members, /admin/federation and /admin/queue (admins only)."""
 
     def __init__(self, rt: Runtime, render: Renderer, security: WebSecurity, pages: Pages) -> None:
         self.rt = rt
@@ -58,4 +72,72 @@ class AdminPages:
         return await self.render.page(
             request, "admin_requests.html", status=400 if error else 200, requests=await pending_requests(self.rt),
             approved=approved, error=error,
+        )  # fmt: skip
+
+    async def members(self, request: Request) -> Response:
+        """GET: every member with role and state; POST: change a role, disable or enable (as `member ...`)."""
+        admin = await self._admin(request)
+        if isinstance(admin, Response):
+            return admin
+        error = None
+        if request.method == "POST":
+            form = await self.security.form(request)
+            username, action = field(form, "username", 100), field(form, "action", 20)
+            try:
+                if action == "role":
+                    await member_admin.change_role(self.rt, admin, username, field(form, "role", 20))
+                elif action in ("disable", "enable"):
+                    await member_admin.set_disabled(self.rt, admin, username, action == "disable")
+                else:
+                    raise UserError("unknown action", key="moderation_not_allowed")
+                return RedirectResponse(f"{self.rt.urls.base}/admin/members?done={action}", status_code=303)
+            except UserError as exc:
+                error = self.render.error_text(request, exc)
+        return await self.render.page(
+            request, "admin_members.html", status=400 if error else 200,
+            members=await member_admin.all_members(self.rt), roles=ROLES, error=error, done=_done(request),
+        )  # fmt: skip
+
+    async def federation(self, request: Request) -> Response:
+        """GET: the mode and every rule in force with its source; POST: change a rule or import a CSV."""
+        admin = await self._admin(request)
+        if isinstance(admin, Response):
+            return admin
+        error = imported = None
+        if request.method == "POST":
+            form = await self.security.form(request, limit=CSV_LIMIT, max_files=1)
+            try:
+                action = field(form, "action", 20)
+                if action == "import":
+                    upload = form.get("csv")
+                    if not isinstance(upload, UploadFile) or not upload.filename:
+                        raise UserError("choose a CSV file", key="csv_missing")
+                    raw = await upload.read()
+                    try:
+                        text = raw.decode("utf-8-sig")
+                    except UnicodeDecodeError:
+                        raise UserError("the file is not UTF-8 text", key="csv_unreadable") from None
+                    imported = await import_domains(self.rt, text, by=admin.username)
+                elif action in DOMAIN_ACTIONS:
+                    await set_domain(self.rt, action, field(form, "domain", 300), by=admin.username)
+                    return RedirectResponse(f"{self.rt.urls.base}/admin/federation?done={action}", status_code=303)
+                else:
+                    raise UserError("unknown action", key="moderation_not_allowed")
+            except UserError as exc:
+                error = self.render.error_text(request, exc)
+            finally:
+                await form.close()
+        return await self.render.page(
+            request, "admin_federation.html", status=400 if error else 200, mode=self.rt.config.federation.mode,
+            rules=await list_domains(self.rt), error=error, imported=imported, done=_done(request),
+        )  # fmt: skip
+
+    async def queue(self, request: Request) -> Response:
+        """The deliveries by state and the recent failures with their last error (as `queue`)."""
+        admin = await self._admin(request)
+        if isinstance(admin, Response):
+            return admin
+        return await self.render.page(
+            request, "admin_queue.html", counts=await member_admin.delivery_summary(self.rt),
+            failures=await member_admin.delivery_failures(self.rt),
         )  # fmt: skip

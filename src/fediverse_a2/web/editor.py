@@ -21,7 +21,7 @@ from ..models import Member, Post
 from ..runtime import Runtime
 from ..services.posts import LANGUAGES, MAX_IMAGES, Draft, delete_post, parse_tags, save_post
 from ..services.uploads import store_image
-from ..store import media, posts, tags
+from ..store import groups, media, posts, tags
 from ..store.media import Media
 from .pages import Pages
 from .render import Renderer
@@ -80,7 +80,9 @@ class Editor:
         if request.method == "GET":
             images = await media.for_post(self.rt.db, post.id)
             current = " ".join(name for name, _ in await tags.for_post(self.rt.db, post.id))
-            draft = Draft(post.title, post.body_md, post.summary or "", post.language or "", current)
+            group = await groups.group_of_post(self.rt.db, post.id)
+            draft = Draft(post.title, post.body_md, post.summary or "", post.language or "", current,
+                          group=group.username if group else "")  # fmt: skip
             return await self._form(request, draft, images, post=post)
         return await self._submit(request, member, post)
 
@@ -109,7 +111,8 @@ class Editor:
     ) -> Response:
         return await self.render.page(
             request, "editor.html", status=status, draft=draft, images=images, post=post, error=error,
-            preview=preview, languages=LANGUAGES, max_images=MAX_IMAGES,
+            preview=preview, languages=LANGUAGES, max_images=MAX_IMAGES, topic_groups=[
+                g for g in await groups.list_all(self.rt.db) if g.username != self.rt.config.network.username],
             action=f"/posts/{post.id}/edit" if post else "/posts/new",
         )  # fmt: skip
 
@@ -152,6 +155,7 @@ class Editor:
             _text(form, "language", 10),
             _text(form, "tags", 1000),
             [m.id for m in kept][:MAX_IMAGES],
+            _text(form, "group", 40) if "group" in form else None,
         )
         if action == "preview" or error is not None:
             preview = None

@@ -10,9 +10,10 @@ from starlette.responses import RedirectResponse, Response
 
 from ..activitypub import build
 from ..runtime import Runtime
+from ..services.groups import page_url
 from ..services.members import ensure_key
 from ..services.posts import note_of
-from ..store import activities, comments, follows, members, posts
+from ..store import activities, comments, follows, groups, members, posts
 from .negotiation import activity_response, wants_activity_json
 from .pages import Pages
 
@@ -56,12 +57,17 @@ class Objects:
         as_json = wants_activity_json(request)
         if member is None:
             return await self._missing(request, as_json, 404)
+        is_group = await groups.by_id(self.rt.db, member.id) is not None
+        if not as_json and is_group:
+            return RedirectResponse(page_url(self.rt, member.username), status_code=303)
         if not as_json:
             return await self.pages.profile(request, member)
         if (refusal := await self.guard(request)) is not None:
             return refusal
         # Archive members get their key pair when they first need one: now.
         member = await ensure_key(self.rt, member)
+        if is_group:
+            return activity_response(build.group_actor(member, self.rt.urls, page_url(self.rt, member.username)))
         return activity_response(build.person(member, self.rt.urls))
 
     async def post(self, request: Request) -> Response:
@@ -105,6 +111,8 @@ class Objects:
         as_json = wants_activity_json(request)
         if comment is None or not comment.local:
             return await self._missing(request, as_json, 404)
+        if await comments.state_of(self.rt.db, comment.id) != comments.VISIBLE:
+            return await self._missing(request, as_json, 404)  # hidden by a moderator
         if not as_json:
             return RedirectResponse(f"{self.rt.urls.post(comment.post_id)}#comment-{comment.id}", status_code=303)
         if (refusal := await self.guard(request)) is not None:

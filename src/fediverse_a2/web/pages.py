@@ -12,7 +12,7 @@ from ..i18n import translate
 from ..models import Member, Post
 from ..runtime import Runtime
 from ..services.posts import fold_tag
-from ..store import comments, media, members, posts, tags
+from ..store import comments, follows, media, members, posts, tags
 from .render import Renderer
 from .threads import fill_texts, thread_order
 
@@ -127,7 +127,9 @@ class Pages:
         drafts = await posts.drafts(self.rt.db, member.id) if me is not None and me.id == member.id else []
         return await self.render.page(
             request, "profile.html", member=member, posts=items[:PAGE_SIZE], drafts=drafts,
-            page=page, has_next=len(items) > PAGE_SIZE,
+            page=page, has_next=len(items) > PAGE_SIZE, own=me is not None and me.id == member.id,
+            follower_count=await follows.count_followers(self.rt.db, member.id),
+            following_count=await follows.count_following(self.rt.db, member.id),
         )  # fmt: skip
 
     async def tag(self, request: Request) -> Response:

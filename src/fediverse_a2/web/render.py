@@ -16,6 +16,7 @@ from ..activitypub.build import iso
 from ..errors import UserError
 from ..i18n import LANGUAGES, choose_language, format_date, translate
 from ..runtime import Runtime
+from ..store import notifications
 from .security import WebSecurity
 
 __all__ = ["LANG_COOKIE", "Renderer"]
@@ -62,6 +63,8 @@ class Renderer:
         lang = self.language(request)
         tz = self.rt.tz
         member = await self.security.member(request)
+        # The header's "Meldingen (3)": one indexed count per page of a signed-in member.
+        unread = await notifications.unread_count(self.rt.db, member.id) if member is not None else 0
 
         def t(key: str, **values: str) -> str:
             return translate(lang, key, **values)
@@ -82,6 +85,7 @@ class Renderer:
             instance=self.rt.config.instance,
             urls=self.rt.urls,
             path=request.url.path,
+            unread=unread,
             **context,
         )
         response = HTMLResponse(html, status_code=status, headers={"Vary": "Accept, Accept-Language, Cookie"})

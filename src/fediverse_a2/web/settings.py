@@ -65,7 +65,7 @@ class SettingsPages:
                     avatar_id = (await store_image(self.rt, member, data, member.name, avatar=True)).id
             updated = await update_profile(
                 self.rt, member, name=_text(form, "name", 200), summary=_text(form, "summary", 600), fields=fields,
-                avatar_id=avatar_id,
+                avatar_id=avatar_id, locked=form.get("locked") == "1",
             )  # fmt: skip
         except UserError as exc:
             return await self.render.page(

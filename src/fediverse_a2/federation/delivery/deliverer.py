@@ -4,6 +4,10 @@ One dead instance never slows the others: every host has its own small semaphore
 circuit breaker stops hammering a host that keeps failing, and the overall number of
 requests in flight is bounded. Outcomes follow the pure policy in retry.py and the state
 machine in store/deliveries.py.
+
+Leases carry this process as their owner (leases.py): they are renewed while in flight, each
+outcome is written as soon as it is known (recorder.py), and before claiming, the leases of
+a dead predecessor on this host are taken back at once (federation/reclaim.py).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import logging
 import multiprocessing
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,11 +28,14 @@ import httpx
 from ...hosts import HostError, host_of, parse_origin
 from ...httpclient import FetchError
 from ...keys import INSTANCE_KEY
+from ...leases import LeaseOwner, current_owner
 from ...runtime import Runtime
 from ...store import activities, deliveries, domain_health, follows, peers
 from ...store.deliveries import Claimed, DeliveryState, Result
+from ..reclaim import Reclaimer
 from ..retry import Outcome, backoff, classify, parse_retry_after
 from .breaker import Breaker
+from .recorder import Recorder
 from .signing import SIGN_CHUNK, DeliveryAuth, Presigned, Signer, init_signing_process, retrieve, sign_chunk
 
 __all__ = ["UNAVAILABLE_AFTER_DAYS", "Deliverer"]
@@ -73,12 +80,20 @@ def _peer_key(inbox: str) -> str:
 class Deliverer:
     """Delivers queued activities; `run_once` for tests, `run_forever` for serve."""
 
-    def __init__(self, rt: Runtime, clock: Callable[[], float] = time.time, batch: int = 256) -> None:
+    def __init__(
+        self,
+        rt: Runtime,
+        clock: Callable[[], float] = time.time,
+        batch: int = 256,
+        owner: LeaseOwner | None = None,
+    ) -> None:
         self.rt = rt
         self.clock = clock
         self.batch = batch
         cfg = rt.config.delivery
         self.lease = float(cfg.lease_seconds)
+        self.owner = owner or current_owner()
+        self.reclaimer = Reclaimer(rt.db, "deliveries", self.owner, self.lease / 3, clock)
         self.max_attempts = cfg.max_attempts
         self.slots = asyncio.Semaphore(cfg.concurrency)
         self.per_host = cfg.per_host
@@ -113,29 +128,41 @@ class Deliverer:
     # -- one round ---------------------------------------------------------------------
 
     async def run_once(self) -> int:
-        """Claim one batch of due deliveries, attempt them all, record the outcomes."""
-        claimed = await deliveries.claim(self.rt.db, self.clock(), self.lease, self.batch)
+        """Claim one batch of due deliveries, attempt them all, record each outcome as it comes."""
+        await self.reclaimer.run_due()
+        owner = str(self.owner)
+        claimed = await deliveries.claim(self.rt.db, self.clock(), self.lease, self.batch, owner)
         if not claimed:
             return 0
         await self.refresh_unavailable()
         presigned = await self._presign(claimed)
+        in_flight = {c.id for c in claimed}
         # A slow host may hold part of the batch longer than the lease: keep renewing it,
         # so another process never claims (and sends again) work that is still in flight.
-        keeper = asyncio.create_task(self._keep_leased([c.id for c in claimed]))
+        keeper = asyncio.create_task(self._keep_leased(in_flight, owner))
+        recorder: Recorder[_Attempt] = Recorder(self.record_outcomes)
+
+        async def one(c: Claimed) -> _Attempt:
+            result = await self.attempt(c, presigned.get(c.id))
+            in_flight.discard(c.id)
+            recorder.add(result)
+            return result
+
         try:
-            attempts = await asyncio.gather(*(self.attempt(c, presigned.get(c.id)) for c in claimed))
+            attempts = await asyncio.gather(*(one(c) for c in claimed))
         finally:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
-        await self.record(attempts)
+            await recorder.close()
+        await self.record_health(attempts)
         return len(claimed)
 
-    async def _keep_leased(self, ids: list[int]) -> None:
+    async def _keep_leased(self, ids: set[int], owner: str) -> None:
         """Extend the lease of in-flight deliveries every third of the lease time."""
         while True:
             await asyncio.sleep(self.lease / 3)
-            await deliveries.renew_leases(self.rt.db, ids, self.clock() + self.lease)
+            await deliveries.renew_leases(self.rt.db, sorted(ids), self.clock() + self.lease, owner)
 
     def _deliverable(self, claimed: Claimed) -> bool:
         return self.rt.policy.is_allowed(claimed.domain) and claimed.domain not in self.unavailable
@@ -266,11 +293,19 @@ class Deliverer:
 
     # -- bookkeeping -------------------------------------------------------------------
 
-    async def record(self, attempts: list[_Attempt]) -> None:
-        """Write outcomes, follower removals and domain health in one transaction."""
+    async def record_outcomes(self, attempts: Sequence[_Attempt]) -> None:
+        """Write the outcomes of attempts, and remove followers whose inbox is gone, in one transaction."""
+        gone = {a.claimed.recipient_uri for a in attempts if a.outcome == Outcome.GONE and a.claimed.recipient_uri}
+        async with self.rt.db.transaction() as tx:
+            await deliveries.record(tx, [a.result for a in attempts], self.clock())
+            for actor_uri in sorted(gone):
+                # A personal inbox answering 410: that follower is gone.
+                await follows.remove_actor(tx, actor_uri)
+
+    async def record_health(self, attempts: Sequence[_Attempt]) -> None:
+        """Count a round's failures and successes per domain (after all of its outcomes, as one)."""
         now = self.clock()
         day = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
-        gone = {a.claimed.recipient_uri for a in attempts if a.outcome == Outcome.GONE and a.claimed.recipient_uri}
         failing = {
             a.claimed.domain
             for a in attempts
@@ -278,11 +313,9 @@ class Deliverer:
             and (a.outcome == Outcome.RETRY or (a.result.state == DeliveryState.FAILED and a.result.status is None))
         }
         healthy = {a.claimed.domain for a in attempts if a.outcome == Outcome.SENT} - failing
+        if not failing and not healthy:
+            return
         async with self.rt.db.transaction() as tx:
-            await deliveries.record(tx, [a.result for a in attempts], now)
-            for actor_uri in sorted(gone):
-                # A personal inbox answering 410: that follower is gone.
-                await follows.remove_actor(tx, actor_uri)
             for domain in sorted(failing):
                 if await domain_health.record_failure(tx, domain, day) >= UNAVAILABLE_AFTER_DAYS:
                     await domain_health.set_unavailable(tx, domain, True, now)
@@ -301,7 +334,9 @@ async def _load_activity(rt: Runtime, activity_id: int) -> _Prepared | None:
         return None
     username = row["username"]
     if username:
-        signer = Signer(rt.urls.key(username), username, rt.keys.load(username))
+        # An archive member's key pair is made on first need (its public half reaches the actor
+        # document through services.members.ensure_key): signing a delivery is such a need.
+        signer = Signer(rt.urls.key(username), username, await asyncio.to_thread(rt.keys.ensure, username))
     else:
         signer = Signer(rt.urls.instance_key, INSTANCE_KEY, rt.keys.load(INSTANCE_KEY))
     return _Prepared(row["body"].encode("utf-8"), signer)

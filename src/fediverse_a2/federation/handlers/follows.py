@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from ...activitypub import build
 from ...hosts import HostError, host_of
 from ...runtime import Runtime
-from ...store import follows, members, reactions
+from ...store import follow_requests, follows, members, reactions
 from ..outbox import queue_activity
+from . import notify, relays
 from .context import Context, Rejected
 
 __all__ = ["on_accept", "on_follow", "on_reject", "on_undo"]
@@ -24,6 +26,9 @@ def _inbox_allowed(rt: Runtime, url: str) -> bool:
 async def on_follow(ctx: Context) -> None:
     """Follow of a member: store the follower and queue a signed Accept."""
     target = ctx.activity.object_id
+    if target == ctx.rt.urls.instance_actor:
+        await relays.on_instance_follow(ctx)
+        return
     username = ctx.rt.urls.username(target) if target else None
     member = await members.by_username(ctx.tx, username) if username else None
     if member is None:
@@ -35,7 +40,18 @@ async def on_follow(ctx: Context) -> None:
     if not _inbox_allowed(ctx.rt, actor.inbox):
         raise Rejected("the actor's inbox is on a domain this instance does not federate with")
     shared = actor.shared_inbox if actor.shared_inbox and _inbox_allowed(ctx.rt, actor.shared_inbox) else None
+    if member.locked and not await follows.is_follower(ctx.tx, member.id, actor.uri):
+        # manuallyApprovesFollowers: the request waits for the member (services/followers.py).
+        if not ctx.activity.id:
+            raise Rejected("a Follow of a locked account needs an id to be answered")
+        follow = {k: ctx.activity.raw[k] for k in ("id", "type", "actor", "object") if k in ctx.activity.raw}
+        await follow_requests.add(
+            ctx.tx, member.id, actor.uri, actor.inbox, shared, actor.domain, ctx.activity.id, json.dumps(follow)
+        )
+        await notify.record(ctx.tx, member.id, "follow_request", actor, actor.url or actor.uri, ctx.activity.id)
+        return
     await follows.add_follower(ctx.tx, member.id, actor.uri, actor.inbox, shared, actor.domain, ctx.activity.id)
+    await notify.record(ctx.tx, member.id, "follow", actor, actor.url or actor.uri, ctx.activity.id)
     member_uri = ctx.rt.urls.actor(member.username)
     accept = build.accept(f"{member_uri}#accepts/{uuid.uuid4().hex}", member_uri, ctx.activity.raw)
     await queue_activity(ctx.tx, accept, member.id, targets=[(actor.inbox, actor.domain, actor.uri)])
@@ -58,10 +74,12 @@ async def on_undo(ctx: Context) -> None:
             member = await members.by_username(ctx.tx, username)
             if member is not None:
                 await follows.remove_follower(ctx.tx, member.id, ctx.actor.uri)
+                await follow_requests.remove_by_follow(ctx.tx, member.id, ctx.actor.uri)
         elif inner_id:
             await follows.remove_follow(ctx.tx, inner_id, ctx.actor.uri)
     if inner_type in ("Like", "Announce", None) and inner_id:
         await reactions.remove_activity(ctx.tx, inner_id, ctx.actor.uri)
+        await notify.forget(ctx.tx, inner_id, ctx.actor.uri)
         if isinstance(inner, dict) and inner_type:
             target = inner.get("object")
             target_id = target.get("id") if isinstance(target, dict) else target
@@ -71,9 +89,11 @@ async def on_undo(ctx: Context) -> None:
 
 
 async def on_accept(ctx: Context) -> None:
-    """Accept{Follow} of one of our follows."""
+    """Accept{Follow} of one of our follows (a member's, or the instance actor's of a relay)."""
     follow_id = ctx.activity.object_id
     row = await follows.following_by_follow_id(ctx.tx, follow_id) if follow_id else None
+    if row is None and await relays.on_relay_answer(ctx, "accepted"):
+        return
     if row is None or row["actor_uri"] != ctx.actor.uri:
         ctx.notes.append("Accept of an unknown follow; ignored")
         return
@@ -81,8 +101,10 @@ async def on_accept(ctx: Context) -> None:
 
 
 async def on_reject(ctx: Context) -> None:
-    """Reject{Follow}: the remote actor refused our follow."""
+    """Reject{Follow}: the remote actor (or a relay) refused our follow."""
     follow_id = ctx.activity.object_id
     row = await follows.following_by_follow_id(ctx.tx, follow_id) if follow_id else None
+    if row is None and await relays.on_relay_answer(ctx, "rejected"):
+        return
     if row is not None and row["actor_uri"] == ctx.actor.uri:
         await follows.delete_following(ctx.tx, row["id"])

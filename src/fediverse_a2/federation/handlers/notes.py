@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import time
 
+from ...activitypub.note_images import images_of
 from ...activitypub.parse import ParseError, RemoteNote, parse_note
+from ...activitypub.values import is_public
 from ...content import inert_text, sanitise_remote_html
 from ...hosts import same_origin
 from ...store import actors as actor_store
-from ...store import comments, follows, posts, reactions, remote_posts, tombstones
+from ...store import comment_holds, comments, follows, posts, reactions, remote_posts, search, tombstones
 from ...store.db import Executor
+from . import notify
 from .context import Context, Rejected, parse_time
+from .groups import on_addressed, on_changed
 
 __all__ = ["ACTOR_TYPES", "on_create", "on_delete", "on_update"]
 
@@ -56,20 +60,28 @@ async def on_create(ctx: Context) -> None:
     html = sanitise_remote_html(note.content)
     summary = inert_text(note.summary, 500) or None
     published = parse_time(note.published, time.time()) or time.time()
+    await on_addressed(ctx, note, html)  # a post to one of our groups: the group may announce it
     parent = await _local_parent(ctx, note.in_reply_to) if note.in_reply_to else None
     if parent is not None:
         post_id, parent_id = parent
-        await comments.add(
+        held = await comment_holds.should_hold(ctx.tx, post_id, ctx.actor.uri)  # waits for approval
+        comment_id = await comments.add(
             ctx.tx, ap_id=note.id, url=note.url, post_id=post_id, parent_id=parent_id,
             author_uri=ctx.actor.uri, member_id=None, domain=ctx.actor.domain,
             content_html=html, summary=summary, published=published,
-            updated=parse_time(note.updated),
+            updated=parse_time(note.updated), state=comments.HELD if held else comments.VISIBLE,
         )  # fmt: skip
+        if comment_id is not None and not held:
+            await search.index_comments(ctx.tx, [comment_id])
+            told = await notify.on_reply(ctx, note, post_id, comment_id)
+            await notify.on_mentions(ctx, note, f"{ctx.rt.urls.post(post_id)}#comment-{comment_id}", skip=told)
         return
+    await notify.on_mentions(ctx, note)
     if await follows.is_following(ctx.tx, ctx.actor.uri) or (ctx.via and await follows.is_following(ctx.tx, ctx.via)):
         await remote_posts.add(
             ctx.tx, ap_id=note.id, actor_uri=ctx.actor.uri, content_html=html, summary=summary,
             url=note.url, in_reply_to=note.in_reply_to, published=published,
+            attachments=images_of(ctx.object() or {}), public=is_public(note.to, note.cc),
         )  # fmt: skip
         return
     ctx.notes.append("not a reply to us and not from a followed actor; ignored")
@@ -87,14 +99,17 @@ async def on_update(ctx: Context) -> None:
         return
     updated = parse_time(note.updated, time.time()) or time.time()
     html = sanitise_remote_html(note.content)
+    await on_changed(ctx, note.id)  # a group that announced it passes the Update on
     summary = inert_text(note.summary, 500) or None
     row = await comments.by_ap_id(ctx.tx, note.id)
     if row is not None:
         if row["author_uri"] != ctx.actor.uri:
             raise Rejected("Update of a comment by someone other than its author")
         await comments.update_content(ctx.tx, row["id"], html, summary, updated)
+        if await comments.state_of(ctx.tx, row["id"]) == comments.VISIBLE:  # held and hidden stay unsearchable
+            await search.index_comments(ctx.tx, [row["id"]])
         return
-    await remote_posts.update(ctx.tx, note.id, ctx.actor.uri, html, summary, updated)
+    await remote_posts.update(ctx.tx, note.id, ctx.actor.uri, html, summary, updated, images_of(obj or {}))
 
 
 async def on_delete(ctx: Context) -> None:
@@ -117,7 +132,10 @@ async def on_delete(ctx: Context) -> None:
         raise Rejected("Delete of a comment by someone other than its author")
     # Remember the tombstone first, so a Create that arrives late stays deleted.
     await tombstones.add(ctx.tx, object_id, actor)
+    await on_changed(ctx, object_id, deleted=True)
+    await notify.forget(ctx.tx, object_id, actor)  # its reply or mention notifications
     if row is not None:
+        await search.remove_comments(ctx.tx, [row["id"]])
         await comments.delete(ctx.tx, row["id"])
     await remote_posts.delete(ctx.tx, object_id, actor)
 
@@ -125,7 +143,9 @@ async def on_delete(ctx: Context) -> None:
 async def _forget_actor(tx: Executor, actor: str) -> None:
     await follows.remove_actor(tx, actor)
     await follows.remove_following_of_actor(tx, actor)
-    for comment_id in await comments.ids_by_author(tx, actor):
+    gone = await comments.ids_by_author(tx, actor)
+    await search.remove_comments(tx, gone)
+    for comment_id in gone:
         await comments.delete(tx, comment_id)
     await remote_posts.delete_by_actor(tx, actor)
     await reactions.delete_by_actor(tx, actor)

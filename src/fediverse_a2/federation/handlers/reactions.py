@@ -8,6 +8,7 @@ import orjson
 
 from ...content import inert_text
 from ...store import posts, reactions, reports
+from . import notify
 from .context import Context
 
 __all__ = ["on_announce", "on_flag", "on_like"]
@@ -22,6 +23,7 @@ async def _react(ctx: Context, kind: str) -> None:
     if post is None or post.deleted_at is not None:
         return
     await reactions.add(ctx.tx, ctx.activity.id, kind, ctx.actor.uri, post_id)
+    await notify.on_reaction(ctx, "boost" if kind == "announce" else kind, post_id, post.member_id)
 
 
 async def on_like(ctx: Context) -> None:

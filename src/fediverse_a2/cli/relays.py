@@ -1,0 +1,38 @@
+"""`fediverse-a2 relay add|remove|list`: the instance's relay subscriptions."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..federation.actors import ActorDirectory
+from ..runtime import Runtime
+from ..services.relays import add_relay, list_relays, remove_relay
+from .registry import Registry
+
+__all__ = ["register"]
+
+
+async def _add(rt: Runtime, args: argparse.Namespace) -> None:
+    relay = await add_relay(rt, ActorDirectory(rt), args.url)
+    print(f"subscription sent to {relay.url} ({relay.state})")
+
+
+async def _remove(rt: Runtime, args: argparse.Namespace) -> None:
+    relay = await remove_relay(rt, args.url)
+    print(f"unsubscribed from {relay.url}")
+
+
+async def _list(rt: Runtime, args: argparse.Namespace) -> None:
+    for relay in await list_relays(rt):
+        print(f"{relay.url} {relay.state}")
+
+
+def register(cli: Registry) -> None:
+    """Add relay add, relay remove and relay list."""
+    cli.group("relay", "relays: share public posts with other instances, receive theirs")
+    text = "subscribe to a relay: its actor URL (LitePub) or its inbox URL ending in /inbox (Mastodon-style)"
+    cli.command("relay add", text, _add).add_argument("url", metavar="URL")
+    cli.command("relay remove", "unsubscribe from a relay (sends Undo of the Follow)", _remove).add_argument(
+        "url", metavar="URL"
+    )
+    cli.command("relay list", "list relays, one line each: URL and state (pending, accepted, rejected)", _list)

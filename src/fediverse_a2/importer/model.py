@@ -1,0 +1,46 @@
+"""PURE: what an importer hands to the writer: posts with their comments, mapped from the old platform."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["AuthorRef", "ImportComment", "ImportPost"]
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorRef:
+    """Who wrote something: the legacy key of a member (contributorName, or `name:FULL NAME`) and a name."""
+
+    key: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImportComment:
+    """A comment to import, HTML as written (the writer sanitises it)."""
+
+    legacy_id: str
+    author: AuthorRef
+    html: str
+    published: float | None
+    attachments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPost:
+    """A post to import with its comments oldest first; HTML as written (the writer sanitises it)."""
+
+    legacy_id: str
+    author: AuthorRef
+    title: str
+    html: str
+    published: float
+    updated: float | None
+    draft: bool
+    source: str  # "ning" or "page"
+    tags: tuple[str, ...] = ()
+    attachments: tuple[str, ...] = ()  # addresses as written (local paths of the export)
+    comments: tuple[ImportComment, ...] = ()
+    old: tuple[tuple[str, str], ...] = ()  # (old id or address, kind) that must lead to this post
+    views: int = 0
+    warnings: tuple[str, ...] = field(default=())

@@ -1,0 +1,1 @@
+"""Mail: messages built safely (message.py), their texts (compose.py), SMTP (smtp.py), the worker."""

@@ -1,0 +1,65 @@
+"""Remote interaction: a visitor with a fediverse account follows a member or answers a post
+from their own server, in two clicks, as with Mastodon's and WordPress's "interact" buttons.
+
+The visitor gives their handle; WebFinger on their server (through the guarded client) names
+its `http://ostatus.org/schema/1.0/subscribe` template (Mastodon: `/authorize_interaction?uri=
+{uri}`), and the visitor is sent there with the URL of our actor or post. Only URLs of this
+instance's own members and posts are ever passed on, and only to the template the visitor's own
+server published: this is never an open redirect.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from ..errors import UserError
+from ..federation import webfinger
+from ..httpclient import FetchError
+from ..runtime import Runtime
+from ..store import members, posts
+
+__all__ = ["interaction_url", "local_target"]
+
+MAX_TEMPLATE = 2000
+
+
+async def local_target(rt: Runtime, uri: str) -> str | None:
+    """`uri` when it is one of this instance's members (actor URL) or live posts, else None."""
+    urls = rt.urls
+    username = urls.username(uri)
+    if username is not None:
+        member = await members.by_username(rt.db, username)
+        return urls.actor(member.username) if member is not None and not member.disabled else None
+    post_id = urls.post_id(uri)
+    if post_id is not None:
+        post = await posts.by_id(rt.db, post_id)
+        if post is not None and post.deleted_at is None and post.state == "published":
+            return urls.post(post.id)
+    return None
+
+
+async def interaction_url(rt: Runtime, handle_text: str, target: str) -> str:
+    """Where to send the visitor: their server's subscribe template filled with `target`.
+
+    UserError (with a message for the visitor) when the handle is not one, its server cannot be
+    reached or does not publish a usable template.
+    """
+    try:
+        handle = webfinger.parse_handle(handle_text)
+    except UserError as exc:
+        raise UserError(str(exc), key="interact_bad_handle") from None
+    try:
+        answer = await webfinger.lookup(rt, handle)
+    except (FetchError, httpx.HTTPError):
+        raise UserError(f"{handle} could not be looked up on its server", key="interact_unknown") from None
+    template = answer.subscribe_template
+    if not template or "{uri}" not in template or len(template) > MAX_TEMPLATE:
+        raise UserError(f"the server of {handle} does not offer remote interaction", key="interact_no_template")
+    url = template.replace("{uri}", quote(target, safe=""))
+    parts = urlsplit(url)
+    schemes = ("https", "http") if rt.config.federation.allow_private_network else ("https",)
+    if parts.scheme not in schemes or not parts.hostname or rt.urls.is_local(url):
+        raise UserError(f"the server of {handle} gave an unusable address", key="interact_no_template")
+    return url

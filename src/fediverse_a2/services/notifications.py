@@ -1,0 +1,116 @@
+"""A member's notifications: reading them, their mail choices, what local comments notify, invitation mail.
+
+What remote activity notifies is decided in federation/handlers/notify.py; the mail itself is
+sent by the mail worker (mail/worker.py), never in a request.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..content import inert_text
+from ..errors import UserError
+from ..i18n import LANGUAGES
+from ..mail.compose import invitation_mail
+from ..models import Member, Post
+from ..notices import GROUPS, MODES, MailSettings, Notification
+from ..runtime import Runtime
+from ..store import members, outgoing_mail
+from ..store import notifications as store
+from ..store.db import Executor
+
+__all__ = [
+    "PAGE_SIZE",
+    "mail_invitation",
+    "mail_settings",
+    "mark_read",
+    "on_local_comment",
+    "page",
+    "save_mail_settings",
+    "unread_count",
+    "valid_email",
+]
+
+PAGE_SIZE = 50
+# Enough to catch typos, and nothing that could end a header or add a recipient.
+_EMAIL = re.compile(r"[^@\s<>,;:\"()\[\]\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253}[A-Za-z0-9])?\.[A-Za-z]{2,63}")
+
+
+def valid_email(value: str) -> str:
+    """A plausible address, trimmed; UserError otherwise."""
+    value = value.strip()
+    if len(value) > 320 or not _EMAIL.fullmatch(value):
+        raise UserError("that is not an e-mail address", key="email_invalid")
+    return value
+
+
+async def page(rt: Runtime, member: Member, number: int = 1) -> tuple[list[Notification], bool]:
+    """One page of a member's notifications, newest first, and whether an older page exists."""
+    number = max(1, number)
+    found = await store.page(rt.db, member.id, PAGE_SIZE + 1, (number - 1) * PAGE_SIZE)
+    return found[:PAGE_SIZE], len(found) > PAGE_SIZE
+
+
+async def unread_count(rt: Runtime, member: Member) -> int:
+    """How many notifications the member has not read."""
+    return await store.unread_count(rt.db, member.id)
+
+
+async def mark_read(rt: Runtime, member: Member, up_to_id: int | None = None) -> int:
+    """Mark the member's notifications read (up to the newest one their page showed)."""
+    return await store.mark_all_read(rt.db, member.id, up_to_id)
+
+
+async def mail_settings(rt: Runtime, member: Member) -> MailSettings:
+    """The member's mail choices."""
+    return await store.get_settings(rt.db, member.id)
+
+
+async def save_mail_settings(
+    rt: Runtime, member: Member, modes: dict[str, str], language: str | None, email: str | None
+) -> tuple[MailSettings, Member]:
+    """Store the member's choices (and their address, when they had none); UserError for a bad value.
+
+    Returns the choices and the member as now stored."""
+    clean: dict[str, str] = {}
+    for group in GROUPS:
+        mode = modes.get(group)
+        if mode not in MODES:
+            raise UserError(f"unknown choice for {group}: {mode!r}")
+        clean[group] = mode
+    if language not in (*LANGUAGES, None):
+        raise UserError(f"unknown language {language!r}")
+    address = valid_email(email) if email and email.strip() else None
+    settings = MailSettings(modes=clean, language=language)
+    async with rt.db.transaction() as tx:
+        await store.put_settings(tx, member.id, settings)
+        if address is not None and not member.email:
+            await members.set_email(tx, member.id, address)
+    return settings, await members.by_id(rt.db, member.id) or member
+
+
+async def on_local_comment(tx: Executor, rt: Runtime, author_id: int, post: Post, parent: Any, comment_id: int) -> None:
+    """A member commented here: the post's author and the author of the answered comment hear of it (not oneself)."""
+    author = await members.by_id(tx, author_id)
+    if author is None:
+        return
+    owners = [parent["member_id"] if parent is not None else None, post.member_id]
+    link = f"{rt.urls.post(post.id)}#comment-{comment_id}"
+    actor_uri = rt.urls.actor(author.username)
+    told: set[int] = {author_id}
+    for member_id in owners:
+        if member_id is not None and member_id not in told:
+            told.add(member_id)
+            await store.add(tx, member_id, "reply", actor_uri, inert_text(author.name, 100), actor_uri, link)
+
+
+async def mail_invitation(rt: Runtime, member: Member, link: str, expires: float) -> bool:
+    """Queue the invitation mail when mail is configured and the member has an address; True if queued."""
+    if not rt.config.mail.enabled or not member.email:
+        return False
+    settings = await store.get_settings(rt.db, member.id)
+    language = settings.language or rt.config.instance.language
+    composed = invitation_mail(language, rt.config.instance.name, member.name, link, expires, rt.tz)
+    await outgoing_mail.queue(rt.db, member.id, member.email, composed.subject, composed.text, composed.html)
+    return True

@@ -1,0 +1,63 @@
+"""A member's own likes and boosts of remote posts: what the buttons show, what an Undo names."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .db import Executor
+
+__all__ = ["KINDS", "MemberReaction", "add", "get", "of_objects", "remove"]
+
+KINDS = ("Like", "Announce")
+
+
+@dataclass(frozen=True)
+class MemberReaction:
+    kind: str  # Like | Announce
+    object_id: str
+    activity_id: str
+    created_at: float
+
+
+async def add(db: Executor, member_id: int, kind: str, object_id: str, activity_id: str) -> bool:
+    """Record a reaction; False when the member had already reacted so (nothing changes then)."""
+    added = await db.execute(
+        """INSERT INTO member_reactions (member_id, kind, object_id, activity_id, created_at)
+           VALUES (?, ?, ?, ?, ?) ON CONFLICT (member_id, kind, object_id) DO NOTHING""",
+        (member_id, kind, object_id, activity_id, time.time()),
+    )
+    return added > 0
+
+
+async def get(db: Executor, member_id: int, kind: str, object_id: str) -> MemberReaction | None:
+    """The member's reaction of this kind to an object, if any."""
+    row = await db.fetchone(
+        "SELECT kind, object_id, activity_id, created_at FROM member_reactions "
+        "WHERE member_id = ? AND kind = ? AND object_id = ?",
+        (member_id, kind, object_id),
+    )
+    return None if row is None else MemberReaction(row["kind"], row["object_id"], row["activity_id"], row["created_at"])
+
+
+async def remove(db: Executor, member_id: int, kind: str, object_id: str) -> MemberReaction | None:
+    """Forget a reaction; returns what it was (None when there was none)."""
+    row = await db.fetchone(
+        "DELETE FROM member_reactions WHERE member_id = ? AND kind = ? AND object_id = ? "
+        "RETURNING kind, object_id, activity_id, created_at",
+        (member_id, kind, object_id),
+    )
+    return None if row is None else MemberReaction(row["kind"], row["object_id"], row["activity_id"], row["created_at"])
+
+
+async def of_objects(db: Executor, member_id: int, object_ids: Sequence[str]) -> set[tuple[str, str]]:
+    """(kind, object id) of the member's reactions to any of these objects."""
+    if not object_ids:
+        return set()
+    marks = ", ".join("?" * len(object_ids))
+    rows = await db.fetchall(
+        f"SELECT kind, object_id FROM member_reactions WHERE member_id = ? AND object_id IN ({marks})",
+        (member_id, *object_ids),
+    )
+    return {(r["kind"], r["object_id"]) for r in rows}

@@ -1,0 +1,153 @@
+"""Notifications of members (replies, mentions, likes, boosts, follows) and their mail choices."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..notices import GROUPS, MailSettings, Notification
+from .db import Executor
+
+__all__ = [
+    "add",
+    "claim_mail",
+    "digest_items",
+    "digest_members",
+    "forget_activity",
+    "get_settings",
+    "mark_all_read",
+    "page",
+    "put_settings",
+    "to_triage",
+    "unread_count",
+]
+
+_COLUMNS = "id, member_id, kind, actor_uri, actor_name, actor_url, object_url, created_at, read_at"
+
+
+def _notification(row: Any) -> Notification:
+    return Notification(
+        id=row["id"], member_id=row["member_id"], kind=row["kind"], actor_uri=row["actor_uri"],
+        actor_name=row["actor_name"], actor_url=row["actor_url"], object_url=row["object_url"],
+        created_at=row["created_at"], read_at=row["read_at"],
+    )  # fmt: skip
+
+
+async def add(
+    db: Executor,
+    member_id: int,
+    kind: str,
+    actor_uri: str,
+    actor_name: str,
+    actor_url: str | None,
+    object_url: str,
+    activity_id: str | None = None,
+) -> bool:
+    """Store one notification; an activity already notified to this member (kind alike) is not stored twice."""
+    if activity_id is not None and await db.fetchval(
+        "SELECT 1 FROM notifications WHERE activity_id = ? AND member_id = ? AND kind = ?",
+        (activity_id, member_id, kind),
+    ):
+        return False
+    count = await db.execute(
+        "INSERT INTO notifications (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, time.time()),
+    )
+    return count > 0
+
+
+async def forget_activity(db: Executor, activity_id: str, actor_uri: str) -> None:
+    """An Undo: the notifications an actor's activity made go away."""
+    await db.execute("DELETE FROM notifications WHERE activity_id = ? AND actor_uri = ?", (activity_id, actor_uri))
+
+
+async def page(db: Executor, member_id: int, limit: int, offset: int = 0) -> list[Notification]:
+    """A member's notifications, newest first."""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM notifications WHERE member_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+        (member_id, limit, offset),
+    )
+    return [_notification(r) for r in rows]
+
+
+async def unread_count(db: Executor, member_id: int) -> int:
+    """How many of a member's notifications are not read yet."""
+    value = await db.fetchval(
+        "SELECT COUNT(*) FROM notifications WHERE member_id = ? AND read_at IS NULL", (member_id,)
+    )
+    return int(value or 0)
+
+
+async def mark_all_read(db: Executor, member_id: int, up_to_id: int | None = None) -> int:
+    """Mark a member's unread notifications read (those up to `up_to_id`, when given: what the page showed)."""
+    if up_to_id is None:
+        return await db.execute(
+            "UPDATE notifications SET read_at = ? WHERE member_id = ? AND read_at IS NULL", (time.time(), member_id)
+        )
+    return await db.execute(
+        "UPDATE notifications SET read_at = ? WHERE member_id = ? AND read_at IS NULL AND id <= ?",
+        (time.time(), member_id, up_to_id),
+    )
+
+
+async def get_settings(db: Executor, member_id: int) -> MailSettings:
+    """A member's mail choices (the defaults when they never chose)."""
+    row = await db.fetchone(f"SELECT language, {', '.join(GROUPS)} FROM notification_settings WHERE member_id = ?",
+                            (member_id,))  # fmt: skip
+    if row is None:
+        return MailSettings(modes={})
+    return MailSettings(modes={g: row[g] for g in GROUPS if row[g]}, language=row["language"])
+
+
+async def put_settings(db: Executor, member_id: int, settings: MailSettings) -> None:
+    """Store a member's mail choices."""
+    values = [settings.modes.get(g) for g in GROUPS]
+    updates = ", ".join(f"{g} = excluded.{g}" for g in ("language", *GROUPS))
+    await db.execute(
+        f"INSERT INTO notification_settings (member_id, language, {', '.join(GROUPS)}) "
+        f"VALUES (?, ?, {', '.join('?' for _ in GROUPS)}) ON CONFLICT (member_id) DO UPDATE SET {updates}",
+        (member_id, settings.language, *values),
+    )
+
+
+async def to_triage(db: Executor, limit: int) -> list[tuple[Notification, str | None, MailSettings]]:
+    """Notifications the mail worker has not looked at yet, with their member's address and choices."""
+    rows = await db.fetchall(
+        f"SELECT n.{_COLUMNS.replace(', ', ', n.')}, m.email, s.language AS s_language, "
+        + ", ".join(f"s.{g} AS s_{g}" for g in GROUPS)
+        + " FROM notifications n JOIN members m ON m.id = n.member_id "
+        "LEFT JOIN notification_settings s ON s.member_id = n.member_id "
+        "WHERE n.mail_state = 'new' ORDER BY n.id LIMIT ?",
+        (limit,),
+    )
+    found = []
+    for row in rows:
+        modes = {g: row[f"s_{g}"] for g in GROUPS if row[f"s_{g}"]}
+        found.append((_notification(row), row["email"], MailSettings(modes=modes, language=row["s_language"])))
+    return found
+
+
+async def claim_mail(db: Executor, notification_id: int, old: str, new: str) -> bool:
+    """Move a notification's mail state from `old` to `new`; False when another worker was first."""
+    return (
+        await db.execute(
+            "UPDATE notifications SET mail_state = ? WHERE id = ? AND mail_state = ?", (new, notification_id, old)
+        )
+        > 0
+    )
+
+
+async def digest_members(db: Executor) -> list[int]:
+    """Members with notifications waiting for the digest."""
+    rows = await db.fetchall("SELECT DISTINCT member_id FROM notifications WHERE mail_state = 'digest'")
+    return [int(r["member_id"]) for r in rows]
+
+
+async def digest_items(db: Executor, member_id: int, limit: int) -> list[Notification]:
+    """A member's notifications waiting for the digest, oldest first."""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM notifications WHERE member_id = ? AND mail_state = 'digest' ORDER BY id LIMIT ?",
+        (member_id, limit),
+    )
+    return [_notification(r) for r in rows]

@@ -1,0 +1,109 @@
+"""A member's followers and the accounts they follow, on the web.
+
+/followers: waiting follow requests (approve, reject) and the followers (remove).
+/following: follow a remote account by `@user@host` or URL, and unfollow.
+"""
+
+from __future__ import annotations
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ..errors import UserError
+from ..federation.actors import ActorDirectory
+from ..httpclient import FetchError
+from ..models import Member
+from ..runtime import Runtime
+from ..services.followers import approve_request, reject_request, remove_follower
+from ..services.social import follow, unfollow
+from ..store import follow_requests, follows
+from .pages import PAGE_SIZE, page_number
+from .render import Renderer
+from .security import WebSecurity
+
+__all__ = ["FollowPages"]
+
+
+def _field(form: FormData, name: str, limit: int = 500) -> str:
+    value = form.get(name)
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+class FollowPages:
+    """GET and POST /followers and /following, for the signed-in member."""
+
+    def __init__(self, rt: Runtime, render: Renderer, security: WebSecurity, directory: ActorDirectory) -> None:
+        self.rt = rt
+        self.render = render
+        self.security = security
+        self.directory = directory
+
+    async def _member(self, request: Request) -> Member | Response:
+        member = await self.security.member(request)
+        if member is None:
+            return RedirectResponse(f"{self.rt.urls.base}/login?next={request.url.path}", status_code=303)
+        return member
+
+    async def followers(self, request: Request) -> Response:
+        member = await self._member(request)
+        if isinstance(member, Response):
+            return member
+        error = None
+        if request.method == "POST":
+            form = await self.security.form(request)
+            action = _field(form, "action", 20)
+            try:
+                if action in ("approve", "reject"):
+                    raw = _field(form, "request", 20)
+                    if not raw.isdigit():
+                        raise UserError("no such follow request", key="no_follow_request")
+                    decide = approve_request if action == "approve" else reject_request
+                    await decide(self.rt, member, int(raw))
+                elif action == "remove":
+                    await remove_follower(self.rt, member, _field(form, "actor"))
+                else:
+                    raise UserError("unknown action", key="refused_text")
+                return RedirectResponse(f"{self.rt.urls.base}/followers", status_code=303)
+            except UserError as exc:
+                error = self.render.error_text(request, exc)
+        page = page_number(request)
+        db = self.rt.db
+        rows = await follows.follower_rows(db, member.id, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
+        return await self.render.page(
+            request, "followers.html", status=400 if error else 200, error=error,
+            requests=await follow_requests.for_member(db, member.id) if page == 1 else [],
+            followers=rows[:PAGE_SIZE], page=page, has_next=len(rows) > PAGE_SIZE,
+            total=await follows.count_followers(db, member.id),
+        )  # fmt: skip
+
+    async def following(self, request: Request) -> Response:
+        member = await self._member(request)
+        if isinstance(member, Response):
+            return member
+        error = handle = None
+        if request.method == "POST":
+            form = await self.security.form(request)
+            action, handle = _field(form, "action", 20), _field(form, "handle", 300)
+            try:
+                if not handle:
+                    raise UserError("give an address such as @name@server", key="interact_bad_handle")
+                if action == "follow":
+                    await follow(self.rt, self.directory, member.username, handle)
+                elif action == "unfollow":
+                    await unfollow(self.rt, self.directory, member.username, handle)
+                else:
+                    raise UserError("unknown action", key="refused_text")
+                return RedirectResponse(f"{self.rt.urls.base}/following", status_code=303)
+            except UserError as exc:
+                error = self.render.error_text(request, exc)
+            except FetchError:
+                error = self.render.error_text(request, UserError("not found", key="interact_unknown"))
+        page = page_number(request)
+        db = self.rt.db
+        rows = await follows.following_rows(db, member.id, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
+        return await self.render.page(
+            request, "following.html", status=400 if error else 200, error=error, handle=handle or "",
+            following=rows[:PAGE_SIZE], page=page, has_next=len(rows) > PAGE_SIZE,
+            total=await follows.count_following(db, member.id),
+        )  # fmt: skip

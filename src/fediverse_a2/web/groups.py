@@ -1,0 +1,99 @@
+"""Group pages: /groups/{username} lists what a group announced; its moderators take posts out.
+
+Browsers asking for a group's actor URL (/users/{username}) are sent here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ..errors import UserError
+from ..models import Post
+from ..runtime import Runtime
+from ..services.groups import can_moderate, ensure_network_group, page_url, remove_from_group
+from ..store import groups, posts
+from ..store.groups import Group, GroupPost
+from .pages import Pages
+from .render import Renderer
+from .security import WebSecurity
+
+__all__ = ["GroupPages"]
+
+PAGE_SIZE = 30
+
+
+@dataclass(frozen=True)
+class _Item:
+    shown: GroupPost
+    post: Post | None  # the local post, when it is one
+
+
+def _page(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    return max(1, min(int(raw), 10_000)) if raw.isdigit() else 1
+
+
+class GroupPages:
+    """The page of a group and its moderators' remove action."""
+
+    def __init__(self, rt: Runtime, render: Renderer, security: WebSecurity, pages: Pages) -> None:
+        self.rt = rt
+        self.render = render
+        self.security = security
+        self.pages = pages
+
+    async def _group(self, request: Request) -> Group | None:
+        username = request.path_params["username"]
+        if username == self.rt.config.network.username:
+            return await ensure_network_group(self.rt)
+        return await groups.by_username(self.rt.db, username)
+
+    async def page(self, request: Request) -> Response:
+        """The group's posts, newest first (deleted and removed ones left out)."""
+        group = await self._group(request)
+        if group is None:
+            return await self.pages.error(request, 404)
+        return await self._render(request, group)
+
+    async def _render(self, request: Request, group: Group, *, notice: str | None = None,
+                      error: str | None = None, status: int = 200) -> Response:  # fmt: skip
+        page = _page(request)
+        rows = await groups.posts(self.rt.db, group.id, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
+        items = []
+        for shown in rows[:PAGE_SIZE]:
+            post = await posts.by_id(self.rt.db, shown.post_id) if shown.post_id is not None else None
+            if shown.post_id is not None and (post is None or post.deleted_at is not None):
+                continue
+            items.append(_Item(shown, post))
+        me = await self.security.member(request)
+        return await self.render.page(
+            request, "group.html", status=status, group=group, handle=self.rt.urls.handle(group.username),
+            items=items, page=page, has_next=len(rows) > PAGE_SIZE, can_moderate=await can_moderate(self.rt, group, me),
+            notice=notice, error=error,
+        )  # fmt: skip
+
+    async def remove(self, request: Request) -> Response:
+        """POST only: a group moderator takes one post out of the group (an Undo{Announce} follows)."""
+        form = await self.security.form(request)
+        group = await self._group(request)
+        if group is None:
+            return await self.pages.error(request, 404)
+        me = await self.security.member(request)
+        if me is None:
+            return RedirectResponse(f"{self.rt.urls.base}/login?next={request.url.path}", status_code=303)
+        if not await can_moderate(self.rt, group, me):
+            return await self.pages.error(request, 403)
+        raw = form.get("item")
+        try:
+            if (
+                not isinstance(raw, str)
+                or not raw.isdigit()
+                or not await remove_from_group(self.rt, group, int(raw), me)
+            ):
+                return await self._render(request, group, error=self.render.text(request, "no_such_post"), status=404)
+        except UserError as exc:
+            return await self._render(request, group, error=self.render.error_text(request, exc), status=403)
+        return RedirectResponse(page_url(self.rt, group.username), status_code=303)

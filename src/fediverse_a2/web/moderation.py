@@ -1,0 +1,122 @@
+"""Moderating comments on the web: the approval queue, one comment's page, a member's hold setting.
+
+The queue is for every member (the comments held under their own posts); moderators see every
+held and hidden comment and may hide, unhide, delete, report and block from a comment's page.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ..errors import UserError
+from ..federation.actors import ActorDirectory
+from ..models import Member
+from ..runtime import Runtime
+from ..services import comment_moderation as cm
+from ..services.moderation import block_actor, set_domain
+from ..store import comments
+from .guards import Guard, field
+from .pages import Pages
+from .render import Renderer
+from .security import WebSecurity
+
+__all__ = ["ModerationPages"]
+
+# What a comment's page offers besides ACTIONS; each redirect says which one was done (?done=).
+_EXTRA = ("report", "block_actor", "block_domain")
+DONE = frozenset({*cm.ACTIONS, *_EXTRA, "saved"})
+REASON_LIMIT = 1000
+
+
+def done_of(request: Request) -> str | None:
+    """The action a redirect reports as done (only known names: nothing else reaches the page)."""
+    value = request.query_params.get("done")
+    return value if value in DONE else None
+
+
+class ModerationPages:
+    """/moderation, /moderation/comments/{id} and /settings/moderation."""
+
+    def __init__(
+        self, rt: Runtime, render: Renderer, security: WebSecurity, pages: Pages, directory: ActorDirectory
+    ) -> None:
+        self.rt = rt
+        self.render = render
+        self.security = security
+        self.pages = pages
+        self.guard = Guard(rt, security, pages)
+        self.directory = directory
+
+    async def queue(self, request: Request) -> Response:
+        """The held comments this member may approve; moderators also see the hidden ones."""
+        member = await self.guard.member(request)
+        if isinstance(member, Response):
+            return member
+        held = await cm.comments_in_state(self.rt, member, comments.HELD)
+        hidden = await cm.comments_in_state(self.rt, member, comments.HIDDEN) if member.is_moderator else []
+        return await self.render.page(
+            request, "moderation_queue.html", held=held, hidden=hidden, done=done_of(request),
+            holding=await cm.holds_comments(self.rt, member),
+        )  # fmt: skip
+
+    async def comment(self, request: Request) -> Response:
+        """GET: a comment with what this member may do to it; POST: do it."""
+        member = await self.guard.member(request)
+        if isinstance(member, Response):
+            return member
+        comment_id = request.path_params["comment_id"]
+        allowed = await cm.permission(self.rt, member, comment_id)
+        if allowed is None:
+            return await self.pages.error(request, 404)
+        if request.method == "GET":
+            return await self._comment_page(request, allowed, done=done_of(request))
+        form = await self.security.form(request)
+        action = field(form, "action", 40)
+        try:
+            result = await self._act(member, allowed, action, field(form, "reason", REASON_LIMIT))
+        except UserError as exc:
+            return await self._comment_page(request, allowed, error=self.render.error_text(request, exc), status=400)
+        if result == "deleted" or not member.is_moderator:
+            return RedirectResponse(f"{self.rt.urls.base}/moderation?done={action}", status_code=303)
+        return RedirectResponse(f"{self.rt.urls.base}/moderation/comments/{comment_id}?done={action}", status_code=303)
+
+    async def _act(self, member: Member, allowed: cm.Permission, action: str, reason: str) -> str:
+        comment = allowed.comment
+        if action in cm.ACTIONS:
+            return await cm.apply(self.rt, member, comment.id, action)
+        if not allowed.moderator or comment.local or action not in _EXTRA:
+            raise UserError("not possible for this comment", key="moderation_not_allowed")
+        if action == "report":
+            if not reason:
+                raise UserError("give a reason", key="report_reason_missing")
+            await cm.report_comment(self.rt, member, comment.id, reason)
+        elif action == "block_actor":
+            await block_actor(self.rt, self.directory, comment.author.uri, by=member.username)
+        else:
+            await set_domain(self.rt, "block", comment.domain, by=member.username)
+        return action
+
+    async def _comment_page(
+        self, request: Request, allowed: cm.Permission, *, done: str | None = None, error: str | None = None,
+        status: int = 200,
+    ) -> Response:  # fmt: skip
+        return await self.render.page(
+            request, "moderation_comment.html", status=status, c=allowed.comment, state=allowed.state,
+            actions=allowed.actions, moderator=allowed.moderator, can_report=allowed.can_report,
+            done=done, error=error, post_url=self.rt.urls.post(allowed.comment.post_id),
+        )  # fmt: skip
+
+    async def settings(self, request: Request) -> Response:
+        """GET/POST: whether comments from accounts the member does not follow wait for approval."""
+        member = await self.guard.member(request)
+        if isinstance(member, Response):
+            return member
+        if request.method == "POST":
+            form = await self.security.form(request)
+            await cm.set_holds_comments(self.rt, member, field(form, "hold", 10) == "on")
+            return RedirectResponse(f"{self.rt.urls.base}/settings/moderation?done=saved", status_code=303)
+        return await self.render.page(
+            request, "moderation_settings.html", holding=await cm.holds_comments(self.rt, member),
+            done=done_of(request),
+        )  # fmt: skip

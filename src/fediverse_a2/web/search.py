@@ -1,0 +1,74 @@
+"""/search?q=...: full-text search over posts and comments, as an HTML page of ranked hits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..content import plain_text
+from ..runtime import Runtime
+from ..search_text import MAX_QUERY, Segment, mark, query_terms, snippet
+from ..store import search
+from .pages import PAGE_SIZE, page_number
+from .render import Renderer
+
+__all__ = ["SearchPage"]
+
+
+@dataclass(frozen=True)
+class Result:
+    """One hit as the page shows it; the marked pieces are escaped by the template."""
+
+    url: str
+    title: list[Segment]
+    is_comment: bool
+    author_name: str
+    author_url: str | None
+    published: float
+    snippet: list[Segment]
+    language: str | None
+
+
+class SearchPage:
+    """GET /search: the form, and the results of `q`, PAGE_SIZE per page."""
+
+    def __init__(self, rt: Runtime, renderer: Renderer) -> None:
+        self.rt = rt
+        self.render = renderer
+
+    def _result(self, hit: search.Hit, terms: list[str]) -> Result:
+        post_url = self.rt.urls.post(hit.post_id)
+        if hit.author_username:
+            author_url: str | None = self.rt.urls.actor(hit.author_username)
+        else:
+            author_url = hit.author_url
+        return Result(
+            url=post_url if hit.comment_id is None else f"{post_url}#comment-{hit.comment_id}",
+            title=mark(hit.title, terms),
+            is_comment=hit.comment_id is not None,
+            author_name=hit.author_name,
+            author_url=author_url,
+            published=hit.published,
+            snippet=snippet(plain_text(hit.content_html), terms),
+            language=hit.language,
+        )
+
+    async def search(self, request: Request) -> Response:
+        """The results page; an empty query shows the form, one over MAX_QUERY characters is refused (400)."""
+        query = request.query_params.get("q", "")
+        if len(query) > MAX_QUERY:
+            return await self.render.page(
+                request, "search.html", status=400, query=query[:MAX_QUERY], too_long=True, max_query=MAX_QUERY,
+                results=[], page=1, has_next=False, searched=False,
+            )  # fmt: skip
+        query = query.strip()
+        terms = query_terms(query)
+        page = page_number(request)
+        hits = await search.search(self.rt.db, terms, self.rt.policy, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
+        return await self.render.page(
+            request, "search.html", query=query, too_long=False, max_query=MAX_QUERY,
+            results=[self._result(h, terms) for h in hits[:PAGE_SIZE]], page=page,
+            has_next=len(hits) > PAGE_SIZE, searched=bool(terms),
+        )  # fmt: skip

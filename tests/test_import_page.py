@@ -1,0 +1,138 @@
+"""`fediverse-a2 import page`: pages saved from the old site, through the CLI and real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from fediverse_a2.federation.delivery import Deliverer
+from fediverse_a2.services.members import add_member
+from fediverse_a2.store import follows
+from helpers import AP, LiveServer, cli, last_line, live_server
+
+FIXTURE = Path(__file__).resolve().parents[2] / "shared/fixtures/ambtenaar20-blogpost.txt"
+TITLE = "Programma Ambtenaar 2.0 stopt. Netwerk gaat door."
+COMMENTS = [  # the page's comments, oldest first, in UTC (the page shows Amsterdam time)
+    ("Henny van Doorn", datetime(2013, 12, 16, 13, 34, tzinfo=UTC)),
+    ("Wilbert Schermer Voest", datetime(2013, 12, 18, 16, 10, tzinfo=UTC)),
+    ("GJA van de Bovenkamp", datetime(2014, 2, 20, 14, 13, tzinfo=UTC)),
+    ("GJA van de Bovenkamp", datetime(2014, 2, 20, 14, 16, tzinfo=UTC)),
+]
+HTML_PAGE = (
+    "<!-- saved from url=(0060)https://ambtenaar20.ning.com/profiles/blogs/kaal -->\n<html><body>"
+    "<div>Ambtenaar 2.0</div><h1>Kale pagina</h1><p>Eerste <b>alinea</b>.</p><p>Tweede<br>regel.</p>"
+    "<p>Weergaven: 7</p><div>Reactie van Henny van Doorn op 2 januari 2014 op 10.00</div><div>Hallo!</div>"
+    "<p>© 2018 Gemaakt door iemand</p></body></html>"
+)
+
+
+@pytest.fixture
+async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
+    async with live_server(tmp_path / "a2") as a2:
+        await add_member(a2.rt, "redactie", "Redactie Ambtenaar 2.0")
+        await add_member(a2.rt, "henny", "Henny van Doorn")  # matched by full name
+        yield a2
+
+
+async def test_the_fixture_page_becomes_a_post_with_every_comment_and_its_views(server: LiveServer) -> None:
+    assert FIXTURE.is_file()
+    proc = cli(server.config_path, "import", "page", str(FIXTURE), "--author", "redactie")
+    url = last_line(proc)
+    post_id = server.rt.urls.post_id(url)
+    assert post_id is not None and "imported 1 posts" in proc.stdout and "imported 4 comments" in proc.stdout
+    db = server.rt.db
+    post = await db.fetchone("SELECT * FROM posts WHERE id = ?", (post_id,))
+    assert (post["title"], post["views"], post["state"], post["source"]) == (TITLE, 808, "published", "page")
+    assert post["published"] == COMMENTS[0][1].timestamp()  # the page has no date: its first comment's
+    for chrome in ("Je moet lid zijn", "Word lid van", "Weergaven", "Reactie van"):
+        assert chrome not in post["content_html"]
+    assert "<p>Het voortbestaan van Ambtenaar 2.0" in post["content_html"]
+    rows = await db.fetchall(
+        "SELECT c.published, c.content_html, m.name, m.username, m.state, m.legacy_id FROM comments c "
+        "JOIN members m ON m.id = c.member_id WHERE c.post_id = ? ORDER BY c.published, c.id",
+        (post_id,),
+    )
+    assert [(r["name"], r["published"]) for r in rows] == [(n, d.timestamp()) for n, d in COMMENTS]
+    assert rows[0]["username"] == "henny"  # an existing member of that name
+    assert {r["state"] for r in rows[1:]} == {"left"}  # archive authors by name, one per name
+    assert rows[2]["username"] == rows[3]["username"] and rows[1]["legacy_id"] == "name:Wilbert Schermer Voest"
+    assert "Rijlands praktijkboekje" in rows[2]["content_html"] and "☺" in rows[3]["content_html"]
+
+    async with server.client(headers={"Accept": AP}) as http:
+        note = (await http.get(url)).json()
+        assert note["type"] == "Note" and note["published"] == "2013-12-16T13:34:00Z"
+        assert TITLE in note["content"]
+        replies = note["replies"]["first"]["orderedItems"]
+        assert len(replies) == 4
+        published = [(await http.get(r)).json()["published"] for r in replies]
+        assert published == [d.strftime("%Y-%m-%dT%H:%M:%SZ") for _, d in COMMENTS]
+    async with server.client(headers={"User-Agent": "Mozilla/5.0 (X11)"}) as http:
+        page = await http.get(url)
+        assert page.status_code == 200 and TITLE in page.text
+        assert ": 809" in page.text  # the view counter continues from 808
+        found = await http.get("/search", params={"q": "Rijlandse praktijkboekje"})  # words of a comment
+        assert found.status_code == 200 and TITLE in found.text
+    assert await db.fetchval("SELECT COUNT(*) FROM deliveries") == 0
+
+
+async def test_importing_a_page_again_changes_nothing(server: LiveServer) -> None:
+    first = last_line(cli(server.config_path, "import", "page", str(FIXTURE), "--author", "redactie"))
+    db = server.rt.db
+    counts = [await db.fetchval(f"SELECT COUNT(*) FROM {t}") for t in ("posts", "comments", "members", "activities")]
+    again = cli(server.config_path, "import", "page", str(FIXTURE), "--author", "redactie")
+    assert last_line(again) == first
+    assert "imported 0 posts (1 already there)" in again.stdout
+    assert [await db.fetchval(f"SELECT COUNT(*) FROM {t}") for t in ("posts", "comments", "members", "activities")] == (
+        counts
+    )
+
+
+async def test_an_html_page_keeps_its_old_address_and_is_never_pushed(server: LiveServer, tmp_path: Path) -> None:
+    rt = server.rt
+    redactie = await rt.db.fetchval("SELECT id FROM members WHERE username = 'redactie'")
+    await follows.add_follower(
+        rt.db, redactie, "http://127.0.0.1:9/users/f", "http://127.0.0.1:9/inbox", None, "127.0.0.1", None
+    )
+    page = tmp_path / "kaal.html"
+    page.write_text(HTML_PAGE, encoding="utf-8")
+    dry = cli(server.config_path, "import", "page", str(page), "--author", "redactie", "--dry-run")
+    assert "would import 1 posts" in dry.stdout and await rt.db.fetchval("SELECT COUNT(*) FROM posts") == 0
+    url = last_line(cli(server.config_path, "import", "page", str(page), "--author", "redactie"))
+    assert await Deliverer(rt).run_once() == 0
+    assert await rt.db.fetchval("SELECT COUNT(*) FROM deliveries") == 0
+    assert await rt.db.fetchval("SELECT views FROM posts WHERE id = ?", (rt.urls.post_id(url),)) == 7
+    async with server.client() as http:
+        r = await http.get("/profiles/blogs/kaal")
+        assert (r.status_code, r.headers["location"]) == (301, url)
+        assert (await http.get("/profiles/blogs/onbekend")).status_code == 404
+    assert f"/profiles/blogs/kaal,{url},page" in cli(server.config_path, "import", "map").stdout
+
+
+async def test_several_pages_print_their_urls_in_order(server: LiveServer, tmp_path: Path) -> None:
+    page = tmp_path / "kaal.html"
+    page.write_text(HTML_PAGE, encoding="utf-8")
+    proc = cli(server.config_path, "import", "page", str(FIXTURE), str(page), "--author", "redactie")
+    urls = [line for line in proc.stdout.splitlines() if line.startswith(server.base_url)]
+    assert len(urls) == 2 and proc.stdout.rstrip().endswith(urls[1])
+    # The same commenter on two pages is one member.
+    assert await server.rt.db.fetchval("SELECT COUNT(*) FROM members WHERE name = 'Henny van Doorn'") == 1
+
+
+def test_page_errors_are_one_line(tmp_path: Path) -> None:
+    from helpers import write_config
+
+    config = write_config(tmp_path / "a2", "http://127.0.0.1:8999")
+    cli(config, "member", "add", "redactie", "--name", "Redactie")
+    empty = tmp_path / "leeg.txt"
+    empty.write_text("", encoding="utf-8")
+    for args, message in [
+        ([str(tmp_path / "missing.txt")], "page not found"),
+        ([str(tmp_path)], "not a file"),
+        ([str(empty)], "does not look like a saved page"),
+    ]:
+        proc = cli(config, "import", "page", *args, "--author", "redactie", check=False)
+        assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
