@@ -55,6 +55,12 @@ def assert_clean_here(bp: BrowserPage, fake: FakeMastodon) -> None:
     bp.clear()
 
 
+async def comment_id(a2: LiveServer, ap_id: str) -> int:
+    row = await comments.by_ap_id(a2.rt.db, ap_id)
+    assert row is not None
+    return int(row["id"])
+
+
 async def sign_in(bp: BrowserPage, password: str = PASSWORD) -> None:
     await bp.page.goto("/login")
     await bp.page.fill("input[name=username]", "alice")
@@ -189,6 +195,22 @@ async def test_signed_in_pages_are_accessible_and_valid(world: tuple[LiveServer,
             "/followers",
             "/following",
             "/users/alice",
+            "/notifications",
+            "/settings/notifications",
+            "/settings/moderation",
+            "/timeline",
+            "/network",
+            "/moderation",
+            f"/moderation/comments/{await comment_id(a2, remote['id'])}",
+            "/moderation/blocks",
+            "/moderation/reports",
+            "/moderation/log",
+            "/admin/members",
+            "/admin/federation",
+            "/admin/queue",
+            "/groups/netwerk",
+            "/search?q=toegankelijk",
+            "/archive",
             "/",
         ]
         for url in pages:

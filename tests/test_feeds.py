@@ -11,6 +11,7 @@ import pytest
 
 from fediverse_a2.services.members import add_member
 from fediverse_a2.services.posts import delete_post, publish_post
+from fediverse_a2.services.social import comment
 from helpers import LiveServer, live_server
 
 NS = {"a": "http://www.w3.org/2005/Atom"}
@@ -63,3 +64,18 @@ async def test_a_tags_feed_holds_the_posts_with_that_tag(server: LiveServer) -> 
     assert sorted(entries(r.content)) == sorted([("Open data", tagged), ("Ook open", other)])
     assert f'href="{server.base_url}/tags/opendata/feed.atom"' in page.text
     assert empty.status_code == 200 and entries(empty.content) == []
+
+
+async def test_a_profile_shows_counts_posts_and_comments(server: LiveServer) -> None:
+    post = await publish_post(server.rt, "bob", "Samen werken", "Wat vinden jullie?")
+    await comment(server.rt, server.workers.directory, "alice", post, "Goed plan, <b>Bob</b>!")
+    gone = await publish_post(server.rt, "bob", "Weg", "Tekst")
+    await comment(server.rt, server.workers.directory, "alice", gone, "Verdwijnt mee")
+    await delete_post(server.rt, gone)
+    async with server.client() as client:
+        page = (await client.get("/users/alice", headers=BROWSER)).text
+        bobs = (await client.get("/users/bob", headers=BROWSER)).text
+    assert "0 volgers" in page and "volgt 0" in page
+    assert "Reacties van Alice de Vries" in page and "Samen werken" in page and "Goed plan" in page
+    assert "<b>Bob</b>" not in page and "Verdwijnt mee" not in page
+    assert "Samen werken" in bobs and "Reacties van Bob" not in bobs

@@ -16,7 +16,7 @@ import pytest
 
 from fake_mastodon import FakeMastodon, running
 from fediverse_a2.services.posts import publish_post
-from fediverse_a2.store import actor_blocks, audit, comments, follows, members, reports
+from fediverse_a2.store import actor_blocks, audit, comments, follows, members, notifications, reports
 from helpers import LiveServer, cli, live_server, wait_for
 from webclient import WebUser, member_with_password
 
@@ -321,3 +321,21 @@ async def test_every_post_without_a_token_is_refused_and_changes_nothing(world: 
     assert not w.fake.received_of("Flag")
     async with await signed_in(w, "mod") as web:
         assert "checked" not in (await web.get("/settings/moderation")).text
+
+
+async def test_a_comment_approved_by_a_moderator_notifies_the_posts_author(world: World) -> None:
+    w = world
+    alice = await members.by_username(w.a2.rt.db, "alice")
+    assert alice is not None
+    async with await signed_in(w, "alice") as web:
+        assert (await web.submit("/settings/moderation", "/settings/moderation", {"hold": "on"})).status_code == 303
+    held_id, _ = await remote_reply(w, "carol", "Graag meer over de pilot")
+    # Held: it is not news yet.
+    async def replies_for_alice() -> list[Any]:
+        return [n for n in await notifications.page(w.a2.rt.db, alice.id, 10) if n.kind == "reply"]
+
+    assert await replies_for_alice() == []
+    async with await signed_in(w, "mod") as web:
+        assert (await moderate(web, held_id, "approve")).status_code == 303
+    (notice,) = await replies_for_alice()
+    assert notice.kind == "reply" and notice.object_url.endswith(f"#comment-{held_id}")

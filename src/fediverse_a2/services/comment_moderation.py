@@ -13,11 +13,13 @@ from typing import Any
 
 from ..activitypub.flag import flag
 from ..errors import UserError
+from ..federation.handlers import notify
 from ..federation.outbox import queue_activity
 from ..models import Comment, Member
 from ..runtime import Runtime
 from ..store import actors as actor_store
 from ..store import audit, comment_holds, comments, reports, search, tombstones
+from ..store.db import Executor
 from .social import delete_comment
 
 __all__ = [
@@ -89,7 +91,25 @@ async def apply(rt: Runtime, member: Member, comment_id: int, action: str) -> st
         else:
             await search.remove_comments(tx, [comment.id])
         await audit.record(tx, member.username, f"comment_{action}", comment.ap_id, comment.author.uri)
+        if action == "approve":
+            await _tell_of_approved(tx, rt, member, comment)
     return target
+
+
+async def _tell_of_approved(tx: Executor, rt: Runtime, approver: Member, comment: Comment) -> None:
+    """An approved comment is news now: the post's author and the author of the comment it
+    answers get the reply notification it would have given on arrival (not the approver)."""
+    actor = await actor_store.by_uri(tx, comment.author.uri)
+    if actor is None:
+        return
+    post_author = await comments.post_author(tx, comment.id)
+    parent_author = await comments.member_of(tx, comment.parent_id) if comment.parent_id else None
+    link = f"{rt.urls.post(comment.post_id)}#comment-{comment.id}"
+    told = {approver.id}
+    for member_id in (parent_author, post_author):
+        if member_id is not None and member_id not in told:
+            told.add(member_id)
+            await notify.record(tx, member_id, "reply", actor, link, comment.ap_id)
 
 
 async def _delete(rt: Runtime, member: Member, comment: Comment) -> None:

@@ -28,8 +28,10 @@ __all__ = [
     "ids_for_post",
     "in_state",
     "list_for_post",
+    "member_of",
     "owner",
     "post_author",
+    "recent_by_member",
     "set_ap_id",
     "set_state",
     "state_of",
@@ -176,6 +178,17 @@ async def list_for_post(db: Executor, post_id: int, policy: Policy, local_host: 
     return [_comment(r, local_host) for r in rows if not policy.is_blocked(r["domain"])]
 
 
+async def recent_by_member(db: Executor, member_id: int, limit: int) -> list[Any]:
+    """A member's newest visible comments on live posts, with the post's title (for the profile)."""
+    return await db.fetchall(
+        """SELECT c.id, c.post_id, c.content_html, c.published, p.title FROM comments c
+           JOIN posts p ON p.id = c.post_id
+           WHERE c.member_id = ? AND c.state = 'visible' AND p.deleted_at IS NULL AND p.state = 'published'
+           ORDER BY c.published DESC, c.id DESC LIMIT ?""",
+        (member_id, limit),
+    )
+
+
 async def count_visible(db: Executor, post_id: int, policy: Policy) -> int:
     """How many comments of a post are visible."""
     rows = await db.fetchall(
@@ -233,6 +246,12 @@ async def set_state(db: Executor, comment_id: int, state: str) -> bool:
     if state not in STATES:
         raise ValueError(f"unknown comment state {state!r}")
     return bool(await db.execute("UPDATE comments SET state = ? WHERE id = ?", (state, comment_id)))
+
+
+async def member_of(db: Executor, comment_id: int) -> int | None:
+    """The member who wrote a comment, or None for a remote author."""
+    value = await db.fetchval("SELECT member_id FROM comments WHERE id = ?", (comment_id,))
+    return int(value) if value is not None else None
 
 
 async def post_author(db: Executor, comment_id: int) -> int | None:

@@ -130,6 +130,7 @@ class Pages:
             page=page, has_next=len(items) > PAGE_SIZE, own=me is not None and me.id == member.id,
             follower_count=await follows.count_followers(self.rt.db, member.id),
             following_count=await follows.count_following(self.rt.db, member.id),
+            comments=await comments.recent_by_member(self.rt.db, member.id, PAGE_SIZE) if page == 1 else [],
         )  # fmt: skip
 
     async def tag(self, request: Request) -> Response:
