@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import os
 import signal
@@ -29,6 +30,7 @@ from fediverse_a2.runtime import Runtime
 from fediverse_a2.store import follows
 from helpers import AP, LiveServer, cli, free_socket, live_server, serving, write_config
 from ning_archive_gen import GeneratedArchive, generate_archive
+from webclient import WebUser, member_with_password
 
 TABLES = ("members", "posts", "comments", "activities", "legacy_redirects", "media", "tags", "post_tags")
 
@@ -292,6 +294,54 @@ async def test_a_second_import_changes_nothing(server: LiveServer, tmp_path: Pat
     assert await counts(server.rt) == before
     assert sorted(p.name for p in (tmp_path / "a2/media").rglob("*")) == files
     assert await server.rt.db.fetchall("SELECT ap_id, body FROM activities ORDER BY id") == bodies
+
+
+async def test_public_groups_become_topic_groups_listing_their_posts(server: LiveServer, tmp_path: Path) -> None:
+    archive = make_archive(tmp_path / "export")
+    out = run_import(server.config_path, archive.folder).stdout
+    db = server.rt.db
+    public = {gid: title for gid, (title, is_private, _) in archive.groups.items() if not is_private}
+    private = set(archive.groups) - set(public)
+    assert public and private, "the generator writes both kinds"
+    assert f"imported {len(public)} topic groups" in out
+    rows = await db.fetchall(
+        "SELECT id, username, name, legacy_id FROM members WHERE kind = 'group' AND legacy_id IS NOT NULL"
+    )
+    assert {r["legacy_id"].removeprefix("group:") for r in rows} == set(public)
+    listed = cli(server.config_path, "group", "list").stdout
+    async with server.client() as client:
+        for row in rows:
+            gid = row["legacy_id"].removeprefix("group:")
+            assert row["username"] in listed
+            actor = (await client.get(f"/users/{row['username']}", headers={"Accept": AP})).json()
+            assert actor["type"] == "Group"
+            # its discussions are its posts, on its page, with the old dates; never announced
+            in_group = [d for d, (group, _) in archive.discussions.items() if group == gid]
+            posts = await db.fetchall("SELECT id, title FROM posts WHERE group_id = ?", (row["id"],))
+            assert len(posts) == len(in_group) + 1  # and the group's own post (its wall)
+            page = (await client.get(f"/groups/{row['username']}", headers={"Accept": "text/html"})).text
+            assert [p["title"] for p in posts if html.escape(p["title"], quote=False) not in page] == []
+    assert await db.fetchval("SELECT COUNT(*) FROM deliveries") == 0
+    # Taking an archived post out of its group sends nothing: it was never announced.
+    await member_with_password(server, "beheer", "Beheerder", "een lang wachtwoord", role="admin")
+    group = rows[0]["username"]
+    item = await db.fetchval(
+        "SELECT id FROM group_posts WHERE group_id = ? AND removed_at IS NULL ORDER BY id LIMIT 1", (rows[0]["id"],)
+    )
+    activities = await db.fetchval("SELECT COUNT(*) FROM activities")
+    async with WebUser(server.base_url) as web:
+        await web.login("beheer", "een lang wachtwoord")
+        r = await web.submit(f"/groups/{group}", f"/groups/{group}/remove", {"item": str(item)})
+        assert r.status_code == 303
+    assert await db.fetchval("SELECT removed_at FROM group_posts WHERE id = ?", (item,)) is not None
+    assert await db.fetchval("SELECT COUNT(*) FROM activities") == activities
+    assert await db.fetchval("SELECT COUNT(*) FROM deliveries") == 0
+    # A second run finds the groups again.
+    again = run_import(server.config_path, archive.folder).stdout
+    assert f"imported 0 topic groups ({len(public)} already there)" in again
+    assert await db.fetchval("SELECT COUNT(*) FROM members WHERE kind = 'group' AND legacy_id IS NOT NULL") == len(
+        public
+    )
 
 
 async def test_dry_run_says_what_would_happen_and_changes_nothing(server: LiveServer, tmp_path: Path) -> None:

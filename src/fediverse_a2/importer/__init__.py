@@ -12,10 +12,11 @@ What the old platform had, and what it becomes here (the reading side is `fedive
   linked under the post); drafts and queued posts stay drafts of their author.
 - a comment -> a comment by its member (or an archive author for a name the member list lacks),
   original date, oldest first.
-- a forum discussion -> a post tagged with its category and, in a group, with the group's name; its
-  replies are its comments. A group -> a post by its creator under the group's tag, its wall
-  comments as the comments. A private group's content stays a draft of each author: this server
-  has no members-only groups yet, and the archive must not make public what was not.
+- a forum discussion -> a post tagged with its category and, in a group, with the group's name and
+  in its topic group; its replies are its comments. A public group -> a topic group (a Group actor)
+  and a post by its creator in it under the group's tag, its wall comments as the comments. A
+  private group's content stays a draft of each author and it gets no topic group: this server has
+  no members-only groups yet, and the archive must not make public what was not.
 - a saved page -> a post by `--author`, its view count carried over, its commenters matched to
   members by full name (else an archive author by that name).
 

@@ -132,6 +132,7 @@ def discussion_post(discussion: NingDiscussion, names: dict[str, str], groups: d
         published=published,
         updated=_updated(discussion.updated, published),
         draft=group is not None and group.is_private,
+        group=group.id if group is not None and not group.is_private else None,
         source="ning",
         tags=tuple(dict.fromkeys(tags)),
         attachments=discussion.file_attachments,
@@ -157,6 +158,7 @@ def group_post(group: NingGroup, names: dict[str, str]) -> ImportPost:
         tags=(tag[0],) if tag else (),
         comments=_comments(group.comments, names),
         old=((group.id, "group"),),
+        group=None if group.is_private else group.id,
         warnings=group.warnings,
     )
 

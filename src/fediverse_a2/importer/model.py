@@ -44,3 +44,4 @@ class ImportPost:
     old: tuple[tuple[str, str], ...] = ()  # (old id or address, kind) that must lead to this post
     views: int = 0
     warnings: tuple[str, ...] = field(default=())
+    group: str | None = None  # legacy id of the (public) old group it belongs to: its topic group here

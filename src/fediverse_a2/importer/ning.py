@@ -18,8 +18,10 @@ from ..archive.ning_files import find_export, iter_export
 from ..archive.ning_groups import NingGroup, parse_discussion, parse_group
 from ..archive.ning_model import NingMember, parse_member, parse_post
 from ..archive.usernames import assign_usernames
+from ..content import inert_text
 from ..errors import UserError
 from ..runtime import Runtime
+from ..store import groups as group_store
 from ..store import legacy, media
 from .mapping import discussion_post, group_post, member_row, post_of
 from .media import MediaCopier
@@ -164,6 +166,35 @@ class _NingImport:
     def groups(self) -> dict[str, NingGroup]:
         return {g.id: g for g in (parse_group(d) for d in _records(self.folder, "groups", self.summary))}
 
+    async def topic_groups(self, found: dict[str, NingGroup]) -> None:
+        """Each public group of the old network becomes a topic group (a Group actor) here.
+
+        Found again by its old id on a second run; its username comes from its title, made unique
+        as members' are. Its posts are listed on its page but never announced (nothing of an
+        import is pushed). A private group's content stays drafts: there are no members-only groups.
+        """
+        public = {g.id: g for g in found.values() if not g.is_private}
+        async with self.session.batch() as tx:
+            known = await legacy.archive_groups(tx)
+            used = await legacy.usernames(tx)
+            new = [g for g in public.values() if g.id not in known]
+            assigned = assign_usernames(
+                [(g.id, g.title or "groep") for g in new], taken=used | {self.rt.config.network.username}
+            )
+            for group in new:
+                made = await group_store.create(
+                    tx, assigned[group.id], inert_text(group.title, 100) or assigned[group.id],
+                    inert_text(group.description, 500), "followers",
+                )  # fmt: skip
+                if made is None:
+                    continue
+                await legacy.set_member_legacy_id(tx, made.id, legacy.GROUP_PREFIX + group.id)
+                known[group.id] = (made.id, made.username)
+                self.summary.created["topic groups"] += 1
+        self.summary.existing["topic groups"] += len(public) - len(new)
+        assert self.writer is not None
+        self.writer.topic_groups = known
+
     def discussions(self, groups: dict[str, NingGroup]) -> Iterator[ImportPost]:
         for data in _records(self.folder, "discussions", self.summary):
             yield discussion_post(parse_discussion(data), self.names, groups)
@@ -189,6 +220,7 @@ async def import_ning(
             await job.posts("blogs", job.blogs())
             groups = job.groups()
             if groups:
+                await job.topic_groups(groups)
                 await job.posts("groups", (group_post(g, job.names) for g in groups.values()))
             await job.posts("discussions", job.discussions(groups))
     finally:

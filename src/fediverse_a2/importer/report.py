@@ -29,7 +29,8 @@ class Summary:
         """The summary, one fact a line."""
         verb = "would import" if self.dry_run else "imported"
         out = []
-        for kind in ("members", "authors", "posts", "drafts", "comments", "images", "files", "redirects"):
+        kinds = ("members", "authors", "topic groups", "posts", "drafts", "comments", "images", "files", "redirects")
+        for kind in kinds:
             new, old = self.created[kind], self.existing[kind]
             if new or old:
                 out.append(f"{verb} {new} {kind}" + (f" ({old} already there)" if old else ""))

@@ -17,8 +17,10 @@ from ..archive.ning_html import sanitise_archive_html
 from ..archive.usernames import assign_usernames
 from ..models import Post
 from ..runtime import Runtime
+from ..store import groups as group_store
 from ..store import legacy, media, posts, search
 from ..store.db import Executor
+from ..store.groups import ARCHIVED
 from ..store.legacy import CommentRow, MemberRow, PostRow
 from .mapping import tag_of
 from .media import Copied, MediaCopier
@@ -82,6 +84,8 @@ class Writer:
         self.copier = copier
         self.authors = authors
         self.summary = summary
+        # Old group id -> (actor row id, username) of its topic group (set by the Ning import).
+        self.topic_groups: dict[str, tuple[int, str]] = {}
         # The Creates of the current batch's new posts, written once their comments are known.
         self._pending: list[tuple[Post, list[build.HashtagRef], list[build.Image]]] = []
 
@@ -176,6 +180,8 @@ class Writer:
                 images.append(build.Image(copied.url, meta.media_type, meta.width, meta.height, ""))
             url = self.urls.post(post_id)
             redirects += [(old, url, kind) for old, kind in p.old]
+            if p.group is not None and p.group in self.topic_groups and not p.draft:
+                await self._into_group(tx, post_id, url, self.topic_groups[p.group], username, p.published)
             self.summary.created["drafts" if p.draft else "posts"] += 1
             if not p.draft:
                 post = Post(
@@ -189,6 +195,18 @@ class Writer:
         await legacy.add_redirects(tx, redirects)
         self.summary.created["redirects"] += len(redirects)
         return {p.legacy_id: post_id for p, post_id in zip(fresh, new_ids, strict=True)}
+
+    async def _into_group(
+        self, tx: Executor, post_id: int, url: str, group: tuple[int, str], author: str, published: float
+    ) -> None:
+        """An imported post in its topic group: on the group's page, never announced (an import
+        pushes nothing); its record's id says so, so removing it sends no Undo either."""
+        group_id, username = group
+        await group_store.set_post_group(tx, post_id, group_id)
+        await group_store.record_post(
+            tx, group_id, url, f"{self.urls.actor(username)}{ARCHIVED}{post_id}", self.urls.actor(author),
+            post_id=post_id, created_at=published,
+        )  # fmt: skip
 
     async def _post_of(self, tx: Executor, post_id: int, cache: dict[int, Post | None]) -> Post | None:
         if post_id not in cache:

@@ -9,6 +9,7 @@ from typing import Any
 from .db import Executor
 
 __all__ = [
+    "ARCHIVED",
     "RULES",
     "Group",
     "GroupPost",
@@ -77,6 +78,9 @@ def _post(row: Any) -> GroupPost:
         row["id"], row["group_id"], row["object_id"], row["announce_id"], row["post_id"], row["author_uri"],
         row["content_html"], row["url"], row["created_at"], row["removed_at"],
     )  # fmt: skip
+
+
+ARCHIVED = "#archived/"  # in the announce id of an imported post a group lists but never announced
 
 
 async def create(db: Executor, username: str, name: str, summary: str, rule: str) -> Group | None:
@@ -154,12 +158,17 @@ async def record_post(
     post_id: int | None = None,
     content_html: str = "",
     url: str | None = None,
+    created_at: float | None = None,
 ) -> bool:
-    """Remember that a group announced an object; False when it had already done so."""
+    """Remember that a group announced an object; False when it had already done so.
+
+    A post imported from the archive is listed but was never announced: its announce id has
+    ARCHIVED in it, and taking it out of the group then sends nothing.
+    """
     changed = await db.execute(
         "INSERT INTO group_posts (group_id, object_id, announce_id, post_id, author_uri, content_html, url, "
         "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (group_id, object_id) DO NOTHING",
-        (group_id, object_id, announce_id, post_id, author_uri, content_html, url, time.time()),
+        (group_id, object_id, announce_id, post_id, author_uri, content_html, url, created_at or time.time()),
     )
     return bool(changed)
 

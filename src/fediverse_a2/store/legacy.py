@@ -16,12 +16,14 @@ from typing import Any
 from .db import Executor
 
 __all__ = [
+    "GROUP_PREFIX",
     "CommentRow",
     "MemberRow",
     "PostRow",
     "add_activities",
     "add_redirects",
     "add_tags",
+    "archive_groups",
     "attach_media",
     "comment_legacy_ids",
     "insert_comments",
@@ -34,6 +36,7 @@ __all__ = [
     "redirects",
     "set_avatar",
     "set_comment_urls",
+    "set_member_legacy_id",
     "usernames",
 ]
 
@@ -97,6 +100,21 @@ async def legacy_members(db: Executor) -> dict[str, tuple[int, str, str]]:
     """Every imported member: legacy id -> (id, username, full name)."""
     rows = await db.fetchall("SELECT legacy_id, id, username, name FROM members WHERE legacy_id IS NOT NULL")
     return {r["legacy_id"]: (int(r["id"]), r["username"], r["name"]) for r in rows}
+
+
+GROUP_PREFIX = "group:"  # a topic group's legacy id: "group:" + the old group's id
+
+
+async def archive_groups(db: Executor) -> dict[str, tuple[int, str]]:
+    """Topic groups made from old groups: old group id -> (actor row id, username)."""
+    rows = await db.fetchall(
+        "SELECT legacy_id, id, username FROM members WHERE kind = 'group' AND legacy_id LIKE ?", (GROUP_PREFIX + "%",)
+    )
+    return {r["legacy_id"].removeprefix(GROUP_PREFIX): (int(r["id"]), r["username"]) for r in rows}
+
+
+async def set_member_legacy_id(db: Executor, member_id: int, legacy_id: str) -> None:
+    await db.execute("UPDATE members SET legacy_id = ? WHERE id = ?", (legacy_id, member_id))
 
 
 async def usernames(db: Executor, *, local_only: bool = False) -> set[str]:
