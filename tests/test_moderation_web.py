@@ -330,6 +330,7 @@ async def test_a_comment_approved_by_a_moderator_notifies_the_posts_author(world
     async with await signed_in(w, "alice") as web:
         assert (await web.submit("/settings/moderation", "/settings/moderation", {"hold": "on"})).status_code == 303
     held_id, _ = await remote_reply(w, "carol", "Graag meer over de pilot")
+
     # Held: it is not news yet.
     async def replies_for_alice() -> list[Any]:
         return [n for n in await notifications.page(w.a2.rt.db, alice.id, 10) if n.kind == "reply"]
