@@ -40,9 +40,9 @@ class AdminPages:
         self.pages = pages
 
     async def _admin(self, request: Request) -> Member | Response:
-        member = await self.security.member(request)
-        if member is None:
-            return RedirectResponse(f"{self.rt.urls.base}/login?next={request.url.path}", status_code=303)
+        member = await self.security.member_or_login(request)
+        if isinstance(member, Response):
+            return member
         if not member.is_admin:
             return await self.pages.error(request, 403)
         return member

@@ -35,14 +35,11 @@ class CommentPages:
         self.pages = pages
         self.directory = directory
 
-    def _login(self, next_path: str) -> Response:
-        return RedirectResponse(f"{self.rt.urls.base}/login?next={next_path}", status_code=303)
-
     async def on_post(self, request: Request) -> Response:
         """A member's comment under a post."""
         member = await self.security.member(request)
         if member is None:
-            return self._login(request.url.path.removesuffix("/comments"))
+            return self.security.to_login(request.url.path.removesuffix("/comments"))
         form = await self.security.form(request)
         post = await posts.by_id(self.rt.db, request.path_params["post_id"])
         if post is None or post.deleted_at is not None or post.is_draft:
@@ -71,7 +68,7 @@ class CommentPages:
         assert parent is not None
         member = await self.security.member(request)
         if member is None:
-            return self._login(f"/reply?to={target}")
+            return self.security.to_login(f"/reply?to={target}")
         if request.method == "GET":
             return await self.render.page(
                 request, "reply.html", parent=parent, post_url=self.rt.urls.post(parent.post_id)

@@ -46,12 +46,6 @@ class Editor:
         self.security = security
         self.pages = pages
 
-    async def _member(self, request: Request) -> Member | Response:
-        member = await self.security.member(request)
-        if member is None:
-            return RedirectResponse(f"{self.rt.urls.base}/login?next={request.url.path}", status_code=303)
-        return member
-
     async def _own_post(self, request: Request, member: Member) -> Post | Response:
         post = await posts.by_id(self.rt.db, request.path_params["post_id"])
         if post is None or post.deleted_at is not None:
@@ -62,7 +56,7 @@ class Editor:
 
     async def new(self, request: Request) -> Response:
         """GET: an empty editor; POST: preview, save a draft, or publish."""
-        member = await self._member(request)
+        member = await self.security.member_or_login(request)
         if isinstance(member, Response):
             return member
         if request.method == "GET":
@@ -71,7 +65,7 @@ class Editor:
 
     async def edit(self, request: Request) -> Response:
         """GET: the editor filled in with the post; POST: as for a new post (an edit sends Update)."""
-        member = await self._member(request)
+        member = await self.security.member_or_login(request)
         if isinstance(member, Response):
             return member
         post = await self._own_post(request, member)
@@ -88,7 +82,7 @@ class Editor:
 
     async def delete(self, request: Request) -> Response:
         """POST only: delete one's own post (a Delete goes to everyone who received it)."""
-        member = await self._member(request)
+        member = await self.security.member_or_login(request)
         if isinstance(member, Response):
             return member
         await self.security.form(request)

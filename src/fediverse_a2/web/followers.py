@@ -13,7 +13,6 @@ from starlette.responses import RedirectResponse, Response
 from ..errors import UserError
 from ..federation.actors import ActorDirectory
 from ..httpclient import FetchError
-from ..models import Member
 from ..runtime import Runtime
 from ..services.followers import approve_request, reject_request, remove_follower
 from ..services.social import follow, unfollow
@@ -39,14 +38,8 @@ class FollowPages:
         self.security = security
         self.directory = directory
 
-    async def _member(self, request: Request) -> Member | Response:
-        member = await self.security.member(request)
-        if member is None:
-            return RedirectResponse(f"{self.rt.urls.base}/login?next={request.url.path}", status_code=303)
-        return member
-
     async def followers(self, request: Request) -> Response:
-        member = await self._member(request)
+        member = await self.security.member_or_login(request)
         if isinstance(member, Response):
             return member
         error = None
@@ -78,7 +71,7 @@ class FollowPages:
         )  # fmt: skip
 
     async def following(self, request: Request) -> Response:
-        member = await self._member(request)
+        member = await self.security.member_or_login(request)
         if isinstance(member, Response):
             return member
         error = handle = None

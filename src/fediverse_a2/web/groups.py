@@ -83,7 +83,7 @@ class GroupPages:
             return await self.pages.error(request, 404)
         me = await self.security.member(request)
         if me is None:
-            return RedirectResponse(f"{self.rt.urls.base}/login?next={request.url.path}", status_code=303)
+            return self.security.to_login(request.url.path)
         if not await can_moderate(self.rt, group, me):
             return await self.pages.error(request, 403)
         raw = form.get("item")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from ..models import Member
 from ..runtime import Runtime
@@ -30,10 +30,7 @@ class Guard:
 
     async def member(self, request: Request) -> Member | Response:
         """Any signed-in member; a visitor goes to the login page (and comes back after)."""
-        member = await self.security.member(request)
-        if member is None:
-            return RedirectResponse(f"{self.rt.urls.base}/login?next={request.url.path}", status_code=303)
-        return member
+        return await self.security.member_or_login(request)
 
     async def moderator(self, request: Request) -> Member | Response:
         """A moderator or admin; other members get 403."""

@@ -31,15 +31,9 @@ class NotificationPages:
         self.render = render
         self.security = security
 
-    async def _member(self, request: Request) -> Member | Response:
-        member = await self.security.member(request)
-        if member is None:
-            return RedirectResponse(f"{self.rt.urls.base}/login?next={request.url.path}", status_code=303)
-        return member
-
     async def list(self, request: Request) -> Response:
         """GET: the signed-in member's notifications, newest first, unread ones marked."""
-        member = await self._member(request)
+        member = await self.security.member_or_login(request)
         if isinstance(member, Response):
             return member
         raw = request.query_params.get("page", "1")
@@ -54,7 +48,7 @@ class NotificationPages:
 
     async def mark_read(self, request: Request) -> Response:
         """POST: mark read what the page showed (everything up to its newest notification)."""
-        member = await self._member(request)
+        member = await self.security.member_or_login(request)
         if isinstance(member, Response):
             return member
         form = await self.security.form(request)
@@ -64,7 +58,7 @@ class NotificationPages:
 
     async def settings(self, request: Request) -> Response:
         """GET: the mail choices per kind (and the address when there is none); POST: save them."""
-        member = await self._member(request)
+        member = await self.security.member_or_login(request)
         if isinstance(member, Response):
             return member
         current = await notifications.mail_settings(self.rt, member)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from ..errors import UserError
 from ..models import Member
@@ -33,15 +33,9 @@ class SettingsPages:
         self.render = render
         self.security = security
 
-    async def _member(self, request: Request) -> Member | Response:
-        member = await self.security.member(request)
-        if member is None:
-            return RedirectResponse(f"{self.rt.urls.base}/login?next={request.url.path}", status_code=303)
-        return member
-
     async def profile(self, request: Request) -> Response:
         """GET: the profile form; POST: save it (sends Update{Person})."""
-        member = await self._member(request)
+        member = await self.security.member_or_login(request)
         if isinstance(member, Response):
             return member
         if request.method == "GET":
@@ -77,7 +71,7 @@ class SettingsPages:
 
     async def password(self, request: Request) -> Response:
         """GET: the form; POST: check the current password, set the new one, end the other sessions."""
-        member = await self._member(request)
+        member = await self.security.member_or_login(request)
         if isinstance(member, Response):
             return member
         if request.method == "GET":

@@ -64,9 +64,6 @@ class TimelinePages:
         self.pages = pages
         self.directory = directory
 
-    def _login(self, next_path: str) -> Response:
-        return RedirectResponse(f"{self.rt.urls.base}/login?next={next_path}", status_code=303)
-
     def _redirect(self, path: str) -> Response:
         return RedirectResponse(f"{self.rt.urls.base}{path}", status_code=303)
 
@@ -74,7 +71,7 @@ class TimelinePages:
         """The posts of the accounts the member follows, newest first, paged."""
         member = await self.security.member(request)
         if member is None:
-            return self._login("/timeline")
+            return self.security.to_login("/timeline")
         page = page_number(request)
         found = await remote_post_store.timeline_page(self.rt.db, member.id, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
         shown = found[:PAGE_SIZE]
@@ -88,7 +85,7 @@ class TimelinePages:
         """The network timeline: public posts that relays brought from other government instances."""
         member = await self.security.member(request)
         if member is None:
-            return self._login("/network")
+            return self.security.to_login("/network")
         page = page_number(request)
         found = await remote_post_store.network_page(self.rt.db, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
         entries = [Entry(p, False, False) for p in found[:PAGE_SIZE]]
@@ -100,7 +97,7 @@ class TimelinePages:
         """Like or boost a post (or, with undo=1, take that back)."""
         member = await self.security.member(request)
         if member is None:
-            return self._login("/timeline")
+            return self.security.to_login("/timeline")
         form = await self.security.form(request)
         kind = _text(form.get("kind"))
         object_id = _text(form.get("object"))
@@ -124,13 +121,13 @@ class TimelinePages:
         if request.method == "GET":
             target = request.query_params.get("to", "")
             if member is None:
-                return self._login("/timeline")
+                return self.security.to_login("/timeline")
             post = await self._visible(member, target)
             if post is None:
                 return await self.pages.error(request, 404)
             return await self.render.page(request, "timeline_reply.html", post=post)
         if member is None:
-            return self._login("/timeline")
+            return self.security.to_login("/timeline")
         form = await self.security.form(request)
         post = await self._visible(member, _text(form.get("to")))
         if post is None:
