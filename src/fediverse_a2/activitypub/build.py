@@ -315,16 +315,19 @@ def follow(activity_id: str, actor: str, target: str) -> dict[str, Any]:
     return _activity("Follow", activity_id, actor, target)
 
 
+def _answer_follow(kind: str, activity_id: str, actor: str, follow_activity: dict[str, Any]) -> dict[str, Any]:
+    obj = {k: follow_activity[k] for k in ("id", "type", "actor", "object") if k in follow_activity}
+    return _activity(kind, activity_id, actor, obj, to=[follow_activity.get("actor")])
+
+
 def accept(activity_id: str, actor: str, follow_activity: dict[str, Any]) -> dict[str, Any]:
     """Accept{Follow}, echoing the Follow so the follower can match it."""
-    obj = {k: follow_activity[k] for k in ("id", "type", "actor", "object") if k in follow_activity}
-    return _activity("Accept", activity_id, actor, obj, to=[follow_activity.get("actor")])
+    return _answer_follow("Accept", activity_id, actor, follow_activity)
 
 
 def reject(activity_id: str, actor: str, follow_activity: dict[str, Any]) -> dict[str, Any]:
     """Reject{Follow}: a follow request refused, or a follower removed (as Mastodon does)."""
-    obj = {k: follow_activity[k] for k in ("id", "type", "actor", "object") if k in follow_activity}
-    return _activity("Reject", activity_id, actor, obj, to=[follow_activity.get("actor")])
+    return _answer_follow("Reject", activity_id, actor, follow_activity)
 
 
 def undo(activity_id: str, actor: str, inner: dict[str, Any]) -> dict[str, Any]:

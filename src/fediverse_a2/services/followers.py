@@ -24,30 +24,30 @@ def _follow_of(raw: str) -> dict[str, Any]:
 
 async def approve_request(rt: Runtime, member: Member, request_id: int) -> str:
     """The requester becomes a follower and gets an Accept; returns their actor id."""
-    me = rt.urls.actor(member.username)
-    async with rt.db.transaction() as tx:
-        request = await follow_requests.by_id(tx, member.id, request_id)
-        if request is None:
-            raise UserError("no such follow request", key="no_follow_request")
-        await follows.add_follower(
-            tx, member.id, request.actor_uri, request.inbox, request.shared_inbox, request.domain, request.follow_id
-        )
-        await follow_requests.remove(tx, request.id)
-        accept = build.accept(f"{me}#accepts/{uuid.uuid4().hex}", me, _follow_of(request.activity))
-        await queue_activity(tx, accept, member.id, targets=[(request.inbox, request.domain, request.actor_uri)])
-    return request.actor_uri
+    return await _decide(rt, member, request_id, approve=True)
 
 
 async def reject_request(rt: Runtime, member: Member, request_id: int) -> str:
     """The request is refused with a Reject; returns the requester's actor id."""
+    return await _decide(rt, member, request_id, approve=False)
+
+
+async def _decide(rt: Runtime, member: Member, request_id: int, *, approve: bool) -> str:
     me = rt.urls.actor(member.username)
     async with rt.db.transaction() as tx:
         request = await follow_requests.by_id(tx, member.id, request_id)
         if request is None:
             raise UserError("no such follow request", key="no_follow_request")
+        if approve:
+            await follows.add_follower(
+                tx, member.id, request.actor_uri, request.inbox, request.shared_inbox, request.domain,
+                request.follow_id,
+            )  # fmt: skip
+            answer = build.accept(f"{me}#accepts/{uuid.uuid4().hex}", me, _follow_of(request.activity))
+        else:
+            answer = build.reject(f"{me}#rejects/{uuid.uuid4().hex}", me, _follow_of(request.activity))
         await follow_requests.remove(tx, request.id)
-        reject = build.reject(f"{me}#rejects/{uuid.uuid4().hex}", me, _follow_of(request.activity))
-        await queue_activity(tx, reject, member.id, targets=[(request.inbox, request.domain, request.actor_uri)])
+        await queue_activity(tx, answer, member.id, targets=[(request.inbox, request.domain, request.actor_uri)])
     return request.actor_uri
 
 
