@@ -14,7 +14,7 @@ from ..services import member_admin
 from ..services.membership import approve, pending_requests, reject
 from ..services.moderation import ACTIONS as DOMAIN_ACTIONS
 from ..services.moderation import import_domains, list_domains, set_domain
-from .guards import field
+from .forms import field
 from .pages import Pages
 from .render import Renderer
 from .security import WebSecurity

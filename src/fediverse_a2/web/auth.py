@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -10,17 +9,13 @@ from ..errors import UserError
 from ..runtime import Runtime
 from ..services import accounts
 from ..services.membership import request_membership
+from .forms import text_field
 from .render import Renderer
 from .security import WebSecurity
 
 __all__ = ["AuthPages"]
 
 SESSION_SECONDS = accounts.SESSION_DAYS * 86400
-
-
-def _field(form: FormData, name: str, limit: int = 2000) -> str:
-    value = form.get(name)
-    return value[:limit] if isinstance(value, str) else ""
 
 
 def _next_path(value: str) -> str:
@@ -47,8 +42,8 @@ class AuthPages:
         if request.method == "GET":
             return await self.render.page(request, "login.html", next=_next_path(request.query_params.get("next", "")))
         form = await self.security.form(request)
-        username, password = _field(form, "username", 64), _field(form, "password", 1024)
-        next_path = _next_path(_field(form, "next", 500))
+        username, password = text_field(form, "username", 64), text_field(form, "password", 1024)
+        next_path = _next_path(text_field(form, "next", 500))
         try:
             signed = await accounts.sign_in(
                 self.rt, username, password, _address(request), self.security.session_id(request)
@@ -86,7 +81,7 @@ class AuthPages:
         if request.method == "GET":
             return await self.render.page(request, "invite.html", invited=member)
         form = await self.security.form(request)
-        password, again = _field(form, "password", 1100), _field(form, "password_again", 1100)
+        password, again = text_field(form, "password", 1100), text_field(form, "password_again", 1100)
         if password != again:
             return await self.render.page(request, "invite.html", status=400, invited=member, error="passwords_differ")
         try:
@@ -104,10 +99,10 @@ class AuthPages:
             return await self.render.page(request, "join.html", values={})
         form = await self.security.form(request)
         values = {
-            "name": _field(form, "name", 200),
-            "email": _field(form, "email", 320),
-            "organisation": _field(form, "organisation", 200),
-            "motivation": _field(form, "motivation", 5000),
+            "name": text_field(form, "name", 200),
+            "email": text_field(form, "email", 320),
+            "organisation": text_field(form, "organisation", 200),
+            "motivation": text_field(form, "motivation", 5000),
         }
         try:
             await request_membership(self.rt, **values)

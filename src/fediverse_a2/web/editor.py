@@ -23,6 +23,7 @@ from ..services.posts import LANGUAGES, MAX_IMAGES, Draft, delete_post, parse_ta
 from ..services.uploads import store_image
 from ..store import groups, media, posts, tags
 from ..store.media import Media
+from .forms import text_field
 from .pages import Pages
 from .render import Renderer
 from .security import FORM_LIMIT, WebSecurity
@@ -30,11 +31,6 @@ from .security import FORM_LIMIT, WebSecurity
 __all__ = ["Editor"]
 
 UPLOAD_LIMIT = MAX_IMAGES * 10_000_000 + FORM_LIMIT
-
-
-def _text(form: FormData, name: str, limit: int) -> str:
-    value = form.get(name)
-    return value[:limit] if isinstance(value, str) else ""
 
 
 class Editor:
@@ -118,7 +114,7 @@ class Editor:
             await form.close()  # uploads are spooled to temporary files
 
     async def _handle(self, request: Request, member: Member, post: Post | None, form: FormData) -> Response:
-        action = _text(form, "action", 20)
+        action = text_field(form, "action", 20)
         kept: list[Media] = []
         error: str | None = None
         # Images already attached (in a preview, or to the post being edited), then new uploads.
@@ -126,7 +122,7 @@ class Editor:
             found = await media.by_id(self.rt.db, int(raw)) if isinstance(raw, str) and raw.isdigit() else None
             if found is None or found.member_id != member.id or form.get(f"remove_{found.id}") == "1":
                 continue
-            alt = _text(form, f"alt_{found.id}", 1500)
+            alt = text_field(form, f"alt_{found.id}", 1500)
             if alt != found.alt:
                 await media.set_alt(self.rt.db, found.id, alt)
                 found = replace(found, alt=alt)
@@ -139,17 +135,17 @@ class Editor:
             if not data:
                 continue
             try:
-                kept.append(await store_image(self.rt, member, data, _text(form, f"alt_new_{slot}", 1500)))
+                kept.append(await store_image(self.rt, member, data, text_field(form, f"alt_new_{slot}", 1500)))
             except UserError as exc:
                 error = self.render.error_text(request, exc)
         draft = Draft(
-            _text(form, "title", 400),
-            _text(form, "body", 210_000),
-            _text(form, "summary", 600),
-            _text(form, "language", 10),
-            _text(form, "tags", 1000),
+            text_field(form, "title", 400),
+            text_field(form, "body", 210_000),
+            text_field(form, "summary", 600),
+            text_field(form, "language", 10),
+            text_field(form, "tags", 1000),
             [m.id for m in kept][:MAX_IMAGES],
-            _text(form, "group", 40) if "group" in form else None,
+            text_field(form, "group", 40) if "group" in form else None,
         )
         if action == "preview" or error is not None:
             preview = None

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -17,16 +16,12 @@ from ..runtime import Runtime
 from ..services.followers import approve_request, reject_request, remove_follower
 from ..services.social import follow, unfollow
 from ..store import follow_requests, follows
+from .forms import field
 from .pages import PAGE_SIZE, page_number
 from .render import Renderer
 from .security import WebSecurity
 
 __all__ = ["FollowPages"]
-
-
-def _field(form: FormData, name: str, limit: int = 500) -> str:
-    value = form.get(name)
-    return value.strip()[:limit] if isinstance(value, str) else ""
 
 
 class FollowPages:
@@ -45,16 +40,16 @@ class FollowPages:
         error = None
         if request.method == "POST":
             form = await self.security.form(request)
-            action = _field(form, "action", 20)
+            action = field(form, "action", 20)
             try:
                 if action in ("approve", "reject"):
-                    raw = _field(form, "request", 20)
+                    raw = field(form, "request", 20)
                     if not raw.isdigit():
                         raise UserError("no such follow request", key="no_follow_request")
                     decide = approve_request if action == "approve" else reject_request
                     await decide(self.rt, member, int(raw))
                 elif action == "remove":
-                    await remove_follower(self.rt, member, _field(form, "actor"))
+                    await remove_follower(self.rt, member, field(form, "actor"))
                 else:
                     raise UserError("unknown action", key="refused_text")
                 return RedirectResponse(f"{self.rt.urls.base}/followers", status_code=303)
@@ -77,7 +72,7 @@ class FollowPages:
         error = handle = None
         if request.method == "POST":
             form = await self.security.form(request)
-            action, handle = _field(form, "action", 20), _field(form, "handle", 300)
+            action, handle = field(form, "action", 20), field(form, "handle", 300)
             try:
                 if not handle:
                     raise UserError("give an address such as @name@server", key="interact_bad_handle")

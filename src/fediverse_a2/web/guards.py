@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -11,13 +10,7 @@ from ..runtime import Runtime
 from .pages import Pages
 from .security import WebSecurity
 
-__all__ = ["Guard", "field"]
-
-
-def field(form: FormData, name: str, limit: int = 500) -> str:
-    """A text field of a form, trimmed and cut to `limit` ('' when absent or a file)."""
-    value = form.get(name)
-    return value.strip()[:limit] if isinstance(value, str) else ""
+__all__ = ["Guard"]
 
 
 class Guard:

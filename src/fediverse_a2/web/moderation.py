@@ -16,7 +16,8 @@ from ..runtime import Runtime
 from ..services import comment_moderation as cm
 from ..services.moderation import block_actor, set_domain
 from ..store import comments
-from .guards import Guard, field
+from .forms import field
+from .guards import Guard
 from .pages import Pages
 from .render import Renderer
 from .security import WebSecurity

@@ -14,7 +14,8 @@ from ..federation.actors import ActorDirectory
 from ..runtime import Runtime
 from ..services import comment_moderation as cm
 from ..services.moderation import block_actor, list_actor_blocks, list_reports, set_domain, unblock_actor
-from .guards import Guard, field
+from .forms import field
+from .guards import Guard
 from .pages import Pages
 from .render import Renderer
 from .security import WebSecurity

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -12,15 +11,11 @@ from ..models import Member
 from ..notices import GROUPS, MODES, MailSettings, describe
 from ..runtime import Runtime
 from ..services import notifications
+from .forms import text_field
 from .render import Renderer
 from .security import WebSecurity
 
 __all__ = ["NotificationPages"]
-
-
-def _text(form: FormData, name: str, limit: int) -> str:
-    value = form.get(name)
-    return value[:limit] if isinstance(value, str) else ""
 
 
 class NotificationPages:
@@ -52,7 +47,7 @@ class NotificationPages:
         if isinstance(member, Response):
             return member
         form = await self.security.form(request)
-        raw = _text(form, "up_to", 20)
+        raw = text_field(form, "up_to", 20)
         await notifications.mark_read(self.rt, member, int(raw) if raw.isdigit() else None)
         return RedirectResponse(f"{self.rt.urls.base}/notifications", status_code=303)
 
@@ -65,9 +60,9 @@ class NotificationPages:
         if request.method == "GET":
             return await self._settings_page(request, member, current)
         form = await self.security.form(request)
-        modes = {g: _text(form, f"mode_{g}", 20) for g in GROUPS}
-        language = _text(form, "language", 5) or None
-        email = _text(form, "email", 400)
+        modes = {g: text_field(form, f"mode_{g}", 20) for g in GROUPS}
+        language = text_field(form, "language", 5) or None
+        email = text_field(form, "email", 400)
         try:
             saved = await notifications.save_mail_settings(self.rt, member, modes, language, email)
         except UserError as exc:

@@ -12,17 +12,13 @@ from ..runtime import Runtime
 from ..services import accounts
 from ..services.profile import MAX_FIELDS, update_profile
 from ..services.uploads import store_image
+from .forms import text_field
 from .render import Renderer
 from .security import FORM_LIMIT, WebSecurity
 
 __all__ = ["SettingsPages"]
 
 AVATAR_LIMIT = 10_000_000 + FORM_LIMIT
-
-
-def _text(form: FormData, name: str, limit: int) -> str:
-    value = form.get(name)
-    return value[:limit] if isinstance(value, str) else ""
 
 
 class SettingsPages:
@@ -48,7 +44,8 @@ class SettingsPages:
 
     async def _save_profile(self, request: Request, member: Member, form: FormData) -> Response:
         fields = [
-            (_text(form, f"field_name_{i}", 300), _text(form, f"field_value_{i}", 300)) for i in range(MAX_FIELDS)
+            (text_field(form, f"field_name_{i}", 300), text_field(form, f"field_value_{i}", 300))
+            for i in range(MAX_FIELDS)
         ]
         avatar_id = None
         try:
@@ -58,8 +55,8 @@ class SettingsPages:
                 if data:
                     avatar_id = (await store_image(self.rt, member, data, member.name, avatar=True)).id
             updated = await update_profile(
-                self.rt, member, name=_text(form, "name", 200), summary=_text(form, "summary", 600), fields=fields,
-                avatar_id=avatar_id, locked=form.get("locked") == "1",
+                self.rt, member, name=text_field(form, "name", 200), summary=text_field(form, "summary", 600),
+                fields=fields, avatar_id=avatar_id, locked=form.get("locked") == "1",
             )  # fmt: skip
         except UserError as exc:
             return await self.render.page(
@@ -77,7 +74,7 @@ class SettingsPages:
         if request.method == "GET":
             return await self.render.page(request, "settings_password.html")
         form = await self.security.form(request)
-        current, new, again = (_text(form, n, 1100) for n in ("current", "password", "password_again"))
+        current, new, again = (text_field(form, n, 1100) for n in ("current", "password", "password_again"))
         address = request.client.host if request.client else "unknown"
         try:
             await accounts.authenticate(self.rt, member.username, current, address)  # same checks and throttle
