@@ -77,6 +77,24 @@ async def sink_stats(port: int) -> dict:
         await conn.close()
 
 
+async def settle(control: int, db: sqlite3.Connection, key: str, expected: int, timeout: float) -> dict:
+    """Wait until the sink counts `expected` (by its `key`: "count" or "distinct"), a moment more
+    for a late duplicate, and until the deliveries' outcomes are recorded; the sink's last stats."""
+    deadline = time.time() + timeout
+    stats = await sink_stats(control)
+    while stats[key] < expected and time.time() < deadline:
+        await asyncio.sleep(0.02)
+        stats = await sink_stats(control)
+    await asyncio.sleep(0.3)  # a late duplicate would show now
+    stats = await sink_stats(control)
+    for _ in range(100):
+        sent = db.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'sent'").fetchone()[0]
+        if sent >= expected:
+            break
+        await asyncio.sleep(0.1)
+    return stats
+
+
 async def scenario(
     name: str, followers: int, shared: bool, ports_n: int, args: argparse.Namespace, rep: Report
 ) -> dict:
@@ -162,19 +180,7 @@ async def scenario(
                 spy = start_profiler(proc.pid, f"{args.profile}.{name}") if args.profile else None
                 cpu0 = cpu_seconds(proc.pid)
                 run_cli(config, "post", "alice", "--title", "Fan-out", "--body", "Een bericht voor iedereen. " * 20)
-                deadline = time.time() + args.timeout
-                stats = await sink_stats(control)
-                while stats["count"] < expected and time.time() < deadline:
-                    await asyncio.sleep(0.1)
-                    stats = await sink_stats(control)
-                await asyncio.sleep(0.3)  # a late duplicate would show now
-                stats = await sink_stats(control)
-                # The outcomes are recorded after each batch; wait for the last one.
-                for _ in range(100):
-                    sent = db.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'sent'").fetchone()[0]
-                    if sent >= expected:
-                        break
-                    await asyncio.sleep(0.1)
+                stats = await settle(control, db, "count", expected, args.timeout)
                 cpu = cpu_seconds(proc.pid) - cpu0
                 hwm = proc_status(proc.pid).get("VmHWM", 0)
                 if spy is not None:

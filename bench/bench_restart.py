@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import HOST, Proc, Report, free_port, run_cli, serve_proc, workdir, write_config
-from bench_fanout import pure_signing_seconds, sink_stats
+from bench_fanout import pure_signing_seconds, settle, sink_stats
 
 LEASE_SECONDS = 60
 
@@ -120,18 +120,7 @@ async def run(args: argparse.Namespace, inboxes: int, kill_at: int, rep: Report)
             restarted = time.time()
             with second:
                 up_after = second.start("/.well-known/nodeinfo")
-                stats = await sink_stats(control)
-                deadline = time.time() + args.timeout
-                while stats["distinct"] < inboxes and time.time() < deadline:
-                    await asyncio.sleep(0.02)
-                    stats = await sink_stats(control)
-                await asyncio.sleep(0.3)  # a late duplicate would show now
-                stats = await sink_stats(control)
-                for _ in range(100):
-                    sent = db.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'sent'").fetchone()[0]
-                    if sent >= inboxes:
-                        break
-                    await asyncio.sleep(0.1)
+                stats = await settle(control, db, "distinct", inboxes, args.timeout)
             created = db.execute("SELECT MIN(created_at) FROM deliveries").fetchone()[0]
             states = dict(db.execute("SELECT state, COUNT(*) FROM deliveries GROUP BY state").fetchall())
             db.close()
