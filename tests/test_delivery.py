@@ -250,15 +250,14 @@ async def _available(a2: LiveServer) -> bool:
 
 async def test_a_dead_host_does_not_slow_the_others(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     a2, sink = setup
-    dead = free_socket()  # bound, never listening: connections are refused at once
-    dead_base = f"http://127.0.0.1:{dead.getsockname()[1]}"
-    await follows.add_follower(a2.rt.db, 1, f"{dead_base}/u/x", f"{dead_base}/inbox", None, "127.0.0.1", None)
-    for i in range(20):
-        await _follower(a2, sink, f"p{i}")
-    await publish_post(a2.rt, "alice", "T", "b")
-    await Deliverer(a2.rt, clock=Clock()).run_once()
-    states = Counter(s for s, _ in await _states(a2))
-    dead.close()
+    with free_socket() as dead:  # bound, never listening: connections are refused at once
+        dead_base = f"http://127.0.0.1:{dead.getsockname()[1]}"
+        await follows.add_follower(a2.rt.db, 1, f"{dead_base}/u/x", f"{dead_base}/inbox", None, "127.0.0.1", None)
+        for i in range(20):
+            await _follower(a2, sink, f"p{i}")
+        await publish_post(a2.rt, "alice", "T", "b")
+        await Deliverer(a2.rt, clock=Clock()).run_once()
+        states = Counter(s for s, _ in await _states(a2))
     assert states == Counter({"sent": 20, "pending": 1})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -29,6 +30,7 @@ class KeyStore:
     def __init__(self, keys_dir: Path) -> None:
         self.keys_dir = keys_dir
         self._cache: dict[str, rsa.RSAPrivateKey] = {}
+        self._lock = threading.Lock()  # one key generation at a time within this process
 
     def path(self, name: str) -> Path:
         """Where the private key of actor `name` lives."""
@@ -43,10 +45,20 @@ class KeyStore:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        # O_EXCL: never clobber a key that remote servers already know.
-        fd = os.open(self.path(name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pem)
+        # The key is written whole to a private temporary file and then hard-linked into
+        # place: link() is atomic and refuses an existing name, so a reader never sees a
+        # half-written key and a key that remote servers already know is never clobbered.
+        target = self.path(name)
+        tmp = target.with_name(f".{name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(pem)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.link(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
         self._cache[name] = key
         return key
 
@@ -66,13 +78,14 @@ class KeyStore:
         return self.path(name).exists()
 
     def ensure(self, name: str) -> rsa.RSAPrivateKey:
-        """Load the key of `name`, creating it on first use."""
+        """Load the key of `name`, creating it on first use (safe across threads and processes)."""
         if name in self._cache:
             return self._cache[name]
-        try:
-            return self.load(name)
-        except FileNotFoundError:
+        with self._lock:
             try:
-                return self.create(name)
-            except FileExistsError:  # another process created it just now
                 return self.load(name)
+            except FileNotFoundError:
+                try:
+                    return self.create(name)
+                except FileExistsError:  # another process created it just now
+                    return self.load(name)
