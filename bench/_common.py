@@ -95,6 +95,30 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children_of(pid: int) -> list[int]:
+    """The running processes whose parent is `pid` (e.g. the worker process `serve` starts)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
+
+
+def family_cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds of `pid` and of each of its children, by pid."""
+    out = {}
+    for p in [pid, *children_of(pid)]:
+        try:
+            out[p] = cpu_seconds(p)
+        except OSError:
+            continue
+    return out
+
+
 class Proc:
     """A child process serving HTTP on 127.0.0.1:port; its output goes to a log file."""
 
@@ -312,3 +336,18 @@ class Report:
             path = RESULTS / f"{self.name}{suffix}.txt"
             path.write_text("\n".join(self.lines) + "\n")
             print(f"(saved {path.relative_to(BENCH_DIR.parent)})")
+
+
+def worker_proc(config: Path, log: Path) -> Proc:
+    """`fediverse-a2 worker` (background work only, no HTTP): start it with `Proc.spawn`."""
+    return Proc([sys.executable, "-m", "fediverse_a2", "--config", str(config), "worker"], 0, log)
+
+
+def spawn(proc: Proc) -> float:
+    """Start a Proc without waiting for an HTTP answer (a process that serves none); returns perf_counter then."""
+    with proc.log.open("ab") as fh:
+        proc.started_at = time.perf_counter()
+        proc.proc = subprocess.Popen(
+            proc.argv, stdout=fh, stderr=subprocess.STDOUT, env={**os.environ, **(proc.env or {})}
+        )
+    return proc.started_at

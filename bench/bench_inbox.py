@@ -44,7 +44,9 @@ from _common import (
     Report,
     bare_proc,
     blast,
+    children_of,
     cpu_seconds,
+    family_cpu_seconds,
     free_port,
     get_request,
     post_request,
@@ -267,14 +269,19 @@ async def main() -> None:
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--actors", type=int, default=8)
     ap.add_argument("--scheme", choices=("cavage", "rfc9421"), default="cavage")
+    ap.add_argument("--background", choices=("auto", "process", "inline"), help="server.background for serve")
     ap.add_argument("--quick", action="store_true", help="N=300 smoke run, nothing saved")
     ap.add_argument("--no-save", action="store_true")
     ap.add_argument("--tag", default="", help="suffix for the results file")
     ap.add_argument("--profile", metavar="FILE", help="record the server with py-spy (collapsed stacks) into FILE")
+    ap.add_argument("--profile-worker", metavar="FILE", help="the same for serve's worker process, if it has one")
     args = ap.parse_args()
     n = 300 if args.quick else args.n
     rep = Report("bench_inbox", save=not (args.quick or args.no_save))
-    rep.line(f"N={n} connections={args.connections} actors={args.actors} scheme={args.scheme}")
+    rep.line(
+        f"N={n} connections={args.connections} actors={args.actors} scheme={args.scheme}"
+        f" background={args.background or 'auto (default)'}"
+    )
 
     ks = KeyServer(args.actors)
     pool = ProcessPoolExecutor(2, initializer=_init_signer, initargs=(ks.pems,))
@@ -289,6 +296,7 @@ async def main() -> None:
                     "allow_private_network": True,
                     "inbox_rate_limit": 10_000_000,
                 },
+                **({"server": {"background": args.background}} if args.background else {}),
             )
             post_a, post_b = await seed(config)
             base = f"http://{HOST}:{port}"
@@ -314,14 +322,28 @@ async def main() -> None:
                     f"warm-up: {len(warm)} replies from {args.actors} actors {dict(wst)}; key server hits {ks.hits}"
                 )
                 spy = start_profiler(proc.pid, args.profile) if args.profile else None
-                cpu0 = cpu_seconds(proc.pid)
+                worker_pids = [p for p in children_of(proc.pid) if b"worker" in Path(f"/proc/{p}/cmdline").read_bytes()]
+                spy_worker = (
+                    start_profiler(worker_pids[0], args.profile_worker) if args.profile_worker and worker_pids else None
+                )
+                cpu0 = family_cpu_seconds(proc.pid)
                 started = time.perf_counter()
                 accept_s, statuses = await blast(port, measured, args.connections)
                 done_at = await wait_total(port, post_a, n, 600)
-                if spy is not None:
-                    stop_profiler(spy)
+                for running in (spy, spy_worker):
+                    if running is not None:
+                        stop_profiler(running)
                 total_s = done_at - started
-                cpu = cpu_seconds(proc.pid) - cpu0
+                cpu1 = family_cpu_seconds(proc.pid)
+                split = {p: cpu1[p] - cpu0.get(p, 0.0) for p in cpu1}
+                cpu = sum(split.values())
+                rep.line(
+                    "server CPU by process: "
+                    + ", ".join(
+                        f"{'serve' if p == proc.pid else 'child ' + str(p)} {c / n * 1e6:.0f} us/reply"
+                        for p, c in split.items()
+                    )
+                )
                 hwm = proc_status(proc.pid).get("VmHWM", 0)
                 conn = await HttpConn.open(port)
                 final = await replies_total(conn, port, post_a)

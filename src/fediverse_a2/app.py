@@ -107,6 +107,8 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         await ensure_network_group(rt)  # @netwerk@HOST exists from the first start
         if run_workers:
             await workers.start()
+        else:
+            await workers.start_beside()
         try:
             yield
         finally:

@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 DEFAULT_PATH = "config.toml"
+BACKGROUND_MODES = ("auto", "process", "inline", "none")
 _ADDRESS = re.compile(r"[^@\s<>,;\"]{1,64}@[^@\s<>,;\"]{1,255}")
 ENV_VAR = "FEDIVERSE_A2_CONFIG"
 
@@ -131,6 +132,17 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 0  # 0: the port of instance.base_url, or 8000 when it names none
     poll_interval: float = 0.5
+    # Where `serve` runs the background work (inbox processing, delivery, housekeeping, mail):
+    # "process" = one `worker` child process beside the web process, which then only verifies
+    # and stores; "inline" = inside the web process; "none" = not at all (run `fediverse-a2
+    # worker` yourself); "auto" = "process" on a machine with more than one core, else "inline".
+    background: str = "auto"
+
+    def background_here(self, cores: int | None) -> str:
+        """`background` with "auto" decided for a machine of `cores` cores."""
+        if self.background != "auto":
+            return self.background
+        return "process" if (cores or 1) > 1 else "inline"
 
 
 @dataclass(frozen=True)
@@ -246,6 +258,8 @@ def _validate(config: Config) -> None:
             raise ConfigError(f"config key federation.subscriptions has a non-http(s) URL: {url}")
     if config.delivery.concurrency < 1 or config.delivery.per_host < 1:
         raise ConfigError("config keys delivery.concurrency and delivery.per_host must be at least 1")
+    if config.server.background not in BACKGROUND_MODES:
+        raise ConfigError('config key server.background must be "auto", "process", "inline" or "none"')
     if not 0 <= config.server.port <= 65535:
         raise ConfigError("config key server.port must be between 0 and 65535")
     _validate_mail(config.mail)

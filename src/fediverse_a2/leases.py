@@ -54,7 +54,8 @@ def _boot_id() -> str:
 
 
 def _start_time(pid: int) -> str | None:
-    """The start time of a process in clock ticks since boot; None if no such process (Linux)."""
+    """The start time of a process in clock ticks since boot; None if no such process, or
+    one that has ended (Linux)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except FileNotFoundError:
@@ -63,6 +64,8 @@ def _start_time(pid: int) -> str | None:
         return _UNKNOWN
     # The command name (field 2) is in parentheses and may hold spaces: split after it.
     fields = stat.rsplit(")", 1)[1].split()
+    if fields and fields[0] in ("Z", "X"):
+        return None  # a zombie has ended; it only waits for a parent that may never reap it
     return fields[19] if len(fields) > 19 else _UNKNOWN
 
 

@@ -1,7 +1,10 @@
 """`fediverse-a2 serve` and `fediverse-a2 worker`: the long-running processes.
 
-`serve` runs uvicorn around the app, with the Runtime opened in its event loop. With
-`--workers N` (PostgreSQL only) it starts N such processes sharing one port through
+`serve` runs uvicorn around the app, with the Runtime opened in its event loop. Its
+background work (inbox processing, delivery, housekeeping, mail) runs where
+server.background says: in a `worker` child process (background.py; the default on a
+machine with more than one core), inline in the web process, or not at all. With
+`--workers N` (PostgreSQL only) it starts N web processes sharing one port through
 SO_REUSEPORT; their queues are claimed with SKIP LOCKED, so they never do the same work.
 `worker` runs only the background workers, for scaling them out separately.
 """
@@ -9,19 +12,24 @@ SO_REUSEPORT; their queues are claimed with SKIP LOCKED, so they never do the sa
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import gc
 import logging
+import os
 import signal
 import socket
 import subprocess
 import sys
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import uvicorn
 
 from .app import create_app
+from .background import WorkerChild
 from .config import Config
 from .errors import UserError
 from .federation.workers import Workers
@@ -57,28 +65,49 @@ def _socket(host: str, port: int, reuse_port: bool) -> socket.socket:
 
 async def _serve(config: Config, host: str, port: int, reuse_port: bool) -> None:
     sock = _socket(host, port, reuse_port)
-    rt = await Runtime.open(config)
+    mode = config.server.background_here(os.cpu_count())
+    rt = await Runtime.open(config)  # migrates before any worker process opens the database
+    child = WorkerChild(_config_file(config)) if mode == "process" else None
+    watching: asyncio.Task[None] | None = None
     try:
         if await members.count(rt.db) == 0:
             print(NO_MEMBERS, file=sys.stderr, flush=True)
         server = uvicorn.Server(
             uvicorn.Config(
-                create_app(rt),
+                create_app(rt, run_workers=mode == "inline"),
                 log_level="info",
                 proxy_headers=False,
                 server_header=False,
                 timeout_graceful_shutdown=5,
             )
         )
+        if child is not None:
+            child.start()
+            watching = asyncio.get_running_loop().create_task(child.watch())
         # Everything loaded so far lives as long as the process: keep it out of the cyclic
         # collector's full passes, which otherwise walk it again and again under load.
         gc.collect()
         gc.freeze()
-        print(f"fediverse-a2 serving {config.instance.base_url} on http://{host}:{port}", file=sys.stderr, flush=True)
+        where = {"process": "in a worker process", "inline": "in this process", "none": "not here"}[mode]
+        print(
+            f"fediverse-a2 serving {config.instance.base_url} on http://{host}:{port} (background work: {where})",
+            file=sys.stderr,
+            flush=True,
+        )
         await server.serve(sockets=[sock])
     finally:
+        if watching is not None:
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
+        if child is not None:
+            await asyncio.to_thread(child.stop)
         sock.close()
         await rt.close()
+
+
+def _config_file(config: Config) -> Path:
+    return config.source or config.root / "config.toml"
 
 
 def _run(main: Coroutine[Any, Any, None]) -> None:
@@ -92,10 +121,19 @@ def _run(main: Coroutine[Any, Any, None]) -> None:
         runner.run(main)
 
 
-def serve(config: Config, host: str | None, port: int | None, workers: int = 1, reuse_port: bool = False) -> None:
-    """Run the web server and the workers until interrupted."""
+def serve(
+    config: Config,
+    host: str | None,
+    port: int | None,
+    workers: int = 1,
+    reuse_port: bool = False,
+    background: str | None = None,
+) -> None:
+    """Run the web server and the background work until interrupted."""
     host = host or config.server.host
     port = port or config.server.port or urlsplit(config.instance.base_url).port or 8000
+    if background is not None:
+        config = dataclasses.replace(config, server=dataclasses.replace(config.server, background=background))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if workers < 1:
         raise UserError("--workers must be at least 1")
@@ -106,42 +144,45 @@ def serve(config: Config, host: str | None, port: int | None, workers: int = 1, 
         raise UserError(
             '--workers above 1 needs PostgreSQL (storage.database = "postgresql://…"); SQLite has one writer'
         )
-    _supervise(config, host, port, workers)
+    _run(_supervise(config, host, port, workers))
 
 
-def _supervise(config: Config, host: str, port: int, workers: int) -> None:
-    """Start `workers` serve processes on one port and stop them together."""
-    config_file = str(config.source or config.root / "config.toml")
-    children = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "fediverse_a2",
-                "--config",
-                config_file,
-                "serve",
-                "--host",
-                host,
-                "--port",
-                str(port),
-                "--reuse-port",
-            ]
-        )
-        for _ in range(workers)
-    ]
-
-    def stop(signum: int, frame: object) -> None:
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+async def _supervise(config: Config, host: str, port: int, workers: int) -> None:
+    """Start `workers` web processes on one port (and the worker process) and stop them together."""
+    mode = config.server.background_here(os.cpu_count())
+    # One worker process for all the web processes; each web process runs its own loops
+    # only with background = "inline".
+    web_mode = "inline" if mode == "inline" else "none"
+    rt = await Runtime.open(config)  # migrate once, before the children start
+    await rt.close()
+    command = [sys.executable, "-m", "fediverse_a2", "--config", str(_config_file(config)), "serve"]
+    command += ["--host", host, "--port", str(port), "--reuse-port", "--background", web_mode]
+    children = [subprocess.Popen(command) for _ in range(workers)]
+    child = WorkerChild(_config_file(config)) if mode == "process" else None
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    watching = None
+    if child is not None:
+        child.start()
+        watching = loop.create_task(child.watch())
     try:
-        codes = [child.wait() for child in children]
+        while not stopping.is_set() and all(c.poll() is None for c in children):
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.5):
+                    await stopping.wait()
     finally:
-        stop(0, None)
+        if watching is not None:
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
+        for web in children:
+            if web.poll() is None:
+                web.terminate()
+        codes = [await asyncio.to_thread(web.wait) for web in children]
+        if child is not None:
+            await asyncio.to_thread(child.stop)
     # A child that we stopped ends with -SIGTERM (uvicorn re-raises it after a clean shutdown).
     if any(code not in (0, -signal.SIGTERM, -signal.SIGINT) for code in codes):
         raise SystemExit(1)

@@ -21,7 +21,7 @@ import socket
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-__all__ = ["LocalListener", "send", "wake_dir"]
+__all__ = ["LocalListener", "ports", "send", "send_to", "wake_dir"]
 
 log = logging.getLogger(__name__)
 
@@ -35,27 +35,30 @@ def wake_dir(database: Path) -> Path:
     return database.with_name(database.name + SUFFIX)
 
 
-def _ports(folder: Path) -> list[int]:
-    ports = []
+def ports(folder: Path) -> list[int]:
+    """The ports the listeners of `folder` announced."""
+    found = []
     try:
         entries = list(folder.glob("*.port"))
     except OSError:
         return []
     for entry in entries:
         with contextlib.suppress(OSError, ValueError):
-            ports.append(int(entry.read_text().strip()))
-    return ports
+            found.append(int(entry.read_text().strip()))
+    return found
 
 
 def send(folder: Path, channel: str) -> int:
     """Tell every listener of `folder` to look at `channel` now; how many were sent (never raises)."""
-    ports = _ports(folder)
-    if not ports:
-        return 0
+    return send_to(ports(folder), channel)
+
+
+def send_to(targets: Iterable[int], channel: str) -> int:
+    """Send the wake-up for `channel` to these ports of 127.0.0.1 (never raises)."""
     sent = 0
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.setblocking(False)
-        for port in ports:
+        for port in targets:
             try:
                 sock.sendto(channel.encode("ascii"), (HOST, port))
                 sent += 1

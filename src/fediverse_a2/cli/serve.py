@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..config import Config
+from ..config import BACKGROUND_MODES, Config
 from .registry import Registry, port_number
 
 __all__ = ["register"]
@@ -17,7 +17,7 @@ __all__ = ["register"]
 def _serve(config: Config, args: argparse.Namespace) -> None:
     from ..server import serve
 
-    serve(config, args.host, args.port, args.workers, args.reuse_port)
+    serve(config, args.host, args.port, args.workers, args.reuse_port, args.background)
 
 
 def _worker(config: Config, args: argparse.Namespace) -> None:
@@ -32,5 +32,10 @@ def register(cli: Registry) -> None:
     p.add_argument("--host", help="address to listen on (default [server] host)")
     p.add_argument("--port", type=port_number, help="port to listen on (default [server] port)")
     p.add_argument("--workers", type=int, default=1, help="processes sharing the port (PostgreSQL only)")
+    p.add_argument(
+        "--background",
+        choices=BACKGROUND_MODES,
+        help="where the background work runs (default [server] background: auto)",
+    )
     p.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     cli.process("worker", "run only the background workers (inbox processing, delivery)", _worker)

@@ -5,6 +5,9 @@ route of this process; the delivery loop by a wake-up (store/wakeups.py: NOTIFY 
 PostgreSQL, a local datagram on SQLite) from whichever process queued deliveries, so a CLI
 `post` starts going out at once. The poll is only the safety net.
 
+A web process whose loops run elsewhere (`serve` with a `worker` process beside it) starts
+none of them (`start_beside`); its inbox route wakes the other process instead.
+
 Housekeeping also prunes the raw bodies of old inbox items (federation/pruning.py).
 """
 
@@ -30,6 +33,7 @@ __all__ = ["Workers"]
 log = logging.getLogger(__name__)
 
 SUBSCRIPTION_CHECK_SECONDS = 60.0
+UNAVAILABLE_REFRESH_SECONDS = 10.0
 
 
 class Workers:
@@ -44,15 +48,26 @@ class Workers:
         self.mail = MailWorker(rt)  # notification mail, digests, invitations ([mail])
         self.pruner = InboxPruner(rt)
         self._next_subscription_check = 0.0
+        self._next_unavailable_check = 0.0
         self._inbox_wake = asyncio.Event()
         self._delivery_wake = asyncio.Event()
         self._listening: wakeups.Listening | None = None
+        self._poker: wakeups.Poker | None = None
+        self._running = False  # the loops run in this process
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
 
     def notify_inbox(self) -> None:
-        """An activity was stored: process it now rather than at the next poll."""
-        self._inbox_wake.set()
+        """An activity was stored: process it now rather than at the next poll.
+
+        When the loops run in this process, that is an event; otherwise (`serve` with its
+        background work in a `worker` process) a wake-up to whichever process runs them."""
+        if self._running:
+            self._inbox_wake.set()
+            return
+        if self._poker is None:
+            self._poker = wakeups.Poker(self.rt.db, wakeups.INBOX)
+        self._poker.poke()
 
     def domain_seen(self, domain: str) -> None:
         """A valid signed POST arrived from a domain: it is available again."""
@@ -71,12 +86,27 @@ class Workers:
         self._tasks.append(task)
         task.add_done_callback(lambda t: self._tasks.remove(t) if t in self._tasks else None)
 
+    async def start_beside(self) -> None:
+        """For a web process whose loops run in another process: keep fresh only what the web
+        side reads itself (the domain policy, and the unavailable domains for `domain_seen`)."""
+        await self.deliverer.refresh_unavailable()
+        poll = self.rt.config.server.poll_interval
+        self._spawn(self._loop("web-side", self._refresh_beside, poll, None), "web-side")
+
+    async def _refresh_beside(self) -> int:
+        await self.rt.refresh_policy()  # one small read unless an admin changed the policy
+        if time.time() >= self._next_unavailable_check:
+            self._next_unavailable_check = time.time() + UNAVAILABLE_REFRESH_SECONDS
+            await self.deliverer.refresh_unavailable()
+        return 0
+
     async def start(self) -> None:
         """Start the loops (called from the app's lifespan)."""
+        self._running = True
         await self.deliverer.refresh_unavailable()
         poll = self.rt.config.server.poll_interval
         try:
-            self._listening = await wakeups.listen(self.rt.db, [wakeups.DELIVERIES], self._woken)
+            self._listening = await wakeups.listen(self.rt.db, [wakeups.DELIVERIES, wakeups.INBOX], self._woken)
         except OSError as exc:  # e.g. a read-only data folder: the poll still finds the work
             log.warning("no wake-ups for queued deliveries (%s); polling every %s s", exc, poll)
         self._spawn(self._loop("inbox", self.inbox.run_once, poll, self._inbox_wake), "inbox")
@@ -88,6 +118,8 @@ class Workers:
     def _woken(self, channel: str) -> None:
         if channel == wakeups.DELIVERIES:
             self._delivery_wake.set()
+        elif channel == wakeups.INBOX:
+            self._inbox_wake.set()
 
     async def _housekeeping(self) -> int:
         await self.rt.refresh_policy()
@@ -126,6 +158,7 @@ class Workers:
     async def stop(self) -> None:
         """Cancel the loops and wait for them to end."""
         self._stopping.set()
+        self._running = False
         if self._listening is not None:
             await self._listening.close()
             self._listening = None

@@ -5,6 +5,10 @@ processes that do it. On PostgreSQL this is NOTIFY (sent by the server only when
 transaction commits, never for a rollback) and LISTEN on a connection of its own, opened
 again if it drops. On SQLite it is a datagram to 127.0.0.1 after the commit (wakeup.py).
 Either way a wake-up is a hint: the workers still poll, so a lost one costs one poll interval.
+
+`Poker` is for work stored outside a transaction of the caller (the inbox's group commit):
+many pokes within a few milliseconds become one wake-up, so a busy inbox sends a few hundred
+a second at most, not one per request.
 """
 
 from __future__ import annotations
@@ -15,15 +19,16 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from ..wakeup import LocalListener, send, wake_dir
+from ..wakeup import LocalListener, ports, send, send_to, wake_dir
 from .db import Database, Executor
 
-__all__ = ["CHANNELS", "DELIVERIES", "Listening", "announce", "listen"]
+__all__ = ["CHANNELS", "DELIVERIES", "INBOX", "Listening", "Poker", "announce", "listen"]
 
 log = logging.getLogger(__name__)
 
 DELIVERIES = "deliveries"
-CHANNELS = frozenset({DELIVERIES})
+INBOX = "inbox"  # activities stored by a web process for a worker process to handle
+CHANNELS = frozenset({DELIVERIES, INBOX})
 _PG_PREFIX = "fediverse_a2_"
 _RECONNECT_SECONDS = 1.0
 
@@ -43,6 +48,48 @@ async def announce(db: Executor, channel: str) -> None:
         return
     folder = wake_dir(db.path)  # type: ignore[attr-defined]
     db.after_commit(lambda: send(folder, channel))  # type: ignore[attr-defined]
+
+
+class Poker:
+    """Wakes the listeners of one channel soon after `poke()`, coalescing pokes `delay` apart."""
+
+    def __init__(self, db: Database, channel: str, delay: float = 0.005) -> None:
+        if channel not in CHANNELS:
+            raise ValueError(f"unknown wake-up channel {channel!r}")
+        self.db, self.channel, self.delay = db, channel, delay
+        self._pending = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._ports: list[int] = []
+        self._ports_seen = -1
+
+    def poke(self) -> None:
+        """Ask for a wake-up; the work is already committed."""
+        if self._pending:
+            return
+        self._pending = True
+        asyncio.get_running_loop().call_later(self.delay, self._fire)
+
+    def _fire(self) -> None:
+        self._pending = False
+        if self.db.dialect != "postgresql":
+            folder = wake_dir(self.db.path)  # type: ignore[attr-defined]
+            try:
+                changed = folder.stat().st_mtime_ns  # a listener came or went: read the folder again
+            except OSError:
+                return
+            if changed != self._ports_seen:
+                self._ports, self._ports_seen = ports(folder), changed
+            send_to(self._ports, self.channel)
+            return
+        task = asyncio.get_running_loop().create_task(self._notify())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _notify(self) -> None:
+        try:
+            await self.db.execute("SELECT pg_notify(?, '')", (_PG_PREFIX + self.channel,))
+        except Exception as exc:  # a hint only: the poll finds the work anyway
+            log.debug("wake-up %s not sent: %s", self.channel, exc)
 
 
 async def listen(db: Database, channels: Iterable[str], callback: Callable[[str], None]) -> Listening:
