@@ -76,9 +76,14 @@ def fake() -> FakeMastodon:
     return f
 
 
-async def test_the_worker_process_handles_what_the_web_process_stores(tmp_path: Path, fake: FakeMastodon) -> None:
-    # A poll of 60 s: a reply handled within the 20 s of _reply_processed was woken up for.
-    server = ServiceProcess(tmp_path / "a2", server={"background": "process", "poll_interval": 60})
+async def test_the_worker_process_handles_what_the_web_process_stores(
+    tmp_path: Path, fake: FakeMastodon, database_url: str | None
+) -> None:
+    # A poll of 60 s: a reply handled within the 20 s of _reply_processed was woken up for
+    # (a datagram on SQLite, NOTIFY on PostgreSQL).
+    server = ServiceProcess(
+        tmp_path / "a2", database=database_url, server={"background": "process", "poll_interval": 60}
+    )
     server.cli("member", "add", "alice", "--name", "Alice")
     post_url = last_line(server.cli("post", "alice", "--title", "Titel", "--body", "Tekst"))
     async with serving(fake):
