@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import aiosqlite
 
-__all__ = ["Database", "Executor", "SqliteDatabase"]
+__all__ = ["Database", "Executor", "SqliteDatabase", "TransactionLost"]
 
 Row = Any  # sqlite3.Row or asyncpg.Record; both index by column name
 
@@ -32,6 +32,10 @@ class Executor(Protocol):
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
     async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
     async def fetchval_each(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[Any]: ...
+
+
+class TransactionLost(Exception):
+    """A savepoint could not be rolled back or released: the enclosing transaction is unusable."""
 
 
 class Database(Executor, Protocol):
@@ -154,6 +158,7 @@ class _SqliteExecutor:
         self.began = False
         self.committed: list[Callable[[], None]] = []
         self.ended = False
+        self.savepoints = 0
 
     @property
     def path(self) -> Path:
@@ -169,6 +174,36 @@ class _SqliteExecutor:
             callback()
         else:
             self.committed.append(callback)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[_SqliteExecutor]:
+        """A nested block that, on error, rolls back alone (its statements and its after-commit
+        callbacks) and re-raises; the transaction goes on. Raises TransactionLost instead when
+        the transaction itself is gone (SQLite rolls it all back on a few errors)."""
+        name = f"sp{self.savepoints}"
+        self.savepoints += 1
+        await self.execute(f"SAVEPOINT {name}")
+        callbacks = len(self.committed)
+        try:
+            yield self
+        except BaseException:
+            del self.committed[callbacks:]
+            conn = self._db._conn
+            if not conn.in_transaction:
+                raise TransactionLost("the transaction was rolled back by an error in a savepoint") from None
+            try:
+                _execute(conn, f"ROLLBACK TO {name}", ())
+                _execute(conn, f"RELEASE {name}", ())
+            except sqlite3.Error as exc:
+                raise TransactionLost(f"savepoint rollback failed: {exc}") from exc
+            raise
+        else:
+            try:
+                await self.execute(f"RELEASE {name}")
+            except sqlite3.Error as exc:
+                raise TransactionLost(f"savepoint release failed: {exc}") from exc
+        finally:
+            self.savepoints -= 1
 
     async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
         if self.begin_pending:

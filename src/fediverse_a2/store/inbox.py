@@ -23,7 +23,17 @@ from typing import Any
 
 from .db import Executor
 
-__all__ = ["InboxItem", "add", "claim", "mark_done", "mark_failed", "prune_raw", "release", "renew_leases"]
+__all__ = [
+    "InboxItem",
+    "add",
+    "claim",
+    "mark_done",
+    "mark_done_many",
+    "mark_failed",
+    "prune_raw",
+    "release",
+    "renew_leases",
+]
 
 
 @dataclass(frozen=True)
@@ -140,6 +150,16 @@ async def mark_done(db: Executor, item_id: int) -> None:
     await db.execute(
         "UPDATE inbox_items SET state = 'done', locked_until = NULL, lease_owner = NULL WHERE id = ?", (item_id,)
     )
+
+
+async def mark_done_many(db: Executor, item_ids: Sequence[int]) -> None:
+    """Processing of each of these items succeeded (one statement for a batch)."""
+    if item_ids:
+        marks = ", ".join("?" * len(item_ids))
+        await db.execute(
+            f"UPDATE inbox_items SET state = 'done', locked_until = NULL, lease_owner = NULL WHERE id IN ({marks})",
+            tuple(item_ids),
+        )
 
 
 async def mark_failed(db: Executor, item_id: int, error: str) -> None:

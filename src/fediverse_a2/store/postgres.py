@@ -13,6 +13,8 @@ from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
 
+from .db import TransactionLost
+
 __all__ = ["PostgresDatabase", "to_dollar"]
 
 # String literals, quoted identifiers and comments are copied as they are: a `?` in them
@@ -34,6 +36,18 @@ def to_dollar(sql: str) -> str:
         return f"${counter}"
 
     return _TOKEN.sub(replace, sql)
+
+
+async def _keep_session(conn: Any) -> None:
+    """The pool's reset on release, instead of asyncpg's default reset query.
+
+    That query (advisory unlock, CLOSE ALL, UNLISTEN *, RESET ALL) is one more round trip
+    at every release: after each statement outside a transaction and after each transaction,
+    one statement in ten that the server saw in the ingest benchmark (bench/bench_scale.py).
+    Nothing here leaves session state on a pooled connection (no SET, cursor, LISTEN or
+    session advisory lock: LISTEN has a connection of its own, locks are per transaction),
+    and asyncpg still rolls back an open transaction before calling this.
+    """
 
 
 def _rowcount(status: str) -> int:
@@ -68,8 +82,41 @@ class _PgExecutor:
         return await self._conn.fetchval(to_dollar(sql), *params)
 
     async def fetchval_each(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[Any]:
-        statement = to_dollar(sql)
-        return [await self._conn.fetchval(statement, *params) for params in rows]
+        """The first value of `sql` (a statement with one result column) for each row, in order.
+
+        The statements go in one pipeline (asyncpg's fetchmany: one network round trip, not
+        one per row). fetchmany returns the rows of all results as one list, so each
+        statement is wrapped to give exactly one row (NULL when it gives none, e.g. an
+        INSERT … ON CONFLICT DO NOTHING RETURNING id that met a conflict). A data-modifying
+        statement in WITH runs once, in full, whether or not the outer query reads it all.
+        """
+        if not rows:
+            return []
+        if not hasattr(self._conn, "fetchmany"):  # asyncpg < 0.30: one round trip per row
+            return [await self._conn.fetchval(to_dollar(sql), *params) for params in rows]
+        statement = f"WITH each_row AS ({to_dollar(sql)}) SELECT (SELECT * FROM each_row LIMIT 1)"
+        return [record[0] for record in await self._conn.fetchmany(statement, rows)]
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[_PgExecutor]:
+        """A nested block that, on error, rolls back alone and re-raises; the transaction goes
+        on (asyncpg's nested transaction is a SAVEPOINT). TransactionLost when the savepoint
+        cannot be rolled back or released (the enclosing transaction is then unusable)."""
+        savepoint = self._conn.transaction()
+        await savepoint.start()
+        try:
+            yield self
+        except BaseException:
+            try:
+                await savepoint.rollback()
+            except Exception as exc:
+                raise TransactionLost(f"savepoint rollback failed: {exc}") from exc
+            raise
+        else:
+            try:
+                await savepoint.commit()
+            except Exception as exc:
+                raise TransactionLost(f"savepoint release failed: {exc}") from exc
 
 
 class PostgresDatabase:
@@ -94,6 +141,7 @@ class PostgresDatabase:
             max_size=10,
             # JIT compilation costs more than it saves on these small OLTP queries.
             server_settings={"application_name": "fediverse-a2", "jit": "off"},
+            reset=_keep_session,
         )
         return cls(pool, url)
 
