@@ -97,7 +97,16 @@ class DeliveryConfig:
     per_host: int = 8
     lease_seconds: int = 60
     max_attempts: int = 16
-    signing_processes: int = 0
+    # Processes that sign deliveries while the delivering process sends them: -1 = auto (one
+    # per spare core, at most 2, none on a one-core machine; started by the first fan-out of
+    # 64+ deliveries, stopped after 10 idle minutes), 0 = sign in the delivering process, N = N.
+    signing_processes: int = -1
+
+    def signing_processes_here(self, cores: int | None) -> int:
+        """`signing_processes` with -1 decided for a machine of `cores` cores."""
+        if self.signing_processes >= 0:
+            return self.signing_processes
+        return max(0, min(2, (cores or 1) - 1))
 
 
 @dataclass(frozen=True)
@@ -256,8 +265,8 @@ def _validate(config: Config) -> None:
         url = entry.split(":", 1)[1] if entry.startswith(("allow:", "block:")) else entry
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
             raise ConfigError(f"config key federation.subscriptions has a non-http(s) URL: {url}")
-    if config.delivery.concurrency < 1 or config.delivery.per_host < 1:
-        raise ConfigError("config keys delivery.concurrency and delivery.per_host must be at least 1")
+    if config.delivery.concurrency < 1 or config.delivery.per_host < 1 or config.delivery.signing_processes < -1:
+        raise ConfigError("delivery.concurrency and per_host must be at least 1, signing_processes at least -1")
     if config.server.background not in BACKGROUND_MODES:
         raise ConfigError('config key server.background must be "auto", "process", "inline" or "none"')
     if not 0 <= config.server.port <= 65535:

@@ -3,7 +3,9 @@
 `create_http_client` builds an `httpx.AsyncClient` on `GuardedTransport` (see transport.py).
 Per-host limits: `max_connections_per_host` is not enforced here; the delivery engine holds
 a semaphore per host and reads it from the settings. The pool limits only `max_connections`.
-ActivityPub fetching (`federation.fetch`) and every other outbound request use this client.
+ActivityPub fetching (`federation.fetch`) and every other outbound request use this client,
+except the delivery POSTs: they go through the client's `poster` (poster.py), a lean
+HTTP/1.1 client with the same settings, resolver and guard, closed together with it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import httpcore
 import httpx
 
+from .poster import Poster
 from .resolve import Resolver, StaticResolver, SystemResolver
 from .settings import FetchError, FetchSettings
 from .transport import GuardedBackend, GuardedTransport, content_length
@@ -21,19 +24,27 @@ __all__ = [
     "GuardedBackend",
     "GuardedClient",
     "GuardedTransport",
+    "Poster",
     "Resolver",
     "StaticResolver",
     "SystemResolver",
     "create_http_client",
+    "poster_of",
     "read_limited",
     "settings_of",
 ]
 
 
 class GuardedClient(httpx.AsyncClient):
-    """An httpx.AsyncClient that remembers the FetchSettings it was built with."""
+    """An httpx.AsyncClient that remembers the FetchSettings it was built with, and its Poster."""
 
     fetch_settings: FetchSettings
+    poster: Poster
+
+    async def aclose(self) -> None:
+        """Close the pooled connections, the poster's too."""
+        self.poster.close()
+        await super().aclose()
 
 
 def create_http_client(
@@ -61,12 +72,21 @@ def create_http_client(
         headers={"User-Agent": settings.user_agent, "Accept-Encoding": "identity"},
     )
     client.fetch_settings = settings
+    client.poster = Poster(settings, transport.backend.resolver)
     return client
 
 
 def settings_of(client: httpx.AsyncClient) -> FetchSettings:
     """The settings a client was built with (defaults for a plain httpx client)."""
     return getattr(client, "fetch_settings", None) or FetchSettings()
+
+
+def poster_of(client: httpx.AsyncClient) -> Poster:
+    """The delivery client that goes with the shared client (same settings, resolver and guard)."""
+    poster = getattr(client, "poster", None)
+    if not isinstance(poster, Poster):
+        raise TypeError("deliveries need the guarded client of create_http_client")
+    return poster
 
 
 async def read_limited(response: httpx.Response, max_bytes: int) -> bytes:

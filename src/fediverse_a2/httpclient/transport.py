@@ -17,6 +17,7 @@ and protocol failures raise the usual `httpx` exceptions.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from collections.abc import AsyncIterator, Iterable
 from typing import Any, NoReturn
@@ -24,8 +25,7 @@ from typing import Any, NoReturn
 import httpcore
 import httpx
 
-from ..hosts import DEFAULT_PORTS, HostError, Origin, canonical_host, is_ip
-from ..netguard import address_refusal
+from .guard import check_target, vetted_addresses
 from .resolve import Resolver, SystemResolver
 from .settings import FetchError, FetchSettings
 
@@ -49,26 +49,11 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     async def addresses(self, host: str, port: int, timeout: float | None = None) -> list[str]:
         """The checked addresses for host:port; FetchError if any of them is forbidden."""
         try:
-            canonical = canonical_host(host)
-        except HostError as exc:
-            raise FetchError(f"refused: {exc}") from None
-        if is_ip(canonical):
-            ips = [canonical]  # 127.1, 0x7f000001 and ::ffff:… are checked as what they reach
-        else:
-            try:
-                async with asyncio.timeout(timeout):
-                    ips = await self.resolver.resolve(canonical, port)
-            except TimeoutError:
-                raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
-        if not ips:
-            raise FetchError(f"cannot resolve {host}: no addresses")
-        for ip in ips:
-            # ANY bad address refuses the host: otherwise a name listing a public and a
-            # private address would reach the private one whenever the public one fails.
-            reason = address_refusal(ip, allow_private_network=self.allow_private_network)
-            if reason is not None:
-                raise FetchError(f"refused: {ip} is {reason}")
-        return ips
+            return await vetted_addresses(
+                self.resolver, host, port, allow_private_network=self.allow_private_network, timeout=timeout
+            )
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
 
     async def connect_tcp(
         self,
@@ -161,8 +146,13 @@ class _LimitedStream(httpx.AsyncByteStream):
             await self._stream.aclose()
 
 
+@functools.lru_cache(maxsize=8)
 def ssl_context(ca_file: str | None) -> ssl.SSLContext:
-    """The default trust store (certifi's, as httpx uses), plus an extra CA file when given."""
+    """The default trust store (certifi's, as httpx uses), plus an extra CA file when given.
+
+    Loading the store takes ~0.1 s, so each process does it once per CA file, when first needed
+    (the delivery client and this transport share it; httpcore only sets ALPN to http/1.1).
+    """
     context = httpx.create_ssl_context(trust_env=False)
     if ca_file:
         try:
@@ -188,25 +178,21 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             allow_private_network=settings.allow_private_network,
             delegate=network_backend,
         )
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context(settings.ca_file),
-            max_connections=settings.max_connections,
-            max_keepalive_connections=settings.max_connections,
-            keepalive_expiry=5.0,
-            network_backend=self.backend,
-        )
+        self._pool: httpcore.AsyncConnectionPool | None = None  # made by the first request
+
+    def _connection_pool(self) -> httpcore.AsyncConnectionPool:
+        if self._pool is None:
+            self._pool = httpcore.AsyncConnectionPool(
+                ssl_context=ssl_context(self.settings.ca_file),
+                max_connections=self.settings.max_connections,
+                max_keepalive_connections=self.settings.max_connections,
+                keepalive_expiry=5.0,
+                network_backend=self.backend,
+            )
+        return self._pool
 
     def _check_target(self, url: httpx.URL) -> None:
-        if url.scheme not in DEFAULT_PORTS or not url.host:
-            raise FetchError(f"refused: only http(s) URLs are fetched, not {url.scheme or 'no'} scheme")
-        if self.settings.self_origins:
-            try:
-                host = canonical_host(url.host)
-            except HostError as exc:
-                raise FetchError(f"refused: {exc}") from None
-            origin = Origin(url.scheme, host, url.port or DEFAULT_PORTS[url.scheme])
-            if origin in self.settings.self_origins:
-                raise FetchError("refused: that URL is this instance itself")
+        check_target(url.scheme, url.host, url.port, self.settings)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send one request; the response body streams under the same deadline."""
@@ -227,7 +213,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         )
         try:
             async with asyncio.timeout_at(deadline):
-                response = await self._pool.handle_async_request(core_request)
+                response = await self._connection_pool().handle_async_request(core_request)
         except TimeoutError:
             raise FetchError(f"timed out: no response within {settings.total_timeout:g} s") from None
         except Exception as exc:
@@ -244,7 +230,8 @@ class GuardedTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         """Close every pooled connection."""
-        await self._pool.aclose()
+        if self._pool is not None:
+            await self._pool.aclose()
 
 
 def content_length(headers: Iterable[tuple[bytes, bytes]] | httpx.Headers) -> int | None:

@@ -5,6 +5,10 @@ circuit breaker stops hammering a host that keeps failing, and the overall numbe
 requests in flight is bounded. Outcomes follow the pure policy in retry.py and the state
 machine in store/deliveries.py.
 
+The POSTs go through the shared client's `poster` (httpclient/poster.py: the same guard and
+limits, kept-alive HTTP/1.1, no httpx per request); a claimed batch is sent in turns over its
+peers, and signed in signing processes when there are any (signpool.py).
+
 Leases carry this process as their owner (leases.py): they are renewed while in flight, each
 outcome is written as soon as it is known (recorder.py), and before claiming, the leases of
 a dead predecessor on this host are taken back at once (federation/reclaim.py).
@@ -14,19 +18,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-import multiprocessing
+import os
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
 
 from ...hosts import HostError, host_of, parse_origin
-from ...httpclient import FetchError
+from ...httpclient import FetchError, poster_of
 from ...keys import INSTANCE_KEY
 from ...leases import LeaseOwner, current_owner
 from ...runtime import Runtime
@@ -36,7 +40,8 @@ from ..reclaim import Reclaimer
 from ..retry import Outcome, backoff, classify, parse_retry_after
 from .breaker import Breaker
 from .recorder import Recorder
-from .signing import SIGN_CHUNK, DeliveryAuth, Presigned, Signer, init_signing_process, retrieve, sign_chunk
+from .signing import Presigned, Signer, SignJob, signature_headers
+from .signpool import SigningPool
 
 __all__ = ["UNAVAILABLE_AFTER_DAYS", "Deliverer"]
 
@@ -61,6 +66,8 @@ class _Attempt:
     outcome: str
 
 
+# Pure functions of an inbox URL, asked several times per delivery: cached for about a batch.
+@functools.lru_cache(maxsize=512)
 def _inbox_host(inbox: str) -> str:
     """The policy host of an inbox URL (a shared inbox may live on another domain than its actor)."""
     try:
@@ -69,12 +76,39 @@ def _inbox_host(inbox: str) -> str:
         return ""
 
 
+@functools.lru_cache(maxsize=512)
+def _url(inbox: str) -> tuple[httpx.URL, str] | None:
+    """The URL as it is sent, and as it is signed (httpx's normal form); None if invalid."""
+    try:
+        url = httpx.URL(inbox)
+    except httpx.InvalidURL:
+        return None
+    return url, str(url)
+
+
+@functools.lru_cache(maxsize=512)
 def _peer_key(inbox: str) -> str:
     """Which peer a delivery goes to, for semaphores, the breaker and the remembered scheme."""
     try:
         return parse_origin(inbox).authority
     except HostError:
         return inbox
+
+
+def _interleaved(claimed: list[Claimed]) -> list[Claimed]:
+    """The batch in turns over its peers (a, b, c, a, b, c, ...), keeping the order within each.
+
+    The queue hands out deliveries in inbox order, so a big instance's personal inboxes come
+    in a row; taking turns spreads the requests in flight over the peers (fairer, and fewer
+    parallel connections per host: the others are reused) and signs them in sending order.
+    """
+    turn: dict[str, int] = {}
+    keyed = []
+    for index, c in enumerate(claimed):
+        peer = _peer_key(c.inbox)
+        keyed.append((turn.get(peer, 0), index, c))
+        turn[peer] = turn.get(peer, 0) + 1
+    return [c for _, _, c in sorted(keyed, key=lambda k: k[:2])]
 
 
 class Deliverer:
@@ -100,30 +134,19 @@ class Deliverer:
         self.host_slots: dict[str, asyncio.Semaphore] = {}
         self.breaker = Breaker(clock)
         self.schemes: dict[str, str] = {}
+        self._learned: dict[str, str] = {}  # peer -> scheme, not yet stored
         self._schemes_loaded = False
         self._activities: OrderedDict[int, _Prepared] = OrderedDict()
         self.unavailable: set[str] = set()
-        self.signing_processes = cfg.signing_processes
-        self._pool: ProcessPoolExecutor | None = None
-
-    def _signing_pool(self) -> ProcessPoolExecutor | None:
-        """The signing processes, started on first use (spawned: this process has threads)."""
-        if self.signing_processes <= 0:
-            return None
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                self.signing_processes,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=init_signing_process,
-                initargs=(str(self.rt.keys.keys_dir),),
-            )
-        return self._pool
+        processes = cfg.signing_processes_here(os.cpu_count())
+        self.signing = (
+            SigningPool(processes, rt.keys.keys_dir, auto=cfg.signing_processes < 0) if processes > 0 else None
+        )
 
     def close(self) -> None:
         """Stop the signing processes, if any were started."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        if self.signing is not None:
+            self.signing.close()
 
     # -- one round ---------------------------------------------------------------------
 
@@ -133,8 +156,11 @@ class Deliverer:
         owner = str(self.owner)
         claimed = await deliveries.claim(self.rt.db, self.clock(), self.lease, self.batch, owner)
         if not claimed:
+            if self.signing is not None:
+                self.signing.stop_if_idle()
             return 0
         await self.refresh_unavailable()
+        claimed = _interleaved(claimed)
         presigned = await self._presign(claimed)
         in_flight = {c.id for c in claimed}
         # A slow host may hold part of the batch longer than the lease: keep renewing it,
@@ -168,31 +194,27 @@ class Deliverer:
         return self.rt.policy.is_allowed(claimed.domain) and claimed.domain not in self.unavailable
 
     async def _presign(self, claimed: list[Claimed]) -> dict[int, Presigned]:
-        """With signing processes: start signing the whole batch there, SIGN_CHUNK per task
-        (one task per delivery would cost as much in pickling and wake-ups as the signature)."""
-        pool = self._signing_pool()
+        """With signing processes: start signing the whole batch there (signpool.py)."""
+        pool = self.signing
         if pool is None:
             return {}
         await self._load_schemes()
-        loop = asyncio.get_running_loop()
         now = time.time()  # the Date/created of the signature, as signing here would use now
-        jobs: list[tuple[int, str, tuple[str, str, str, bytes, str, float]]] = []
+        jobs: list[tuple[int, SignJob]] = []
         for c in claimed:
             prepared = await self._prepared(c.activity_id) if self._deliverable(c) else None
             if prepared is None:
                 continue
             scheme = self.schemes.get(_peer_key(c.inbox)) or DEFAULT_SCHEME
-            url = str(httpx.URL(c.inbox))
-            signer = prepared.signer
-            jobs.append((c.id, scheme, (signer.key_name, signer.key_id, url, prepared.body, scheme, now)))
-        out: dict[int, Presigned] = {}
-        for start in range(0, len(jobs), SIGN_CHUNK):
-            chunk = jobs[start : start + SIGN_CHUNK]
-            future = loop.run_in_executor(pool, sign_chunk, [job for _, _, job in chunk])
-            future.add_done_callback(retrieve)
-            for index, (delivery_id, scheme, job) in enumerate(chunk):
-                out[delivery_id] = Presigned(future, index, job[2], scheme)
-        return out
+            signer, url = prepared.signer, _url(c.inbox)
+            if url is not None:
+                jobs.append((c.id, (signer.key_name, signer.key_id, url[1], prepared.body, scheme, now)))
+        if not jobs or not pool.wanted(len(jobs)):
+            return {}
+        if not pool.ready:
+            pool.start()  # this batch is signed here while the processes start
+            return {}
+        return pool.presign(jobs)
 
     async def refresh_unavailable(self) -> None:
         """Reload the set of domains marked unavailable."""
@@ -273,31 +295,37 @@ class Deliverer:
                 status, error, retry_after = await self._send(inbox, prepared, scheme)
         if status is not None and 200 <= status < 300 and known != scheme:
             self.schemes[peer] = scheme
-            await peers.remember_scheme(self.rt.db, peer, scheme, self.clock())
+            self._learned[peer] = scheme  # stored with the next outcomes
         return status, error, retry_after
 
     async def _send(
         self, inbox: str, prepared: _Prepared, scheme: str, presigned: Presigned | None = None
     ) -> tuple[int | None, str | None, float | None]:
-        auth = DeliveryAuth(prepared.signer, scheme, presigned)
+        parsed = _url(inbox)
+        if parsed is None:
+            return None, f"InvalidURL: {inbox}"[:300], None
+        url, signed_url = parsed
         try:
-            async with self.rt.http.stream("POST", inbox, content=prepared.body, headers=_HEADERS, auth=auth) as resp:
-                status = resp.status_code
-                retry_after = parse_retry_after(resp.headers.get("retry-after"), self.clock())
+            signed = await signature_headers(prepared.signer, signed_url, prepared.body, scheme, presigned)
+            resp = await poster_of(self.rt.http).post(url, {**_HEADERS, **signed}, prepared.body)
         except FetchError as exc:
             return None, exc.reason, None
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            return None, f"{type(exc).__name__}: {exc}"[:300] or type(exc).__name__, None
+        status = resp.status
+        retry_after = parse_retry_after(resp.header("retry-after"), self.clock())
         error = None if 200 <= status < 300 else f"HTTP {status}"
         return status, error, retry_after
 
     # -- bookkeeping -------------------------------------------------------------------
 
     async def record_outcomes(self, attempts: Sequence[_Attempt]) -> None:
-        """Write the outcomes of attempts, and remove followers whose inbox is gone, in one transaction."""
+        """Write the outcomes of attempts, the schemes peers accepted, and remove followers whose
+        inbox is gone, in one transaction (a scheme lost with a failed write is learned again)."""
         gone = {a.claimed.recipient_uri for a in attempts if a.outcome == Outcome.GONE and a.claimed.recipient_uri}
+        learned, self._learned = self._learned, {}
         async with self.rt.db.transaction() as tx:
             await deliveries.record(tx, [a.result for a in attempts], self.clock())
+            for peer, scheme in sorted(learned.items()):
+                await peers.remember_scheme(tx, peer, scheme, self.clock())
             for actor_uri in sorted(gone):
                 # A personal inbox answering 410: that follower is gone.
                 await follows.remove_actor(tx, actor_uri)

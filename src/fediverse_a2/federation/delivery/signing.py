@@ -1,30 +1,28 @@
 """The one signing path for deliveries: `Signer.headers`, here or in signing processes.
 
-With `delivery.signing_processes > 0`, a batch's signatures are computed in other processes
+With signing processes (signpool.py), a batch's signatures are computed in other processes
 (each loads a key file once) while this one sends; they run the very same `Signer.headers`,
-which is `signatures.sign_headers`. A request whose URL differs from what was presigned, or
-a broken pool, falls back to signing here: never a signature for another URL.
+which is `signatures.sign_headers`. A request whose URL or scheme differs from what was
+presigned, or a broken pool, falls back to signing here: never a signature for another URL.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from ...keys import KeyStore
 from ...signatures import AnyPrivateKey, sign_headers
 
-__all__ = ["SIGN_CHUNK", "DeliveryAuth", "Presigned", "Signer", "init_signing_process", "sign_chunk"]
+__all__ = ["Presigned", "SignJob", "Signer", "init_signing_process", "sign_chunk", "signature_headers"]
 
 log = logging.getLogger(__name__)
 
-SIGN_CHUNK = 32
+# key name, key id, URL, body, scheme, the signature's time
+SignJob = tuple[str, str, str, bytes, str, float]
 
 
 @dataclass(frozen=True)
@@ -50,28 +48,16 @@ class Presigned:
     scheme: str
 
 
-class DeliveryAuth(httpx.Auth):
-    """Signs a delivery POST: with the pool's presigned headers when they fit, else here."""
-
-    requires_request_body = True
-
-    def __init__(self, signer: Signer, scheme: str, presigned: Presigned | None = None) -> None:
-        self.signer, self.scheme = signer, scheme
-        self.presigned = presigned if presigned is not None and presigned.scheme == scheme else None
-
-    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        headers: dict[str, str] | None = None
-        if self.presigned is not None:
-            try:
-                headers = (await self.presigned.future)[self.presigned.index]
-            except Exception:  # a broken pool must not stop deliveries: sign here instead
-                log.warning("signing process failed; signing in the server process", exc_info=True)
-            if str(request.url) != self.presigned.url:
-                headers = None
-        if headers is None:
-            headers = self.signer.headers(request.method, str(request.url), request.content, self.scheme)
-        request.headers.update(headers)
-        yield request
+async def signature_headers(
+    signer: Signer, url: str, body: bytes, scheme: str, presigned: Presigned | None = None
+) -> dict[str, str]:
+    """The signature headers of a delivery POST: the pool's when they fit, else signed here."""
+    if presigned is not None and presigned.scheme == scheme and presigned.url == url:
+        try:
+            return (await presigned.future)[presigned.index]
+        except Exception:  # a broken pool must not stop deliveries: sign here instead
+            log.warning("signing process failed; signing in the delivering process", exc_info=True)
+    return signer.headers("POST", url, body, scheme)
 
 
 # -- inside a signing process --------------------------------------------------------------
@@ -85,7 +71,7 @@ def init_signing_process(keys_dir: str) -> None:
     _process_keys = KeyStore(Path(keys_dir))
 
 
-def sign_chunk(jobs: list[tuple[str, str, str, bytes, str, float]]) -> list[dict[str, str]]:
+def sign_chunk(jobs: list[SignJob]) -> list[dict[str, str]]:
     """Runs in a pool process: the signature headers of a chunk of POSTs (each key read once)."""
     assert _process_keys is not None
     out = []
