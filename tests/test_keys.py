@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import stat
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fediverse_a2.keys import KeyStore, public_pem
@@ -103,3 +106,21 @@ def test_a_reader_never_sees_a_half_written_key(tmp_path: Path) -> None:
         reader.join()
     assert broken == []
     assert seen == {f"m{i}" for i in range(12)}
+
+
+def test_a_file_system_without_hard_links_still_gets_a_whole_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where link() is not supported (errno EPERM), the key is written exclusively instead."""
+
+    def no_links(src: object, dst: object) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    key = KeyStore(tmp_path).ensure("carla")
+    assert _numbers(KeyStore(tmp_path).load("carla")) == _numbers(key)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["carla.pem"]
+    assert stat.S_IMODE((tmp_path / "carla.pem").stat().st_mode) == 0o600
+    # Still never clobbered.
+    with pytest.raises(FileExistsError):
+        KeyStore(tmp_path).create("carla")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 from pathlib import Path
@@ -22,6 +23,19 @@ def public_pem(private_key: rsa.RSAPrivateKey) -> str:
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode("ascii")
     )
+
+
+# link() fails with these where a file system has no hard links (some network and FUSE mounts).
+_NO_HARD_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.ENOSYS})
+
+
+def _write_exclusive(target: Path, pem: bytes) -> None:
+    """The fallback: create the key file exclusively (never clobbering one) and write it."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 class KeyStore:
@@ -56,7 +70,14 @@ class KeyStore:
                 fh.write(pem)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.link(tmp, target)
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                raise
+            except OSError as exc:
+                if exc.errno not in _NO_HARD_LINKS:
+                    raise
+                _write_exclusive(target, pem)  # a file system without hard links
         finally:
             tmp.unlink(missing_ok=True)
         self._cache[name] = key
