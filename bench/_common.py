@@ -185,6 +185,27 @@ def bare_proc(port: int, log: Path, *extra: str) -> Proc:
     return Proc([sys.executable, str(BENCH_DIR / "_bare.py"), "--port", str(port), *extra], port, log)
 
 
+def sink_proc(
+    folder: Path,
+    ports: int,
+    ports_file: Path,
+    control: int,
+    exclude: int,
+    pem_file: Path,
+    key_id: str,
+    owner: str,
+    verify_every: int,
+) -> Proc:
+    """The delivery sink (`_sink.py`): `ports` listening ports (written to `ports_file`), never
+    `exclude`, its counters on `control`, every `verify_every`-th signature verified against
+    `pem_file` for `key_id` of `owner`. Start it with `.start("/stats")`."""
+    argv = [sys.executable, str(Path(__file__).resolve().parent / "_sink.py")]
+    argv += ["--ports", str(ports), "--ports-file", str(ports_file), "--control-port", str(control)]
+    argv += ["--exclude", str(exclude), "--public-pem", str(pem_file), "--key-id", key_id, "--owner", owner]
+    argv += ["--verify-every", str(verify_every)]
+    return Proc(argv, control, folder / "sink.log")
+
+
 def start_profiler(pid: int, output: str) -> subprocess.Popen[bytes]:
     """py-spy (if installed: PATH or /tmp/pyspy) sampling `pid` until stop_profiler."""
     exe = shutil.which("py-spy") or "/tmp/pyspy/bin/py-spy"

@@ -43,7 +43,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
     HOST,
     HttpConn,
-    Proc,
     Report,
     children_of,
     cpu_seconds,
@@ -52,6 +51,7 @@ from _common import (
     proc_status,
     run_cli,
     serve_proc,
+    sink_proc,
     start_profiler,
     stop_profiler,
     workdir,
@@ -148,16 +148,6 @@ async def scenario(
         ports_file = folder / "ports.json"
         pem_file = folder / "a2" / "alice.pub.pem"
         folder.joinpath("a2").mkdir(parents=True, exist_ok=True)
-        sink_argv_tail = [
-            "--ports",
-            str(ports_n),
-            "--ports-file",
-            str(ports_file),
-            "--control-port",
-            str(control),
-            "--exclude",
-            str(port),
-        ]
         # The member first (the sink needs its public key), then the sink (it picks its
         # ports), then the followers on those ports, then serve.
         from fediverse_a2.config import load_config
@@ -172,23 +162,7 @@ async def scenario(
             key_id, owner = rt.urls.key("alice"), rt.urls.actor("alice")
         finally:
             await rt.close()
-        sink = Proc(
-            [
-                sys.executable,
-                str(Path(__file__).resolve().parent / "_sink.py"),
-                *sink_argv_tail,
-                "--public-pem",
-                str(pem_file),
-                "--key-id",
-                key_id,
-                "--owner",
-                owner,
-                "--verify-every",
-                str(args.verify_every),
-            ],
-            control,
-            folder / "sink.log",
-        )
+        sink = sink_proc(folder, ports_n, ports_file, control, port, pem_file, key_id, owner, args.verify_every)
         with sink:
             sink.start("/stats", timeout=60)
             ports = json.loads(ports_file.read_text())

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import HOST, Proc, Report, free_port, run_cli, serve_proc, workdir, write_config
+from _common import HOST, Report, free_port, run_cli, serve_proc, sink_proc, workdir, write_config
 from bench_fanout import pure_signing_seconds, settle, sink_stats
 
 LEASE_SECONDS = 60
@@ -55,27 +55,8 @@ async def run(args: argparse.Namespace, inboxes: int, kill_at: int, rep: Report)
         config = write_config(folder / "a2", port, delivery={"lease_seconds": LEASE_SECONDS})
         ports_file, pem_file = folder / "ports.json", folder / "a2" / "alice.pub.pem"
         member_id, key_id, owner = await _add_member(config, pem_file)
-        sink_argv = [
-            sys.executable,
-            str(Path(__file__).resolve().parent / "_sink.py"),
-            "--ports",
-            str(inboxes),
-            "--ports-file",
-            str(ports_file),
-            "--control-port",
-            str(control),
-            "--exclude",
-            str(port),
-            "--public-pem",
-            str(pem_file),
-            "--key-id",
-            key_id,
-            "--owner",
-            owner,
-            "--verify-every",
-            str(args.verify_every),
-        ]
-        with Proc(sink_argv, control, folder / "sink.log") as sink:
+        sink = sink_proc(folder, inboxes, ports_file, control, port, pem_file, key_id, owner, args.verify_every)
+        with sink:
             sink.start("/stats", timeout=60)
             ports = json.loads(ports_file.read_text())
             db = sqlite3.connect(folder / "a2" / "data" / "db.sqlite3")

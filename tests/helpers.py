@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,10 @@ from typing import Any
 
 import httpx
 import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from fediverse_a2.app import create_app
 from fediverse_a2.config import Config, load_config
@@ -63,6 +68,21 @@ def free_socket(host: str = "127.0.0.1") -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, 0))
     return sock
+
+
+class CountingSink:
+    """An inbox server on 127.0.0.1 that accepts every POST (202) and counts them per path."""
+
+    def __init__(self) -> None:
+        self.sock = free_socket()
+        self.base = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.hits: Counter[str] = Counter()
+        self.app = Starlette(routes=[Route("/{path:path}", self.inbox, methods=["POST"])])
+
+    async def inbox(self, request: Request) -> Response:
+        await request.body()
+        self.hits[request.url.path] += 1
+        return Response(status_code=202)
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,10 +16,6 @@ from typing import Any
 import orjson
 import pytest
 from PIL import Image
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from fediverse_a2.config import load_config
 from fediverse_a2.federation.delivery import Deliverer
@@ -28,7 +23,8 @@ from fediverse_a2.federation.outbox import queue_activity
 from fediverse_a2.keys import public_pem
 from fediverse_a2.runtime import Runtime
 from fediverse_a2.store import follows
-from helpers import AP, LiveServer, cli, free_socket, live_server, serving, write_config
+from helpers import AP, LiveServer, cli, live_server, serving, write_config
+from helpers import CountingSink as Sink
 from ning_archive_gen import GeneratedArchive, generate_archive
 from webclient import WebUser, member_with_password
 
@@ -57,21 +53,6 @@ def iso(ts: float) -> str:
 
 async def counts(rt: Runtime) -> dict[str, int]:
     return {t: int(await rt.db.fetchval(f"SELECT COUNT(*) FROM {t}")) for t in TABLES}
-
-
-class Sink:
-    """An inbox on 127.0.0.1 that counts every POST it gets."""
-
-    def __init__(self) -> None:
-        self.sock = free_socket()
-        self.base = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.hits: Counter[str] = Counter()
-        self.app = Starlette(routes=[Route("/{path:path}", self.inbox, methods=["POST"])])
-
-    async def inbox(self, request: Request) -> Response:
-        await request.body()
-        self.hits[request.url.path] += 1
-        return Response(status_code=202)
 
 
 @pytest.fixture

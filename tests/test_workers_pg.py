@@ -14,32 +14,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from fediverse_a2.store import deliveries, follows
 from fediverse_a2.store.connect import open_database
 from fediverse_a2.store.db import Database
-from helpers import AP, ServiceProcess, free_socket, last_line, serving, wait_for
+from helpers import AP, ServiceProcess, last_line, serving, wait_for
+from helpers import CountingSink as Sink
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
-
-
-class Sink:
-    """An inbox server on 127.0.0.1 that accepts every POST and counts them per path."""
-
-    def __init__(self) -> None:
-        self.sock = free_socket()
-        self.base = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.hits: Counter[str] = Counter()
-        self.app = Starlette(routes=[Route("/{path:path}", self.inbox, methods=["POST"])])
-
-    async def inbox(self, request: Request) -> Response:
-        await request.body()
-        self.hits[request.url.path] += 1
-        return Response(status_code=202)
 
 
 class Instance(ServiceProcess):
