@@ -59,7 +59,6 @@ class WorkerChild:
     def __init__(self, config_file: Path) -> None:
         self.config_file = config_file
         self.proc: subprocess.Popen[bytes] | None = None
-        self.starts = 0
         self._started_at = 0.0
         self._stopping = False
 
@@ -70,7 +69,6 @@ class WorkerChild:
             stdin=subprocess.DEVNULL,
             preexec_fn=_death_signal(),  # calls only a prctl resolved before the fork
         )
-        self.starts += 1
         self._started_at = time.monotonic()
 
     async def watch(self) -> None:
