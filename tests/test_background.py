@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -70,10 +71,11 @@ async def _reply_processed(server: ServiceProcess, fake: FakeMastodon, post_url:
 
 
 @pytest.fixture
-def fake() -> FakeMastodon:
+def fake() -> Iterator[FakeMastodon]:
     f = FakeMastodon()
     f.add_user("carla", "Carla")
-    return f
+    yield f
+    f.sock.close()  # also when the test was skipped before serving it
 
 
 async def test_the_worker_process_handles_what_the_web_process_stores(
