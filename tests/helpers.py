@@ -27,6 +27,8 @@ from fediverse_a2.config import Config, load_config
 from fediverse_a2.runtime import Runtime
 
 AP = "application/activity+json"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"  # shared by tests in every folder
+REPO = Path(__file__).resolve().parent.parent
 
 
 def _toml_value(value: Any) -> str:

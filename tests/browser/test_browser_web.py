@@ -19,7 +19,7 @@ from browser import BrowserPage, assert_accessible, assert_valid_html, browser_p
 from fake_mastodon import FakeMastodon, running
 from fediverse_a2.store import comments, posts
 from helpers import LiveServer, live_server, wait_for
-from test_editor_web import photo
+from media_samples import photo
 from webclient import member_with_password
 
 PASSWORD = "correct horse battery"

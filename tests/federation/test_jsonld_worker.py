@@ -7,7 +7,6 @@ import json
 import os
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -16,8 +15,9 @@ import pytest
 from fediverse_a2.activitypub.jsonld import AS_URL, NormaliseError, is_compact_as2, normalise
 from fediverse_a2.activitypub.parse import parse_activity, parse_note
 from fediverse_a2.federation.jsonld_worker import JsonLdBudgetExceeded, JsonLdWorker, count_nodes
+from helpers import FIXTURES
 
-PAYLOADS = Path(__file__).parent / "fixtures" / "payloads"
+PAYLOADS = FIXTURES / "payloads"
 BUDGET = 0.5  # seconds; the expensive document below takes pyld about ten times as long
 MARGIN = 0.5  # for killing the process and the scheduling of 2 shared cores
 

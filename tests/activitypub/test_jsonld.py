@@ -40,8 +40,9 @@ from fediverse_a2.activitypub.jsonld import (
     normalise,
 )
 from fediverse_a2.activitypub.parse import PUBLIC, parse_activity, parse_actor, parse_note
+from helpers import FIXTURES
 
-PAYLOADS = Path(__file__).parent / "fixtures" / "payloads"
+PAYLOADS = FIXTURES / "payloads"
 ACTIVITIES = [
     "mastodon_create_reply.json",
     "gotosocial_create.json",

@@ -14,7 +14,7 @@ from fediverse_a2.services.members import add_member
 from fediverse_a2.store import posts
 from fediverse_a2.web.archive_pages import month_bounds, months_between
 from helpers import LiveServer, live_server
-from test_search import check_html
+from html_check import check_html
 
 AMS = ZoneInfo("Europe/Amsterdam")
 

@@ -10,11 +10,10 @@ import pytest
 
 from fediverse_a2.archive.dutch_dates import match_byline, match_comment_header, match_views, parse_dutch_datetime
 from fediverse_a2.archive.saved_page import decode_page, looks_like_html, parse_saved_page, read_saved_page
+from helpers import FIXTURES
 
-TEXT_FIXTURE = (
-    Path(__file__).parent / "fixtures" / "archive" / "ambtenaar20-blogpost.txt"
-)  # a copy of ../shared/fixtures
-HTML_FIXTURE = Path(__file__).parent / "fixtures" / "archive" / "ambtenaar20-blogpost.html"
+TEXT_FIXTURE = FIXTURES / "archive" / "ambtenaar20-blogpost.txt"  # a copy of ../shared/fixtures
+HTML_FIXTURE = FIXTURES / "archive" / "ambtenaar20-blogpost.html"
 CHROME = ["Weergaven", "Je moet lid zijn", "Word lid van", "Opmerking", "Gemaakt door", "Verzorgd door",
           "samen werken aan overheid", "Reactie van", "Algemene voorwaarden", "©"]  # fmt: skip
 

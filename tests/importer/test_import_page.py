@@ -11,9 +11,9 @@ import pytest
 from fediverse_a2.federation.delivery import Deliverer
 from fediverse_a2.services.members import add_member
 from fediverse_a2.store import follows
-from helpers import AP, LiveServer, cli, last_line, live_server
+from helpers import AP, FIXTURES, LiveServer, cli, last_line, live_server
 
-FIXTURE = Path(__file__).parent / "fixtures" / "archive" / "ambtenaar20-blogpost.txt"  # a copy of ../shared/fixtures
+FIXTURE = FIXTURES / "archive" / "ambtenaar20-blogpost.txt"  # a copy of ../shared/fixtures
 TITLE = "Programma Ambtenaar 2.0 stopt. Netwerk gaat door."
 COMMENTS = [  # the page's comments, oldest first, in UTC (the page shows Amsterdam time)
     ("Henny van Doorn", datetime(2013, 12, 16, 13, 34, tzinfo=UTC)),

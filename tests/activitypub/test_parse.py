@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,8 +25,9 @@ from fediverse_a2.activitypub.parse import (
     parse_note,
     same_origin,
 )
+from helpers import FIXTURES
 
-PAYLOADS = Path(__file__).parent / "fixtures" / "payloads"
+PAYLOADS = FIXTURES / "payloads"
 
 ALICE = "https://mastodon.example/users/alice"
 ALICE_STATUS = ALICE + "/statuses/113456789012345678"

@@ -20,6 +20,7 @@ from PIL import Image
 from fake_mastodon import FakeMastodon, running
 from fediverse_a2.store import activities, comments, media, posts
 from helpers import LiveServer, live_server, wait_for
+from media_samples import photo
 from webclient import WebUser, member_with_password
 
 PASSWORD = "correct horse battery"
@@ -42,16 +43,6 @@ async def world(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, FakeMastodon]
 
 async def _async(value: Any) -> Any:
     return value
-
-
-def photo(size: tuple[int, int] = (800, 600), secret: str = "GPS 52.37N 4.89E") -> bytes:
-    """A JPEG with EXIF metadata that must not survive."""
-    image = Image.new("RGB", size, (20, 120, 200))
-    exif = image.getexif()
-    exif[0x010E] = secret  # ImageDescription
-    out = io.BytesIO()
-    image.save(out, "JPEG", exif=exif)
-    return out.getvalue()
 
 
 class _Markup(HTMLParser):

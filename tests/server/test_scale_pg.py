@@ -15,12 +15,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from test_workers_pg import Instance, Sink, _add_followers, _delivered, listeners
 
 from fake_mastodon import FakeMastodon
 from fediverse_a2.store.connect import open_database
 from fediverse_a2.store.db import Database
 from helpers import last_line, serving, wait_for, write_config
-from test_workers_pg import Instance, Sink, _add_followers, _delivered, listeners
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 
