@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -47,16 +46,6 @@ only_postgresql = pytest.mark.parametrize("backend", ["postgresql"], indirect=Tr
 def _target(database_url: str | None, tmp_path: Path) -> str:
     """What open_database gets: the PostgreSQL URL, or an SQLite file in the test's folder."""
     return database_url or str(tmp_path / "db.sqlite3")
-
-
-@pytest.fixture
-async def db(database_url: str | None, tmp_path: Path) -> AsyncIterator[Database]:
-    """A migrated, empty database on the backend under test."""
-    database = await open_database(_target(database_url, tmp_path))
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 async def _member(db: Database, username: str = "alice") -> int:
