@@ -17,7 +17,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar, overload
 
 import aiosqlite
 
@@ -30,7 +30,10 @@ _T = TypeVar("_T")
 class Row(Protocol):
     """A result row (sqlite3.Row or asyncpg.Record): by position or by column name. Never leaves `store/`."""
 
+    @overload
     def __getitem__(self, key: int | str, /) -> Any: ...
+    @overload
+    def __getitem__(self, key: slice, /) -> tuple[Any, ...]: ...
     def __len__(self) -> int: ...
     def __iter__(self) -> Iterator[Any]: ...
 
@@ -104,7 +107,8 @@ def _execute(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
 def _fetchone(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> Row | None:
     cursor = conn.execute(sql, params)
     try:
-        return cursor.fetchone()
+        row: Row | None = cursor.fetchone()
+        return row
     finally:
         # Closing resets the statement: an INSERT ... RETURNING holds its write lock until then.
         cursor.close()
@@ -151,13 +155,14 @@ class _SqliteThread:
     def __init__(self) -> None:
         self._aio: aiosqlite.Connection | None = None
         self.conn: sqlite3.Connection | None = None
+        # aiosqlite's own queue-a-callable primitive (one trip to its thread per call): fn(*args)
+        self._queue: Callable[..., Awaitable[Any]] | None = None
 
-    def call(self, fn: Callable[..., _T], *args: Any) -> Awaitable[_T]:
+    async def call(self, fn: Callable[..., _T], *args: Any) -> _T:
         """Run fn(connection, *args) on aiosqlite's thread."""
-        assert self._aio is not None and self.conn is not None
-        # aiosqlite's own queue-a-callable primitive: one trip to its thread per call.
-        done: Awaitable[_T] = self._aio._execute(fn, self.conn, *args)
-        return done
+        assert self._queue is not None and self.conn is not None
+        result: _T = await self._queue(fn, self.conn, *args)
+        return result
 
     async def connect(self, path: str) -> None:
         # timeout=0: a statement on the event loop never waits for a lock (see _run).
@@ -166,6 +171,7 @@ class _SqliteThread:
         )
         self._aio.row_factory = sqlite3.Row
         self.conn = self._aio._conn
+        self._queue = self._aio._execute
 
     async def close(self) -> None:
         if self._aio is not None:

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from ..policy import Policy
 from ..search_text import document_terms
 from . import meta
-from .db import Executor
+from .db import Executor, Row
+from .sql import LIVE_POST, chunks, marks
 
 __all__ = [
     "Hit",
@@ -35,8 +35,6 @@ __all__ = [
 REINDEX_KEY = "search_reindex"
 POST_KEYS = 1 << 42  # a post's key is POST_KEYS + its id; a comment's is its id
 RANK_LIMIT = 20_000
-_CHUNK = 500  # ids per statement (SQLite allows 32,766 variables; keep statements small)
-_LIVE = "p.deleted_at IS NULL AND p.state = 'published'"
 
 
 def _post_key(post_id: int) -> int:
@@ -47,13 +45,9 @@ def _comment_key(comment_id: int) -> int:
     return comment_id
 
 
-def _chunks(ids: Sequence[int]) -> list[list[int]]:
-    unique = list(dict.fromkeys(int(i) for i in ids))
-    return [unique[i : i + _CHUNK] for i in range(0, len(unique), _CHUNK)]
-
-
-def _marks(n: int) -> str:
-    return ", ".join("?" * n)
+def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
+    """Each id once, in chunks for IN lists."""
+    return list(chunks(list(dict.fromkeys(int(i) for i in ids))))
 
 
 async def _write(db: Executor, keys: Sequence[int], rows: Sequence[tuple[int, int, str, str]]) -> None:
@@ -74,8 +68,8 @@ async def index_posts(db: Executor, post_ids: Sequence[int]) -> None:
     """(Re)index posts by id; drafts, deleted and unknown posts leave the index."""
     for chunk in _chunks(post_ids):
         found = await db.fetchall(
-            f"SELECT p.id, p.title, p.summary, p.content_html FROM posts p WHERE p.id IN ({_marks(len(chunk))}) "
-            f"AND {_LIVE}",
+            f"SELECT p.id, p.title, p.summary, p.content_html FROM posts p WHERE p.id IN ({marks(len(chunk))}) "
+            f"AND {LIVE_POST}",
             chunk,
         )
         rows = [
@@ -95,7 +89,7 @@ async def index_comments(db: Executor, comment_ids: Sequence[int]) -> None:
     for chunk in _chunks(comment_ids):
         found = await db.fetchall(
             "SELECT c.id, c.post_id, c.summary, c.content_html FROM comments c JOIN posts p ON p.id = c.post_id "
-            f"WHERE c.id IN ({_marks(len(chunk))}) AND {_LIVE}",
+            f"WHERE c.id IN ({marks(len(chunk))}) AND {LIVE_POST}",
             chunk,
         )
         rows = [
@@ -112,7 +106,7 @@ async def index_comments(db: Executor, comment_ids: Sequence[int]) -> None:
 
 async def remove_post(db: Executor, post_id: int) -> None:
     """Take a post and every comment under it out of the index (the post was deleted)."""
-    comment_ids = [r["id"] for r in await db.fetchall("SELECT id FROM comments WHERE post_id = ?", (post_id,))]
+    comment_ids = [int(r[0]) for r in await db.fetchall("SELECT id FROM comments WHERE post_id = ?", (post_id,))]
     await _write(db, [_post_key(post_id), *(_comment_key(i) for i in comment_ids)], [])
 
 
@@ -129,7 +123,7 @@ async def reindex_all(db: Executor, batch: int = 2000) -> int:
         last = 0
         while True:
             ids = [
-                r["id"]
+                int(r[0])
                 for r in await db.fetchall(f"SELECT id FROM {table} WHERE id > ? ORDER BY id LIMIT ?", (last, batch))
             ]
             if not ids:
@@ -181,7 +175,7 @@ _CANDIDATES = {
 _POSTS = f"""
 SELECT p.id, p.title, p.published, p.content_html, p.language, m.username, m.name
 FROM posts p JOIN members m ON m.id = p.member_id
-WHERE p.id IN ({{marks}}) AND {_LIVE}
+WHERE p.id IN ({{marks}}) AND {LIVE_POST}
 """
 _COMMENTS = f"""
 SELECT c.id, c.post_id, p.title, c.published, c.content_html, c.language, c.domain, cm.username,
@@ -189,7 +183,7 @@ SELECT c.id, c.post_id, p.title, c.published, c.content_html, c.language, c.doma
 FROM comments c JOIN posts p ON p.id = c.post_id
 LEFT JOIN members cm ON cm.id = c.member_id
 LEFT JOIN actors a ON a.uri = c.author_uri
-WHERE c.id IN ({{marks}}) AND {_LIVE} AND c.author_uri NOT IN (SELECT actor_uri FROM blocked_actors)
+WHERE c.id IN ({{marks}}) AND {LIVE_POST} AND c.author_uri NOT IN (SELECT actor_uri FROM blocked_actors)
 """
 
 
@@ -200,10 +194,10 @@ def _match(db: Executor, terms: Sequence[str]) -> str:
     return " ".join(f'"{t}"' for t in terms)
 
 
-async def _details(db: Executor, sql: str, ids: list[int]) -> list[Any]:
-    rows: list[Any] = []
+async def _details(db: Executor, sql: str, ids: list[int]) -> list[Row]:
+    rows: list[Row] = []
     for chunk in _chunks(ids):
-        rows += await db.fetchall(sql.format(marks=_marks(len(chunk))), chunk)
+        rows += await db.fetchall(sql.format(marks=marks(len(chunk))), chunk)
     return rows
 
 
@@ -239,7 +233,7 @@ async def search(db: Executor, terms: Sequence[str], policy: Policy, limit: int,
     match = _match(db, terms)
     while True:
         floor = await db.fetchval(_FLOOR[db.dialect], (match, max(RANK_LIMIT, window)))
-        docs = [r["doc"] for r in await db.fetchall(_CANDIDATES[db.dialect], (match, floor or 0, window))]
+        docs = [int(r[0]) for r in await db.fetchall(_CANDIDATES[db.dialect], (match, floor or 0, window))]
         hits = await _visible(db, docs, policy)
         if len(hits) >= wanted or len(docs) < window:
             return hits[offset:wanted]
