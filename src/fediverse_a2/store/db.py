@@ -21,7 +21,16 @@ from typing import Any, Literal, Protocol, TypeVar, overload
 
 import aiosqlite
 
-__all__ = ["Database", "Dialect", "Executor", "Row", "SqliteDatabase", "Transaction", "TransactionLost"]
+__all__ = [
+    "CommitHooks",
+    "Database",
+    "Dialect",
+    "Executor",
+    "Row",
+    "SqliteDatabase",
+    "Transaction",
+    "TransactionLost",
+]
 
 Dialect = Literal["sqlite", "postgresql"]
 _T = TypeVar("_T")
@@ -84,6 +93,28 @@ class Transaction(Executor, Protocol):
 
 class TransactionLost(Exception):
     """A savepoint could not be rolled back or released: the enclosing transaction is unusable."""
+
+
+class CommitHooks:
+    """The after-commit callbacks of one transaction, kept alike on both backends.
+
+    A savepoint notes `len(committed)` and cuts back to it when it rolls back; the transaction
+    sets `ended` when its block ends and runs `committed` only after a COMMIT.
+    """
+
+    def __init__(self) -> None:
+        self.committed: list[Callable[[], object]] = []
+        self.ended = False
+
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Call `callback` once this transaction has committed (never if it rolls back).
+
+        Used after its block ended, the transaction is over: it is called at once.
+        """
+        if self.ended:
+            callback()
+        else:
+            self.committed.append(callback)
 
 
 class Database(Executor, Protocol):
@@ -195,7 +226,7 @@ def _patiently(conn: sqlite3.Connection, fn: Callable[..., _T], *args: Any) -> _
         conn.execute("PRAGMA busy_timeout=0")
 
 
-class _SqliteTransaction:
+class _SqliteTransaction(CommitHooks):
     """Statements of one transaction on the connection; the caller holds the connection lock.
 
     A statement first runs right here, on the event loop, without waiting for locks: a
@@ -209,27 +240,16 @@ class _SqliteTransaction:
     url = None
 
     def __init__(self, db: SqliteDatabase) -> None:
+        super().__init__()
         self._db = db
         self.begin_pending = True
         self.began = False
-        self.committed: list[Callable[[], object]] = []
-        self.ended = False
         self.savepoints = 0
 
     @property
     def path(self) -> Path:
         """The database file."""
         return self._db.path
-
-    def after_commit(self, callback: Callable[[], object]) -> None:
-        """Call `callback` once this transaction has committed (never if it rolls back).
-
-        Used after its block ended, the transaction is over: it is called at once.
-        """
-        if self.ended:
-            callback()
-        else:
-            self.committed.append(callback)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[_SqliteTransaction]:

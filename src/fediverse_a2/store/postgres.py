@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
 
-from .db import Dialect, Row, TransactionLost
+from .db import CommitHooks, Dialect, Row, TransactionLost
 
 __all__ = ["PostgresDatabase", "to_dollar"]
 
@@ -103,23 +103,12 @@ class _PgExecutor:
         return [record[0] for record in await self._conn.fetchmany(statement, rows)]
 
 
-class _PgTransaction(_PgExecutor):
+class _PgTransaction(CommitHooks, _PgExecutor):
     """Statements of one transaction on its connection; savepoints nest in it."""
 
     def __init__(self, conn: Any, url: str) -> None:
-        super().__init__(conn, url)
-        self.committed: list[Callable[[], object]] = []
-        self.ended = False
-
-    def after_commit(self, callback: Callable[[], object]) -> None:
-        """Call `callback` once this transaction has committed (never if it rolls back).
-
-        Used after its block ended, the transaction is over: it is called at once.
-        """
-        if self.ended:
-            callback()
-        else:
-            self.committed.append(callback)
+        CommitHooks.__init__(self)
+        _PgExecutor.__init__(self, conn, url)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[_PgTransaction]:
@@ -192,11 +181,11 @@ class PostgresDatabase:
         async with self.transaction() as tx:
             await tx.executemany(sql, rows)
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         async with self._pool.acquire() as conn:
             return await _PgExecutor(conn, self.url).fetchone(sql, params)
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         async with self._pool.acquire() as conn:
             return await _PgExecutor(conn, self.url).fetchall(sql, params)
 
