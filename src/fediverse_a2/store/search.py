@@ -12,7 +12,7 @@ over the RANK_LIMIT highest keys that match: every post first, then the newest c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..policy import Policy
@@ -64,44 +64,35 @@ async def _write(db: Executor, keys: Sequence[int], rows: Sequence[tuple[int, in
         await db.executemany(insert, rows)
 
 
+# What a document is indexed from: (its id, its post's id, title, content warning, HTML), live only.
+_POST_DOCUMENTS = (
+    f"SELECT p.id, p.id, p.title, p.summary, p.content_html FROM posts p WHERE p.id IN ({{marks}}) AND {LIVE_POST}"
+)
+_COMMENT_DOCUMENTS = (
+    "SELECT c.id, c.post_id, '', c.summary, c.content_html FROM comments c JOIN posts p ON p.id = c.post_id "
+    f"WHERE c.id IN ({{marks}}) AND {LIVE_POST}"
+)
+
+
+async def _index(db: Executor, ids: Sequence[int], documents: str, key: Callable[[int], int]) -> None:
+    """(Re)index documents by id; those the query does not find leave the index."""
+    for chunk in _chunks(ids):
+        found = await db.fetchall(documents.format(marks=marks(len(chunk))), chunk)
+        rows = [
+            (key(doc_id), post_id, document_terms(title), document_terms(f"{summary or ''} {html}", html=True))
+            for doc_id, post_id, title, summary, html in found
+        ]
+        await _write(db, [key(i) for i in chunk], rows)
+
+
 async def index_posts(db: Executor, post_ids: Sequence[int]) -> None:
     """(Re)index posts by id; drafts, deleted and unknown posts leave the index."""
-    for chunk in _chunks(post_ids):
-        found = await db.fetchall(
-            f"SELECT p.id, p.title, p.summary, p.content_html FROM posts p WHERE p.id IN ({marks(len(chunk))}) "
-            f"AND {LIVE_POST}",
-            chunk,
-        )
-        rows = [
-            (
-                _post_key(r["id"]),
-                r["id"],
-                document_terms(r["title"]),
-                document_terms(f"{r['summary'] or ''} {r['content_html']}", html=True),
-            )
-            for r in found
-        ]
-        await _write(db, [_post_key(i) for i in chunk], rows)
+    await _index(db, post_ids, _POST_DOCUMENTS, _post_key)
 
 
 async def index_comments(db: Executor, comment_ids: Sequence[int]) -> None:
     """(Re)index comments by id; those under a post that is not live, and unknown ones, leave the index."""
-    for chunk in _chunks(comment_ids):
-        found = await db.fetchall(
-            "SELECT c.id, c.post_id, c.summary, c.content_html FROM comments c JOIN posts p ON p.id = c.post_id "
-            f"WHERE c.id IN ({marks(len(chunk))}) AND {LIVE_POST}",
-            chunk,
-        )
-        rows = [
-            (
-                _comment_key(r["id"]),
-                r["post_id"],
-                "",
-                document_terms(f"{r['summary'] or ''} {r['content_html']}", html=True),
-            )
-            for r in found
-        ]
-        await _write(db, [_comment_key(i) for i in chunk], rows)
+    await _index(db, comment_ids, _COMMENT_DOCUMENTS, _comment_key)
 
 
 async def remove_post(db: Executor, post_id: int) -> None:
