@@ -163,6 +163,8 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         Route("/following", follow_pages.following, methods=GET_POST),
         Route("/groups/{username:str}", group_pages.page),
         Route("/groups/{username:str}/remove", group_pages.remove, methods=["POST"]),
+        Route("/groups/{username:str}/join", group_pages.join, methods=["POST"]),
+        Route("/groups/{username:str}/requests", group_pages.requests, methods=GET_POST),
         Route("/tags/{tag:str}", pages.tag),
         Route("/tags/{tag:str}/feed.atom", feed_of_tag),
         Route("/search", search_page.search),

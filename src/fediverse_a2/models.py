@@ -24,6 +24,8 @@ class Member:
     fields: tuple[tuple[str, str], ...] = ()  # profile fields (organisation, role...): PropertyValue
     avatar: str | None = None  # file name of the avatar in the media folder
     locked: bool = False  # manuallyApprovesFollowers
+    # Profile fields only the member sees until they choose to show them (answers from the archive).
+    hidden_fields: tuple[tuple[str, str], ...] = ()
 
     @property
     def can_sign_in(self) -> bool:
@@ -59,12 +61,24 @@ class Post:
     boosts: int = 0
     summary: str | None = None  # content warning
     language: str | None = None  # the post's own language (else the instance's)
-    state: str = "published"  # published | draft (a draft is never federated)
+    # published | draft (never federated) | group (in a members-only group: its members see it; never
+    # federated nor listed publicly)
+    state: str = "published"
 
     @property
     def is_draft(self) -> bool:
         """Whether this is a private draft of its author."""
         return self.state == "draft"
+
+    @property
+    def is_public(self) -> bool:
+        """Whether anyone may see it (and it is federated): published, outside a members-only group."""
+        return self.state == "published"
+
+    @property
+    def in_private_group(self) -> bool:
+        """Whether only the members of its (members-only) group may see it."""
+        return self.state == "group"
 
 
 @dataclass(frozen=True)

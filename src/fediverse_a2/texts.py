@@ -566,6 +566,41 @@ _PAIRS: tuple[tuple[str, str, str], ...] = (
     ("group_remove", "Uit de groep halen", "Remove from the group"),
     ("group_removed", "Uit de groep gehaald.", "Removed from the group."),
     ("no_such_group", "Die groep bestaat niet.", "That group does not exist."),
+    # members-only groups
+    ("group_members_only", "Alleen voor leden van de groep", "Members of the group only"),
+    (
+        "group_members_only_text",
+        "Wat in deze groep staat, zien alleen de leden van de groep. Het wordt niet gedeeld met het fediverse.",
+        "What is in this group is seen by the members of the group only. It is not shared with the fediverse.",
+    ),
+    (
+        "group_members_only_join",
+        "Alleen leden van deze groep zien wat erin staat. Vraag de beheerders van de groep of je lid mag worden.",
+        "Only members of this group see what is in it. Ask the group's moderators to let you join.",
+    ),
+    ("group_join", "Vraag om lid te worden", "Ask to join"),
+    ("group_join_message", "Bericht aan de beheerders (niet verplicht)", "Message to the moderators (optional)"),
+    (
+        "group_join_pending",
+        "Je hebt gevraagd om lid te worden. De beheerders van de groep beslissen erover.",
+        "You asked to join. The group's moderators will decide.",
+    ),
+    (
+        "group_join_rejected",
+        "Je vorige verzoek is afgewezen. Je kunt het opnieuw vragen.",
+        "Your previous request was rejected. You may ask again.",
+    ),
+    ("group_members", "Leden van de groep", "Members of the group"),
+    ("group_requests_link", "Verzoeken om lid te worden ({n})", "Requests to join ({n})"),
+    ("group_requests_title", "Verzoeken om lid te worden van {name}", "Requests to join {name}"),
+    ("group_no_requests", "Er wachten geen verzoeken.", "No requests are waiting."),
+    ("no_such_request", "Dat verzoek bestaat niet (meer).", "That request does not exist (any more)."),
+    ("not_allowed", "Dat mag je niet doen.", "You may not do that."),
+    (
+        "group_move",
+        "Een blogpost kan niet naar of uit een groep die alleen voor leden is.",
+        "A post cannot move into or out of a members-only group.",
+    ),
 )
 for _key, _nl, _en in _PAIRS:
     _TEXT["nl"][_key] = _nl

@@ -14,7 +14,7 @@ summer-time, instant.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 __all__ = ["AMSTERDAM", "amsterdam_epoch", "parse_ning_date"]
@@ -35,8 +35,13 @@ def amsterdam_epoch(
     year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, microsecond: int = 0
 ) -> float:
     """UTC epoch seconds of an Amsterdam wall-clock time (fold=0 in the DST gap and overlap, see above)."""
-    local = datetime(year, month, day, hour, minute, second, microsecond, tzinfo=AMSTERDAM)
-    return local.timestamp()
+    return _local_epoch(AMSTERDAM, year, month, day, hour, minute, second, microsecond)
+
+
+def _local_epoch(
+    zone: tzinfo, year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0
+) -> float:
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=zone).timestamp()
 
 
 def _zone(value: str) -> timezone | None:
@@ -50,8 +55,11 @@ def _zone(value: str) -> timezone | None:
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
-def parse_ning_date(value: object) -> float | None:
-    """UTC epoch seconds of a Ning date (ISO 8601 with Z or an offset; naive is Europe/Amsterdam), else None."""
+def parse_ning_date(value: object, zone: tzinfo = AMSTERDAM) -> float | None:
+    """UTC epoch seconds of a Ning date (ISO 8601 with Z or an offset; naive is in `zone`), else None.
+
+    `zone` is Europe/Amsterdam, the old platform's, unless the record names its own (an event's).
+    """
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
@@ -67,9 +75,9 @@ def parse_ning_date(value: object) -> float | None:
         except ValueError:
             pass
         else:
-            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=AMSTERDAM)).timestamp()
+            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).timestamp()
     if _NUMBER.fullmatch(text):
-        return parse_ning_date(float(text))
+        return parse_ning_date(float(text), zone)
     m = _ISO.fullmatch(text)
     if m is None:
         return None
@@ -80,7 +88,7 @@ def parse_ning_date(value: object) -> float | None:
             int(m["h"] or 0), int(m["mi"] or 0), int(m["s"] or 0), int(frac),
         )  # fmt: skip
         if m["zone"] is None:
-            return amsterdam_epoch(*parts)
+            return _local_epoch(zone, *parts)
         return datetime(*parts, tzinfo=_zone(m["zone"])).timestamp()
     except ValueError:  # 31 February, hour 25, offset +25:00 ...
         return None

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import html
 from collections.abc import Mapping
+from datetime import tzinfo
 from typing import Any
 
 import orjson
 
-from fediverse_a2.archive.ning_dates import parse_ning_date
+from fediverse_a2.archive.ning_dates import AMSTERDAM, parse_ning_date
 
 __all__ = ["FieldReader", "NingRecordError", "synthetic_id"]
 
@@ -64,12 +65,12 @@ class FieldReader:
             return ""
         return value
 
-    def date(self, key: str) -> float | None:
-        """The field as UTC epoch seconds; an unreadable date is None plus a warning."""
+    def date(self, key: str, zone: tzinfo = AMSTERDAM) -> float | None:
+        """The field as UTC epoch seconds (a date without offset is in `zone`); unreadable: None plus a warning."""
         value = self.data.get(key)
         if value is None or value == "":
             return None
-        epoch = parse_ning_date(value)
+        epoch = parse_ning_date(value, zone)
         if epoch is None:
             self.warnings.append(f"{key} is not a date: {str(value)[:40]!r}")
         return epoch

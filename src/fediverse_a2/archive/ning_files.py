@@ -21,8 +21,20 @@ from fediverse_a2.archive.ning_media import local_path, merge_local, record_key
 
 __all__ = ["KINDS", "ExportFile", "find_export", "iter_export", "resolve_media"]
 
-# What the importer reads; the archiver also writes events, photos, videos, music, notes, pages.
-KINDS = ("members", "blogs", "groups", "discussions")
+# Everything the importer reads (the archiver writes each with its -local twin; albums only some exports).
+KINDS = (
+    "members",
+    "blogs",
+    "groups",
+    "discussions",
+    "events",
+    "photos",
+    "albums",
+    "videos",
+    "music",
+    "notes",
+    "pages",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,10 @@ from fediverse_a2.archive.ning_model import NingComment, NingMember, NingPost
 __all__ = ["MEDIA_FIELDS", "MediaKind", "MediaRef", "local_path", "media_refs", "merge_local", "record_key"]
 
 # Fields whose value the -local twin rewrites (besides those inside comments[]).
-MEDIA_FIELDS = ("profilePhoto", "description", "fileAttachments", "iconUrl", "photoUrl")
+MEDIA_FIELDS = (
+    "profilePhoto", "description", "fileAttachments", "iconUrl", "photoUrl", "thumbnailUrl", "previewFrameUrl",
+    "videoAttachmentUrl", "audioUrl", "trackUrl", "fileUrl", "coverPhotoUrl",
+)  # fmt: skip
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _MEDIA_ATTR = re.compile(

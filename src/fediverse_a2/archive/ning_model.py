@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import Any
 
 from fediverse_a2.archive.ning_fields import FieldReader, NingRecordError, synthetic_id
+from fediverse_a2.archive.ning_profile import ProfileAnswers, read_profile
 
 __all__ = [
     "MemberState",
@@ -82,7 +83,12 @@ _STATE_OF = {
 }
 _NO_CATEGORY = frozenset({"uncategorized", "uncategorised", "geen categorie", "ongecategoriseerd"})
 
-_MEMBER_FIELDS = frozenset({"contributorName", "fullName", "email", "createdDate", "profilePhoto", "level", "state"})
+_MEMBER_FIELDS = frozenset(
+    {
+        "contributorName", "fullName", "email", "createdDate", "profilePhoto", "level", "state",
+        "profileQuestions", "location", "country", "birthdate", "birthDate", "birthday", "dateOfBirth", "gender",
+    }
+)  # fmt: skip
 _POST_FIELDS = frozenset(
     {
         "id", "contributorName", "title", "description", "createdDate", "updatedDate", "publishTime",
@@ -121,6 +127,7 @@ class NingMember:
     level: str
     role: Role
     state: MemberState
+    profile: ProfileAnswers = field(default_factory=lambda: ProfileAnswers("", (), ()))
     extra_fields: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
 
@@ -196,6 +203,7 @@ def parse_member(data: Mapping[str, Any]) -> NingMember:
         level=level,
         role=role_for_level(level),
         state=state_for(f.opt_text("state")),
+        profile=read_profile(data),
         extra_fields=f.extra,
         warnings=tuple(f.warnings),
     )

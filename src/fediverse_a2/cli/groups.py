@@ -6,21 +6,30 @@ import argparse
 
 from ..runtime import Runtime
 from ..services import groups
-from ..store.groups import RULES
+from ..store.groups import RULES, VISIBILITIES
 from .registry import Registry
 
 __all__ = ["register"]
 
 
 async def _add(rt: Runtime, args: argparse.Namespace) -> None:
-    group = await groups.add_group(rt, args.slug, args.name, args.rule, args.summary or "")
+    group = await groups.add_group(rt, args.slug, args.name, args.rule, args.summary or "", args.visibility)
+    if group.members_only:
+        print(f"created members-only group {group.username}: add members with `group member {group.username} USER`")
+        print(groups.page_url(rt, group.username))
+        return
     print(f"created group {rt.urls.handle(group.username)} ({group.rule})")
     print(rt.urls.actor(group.username))
 
 
 async def _list(rt: Runtime, args: argparse.Namespace) -> None:
     for group in await groups.list_groups(rt):
-        print(f"{group.username}\t{group.name}\t{group.rule}\t{rt.urls.actor(group.username)}")
+        print(f"{group.username}\t{group.name}\t{group.rule}\t{group.visibility}\t{rt.urls.actor(group.username)}")
+
+
+async def _member(rt: Runtime, args: argparse.Namespace) -> None:
+    added = await groups.add_member(rt, args.slug, args.username)
+    print(f"{args.username} {'is now' if added else 'was already'} a member of group {args.slug}")
 
 
 async def _moderator(rt: Runtime, args: argparse.Namespace) -> None:
@@ -38,7 +47,14 @@ def register(cli: Registry) -> None:
     add.add_argument(
         "--rule", choices=RULES, default="followers", help="whose remote posts it announces (default: followers)"
     )
-    cli.command("group list", "list groups: name, display name, rule, actor", _list)
-    mod = cli.command("group moderator", "let a member remove posts from a group", _moderator)
+    add.add_argument(
+        "--visibility", choices=VISIBILITIES, default="public",
+        help="public (default), or members: only its members see it, nothing of it is federated",
+    )  # fmt: skip
+    cli.command("group list", "list groups: name, display name, rule, visibility, actor", _list)
+    member = cli.command("group member", "add a member to a group (a members-only group: they may see it)", _member)
+    member.add_argument("slug")
+    member.add_argument("username")
+    mod = cli.command("group moderator", "let a member remove posts from a group and approve who joins it", _moderator)
     mod.add_argument("slug")
     mod.add_argument("username")

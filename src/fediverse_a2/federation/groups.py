@@ -70,8 +70,8 @@ async def undo_announce(tx: Executor, urls: Urls, group: Group, shown: GroupPost
     """Take an object out of the group: Undo{Announce} (an un-boost) to its followers."""
     if not await groups.mark_removed(tx, shown.id):
         return False
-    if groups.ARCHIVED in shown.announce_id:
-        return True  # imported from the archive: listed, never announced, so nothing to undo
+    if groups.ARCHIVED in shown.announce_id or groups.PRIVATE in shown.announce_id:
+        return True  # imported from the archive, or in a members-only group: never announced, nothing to undo
     group_uri = urls.actor(group.username)
     followers = urls.followers(group.username)
     inner = build.announce(shown.announce_id, group_uri, shown.object_id, followers, shown.created_at)

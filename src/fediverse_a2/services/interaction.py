@@ -18,7 +18,7 @@ from ..errors import UserError
 from ..federation import webfinger
 from ..httpclient import FetchError
 from ..runtime import Runtime
-from ..store import members, posts
+from ..store import groups, members, posts
 
 __all__ = ["interaction_url", "local_target"]
 
@@ -31,11 +31,13 @@ async def local_target(rt: Runtime, uri: str) -> str | None:
     username = urls.username(uri)
     if username is not None:
         member = await members.by_username(rt.db, username)
-        return urls.actor(member.username) if member is not None and not member.disabled else None
+        if member is None or member.disabled or await groups.is_members_only(rt.db, member.id):
+            return None
+        return urls.actor(member.username)
     post_id = urls.post_id(uri)
     if post_id is not None:
         post = await posts.by_id(rt.db, post_id)
-        if post is not None and post.deleted_at is None and post.state == "published":
+        if post is not None and post.deleted_at is None and post.is_public:
             return urls.post(post.id)
     return None
 

@@ -1,7 +1,8 @@
 """Writing blog posts: publish, save as draft, edit, delete; each federated change queued to followers.
 
-A draft is private to its author and never federated; publishing it sends the Create. Tags
-become `Hashtag` tags linking to their tag page; images are attached as `Image`s.
+A draft is private to its author and never federated; publishing it sends the Create. A post in a
+members-only group is never federated either. Tags become `Hashtag` tags linking to their tag
+page; images are attached as `Image`s.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..runtime import Runtime
 from ..store import comments, media, posts, search, tags
 from ..store import groups as group_store
 from ..store.db import Executor
+from ..store.groups import Group
 from .groups import announce_deleted, announce_saved, topic_group
 from .members import ensure_key, require_member
 
@@ -140,7 +142,10 @@ async def save_post(rt: Runtime, member: Member, draft: Draft, *, publish: bool,
     """Store a new post or change one (a draft stays a draft unless `publish`); federates what is public.
 
     A new published post sends Create{Note}; publishing a draft sends its Create then; an edit
-    of a published post sends Update{Note} with `updated` set. Drafts send nothing.
+    of a published post sends Update{Note} with `updated` set. Drafts send nothing, and neither
+    does a post in a members-only group (state 'group'): it is listed on the group's page only.
+    A post's place in a members-only group is fixed: a public post cannot move into one (it was
+    federated already), nor a members-only post out of it.
     """
     _check(draft)
     if not member.can_sign_in and post is None:
@@ -153,28 +158,32 @@ async def save_post(rt: Runtime, member: Member, draft: Draft, *, publish: bool,
     if publish:
         member = await ensure_key(rt, member)
     async with rt.db.transaction() as tx:
+        group = await _group_of(rt, tx, member, draft, post)
+        private = group is not None and group.members_only
         media_ids = await _own_media(tx, member, draft.media_ids)
+        published_state = "group" if private else "published"
         if post is None:
             post_id = await posts.create(
                 tx, member.id, title, draft.body, html, summary=summary, language=language,
-                state="published" if publish else "draft",
+                state=published_state if publish else "draft",
             )  # fmt: skip
             was_public = False
         else:
             post_id = post.id
-            was_public = not post.is_draft
+            was_public = post.is_public
             await posts.update(tx, post_id, title, draft.body, html, summary=summary, language=language)
             if publish and post.is_draft:
-                await posts.publish(tx, post_id)
+                await posts.publish(tx, post_id, state=published_state)
         await tags.set_for_post(tx, post_id, tag_list)
         if draft.group is not None:
-            group = await topic_group(rt, tx, draft.group) if draft.group else None
             await group_store.set_post_group(tx, post_id, group.id if group else None)
         await media.attach(tx, post_id, media_ids)
         fresh = await posts.by_id(tx, post_id)
         assert fresh is not None
-        await search.index_posts(tx, [post_id])  # a draft stays out of the index
-        if not fresh.is_draft:
+        await search.index_posts(tx, [post_id])  # drafts and members-only posts stay out of the index
+        if fresh.in_private_group and group is not None:
+            await _list_in_group(rt, tx, fresh, group)
+        elif fresh.is_public:
             if was_public:
                 total = await comments.count_visible(tx, post_id, rt.policy)
                 note = await note_of(rt, tx, fresh, total)
@@ -185,6 +194,28 @@ async def save_post(rt: Runtime, member: Member, draft: Draft, *, publish: bool,
             row = await queue_activity(tx, activity, member.id, followers_of=member.id, to_relays=True)
             await announce_saved(rt, tx, fresh, activity, row)
     return fresh
+
+
+async def _group_of(rt: Runtime, tx: Executor, member: Member, draft: Draft, post: Post | None) -> Group | None:
+    """The topic group the post will be in: one the member may post into, and for a post that is not
+    a draft, as members-only as the one it is in (a public post was federated already; a members-only
+    post must never be)."""
+    current = await group_store.group_of_post(tx, post.id) if post is not None else None
+    if draft.group is None:
+        return current
+    target = await topic_group(rt, tx, draft.group, member) if draft.group else None
+    crossing = (current is not None and current.members_only) != (target is not None and target.members_only)
+    if post is not None and not post.is_draft and crossing:
+        raise UserError("a post cannot move into or out of a members-only group", key="group_move")
+    return target
+
+
+async def _list_in_group(rt: Runtime, tx: Executor, post: Post, group: Group) -> None:
+    """A post in a members-only group is listed on its page; never announced (the announce id says so)."""
+    url = rt.urls.post(post.id)
+    announce_id = f"{rt.urls.actor(group.username)}{group_store.PRIVATE}{post.id}"
+    await group_store.record_post(tx, group.id, url, announce_id, rt.urls.actor(post.username), post_id=post.id,
+                                  created_at=post.published)  # fmt: skip
 
 
 async def publish_post(
@@ -221,7 +252,7 @@ async def delete_post(rt: Runtime, url: str) -> str:
     async with rt.db.transaction() as tx:
         await posts.mark_deleted(tx, post.id)
         await search.remove_post(tx, post.id)
-        if not post.is_draft:
+        if post.is_public:
             activity = build.delete(actor, url, [build.PUBLIC], [rt.urls.followers(post.username)])
             row = await queue_activity(tx, activity, post.member_id, followers_of=post.member_id, to_relays=True)
             await announce_deleted(rt, tx, url, activity, row)

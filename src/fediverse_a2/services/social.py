@@ -14,6 +14,7 @@ from ..errors import UserError
 from ..federation.actors import ActorDirectory
 from ..federation.outbox import queue_activity
 from ..httpclient import FetchError
+from ..models import Member
 from ..runtime import Runtime
 from ..store import activities, comments, deliveries, follows, posts, remote_posts, search, tombstones
 from ..store import actors as actor_store
@@ -22,8 +23,9 @@ from ..store.comments import CommentRef
 from ..store.remote_posts import TimelinePost
 from . import notifications
 from .members import require_member
+from .visibility import may_see_post
 
-__all__ = ["comment", "follow", "timeline", "unfollow"]
+__all__ = ["comment", "delete_comment", "follow", "timeline", "unfollow"]
 
 MAX_COMMENT = 20_000
 
@@ -73,12 +75,15 @@ async def comment(rt: Runtime, directory: ActorDirectory, username: str, url: st
     html = render_markdown(body)
     # A remote reply stored under one of our posts is answered in that thread, too.
     if rt.urls.is_local(url) or await comments.by_ap_id(rt.db, url) is not None:
-        return await _comment_local(rt, member.id, member.username, url, html)
+        return await _comment_local(rt, member, url, html)
     return await _reply_remote(rt, directory, member.id, member.username, url, html)
 
 
-async def _comment_local(rt: Runtime, member_id: int, username: str, url: str, html: str) -> str:
+async def _comment_local(rt: Runtime, member: Member, url: str, html: str) -> str:
+    """A comment under a local post: federated when the post is public; under a post in a
+    members-only group, stored for the group's members only (nothing is sent)."""
     urls = rt.urls
+    member_id, username = member.id, member.username
     post_id = urls.post_id(url)
     parent: CommentRef | None = None
     if post_id is None:
@@ -89,6 +94,8 @@ async def _comment_local(rt: Runtime, member_id: int, username: str, url: str, h
     post = await posts.by_id(rt.db, post_id)
     if post is None or post.deleted_at is not None:
         raise UserError(f"post was deleted: {url}")
+    if post.is_draft or not await may_see_post(rt.db, post, member):
+        raise UserError(f"not a post or comment on this instance: {url}", key="no_such_post")
     me = urls.actor(username)
     cc = [urls.followers(post.username)]
     mentions: list[tuple[str, str]] = []
@@ -120,8 +127,11 @@ async def _comment_local(rt: Runtime, member_id: int, username: str, url: str, h
         await comments.set_ap_id(tx, comment_id, ap_id)
         await search.index_comments(tx, [comment_id])
         await notifications.on_local_comment(tx, rt, member_id, post, parent, comment_id)
-        note = build.comment_note(ap_id, me, url, html, now, rt.config.instance.language, [build.PUBLIC], cc, mentions)
-        await queue_activity(tx, build.create(note), member_id, followers_of=post.member_id, targets=targets)
+        if post.is_public:
+            note = build.comment_note(
+                ap_id, me, url, html, now, rt.config.instance.language, [build.PUBLIC], cc, mentions
+            )
+            await queue_activity(tx, build.create(note), member_id, followers_of=post.member_id, targets=targets)
     return ap_id
 
 
@@ -163,6 +173,8 @@ async def timeline(rt: Runtime, username: str, limit: int = 50) -> list[Timeline
 async def delete_comment(rt: Runtime, url: str) -> str:
     """Delete a member's own comment or remote reply, sending Delete to everyone who got the Create."""
     create = await activities.create_of(rt.db, url)
+    if create is None and await _delete_unsent(rt, url):
+        return url
     if create is None or create.member_id is None:
         raise UserError(f"not a post or comment of a member on this instance: {url}")
     if await activities.is_deleted(rt.db, url):
@@ -179,3 +191,14 @@ async def delete_comment(rt: Runtime, url: str) -> str:
         activity = build.delete(actor, url, sent.get("to", []), sent.get("cc", []))
         await queue_activity(tx, activity, create.member_id, targets=targets)
     return url
+
+
+async def _delete_unsent(rt: Runtime, url: str) -> bool:
+    """Delete a member's comment that was never sent (under a members-only post): nobody to tell."""
+    row = await comments.by_ap_id(rt.db, url)
+    if row is None or row.member_id is None:
+        return False
+    async with rt.db.transaction() as tx:
+        await search.remove_comments(tx, [row.id])
+        await comments.delete(tx, row.id)
+    return True

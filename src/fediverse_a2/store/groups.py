@@ -1,4 +1,9 @@
-"""Groups: local Group actors (rows of `members` with kind 'group'), their moderators and posts."""
+"""Groups: local Group actors (rows of `members` with kind 'group'), their moderators and posts.
+
+A group is public (its page, posts and actor open to everyone, its posts announced) or
+members-only (`visibility` 'members'): its posts have state 'group' (never in a public listing,
+see `sql.LIVE_POST`) and only its members (`store.group_members`) see them.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,11 @@ from .sql import columns, record
 
 __all__ = [
     "ARCHIVED",
+    "MEMBERS_ONLY",
+    "PRIVATE",
+    "PUBLIC",
     "RULES",
+    "VISIBILITIES",
     "Group",
     "GroupPost",
     "add_moderator",
@@ -18,8 +27,10 @@ __all__ = [
     "by_username",
     "create",
     "group_of_post",
+    "is_members_only",
     "is_moderator",
     "list_all",
+    "listed_for",
     "mark_removed",
     "moderators",
     "post_by_id",
@@ -31,6 +42,10 @@ __all__ = [
 
 # Whose posts a group announces: only local members', authors who follow it, or anyone.
 RULES = ("members", "followers", "anyone")
+# Who sees a group: everyone, or its members only (signed in).
+PUBLIC, MEMBERS_ONLY = "public", "members"
+VISIBILITIES = (PUBLIC, MEMBERS_ONLY)
+PRIVATE = "#members/"  # in the announce id of a members-only group's post: listed, never announced
 
 
 @dataclass(frozen=True)
@@ -43,6 +58,12 @@ class Group:
     summary: str
     rule: str
     created_at: float
+    visibility: str = PUBLIC
+
+    @property
+    def members_only(self) -> bool:
+        """Whether only the group's members see its page, posts and comments."""
+        return self.visibility != PUBLIC
 
 
 @dataclass(frozen=True)
@@ -63,8 +84,8 @@ class GroupPost:
 
 # In Group's field order; a group from before rules existed follows the default rule.
 _GROUP = (
-    "SELECT id, username, name, summary, COALESCE(NULLIF(group_rule, ''), 'followers'), created_at FROM members "
-    "WHERE kind = 'group'"
+    "SELECT id, username, name, summary, COALESCE(NULLIF(group_rule, ''), 'followers'), created_at, "
+    "group_visibility FROM members WHERE kind = 'group'"
 )
 _POST = f"SELECT {columns(GroupPost)} FROM group_posts"
 
@@ -80,13 +101,16 @@ def _post(row: Row) -> GroupPost:
 ARCHIVED = "#archived/"  # in the announce id of an imported post a group lists but never announced
 
 
-async def create(db: Executor, username: str, name: str, summary: str, rule: str) -> Group | None:
+async def create(
+    db: Executor, username: str, name: str, summary: str, rule: str, visibility: str = PUBLIC
+) -> Group | None:
     """Insert a group (its key pair comes on first need); None when the username is taken."""
     # disabled = 1: a group never signs in and never writes as a member.
     await db.execute(
         "INSERT INTO members (username, name, summary, public_key_pem, created_at, role, state, disabled, kind, "
-        "group_rule) VALUES (?, ?, ?, '', ?, 'member', 'active', 1, 'group', ?) ON CONFLICT (username) DO NOTHING",
-        (username, name, summary, time.time(), rule),
+        "group_rule, group_visibility) VALUES (?, ?, ?, '', ?, 'member', 'active', 1, 'group', ?, ?) "
+        "ON CONFLICT (username) DO NOTHING",
+        (username, name, summary, time.time(), rule, visibility),
     )
     return await by_username(db, username)
 
@@ -103,9 +127,28 @@ async def by_id(db: Executor, group_id: int) -> Group | None:
     return _group(row) if row else None
 
 
+async def is_members_only(db: Executor, actor_id: int) -> bool:
+    """Whether a members row is a members-only group (never offered to the fediverse)."""
+    found = await db.fetchval(
+        "SELECT 1 FROM members WHERE id = ? AND kind = 'group' AND group_visibility <> 'public'", (actor_id,)
+    )
+    return found is not None
+
+
 async def list_all(db: Executor) -> list[Group]:
-    """Every group, oldest first."""
+    """Every group, oldest first (members-only ones too: for the admin's `group list`)."""
     return [_group(r) for r in await db.fetchall(f"{_GROUP} ORDER BY id")]
+
+
+async def listed_for(db: Executor, member_id: int | None) -> list[Group]:
+    """The groups someone may see listed, oldest first: public ones, and the members-only groups
+    the member belongs to (a visitor, None, sees public ones only)."""
+    rows = await db.fetchall(
+        f"{_GROUP} AND (group_visibility = 'public' OR id IN "
+        "(SELECT group_id FROM group_members WHERE member_id = ?)) ORDER BY id",
+        (member_id if member_id is not None else -1,),
+    )
+    return [_group(r) for r in rows]
 
 
 async def add_moderator(db: Executor, group_id: int, member_id: int) -> None:

@@ -25,6 +25,7 @@ __all__ = [
     "set_avatar",
     "set_disabled",
     "set_email",
+    "set_hidden_fields",
     "set_key",
     "set_legacy_id",
     "set_password_hash",
@@ -45,11 +46,13 @@ class NewMember:
     state: str
     disabled: bool
     created_at: float
+    summary: str = ""
+    hidden_fields: tuple[tuple[str, str], ...] = ()
 
 
 _COLUMNS = (
     "m.id, m.username, m.name, m.summary, m.public_key_pem, m.created_at, m.role, m.disabled, m.state, "
-    "m.email, m.fields, a.file_name AS avatar, m.locked"
+    "m.email, m.fields, a.file_name AS avatar, m.locked, m.hidden_fields"
 )
 _SELECT = f"SELECT {_COLUMNS} FROM members m LEFT JOIN media a ON a.id = m.avatar_id"
 
@@ -60,6 +63,10 @@ def _fields(raw: str | None) -> tuple[tuple[str, str], ...]:
     except orjson.JSONDecodeError:
         return ()
     return tuple((str(k), str(v)) for k, v in data if isinstance(k, str) and isinstance(v, str))
+
+
+def _json_fields(fields: Sequence[tuple[str, str]]) -> str:
+    return orjson.dumps([list(f) for f in fields]).decode()
 
 
 def _member(row: Row) -> Member:
@@ -77,6 +84,7 @@ def _member(row: Row) -> Member:
         fields=_fields(row["fields"]),
         avatar=row["avatar"],
         locked=bool(row["locked"]),
+        hidden_fields=_fields(row["hidden_fields"]),
     )
 
 
@@ -107,12 +115,14 @@ async def add_many(db: Executor, rows: Sequence[NewMember]) -> list[int | None]:
     """Insert archive members (public_key_pem ''); the new row ids, None where the legacy id was there already."""
     ids = await db.fetchval_each(
         "INSERT INTO members (username, name, summary, public_key_pem, created_at, role, state, email, disabled, "
-        "legacy_id) VALUES (?, ?, '', '', ?, ?, ?, ?, ?, ?) ON CONFLICT (legacy_id) DO NOTHING RETURNING id",
+        "legacy_id, hidden_fields) VALUES (?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (legacy_id) DO NOTHING "
+        "RETURNING id",
         [
-            (r.username, r.name, r.created_at, r.role, r.state, r.email, 1 if r.disabled else 0, r.legacy_id)
+            (r.username, r.name, r.summary, r.created_at, r.role, r.state, r.email, 1 if r.disabled else 0,
+             r.legacy_id, _json_fields(r.hidden_fields))
             for r in rows
         ],
-    )
+    )  # fmt: skip
     return [optional_int(i) for i in ids]
 
 
@@ -196,8 +206,13 @@ async def set_profile(
     await db.execute(
         "UPDATE members SET name = ?, summary = ?, fields = ?, avatar_id = COALESCE(?, avatar_id), locked = ? "
         "WHERE id = ?",
-        (name, summary, orjson.dumps([list(f) for f in fields]).decode(), avatar_id, 1 if locked else 0, member_id),
+        (name, summary, _json_fields(fields), avatar_id, 1 if locked else 0, member_id),
     )
+
+
+async def set_hidden_fields(db: Executor, member_id: int, fields: Sequence[tuple[str, str]]) -> None:
+    """Replace the profile fields only the member sees (what is left of the archive's answers)."""
+    await db.execute("UPDATE members SET hidden_fields = ? WHERE id = ?", (_json_fields(fields), member_id))
 
 
 async def set_email(db: Executor, member_id: int, email: str | None) -> None:

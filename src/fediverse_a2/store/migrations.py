@@ -356,6 +356,35 @@ MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
             "CREATE INDEX group_posts_by_group ON group_posts (group_id, created_at)",
         ],
     ),
+    (
+        21,
+        "members-only groups, their members and join requests; pages of the site; private profile fields",
+        [
+            # A group's visibility: 'public', or 'members' (its page, posts and comments only for
+            # its members; never federated). A post in a members-only group has state 'group'.
+            "ALTER TABLE members ADD COLUMN group_visibility TEXT NOT NULL DEFAULT 'public'",
+            """CREATE TABLE group_members (
+                group_id {big} NOT NULL REFERENCES members(id), member_id {big} NOT NULL REFERENCES members(id),
+                created_at {real} NOT NULL, PRIMARY KEY (group_id, member_id))""",
+            "CREATE INDEX group_members_by_member ON group_members (member_id)",
+            # A member asks to join a group; a moderator of the group approves (the member is then
+            # in group_members) or rejects. state: pending | approved | rejected.
+            """CREATE TABLE group_join_requests (
+                id {id}, group_id {big} NOT NULL REFERENCES members(id),
+                member_id {big} NOT NULL REFERENCES members(id), message TEXT NOT NULL DEFAULT '',
+                state TEXT NOT NULL DEFAULT 'pending', created_at {real} NOT NULL, decided_at {real},
+                decided_by {big} REFERENCES members(id), UNIQUE (group_id, member_id))""",
+            # The network's own pages (about, house rules), served at /pages/SLUG and listed in
+            # the footer in `position` order.
+            """CREATE TABLE site_pages (
+                id {id}, slug TEXT NOT NULL UNIQUE, title TEXT NOT NULL, content_html TEXT NOT NULL,
+                legacy_id TEXT UNIQUE, position {big} NOT NULL DEFAULT 0, created_at {real} NOT NULL,
+                updated_at {real})""",
+            # Profile fields a member has not chosen to show (answers imported from the archive),
+            # as JSON [[name, value], ...] like `fields`.
+            "ALTER TABLE members ADD COLUMN hidden_fields TEXT NOT NULL DEFAULT '[]'",
+        ],
+    ),
 ]
 
 

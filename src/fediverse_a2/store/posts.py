@@ -219,12 +219,12 @@ async def update(
     return now
 
 
-async def publish(db: Executor, post_id: int, now: float | None = None) -> float:
-    """A draft becomes a published post, dated now; returns that date."""
+async def publish(db: Executor, post_id: int, now: float | None = None, *, state: str = "published") -> float:
+    """A draft becomes a published post (or, in a members-only group, a 'group' post), dated now; returns that date."""
     when = time.time() if now is None else now
     await db.execute(
-        "UPDATE posts SET state = 'published', published = ?, updated = NULL WHERE id = ? AND state = 'draft'",
-        (when, post_id),
+        "UPDATE posts SET state = ?, published = ?, updated = NULL WHERE id = ? AND state = 'draft'",
+        (state, when, post_id),
     )
     return when
 

@@ -13,6 +13,7 @@ from ..errors import UserError
 from ..federation.actors import ActorDirectory
 from ..runtime import Runtime
 from ..services.social import comment
+from ..services.visibility import may_see_post
 from ..store import comments, posts
 from .pages import Pages
 from .render import Renderer
@@ -44,6 +45,8 @@ class CommentPages:
         post = await posts.by_id(self.rt.db, request.path_params["post_id"])
         if post is None or post.deleted_at is not None or post.is_draft:
             return await self.pages.error(request, 404)
+        if not await may_see_post(self.rt.db, post, member):
+            return await self.pages.error(request, 404)
         body = form.get("body")
         text = body[: MAX_BODY + 1] if isinstance(body, str) else ""
         try:
@@ -69,6 +72,9 @@ class CommentPages:
         member = await self.security.member(request)
         if member is None:
             return self.security.to_login(f"/reply?to={target}")
+        post = await posts.by_id(self.rt.db, parent.post_id)
+        if post is None or post.deleted_at is not None or not await may_see_post(self.rt.db, post, member):
+            return await self.pages.error(request, 404)
         if request.method == "GET":
             return await self.render.page(
                 request, "reply.html", parent=parent, post_url=self.rt.urls.post(parent.post_id)

@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 
 from .. import __version__
 from ..runtime import Runtime
-from ..store import members, posts
+from ..store import groups, members, posts
 
 __all__ = ["Discovery"]
 
@@ -37,7 +37,7 @@ class Discovery:
         if resource in (f"acct:{urls.hostname_handle}", urls.instance_actor):
             return self._instance_jrd(resource)
         member = await members.by_username(self.rt.db, username) if username else None
-        if member is None:
+        if member is None or await groups.is_members_only(self.rt.db, member.id):
             return _jrd_error("no such account", 404)
         actor = urls.actor(member.username)
         doc = {

@@ -99,10 +99,12 @@ class Editor:
         error: str | None = None,
         preview: dict[str, Any] | None = None,
     ) -> Response:
+        me = await self.security.member(request)
         return await self.render.page(
             request, "editor.html", status=status, draft=draft, images=images, post=post, error=error,
             preview=preview, languages=LANGUAGES, max_images=MAX_IMAGES, topic_groups=[
-                g for g in await groups.list_all(self.rt.db) if g.username != self.rt.config.network.username],
+                g for g in await groups.listed_for(self.rt.db, me.id if me else None)
+                if g.username != self.rt.config.network.username],
             action=f"/posts/{post.id}/edit" if post else "/posts/new",
         )  # fmt: skip
 

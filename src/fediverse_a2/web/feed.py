@@ -11,7 +11,7 @@ from starlette.responses import Response
 from ..models import Post
 from ..runtime import Runtime
 from ..services.posts import fold_tag
-from ..store import members, posts
+from ..store import groups, members, posts
 
 __all__ = ["atom_feed", "member_feed", "tag_feed"]
 
@@ -31,7 +31,7 @@ async def atom_feed(rt: Runtime, request: Request) -> Response:
 async def member_feed(rt: Runtime, request: Request) -> Response:
     """/users/NAME/feed.atom: a member's newest posts."""
     member = await members.by_username(rt.db, request.path_params["username"])
-    if member is None:
+    if member is None or await groups.is_members_only(rt.db, member.id):
         return Response("no such member", status_code=404, media_type="text/plain; charset=utf-8")
     items = await posts.recent(rt.db, FEED_SIZE, member_id=member.id)
     path = f"/users/{member.username}"

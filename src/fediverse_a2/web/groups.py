@@ -1,6 +1,9 @@
 """Group pages: /groups/{username} lists what a group announced; its moderators take posts out.
 
-Browsers asking for a group's actor URL (/users/{username}) are sent here.
+Browsers asking for a group's actor URL (/users/{username}) are sent here. A members-only group's
+page is its members' only: a signed-in member who is not one sees the group's name and a form to
+ask to join (`/groups/NAME/join`), which the group's moderators approve or reject on
+`/groups/NAME/requests`; a visitor is asked to sign in.
 """
 
 from __future__ import annotations
@@ -11,11 +14,22 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ..errors import UserError
-from ..models import Post
+from ..models import Member, Post
 from ..runtime import Runtime
-from ..services.groups import can_moderate, ensure_network_group, page_url, remove_from_group
-from ..store import groups, posts
+from ..services.groups import (
+    MAX_REQUEST_MESSAGE,
+    can_moderate,
+    decide_request,
+    ensure_network_group,
+    join_state,
+    page_url,
+    remove_from_group,
+    request_to_join,
+)
+from ..services.visibility import may_see_group
+from ..store import group_members, groups, posts
 from ..store.groups import Group, GroupPost
+from .forms import text_field
 from .pages import Pages
 from .render import Renderer
 from .security import WebSecurity
@@ -37,7 +51,7 @@ def _page(request: Request) -> int:
 
 
 class GroupPages:
-    """The page of a group and its moderators' remove action."""
+    """The page of a group, its moderators' remove action, and joining a members-only group."""
 
     def __init__(self, rt: Runtime, render: Renderer, security: WebSecurity, pages: Pages) -> None:
         self.rt = rt
@@ -52,11 +66,23 @@ class GroupPages:
         return await groups.by_username(self.rt.db, username)
 
     async def page(self, request: Request) -> Response:
-        """The group's posts, newest first (deleted and removed ones left out)."""
+        """The group's posts, newest first (deleted and removed ones left out); for a members-only
+        group only to its members (others may ask to join)."""
         group = await self._group(request)
         if group is None:
             return await self.pages.error(request, 404)
+        me = await self.security.member(request)
+        if not await may_see_group(self.rt.db, group, me):
+            if me is None:
+                return self.security.to_login(request.url.path)
+            return await self._join_page(request, group, me)
         return await self._render(request, group)
+
+    async def _join_page(self, request: Request, group: Group, me: Member, status: int = 200) -> Response:
+        return await self.render.page(
+            request, "group_join.html", status=status, group=group, state=await join_state(self.rt, group, me),
+            max_message=MAX_REQUEST_MESSAGE,
+        )  # fmt: skip
 
     async def _render(self, request: Request, group: Group, *, notice: str | None = None,
                       error: str | None = None, status: int = 200) -> Response:  # fmt: skip
@@ -65,14 +91,61 @@ class GroupPages:
         items = []
         for shown in rows[:PAGE_SIZE]:
             post = await posts.by_id(self.rt.db, shown.post_id) if shown.post_id is not None else None
-            if shown.post_id is not None and (post is None or post.deleted_at is not None):
+            if shown.post_id is not None and (post is None or post.deleted_at is not None or post.is_draft):
                 continue
             items.append(_Item(shown, post))
         me = await self.security.member(request)
+        moderates = await can_moderate(self.rt, group, me)
+        members = await group_members.list_members(self.rt.db, group.id) if group.members_only else []
+        waiting = len(await group_members.pending(self.rt.db, group.id)) if moderates and group.members_only else 0
         return await self.render.page(
             request, "group.html", status=status, group=group, handle=self.rt.urls.handle(group.username),
-            items=items, page=page, has_next=len(rows) > PAGE_SIZE, can_moderate=await can_moderate(self.rt, group, me),
-            notice=notice, error=error,
+            items=items, page=page, has_next=len(rows) > PAGE_SIZE, can_moderate=moderates,
+            members=members, waiting=waiting, notice=notice, error=error,
+        )  # fmt: skip
+
+    async def join(self, request: Request) -> Response:
+        """POST only: a member asks to join a members-only group (field `message`)."""
+        form = await self.security.form(request)
+        group = await self._group(request)
+        if group is None:
+            return await self.pages.error(request, 404)
+        me = await self.security.member(request)
+        if me is None:
+            return self.security.to_login(page_url(self.rt, group.username).removeprefix(self.rt.urls.base))
+        if await may_see_group(self.rt.db, group, me):
+            return RedirectResponse(page_url(self.rt, group.username), status_code=303)
+        try:
+            await request_to_join(self.rt, group, me, text_field(form, "message", MAX_REQUEST_MESSAGE + 10))
+        except UserError:
+            return await self._join_page(request, group, me, status=403)
+        return RedirectResponse(page_url(self.rt, group.username), status_code=303)
+
+    async def requests(self, request: Request) -> Response:
+        """GET: the requests to join waiting for a moderator of the group; POST: approve or reject one."""
+        group = await self._group(request)
+        if group is None:
+            return await self.pages.error(request, 404)
+        form = await self.security.form(request) if request.method == "POST" else None
+        me = await self.security.member(request)
+        if me is None:
+            return self.security.to_login(request.url.path)
+        if not group.members_only or not await can_moderate(self.rt, group, me):
+            return await self.pages.error(request, 403)
+        error = None
+        if form is not None:
+            raw, decision = form.get("request"), form.get("decision")
+            if not isinstance(raw, str) or not raw.isdigit() or decision not in ("approve", "reject"):
+                return await self.pages.error(request, 400)
+            try:
+                await decide_request(self.rt, group, int(raw), decision == "approve", me)
+            except UserError as exc:
+                error = self.render.error_text(request, exc)
+            else:
+                return RedirectResponse(f"{page_url(self.rt, group.username)}/requests", status_code=303)
+        return await self.render.page(
+            request, "group_requests.html", status=400 if error else 200, group=group, error=error,
+            requests=await group_members.pending(self.rt.db, group.id),
         )  # fmt: skip
 
     async def remove(self, request: Request) -> Response:

@@ -58,9 +58,12 @@ class Objects:
         as_json = wants_activity_json(request)
         if member is None:
             return await self._missing(request, as_json, 404)
-        is_group = await groups.by_id(self.rt.db, member.id) is not None
+        group = await groups.by_id(self.rt.db, member.id)
+        is_group = group is not None
         if not as_json and is_group:
             return RedirectResponse(page_url(self.rt, member.username), status_code=303)
+        if group is not None and group.members_only:
+            return await self._missing(request, as_json, 404)  # never offered to the fediverse
         if not as_json:
             return await self.pages.profile(request, member)
         if (refusal := await self.guard(request)) is not None:
@@ -75,8 +78,8 @@ class Objects:
         """A blog post: Note JSON or the post page; 410 with a Tombstone once deleted."""
         post = await posts.by_id(self.rt.db, request.path_params["post_id"])
         as_json = wants_activity_json(request)
-        if post is None or (post.is_draft and as_json):
-            return await self._missing(request, as_json, 404)
+        if post is None or (not post.is_public and as_json):
+            return await self._missing(request, as_json, 404)  # drafts, members-only posts: never as ActivityPub
         if post.deleted_at is not None:
             if as_json:
                 return activity_response(build.tombstone(self.rt.urls.post(post.id), post.deleted_at), 410)
@@ -92,7 +95,7 @@ class Objects:
     async def replies(self, request: Request) -> Response:
         """The replies collection of a post, paged."""
         post = await posts.by_id(self.rt.db, request.path_params["post_id"])
-        if post is None or post.is_draft or post.deleted_at is not None:
+        if post is None or not post.is_public or post.deleted_at is not None:
             return await self._missing(request, True, 410 if post is not None and post.deleted_at else 404)
         if (refusal := await self.guard(request)) is not None:
             return refusal
@@ -116,6 +119,9 @@ class Objects:
             return await self._missing(request, as_json, 404)  # hidden by a moderator
         if not as_json:
             return RedirectResponse(f"{self.rt.urls.post(comment.post_id)}#comment-{comment.id}", status_code=303)
+        post = await posts.by_id(self.rt.db, comment.post_id)
+        if post is None or not post.is_public:
+            return await self._missing(request, as_json, 404)  # under a draft or a members-only post
         if (refusal := await self.guard(request)) is not None:
             return refusal
         return await self._sent_object(request, comment.ap_id)
@@ -141,6 +147,9 @@ class Objects:
         kind = request.path_params["collection"]
         member = await members.by_username(self.rt.db, request.path_params["username"])
         if member is None or kind not in ("outbox", "followers", "following"):
+            return await self._missing(request, True, 404)
+        group = await groups.by_id(self.rt.db, member.id)
+        if group is not None and group.members_only:
             return await self._missing(request, True, 404)
         if (refusal := await self.guard(request)) is not None:
             return refusal

@@ -12,6 +12,7 @@ from ..i18n import translate
 from ..models import Member, Post
 from ..runtime import Runtime
 from ..services.posts import fold_tag
+from ..services.visibility import may_see_post
 from ..store import comments, follows, media, members, posts, tags
 from .render import Renderer
 from .threads import fill_texts, thread_order
@@ -98,9 +99,12 @@ class Pages:
         )  # fmt: skip
 
     async def post(self, request: Request, post: Post) -> Response:
-        """A blog post with its comments; counts the view when a person asked. Drafts: their author only."""
+        """A blog post with its comments; counts the view when a person asked. Drafts: their author
+        only; a post in a members-only group: the group's members (a visitor is asked to sign in)."""
         me = await self.render.security.member(request)
-        if post.is_draft and (me is None or me.id != post.member_id):
+        if not await may_see_post(self.rt.db, post, me):
+            if me is None and post.in_private_group:
+                return self.render.security.to_login(request.url.path)
             return await self.error(request, 404)
         if is_person(request) and not post.is_draft:
             await posts.increment_views(self.rt.db, post.id)

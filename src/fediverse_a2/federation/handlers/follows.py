@@ -8,7 +8,7 @@ import uuid
 from ...activitypub import build
 from ...hosts import HostError, host_of
 from ...runtime import Runtime
-from ...store import follow_requests, follows, members, reactions
+from ...store import follow_requests, follows, groups, members, reactions
 from ..outbox import queue_activity
 from . import notify, relays
 from .context import Context, Rejected
@@ -35,6 +35,9 @@ async def on_follow(ctx: Context) -> None:
         ctx.notes.append("Follow of something that is not a member; ignored")
         return
     actor = ctx.actor
+    if await groups.is_members_only(ctx.tx, member.id):
+        await _refuse(ctx, member.username)
+        return
     # Deliveries go to these inboxes: never to a domain the policy refuses, whatever the
     # actor's own domain is. A shared inbox elsewhere is dropped, a personal one refuses.
     if not _inbox_allowed(ctx.rt, actor.inbox):
@@ -55,6 +58,18 @@ async def on_follow(ctx: Context) -> None:
     member_uri = ctx.rt.urls.actor(member.username)
     accept = build.accept(f"{member_uri}#accepts/{uuid.uuid4().hex}", member_uri, ctx.activity.raw)
     await queue_activity(ctx.tx, accept, member.id, targets=[(actor.inbox, actor.domain, actor.uri)])
+
+
+async def _refuse(ctx: Context, username: str) -> None:
+    """Reject{Follow} from a members-only group: it is never offered to remote followers."""
+    ctx.notes.append(f"Follow of members-only group {username}; rejected")
+    if not ctx.activity.id or not _inbox_allowed(ctx.rt, ctx.actor.inbox):
+        return
+    group_uri = ctx.rt.urls.actor(username)
+    reject = build.reject(f"{group_uri}#rejects/{uuid.uuid4().hex}", group_uri, ctx.activity.raw)
+    group = await groups.by_username(ctx.tx, username)
+    assert group is not None
+    await queue_activity(ctx.tx, reject, group.id, targets=[(ctx.actor.inbox, ctx.actor.domain, ctx.actor.uri)])
 
 
 async def on_undo(ctx: Context) -> None:

@@ -31,6 +31,8 @@ async def _addressed(ctx: Context, note: RemoteNote) -> list[Group]:
 
 
 async def _allowed(ctx: Context, group: Group) -> bool:
+    if group.members_only:
+        return False  # a members-only group announces nothing
     if group.rule == "anyone":
         return True
     if group.rule == "followers":

@@ -40,15 +40,20 @@ def _note(ctx: Context) -> RemoteNote:
 
 
 async def _local_parent(ctx: Context, url: str) -> tuple[int, int | None] | None:
-    """(post id, parent comment id) when url is a live local post or a comment under one."""
+    """(post id, parent comment id) when url is a live public local post or a comment under one.
+
+    Drafts and posts of members-only groups were never sent anywhere: a reply to one is not theirs."""
     post_id = ctx.rt.urls.post_id(url)
-    if post_id is not None:
-        post = await posts.by_id(ctx.tx, post_id)
-        return (post_id, None) if post is not None and post.deleted_at is None else None
-    row = await comments.by_ap_id(ctx.tx, url)
-    if row is not None:
-        return row.post_id, row.id
-    return None
+    parent_id: int | None = None
+    if post_id is None:
+        row = await comments.by_ap_id(ctx.tx, url)
+        if row is None:
+            return None
+        post_id, parent_id = row.post_id, row.id
+    post = await posts.by_id(ctx.tx, post_id)
+    if post is None or post.deleted_at is not None or not post.is_public:
+        return None
+    return post_id, parent_id
 
 
 async def on_create(ctx: Context) -> None:

@@ -20,7 +20,7 @@ async def _react(ctx: Context, kind: str) -> None:
     if post_id is None or ctx.activity.id is None:
         return
     post = await posts.by_id(ctx.tx, post_id)
-    if post is None or post.deleted_at is not None:
+    if post is None or post.deleted_at is not None or not post.is_public:
         return
     await reactions.add(ctx.tx, ctx.activity.id, kind, ctx.actor.uri, post_id)
     await notify.on_reaction(ctx, "boost" if kind == "announce" else kind, post_id, post.member_id)
