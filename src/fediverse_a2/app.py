@@ -43,6 +43,7 @@ from .web.render import Renderer
 from .web.search import SearchPage
 from .web.security import SecurityHeaders, WebSecurity, content_security_policy
 from .web.settings import SettingsPages
+from .web.site_pages import SitePages
 from .web.timeline import TimelinePages
 
 __all__ = ["create_app"]
@@ -76,6 +77,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     search_page = SearchPage(rt, renderer)
     archive = ArchivePages(rt, renderer, pages)
     group_pages = GroupPages(rt, renderer, security, pages)
+    site_page_view = SitePages(rt, renderer, pages)
 
     async def home(request: Request) -> Response:
         return await pages.home(request)
@@ -144,6 +146,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         Route("/invite/{token:str}", auth.invite, methods=GET_POST),
         Route("/join", auth.join, methods=GET_POST),
         Route("/settings/profile", settings.profile, methods=GET_POST),
+        Route("/settings/profile/fields", settings.hidden_field, methods=["POST"]),
         Route("/settings/password", settings.password, methods=GET_POST),
         Route("/settings/notifications", notification_pages.settings, methods=GET_POST),
         Route("/notifications", notification_pages.list),
@@ -165,6 +168,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         Route("/groups/{username:str}/remove", group_pages.remove, methods=["POST"]),
         Route("/groups/{username:str}/join", group_pages.join, methods=["POST"]),
         Route("/groups/{username:str}/requests", group_pages.requests, methods=GET_POST),
+        Route("/pages/{slug:str}", site_page_view.page),
         Route("/tags/{tag:str}", pages.tag),
         Route("/tags/{tag:str}/feed.atom", feed_of_tag),
         Route("/search", search_page.search),

@@ -596,6 +596,18 @@ _PAIRS: tuple[tuple[str, str, str], ...] = (
     ("group_no_requests", "Er wachten geen verzoeken.", "No requests are waiting."),
     ("no_such_request", "Dat verzoek bestaat niet (meer).", "That request does not exist (any more)."),
     ("not_allowed", "Dat mag je niet doen.", "You may not do that."),
+    # profile answers imported from the archive, private until shown
+    ("hidden_fields", "Uit het oude netwerk (alleen jij ziet dit)", "From the old network (only you see this)"),
+    (
+        "hidden_fields_text",
+        "Je antwoorden op de profielvragen van het oude netwerk. Niemand anders ziet ze, tot je er een op je "
+        "profiel zet.",
+        "Your answers to the old network's profile questions. Nobody else sees them until you show one on "
+        "your profile.",
+    ),
+    ("hidden_field_show", "Op mijn profiel zetten", "Show on my profile"),
+    ("hidden_field_forget", "Verwijderen", "Delete"),
+    ("no_such_field", "Dat veld bestaat niet (meer).", "That field does not exist (any more)."),
     (
         "group_move",
         "Een blogpost kan niet naar of uit een groep die alleen voor leden is.",

@@ -75,6 +75,14 @@ class Urls:
     def tag(self, norm: str) -> str:
         return f"{self.base}/tags/{quote(norm, safe='')}"
 
+    def site_page(self, slug: str) -> str:
+        """A page of the site (about, house rules): /pages/SLUG."""
+        return f"{self.base}/pages/{quote(slug, safe='')}"
+
+    def group_page(self, username: str) -> str:
+        """The HTML page of a group (its actor URL sends browsers there)."""
+        return f"{self.base}/groups/{username}"
+
     def activity(self, kind: str, token: str) -> str:
         return f"{self.base}/activities/{kind}/{token}"
 

@@ -15,15 +15,20 @@ from urllib.parse import unquote, urlsplit
 from ..archive.ning_groups import NingDiscussion, NingGroup
 from ..archive.ning_model import MemberState, NingComment, NingMember, NingPost
 from ..archive.saved_page_model import SavedPage
+from ..content import inert_text, plain_text
 from ..store.members import NewMember
 from .model import AuthorRef, ImportComment, ImportPost
 
 __all__ = [
     "UNKNOWN_AUTHOR",
     "author_ref",
+    "comments_of",
     "discussion_post",
+    "first_date",
     "group_post",
+    "later_update",
     "member_row",
+    "member_summary",
     "name_key",
     "old_path",
     "page_post",
@@ -33,11 +38,23 @@ __all__ = [
 
 # Comments whose author the archive does not name (a deleted member) are by this archive author.
 UNKNOWN_AUTHOR = AuthorRef("ning:unknown", "Oud lid")
+MAX_SUMMARY = 500  # what a profile's summary holds (services/profile.py)
+MAX_FIELD_VALUE = 255
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+def member_summary(about_html: str) -> str:
+    """The profile summary from an "About me" answer: its text on one line, cut at a word to 500 characters."""
+    text = inert_text(plain_text(about_html), 100_000)
+    if len(text) <= MAX_SUMMARY:
+        return text
+    return text[: MAX_SUMMARY - 2].rsplit(" ", 1)[0].rstrip() + " …"
+
+
 def member_row(member: NingMember, username: str, now: float | None = None) -> NewMember:
-    """A member of the archive as a member row: suspended and pending ones disabled."""
+    """A member of the archive as a member row: suspended and pending ones disabled; the profile
+    answers as its summary and as fields only the member sees (until they show them)."""
+    hidden = tuple((inert_text(q, MAX_FIELD_VALUE), inert_text(a, MAX_FIELD_VALUE)) for q, a in member.profile.fields)
     return NewMember(
         legacy_id=member.contributor_name,
         username=username,
@@ -47,6 +64,8 @@ def member_row(member: NingMember, username: str, now: float | None = None) -> N
         state=member.state.value,
         disabled=member.state in (MemberState.SUSPENDED, MemberState.PENDING),
         created_at=member.joined if member.joined is not None else (now or time.time()),
+        summary=member_summary(member.profile.about),
+        hidden_fields=tuple((q, a) for q, a in hidden if q and a),
     )
 
 
@@ -83,24 +102,27 @@ def old_path(url: str | None) -> str | None:
     return path if path.startswith("/") and len(path) > 1 else None
 
 
-def _comments(items: tuple[NingComment, ...], names: dict[str, str]) -> tuple[ImportComment, ...]:
+def comments_of(items: tuple[NingComment, ...], names: dict[str, str]) -> tuple[ImportComment, ...]:
+    """Comments of the archive (oldest first) as comments to import, by their members."""
     return tuple(
         ImportComment(c.id, author_ref(c.contributor_name, names), c.description, c.created, c.file_attachments)
         for c in items
     )
 
 
-def _published(*dates: float | None) -> float:
+def first_date(*dates: float | None) -> float:
+    """The first date that is known (now when none is)."""
     return next((d for d in dates if d is not None), time.time())
 
 
-def _updated(updated: float | None, published: float) -> float | None:
+def later_update(updated: float | None, published: float) -> float | None:
+    """An update date only when it is after the publication."""
     return updated if updated is not None and updated > published else None
 
 
 def post_of(post: NingPost, names: dict[str, str]) -> ImportPost:
     """A blog post: drafts and queued posts stay drafts; the category a tag."""
-    published = _published(post.published, post.created, post.updated)
+    published = first_date(post.published, post.created, post.updated)
     tag = tag_of(post.category)
     return ImportPost(
         legacy_id=post.id,
@@ -108,21 +130,21 @@ def post_of(post: NingPost, names: dict[str, str]) -> ImportPost:
         title=post.title or "(zonder titel)",
         html=post.description,
         published=published,
-        updated=_updated(post.updated, published),
+        updated=later_update(post.updated, published),
         draft=post.is_draft,
         source="ning",
         tags=(tag[0],) if tag else (),
         attachments=post.file_attachments,
-        comments=_comments(post.comments, names),
+        comments=comments_of(post.comments, names),
         old=((post.id, "post"),),
         warnings=post.warnings,
     )
 
 
 def discussion_post(discussion: NingDiscussion, names: dict[str, str], groups: dict[str, NingGroup]) -> ImportPost:
-    """A forum discussion: a post tagged with its category and its group; a private group's stays a draft."""
+    """A forum discussion: a post tagged with its category and its group (a private group's for its members only)."""
     group = groups.get(discussion.group_id or "")
-    published = _published(discussion.created, discussion.updated)
+    published = first_date(discussion.created, discussion.updated)
     tags = [t[0] for t in (tag_of(discussion.category), tag_of(group.title if group else None)) if t]
     return ImportPost(
         legacy_id=discussion.id,
@@ -130,21 +152,23 @@ def discussion_post(discussion: NingDiscussion, names: dict[str, str], groups: d
         title=discussion.title or "(zonder titel)",
         html=discussion.description,
         published=published,
-        updated=_updated(discussion.updated, published),
-        draft=group is not None and group.is_private,
-        group=group.id if group is not None and not group.is_private else None,
+        updated=later_update(discussion.updated, published),
+        draft=False,
+        group=group.id if group is not None else None,
+        members_only=group is not None and group.is_private,
         source="ning",
         tags=tuple(dict.fromkeys(tags)),
         attachments=discussion.file_attachments,
-        comments=_comments(discussion.comments, names),
+        comments=comments_of(discussion.comments, names),
         old=((discussion.id, "post"),),
         warnings=discussion.warnings,
+        kind="discussions",
     )
 
 
 def group_post(group: NingGroup, names: dict[str, str]) -> ImportPost:
     """A group: a post by its creator under the group's tag, the wall comments as its comments."""
-    published = _published(group.created, group.updated)
+    published = first_date(group.created, group.updated)
     tag = tag_of(group.title)
     return ImportPost(
         legacy_id=group.id,
@@ -152,21 +176,23 @@ def group_post(group: NingGroup, names: dict[str, str]) -> ImportPost:
         title=group.title or "(groep)",
         html=group.description,
         published=published,
-        updated=_updated(group.updated, published),
-        draft=group.is_private,
+        updated=later_update(group.updated, published),
+        draft=False,
         source="ning",
         tags=(tag[0],) if tag else (),
-        comments=_comments(group.comments, names),
+        comments=comments_of(group.comments, names),
         old=((group.id, "group"),),
-        group=None if group.is_private else group.id,
+        group=group.id,
+        members_only=group.is_private,
         warnings=group.warnings,
+        kind="groups",
     )
 
 
 def page_post(page: SavedPage, legacy_id: str, author: AuthorRef, commenters: list[AuthorRef]) -> ImportPost:
     """A saved page: dated by the page, else by its first comment (the post is at least that old)."""
     first = page.comments[0].published if page.comments else None
-    published = _published(page.published, first)
+    published = first_date(page.published, first)
     comments = tuple(
         ImportComment(f"{legacy_id}#c{n}", who, c.body_html, c.published)
         for n, (c, who) in enumerate(zip(page.comments, commenters, strict=True), start=1)

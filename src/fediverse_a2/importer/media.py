@@ -6,6 +6,9 @@ absolute paths, no symlinks out). An image goes through the same re-encoding as 
 does not decode, and every other attachment, is copied under a content-derived name into
 `media/files/` and served for download only (`web.legacy`). Names derive from the content, so a
 second import writes nothing new and a killed one leaves no half-written file under a final name.
+
+Every file the archive names is reported once (`outcomes`: copied, or why not), for the import
+report's "files" line.
 """
 
 from __future__ import annotations
@@ -38,8 +41,16 @@ FILE_TYPES = {
     ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     ".odt": "application/vnd.oasis.opendocument.text", ".ods": "application/vnd.oasis.opendocument.spreadsheet",
     ".odp": "application/vnd.oasis.opendocument.presentation", ".zip": "application/zip",
-    ".mp3": "audio/mpeg", ".mp4": "video/mp4", ".bin": "application/octet-stream",
+    ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".ogg": "audio/ogg", ".oga": "audio/ogg", ".wav": "audio/wav",
+    ".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
+    ".bin": "application/octet-stream",
 }  # fmt: skip
+COPIED = "copied"
+MISSING = "not in the export folder"
+TOO_LARGE = f"larger than {MAX_FILE_BYTES // 1_000_000} MB"
+UNSAFE = "an unsafe path (outside the export folder), not read"
+REMOTE = "only a remote address, never archived"
+NOT_AN_IMAGE = "a profile photo that is not an image"
 _FILE_NAME = re.compile(r"[0-9a-f]{32}\.[a-z0-9]{1,5}")
 
 
@@ -89,11 +100,27 @@ class MediaCopier:
         self.images = 0
         self.files = 0
         self.missing = 0
+        # Each file the archive names, once: what became of it (COPIED or the reason it was not).
+        self.outcomes: dict[str, str] = {}
+
+    def _outcome(self, key: str, outcome: str) -> None:
+        if self.outcomes.get(key) != COPIED:  # copied once (e.g. as an image) is copied
+            self.outcomes[key] = outcome
+
+    def note_remote(self, address: str) -> None:
+        """An attachment the archive names only by its remote address: never archived (reported)."""
+        self._outcome(address.strip(), REMOTE)
 
     def copy(self, address: str, *, avatar: bool = False) -> Copied | None:
-        """The copy of a local media address of the export; None when it is remote, unsafe or absent."""
+        """The copy of a local media address of the export; None when it is remote, unsafe or absent.
+
+        A remote address is no file of the archive and is not reported here (links stay links); an
+        unsafe one is reported.
+        """
         path = local_path(address)
         if path is None or self.folder is None:
+            if self.folder is not None and not _not_a_file(address):
+                self._outcome(address.strip(), UNSAFE)
             return None
         key = (path, avatar)
         if key in self._done:
@@ -108,7 +135,13 @@ class MediaCopier:
         source = resolve_media(self.folder or Path("."), path)
         if source is None or source.stat().st_size > MAX_FILE_BYTES:
             self.missing += 1
+            self._outcome(path, MISSING if source is None else TOO_LARGE)
             return None
+        copied = self._copy_file(source, path, avatar)
+        self._outcome(path, COPIED if copied is not None else NOT_AN_IMAGE)
+        return copied
+
+    def _copy_file(self, source: Path, path: str, avatar: bool) -> Copied | None:
         data = source.read_bytes()
         title = PurePosixPath(path).name
         suffix = PurePosixPath(path).suffix.lower()
@@ -135,6 +168,14 @@ class MediaCopier:
             _write(self.media_path / "files" / name, data)
         self.files += 1
         return Copied(file_url(self.urls, name), title)
+
+
+def _not_a_file(address: str) -> bool:
+    """A remote address, a link within the old site (`/profiles/...`) or an anchor: not a file of the export."""
+    text = address.strip().lower()
+    if text.startswith("/") and not text.startswith("//"):
+        return True
+    return not text or text.startswith(("http://", "https://", "//", "mailto:", "data:", "#", "?"))
 
 
 def is_file_name(name: str) -> bool:

@@ -44,4 +44,7 @@ class ImportPost:
     old: tuple[tuple[str, str], ...] = ()  # (old id or address, kind) that must lead to this post
     views: int = 0
     warnings: tuple[str, ...] = field(default=())
-    group: str | None = None  # legacy id of the (public) old group it belongs to: its topic group here
+    group: str | None = None  # legacy id of the old group it belongs to: its topic group here
+    members_only: bool = False  # in a members-only group: state 'group', seen by the group's members only
+    kind: str = "posts"  # what the import report counts it as (posts, groups, discussions, albums, ...)
+    counts: tuple[tuple[str, int], ...] = ()  # what else it brings in for the report, e.g. (("photos", 12),)

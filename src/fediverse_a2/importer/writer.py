@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ..activitypub import build
 from ..archive.ning_html import sanitise_archive_html
+from ..archive.ning_media import local_path
 from ..archive.usernames import assign_usernames
 from ..models import Post
 from ..runtime import Runtime
@@ -112,6 +113,8 @@ class Writer:
         for address in attachments:
             copied = self.copier.copy(address)
             if copied is None:
+                if local_path(address) is None and "://" in address:
+                    self.copier.note_remote(address)
                 self.summary.warnings["attachment not in the export (remote, unsafe or missing): left out"] += 1
             elif copied.image is not None and attach_images:
                 images.append(copied)
@@ -122,6 +125,10 @@ class Writer:
             body += f"<p>Bijlagen: {items}</p>"
         return _Content(body, images)
 
+    def archive_html(self, raw: str, attachments: Sequence[str] = ()) -> str:
+        """Archived HTML made safe, its media copied and its attachments linked (pages of the site)."""
+        return self._content(raw, attachments, attach_images=False).html
+
     # -- batches ---------------------------------------------------------------------------
 
     async def write(self, tx: Executor, batch: Sequence[ImportPost]) -> int:
@@ -131,11 +138,21 @@ class Writer:
         fresh: list[ImportPost] = []
         seen: set[str] = set()
         for p in batch:
+            self.summary.found(p.kind)
+            for kind, n in p.counts:
+                self.summary.found(kind, n)
             if p.legacy_id in existing:
-                self.summary.existing["drafts" if p.draft else "posts"] += 1
+                self.summary.existing[_written_as(p)] += 1
+                self.summary.already(p.kind)
+                for kind, n in p.counts:
+                    self.summary.already(kind, n)
             elif p.legacy_id not in seen:  # a record the export holds twice counts once
                 seen.add(p.legacy_id)
                 fresh.append(p)
+            else:
+                self.summary.skipped(p.kind, "listed twice in the export")
+                for kind, n in p.counts:
+                    self.summary.skipped(kind, "listed twice in the export", n)
         post_ids = await self._posts(tx, fresh)
         ids = {**existing, **post_ids}
         comment_ids = await self._comments(tx, batch, ids, have, {p.legacy_id for p in fresh})
@@ -159,7 +176,7 @@ class Writer:
                     content.html,
                     p.published,
                     p.updated,
-                    "draft" if p.draft else "published",
+                    _state(p),
                     p.source,
                     p.views,
                 )
@@ -184,9 +201,13 @@ class Writer:
             url = self.urls.post(post_id)
             redirects += [(old, url, kind) for old, kind in p.old]
             if p.group is not None and p.group in self.topic_groups and not p.draft:
-                await self._into_group(tx, post_id, url, self.topic_groups[p.group], username, p.published)
-            self.summary.created["drafts" if p.draft else "posts"] += 1
-            if not p.draft:
+                marker = group_store.PRIVATE if p.members_only else ARCHIVED
+                await self._into_group(tx, post_id, url, self.topic_groups[p.group], username, p.published, marker)
+            self.summary.created[_written_as(p)] += 1
+            self.summary.imported(p.kind)
+            for kind, n in p.counts:
+                self.summary.imported(kind, n)
+            if _state(p) == "published":
                 post = Post(
                     post_id, member_id, username, p.author.name, p.title[:300], content.html, content.html,
                     p.published, p.updated, None, p.views,
@@ -200,14 +221,15 @@ class Writer:
         return {p.legacy_id: post_id for p, post_id in zip(fresh, new_ids, strict=True)}
 
     async def _into_group(
-        self, tx: Executor, post_id: int, url: str, group: tuple[int, str], author: str, published: float
-    ) -> None:
+        self, tx: Executor, post_id: int, url: str, group: tuple[int, str], author: str, published: float,
+        marker: str,
+    ) -> None:  # fmt: skip
         """An imported post in its topic group: on the group's page, never announced (an import
-        pushes nothing); its record's id says so, so removing it sends no Undo either."""
+        pushes nothing); its record's id says so (`marker`), so removing it sends no Undo either."""
         group_id, username = group
         await group_store.set_post_group(tx, post_id, group_id)
         await group_store.record_post(
-            tx, group_id, url, f"{self.urls.actor(username)}{ARCHIVED}{post_id}", self.urls.actor(author),
+            tx, group_id, url, f"{self.urls.actor(username)}{marker}{post_id}", self.urls.actor(author),
             post_id=post_id, created_at=published,
         )  # fmt: skip
 
@@ -227,8 +249,14 @@ class Writer:
             for c in p.comments:
                 published = c.published if c.published is not None else last
                 last = published
-                if c.legacy_id in have or c.legacy_id in seen:
+                self.summary.found("comments")
+                if c.legacy_id in have:
                     self.summary.existing["comments"] += 1
+                    self.summary.already("comments")
+                    continue
+                if c.legacy_id in seen:
+                    self.summary.existing["comments"] += 1
+                    self.summary.skipped("comments", "listed twice in the export")
                     continue
                 seen.add(c.legacy_id)
                 member_id, username = await self.authors.resolve(tx, c.author, published)
@@ -260,8 +288,8 @@ class Writer:
                 target = cache.get(row.post_id)  # None for a new draft
             else:
                 target = await self._post_of(tx, row.post_id, cache)
-            if target is None or target.is_draft:
-                continue  # a draft's comments are not public either
+            if target is None or not target.is_public:
+                continue  # a draft's comments are not public either, nor a members-only post's
             outbox.append(
                 comment_create(
                     url,
@@ -292,8 +320,19 @@ class Writer:
         await activities.add_many(tx, outbox)
         await legacy.add_redirects(tx, redirects)
         self.summary.created["comments"] += len(rows)
+        self.summary.imported("comments", len(rows))
         self.summary.created["redirects"] += len(redirects)
         return comment_ids
+
+
+def _state(p: ImportPost) -> str:
+    """A post's state: a draft, a members-only group's post, or published (public)."""
+    return "draft" if p.draft else "group" if p.members_only else "published"
+
+
+def _written_as(p: ImportPost) -> str:
+    """What the summary counts a post as."""
+    return {"draft": "drafts", "group": "members-only posts"}.get(_state(p), "posts")
 
 
 def _is_relative(url: str) -> bool:

@@ -51,7 +51,7 @@ MAX_REQUEST_MESSAGE = 500
 
 def page_url(rt: Runtime, username: str) -> str:
     """The HTML page of a group (its actor URL sends browsers there)."""
-    return f"{rt.urls.base}/groups/{username}"
+    return rt.urls.group_page(username)
 
 
 async def ensure_network_group(rt: Runtime, db: Executor | None = None) -> Group | None:

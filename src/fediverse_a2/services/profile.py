@@ -1,4 +1,9 @@
-"""A member's profile: name, summary, avatar and fields; every change is sent as Update{Person}."""
+"""A member's profile: name, summary, avatar and fields; every change is sent as Update{Person}.
+
+Fields imported from the archive's profile answers start hidden (`Member.hidden_fields`: only the
+member sees them, in their settings); the member shows one (it becomes a profile field, and is
+sent) or forgets it.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from ..runtime import Runtime
 from ..store import members
 from .members import ensure_key
 
-__all__ = ["MAX_FIELDS", "update_profile"]
+__all__ = ["MAX_FIELDS", "forget_hidden_field", "show_hidden_field", "update_profile"]
 
 MAX_FIELDS = 4  # Mastodon shows four
 
@@ -28,8 +33,10 @@ async def update_profile(
     fields: list[tuple[str, str]],
     avatar_id: int | None = None,
     locked: bool | None = None,
+    hidden_fields: tuple[tuple[str, str], ...] | None = None,
 ) -> Member:
-    """Change what the profile shows and send Update{Person} to the member's followers."""
+    """Change what the profile shows and send Update{Person} to the member's followers (and, when
+    given, the fields only the member sees)."""
     name = inert_text(name, 100)
     if not name:
         raise UserError("a name must not be empty", key="name_empty")
@@ -44,6 +51,8 @@ async def update_profile(
             tx, member.id, name=name, summary=inert_text(summary, 500), fields=tuple(clean),
             avatar_id=avatar_id, locked=member.locked if locked is None else locked,
         )  # fmt: skip
+        if hidden_fields is not None:
+            await members.set_hidden_fields(tx, member.id, hidden_fields)
         fresh = await members.by_id(tx, member.id)
         assert fresh is not None
         person = build.person(fresh, rt.urls)
@@ -59,4 +68,30 @@ async def update_profile(
             "published": build.iso(time.time()),
         }
         await queue_activity(tx, update, fresh.id, followers_of=fresh.id)
+    return fresh
+
+
+def _hidden(member: Member, index: int) -> tuple[str, str]:
+    if not 0 <= index < len(member.hidden_fields):
+        raise UserError("no such field", key="no_such_field")
+    return member.hidden_fields[index]
+
+
+async def show_hidden_field(rt: Runtime, member: Member, index: int) -> Member:
+    """Show one of the hidden fields on the profile (sent with Update{Person}); at most MAX_FIELDS are shown."""
+    name, value = _hidden(member, index)
+    rest = tuple(f for i, f in enumerate(member.hidden_fields) if i != index)
+    return await update_profile(
+        rt, member, name=member.name, summary=member.summary, fields=[*member.fields, (name, value)],
+        hidden_fields=rest,
+    )  # fmt: skip
+
+
+async def forget_hidden_field(rt: Runtime, member: Member, index: int) -> Member:
+    """Delete one of the hidden fields (nobody ever saw it: nothing is sent)."""
+    _hidden(member, index)
+    rest = tuple(f for i, f in enumerate(member.hidden_fields) if i != index)
+    await members.set_hidden_fields(rt.db, member.id, rest)
+    fresh = await members.by_id(rt.db, member.id)
+    assert fresh is not None
     return fresh

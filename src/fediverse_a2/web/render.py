@@ -16,7 +16,7 @@ from ..activitypub.build import iso
 from ..errors import UserError
 from ..i18n import LANGUAGES, choose_language, format_date, translate
 from ..runtime import Runtime
-from ..store import notifications
+from ..store import notifications, site_pages
 from .security import WebSecurity
 
 __all__ = ["LANG_COOKIE", "Renderer"]
@@ -86,6 +86,7 @@ class Renderer:
             urls=self.rt.urls,
             path=request.url.path,
             unread=unread,
+            site_links=await site_pages.links(self.rt.db),  # the footer's pages of the site
             **context,
         )
         response = HTMLResponse(html, status_code=status, headers={"Vary": "Accept, Accept-Language, Cookie"})

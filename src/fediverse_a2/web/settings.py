@@ -10,7 +10,7 @@ from ..errors import UserError
 from ..models import Member
 from ..runtime import Runtime
 from ..services import accounts
-from ..services.profile import MAX_FIELDS, update_profile
+from ..services.profile import MAX_FIELDS, forget_hidden_field, show_hidden_field, update_profile
 from ..services.uploads import store_image
 from .forms import text_field
 from .render import Renderer
@@ -61,6 +61,29 @@ class SettingsPages:
         except UserError as exc:
             return await self.render.page(
                 request, "settings_profile.html", status=400, fields=fields, saved=False,
+                error=self.render.error_text(request, exc),
+            )  # fmt: skip
+        request.state.member = updated
+        return await self.render.page(request, "settings_profile.html", fields=_slots(updated), saved=True)
+
+    async def hidden_field(self, request: Request) -> Response:
+        """POST only: show one of the fields only the member sees on the profile, or forget it."""
+        member = await self.security.member_or_login(request)
+        if isinstance(member, Response):
+            return member
+        form = await self.security.form(request)
+        raw, action = form.get("field"), form.get("action")
+        if not isinstance(raw, str) or not raw.isdigit() or action not in ("show", "forget"):
+            return await self.render.page(
+                request, "settings_profile.html", status=400, fields=_slots(member), saved=False,
+                error=self.render.text(request, "no_such_field"),
+            )  # fmt: skip
+        try:
+            change = show_hidden_field if action == "show" else forget_hidden_field
+            updated = await change(self.rt, member, int(raw))
+        except UserError as exc:
+            return await self.render.page(
+                request, "settings_profile.html", status=400, fields=_slots(member), saved=False,
                 error=self.render.error_text(request, exc),
             )  # fmt: skip
         request.state.member = updated
