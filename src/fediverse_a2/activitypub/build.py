@@ -129,6 +129,23 @@ def group_actor(group: Member, urls: Urls, page_url: str) -> dict[str, Any]:
     return doc
 
 
+def closed_group_actor(group: Member, urls: Urls) -> dict[str, Any]:
+    """A members-only group as the fediverse may see it: only what lets a server verify the group's
+    Reject of a Follow (id, inbox, key). No name, summary, page or collections; not discoverable."""
+    actor = urls.actor(group.username)
+    return {
+        "@context": CONTEXT,
+        "id": actor,
+        "type": "Group",
+        "preferredUsername": group.username,
+        "inbox": urls.inbox(group.username),
+        "manuallyApprovesFollowers": True,
+        "discoverable": False,
+        "indexable": False,
+        "publicKey": {"id": urls.key(group.username), "owner": actor, "publicKeyPem": group.public_key_pem},
+    }
+
+
 def announce(activity_id: str, group_uri: str, obj: Any, followers: str, published: float) -> dict[str, Any]:
     """Announce{obj} from a group to its followers: a Note's id (a boost) or a whole activity (FEP-1b12)."""
     inner = _strip_context(obj) if isinstance(obj, dict) else obj

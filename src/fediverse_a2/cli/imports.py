@@ -7,9 +7,11 @@ import csv
 import sys
 from pathlib import Path
 
+from ..errors import UserError
 from ..importer.ning import DEFAULT_BATCH, import_ning
 from ..importer.page import import_pages
 from ..importer.progress import make_progress
+from ..importer.report import CSV_HEADER, Summary
 from ..runtime import Runtime
 from ..store import legacy
 from .registry import Registry
@@ -27,12 +29,29 @@ def _positive(value: str) -> int:
     return number
 
 
+def _write_report(path: Path, summary: Summary) -> None:
+    """The report per kind as CSV (kind, outcome, count, reason)."""
+    try:
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            out = csv.writer(fh, lineterminator="\n")
+            out.writerow(CSV_HEADER)
+            out.writerows(summary.csv_rows())
+    except OSError as exc:
+        raise UserError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
+
+
 async def _ning(rt: Runtime, args: argparse.Namespace) -> None:
+    report = Path(args.report) if args.report else None
+    if report is not None and (report.is_dir() or not report.parent.is_dir()):
+        raise UserError(f"cannot write the report to {report}: not a file in an existing folder")
     summary = await import_ning(
         rt, Path(args.folder), make_progress(), dry_run=args.dry_run, batch_size=args.batch_size
     )
     for line in summary.lines():
         print(line)
+    if report is not None:
+        _write_report(report, summary)
+        print(f"report written to {report}")
 
 
 async def _page(rt: Runtime, args: argparse.Namespace) -> None:
@@ -62,6 +81,9 @@ def register(cli: Registry) -> None:
         "--batch-size", type=_positive, default=DEFAULT_BATCH, metavar="N",
         help=f"posts (with their comments) per transaction (default {DEFAULT_BATCH})",
     )  # fmt: skip
+    ning.add_argument(
+        "--report", metavar="FILE", help="also write the report per kind (found, imported, skipped and why) as CSV"
+    )
     page = cli.command("import page", "import pages saved from the old site; prints each post's URL", _page)
     page.add_argument("files", metavar="FILE", nargs="+", help="a page saved as text or HTML")
     page.add_argument("--author", required=True, metavar="USERNAME", help="the member who wrote the post(s)")

@@ -62,14 +62,15 @@ class Objects:
         is_group = group is not None
         if not as_json and is_group:
             return RedirectResponse(page_url(self.rt, member.username), status_code=303)
-        if group is not None and group.members_only:
-            return await self._missing(request, as_json, 404)  # never offered to the fediverse
         if not as_json:
             return await self.pages.profile(request, member)
         if (refusal := await self.guard(request)) is not None:
             return refusal
         # Archive members get their key pair when they first need one: now.
         member = await ensure_key(self.rt, member)
+        if group is not None and group.members_only:
+            # Never offered to the fediverse: only the key that verifies its Reject of a Follow.
+            return activity_response(build.closed_group_actor(member, self.rt.urls))
         if is_group:
             return activity_response(build.group_actor(member, self.rt.urls, page_url(self.rt, member.username)))
         return activity_response(build.person(member, self.rt.urls))
