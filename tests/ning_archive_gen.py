@@ -156,6 +156,7 @@ class ExpectedVideo:
     link: str | None  # the page it links to (youtube/vimeo/other)
     thumbnail: bool
     upload: bool
+    comments: list[str]
 
 
 def ning_date(epoch: int, style: int) -> str:
@@ -606,7 +607,7 @@ def _videos(folder: Path, rng: random.Random, text: _Text, out: GeneratedArchive
         embed, link = VIDEO_EMBEDS[(n - 1) % len(VIDEO_EMBEDS)]
         author = names[(n * 11) % len(names)]
         created = START + 86400 * (200 + n)
-        comments, _ = _comments_for(rng, text, names, f"v{n}", created, n % 2)
+        comments, comment_ids = _comments_for(rng, text, names, f"v{n}", created, n % 2)
         record: dict[str, Any] = {
             "id": vid, "contributorName": author, "title": f"Video {n}: ambtenaar &amp; web",
             "description": f"<p>{text.para(1)}</p>", "createdDate": ning_date(created, n % 4),
@@ -621,7 +622,7 @@ def _videos(folder: Path, rng: random.Random, text: _Text, out: GeneratedArchive
             local["videoAttachmentUrl"] = f"videos/film{n}.mp4"
             _media(folder, f"videos/film{n}.mp4", b"\x00\x00\x00\x18ftypmp42 film", out.media_files)
         if keep_details:
-            out.videos[vid] = ExpectedVideo(author, f"Video {n}: ambtenaar & web", link, True, upload)
+            out.videos[vid] = ExpectedVideo(author, f"Video {n}: ambtenaar & web", link, True, upload, comment_ids)
         w.write(orjson.dumps(record), orjson.dumps(local))
     w.close()
     out.counts["videos"] = count

@@ -260,14 +260,15 @@ def test_member_fields() -> None:
         {
             "contributorName": "3ixs6bzjxfkv6", "fullName": "Jansen &amp; Zn.", "email": "geheim@example.nl",
             "createdDate": "2009-05-13T09:16:14.612Z", "profilePhoto": "members/3ixs6bzjxfkv6.jpg?width=184",
-            "level": "owner", "state": "active", "gender": "m",
+            "level": "owner", "state": "active", "gender": "m", "badges": [],
         }
     )  # fmt: skip
     assert member.full_name == "Jansen & Zn."
     assert member.joined == utc(2009, 5, 13, 9, 16, 14) + 0.612
     assert member.role is Role.ADMIN and member.email == "geheim@example.nl"
     assert "geheim" not in repr(member)  # kept for invitations, never shown
-    assert member.extra_fields == ("gender",)
+    assert member.extra_fields == ("badges",)
+    assert member.profile.left_out == ("gender",)  # read, and left out on purpose
     with pytest.raises(NingRecordError):
         parse_member({"fullName": "Zonder sleutel"})
 
@@ -632,8 +633,11 @@ def test_generated_posts(archive) -> None:  # type: ignore[no-untyped-def]
             (c.id, c.author, c.created) for c in expected.comments
         ]
         refs = media_refs(post)
-        attachments = [r for r in refs if r.kind is MediaKind.ATTACHMENT]
+        attachments = [r for r in refs if r.kind is MediaKind.ATTACHMENT and r.owner == pid]
         assert len(attachments) == expected.attachments
+        for ref in refs:  # a comment's own fileAttachments, its ?query suffix dropped from the path
+            if ref.kind is MediaKind.ATTACHMENT and ref.owner != pid:
+                assert ref.path in archive.comment_attachments and "?" in ref.source
         assert sum(r.path is None for r in attachments) == expected.unsafe_attachments
         for ref in refs:
             # Every file the -local twin names is there; the hostile <img src="x"> names none.

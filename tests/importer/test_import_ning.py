@@ -75,14 +75,23 @@ async def test_import_brings_everything_in_with_original_dates_authors_and_order
     proc = run_import(server.config_path, archive.folder)
     out = proc.stdout
     private = {g for g, (_, is_private, _) in archive.groups.items() if is_private}
+    photo_posts = {(p.album or pid, p.group) for pid, p in archive.photos.items()}
     public = (
         sum(1 for p in archive.posts.values() if p.status == "publish")
         + len(archive.groups) - len(private)
         + sum(1 for group, _ in archive.discussions.values() if group not in private)
+        + sum(1 for _, group in photo_posts if group not in private) + len(archive.videos) + len(archive.tracks)
     )  # fmt: skip
+    members_only = (
+        len(private)
+        + sum(1 for group, _ in archive.discussions.values() if group in private)
+        + sum(1 for _, group in photo_posts if group in private)
+    )
+    assert members_only >= 3, "the generator puts discussions and an album in a private group"
     assert f"imported {len(archive.members)} members" in out
     assert f"imported {public} posts" in out
-    assert f"imported {len(archive.posts) + len(archive.groups) + len(archive.discussions) - public} drafts" in out
+    assert f"imported {members_only} members-only posts" in out
+    assert f"imported {sum(1 for p in archive.posts.values() if p.status != 'publish')} drafts" in out
     assert "members record 3:" in out and "blogs record 5:" in out and "blogs record 8:" in out
     assert "discussions record 6:" in out
     assert "Traceback" not in proc.stderr and "blogs:" in proc.stderr  # plain progress lines
@@ -140,11 +149,11 @@ async def test_import_brings_everything_in_with_original_dates_authors_and_order
     assert not any("passwd" in p.name for p in (tmp_path / "a2/media").rglob("*"))
     assert "attachment not in the export" in out
 
-    # Groups and discussions: posts under the group's tag; a private group's stay drafts.
+    # Groups and discussions: posts under the group's tag; a private group's for its members only.
     for did, (group, replies) in archive.discussions.items():
         post = await db.fetchone("SELECT id, state FROM posts WHERE legacy_id = ?", (did,))
         private = group is not None and archive.groups[group][1]
-        assert post["state"] == ("draft" if private else "published")
+        assert post["state"] == ("group" if private else "published")
         found = await db.fetchall(
             "SELECT legacy_id FROM comments WHERE post_id = ? ORDER BY published, id", (post["id"],)
         )
@@ -284,9 +293,16 @@ async def test_public_groups_become_topic_groups_listing_their_posts(server: Liv
     public = {gid: title for gid, (title, is_private, _) in archive.groups.items() if not is_private}
     private = set(archive.groups) - set(public)
     assert public and private, "the generator writes both kinds"
-    assert f"imported {len(public)} topic groups" in out
+    assert f"imported {len(archive.groups)} topic groups" in out
+    every = await db.fetchall(
+        "SELECT id, legacy_id, group_visibility FROM members WHERE kind = 'group' AND legacy_id IS NOT NULL"
+    )
+    assert {r["legacy_id"].removeprefix("group:"): r["group_visibility"] for r in every} == {
+        gid: "members" if gid in private else "public" for gid in archive.groups
+    }
     rows = await db.fetchall(
-        "SELECT id, username, name, legacy_id FROM members WHERE kind = 'group' AND legacy_id IS NOT NULL"
+        "SELECT id, username, name, legacy_id FROM members WHERE kind = 'group' AND legacy_id IS NOT NULL "
+        "AND group_visibility = 'public'"
     )
     assert {r["legacy_id"].removeprefix("group:") for r in rows} == set(public)
     listed = cli(server.config_path, "group", "list").stdout
@@ -298,6 +314,7 @@ async def test_public_groups_become_topic_groups_listing_their_posts(server: Liv
             assert actor["type"] == "Group"
             # its discussions are its posts, on its page, with the old dates; never announced
             in_group = [d for d, (group, _) in archive.discussions.items() if group == gid]
+            in_group += [v for v, p in archive.photos.items() if p.group == gid]  # none: photos only go private
             posts = await db.fetchall("SELECT id, title FROM posts WHERE group_id = ?", (row["id"],))
             assert len(posts) == len(in_group) + 1  # and the group's own post (its wall)
             page = (await client.get(f"/groups/{row['username']}", headers={"Accept": "text/html"})).text
@@ -319,9 +336,9 @@ async def test_public_groups_become_topic_groups_listing_their_posts(server: Liv
     assert await db.fetchval("SELECT COUNT(*) FROM deliveries") == 0
     # A second run finds the groups again.
     again = run_import(server.config_path, archive.folder).stdout
-    assert f"imported 0 topic groups ({len(public)} already there)" in again
+    assert f"imported 0 topic groups ({len(archive.groups)} already there)" in again
     assert await db.fetchval("SELECT COUNT(*) FROM members WHERE kind = 'group' AND legacy_id IS NOT NULL") == len(
-        public
+        archive.groups
     )
 
 
@@ -376,12 +393,15 @@ def test_a_killed_import_finishes_when_run_again(tmp_path: Path) -> None:
     expected_comments = sum(len(p.comments) for p in archive.posts.values())
     assert comments < expected_comments
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=True)
-    already = [int(line.split("(")[1].split()[0]) for line in done.stdout.splitlines() if "already there" in line]
-    assert sum(already[1:3]) == posts  # posts and drafts of the killed run, members before them
+    report = {line.split(":")[0].strip(): line for line in done.stdout.splitlines() if line.startswith("  ")}
+    assert f"{posts} already there" in report["posts"]  # the posts (and drafts) of the killed run
     posts, comments, _ = state()
     assert posts == len(archive.posts)
-    group_and_topic_comments = sum(3 for _ in archive.groups) + sum(len(r) for _, r in archive.discussions.values())
-    assert comments == expected_comments + group_and_topic_comments
+    other_comments = (
+        sum(3 for _ in archive.groups) + sum(len(r) for _, r in archive.discussions.values())
+        + sum(len(p.comments) for p in archive.photos.values()) + sum(len(v.comments) for v in archive.videos.values())
+    )  # fmt: skip
+    assert comments == expected_comments + other_comments
 
 
 @pytest.mark.parametrize(
