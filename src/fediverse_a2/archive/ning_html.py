@@ -2,10 +2,11 @@
 
 The allowlist is the post allowlist of `fediverse_a2.content` (paragraphs, line breaks, lists,
 links, emphasis, code, quotes, headings) plus what Ning's editor wrote and a reader would miss:
-images (`src`, `alt`, `title`, numeric `width`/`height`), `b i u s sub sup`, `div`, `h1`-`h6` and
-plain tables. Scripts, styles, event handlers, `javascript:` and `data:` URLs go. Embedded players
-(`<iframe>`/`<embed>` with a `src`, e.g. YouTube) become a link to what they showed, as Discourse's
-Ning importer does, instead of vanishing.
+images (`src`, `alt`, `title`, numeric `width`/`height`) and figures with their captions (the
+importer's albums), `b i u s sub sup`, `div`, `h1`-`h6` and plain tables. Scripts, styles, event
+handlers, `javascript:` and `data:` URLs go. Embedded players (`<iframe>`/`<embed>` with a `src`,
+e.g. YouTube) become a link to what they showed, as Discourse's Ning importer does, instead of
+vanishing.
 
 `rewrite_url(tag, url)` lets the importer point images and links at the copied media (return the
 new URL, or None to drop the attribute). Without it, absolute http(s) URLs stay, `mailto:` links
@@ -29,7 +30,27 @@ __all__ = ["ARCHIVE_ATTRIBUTES", "ARCHIVE_TAGS", "UrlRewriter", "sanitise_archiv
 UrlRewriter = Callable[[str, str], str | None]
 
 ARCHIVE_TAGS = POST_TAGS | frozenset(
-    {"img", "b", "i", "u", "s", "sub", "sup", "div", "h1", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td"}
+    {
+        "img",
+        "b",
+        "i",
+        "u",
+        "s",
+        "sub",
+        "sup",
+        "div",
+        "h1",
+        "h5",
+        "h6",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "figure",
+        "figcaption",
+    }
 )
 ARCHIVE_ATTRIBUTES: dict[str, set[str]] = {
     "*": set(),

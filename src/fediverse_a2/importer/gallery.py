@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from ..archive.ning_gallery import NingAlbum, NingPhoto, NingTrack, NingVideo
@@ -62,11 +62,11 @@ def _alt(photo: NingPhoto) -> str:
     return text if len(text) <= MAX_ALT else text[: MAX_ALT - 2].rsplit(" ", 1)[0] + " …"
 
 
-def _figure(photo: NingPhoto, by: str | None) -> str:
+def _figure(photo: NingPhoto, by: str | None, archived: Callable[[str], bool]) -> str:
     caption = html.escape(photo.title or "")
     if by:
         caption = f"{caption} ({html.escape(by)})" if caption else html.escape(by)
-    if photo.photo is None:
+    if photo.photo is None or not archived(photo.photo):
         image = ""
         caption = f"{caption} [foto niet in het archief]".strip()
     else:
@@ -83,8 +83,14 @@ def _photo_comments(photo: NingPhoto, names: dict[str, str], many: bool) -> tupl
     return tuple(ImportComment(c.legacy_id, c.author, about + c.html, c.published, c.attachments) for c in found)
 
 
-def album_post(album: Album, names: dict[str, str], groups: Mapping[str, NingGroup]) -> ImportPost:
-    """An album (or a photo of none) as a post with its photos as figures and their comments."""
+def album_post(
+    album: Album, names: dict[str, str], groups: Mapping[str, NingGroup], archived: Callable[[str], bool]
+) -> ImportPost:
+    """An album (or a photo of none) as a post with its photos as figures and their comments.
+
+    `archived(address)` says whether the export has the file a photo names; a photo without one is
+    kept with its title and a note that its image is not in the archive.
+    """
     photos = album.photos
     first = photos[0]
     owner = album.album.contributor_name if album.album and album.album.contributor_name else first.contributor_name
@@ -92,7 +98,7 @@ def album_post(album: Album, names: dict[str, str], groups: Mapping[str, NingGro
     title = (album.album.title if album.album else "") or first.album_title or first.title or "Foto's"
     intro = album.album.description if album.album else ("" if many else first.description)
     figures = "".join(
-        _figure(p, names.get(p.contributor_name) if p.contributor_name != owner else None) for p in photos
+        _figure(p, names.get(p.contributor_name) if p.contributor_name != owner else None, archived) for p in photos
     )
     published = first_date(album.album.created if album.album else None, *(p.created for p in photos))
     latest = max((p.updated or p.created or 0.0) for p in photos)

@@ -46,6 +46,7 @@ FILE_TYPES = {
     ".bin": "application/octet-stream",
 }  # fmt: skip
 COPIED = "copied"
+ALREADY = "already there"
 MISSING = "not in the export folder"
 TOO_LARGE = f"larger than {MAX_FILE_BYTES // 1_000_000} MB"
 UNSAFE = "an unsafe path (outside the export folder), not read"
@@ -102,9 +103,21 @@ class MediaCopier:
         self.missing = 0
         # Each file the archive names, once: what became of it (COPIED or the reason it was not).
         self.outcomes: dict[str, str] = {}
+        self._brought: set[Path] = set()  # the files this run wrote (or, in a dry run, would write)
+
+    def _store(self, target: Path, data: bytes) -> bool:
+        """Write a file unless an earlier run did (same name, same bytes); whether this run brings it."""
+        if target in self._brought:
+            return True
+        if target.exists():
+            return False
+        if self.write:
+            _write(target, data)
+        self._brought.add(target)
+        return True
 
     def _outcome(self, key: str, outcome: str) -> None:
-        if self.outcomes.get(key) != COPIED:  # copied once (e.g. as an image) is copied
+        if self.outcomes.get(key) not in (COPIED, ALREADY):  # copied once (e.g. as an image) is copied
             self.outcomes[key] = outcome
 
     def note_remote(self, address: str) -> None:
@@ -137,11 +150,11 @@ class MediaCopier:
             self.missing += 1
             self._outcome(path, MISSING if source is None else TOO_LARGE)
             return None
-        copied = self._copy_file(source, path, avatar)
-        self._outcome(path, COPIED if copied is not None else NOT_AN_IMAGE)
+        copied, fresh = self._copy_file(source, path, avatar)
+        self._outcome(path, NOT_AN_IMAGE if copied is None else COPIED if fresh else ALREADY)
         return copied
 
-    def _copy_file(self, source: Path, path: str, avatar: bool) -> Copied | None:
+    def _copy_file(self, source: Path, path: str, avatar: bool) -> tuple[Copied | None, bool]:
         data = source.read_bytes()
         title = PurePosixPath(path).name
         suffix = PurePosixPath(path).suffix.lower()
@@ -151,23 +164,21 @@ class MediaCopier:
             except ImageError:
                 processed = None
             if processed is not None:
-                if self.write:
-                    _write(self.media_path / processed.file_name, processed.data)
+                fresh = self._store(self.media_path / processed.file_name, processed.data)
                 self.images += 1
                 meta = ImageMeta(
                     processed.file_name, processed.media_type, processed.width, processed.height, len(processed.data)
                 )
-                return Copied(self.urls.media(processed.file_name), title, meta)
+                return Copied(self.urls.media(processed.file_name), title, meta), fresh
             if avatar:
                 self.missing += 1
-                return None
+                return None, False
         if suffix not in FILE_TYPES:
             suffix = ".bin"  # an image that does not decode, too: never served as an image
         name = hashlib.sha256(data).hexdigest()[:32] + suffix
-        if self.write:
-            _write(self.media_path / "files" / name, data)
+        fresh = self._store(self.media_path / "files" / name, data)
         self.files += 1
-        return Copied(file_url(self.urls, name), title)
+        return Copied(file_url(self.urls, name), title), fresh
 
 
 def _not_a_file(address: str) -> bool:

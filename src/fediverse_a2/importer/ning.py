@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from ..archive.ning_events import NingEvent, parse_event
 from ..archive.ning_fields import NingRecordError
-from ..archive.ning_files import KINDS, find_export, iter_export
+from ..archive.ning_files import KINDS, find_export, iter_export, resolve_media
 from ..archive.ning_gallery import NingAlbum, NingPhoto, parse_album, parse_photo, parse_track, parse_video
 from ..archive.ning_groups import NingGroup, parse_discussion, parse_group
 from ..archive.ning_model import NingMember, parse_member, parse_post
@@ -36,7 +36,7 @@ from ..store.db import Executor
 from .events import EventWriter
 from .gallery import album_post, group_albums, track_post, video_post
 from .mapping import discussion_post, group_post, member_row, post_of
-from .media import COPIED, MediaCopier
+from .media import ALREADY, COPIED, MediaCopier
 from .model import ImportPost
 from .progress import Progress
 from .report import Summary
@@ -266,7 +266,11 @@ class _NingImport:
         for photo in self._parsed("photos", parse_photo, "photos"):
             photos.append(photo)
         grouped = group_albums(photos, albums)
-        return [album_post(a, self.names, self.groups) for a in grouped]
+
+        def archived(address: str) -> bool:
+            return resolve_media(self.folder, address) is not None
+
+        return [album_post(a, self.names, self.groups, archived) for a in grouped]
 
     def videos(self) -> Iterator[ImportPost]:
         for video in self._parsed("videos", parse_video, "videos"):
@@ -291,6 +295,8 @@ class _NingImport:
             self.summary.found("files")
             if outcome == COPIED:
                 self.summary.imported("files")
+            elif outcome == ALREADY:
+                self.summary.already("files")
             else:
                 self.summary.skipped("files", outcome)
 

@@ -27,6 +27,7 @@ _ADDRESS_ROUTES = (
     "/profiles/blogs/{slug:str}",
     "/forum/topics/{slug:str}",
     "/group/{group:str}/forum/topics/{slug:str}",
+    "/page/{slug:str}",
 )
 # Old show pages that take the item's id as ?id=.
 _SHOW_ROUTES = (
@@ -34,6 +35,8 @@ _SHOW_ROUTES = (
     "/forum/topics/show",
     "/groups/group/show",
     "/profiles/members/show",
+    "/photo/photo/show",
+    "/video/video/show",
 )
 
 
