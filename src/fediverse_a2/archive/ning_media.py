@@ -23,7 +23,9 @@ from typing import Any
 from fediverse_a2.archive.ning_groups import NingDiscussion, NingGroup
 from fediverse_a2.archive.ning_model import NingComment, NingMember, NingPost
 
-__all__ = ["MEDIA_FIELDS", "MediaKind", "MediaRef", "local_path", "media_refs", "merge_local", "record_key"]
+__all__ = [
+    "MEDIA_FIELDS", "MediaKind", "MediaRef", "html_addresses", "local_path", "media_refs", "merge_local", "record_key",
+]  # fmt: skip
 
 # Fields whose value the -local twin rewrites (besides those inside comments[]).
 MEDIA_FIELDS = (
@@ -72,11 +74,17 @@ def local_path(value: str | None) -> str | None:
     return "/".join(parts)
 
 
+def html_addresses(html_text: str) -> Iterator[tuple[str, str]]:
+    """(tag, address) of every image and link in HTML, entities decoded, in document order."""
+    for m in _MEDIA_ATTR.finditer(html_text):
+        source = m["dq"] if m["dq"] is not None else m["sq"] if m["sq"] is not None else m["bare"]
+        yield m["tag"].lower(), html.unescape(source)
+
+
 def _description_refs(description: str, owner: str) -> Iterator[MediaRef]:
-    for m in _MEDIA_ATTR.finditer(description):
-        source = html.unescape(m["dq"] if m["dq"] is not None else m["sq"] if m["sq"] is not None else m["bare"])
+    for tag, source in html_addresses(description):
         path = local_path(source)
-        if m["tag"].lower() == "img":
+        if tag == "img":
             yield MediaRef(MediaKind.IMAGE, source, path, owner)
         elif path is not None or _NING_FILES.match(source):
             # Links only when they point at a file of the archive (Ning wraps images in a link

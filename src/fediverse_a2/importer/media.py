@@ -17,6 +17,8 @@ import hashlib
 import os
 import re
 from collections import OrderedDict
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -31,6 +33,7 @@ MAX_FILE_BYTES = 100_000_000
 # Copies remembered (a post's <a> and <img> usually name the same file); bounded so memory stays
 # flat on a large archive. A file met again after that is only re-read: its name derives from its content.
 REMEMBERED = 4096
+PREFETCH_THREADS = max(1, min(4, os.cpu_count() or 1))
 _IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp"})
 # What an attachment may be served as (anything else: application/octet-stream, as .bin).
 FILE_TYPES = {
@@ -89,8 +92,24 @@ def _write(target: Path, data: bytes) -> None:
     os.replace(temporary, target)
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A file of the export read and (an image) re-encoded, not yet written: what a worker thread makes."""
+
+    outcome: str  # MISSING, TOO_LARGE, NOT_AN_IMAGE, or COPIED when there is something to store
+    title: str = ""
+    target: Path | None = None
+    data: bytes = b""
+    image: ImageMeta | None = None
+
+
 class MediaCopier:
-    """Copies what records reference, each file once; `write=False` (a dry run) writes nothing."""
+    """Copies what records reference, each file once; `write=False` (a dry run) writes nothing.
+
+    `prefetch` reads and re-encodes the files a batch will need in a few threads at once (Pillow
+    decodes and encodes without the GIL), before the batch is written; what it prepared is then
+    only stored. Counters, outcomes and files are only ever touched by the caller's thread.
+    """
 
     def __init__(self, folder: Path | None, media_path: Path, urls: Urls, *, write: bool = True) -> None:
         self.folder = folder
@@ -104,6 +123,65 @@ class MediaCopier:
         # Each file the archive names, once: what became of it (COPIED or the reason it was not).
         self.outcomes: dict[str, str] = {}
         self._brought: set[Path] = set()  # the files this run wrote (or, in a dry run, would write)
+        self._pool: ThreadPoolExecutor | None = None
+
+    def close(self) -> None:
+        """Stop the prefetching threads (when there are any)."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def _outcome(self, key: str, outcome: str) -> None:
+        if self.outcomes.get(key) not in (COPIED, ALREADY):  # copied once (e.g. as an image) is copied
+            self.outcomes[key] = outcome
+
+    def note_remote(self, address: str) -> None:
+        """An attachment the archive names only by its remote address: never archived (reported)."""
+        self._outcome(address.strip(), REMOTE)
+
+    def _key(self, address: str, avatar: bool) -> tuple[str, bool] | None:
+        path = local_path(address)
+        if path is None or self.folder is None:
+            if self.folder is not None and not _not_a_file(address):
+                self._outcome(address.strip(), UNSAFE)
+            return None
+        return path, avatar
+
+    def _remember(self, key: tuple[str, bool], copied: Copied | None) -> Copied | None:
+        self._done[key] = copied
+        if len(self._done) > REMEMBERED:
+            self._done.popitem(last=False)
+        return copied
+
+    def copy(self, address: str, *, avatar: bool = False) -> Copied | None:
+        """The copy of a local media address of the export; None when it is remote, unsafe or absent.
+
+        A remote address is no file of the archive and is not reported here (links stay links); an
+        unsafe one is reported.
+        """
+        key = self._key(address, avatar)
+        if key is None:
+            return None
+        if key in self._done:
+            self._done.move_to_end(key)
+            return self._done[key]
+        return self._remember(key, self._finish(key[0], _prepare(self.folder, self.media_path, *key)))
+
+    def prefetch(self, addresses: Iterable[tuple[str, bool]]) -> None:
+        """Copy these (address, avatar) files ahead, several at once."""
+        todo: list[tuple[str, bool]] = []
+        for address, avatar in addresses:
+            key = self._key(address, avatar)
+            if key is not None and key not in self._done and key not in todo:
+                todo.append(key)
+        if len(todo) < 2:
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=PREFETCH_THREADS, thread_name_prefix="import-media")
+        folder, media_path = self.folder, self.media_path
+        prepared = self._pool.map(lambda key: _prepare(folder, media_path, *key), todo)
+        for key, ready in zip(todo, prepared, strict=True):
+            self._remember(key, self._finish(key[0], ready))
 
     def _store(self, target: Path, data: bytes) -> bool:
         """Write a file unless an earlier run did (same name, same bytes); whether this run brings it."""
@@ -116,69 +194,48 @@ class MediaCopier:
         self._brought.add(target)
         return True
 
-    def _outcome(self, key: str, outcome: str) -> None:
-        if self.outcomes.get(key) not in (COPIED, ALREADY):  # copied once (e.g. as an image) is copied
-            self.outcomes[key] = outcome
-
-    def note_remote(self, address: str) -> None:
-        """An attachment the archive names only by its remote address: never archived (reported)."""
-        self._outcome(address.strip(), REMOTE)
-
-    def copy(self, address: str, *, avatar: bool = False) -> Copied | None:
-        """The copy of a local media address of the export; None when it is remote, unsafe or absent.
-
-        A remote address is no file of the archive and is not reported here (links stay links); an
-        unsafe one is reported.
-        """
-        path = local_path(address)
-        if path is None or self.folder is None:
-            if self.folder is not None and not _not_a_file(address):
-                self._outcome(address.strip(), UNSAFE)
-            return None
-        key = (path, avatar)
-        if key in self._done:
-            self._done.move_to_end(key)
-            return self._done[key]
-        copied = self._done[key] = self._copy(path, avatar)
-        if len(self._done) > REMEMBERED:
-            self._done.popitem(last=False)
-        return copied
-
-    def _copy(self, path: str, avatar: bool) -> Copied | None:
-        source = resolve_media(self.folder or Path("."), path)
-        if source is None or source.stat().st_size > MAX_FILE_BYTES:
+    def _finish(self, path: str, ready: _Prepared) -> Copied | None:
+        """Store what was prepared and count it (the caller's thread only)."""
+        if ready.target is None:
             self.missing += 1
-            self._outcome(path, MISSING if source is None else TOO_LARGE)
+            self._outcome(path, ready.outcome)
             return None
-        copied, fresh = self._copy_file(source, path, avatar)
-        self._outcome(path, NOT_AN_IMAGE if copied is None else COPIED if fresh else ALREADY)
-        return copied
-
-    def _copy_file(self, source: Path, path: str, avatar: bool) -> tuple[Copied | None, bool]:
-        data = source.read_bytes()
-        title = PurePosixPath(path).name
-        suffix = PurePosixPath(path).suffix.lower()
-        if suffix in _IMAGE_SUFFIXES or avatar:
-            try:
-                processed = process_image(data, avatar=avatar)
-            except ImageError:
-                processed = None
-            if processed is not None:
-                fresh = self._store(self.media_path / processed.file_name, processed.data)
-                self.images += 1
-                meta = ImageMeta(
-                    processed.file_name, processed.media_type, processed.width, processed.height, len(processed.data)
-                )
-                return Copied(self.urls.media(processed.file_name), title, meta), fresh
-            if avatar:
-                self.missing += 1
-                return None, False
-        if suffix not in FILE_TYPES:
-            suffix = ".bin"  # an image that does not decode, too: never served as an image
-        name = hashlib.sha256(data).hexdigest()[:32] + suffix
-        fresh = self._store(self.media_path / "files" / name, data)
+        fresh = self._store(ready.target, ready.data)
+        self._outcome(path, COPIED if fresh else ALREADY)
+        if ready.image is not None:
+            self.images += 1
+            return Copied(self.urls.media(ready.image.file_name), ready.title, ready.image)
         self.files += 1
-        return Copied(file_url(self.urls, name), title), fresh
+        return Copied(file_url(self.urls, ready.target.name), ready.title)
+
+
+def _prepare(folder: Path | None, media_path: Path, path: str, avatar: bool) -> _Prepared:
+    """Read a file of the export and, an image, re-encode it (no shared state: runs in worker threads)."""
+    source = resolve_media(folder or Path("."), path)
+    if source is None:
+        return _Prepared(MISSING)
+    if source.stat().st_size > MAX_FILE_BYTES:
+        return _Prepared(TOO_LARGE)
+    data = source.read_bytes()
+    title = PurePosixPath(path).name
+    suffix = PurePosixPath(path).suffix.lower()
+    if suffix in _IMAGE_SUFFIXES or avatar:
+        try:
+            # Baseline JPEGs: a progressive encode costs twice the time over a whole archive.
+            processed = process_image(data, avatar=avatar, progressive=False)
+        except ImageError:
+            processed = None
+        if processed is not None:
+            meta = ImageMeta(
+                processed.file_name, processed.media_type, processed.width, processed.height, len(processed.data)
+            )
+            return _Prepared(COPIED, title, media_path / processed.file_name, processed.data, meta)
+        if avatar:
+            return _Prepared(NOT_AN_IMAGE)
+    if suffix not in FILE_TYPES:
+        suffix = ".bin"  # an image that does not decode, too: never served as an image
+    name = hashlib.sha256(data).hexdigest()[:32] + suffix
+    return _Prepared(COPIED, title, media_path / "files" / name, data)
 
 
 def _not_a_file(address: str) -> bool:

@@ -142,6 +142,7 @@ class _NingImport:
         self.summary.already("members", len(members_) - len(new))
         self.progress.phase("members", len(new))
         for chunk in _chunks(new, MEMBER_BATCH):
+            self.copier.prefetch((m.profile_photo, True) for m in chunk if m.profile_photo)
             async with self.session.batch() as tx:
                 await self._write_members(tx, chunk, assigned, authors)
             self.progress.advance(len(chunk))
@@ -177,6 +178,10 @@ class _NingImport:
         if not batch:
             return
         assert self.writer is not None
+        async with self.session.batch() as tx:
+            existing = await legacy.post_ids(tx, [p.legacy_id for p in batch])
+        # The new posts' images are re-encoded in threads, ahead, outside the batch's transaction.
+        self.copier.prefetch(self.writer.media_of([p for p in batch if p.legacy_id not in existing]))
         async with self.session.batch() as tx:
             await self.writer.write(tx, batch)
         self.progress.advance(len(batch), f"{self.summary.created['comments']} comments")
@@ -343,6 +348,7 @@ async def import_ning(
                 progress.advance(len(pages))
     finally:
         progress.close()
+        job.copier.close()
     job.files_report()
     job.unknown_kinds()
     job.summary.created["images"] = job.copier.images

@@ -9,12 +9,12 @@ here queues a delivery: the archive is never pushed to anyone.
 from __future__ import annotations
 
 import html as html_lib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from ..activitypub import build
 from ..archive.ning_html import sanitise_archive_html
-from ..archive.ning_media import local_path
+from ..archive.ning_media import html_addresses, local_path
 from ..archive.usernames import assign_usernames
 from ..models import Post
 from ..runtime import Runtime
@@ -124,6 +124,16 @@ class Writer:
             items = ", ".join(f'<a href="{html_lib.escape(c.url)}">{html_lib.escape(c.title)}</a>' for c in links)
             body += f"<p>Bijlagen: {items}</p>"
         return _Content(body, images)
+
+    def media_of(self, batch: Sequence[ImportPost]) -> Iterator[tuple[str, bool]]:
+        """The local files a batch names (its posts' and comments' images, links and attachments), to prefetch."""
+        for p in batch:
+            for text, attachments in ((p.html, p.attachments), *((c.html, c.attachments) for c in p.comments)):
+                for _, address in html_addresses(text):
+                    if local_path(address) is not None:
+                        yield address, False
+                for address in attachments:
+                    yield address, False
 
     def archive_html(self, raw: str, attachments: Sequence[str] = ()) -> str:
         """Archived HTML made safe, its media copied and its attachments linked (pages of the site)."""

@@ -67,8 +67,11 @@ def _open(data: bytes) -> Image.Image:
     return image
 
 
-def process_image(data: bytes, *, avatar: bool = False) -> Processed:
-    """Decode an upload under the limits and re-encode it (JPEG, or PNG when it has transparency)."""
+def process_image(data: bytes, *, avatar: bool = False, progressive: bool = True) -> Processed:
+    """Decode an upload under the limits and re-encode it (JPEG, or PNG when it has transparency).
+
+    `progressive=False` writes a baseline JPEG, in half the time (the archive importer's bulk).
+    """
     image = _open(data)
     if getattr(image, "n_frames", 1) > 1:
         image.seek(0)  # an animation keeps its first frame
@@ -84,6 +87,6 @@ def process_image(data: bytes, *, avatar: bool = False) -> Processed:
         image.save(out, "PNG", optimize=True)
         kind, ext = "image/png", "png"
     else:
-        image.save(out, "JPEG", quality=85, optimize=True, progressive=True)
+        image.save(out, "JPEG", quality=85, optimize=True, progressive=progressive)
         kind, ext = "image/jpeg", "jpg"
     return Processed(out.getvalue(), kind, ext, image.width, image.height)
