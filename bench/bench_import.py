@@ -21,6 +21,8 @@ Targets: small <= 45 s (issue 21: with the events, photos and videos); large <= 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -62,13 +64,14 @@ def generate(folder: Path, members: int, posts: int, per_post: int, more: tuple[
 
 
 def run_cli(config: Path, log: Path, *args: str) -> tuple[float, float, int]:
-    """(seconds, peak RSS in MB, exit status) of one `fediverse-a2` process.
+    """(seconds, peak RSS in MB, exit status) of one `fediverse-a2` process; its CPU seconds in LAST_CPU.
 
     The peak is the process's own VmHWM, sampled every 20 ms until it exits (ru_maxrss of a
     child is not usable: Linux carries the parent's high-water mark over fork and exec).
     """
     argv = [sys.executable, "-m", "fediverse_a2", "--config", str(config), *args]
     peak = 0
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with log.open("ab") as fh:
         started = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=fh, stderr=fh)
@@ -76,7 +79,14 @@ def run_cli(config: Path, log: Path, *args: str) -> tuple[float, float, int]:
             peak = max(peak, proc_status(proc.pid).get("VmHWM", 0))
             time.sleep(0.02)
         elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    LAST_CPU[0] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return elapsed, peak / 1024, proc.returncode
+
+
+# CPU seconds (user + system, all threads) of the last run_cli: the work itself, whatever else the
+# machine's cores are doing meanwhile (wall time on a shared machine is not).
+LAST_CPU = [0.0]
 
 
 TABLES = ("members", "posts", "comments", "activities", "legacy_redirects", "media", "site_pages", "deliveries")
@@ -109,7 +119,11 @@ def bench(report: Report, name: str) -> tuple[float, float]:
         if code != 0:
             raise SystemExit(f"import failed ({code}):\n{log.read_text()[-3000:]}")
         counts = table_counts(work / "a2/data/db.sqlite3")
-        report.line(f"  import: {seconds:.1f} s, peak RSS {rss:.0f} MB (target <= {TARGETS[name]:.0f} s)")
+        cpu = LAST_CPU[0]
+        report.line(
+            f"  import: {seconds:.1f} s, CPU {cpu:.1f} s (user + system, all threads), peak RSS {rss:.0f} MB "
+            f"(target <= {TARGETS[name]:.0f} s); load average before: {os.getloadavg()[0]:.1f}"
+        )
         report.line(f"  reference: peak RSS of `fediverse-a2 member list` (start-up only) {baseline:.0f} MB")
         report.line("  rows: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
         rate = (counts["posts"] + counts["comments"]) / seconds

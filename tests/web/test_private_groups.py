@@ -42,8 +42,10 @@ async def scene(tmp_path: Path) -> AsyncIterator[Scene]:
     """alice is in the members-only group `kring` (and moderates it), bob and carol are members of the
     network who are not; a remote follower of alice is on a Mastodon-shaped fake."""
     async with live_server(tmp_path / "a2", run_workers=True) as server:
-        for name in ("alice", "bob", "carol"):
-            await member_with_password(server, name, name.title(), PASSWORD)
+        for name in ("alice", "bob", "carol"):  # carol moderates the instance, not the group
+            await member_with_password(
+                server, name, name.title(), PASSWORD, role="moderator" if name == "carol" else "member"
+            )
         out = cli(server.config_path, "group", "add", "kring", "--name", "De Kring", "--visibility", "members").stdout
         assert "members-only" in out and out.strip().splitlines()[-1] == f"{server.base_url}/groups/kring"
         cli(server.config_path, "group", "moderator", "kring", "alice")
@@ -153,10 +155,14 @@ async def test_other_members_see_nothing_of_it_until_the_moderators_let_them_in(
         assert r.status_code == 303
         page = await bob.get("/groups/kring")
         assert "Geheim plan" not in page.text and 'action="/groups/kring/join"' not in page.text  # waiting
-        # carol, not a moderator of the group, cannot see or decide the requests.
+        # carol moderates the instance, not the group: she cannot see or decide its requests, nor
+        # open its comments in the moderation pages.
         async with WebUser(base) as carol:
             await carol.login("carol", PASSWORD)
             assert (await carol.get("/groups/kring/requests")).status_code == 403
+            comment_id = scene.comment.rsplit("/", 1)[1]
+            assert (await carol.get(f"/moderation/comments/{comment_id}")).status_code == 404
+            assert "Reactie over" not in (await carol.get("/moderation")).text
         await alice.login("alice", PASSWORD)
         requests = await alice.get("/groups/kring/requests")
         assert requests.status_code == 200 and "Bob" in requests.text and "Mag ik erbij?" in requests.text

@@ -17,10 +17,11 @@ from ..federation.outbox import queue_activity
 from ..models import Comment, Member
 from ..runtime import Runtime
 from ..store import actors as actor_store
-from ..store import audit, comment_holds, comments, reports, search, tombstones
+from ..store import audit, comment_holds, comments, posts, reports, search, tombstones
 from ..store.audit import AuditEntry
 from ..store.db import Executor
 from .social import delete_comment
+from .visibility import may_see_post
 
 __all__ = [
     "ACTIONS",
@@ -67,6 +68,9 @@ async def permission(rt: Runtime, member: Member, comment_id: int) -> Permission
     if comment is None or state is None:
         return None
     possible = [name for name, (sources, _) in ACTIONS.items() if state in sources]
+    post = await posts.by_id(rt.db, comment.post_id)
+    if post is None or not await may_see_post(rt.db, post, member):
+        return None  # under a members-only post (or a draft): its members' only, moderators' too
     if member.is_moderator:
         return Permission(comment, state, tuple(possible), True)
     if state == comments.HELD and await comments.post_author(rt.db, comment_id) == member.id:
