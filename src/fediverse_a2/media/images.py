@@ -67,10 +67,12 @@ def _open(data: bytes) -> Image.Image:
     return image
 
 
-def process_image(data: bytes, *, avatar: bool = False, progressive: bool = True) -> Processed:
+def process_image(data: bytes, *, avatar: bool = False, bulk: bool = False) -> Processed:
     """Decode an upload under the limits and re-encode it (JPEG, or PNG when it has transparency).
 
-    `progressive=False` writes a baseline JPEG, in half the time (the archive importer's bulk).
+    `bulk` (the archive importer's thousands of photos) writes a baseline JPEG with the standard
+    Huffman tables: a quarter of the encoding time of a progressive, optimised one, for a few
+    percent more bytes.
     """
     image = _open(data)
     if getattr(image, "n_frames", 1) > 1:
@@ -87,6 +89,6 @@ def process_image(data: bytes, *, avatar: bool = False, progressive: bool = True
         image.save(out, "PNG", optimize=True)
         kind, ext = "image/png", "png"
     else:
-        image.save(out, "JPEG", quality=85, optimize=True, progressive=progressive)
+        image.save(out, "JPEG", quality=85, optimize=not bulk, progressive=not bulk)
         kind, ext = "image/jpeg", "jpg"
     return Processed(out.getvalue(), kind, ext, image.width, image.height)
