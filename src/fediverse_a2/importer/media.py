@@ -18,7 +18,7 @@ import os
 import re
 from collections import OrderedDict
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -106,9 +106,10 @@ class _Prepared:
 class MediaCopier:
     """Copies what records reference, each file once; `write=False` (a dry run) writes nothing.
 
-    `prefetch` reads and re-encodes the files a batch will need in a few threads at once (Pillow
-    decodes and encodes without the GIL), before the batch is written; what it prepared is then
-    only stored. Counters, outcomes and files are only ever touched by the caller's thread.
+    `prefetch` has the files a batch will need read and re-encoded in a few threads (Pillow
+    decodes and encodes without the GIL) while the caller goes on (writing the batch before it);
+    `copy` then takes what was prepared, waiting for it if need be, and only stores it. Counters,
+    outcomes and files are only ever touched by the caller's thread.
     """
 
     def __init__(self, folder: Path | None, media_path: Path, urls: Urls, *, write: bool = True) -> None:
@@ -124,9 +125,13 @@ class MediaCopier:
         self.outcomes: dict[str, str] = {}
         self._brought: set[Path] = set()  # the files this run wrote (or, in a dry run, would write)
         self._pool: ThreadPoolExecutor | None = None
+        self._pending: dict[tuple[str, bool], Future[_Prepared]] = {}
 
     def close(self) -> None:
-        """Stop the prefetching threads (when there are any)."""
+        """Stop the prefetching threads (when there are any); what was not needed is dropped."""
+        for future in self._pending.values():
+            future.cancel()
+        self._pending.clear()
         if self._pool is not None:
             self._pool.shutdown()
             self._pool = None
@@ -165,23 +170,19 @@ class MediaCopier:
         if key in self._done:
             self._done.move_to_end(key)
             return self._done[key]
-        return self._remember(key, self._finish(key[0], _prepare(self.folder, self.media_path, *key)))
+        pending = self._pending.pop(key, None)
+        ready = pending.result() if pending is not None else _prepare(self.folder, self.media_path, *key)
+        return self._remember(key, self._finish(key[0], ready))
 
     def prefetch(self, addresses: Iterable[tuple[str, bool]]) -> None:
-        """Copy these (address, avatar) files ahead, several at once."""
-        todo: list[tuple[str, bool]] = []
+        """Have these (address, avatar) files read and re-encoded in the background, several at once."""
         for address, avatar in addresses:
             key = self._key(address, avatar)
-            if key is not None and key not in self._done and key not in todo:
-                todo.append(key)
-        if len(todo) < 2:
-            return
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=PREFETCH_THREADS, thread_name_prefix="import-media")
-        folder, media_path = self.folder, self.media_path
-        prepared = self._pool.map(lambda key: _prepare(folder, media_path, *key), todo)
-        for key, ready in zip(todo, prepared, strict=True):
-            self._remember(key, self._finish(key[0], ready))
+            if key is None or key in self._done or key in self._pending:
+                continue
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=PREFETCH_THREADS, thread_name_prefix="import-media")
+            self._pending[key] = self._pool.submit(_prepare, self.folder, self.media_path, *key)
 
     def _store(self, target: Path, data: bytes) -> bool:
         """Write a file unless an earlier run did (same name, same bytes); whether this run brings it."""

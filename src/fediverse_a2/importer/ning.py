@@ -174,27 +174,36 @@ class _NingImport:
 
     # -- posts of every kind -------------------------------------------------------------------
 
+    async def _prefetch(self, batch: list[ImportPost]) -> None:
+        """Have the images of a batch's new posts re-encoded in the background (threads)."""
+        assert self.writer is not None
+        async with self.session.batch() as tx:
+            existing = await legacy.post_ids(tx, [p.legacy_id for p in batch])
+        self.copier.prefetch(self.writer.media_of([p for p in batch if p.legacy_id not in existing]))
+
     async def _flush(self, batch: list[ImportPost]) -> None:
         if not batch:
             return
         assert self.writer is not None
         async with self.session.batch() as tx:
-            existing = await legacy.post_ids(tx, [p.legacy_id for p in batch])
-        # The new posts' images are re-encoded in threads, ahead, outside the batch's transaction.
-        self.copier.prefetch(self.writer.media_of([p for p in batch if p.legacy_id not in existing]))
-        async with self.session.batch() as tx:
             await self.writer.write(tx, batch)
         self.progress.advance(len(batch), f"{self.summary.created['comments']} comments")
-        batch.clear()
 
     async def posts(self, kind: str, posts: Iterable[ImportPost], total: int | None = None) -> None:
+        """Write posts in batches; while one batch is written, the next one's images are being re-encoded."""
         self.progress.phase(kind, total if total is not None else estimate_records(self.folder, kind))
         batch: list[ImportPost] = []
+        ready: list[ImportPost] = []  # read, its images on their way: written once the next is read
         for post in posts:
             _warn(self.summary, post.warnings)
             batch.append(post)
             if len(batch) >= self.batch_size:
-                await self._flush(batch)
+                await self._prefetch(batch)
+                await self._flush(ready)
+                ready, batch = batch, []
+        if batch:
+            await self._prefetch(batch)
+        await self._flush(ready)
         await self._flush(batch)
 
     def blogs(self) -> Iterator[ImportPost]:
