@@ -155,6 +155,7 @@ async def network_page(db: Executor, limit: int, offset: int = 0) -> list[Timeli
                   r.updated, r.attachments, r.public, a.handle, a.name, a.url AS actor_url
            FROM relay_posts n JOIN remote_posts r ON r.ap_id = n.ap_id
            LEFT JOIN actors a ON a.uri = r.actor_uri
+           WHERE r.public = 1
            ORDER BY r.published DESC, r.id DESC LIMIT ? OFFSET ?""",
         (limit, offset),
     )

@@ -2,8 +2,9 @@
 
 Rows hold the stemmed words that search_text.py makes, keyed by the comment's id, or by the
 post's id plus POST_KEYS (so posts come after every comment). Only live published posts and
-the comments under them are indexed; the query checks again (and hides comments of blocked
-actors and domains), so a stale row is never shown.
+the visible comments under them that everyone may see (public or unlisted; never a
+followers-only or direct reply) are indexed; the query checks again (and hides comments of
+blocked actors and domains), so a stale row is never shown.
 
 Ranking is bm25 (FTS5) or ts_rank, a title match weighing four times a match in the text. A
 word found in nearly every document would make ranking read them all, so the ranking is done
@@ -19,6 +20,7 @@ from typing import Any
 from ..policy import Policy
 from ..search_text import document_terms
 from . import meta
+from .comments import SHOWN_SQL
 from .db import Executor
 
 __all__ = [
@@ -91,11 +93,12 @@ async def index_posts(db: Executor, post_ids: Sequence[int]) -> None:
 
 
 async def index_comments(db: Executor, comment_ids: Sequence[int]) -> None:
-    """(Re)index comments by id; those under a post that is not live, and unknown ones, leave the index."""
+    """(Re)index comments by id; those under a post that is not live, held or hidden ones, those not
+    shown to everyone (followers-only, direct) and unknown ones leave the index."""
     for chunk in _chunks(comment_ids):
         found = await db.fetchall(
             "SELECT c.id, c.post_id, c.summary, c.content_html FROM comments c JOIN posts p ON p.id = c.post_id "
-            f"WHERE c.id IN ({_marks(len(chunk))}) AND {_LIVE}",
+            f"WHERE c.id IN ({_marks(len(chunk))}) AND {_LIVE} AND c.state = 'visible' AND {SHOWN_SQL}",
             chunk,
         )
         rows = [
@@ -189,7 +192,8 @@ SELECT c.id, c.post_id, p.title, c.published, c.content_html, c.language, c.doma
 FROM comments c JOIN posts p ON p.id = c.post_id
 LEFT JOIN members cm ON cm.id = c.member_id
 LEFT JOIN actors a ON a.uri = c.author_uri
-WHERE c.id IN ({{marks}}) AND {_LIVE} AND c.author_uri NOT IN (SELECT actor_uri FROM blocked_actors)
+WHERE c.id IN ({{marks}}) AND {_LIVE} AND c.state = 'visible' AND {SHOWN_SQL}
+  AND c.author_uri NOT IN (SELECT actor_uri FROM blocked_actors)
 """
 
 
