@@ -2,8 +2,8 @@
 
 Rows hold the stemmed words that search_text.py makes, keyed by the comment's id, or by the
 post's id plus POST_KEYS (so posts come after every comment). Only live published posts and
-the visible comments under them that everyone may see (public or unlisted; never a
-followers-only or direct reply) are indexed; the query checks again (and hides comments of
+the visible public comments under them (never a followers-only or direct reply, nor an
+unlisted one) are indexed; the query checks again (and hides comments of
 blocked actors and domains), so a stale row is never shown.
 
 Ranking is bm25 (FTS5) or ts_rank, a title match weighing four times a match in the text. A
@@ -20,7 +20,6 @@ from typing import Any
 from ..policy import Policy
 from ..search_text import document_terms
 from . import meta
-from .comments import SHOWN_SQL
 from .db import Executor
 
 __all__ = [
@@ -39,6 +38,9 @@ POST_KEYS = 1 << 42  # a post's key is POST_KEYS + its id; a comment's is its id
 RANK_LIMIT = 20_000
 _CHUNK = 500  # ids per statement (SQLite allows 32,766 variables; keep statements small)
 _LIVE = "p.deleted_at IS NULL AND p.state = 'published'"
+# Public comments only: followers-only and direct ones are their addressees' alone, and
+# unlisted ones (shown under their post) stay out of discovery, as Mastodon keeps them.
+_FINDABLE = "c.state = 'visible' AND c.visibility = 'public'"
 
 
 def _post_key(post_id: int) -> int:
@@ -94,11 +96,11 @@ async def index_posts(db: Executor, post_ids: Sequence[int]) -> None:
 
 async def index_comments(db: Executor, comment_ids: Sequence[int]) -> None:
     """(Re)index comments by id; those under a post that is not live, held or hidden ones, those not
-    shown to everyone (followers-only, direct) and unknown ones leave the index."""
+    public (unlisted, followers-only, direct) and unknown ones leave the index."""
     for chunk in _chunks(comment_ids):
         found = await db.fetchall(
             "SELECT c.id, c.post_id, c.summary, c.content_html FROM comments c JOIN posts p ON p.id = c.post_id "
-            f"WHERE c.id IN ({_marks(len(chunk))}) AND {_LIVE} AND c.state = 'visible' AND {SHOWN_SQL}",
+            f"WHERE c.id IN ({_marks(len(chunk))}) AND {_LIVE} AND {_FINDABLE}",
             chunk,
         )
         rows = [
@@ -192,7 +194,7 @@ SELECT c.id, c.post_id, p.title, c.published, c.content_html, c.language, c.doma
 FROM comments c JOIN posts p ON p.id = c.post_id
 LEFT JOIN members cm ON cm.id = c.member_id
 LEFT JOIN actors a ON a.uri = c.author_uri
-WHERE c.id IN ({{marks}}) AND {_LIVE} AND c.state = 'visible' AND {SHOWN_SQL}
+WHERE c.id IN ({{marks}}) AND {_LIVE} AND {_FINDABLE}
   AND c.author_uri NOT IN (SELECT actor_uri FROM blocked_actors)
 """
 
