@@ -42,8 +42,8 @@ PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    async with make_world(tmp_path / "a2") as w:
+async def world(tmp_path: Path, database_url: str | None) -> AsyncIterator[World]:
+    async with make_world(tmp_path / "a2", database=database_url) as w:
         alice = await members.by_username(w.a2.rt.db, "alice")
         assert alice is not None
         await set_password(w.a2.rt, alice, PASSWORD)
@@ -191,8 +191,8 @@ async def sign_in(base_url: str, username: str, password: str, headers: dict[str
 
 
 @pytest.fixture
-async def office(tmp_path: Path) -> AsyncIterator[LiveServer]:
-    async with live_server(tmp_path / "a2") as a2:
+async def office(tmp_path: Path, database_url: str | None) -> AsyncIterator[LiveServer]:
+    async with live_server(tmp_path / "a2", database=database_url) as a2:
         await member_with_password(a2, "alice", "Alice", PASSWORD)
         await member_with_password(a2, "bob", "Bob", PASSWORD)
         yield a2
