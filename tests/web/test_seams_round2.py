@@ -105,7 +105,7 @@ async def test_a_private_mention_is_never_shown_publicly_and_reaches_only_its_ad
         assert reply_form.status_code == 404 and word not in reply_form.text
         # Alice, whom it names, reads it in her notifications; Bob sees it nowhere.
         mine = (await alice.get("/notifications")).text
-        assert word in mine and PHONE in mine
+        assert word in mine and PHONE in mine and "Niet openbaar: alleen aan jou gericht" in mine
         for path in ("/notifications", "/timeline", "/moderation", world.post_url, "/users/alice"):
             assert word not in (await bob.get(path)).text, path
         assert word not in (await alice.get(world.post_url)).text  # not under the post, for her either
