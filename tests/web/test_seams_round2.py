@@ -32,7 +32,7 @@ from fediverse_a2.services.posts import publish_post
 from fediverse_a2.store import follows, members
 from fediverse_a2.store import media as media_store
 from helpers import AP, LiveServer, ServiceProcess, cli, live_server, write_config
-from hostile import World, cavage, dumps, make_world, post_raw
+from hostile import World, cavage, dumps, key_id, make_world, post_raw, rsa_key
 from media_samples import PHONE, photo, reveals, tagged_images
 from ning_archive_gen import generate_archive
 from webclient import WebUser, csrf_of, member_with_password
@@ -257,6 +257,21 @@ async def test_forwarded_for_is_honoured_behind_a_trusted_proxy(tmp_path: Path) 
         assert await sign_in(service.base_url, "bob", PASSWORD, guesser) == 429
         # Another visitor behind the same proxy signs in.
         assert await sign_in(service.base_url, "bob", PASSWORD, {"X-Forwarded-For": "203.0.113.8"}) == 303
+
+
+async def test_the_inbox_charges_failed_signatures_to_the_sender_behind_the_proxy(tmp_path: Path) -> None:
+    async with make_world(tmp_path / "a2", server={"trusted_proxies": ["127.0.0.1"]}) as world:
+        body = dumps(world.reply("carol"))
+        forged = cavage(rsa_key("mallory"), key_id(world.fake, "carol"), world.inbox, body)
+        forger = {**forged, "X-Forwarded-For": "203.0.113.66"}
+        statuses: list[int] = []
+        while 429 not in statuses and len(statuses) < 300:  # the budget refills at one a second
+            statuses.append((await post_raw(world.inbox, body, forger)).status_code)
+        assert statuses[:60] == [401] * 60 and statuses[-1] == 429, statuses
+        # Carol's server, behind the same proxy, is still heard.
+        honest = {**world.fake.signed_headers("carol", "POST", world.inbox, body), "X-Forwarded-For": "198.51.100.2"}
+        assert (await post_raw(world.inbox, body, honest)).status_code == 202
+        assert await world.count("inbox_items") == 1
 
 
 async def test_addresses_are_kept_only_for_the_throttling_window(office: LiveServer) -> None:
