@@ -13,6 +13,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Sequence
 
+from .hosts import HostError, canonical_host, is_ip, split_hostport
+
 __all__ = ["Network", "TrustedProxies", "canonical_ip", "parse_networks"]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -20,22 +22,16 @@ MAX_HOPS = 32  # hops read from the right: a longer chain of trusted proxies is 
 
 
 def canonical_ip(text: str | None) -> str | None:
-    """The canonical form of an address as a peer or a forwarding hop gives it (`[v6]`, an
-    optional port); None when it is not an IP address."""
+    """The canonical form (hosts.py's) of an address as a peer or a forwarding hop gives it
+    (`[v6]`, an optional port); None when it is not an IP address."""
     if not text:
         return None
-    value = text.strip()
-    if value.startswith("["):
-        value = value[1 : value.find("]")] if "]" in value else ""
-    elif value.count(":") == 1:
-        value = value.split(":", 1)[0]  # IPv4 with a port
     try:
-        address = ipaddress.ip_address(value)
-    except ValueError:
+        host, _port = split_hostport(text.strip())
+        canonical = canonical_host(host)
+    except HostError:
         return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return str(address.ipv4_mapped)
-    return address.compressed
+    return canonical if is_ip(canonical) else None
 
 
 def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
