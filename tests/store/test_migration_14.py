@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from fediverse_a2.activitypub.urls import Urls
 from fediverse_a2.policy import Policy
 from fediverse_a2.store import comments, media, members, migrations, posts, remote_posts
 from fediverse_a2.store.connect import open_database
@@ -14,6 +15,7 @@ from fediverse_a2.store.db import Database
 
 NOW = 1_800_000_000.0
 OPEN = Policy("open", ())
+URLS = Urls("http://a2.test")
 
 
 def _target(database_url: str | None, tmp_path: Path) -> str:
@@ -56,7 +58,7 @@ async def test_migration_14_keeps_every_row_and_lets_two_members_share_a_file(
         # What was there is there, and the old comment counts as public (it was shown before).
         assert [m.id for m in await media.for_post(db, post)] == [media_id]
         assert await db.fetchval("SELECT visibility FROM comments WHERE id = ?", (old,)) == "public"
-        assert [c.id for c in await comments.list_for_post(db, post, OPEN, "a2.test")] == [old]
+        assert [c.id for c in await comments.list_for_post(db, post, OPEN, URLS)] == [old]
         # The same file, uploaded again by another member: a record of its own.
         again = await media.add(db, bob, "f.jpg", "image/jpeg", 1, 1, 10, "van bob")
         assert again.id != media_id and again.member_id == bob and again.alt == "van bob"
@@ -73,8 +75,8 @@ async def test_migration_14_keeps_every_row_and_lets_two_members_share_a_file(
         assert direct is not None
         assert await comments.count_visible(db, post, OPEN) == 1
         assert await comments.ids_for_post(db, post, OPEN, 10, 0) == ["https://r.test/c/1"]
-        assert await comments.by_id(db, direct, "a2.test") is None
-        assert [c.id for c in await comments.in_state(db, comments.VISIBLE, "a2.test", 10)] == [old]
+        assert await comments.by_id(db, direct, URLS) is None
+        assert [c.id for c in await comments.in_state(db, comments.VISIBLE, URLS, 10)] == [old]
     finally:
         await db.close()
 

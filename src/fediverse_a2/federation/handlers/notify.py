@@ -59,7 +59,7 @@ async def on_reply(ctx: Context, note: RemoteNote, post_id: int, comment_id: int
     if post is None:
         return told
     parent = await comments.by_ap_id(ctx.tx, note.in_reply_to) if note.in_reply_to else None
-    owners = [parent["member_id"] if parent is not None else None, post.member_id]
+    owners = [parent.member_id if parent is not None else None, post.member_id]
     link = f"{ctx.rt.urls.post(post_id)}#comment-{comment_id}"
     for member_id in owners:
         if member_id is not None and member_id not in told:
@@ -99,7 +99,7 @@ async def repliers(ctx: Context, note: RemoteNote, post_id: int) -> set[int]:
     """The members a reply answers: the post's author and the author of the comment it names."""
     post = await posts.by_id(ctx.tx, post_id)
     parent = await comments.by_ap_id(ctx.tx, note.in_reply_to) if note.in_reply_to else None
-    found = {parent["member_id"] if parent is not None else None, post.member_id if post is not None else None}
+    found = {parent.member_id if parent is not None else None, post.member_id if post is not None else None}
     return {m for m in found if m is not None}
 
 
