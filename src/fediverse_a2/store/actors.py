@@ -8,7 +8,7 @@ from typing import Any
 
 from .db import Executor
 
-__all__ = ["ActorRecord", "by_uri", "delete", "exists", "key", "keys_for", "upsert", "uri_by_handle"]
+__all__ = ["ActorRecord", "by_uri", "delete", "exists", "key", "keys_for", "search", "upsert", "uri_by_handle"]
 
 
 @dataclass(frozen=True)
@@ -93,3 +93,16 @@ async def uri_by_handle(db: Executor, handle: str) -> str | None:
     """The id of a cached actor by its @user@host handle."""
     value = await db.fetchval("SELECT uri FROM actors WHERE handle = ?", (handle,))
     return None if value is None else str(value)
+
+
+async def search(db: Executor, needle: str, limit: int) -> list[ActorRecord]:
+    """Cached actors whose handle or name contains `needle` (case-insensitive), for account search."""
+    if not needle:
+        return []
+    pattern = "%" + needle.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM actors WHERE LOWER(handle) LIKE ? ESCAPE '\\' OR LOWER(name) LIKE ? ESCAPE '\\' "
+        "ORDER BY handle LIMIT ?",
+        (pattern, pattern, limit),
+    )
+    return [_record(r) for r in rows]

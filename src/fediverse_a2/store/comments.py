@@ -22,7 +22,9 @@ __all__ = [
     "add",
     "by_ap_id",
     "by_id",
+    "by_ids",
     "count_visible",
+    "counts_for_posts",
     "delete",
     "ids_by_author",
     "ids_for_post",
@@ -30,6 +32,7 @@ __all__ = [
     "list_for_post",
     "member_of",
     "owner",
+    "page_by_member",
     "post_author",
     "recent_by_member",
     "set_ap_id",
@@ -274,3 +277,41 @@ async def in_state(
             (state, post_author_id, limit),
         )
     return [_comment(r, local_host) for r in rows]
+
+
+async def page_by_member(
+    db: Executor, member_id: int, local_host: str, *, before: float | None, after: float | None, limit: int
+) -> list[Comment]:
+    """A member's visible comments published before/after these times (exclusive), newest first (the client API)."""
+    where = "WHERE c.member_id = ? AND c.state = 'visible'"
+    params: list[Any] = [member_id]
+    if before is not None:
+        where += " AND c.published < ?"
+        params.append(before)
+    if after is not None:
+        where += " AND c.published > ?"
+        params.append(after)
+    rows = await db.fetchall(_SELECT + f" {where} ORDER BY c.published DESC, c.id DESC LIMIT ?", (*params, limit))
+    return [_comment(r, local_host) for r in rows]
+
+
+async def by_ids(db: Executor, comment_ids: list[int], local_host: str) -> dict[int, Comment]:
+    """Several comments by row id (what a reply answers)."""
+    if not comment_ids:
+        return {}
+    marks = ", ".join("?" * len(comment_ids))
+    rows = await db.fetchall(_SELECT + f" WHERE c.id IN ({marks})", tuple(comment_ids))
+    return {c.id: c for c in (_comment(r, local_host) for r in rows)}
+
+
+async def counts_for_posts(db: Executor, post_ids: list[int]) -> dict[int, int]:
+    """How many visible comments each post has (a status's replies_count)."""
+    if not post_ids:
+        return {}
+    marks = ", ".join("?" * len(post_ids))
+    rows = await db.fetchall(
+        f"SELECT c.post_id, COUNT(*) FROM comments c WHERE c.post_id IN ({marks}) AND {_NOT_BLOCKED} "
+        "GROUP BY c.post_id",
+        tuple(post_ids),
+    )
+    return {int(post_id): int(n) for post_id, n in rows}

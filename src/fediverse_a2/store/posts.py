@@ -16,6 +16,7 @@ __all__ = [
     "drafts",
     "increment_views",
     "mark_deleted",
+    "page_by_member",
     "publish",
     "recent",
     "set_views",
@@ -180,3 +181,21 @@ async def set_views(db: Executor, post_id: int, views: int) -> None:
     await db.execute(
         "UPDATE posts SET views = CASE WHEN views < ? THEN ? ELSE views END WHERE id = ?", (views, views, post_id)
     )
+
+
+async def page_by_member(
+    db: Executor, member_id: int, *, before: float | None, after: float | None, limit: int, only_media: bool = False
+) -> list[Post]:
+    """A member's live posts published before/after these times (exclusive), newest first (the client API)."""
+    where = f"WHERE {_LIVE} AND p.member_id = ?"
+    params: list[Any] = [member_id]
+    if before is not None:
+        where += " AND p.published < ?"
+        params.append(before)
+    if after is not None:
+        where += " AND p.published > ?"
+        params.append(after)
+    if only_media:
+        where += " AND EXISTS (SELECT 1 FROM post_media pm WHERE pm.post_id = p.id)"
+    rows = await db.fetchall(_SELECT + f" {where} ORDER BY p.published DESC, p.id DESC LIMIT ?", (*params, limit))
+    return [_post(r) for r in rows]

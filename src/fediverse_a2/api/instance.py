@@ -1,0 +1,121 @@
+"""The instance as apps read it (`/api/v1/instance`, `/api/v2/instance`), the member's preferences and
+markers, and the lists this server keeps empty (custom emojis, announcements, lists, filters, …)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from .. import __version__
+from ..media.images import MAX_BYTES, MAX_PIXELS
+from ..runtime import Runtime
+from ..services.posts import MAX_IMAGES
+from ..services.social import MAX_COMMENT
+from ..services.uploads import MAX_ALT
+from ..store import account_stats, markers
+from . import entities
+from .frame import ApiCall, ApiError, json
+
+__all__ = ["InstancePages", "version_string"]
+
+MIME_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
+MARKER_TIMELINES = ("home", "notifications")
+
+
+def version_string() -> str:
+    """The version apps read: Mastodon's API level, then ours (`4.3.0 (compatible; fediverse-a2 0.1.0)`)."""
+    return f"{entities.MASTODON_VERSION} (compatible; fediverse-a2 {__version__})"
+
+
+class InstancePages:
+    """Handlers of the instance, preference and marker endpoints."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    def _configuration(self) -> dict[str, Any]:
+        return {
+            "urls": {"streaming": None, "status": None},
+            "vapid": {"public_key": ""},
+            "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
+            "statuses": {
+                "max_characters": MAX_COMMENT,
+                "max_media_attachments": MAX_IMAGES,
+                "characters_reserved_per_url": 23,
+            },
+            "media_attachments": {
+                "supported_mime_types": MIME_TYPES,
+                "description_limit": MAX_ALT,
+                "image_size_limit": MAX_BYTES,
+                "image_matrix_limit": MAX_PIXELS,
+                "video_size_limit": 0,
+                "video_frame_rate_limit": 0,
+                "video_matrix_limit": 0,
+            },
+            "polls": {"max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0},
+            "translation": {"enabled": False},
+        }
+
+    async def v1(self, call: ApiCall) -> Response:
+        """GET /api/v1/instance (Mastodon 3.x-4.x shape; apps that predate v2 read it)."""
+        inst = self.rt.config.instance
+        stats = await account_stats.for_instance(self.rt.db)
+        configuration = self._configuration()
+        configuration["urls"] = {"streaming_api": None}
+        return json({
+            "uri": inst.host, "title": inst.name, "short_description": inst.description,
+            "description": inst.description, "email": "", "version": version_string(),
+            "urls": {"streaming_api": None},
+            "stats": {"user_count": stats.members, "status_count": stats.statuses, "domain_count": stats.domains},
+            "thumbnail": None, "languages": ["nl", "en"], "registrations": False, "approval_required": True,
+            "invites_enabled": True, "configuration": configuration, "contact_account": None, "rules": [],
+        })  # fmt: skip
+
+    async def v2(self, call: ApiCall) -> Response:
+        """GET /api/v2/instance, with `configuration` (Ivory and Ice Cubes need it) and `api_versions`."""
+        inst = self.rt.config.instance
+        stats = await account_stats.for_instance(self.rt.db)
+        return json({
+            "domain": inst.host, "title": inst.name, "version": version_string(), "source_url": "",
+            "description": inst.description, "usage": {"users": {"active_month": stats.members}},
+            "thumbnail": {"url": f"{self.rt.urls.base}/static/header.png"}, "icon": [],
+            "languages": ["nl", "en"], "configuration": self._configuration(),
+            "registrations": {"enabled": False, "approval_required": True, "message": None,
+                              "url": f"{self.rt.urls.base}/join"},
+            "api_versions": {"mastodon": entities.API_VERSION},
+            "contact": {"email": "", "account": None}, "rules": [],
+        })  # fmt: skip
+
+    async def preferences(self, call: ApiCall) -> Response:
+        """GET /api/v1/preferences: what this instance does by default (posts are public)."""
+        return json({
+            "posting:default:visibility": "public", "posting:default:sensitive": False,
+            "posting:default:language": self.rt.config.instance.language,
+            "reading:expand:media": "default", "reading:expand:spoilers": False,
+        })  # fmt: skip
+
+    async def get_markers(self, call: ApiCall) -> Response:
+        """GET /api/v1/markers?timeline[]=home&timeline[]=notifications."""
+        wanted = tuple(t for t in call.params.strings("timeline") if t in MARKER_TIMELINES)
+        found = await markers.for_member(self.rt.db, call.member.id, wanted)
+        return json({m.timeline: entities.marker(m.last_read_id, m.version, m.updated_at) for m in found})
+
+    async def save_markers(self, call: ApiCall) -> Response:
+        """POST /api/v1/markers with home[last_read_id] and/or notifications[last_read_id]."""
+        out: dict[str, Any] = {}
+        for timeline in MARKER_TIMELINES:
+            last = call.params.text(f"{timeline}[last_read_id]", 40)
+            if last is None:
+                continue
+            if not last.isdigit():
+                raise ApiError(422, f"{timeline}[last_read_id] must be an id")
+            saved = await markers.save(self.rt.db, call.member.id, timeline, last)
+            out[timeline] = entities.marker(saved.last_read_id, saved.version, saved.updated_at)
+        if not out:
+            raise ApiError(422, "give home[last_read_id] or notifications[last_read_id]")
+        return json(out)
+
+    async def empty(self, call: ApiCall) -> Response:
+        """An empty but valid list (custom emojis, announcements, lists, filters, followed tags, conversations)."""
+        return json([])
