@@ -50,7 +50,7 @@ class OAuthEndpoints:
         return OAuthCall(
             method=request.method,
             url=f"{call.rt.urls.base}{request.url.path}",
-            headers={k.lower(): v for k, v in request.headers.items()},
+            headers=request.headers,  # Starlette's: case-insensitive, as Authlib reads "Authorization"
             params=tuple(call.params.pairs),
         )
 

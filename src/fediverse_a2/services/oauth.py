@@ -224,7 +224,7 @@ class _Request(OAuth2Request):
     """An OAuthCall as Authlib's request; parameters from the query and the body count alike."""
 
     def __init__(self, call: OAuthCall) -> None:
-        super().__init__(method=call.method, uri=call.url, headers=dict(call.headers))
+        super().__init__(method=call.method, uri=call.url, headers=call.headers)  # keys of any case
         self.payload = _Payload(call.params)
 
     @property
