@@ -388,8 +388,10 @@ MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
             # cached actor row is dropped and fetched again.
             """CREATE TABLE remote_account_ids (
                 id {id}, uri TEXT NOT NULL UNIQUE, created_at {real} NOT NULL)""",
-            # An account's statuses and counts (the client API) read a member's comments.
-            "CREATE INDEX comments_by_member ON comments (member_id, published)",
+            # An account's counts and statuses (the client API) read a member's visible comments
+            # and live posts: covering indexes, so counting never reads the rows themselves.
+            "CREATE INDEX comments_by_member ON comments (member_id, state, published)",
+            "CREATE INDEX posts_by_member_state ON posts (member_id, state, deleted_at, published)",
         ],
     ),
 ]
