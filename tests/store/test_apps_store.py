@@ -108,7 +108,7 @@ async def test_relationships_counts_and_pages(rt: Runtime) -> None:
     assert [p.id for p in await posts.page_by_member(rt.db, alice.id, before=now - 99, after=None, limit=5)] == [
         post_ids[0]
     ]
-    mine = await comments.page_by_member(rt.db, alice.id, rt.urls.host, before=None, after=now - 60, limit=5)
+    mine = await comments.page_by_member(rt.db, alice.id, rt.urls, before=None, after=now - 60, limit=5)
     assert [c.ap_id for c in mine] == ["https://x.test/c/1"]
     instance = await account_stats.for_instance(rt.db)
     assert instance.members == 1 and instance.statuses == 4

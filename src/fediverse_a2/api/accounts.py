@@ -131,7 +131,7 @@ class AccountPages:
         )  # fmt: skip
         if not call.params.flag("exclude_replies") and not call.params.flag("only_media"):
             found += await self.present.comment_statuses(
-                await comments.page_by_member(self.rt.db, target.id, self.rt.urls.host, before=before, after=after,
+                await comments.page_by_member(self.rt.db, target.id, self.rt.urls, before=before, after=after,
                                               limit=fetch)
             )  # fmt: skip
         chosen = page.select(found, key=lambda item: item[0])

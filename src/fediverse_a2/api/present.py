@@ -193,8 +193,8 @@ class Presenter:
         """Statuses of comments: replies to their post, or to the comment they answer."""
         if not found:
             return []
-        db, host = self.rt.db, self.urls.host
-        parents = await comments.by_ids(db, [c.parent_id for c in found if c.parent_id is not None], host)
+        db = self.rt.db
+        parents = await comments.by_ids(db, [c.parent_id for c in found if c.parent_id is not None], self.urls)
         post_map = {p.id: p for p in await posts.by_ids(db, list({c.post_id for c in found}))}
         author_uris = [c.author.uri for c in found]
         author_uris += [p.author.uri for p in parents.values()]
