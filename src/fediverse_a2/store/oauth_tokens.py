@@ -23,7 +23,6 @@ __all__ = [
     "delete_for_member",
     "delete_for_member_app",
     "delete_token",
-    "prune_codes",
     "take_code",
 ]
 
@@ -71,8 +70,9 @@ async def add_code(
     challenge_method: str | None,
     lifetime: float,
 ) -> None:
-    """Store a new authorisation code."""
+    """Store a new authorisation code (and forget the ones that expired unused)."""
     now = time.time()
+    await db.execute("DELETE FROM oauth_codes WHERE expires_at <= ?", (now,))
     await db.execute(
         "INSERT INTO oauth_codes (code_hash, app_id, member_id, redirect_uri, scopes, challenge, challenge_method, "
         "created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -103,11 +103,6 @@ async def take_code(db: Executor, code_hash: str, app_id: int) -> AuthorizationC
     if expires_at <= time.time():
         return None
     return AuthorizationCode(int(app), int(member), redirect_uri, tuple(scopes.split()), challenge, method, expires_at)
-
-
-async def prune_codes(db: Executor, now: float) -> int:
-    """Forget codes that expired unused."""
-    return await db.execute("DELETE FROM oauth_codes WHERE expires_at <= ?", (now,))
 
 
 async def add_token(
