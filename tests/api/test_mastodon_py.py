@@ -102,6 +102,25 @@ async def test_mastodon_py_follows_and_unfollows_a_remote_account(world: tuple[L
     me = await sync(api.account_verify_credentials)
     assert [a.id for a in await sync(api.account_following, me.id)] == [carol.id]
 
+    # what carol posts reaches alice, and shows as carol's statuses (public ones only)
+    image = {"type": "Document", "mediaType": "image/png", "url": f"{fake.base}/media/tulpen.png",
+             "name": "Rode tulpen", "width": 640, "height": 480}  # fmt: skip
+    public = fake.note("carol", "<p>Tulpen!</p>", None, attachment=[image], published="2026-11-28T11:00:00Z")
+    private = fake.note("carol", "<p>Alleen voor volgers</p>", None, cc=[], to=[f"{fake.uri('carol')}/followers"],
+                        published="2026-11-28T12:00:00Z")  # fmt: skip
+    for note in (public, private):
+        sent = await fake.send("carol", a2.rt.urls.inbox("alice"), fake.create("carol", note))
+        assert sent.status_code == 202
+
+    async def stored() -> bool:
+        return await a2.rt.db.fetchval("SELECT COUNT(*) FROM remote_posts") == 2
+
+    await wait_for(stored, what="carol's posts stored")
+    statuses = await sync(api.account_statuses, carol.id)
+    assert [s.uri for s in statuses] == [public["id"]]
+    assert statuses[0].account.id == carol.id and statuses[0].content == "<p>Tulpen!</p>"
+    assert statuses[0].media_attachments[0].description == "Rode tulpen"
+
     relationship = await sync(api.account_unfollow, carol.id)
     assert not relationship.following and not relationship.requested
 

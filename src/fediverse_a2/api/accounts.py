@@ -20,11 +20,11 @@ from ..services.profile import MAX_FIELDS, update_profile
 from ..services.social import follow, unfollow
 from ..services.uploads import store_image
 from ..store import actors as actor_store
-from ..store import comments, follow_requests, members, posts, relationships
+from ..store import comments, follow_requests, members, posts, relationships, remote_posts
 from ..store.actors import ActorRecord
 from . import entities
 from .frame import ApiCall, ApiError, json
-from .ids import StatusKind, parse_status_id
+from .ids import parse_status_id
 from .paging import Page, paged
 from .present import Account, Presenter
 
@@ -119,12 +119,21 @@ class AccountPages:
         """GET /api/v1/accounts/:id/statuses (exclude_replies, only_media, pinned): posts, and comments as replies."""
         target = await self._target(call)
         page = Page.of(call.params)
-        if call.params.flag("pinned") or not isinstance(target, Member):
-            # Nothing is pinned here; remote accounts' statuses are not listed yet.
-            return paged(call, [], [])
+        if call.params.flag("pinned"):
+            return paged(call, [], [])  # nothing is pinned here
         before = self._second_bound(page.max_id, upper=True)
         after = self._second_bound(page.lower, upper=False)
         fetch = page.limit + 10  # statuses of the same second are sorted out by id below
+        if not isinstance(target, Member):
+            # What is stored of a remote account: its public posts that reached a member here.
+            stored = await remote_posts.page_by_actor(self.rt.db, target.uri, before=before, after=after, limit=fetch)
+            remote = await self.present.remote_statuses(stored)
+            if call.params.flag("only_media"):
+                remote = [item for item in remote if item[1]["media_attachments"]]
+            if call.params.flag("exclude_replies"):
+                remote = [item for item in remote if item[1]["in_reply_to_id"] is None]
+            chosen = page.select(remote, key=lambda item: item[0])
+            return paged(call, [status for _, status in chosen], [key for key, _ in chosen])
         found = await self.present.post_statuses(
             await posts.page_by_member(self.rt.db, target.id, before=before, after=after, limit=fetch,
                                        only_media=call.params.flag("only_media"))
@@ -143,7 +152,7 @@ class AccountPages:
         if bound is None:
             return None
         ref = parse_status_id(str(bound))
-        if ref is None or ref.kind not in (StatusKind.POST, StatusKind.COMMENT):
+        if ref is None:
             return None
         return float(ref.second + 1) if upper else float(ref.second)
 

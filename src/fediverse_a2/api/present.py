@@ -17,9 +17,18 @@ from ..runtime import Runtime
 from ..store import account_stats, comments, media, members, posts, relationships, remote_account_ids, tags
 from ..store import actors as actor_store
 from ..store.actors import ActorRecord
+from ..store.remote_posts import TimelinePost
 from . import entities
 from .entities import AccountView, MediaView, RelationshipView, StatusView
-from .ids import AccountRef, StatusKind, member_account_id, parse_account_id, remote_account_id, status_id
+from .ids import (
+    REMOTE_BASE,
+    AccountRef,
+    StatusKind,
+    member_account_id,
+    parse_account_id,
+    remote_account_id,
+    status_id,
+)
 
 __all__ = ["Account", "Presenter"]
 
@@ -228,6 +237,31 @@ class Presenter:
                 content=comment.content_html, created_at=comment.published, edited_at=comment.updated,
                 in_reply_to_id=reply_to, in_reply_to_account_id=reply_account,
                 spoiler_text=comment.summary or "", language=comment.language or language,
+            )  # fmt: skip
+            out.append((int(sid), entities.status(view)))
+        return out
+
+    async def remote_statuses(self, found: Sequence[TimelinePost]) -> list[tuple[int, dict[str, Any]]]:
+        """Statuses of stored remote posts (their images as attachments)."""
+        if not found:
+            return []
+        people: dict[str, dict[str, Any]] = {}
+        for actor in await self.actors_by_uri([p.actor_uri for p in found]):
+            people[actor.uri] = await self.account(actor)
+        out = []
+        for post in found:
+            if post.actor_uri not in people:
+                continue
+            images = tuple(
+                MediaView(str(REMOTE_BASE + post.id * 8 + i), str(image.get("url")), image.get("name") or None,
+                          image.get("width"), image.get("height"), str(image.get("mediaType") or "image/jpeg"))
+                for i, image in enumerate(post.images[:4]) if image.get("url")
+            )  # fmt: skip
+            sid = status_id(StatusKind.REMOTE, post.id, post.published)
+            view = StatusView(
+                id=sid, uri=post.ap_id, url=post.url or post.ap_id, account=people[post.actor_uri],
+                content=post.content_html, created_at=post.published, edited_at=post.updated,
+                spoiler_text=post.summary or "", visibility="public" if post.public else "private", media=images,
             )  # fmt: skip
             out.append((int(sid), entities.status(view)))
         return out
