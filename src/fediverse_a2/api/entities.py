@@ -16,15 +16,19 @@ from typing import Any
 __all__ = [
     "MASTODON_VERSION",
     "AccountView",
+    "InstanceView",
     "MediaView",
     "RelationshipView",
     "StatusView",
     "account",
     "application",
     "credential_account",
+    "instance_v1",
+    "instance_v2",
     "iso",
     "marker",
     "media_attachment",
+    "notification",
     "plain_to_html",
     "relationship",
     "role",
@@ -274,3 +278,85 @@ def application(name: str, website: str | None) -> dict[str, Any]:
 def marker(last_read_id: str, version: int, updated_at: float) -> dict[str, Any]:
     """A Marker."""
     return {"last_read_id": last_read_id, "version": version, "updated_at": iso(updated_at)}
+
+
+def notification(
+    notification_id: str, kind: str, created_at: float, account: dict[str, Any], status: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A Notification: `kind` is Mastodon's type (mention, status, reblog, follow, follow_request, favourite, ...)."""
+    data: dict[str, Any] = {"id": notification_id, "type": kind, "created_at": iso(created_at),
+                            "group_key": f"ungrouped-{notification_id}", "account": account}  # fmt: skip
+    if status is not None:
+        data["status"] = status
+    return data
+
+
+@dataclass(frozen=True)
+class InstanceView:
+    """What the instance entities show."""
+
+    domain: str  # host[:port]
+    title: str
+    description: str
+    version: str  # "4.3.0 (compatible; fediverse-a2 X.Y)"
+    base_url: str
+    members: int
+    statuses: int
+    domains: int
+    languages: tuple[str, ...]
+    max_characters: int
+    max_media: int
+    mime_types: tuple[str, ...]
+    description_limit: int
+    image_size_limit: int
+    image_matrix_limit: int
+
+
+def _configuration(view: InstanceView) -> dict[str, Any]:
+    return {
+        "urls": {"streaming": None, "status": None},
+        "vapid": {"public_key": ""},
+        "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
+        "statuses": {
+            "max_characters": view.max_characters,
+            "max_media_attachments": view.max_media,
+            "characters_reserved_per_url": 23,
+        },
+        "media_attachments": {
+            "supported_mime_types": list(view.mime_types),
+            "description_limit": view.description_limit,
+            "image_size_limit": view.image_size_limit,
+            "image_matrix_limit": view.image_matrix_limit,
+            "video_size_limit": 0,
+            "video_frame_rate_limit": 0,
+            "video_matrix_limit": 0,
+        },
+        "polls": {"max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0},
+        "translation": {"enabled": False},
+    }
+
+
+def instance_v1(view: InstanceView) -> dict[str, Any]:
+    """The V1::Instance entity (Mastodon 3.x-4.x shape; apps that predate v2 read it)."""
+    configuration = _configuration(view)
+    configuration["urls"] = {"streaming_api": None}
+    return {
+        "uri": view.domain, "title": view.title, "short_description": view.description,
+        "description": view.description, "email": "", "version": view.version, "urls": {"streaming_api": None},
+        "stats": {"user_count": view.members, "status_count": view.statuses, "domain_count": view.domains},
+        "thumbnail": None, "languages": list(view.languages), "registrations": False, "approval_required": True,
+        "invites_enabled": True, "configuration": configuration, "contact_account": None, "rules": [],
+    }  # fmt: skip
+
+
+def instance_v2(view: InstanceView) -> dict[str, Any]:
+    """The Instance entity, with `configuration` and `api_versions`."""
+    return {
+        "domain": view.domain, "title": view.title, "version": view.version, "source_url": "",
+        "description": view.description, "usage": {"users": {"active_month": view.members}},
+        "thumbnail": {"url": f"{view.base_url}/static/header.png"}, "icon": [],
+        "languages": list(view.languages), "configuration": _configuration(view),
+        "registrations": {"enabled": False, "approval_required": True, "message": None,
+                          "url": f"{view.base_url}/join"},
+        "api_versions": {"mastodon": API_VERSION}, "contact": {"email": "", "account": None}, "rules": [],
+    }  # fmt: skip

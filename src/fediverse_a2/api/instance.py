@@ -19,7 +19,7 @@ from .frame import ApiCall, ApiError, json
 
 __all__ = ["InstancePages", "version_string"]
 
-MIME_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
+MIME_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 MARKER_TIMELINES = ("home", "notifications")
 
 
@@ -34,58 +34,23 @@ class InstancePages:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
 
-    def _configuration(self) -> dict[str, Any]:
-        return {
-            "urls": {"streaming": None, "status": None},
-            "vapid": {"public_key": ""},
-            "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
-            "statuses": {
-                "max_characters": MAX_COMMENT,
-                "max_media_attachments": MAX_IMAGES,
-                "characters_reserved_per_url": 23,
-            },
-            "media_attachments": {
-                "supported_mime_types": MIME_TYPES,
-                "description_limit": MAX_ALT,
-                "image_size_limit": MAX_BYTES,
-                "image_matrix_limit": MAX_PIXELS,
-                "video_size_limit": 0,
-                "video_frame_rate_limit": 0,
-                "video_matrix_limit": 0,
-            },
-            "polls": {"max_options": 0, "max_characters_per_option": 0, "min_expiration": 0, "max_expiration": 0},
-            "translation": {"enabled": False},
-        }
-
-    async def v1(self, call: ApiCall) -> Response:
-        """GET /api/v1/instance (Mastodon 3.x-4.x shape; apps that predate v2 read it)."""
+    async def _view(self) -> entities.InstanceView:
         inst = self.rt.config.instance
         stats = await account_stats.for_instance(self.rt.db)
-        configuration = self._configuration()
-        configuration["urls"] = {"streaming_api": None}
-        return json({
-            "uri": inst.host, "title": inst.name, "short_description": inst.description,
-            "description": inst.description, "email": "", "version": version_string(),
-            "urls": {"streaming_api": None},
-            "stats": {"user_count": stats.members, "status_count": stats.statuses, "domain_count": stats.domains},
-            "thumbnail": None, "languages": ["nl", "en"], "registrations": False, "approval_required": True,
-            "invites_enabled": True, "configuration": configuration, "contact_account": None, "rules": [],
-        })  # fmt: skip
+        return entities.InstanceView(
+            domain=inst.host, title=inst.name, description=inst.description, version=version_string(),
+            base_url=self.rt.urls.base, members=stats.members, statuses=stats.statuses, domains=stats.domains,
+            languages=("nl", "en"), max_characters=MAX_COMMENT, max_media=MAX_IMAGES, mime_types=MIME_TYPES,
+            description_limit=MAX_ALT, image_size_limit=MAX_BYTES, image_matrix_limit=MAX_PIXELS,
+        )  # fmt: skip
+
+    async def v1(self, call: ApiCall) -> Response:
+        """GET /api/v1/instance."""
+        return json(entities.instance_v1(await self._view()))
 
     async def v2(self, call: ApiCall) -> Response:
         """GET /api/v2/instance, with `configuration` (Ivory and Ice Cubes need it) and `api_versions`."""
-        inst = self.rt.config.instance
-        stats = await account_stats.for_instance(self.rt.db)
-        return json({
-            "domain": inst.host, "title": inst.name, "version": version_string(), "source_url": "",
-            "description": inst.description, "usage": {"users": {"active_month": stats.members}},
-            "thumbnail": {"url": f"{self.rt.urls.base}/static/header.png"}, "icon": [],
-            "languages": ["nl", "en"], "configuration": self._configuration(),
-            "registrations": {"enabled": False, "approval_required": True, "message": None,
-                              "url": f"{self.rt.urls.base}/join"},
-            "api_versions": {"mastodon": entities.API_VERSION},
-            "contact": {"email": "", "account": None}, "rules": [],
-        })  # fmt: skip
+        return json(entities.instance_v2(await self._view()))
 
     async def preferences(self, call: ApiCall) -> Response:
         """GET /api/v1/preferences: what this instance does by default (posts are public)."""

@@ -46,7 +46,8 @@ class Page:
     @classmethod
     def of(cls, params: Params, default: int = 20, maximum: int = 40) -> Page:
         """The page a request asks for; `limit` is kept between 1 and `maximum`."""
-        limit = params.integer("limit", default) or default
+        limit = params.integer("limit", default)
+        limit = default if limit is None else limit
         return cls(_bound(params, "max_id"), _bound(params, "since_id"), _bound(params, "min_id"),
                    min(max(limit, 1), maximum))  # fmt: skip
 
