@@ -188,11 +188,6 @@ class ApiApp:
             expose_headers=CORS_EXPOSED, max_age=7200,
         )  # fmt: skip
 
-    @property
-    def paths(self) -> list[str]:
-        """Every path served (app.py routes them here)."""
-        return [e.path for e in self.endpoints]
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
 
