@@ -72,21 +72,21 @@ class AppPages:
     async def authorize(self, request: Request) -> Response:
         """GET: check the request, sign in, ask the member; POST: the member's decision."""
         member = await self.security.member(request)
+        decision = None
         if request.method == "GET":
             params = list(request.query_params.multi_items())
-            back = quote(f"{AUTHORIZE}?{urlencode(params)}", safe="")
         else:
             form = await self.security.form(request)
             params = [(k, v) for k, v in form.multi_items() if k not in _NOT_CARRIED and isinstance(v, str)]
-            back = quote(f"{AUTHORIZE}?{urlencode(params)}", safe="")
+            decision = field(form, "decision", 20)
         checked = await self.service.consent(self._call(params), member)
         if isinstance(checked, OAuthAnswer):
             return await self._answer(request, checked)
-        if member is None:
-            return self.security.to_login(back)
-        if request.method == "GET":
+        if member is None:  # the request is sound: sign in, and come back to it
+            return self.security.to_login(quote(f"{AUTHORIZE}?{urlencode(params)}", safe=""))
+        if decision is None:
             return await self._consent_page(request, member, checked)
-        approve = field(form, "decision", 20) == "approve"
+        approve = decision == "approve"
         return await self._answer(request, await self.service.authorize(self._call(params), member, approve))
 
     async def _consent_page(self, request: Request, member: Member, consent: Consent) -> Response:
