@@ -4,6 +4,7 @@ member's markers and preferences."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from fake_mastodon import FakeMastodon, running
 from fediverse_a2.services.posts import Draft, save_post
 from fediverse_a2.services.social import comment
 from fediverse_a2.services.uploads import store_image
-from fediverse_a2.store import follow_requests, members
+from fediverse_a2.store import follow_requests, members, posts
 from helpers import LiveServer, live_server, wait_for
 from media_samples import photo
 from webclient import member_with_password
@@ -102,6 +103,12 @@ async def test_statuses_of_an_account_with_filters_and_paging(world: tuple[LiveS
     assert [s["uri"] for s in newer.json()] == [urls[4], urls[3]]
     since = await api.get(f"/api/v1/accounts/{me}/statuses", since_id=first.json()[1]["id"], exclude_replies="true")
     assert [s["uri"] for s in since.json()] == [urls[4]]
+    # min_id pages up from an id: the statuses right after it, not the newest ones
+    oldest = statuses[-1]["id"]
+    right_after = await api.get(f"/api/v1/accounts/{me}/statuses", min_id=oldest, limit=2, exclude_replies="true")
+    assert [s["uri"] for s in right_after.json()] == [urls[2], urls[1]]
+    since_oldest = await api.get(f"/api/v1/accounts/{me}/statuses", since_id=oldest, limit=2, exclude_replies="1")
+    assert [s["uri"] for s in since_oldest.json()] == [urls[4], urls[3]]
     # the same answers without a token: accounts and their statuses are public
     async with a2.client() as anonymous:
         assert (await anonymous.get(f"/api/v1/accounts/{me}/statuses")).json() == statuses
@@ -238,3 +245,17 @@ async def test_instance_preferences_markers_and_empty_lists(world: tuple[LiveSer
                  "/api/v1/followed_tags", "/api/v1/conversations"):  # fmt: skip
         r = await api.get(path)
         assert r.status_code == 200 and r.json() == [], path
+
+
+async def test_min_id_pages_up_from_far_below(world: tuple[LiveServer, FakeMastodon, Api]) -> None:
+    a2, _, api = world
+    member = await alice(a2)
+    now = time.time()
+    ids = [await posts.create(a2.rt.db, member.id, f"T{i}", "b", "<p>b</p>", now - 1000 + 10 * i) for i in range(30)]
+    everything = (await api.get(f"/api/v1/accounts/{member.id}/statuses", limit=40)).json()
+    assert len(everything) == 30
+    oldest = everything[-1]["id"]
+    up = await api.get(f"/api/v1/accounts/{member.id}/statuses", min_id=oldest, limit=2)
+    assert [s["uri"] for s in up.json()] == [a2.rt.urls.post(ids[2]), a2.rt.urls.post(ids[1])]
+    prev = up.headers["link"].split(", ")[1]
+    assert f"min_id={up.json()[0]['id']}" in prev and 'rel="prev"' in prev

@@ -126,7 +126,9 @@ class AccountPages:
         fetch = page.limit + 10  # statuses of the same second are sorted out by id below
         if not isinstance(target, Member):
             # What is stored of a remote account: its public posts that reached a member here.
-            stored = await remote_posts.page_by_actor(self.rt.db, target.uri, before=before, after=after, limit=fetch)
+            stored = await remote_posts.page_by_actor(
+                self.rt.db, target.uri, before=before, after=after, limit=fetch, oldest_first=page.ascending
+            )
             remote = await self.present.remote_statuses(stored)
             if call.params.flag("only_media"):
                 remote = [item for item in remote if item[1]["media_attachments"]]
@@ -136,12 +138,12 @@ class AccountPages:
             return paged(call, [status for _, status in chosen], [key for key, _ in chosen])
         found = await self.present.post_statuses(
             await posts.page_by_member(self.rt.db, target.id, before=before, after=after, limit=fetch,
-                                       only_media=call.params.flag("only_media"))
+                                       only_media=call.params.flag("only_media"), oldest_first=page.ascending)
         )  # fmt: skip
         if not call.params.flag("exclude_replies") and not call.params.flag("only_media"):
             found += await self.present.comment_statuses(
                 await comments.page_by_member(self.rt.db, target.id, self.rt.urls, before=before, after=after,
-                                              limit=fetch)
+                                              limit=fetch, oldest_first=page.ascending)
             )  # fmt: skip
         chosen = page.select(found, key=lambda item: item[0])
         return paged(call, [status for _, status in chosen], [key for key, _ in chosen])

@@ -359,9 +359,16 @@ async def in_state(
 
 
 async def page_by_member(
-    db: Executor, member_id: int, urls: Urls, *, before: float | None, after: float | None, limit: int
+    db: Executor,
+    member_id: int,
+    urls: Urls,
+    *,
+    before: float | None,
+    after: float | None,
+    limit: int,
+    oldest_first: bool = False,
 ) -> list[Comment]:
-    """A member's visible comments published before/after these times (exclusive), newest first (the client API)."""
+    """A member's visible comments published between two times (exclusive), newest first (oldest first when asked)."""
     where = "WHERE c.member_id = ? AND c.state = 'visible'"
     params: list[object] = [member_id]
     if before is not None:
@@ -370,7 +377,8 @@ async def page_by_member(
     if after is not None:
         where += " AND c.published > ?"
         params.append(after)
-    rows = await db.fetchall(_SELECT + f" {where} ORDER BY c.published DESC, c.id DESC LIMIT ?", (*params, limit))
+    order = "ASC" if oldest_first else "DESC"  # oldest first: the page right after `after`
+    rows = await db.fetchall(_SELECT + f" {where} ORDER BY c.published {order}, c.id {order} LIMIT ?", (*params, limit))
     return [_comment(r, urls) for r in rows]
 
 

@@ -250,9 +250,16 @@ async def set_views(db: Executor, post_id: int, views: int) -> None:
 
 
 async def page_by_member(
-    db: Executor, member_id: int, *, before: float | None, after: float | None, limit: int, only_media: bool = False
+    db: Executor,
+    member_id: int,
+    *,
+    before: float | None,
+    after: float | None,
+    limit: int,
+    only_media: bool = False,
+    oldest_first: bool = False,
 ) -> list[Post]:
-    """A member's live posts published before/after these times (exclusive), newest first (the client API)."""
+    """A member's live posts published between two times (exclusive), newest first (oldest first when asked)."""
     where = f"WHERE {LIVE_POST} AND p.member_id = ?"
     params: list[Any] = [member_id]
     if before is not None:
@@ -263,5 +270,6 @@ async def page_by_member(
         params.append(after)
     if only_media:
         where += " AND EXISTS (SELECT 1 FROM post_media pm WHERE pm.post_id = p.id)"
-    rows = await db.fetchall(_SELECT + f" {where} ORDER BY p.published DESC, p.id DESC LIMIT ?", (*params, limit))
+    order = "ASC" if oldest_first else "DESC"  # oldest first: the page right after `after`
+    rows = await db.fetchall(_SELECT + f" {where} ORDER BY p.published {order}, p.id {order} LIMIT ?", (*params, limit))
     return [_post(r) for r in rows]

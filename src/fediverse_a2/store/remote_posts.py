@@ -154,9 +154,15 @@ async def visible_to(db: Executor, member_id: int, ap_id: str) -> TimelinePost |
 
 
 async def page_by_actor(
-    db: Executor, actor_uri: str, *, before: float | None, after: float | None, limit: int
+    db: Executor,
+    actor_uri: str,
+    *,
+    before: float | None,
+    after: float | None,
+    limit: int,
+    oldest_first: bool = False,
 ) -> list[TimelinePost]:
-    """An actor's stored public posts published before/after these times (exclusive), newest first (client API)."""
+    """An actor's stored public posts published between two times (exclusive), newest first (or oldest first)."""
     where = " WHERE r.actor_uri = ? AND r.public = 1"
     params: list[object] = [actor_uri]
     if before is not None:
@@ -165,9 +171,10 @@ async def page_by_actor(
     if after is not None:
         where += " AND r.published > ?"
         params.append(after)
+    order = "ASC" if oldest_first else "DESC"  # oldest first: the page right after `after`
     rows = await db.fetchall(
         f"SELECT {_COLUMNS} FROM remote_posts r LEFT JOIN actors a ON a.uri = r.actor_uri{where}"
-        " ORDER BY r.published DESC, r.id DESC LIMIT ?",
+        f" ORDER BY r.published {order}, r.id {order} LIMIT ?",
         (*params, limit),
     )
     return [_post(r) for r in rows]
