@@ -35,7 +35,7 @@ from ..errors import NotFound, UserError
 from ..models import Member
 from ..oauth import scopes as scope_rules
 from ..runtime import Runtime
-from ..services.oauth import TokenGrant, token_grant
+from ..services.apps import TokenGrant, token_grant
 from .params import ParamError, Params, read_params
 
 __all__ = [

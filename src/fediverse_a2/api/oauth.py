@@ -10,7 +10,8 @@ from typing import Any
 
 from starlette.responses import Response
 
-from ..services.oauth import OAuthAnswer, OAuthCall, OAuthService, register_app
+from ..services.apps import register_app
+from ..services.oauth import OAuthAnswer, OAuthCall, OAuthService
 from ..store.oauth_apps import OAuthApp
 from .frame import ApiCall, json
 

@@ -13,8 +13,8 @@ framework, and this module gives it both, framework-free:
   in `token_grant` without Authlib.
 
 Codes and tokens are random (256 bits) and stored as hashes; a code lives 10 minutes and is
-taken (deleted) by the one exchange that uses it; tokens do not expire, as on Mastodon, until
-revoked, the member revokes the app in /settings/apps, changes their password or is disabled.
+taken (deleted) by the one exchange that uses it; tokens do not expire, as on Mastodon (see
+services/apps.py for registering apps and what a token allows).
 """
 
 from __future__ import annotations
@@ -44,10 +44,9 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 
 from ..accounts.tokens import new_token, token_hash
-from ..errors import UserError
 from ..models import Member
 from ..oauth import scopes as scope_rules
-from ..oauth.redirects import OOB, RedirectError, parse_registered
+from ..oauth.redirects import OOB
 from ..runtime import Runtime
 from ..store import members, oauth_apps, oauth_tokens
 from ..store.oauth_apps import OAuthApp
@@ -59,13 +58,7 @@ __all__ = [
     "OAuthAnswer",
     "OAuthCall",
     "OAuthService",
-    "RegisteredApp",
-    "TokenGrant",
-    "authorised_apps",
     "code_of",
-    "register_app",
-    "revoke_app",
-    "token_grant",
 ]
 
 CODE_SECONDS = 600  # RFC 6749 4.1.2: "a maximum authorization code lifetime of 10 minutes is RECOMMENDED"
@@ -110,23 +103,6 @@ class Consent:
     scopes: tuple[str, ...]
     redirect_uri: str
     params: tuple[tuple[str, str], ...]  # the request's parameters, carried through the consent form
-
-
-@dataclass(frozen=True)
-class RegisteredApp:
-    """A new app: its record and its secret (shown once, never stored)."""
-
-    app: OAuthApp
-    client_secret: str
-
-
-@dataclass(frozen=True)
-class TokenGrant:
-    """What a valid bearer token allows: whose it is, for which app, with which scopes."""
-
-    token: AccessToken
-    member: Member | None  # None for an app's own token (client_credentials)
-    app: OAuthApp
 
 
 def _on_loop(coro: Coroutine[Any, Any, _T]) -> _T:
@@ -470,62 +446,3 @@ def code_of(answer: OAuthAnswer) -> tuple[str | None, str | None]:
         return None, None
     params = dict(parse_qsl(urlsplit(location).query))
     return params.get("code"), params.get("error")
-
-
-# -- apps and tokens ----------------------------------------------------------------------
-
-
-async def register_app(
-    rt: Runtime, *, name: str, redirect_uris: str | list[str] | None, scopes: str | None, website: str | None
-) -> RegisteredApp:
-    """POST /api/v1/apps: a new app with its client id and secret; UserError names what is wrong."""
-    name = (name or "").strip()
-    if not name:
-        raise UserError("client_name can't be blank")
-    if len(name) > 100:
-        raise UserError("client_name is too long (at most 100 characters)")
-    try:
-        uris = parse_registered(redirect_uris)
-    except RedirectError as exc:
-        raise UserError(f"redirect_uris: {exc}") from None
-    try:
-        granted = scope_rules.parse(scopes)
-    except scope_rules.ScopeError as exc:
-        raise UserError(f"scopes: {exc}") from None
-    website = (website or "").strip() or None
-    if website is not None and (len(website) > 2000 or not website.startswith(("https://", "http://"))):
-        raise UserError("website must be an http(s) URL")
-    secret = new_token()
-    app = await oauth_apps.create(
-        rt.db, client_id=new_token(), secret_hash=token_hash(secret), name=name, website=website,
-        redirect_uris=uris, scopes=granted,
-    )  # fmt: skip
-    return RegisteredApp(app, secret)
-
-
-async def token_grant(rt: Runtime, bearer: str) -> TokenGrant | None:
-    """What a bearer token allows, or None: unknown, revoked, or its member can no longer sign in."""
-    if not bearer or len(bearer) > 200:
-        return None
-    token = await oauth_tokens.by_hash(rt.db, token_hash(bearer))
-    if token is None:
-        return None
-    app = await oauth_apps.by_id(rt.db, token.app_id)
-    if app is None:
-        return None
-    if token.member_id is None:
-        return TokenGrant(token, None, app)
-    member = await members.by_id(rt.db, token.member_id)
-    if member is None or not member.can_sign_in:
-        return None
-    return TokenGrant(token, member, app)
-
-
-async def authorised_apps(rt: Runtime, member: Member) -> list[oauth_tokens.AuthorisedApp]:
-    """The apps a member let in (/settings/apps)."""
-    return await oauth_tokens.authorised_apps(rt.db, member.id)
-
-
-async def revoke_app(rt: Runtime, member: Member, app_id: int) -> bool:
-    """The member takes an app's access away: every token it holds for them ends."""
-    return await oauth_tokens.delete_for_member_app(rt.db, member.id, app_id) > 0

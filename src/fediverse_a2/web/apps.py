@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from ..models import Member
 from ..oauth.redirects import OOB, form_action_source
 from ..runtime import Runtime
-from ..services import oauth
+from ..services import apps, oauth
 from ..services.oauth import Consent, OAuthAnswer, OAuthCall, OAuthService
 from .forms import field
 from .render import Renderer
@@ -110,14 +110,14 @@ class AppPages:
             form = await self.security.form(request)
             raw = field(form, "app", 20)
             if raw.isdigit():
-                revoked = await oauth.revoke_app(self.rt, member, int(raw))
+                revoked = await apps.revoke_app(self.rt, member, int(raw))
             if revoked:
                 return RedirectResponse(f"{self.rt.urls.base}/settings/apps?revoked=1", status_code=303)
             return await self.render.page(
-                request, "settings_apps.html", status=400, apps=await oauth.authorised_apps(self.rt, member),
+                request, "settings_apps.html", status=400, apps=await apps.authorised_apps(self.rt, member),
                 error_key="app_not_found",
             )  # fmt: skip
         return await self.render.page(
-            request, "settings_apps.html", apps=await oauth.authorised_apps(self.rt, member),
+            request, "settings_apps.html", apps=await apps.authorised_apps(self.rt, member),
             revoked=request.query_params.get("revoked") == "1",
         )  # fmt: skip
