@@ -115,6 +115,10 @@ async def _nothing_of_it(client: httpx.AsyncClient, scene: Scene) -> None:
     finger = await client.get(f"/.well-known/webfinger?resource=acct:kring@{scene.server.rt.urls.host}")
     assert finger.status_code == 404
     assert (await client.get("/users/kring/feed.atom")).status_code == 404
+    # The client API: alice's statuses are her public post, not the members-only one nor her comment under it.
+    alice = (await client.get("/api/v1/accounts/lookup?acct=alice")).json()
+    statuses = (await client.get(f"/api/v1/accounts/{alice['id']}/statuses")).text
+    assert "Open plan" in statuses and "van de kring" not in statuses and "Reactie over" not in statuses
 
 
 async def test_a_visitor_sees_nothing_of_a_members_only_group(scene: Scene) -> None:
