@@ -29,10 +29,10 @@ from urllib.parse import urlsplit
 import uvicorn
 
 from .app import create_app
-from .background import WorkerChild
+from .background.child import WorkerChild
+from .background.workers import Workers
 from .config import Config
 from .errors import UserError
-from .federation.workers import Workers
 from .runtime import Runtime
 from .store import members
 
@@ -201,7 +201,6 @@ async def _work(config: Config) -> None:
         await stopping.wait()
     finally:
         await workers.stop()
-        workers.deliverer.close()
         await rt.close()
 
 

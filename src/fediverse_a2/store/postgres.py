@@ -126,7 +126,7 @@ class PostgresDatabase:
 
     def __init__(self, pool: Any, url: str = "") -> None:
         self._pool = pool
-        self.url = url  # for connections of their own, such as a LISTEN (store/wakeups.py)
+        self.url = url  # for connections of their own, such as a LISTEN (work/wakeups.py)
 
     @classmethod
     async def open(cls, url: str) -> PostgresDatabase:

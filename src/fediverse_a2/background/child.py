@@ -3,7 +3,7 @@
 With more than one core, `serve` splits its work: the web process verifies and stores what
 arrives and renders pages; a child `fediverse-a2 worker` process handles the stored inbox
 items, the deliveries, housekeeping and mail. They share the database; the web process wakes
-the worker through store/wakeups.py (a datagram on SQLite, NOTIFY on PostgreSQL).
+the worker through work/wakeups.py (a datagram on SQLite, NOTIFY on PostgreSQL).
 
 The child dies with its parent: on Linux the kernel sends it SIGKILL when `serve` ends for any
 reason (a `kill -9` included), so a restarted `serve` never finds an orphan worker still
