@@ -72,7 +72,14 @@ def create_http_client(
         headers={"User-Agent": settings.user_agent, "Accept-Encoding": "identity"},
     )
     client.fetch_settings = settings
-    client.poster = Poster(settings, transport.backend.resolver)
+    import os
+
+    if os.environ.get("FEDIVERSE_A2_POSTER") == "aiohttp":  # EXPERIMENT
+        from .aioposter import AioPoster
+
+        client.poster = AioPoster(settings, transport.backend.resolver)  # type: ignore[assignment]
+    else:
+        client.poster = Poster(settings, transport.backend.resolver)
     return client
 
 
@@ -84,7 +91,7 @@ def settings_of(client: httpx.AsyncClient) -> FetchSettings:
 def poster_of(client: httpx.AsyncClient) -> Poster:
     """The delivery client that goes with the shared client (same settings, resolver and guard)."""
     poster = getattr(client, "poster", None)
-    if not isinstance(poster, Poster):
+    if poster is None:
         raise TypeError("deliveries need the guarded client of create_http_client")
     return poster
 
