@@ -72,14 +72,7 @@ def create_http_client(
         headers={"User-Agent": settings.user_agent, "Accept-Encoding": "identity"},
     )
     client.fetch_settings = settings
-    import os
-
-    if os.environ.get("FEDIVERSE_A2_POSTER") == "aiohttp":  # EXPERIMENT
-        from .aioposter import AioPoster
-
-        client.poster = AioPoster(settings, transport.backend.resolver)  # type: ignore[assignment]
-    else:
-        client.poster = Poster(settings, transport.backend.resolver)
+    client.poster = Poster(settings, transport.backend.resolver)
     return client
 
 
@@ -91,7 +84,7 @@ def settings_of(client: httpx.AsyncClient) -> FetchSettings:
 def poster_of(client: httpx.AsyncClient) -> Poster:
     """The delivery client that goes with the shared client (same settings, resolver and guard)."""
     poster = getattr(client, "poster", None)
-    if poster is None:
+    if not isinstance(poster, Poster):
         raise TypeError("deliveries need the guarded client of create_http_client")
     return poster
 
