@@ -35,7 +35,7 @@ from ..runtime import Runtime
 from ..store import actors as actor_store
 from ..store import inbox as inbox_store
 from ..store.actors import ActorRecord
-from ..store.db import Executor, TransactionLost
+from ..store.db import Executor, Transaction, TransactionLost
 from ..work.leased import LeasedWork
 from .actors import ActorDirectory
 from .handlers import Context, Rejected, dispatch
@@ -119,7 +119,7 @@ class InboxWorker:
         return count
 
     async def _offline(
-        self, tx: Executor, item: inbox_store.InboxItem, actors: dict[str, ActorRecord], done: list[int]
+        self, tx: Transaction, item: inbox_store.InboxItem, actors: dict[str, ActorRecord], done: list[int]
     ) -> bool:
         """One item of an offline batch; False (nothing done) when it needs the network."""
         try:
@@ -141,7 +141,7 @@ class InboxWorker:
                     and await self.preparer.from_relay(tx, activity, actor)
                 ):
                     return False
-                async with tx.savepoint():  # type: ignore[attr-defined]
+                async with tx.savepoint():
                     ctx = Context(self.rt, tx, activity, actor)
                     await dispatch(ctx)
         except TransactionLost:

@@ -18,14 +18,14 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from .db import Executor
+from .db import Database
 
 __all__ = ["MAX_BATCH", "GroupCommit", "fetchval"]
 
 MAX_BATCH = 256
 
 
-async def fetchval(db: Executor, sql: str, params: Sequence[Any]) -> Any:
+async def fetchval(db: Database, sql: str, params: Sequence[Any]) -> Any:
     """`db.fetchval(sql, params)`, committed together with whatever else is waiting for `sql` on `db`."""
     committers = _committers.get(db)
     if committers is None:
@@ -39,7 +39,7 @@ async def fetchval(db: Executor, sql: str, params: Sequence[Any]) -> Any:
 class GroupCommit:
     """Batches concurrent runs of one statement on one database into shared transactions, one at a time."""
 
-    def __init__(self, db: Executor, sql: str) -> None:
+    def __init__(self, db: Database, sql: str) -> None:
         self._db = weakref.ref(db)  # the registry below must not keep the database alive
         self.sql = sql
         self.waiting: list[tuple[Sequence[Any], asyncio.Future[Any]]] = []

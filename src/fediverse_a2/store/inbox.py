@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import group_commit
-from .db import Executor
+from .db import Database, Executor
 from .queue import LeasedQueue, Move
 
 __all__ = [
@@ -90,16 +90,13 @@ _ADD = (
 
 
 async def add(
-    db: Executor, activity_id: str, actor_uri: str, domain: str, body: str, document: str | None = None
+    db: Database, activity_id: str, actor_uri: str, domain: str, body: str, document: str | None = None
 ) -> bool:
     """Store a verified activity (and its normalised form, if different); False for a duplicate.
 
-    On a Database (not inside a caller's transaction), concurrent calls are group-committed:
-    each caller returns only once its own row is committed.
+    Concurrent calls are group-committed: each caller returns once its own row is committed.
     """
     params = (activity_id, actor_uri, domain, body, document, time.time())
-    if not hasattr(db, "transaction"):
-        return await db.fetchval(_ADD, params) is not None
     return await group_commit.fetchval(db, _ADD, params) is not None
 
 

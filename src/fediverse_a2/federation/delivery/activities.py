@@ -48,14 +48,14 @@ class OutgoingActivities:
     async def _load(self, activity_id: int) -> Prepared | None:
         """An outgoing activity's body and who signs it (its member, or the instance actor)."""
         rt = self.rt
-        row = await activities.with_sender(rt.db, activity_id)
-        if row is None:
+        found = await activities.with_sender(rt.db, activity_id)
+        if found is None:
             return None
-        username = row["username"]
+        body, username = found
         if username:
             # An archive member's key pair is made on first need (its public half reaches the
             # actor document through services.members.ensure_key): signing a delivery is one.
             signer = Signer(rt.urls.key(username), username, await asyncio.to_thread(rt.keys.ensure, username))
         else:
             signer = Signer(rt.urls.instance_key, INSTANCE_KEY, rt.keys.load(INSTANCE_KEY))
-        return Prepared(row["body"].encode("utf-8"), signer)
+        return Prepared(body.encode("utf-8"), signer)
