@@ -60,7 +60,7 @@ class Attempt:
 
 
 class Deliverer:
-    """Delivers queued activities; `run_once` for tests, `run_forever` for serve."""
+    """Delivers queued activities, one round per `run_once` (stepped by tests, looped by background/)."""
 
     def __init__(
         self,
