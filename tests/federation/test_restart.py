@@ -212,6 +212,33 @@ async def test_a_restarted_serve_takes_back_its_dead_predecessors_leases_at_once
     assert duplicates <= 16, sink.hits.most_common(10)
 
 
+async def test_a_stopped_serve_hands_back_what_it_had_not_sent(tmp_path: Path, database_url: str | None) -> None:
+    # SIGTERM in the middle of a fan-out: the worker hands back the leases of what it had not
+    # sent, so another worker (on any host) can take them at once instead of in an hour.
+    count = 300
+    sink = Sink(delay=0.05)
+    async with serving(sink):
+        server = ServiceProcess(
+            tmp_path / "a2", database=database_url, delivery={"lease_seconds": LONG_LEASE, "per_host": 8}
+        )
+        server.cli("member", "add", "alice", "--name", "Alice")
+        await _followers(server, sink, count)
+        await server.start()
+        try:
+            last_line(server.cli("post", "alice", "--title", "Fan-out", "--body", "aan iedereen"))
+            await wait_for(lambda: _received(sink, 30), what="the fan-out to start")
+        finally:
+            server.stop()
+        assert len(sink.paths()) < count, "fan-out finished before the stop; make the sink slower"
+    rt = await Runtime.open(server.config())
+    try:
+        rows = await rt.db.fetchall("SELECT lease_owner FROM deliveries WHERE state = 'pending'")
+    finally:
+        await rt.close()
+    assert rows and all(r[0] is None for r in rows)  # unsent, and leased to nobody
+    assert "deliveries: handed back" in server.log.read_text()
+
+
 async def _received(sink: Sink, n: int) -> bool:
     return len(sink.paths()) >= n
 
