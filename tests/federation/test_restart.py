@@ -26,10 +26,10 @@ from starlette.routing import Route
 
 from fediverse_a2.leases import current_owner, is_dead_here, parse_owner
 from fediverse_a2.runtime import Runtime
-from fediverse_a2.store import activities, deliveries, follows, inbox, members
+from fediverse_a2.store import deliveries, follows
 from fediverse_a2.work import wakeups
-from fediverse_a2.work.reclaim import Reclaimer
 from helpers import ServiceProcess, free_socket, last_line, serving, wait_for
+from queues import ended_pid
 
 LONG_LEASE = 3600  # an hour: work delivered within a test was never waited out
 
@@ -55,13 +55,6 @@ class Sink:
         return {path for path, _ in self.hits}
 
 
-def _dead_pid() -> int:
-    """The pid of a process that has just ended."""
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
-
-
 # -- who owns a lease -----------------------------------------------------------------------
 
 
@@ -76,13 +69,13 @@ def test_an_owner_round_trips_through_its_column_value() -> None:
 def test_only_a_provably_dead_owner_on_this_host_is_dead() -> None:
     me = current_owner()
     assert not is_dead_here(me, me)
-    assert is_dead_here(dataclasses.replace(me, pid=_dead_pid()), me)
+    assert is_dead_here(dataclasses.replace(me, pid=ended_pid()), me)
     # The same pid, started at another time: the pid was reused by a new process (this one).
     assert is_dead_here(dataclasses.replace(me, started="1"), me)
     # The machine rebooted since.
     assert is_dead_here(dataclasses.replace(me, boot="another-boot"), me)
     # Another host: nothing can be known from here.
-    assert not is_dead_here(dataclasses.replace(me, host="elsewhere", pid=_dead_pid()), me)
+    assert not is_dead_here(dataclasses.replace(me, host="elsewhere", pid=ended_pid()), me)
     # A live process on this host, with its own start time.
     with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"]) as other:
         try:
@@ -90,70 +83,6 @@ def test_only_a_provably_dead_owner_on_this_host_is_dead() -> None:
             assert not is_dead_here(dataclasses.replace(me, pid=other.pid, started=started), me)
         finally:
             other.kill()
-
-
-# -- the store: claiming with an owner, renewing, releasing ------------------------------------
-
-
-async def _queue(rt: Runtime, count: int) -> None:
-    member = await members.create(rt.db, "alice", "Alice", "", "PEM")
-    activity = await activities.add(rt.db, "https://a2.test/activities/1", member.id, "Create", None, "{}")
-    await deliveries.enqueue(
-        rt.db, activity, [(f"https://r{i}.test/inbox", f"r{i}.test", None) for i in range(count)], 1
-    )
-
-
-async def test_leases_name_their_owner_and_only_the_owner_renews(rt: Runtime) -> None:
-    me, other = current_owner(), dataclasses.replace(current_owner(), host="elsewhere")
-    await _queue(rt, 4)
-    mine = await deliveries.claim(rt.db, 100.0, 60, 2, str(me))
-    theirs = await deliveries.claim(rt.db, 100.0, 60, 2, str(other))
-    assert len(mine) == len(theirs) == 2
-    assert sorted(await deliveries.QUEUE.live_owners(rt.db, 100.0)) == sorted([str(me), str(other)])
-    # Renewing all four as `me` extends only my own two.
-    await deliveries.QUEUE.renew(rt.db, [c.id for c in mine + theirs], 500.0, str(me))
-    rows = await rt.db.fetchall("SELECT lease_owner, locked_until FROM deliveries ORDER BY id")
-    assert [(r["lease_owner"], r["locked_until"]) for r in rows] == [
-        (str(me), 500.0),
-        (str(me), 500.0),
-        (str(other), 160.0),
-        (str(other), 160.0),
-    ]
-    # An outcome ends the lease: a late renewal does not lease the row again.
-    result = deliveries.Result(mine[0].id, deliveries.DeliveryState.PENDING, 1, 900.0, 503, "HTTP 503")
-    await deliveries.record(rt.db, [result], 101.0)
-    await deliveries.QUEUE.renew(rt.db, [mine[0].id], 600.0, str(me))
-    row = await rt.db.fetchone("SELECT locked_until, lease_owner FROM deliveries WHERE id = ?", (mine[0].id,))
-    assert (row["locked_until"], row["lease_owner"]) == (None, None)
-    # Releasing an owner frees its leases at once.
-    assert await deliveries.QUEUE.release_owners(rt.db, [str(other)]) == 2
-    again = await deliveries.claim(rt.db, 100.0, 60, 10, str(me))
-    assert sorted(c.id for c in again) == sorted(c.id for c in theirs)
-
-
-async def test_the_reclaimer_frees_dead_owners_of_this_host_only(rt: Runtime) -> None:
-    me = current_owner()
-    dead_here = dataclasses.replace(me, pid=_dead_pid())
-    dead_elsewhere = dataclasses.replace(me, host="elsewhere", pid=_dead_pid())
-    await _queue(rt, 6)
-    for owner in (me, dead_here, dead_elsewhere):
-        assert len(await deliveries.claim(rt.db, 100.0, 60, 2, str(owner))) == 2
-    reclaimer = Reclaimer(rt.db, deliveries.QUEUE, me, 20.0, lambda: 100.0)
-    assert await reclaimer.run_due() == 2
-    assert await reclaimer.run_due() == 0  # not due again yet
-    owners = Counter(r["lease_owner"] for r in await rt.db.fetchall("SELECT lease_owner FROM deliveries"))
-    assert owners == Counter({str(me): 2, str(dead_elsewhere): 2, None: 2})
-
-
-async def test_inbox_items_are_leased_to_an_owner_too(rt: Runtime) -> None:
-    me = current_owner()
-    dead = dataclasses.replace(me, pid=_dead_pid())
-    for n in range(3):
-        assert await inbox.add(rt.db, f"https://r.test/a/{n}", "https://r.test/u", "r.test", "{}")
-    assert len(await inbox.claim(rt.db, time.time(), 120, 2, str(dead))) == 2
-    assert await inbox.claim(rt.db, time.time(), 120, 2, str(me)) != []
-    assert await Reclaimer(rt.db, inbox.QUEUE, me, 40.0, time.time).run_due() == 2
-    assert len(await inbox.claim(rt.db, time.time(), 120, 5, str(me))) == 2
 
 
 # -- a real serve, killed and restarted ---------------------------------------------------------
@@ -256,7 +185,7 @@ async def test_a_live_workers_leases_are_never_taken(tmp_path: Path, database_ur
         last_line(server.cli("post", "alice", "--title", "Vastgehouden", "--body", "een"))
         last_line(server.cli("post", "alice", "--title", "Vrij", "--body", "twee"))
         me = current_owner()  # this test process: alive, on this host
-        dead = dataclasses.replace(me, pid=_dead_pid())
+        dead = dataclasses.replace(me, pid=ended_pid())
         rt = await Runtime.open(server.config())
         try:
             # The first post's deliveries are leased to this (live) process, the second's to a

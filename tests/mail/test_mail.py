@@ -8,8 +8,6 @@ import dataclasses
 import email
 import email.policy
 import ssl
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,6 +33,7 @@ from fediverse_a2.services.members import add_member
 from fediverse_a2.services.posts import publish_post
 from fediverse_a2.store import meta, outgoing_mail
 from helpers import LiveServer, cli, free_port, live_server, wait_for
+from queues import ended_pid
 
 FROM = "noreply@a2.test"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -293,7 +292,7 @@ async def test_mail_leased_by_a_dead_worker_is_sent_at_once_and_a_live_ones_is_n
     # Mail is leased like deliveries and inbox items: a worker that died on this host (a pid
     # that ended) does not hold its mail until the hour-long lease runs out.
     me = current_owner()
-    dead = dataclasses.replace(me, pid=_ended_pid())
+    dead = dataclasses.replace(me, pid=ended_pid())
     with smtp_server() as (smtp, port):
         async with live_server(tmp_path / "a2", run_workers=False, mail=mail_section(port)) as a2:
             for name in ("dora", "erik"):
@@ -305,9 +304,3 @@ async def test_mail_leased_by_a_dead_worker_is_sent_at_once_and_a_live_ones_is_n
             other = ({"dora@example.org", "erik@example.org"} - {held[0].to_addr}).pop()
             assert [r.rcpt_tos for r in smtp.messages] == [[other]]  # the dead worker's, not the live one's
             assert await outgoing_mail.states(a2.rt.db) == {"pending": 1, "sent": 1}
-
-
-def _ended_pid() -> int:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
