@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import csv
 import html
+import os
 import re
+import signal
+import sqlite3
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,7 +19,7 @@ import pytest
 
 from fediverse_a2.services.accounts import set_password
 from fediverse_a2.store import members
-from helpers import AP, LiveServer, cli, live_server
+from helpers import AP, LiveServer, cli, live_server, write_config
 from media_samples import photo
 from ning_archive_gen import GeneratedArchive, generate_archive
 from webclient import WebUser
@@ -264,3 +269,49 @@ async def test_a_second_run_adds_nothing(server: LiveServer, tmp_path: Path) -> 
     assert "files" not in again  # nothing new was read, so no file was copied (or looked at)
     assert {t: await server.rt.db.fetchval(f"SELECT COUNT(*) FROM {t}") for t in tables} == before
     assert sorted(p.name for p in (tmp_path / "a2/media").rglob("*")) == files
+
+
+def test_an_import_killed_among_the_photos_finishes_when_run_again(tmp_path: Path) -> None:
+    archive = generate_archive(tmp_path / "export", members=20, posts=5, comments_per_post=1, photos=900, videos=0)
+    config = write_config(tmp_path / "a2", "http://127.0.0.1:8999")
+    argv = [sys.executable, "-m", "fediverse_a2", "--config", str(config), "import", "ning", str(archive.folder)]
+    proc = subprocess.Popen(
+        [*argv, "--batch-size", "5"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if line.startswith("photos:"):  # a first batch of albums is committed
+                proc.send_signal(signal.SIGKILL)  # as in a crash: no clean shutdown
+                break
+        proc.wait(30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            proc.wait(30)
+        if proc.stderr is not None:
+            proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
+
+    def photo_posts() -> tuple[int, int]:
+        conn = sqlite3.connect(tmp_path / "a2/data/db.sqlite3")
+        try:
+            posts = conn.execute(
+                "SELECT COUNT(*) FROM posts WHERE legacy_id LIKE 'album:%' OR legacy_id LIKE 'photo:%'"
+            ).fetchone()[0]
+            comments = conn.execute(
+                "SELECT COUNT(*) FROM comments WHERE legacy_id LIKE '2570916:Comment:p%'"
+            ).fetchone()[0]
+        finally:
+            conn.close()
+        return int(posts), int(comments)
+
+    posts, _ = photo_posts()
+    albums = {(p.album or pid, p.group) for pid, p in archive.photos.items()}
+    assert 0 < posts < len(albums), "the kill should land among the photos"
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=True)
+    report = report_of(done.stdout)
+    assert report["albums"][2] == posts and report["albums"][1] == len(albums) - posts  # the rest, once
+    assert report["photos"][1] + report["photos"][2] == len(archive.photos)
+    assert photo_posts() == (len(albums), sum(len(p.comments) for p in archive.photos.values()))
