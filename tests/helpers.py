@@ -162,6 +162,28 @@ def cli(config_path: Path, *args: str, check: bool = True, timeout: float = 60) 
     return proc
 
 
+def kill_at_line(argv: list[str], prefix: str, timeout: float = 60) -> int:
+    """Run a command and SIGKILL it (as in a crash: no clean shutdown) once it prints a line on
+    stderr that starts with `prefix`; its exit status. It is killed also when the test fails."""
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if line.startswith(prefix):
+                proc.kill()
+                break
+        return proc.wait(timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout)
+        if proc.stderr is not None:
+            proc.stderr.close()
+
+
 def last_line(proc: subprocess.CompletedProcess[str]) -> str:
     """The last non-empty line a command printed."""
     return [line for line in proc.stdout.splitlines() if line.strip()][-1].strip()

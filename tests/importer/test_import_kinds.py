@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import html
-import os
 import re
 import signal
 import sqlite3
@@ -19,7 +18,7 @@ import pytest
 
 from fediverse_a2.services.accounts import set_password
 from fediverse_a2.store import members
-from helpers import AP, LiveServer, cli, live_server, write_config
+from helpers import AP, LiveServer, cli, kill_at_line, live_server, write_config
 from media_samples import photo
 from ning_archive_gen import GeneratedArchive, generate_archive
 from webclient import WebUser
@@ -275,24 +274,8 @@ def test_an_import_killed_among_the_photos_finishes_when_run_again(tmp_path: Pat
     archive = generate_archive(tmp_path / "export", members=20, posts=5, comments_per_post=1, photos=900, videos=0)
     config = write_config(tmp_path / "a2", "http://127.0.0.1:8999")
     argv = [sys.executable, "-m", "fediverse_a2", "--config", str(config), "import", "ning", str(archive.folder)]
-    proc = subprocess.Popen(
-        [*argv, "--batch-size", "5"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )  # fmt: skip
-    try:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if line.startswith("photos:"):  # a first batch of albums is committed
-                proc.send_signal(signal.SIGKILL)  # as in a crash: no clean shutdown
-                break
-        proc.wait(30)
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            proc.wait(30)
-        if proc.stderr is not None:
-            proc.stderr.close()
-    assert proc.returncode == -signal.SIGKILL
+    # Killed once a first batch of albums is committed.
+    assert kill_at_line([*argv, "--batch-size", "5"], "photos:") == -signal.SIGKILL
 
     def photo_posts() -> tuple[int, int]:
         conn = sqlite3.connect(tmp_path / "a2/data/db.sqlite3")

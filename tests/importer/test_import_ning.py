@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import io
-import os
 import signal
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from fediverse_a2.federation.outbox import queue_activity
 from fediverse_a2.keys import public_pem
 from fediverse_a2.runtime import Runtime
 from fediverse_a2.store import follows
-from helpers import AP, LiveServer, cli, live_server, serving, write_config
+from helpers import AP, LiveServer, cli, kill_at_line, live_server, serving, write_config
 from helpers import CountingSink as Sink
 from ning_archive_gen import GeneratedArchive, generate_archive
 from webclient import WebUser, member_with_password
@@ -358,19 +357,8 @@ def test_a_killed_import_finishes_when_run_again(tmp_path: Path) -> None:
     archive = generate_archive(tmp_path / "export", members=120, posts=900, comments_per_post=6, broken=False)
     config = write_config(tmp_path / "a2", "http://127.0.0.1:8999")
     argv = [sys.executable, "-m", "fediverse_a2", "--config", str(config), "import", "ning", str(archive.folder)]
-    proc = subprocess.Popen(
-        [*argv, "--batch-size", "10"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )  # fmt: skip
-    assert proc.stderr is not None
-    for line in proc.stderr:
-        if line.startswith("blogs:"):
-            proc.send_signal(signal.SIGKILL)  # as in a crash: no clean shutdown
-            break
-    proc.wait(30)
-    proc.stdout.close()  # type: ignore[union-attr]
-    proc.stderr.close()
-    assert proc.returncode == -signal.SIGKILL
+    # Killed once the first batch of blog posts is committed.
+    assert kill_at_line([*argv, "--batch-size", "10"], "blogs:") == -signal.SIGKILL
 
     def state() -> tuple[int, int, int]:
         import sqlite3

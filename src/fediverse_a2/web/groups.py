@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -104,15 +105,25 @@ class GroupPages:
             members=members, waiting=waiting, notice=notice, error=error,
         )  # fmt: skip
 
-    async def join(self, request: Request) -> Response:
-        """POST only: a member asks to join a members-only group (field `message`)."""
-        form = await self.security.form(request)
+    async def _acting(self, request: Request) -> tuple[Group, Member, FormData | None] | Response:
+        """The group a member acts on, the signed-in member, and a POST's form (checked); 404 for
+        no such group, the way to sign in (and back to the group's page) for a visitor."""
+        form = await self.security.form(request) if request.method == "POST" else None
         group = await self._group(request)
         if group is None:
             return await self.pages.error(request, 404)
         me = await self.security.member(request)
         if me is None:
             return self.security.to_login(page_url(self.rt, group.username).removeprefix(self.rt.urls.base))
+        return group, me, form
+
+    async def join(self, request: Request) -> Response:
+        """POST only: a member asks to join a members-only group (field `message`)."""
+        acting = await self._acting(request)
+        if isinstance(acting, Response):
+            return acting
+        group, me, form = acting
+        assert form is not None
         if await may_see_group(self.rt.db, group, me):
             return RedirectResponse(page_url(self.rt, group.username), status_code=303)
         try:
@@ -123,13 +134,10 @@ class GroupPages:
 
     async def requests(self, request: Request) -> Response:
         """GET: the requests to join waiting for a moderator of the group; POST: approve or reject one."""
-        group = await self._group(request)
-        if group is None:
-            return await self.pages.error(request, 404)
-        form = await self.security.form(request) if request.method == "POST" else None
-        me = await self.security.member(request)
-        if me is None:
-            return self.security.to_login(request.url.path)
+        acting = await self._acting(request)
+        if isinstance(acting, Response):
+            return acting
+        group, me, form = acting
         if not group.members_only or not await can_moderate(self.rt, group, me):
             return await self.pages.error(request, 403)
         error = None
@@ -150,13 +158,11 @@ class GroupPages:
 
     async def remove(self, request: Request) -> Response:
         """POST only: a group moderator takes one post out of the group (an Undo{Announce} follows)."""
-        form = await self.security.form(request)
-        group = await self._group(request)
-        if group is None:
-            return await self.pages.error(request, 404)
-        me = await self.security.member(request)
-        if me is None:
-            return self.security.to_login(request.url.path)
+        acting = await self._acting(request)
+        if isinstance(acting, Response):
+            return acting
+        group, me, form = acting
+        assert form is not None
         if not await can_moderate(self.rt, group, me):
             return await self.pages.error(request, 403)
         raw = form.get("item")
