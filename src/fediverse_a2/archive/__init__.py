@@ -9,6 +9,10 @@ modules read. One concept per module:
 - `ning_fields`: lenient typed access to a record's fields, with warnings instead of failures.
 - `ning_model`: members, blog posts and comments as frozen records (roles, states, drafts).
 - `ning_groups`: groups and discussions, and how they map to topic groups and posts.
+- `ning_events`: events, their time zones and their answers (RSVPs).
+- `ning_gallery`: photos and albums, videos (embeds as links), music tracks.
+- `ning_pages`: the network's own pages and notes.
+- `ning_profile`: members' profile answers (About me, fields, what is not imported).
 - `ning_media`: the `-local.json` twins, safe local media paths, what a record references.
 - `ning_files`: the files of an export folder, read with their `-local` twins.
 - `ning_html`: the sanitiser for archived HTML (keeps structure and images).
