@@ -128,6 +128,8 @@ _STEMMER = snowballstemmer.stemmer("dutch")
 
 def fold(text: str) -> str:
     """Lower case without accents: 'Ideeën' -> 'ideeen'."""
+    if text.isascii():  # most text: nothing to decompose (ten times faster over a whole archive)
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
