@@ -69,6 +69,10 @@ class Urls:
     def comment(self, comment_id: int) -> str:
         return f"{self.base}/comments/{comment_id}"
 
+    def comment_on_page(self, post_id: int, comment_id: int) -> str:
+        """Where a comment is shown: its place (#comment-ID) on its post's page."""
+        return f"{self.post(post_id)}#comment-{comment_id}"
+
     def media(self, file_name: str) -> str:
         return f"{self.base}/media/{file_name}"
 

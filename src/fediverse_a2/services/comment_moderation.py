@@ -104,7 +104,7 @@ async def _tell_of_approved(tx: Executor, rt: Runtime, approver: Member, comment
         return
     post_author = await comments.post_author(tx, comment.id)
     parent_author = await comments.member_of(tx, comment.parent_id) if comment.parent_id else None
-    link = f"{rt.urls.post(comment.post_id)}#comment-{comment.id}"
+    link = rt.urls.comment_on_page(comment.post_id, comment.id)
     told = {approver.id}
     for member_id in (parent_author, post_author):
         if member_id is not None and member_id not in told:

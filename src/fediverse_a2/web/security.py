@@ -17,7 +17,7 @@ from typing import Any
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from ..accounts.tokens import csrf_token, new_token, tokens_equal
 from ..hosts import origin_of
@@ -108,15 +108,6 @@ class WebSecurity:
             request.state.member = await member_for_session(self.rt, session) if session else None
         member: Member | None = request.state.member
         return member
-
-    def to_login(self, next_path: str) -> Response:
-        """303 to the sign-in page, which comes back to `next_path` (a path on this site) after."""
-        return RedirectResponse(f"{self.rt.urls.base}/login?next={next_path}", status_code=303)
-
-    async def member_or_login(self, request: Request) -> Member | Response:
-        """The signed-in member, or for a visitor the way to the sign-in page (and back here)."""
-        member = await self.member(request)
-        return member if member is not None else self.to_login(request.url.path)
 
     def _cookie(self, response: Response, name: str, value: str, max_age: int | None) -> None:
         response.set_cookie(name, value, max_age=max_age, path="/", secure=self.https, httponly=True, samesite="lax")

@@ -74,7 +74,7 @@ async def on_create(ctx: Context) -> None:
         if comment_id is not None and not held:
             await search.index_comments(ctx.tx, [comment_id])
             told = await notify.on_reply(ctx, note, post_id, comment_id)
-            await notify.on_mentions(ctx, note, f"{ctx.rt.urls.post(post_id)}#comment-{comment_id}", skip=told)
+            await notify.on_mentions(ctx, note, ctx.rt.urls.comment_on_page(post_id, comment_id), skip=told)
         return
     await notify.on_mentions(ctx, note)
     if await follows.is_following(ctx.tx, ctx.actor.uri) or (ctx.via and await follows.is_following(ctx.tx, ctx.via)):
