@@ -44,7 +44,7 @@ from .web.pages import Pages
 from .web.render import Renderer
 from .web.robots import Robots
 from .web.search import SearchPage
-from .web.security import SecurityHeaders, WebSecurity, content_security_policy
+from .web.security import RefuseNul, SecurityHeaders, WebSecurity, content_security_policy
 from .web.settings import SettingsPages
 from .web.timeline import TimelinePages
 
@@ -200,7 +200,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: refused},
-        middleware=[Middleware(SecurityHeaders, csp=csp)],
+        middleware=[Middleware(SecurityHeaders, csp=csp), Middleware(RefuseNul)],
     )
     # Starlette's slash redirect builds its Location from the request's Host header; every
     # absolute URL we send must come from base_url instead.

@@ -80,7 +80,7 @@ class Writer:
         self.rt = rt
         self.urls = rt.urls
         self.language = rt.config.instance.language
-        self.domain = rt.urls.host.split(":")[0]
+        self.domain = rt.urls.hostname
         self.copier = copier
         self.authors = authors
         self.summary = summary

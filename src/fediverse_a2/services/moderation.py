@@ -138,7 +138,7 @@ async def _actor_uri(rt: Runtime, directory: ActorDirectory, value: str) -> str:
     if USERNAME_RE.fullmatch(text.lstrip("@")) and await members.by_username(rt.db, text.lstrip("@")):
         raise UserError(f"{text} is a member of this instance: block and unblock are for remote actors")
     handle = parse_handle(text)
-    if handle.authority == rt.urls.host or rt.urls.is_local(f"{rt.urls.origin.scheme}://{handle.authority}/"):
+    if rt.urls.is_own_authority(handle.authority):
         raise UserError(f"{text} is on this instance: block and unblock are for remote actors")
     cached = await actor_store.uri_by_handle(rt.db, str(handle))
     if cached:

@@ -17,7 +17,7 @@ from typing import Any
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from ..accounts.tokens import csrf_token, new_token, tokens_equal
 from ..hosts import origin_of
@@ -25,7 +25,7 @@ from ..models import Member
 from ..runtime import Runtime
 from ..services.accounts import member_for_session
 
-__all__ = ["CSRF_FIELD", "SecurityHeaders", "WebSecurity"]
+__all__ = ["CSRF_FIELD", "RefuseNul", "SecurityHeaders", "WebSecurity"]
 
 CSRF_FIELD = "csrf"
 FORM_LIMIT = 256_000  # bytes of a form without uploads
@@ -82,6 +82,26 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class RefuseNul:
+    """ASGI middleware: 400 for a NUL character in the path or query, which no link of ours holds.
+
+    PostgreSQL cannot store NUL in text, and no browser sends one from a form or a link: such a
+    request is refused before any route looks at it (forms are checked in `WebSecurity.form`).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(
+        self, scope: Scope, receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]
+    ) -> None:
+        query = scope.get("query_string", b"")
+        if scope["type"] == "http" and ("\x00" in scope["path"] or b"%00" in query or b"\x00" in query):
+            await PlainTextResponse("NUL characters are not allowed in a URL", status_code=400)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class WebSecurity:
@@ -180,4 +200,7 @@ class WebSecurity:
         if not isinstance(sent, str) or not self._token_ok(request, sent):
             await form.close()  # uploads of a refused form are spooled files: let them go now
             raise HTTPException(403, "the form's security token is missing or out of date; reload the page")
+        if any(isinstance(value, str) and "\x00" in value for _, value in form.multi_items()):
+            await form.close()
+            raise HTTPException(400, "the form contains a NUL character")
         return form
