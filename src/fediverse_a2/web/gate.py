@@ -42,7 +42,7 @@ from starlette.staticfiles import StaticFiles
 from ..hosts import same_origin
 from ..models import Member
 from .ids import IdConvertor
-from .links import Links
+from .links import Links, normal_path
 from .security import WebSecurity
 
 __all__ = [
@@ -243,7 +243,7 @@ class Gate:
         """Where sign-in should come back to: this page, or for a form the page it was sent from."""
         if request.method in ("GET", "HEAD"):
             query = request.url.query
-            return request.url.path + (f"?{query}" if query else "")
+            return normal_path(request.scope["path"]) + (f"?{query}" if query else "")
         referer = request.headers.get("referer", "")
         if same_origin(referer, self.links.base):
             return "/" + referer.split("://", 1)[1].partition("/")[2]

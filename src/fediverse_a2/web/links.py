@@ -69,7 +69,7 @@ class Links:
         """This page's own address with some query parameters changed (None removes one)."""
         params: dict[str, str | int] = {k: v for k, v in request.query_params.multi_items() if k not in changes}
         params.update({k: v for k, v in changes.items() if v is not None})
-        return self.to(request.url.path, params)
+        return self.to(request.scope["path"], params)  # decoded; request.url.path re-encodes some
 
     def login(self, next_target: str | None) -> str:
         """The sign-in page, which goes on to `next_target` (a path on this site) afterwards."""

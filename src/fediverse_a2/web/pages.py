@@ -73,6 +73,7 @@ class Pages:
             410: ("gone", "gone_text"),
             403: ("forbidden", "forbidden_text"),
             400: ("refused", "refused_text"),
+            405: ("method_not_allowed", "method_not_allowed_text"),
         }.get(status, ("not_found", "not_found_text"))
         return await self.render.page(
             request, "error.html", status=status, heading=translate(lang, heading),

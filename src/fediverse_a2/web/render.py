@@ -90,7 +90,7 @@ class Renderer:
             me=member,
             instance=self.rt.config.instance,
             urls=self.rt.urls,
-            path=normal_path(request.url.path),
+            path=normal_path(request.scope["path"]),
             here=here,
             canonical=self.links.here(request, lang=None) if status == 200 else None,
             unread=unread,

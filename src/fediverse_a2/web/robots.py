@@ -25,11 +25,24 @@ _PARAM = re.compile(r"\{[^}]*\}")
 
 
 def disallowed(routes: Iterable[GatedRoute]) -> list[str]:
-    """The path patterns crawlers are asked to leave alone, in a stable order."""
-    paths = {_PARAM.sub("*", r.path) for r in routes if r.access.level != Level.VISITOR}
-    paths.update(_ALSO)
-    # A pattern another one already covers as a prefix is left out.
-    return sorted(p for p in paths if not any(p != q and q.endswith("/") and p.startswith(q) for q in paths))
+    """The path patterns crawlers are asked to leave alone, in a stable order.
+
+    A first path segment whose every route is closed (`/admin`, `/settings`, `/moderation`) is
+    disallowed as a whole; elsewhere each closed route is, with `*` for its parameters.
+    """
+    closed: dict[str, list[str]] = {}
+    open_segments: set[str] = set()
+    for route in routes:
+        segment = "/" + route.path.split("/")[1]
+        if route.access.level == Level.VISITOR:
+            open_segments.add(segment)
+        else:
+            closed.setdefault(segment, []).append(_PARAM.sub("*", route.path))
+    paths = set(_ALSO)
+    for segment, patterns in closed.items():
+        paths.update(patterns if segment in open_segments else [segment])
+    # A pattern that another one already covers as a prefix is left out.
+    return sorted(p for p in paths if not any(p != q and p.startswith(q) and "*" not in q for q in paths))
 
 
 class Robots:
