@@ -9,6 +9,7 @@ localhost), and every handle or URL among the odd values names a loopback addres
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -232,3 +233,49 @@ async def test_nul_in_a_path_query_or_form_is_refused(a2: LiveServer) -> None:
         assert r.status_code == 400
     ada = await members.by_username(a2.rt.db, "ada")
     assert ada is not None and ada.name == "Ada Admin"
+
+
+async def _raw_post(server: LiveServer, path: str, head: dict[str, str], body: bytes) -> int:
+    """The status of a POST sent byte by byte (a Content-Length no client library would send)."""
+    port = int(server.base_url.rsplit(":", 1)[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        lines = [f"POST {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
+        lines += [f"{name}: {value}" for name, value in head.items()]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        await writer.drain()
+        status_line = await reader.readline()
+        return int(status_line.split()[1])
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("length", ["1" + "0" * 30, "²", "-5", "1e3"])
+async def test_an_odd_content_length_is_a_4xx_for_forms_and_inboxes(a2: LiveServer, length: str) -> None:
+    """One reader of size-limited bodies (request_body.py) behind the inbox and every form."""
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Origin": a2.base_url, "Content-Length": length}
+    inbox = {"Content-Type": "application/activity+json", "Content-Length": length}
+    for path, head in (("/login", form), ("/join", form), ("/inbox", inbox), ("/users/ada/inbox", inbox)):
+        status = await _raw_post(a2, path, head, b"x=1")
+        assert 400 <= status < 500, (path, length, status)
+
+
+async def test_a_body_over_the_limit_is_413_before_it_is_read_whole(a2: LiveServer) -> None:
+    async with WebUser(a2.base_url) as web:
+        token = csrf_of((await web.get("/join")).text)
+        r = await web.client.post(
+            "/join", data={"csrf": token, "motivation": "x" * 300_000}, headers={"Origin": a2.base_url}
+        )
+        assert r.status_code == 413
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield f"csrf={token}&motivation=".encode()
+            for _ in range(40):
+                yield b"y" * 10_000  # no Content-Length: the limit holds while streaming
+
+        r = await web.client.post(
+            "/join",
+            content=chunks(),
+            headers={"Origin": a2.base_url, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert r.status_code == 413

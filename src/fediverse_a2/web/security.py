@@ -16,12 +16,13 @@ from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from ..accounts.tokens import csrf_token, new_token, tokens_equal
 from ..hosts import origin_of
 from ..models import Member
+from ..request_body import BodyError, read_body
 from ..runtime import Runtime
 from ..services.accounts import member_for_session
 
@@ -180,18 +181,10 @@ class WebSecurity:
         """
         if not self._same_origin(request):
             raise HTTPException(403, "this form must be sent from this site (Origin or Referer)")
-        declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            raise HTTPException(413, "the form is too large")
-        body = bytearray()
         try:
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > limit:
-                    raise HTTPException(413, "the form is too large")
-        except ClientDisconnect:
-            raise HTTPException(400, "the form was not sent completely") from None
-        request._body = bytes(body)  # starlette's form parser reads the cached body
+            request._body = await read_body(request, limit)  # starlette's form parser reads the cached body
+        except BodyError as exc:
+            raise HTTPException(exc.status, f"the form: {exc.reason}") from None
         try:
             form = await request.form(max_files=max_files, max_fields=100, max_part_size=limit)
         except (ValueError, KeyError, HTTPException) as exc:
