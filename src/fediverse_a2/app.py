@@ -15,14 +15,18 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from .api.routes import api_routes
 from .federation.authorized_fetch import make_fetch_guard
 from .federation.inbox import InboxEndpoint
 from .federation.jsonld_worker import JsonLdWorker
 from .federation.workers import Workers
 from .runtime import Runtime
+from .services.apps import token_grant
 from .services.groups import ensure_network_group
+from .services.oauth import OAuthService
 from .store import search as search_index
 from .web.admin import AdminPages
+from .web.apps import AppPages
 from .web.archive_pages import ArchivePages
 from .web.auth import AuthPages
 from .web.comments import CommentPages
@@ -41,6 +45,7 @@ from .web.moderation_lists import ModerationLists
 from .web.notifications import NotificationPages
 from .web.objects import Objects
 from .web.pages import Pages
+from .web.proxies import ClientAddress
 from .web.render import Renderer
 from .web.robots import Robots
 from .web.search import SearchPage
@@ -63,7 +68,12 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     links = Links(rt.urls)
     renderer = Renderer(rt, security, links)
     pages = Pages(rt, renderer)
-    gate = Gate(security, links, forbidden=lambda request: pages.error(request, 403))
+    gate = Gate(
+        security,
+        links,
+        forbidden=lambda request: pages.error(request, 403),
+        tokens=lambda bearer: token_grant(rt, bearer),
+    )
     robots = Robots(gate)
     objects = Objects(rt, pages, make_fetch_guard(rt, workers.directory.lookup_key))
     discovery = Discovery(rt)
@@ -83,6 +93,8 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     search_page = SearchPage(rt, renderer)
     archive = ArchivePages(rt, renderer, pages)
     group_pages = GroupPages(rt, renderer, security, pages)
+    oauth = OAuthService(rt)
+    app_pages = AppPages(rt, renderer, security, oauth)
 
     async def home(request: Request) -> Response:
         return await pages.home(request)
@@ -165,6 +177,10 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         r("/settings/password", settings.password, M, methods=GET_POST),
         r("/settings/notifications", notification_pages.settings, M, methods=GET_POST),
         r("/settings/moderation", moderation.settings, M, methods=GET_POST),
+        r("/settings/apps", app_pages.settings, M, methods=GET_POST),
+        # The app's request is checked before signing in (a bad one is never redirected): the page sends
+        # a visitor on to sign in itself.
+        r("/oauth/authorize", app_pages.authorize, V, methods=GET_POST),
         r("/notifications", notification_pages.list, M),
         r("/notifications/read", notification_pages.mark_read, M, methods=POST),
         r("/admin/requests", admin.requests, ADMIN, methods=GET_POST),
@@ -192,6 +208,8 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         r("/.well-known/host-meta", discovery.host_meta, V),
         r("/nodeinfo/2.1", discovery.nodeinfo, V),
         *(r(path, endpoint, V) for path, endpoint in legacy_routes(LegacyLinks(rt))),
+        # The client API: /api/…, /oauth/token, /oauth/revoke; each endpoint declared in api/routes.py.
+        *api_routes(rt, workers.directory, oauth, gate),
         Mount("/static", static, name="static"),
     ]
     Gate.check(routes)  # an undeclared route cannot ship: the app is not built
@@ -200,11 +218,16 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: refused},
-        middleware=[Middleware(SecurityHeaders, csp=csp), Middleware(RefuseNul)],
+        middleware=[
+            Middleware(ClientAddress, trusted=rt.config.server.trusted_proxies),
+            Middleware(SecurityHeaders, csp=csp),
+            Middleware(RefuseNul),
+        ],
     )
     # Starlette's slash redirect builds its Location from the request's Host header; every
     # absolute URL we send must come from base_url instead.
     app.router.redirect_slashes = False
     app.state.rt = rt
     app.state.workers = workers
+    app.state.gate = gate  # every route it made, with its access (tests enumerate them)
     return app

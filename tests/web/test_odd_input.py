@@ -19,11 +19,12 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from api_client import token_for
 from fediverse_a2.httpclient import StaticResolver
 from fediverse_a2.services.posts import publish_post
 from fediverse_a2.services.social import comment
 from fediverse_a2.store import actor_blocks, follows, members
-from fediverse_a2.web.gate import GatedRoute, Level
+from fediverse_a2.web.gate import GatedRoute, Level, handed_to
 from helpers import LiveServer, live_server
 from webclient import BROWSER, WebUser, csrf_of, member_with_password
 
@@ -43,12 +44,18 @@ ODD = [
     "http://[::1]:1/x",
 ]
 PATH_ODD = [BIG, "-1", "²", "é😀", "%00", "x" * 1500, "@x@[::1]:1", "%2F%2Fevil.example"]
-QUERY_NAMES = ("page", "q", "to", "uri", "resource", "next", "before", "lang", "order", "done", "id")
+QUERY_NAMES = (
+    "page", "q", "to", "uri", "resource", "next", "before", "lang", "order", "done", "id",
+    "acct", "limit", "max_id", "since_id", "min_id", "resolve", "id[]", "only_media", "exclude_replies",
+)  # fmt: skip
 FORM_NAMES = (
     "body", "title", "summary", "language", "tags", "media", "alt_new_1", "group", "username", "password",
     "password_again", "current", "next", "name", "email", "organisation", "motivation", "handle", "uri", "to",
     "object", "page", "undo", "request", "decision", "role", "domain", "target", "report", "note", "item",
     "up_to", "hold", "locked", "reason", "field_name_0", "field_value_0", "mode_replies", "actor",
+    # the client API and OAuth
+    "display_name", "note", "fields_attributes[0][name]", "client_name", "redirect_uris", "scopes", "website",
+    "grant_type", "code", "client_id", "client_secret", "redirect_uri", "token", "home[last_read_id]",
 )  # fmt: skip
 ACTION_NAMES = ("action", "decision", "kind", "resolution")
 ACTIONS = (
@@ -71,10 +78,13 @@ async def a2(tmp_path: Path, database_url: str | None) -> AsyncIterator[LiveServ
 
 
 def _routes(server: LiveServer) -> list[GatedRoute]:
+    """Every route of the app, the client API's included (found through the routes handing over to it)."""
+    routes = [r for r in server.app.routes if isinstance(r, GatedRoute)]
+    api = {id(inner): inner for route in server.app.routes for inner in handed_to(route)}
+    routes += [r for r in api.values() if isinstance(r, GatedRoute)]
+    assert len(routes) > 80
     # Admin and moderation routes late (their blocks would stop the others' lookups early), and
     # /logout last: the signed-in walk stays signed in until then.
-    routes = [r for r in server.app.routes if isinstance(r, GatedRoute)]
-    assert len(routes) > 50
     return sorted(routes, key=lambda r: (r.path == "/logout", r.path.startswith(("/admin/", "/moderation/"))))
 
 
@@ -119,18 +129,23 @@ async def _walk(
         if r.status_code >= 500:
             failures.append((who, method, what[:120], r.status_code))
 
-    async def post(path: str, what: str, fields: dict[str, str], files: Any = None) -> None:
-        check("POST", f"{path} {what}", await web.client.post(path, data=fields, files=files, headers=origin))
-
     for route in _routes(server):
         methods = route.methods or set()
+        sending = [m for m in sorted(methods) if m not in ("GET", "HEAD")][:1]  # POST, or PATCH for the API
+
+        async def post(
+            path: str, what: str, fields: dict[str, str], files: Any = None, sending: list[str] = sending
+        ) -> None:
+            for method in sending:
+                r = await web.client.request(method, path, data=fields, files=files, headers=origin)
+                check(method, f"{path} {what}", r)
+
         # A visitor is sent to sign in by the gate whatever the values: one request per route says so.
         deep = who == "admin" or route.access.level in (Level.VISITOR, Level.SIGNED)
         for path in _paths(route) if deep else _paths(route)[:1]:
             if "GET" in methods:
                 check("GET", path, await web.get(path))
-            if "POST" in methods:
-                check("POST", path, await web.client.post(path, data={"csrf": csrf}, headers=origin))
+            await post(path, "", {"csrf": csrf})
         if not deep:
             continue
         path = _paths(route)[0]
@@ -138,7 +153,7 @@ async def _walk(
             for i, odd in enumerate(ODD):
                 params = dict.fromkeys(QUERY_NAMES, odd) | (plausible if i % 2 else {})
                 check("GET", f"{path} ?{odd!r}{'+' if i % 2 else ''}", await web.get(path, params=params))
-        if "POST" in methods:
+        if sending:
             for i, action in enumerate((*ODD, *ACTIONS)):
                 odd = ODD[i % len(ODD)]
                 fields = dict.fromkeys(FORM_NAMES, odd) | (plausible if i % 2 else {}) | {"csrf": csrf}
@@ -155,9 +170,11 @@ async def test_no_route_answers_odd_input_with_a_server_error(a2: LiveServer) ->
         "uri": urls.actor("ada"), "to": urls.comment(1), "object": urls.post(1), "actor": urls.actor("ada"),
         "username": "ada", "item": "1", "request": "1", "report": "1", "media": "1", "next": "/posts/1",
     }  # fmt: skip
+    token = await token_for(a2.base_url, "ada", PASSWORD, "read write follow push")
     failures = []
     async with WebUser(a2.base_url) as admin:  # first: the visitor's odd sign-ins throttle this address
         assert (await admin.login("ada", PASSWORD)).status_code == 303
+        admin.client.headers["Authorization"] = f"Bearer {token}"  # the client API's routes too
         csrf = csrf_of((await admin.get("/settings/password")).text)
         failures += await _walk(a2, admin, csrf, "admin", plausible)
     async with WebUser(a2.base_url) as visitor:

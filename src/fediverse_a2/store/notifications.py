@@ -1,12 +1,17 @@
-"""Notifications of members (replies, mentions, likes, boosts, follows) and their mail choices."""
+"""Notifications of members (replies, mentions, likes, boosts, follows) and their mail choices.
+
+A followers-only or direct reply or mention carries its text (`content_html`): the member it
+is addressed to reads it on the notifications page, and nowhere else shows it.
+"""
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Sequence
 
 from ..notices import GROUPS, MailSettings, Notification
-from .db import Executor
+from .db import Executor, Row
+from .sql import columns, record
 
 __all__ = [
     "add",
@@ -14,23 +19,28 @@ __all__ = [
     "digest_items",
     "digest_members",
     "forget_activity",
+    "forget_texts_of",
     "get_settings",
     "mark_all_read",
     "page",
     "put_settings",
     "to_triage",
     "unread_count",
+    "update_text",
 ]
 
-_COLUMNS = "id, member_id, kind, actor_uri, actor_name, actor_url, object_url, created_at, read_at"
+_COLUMNS = columns(Notification)
+_WIDTH = _COLUMNS.count(",") + 1
 
 
-def _notification(row: Any) -> Notification:
-    return Notification(
-        id=row["id"], member_id=row["member_id"], kind=row["kind"], actor_uri=row["actor_uri"],
-        actor_name=row["actor_name"], actor_url=row["actor_url"], object_url=row["object_url"],
-        created_at=row["created_at"], read_at=row["read_at"],
-    )  # fmt: skip
+def _notification(row: Row) -> Notification:
+    """The notification in the first columns of a row (to_triage reads more after them)."""
+    return record(Notification, row[:_WIDTH])
+
+
+def _settings(language: str | None, modes: Sequence[str | None]) -> MailSettings:
+    """Mail choices from the language and GROUPS columns of notification_settings (NULL: the default)."""
+    return MailSettings(modes={g: mode for g, mode in zip(GROUPS, modes, strict=True) if mode}, language=language)
 
 
 async def add(
@@ -42,6 +52,7 @@ async def add(
     actor_url: str | None,
     object_url: str,
     activity_id: str | None = None,
+    content_html: str | None = None,
 ) -> bool:
     """Store one notification; an activity already notified to this member (kind alike) is not stored twice."""
     if activity_id is not None and await db.fetchval(
@@ -51,10 +62,24 @@ async def add(
         return False
     count = await db.execute(
         "INSERT INTO notifications (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, time.time()),
+        "created_at, content_html) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, time.time(), content_html),
     )
     return count > 0
+
+
+async def update_text(db: Executor, activity_id: str, actor_uri: str, content_html: str) -> None:
+    """Its author edited a private note: the notifications that carry its text show the new one."""
+    await db.execute(
+        "UPDATE notifications SET content_html = ? "
+        "WHERE activity_id = ? AND actor_uri = ? AND content_html IS NOT NULL",
+        (content_html, activity_id, actor_uri),
+    )
+
+
+async def forget_texts_of(db: Executor, actor_uri: str) -> None:
+    """An actor deleted itself: the private notes it sent are not kept in notifications."""
+    await db.execute("DELETE FROM notifications WHERE actor_uri = ? AND content_html IS NOT NULL", (actor_uri,))
 
 
 async def forget_activity(db: Executor, activity_id: str, actor_uri: str) -> None:
@@ -97,7 +122,7 @@ async def get_settings(db: Executor, member_id: int) -> MailSettings:
                             (member_id,))  # fmt: skip
     if row is None:
         return MailSettings(modes={})
-    return MailSettings(modes={g: row[g] for g in GROUPS if row[g]}, language=row["language"])
+    return _settings(row[0], row[1:])
 
 
 async def put_settings(db: Executor, member_id: int, settings: MailSettings) -> None:
@@ -114,18 +139,13 @@ async def put_settings(db: Executor, member_id: int, settings: MailSettings) -> 
 async def to_triage(db: Executor, limit: int) -> list[tuple[Notification, str | None, MailSettings]]:
     """Notifications the mail worker has not looked at yet, with their member's address and choices."""
     rows = await db.fetchall(
-        f"SELECT n.{_COLUMNS.replace(', ', ', n.')}, m.email, s.language AS s_language, "
-        + ", ".join(f"s.{g} AS s_{g}" for g in GROUPS)
-        + " FROM notifications n JOIN members m ON m.id = n.member_id "
+        f"SELECT {columns(Notification, 'n')}, m.email, s.language, {', '.join(f's.{g}' for g in GROUPS)} "
+        "FROM notifications n JOIN members m ON m.id = n.member_id "
         "LEFT JOIN notification_settings s ON s.member_id = n.member_id "
         "WHERE n.mail_state = 'new' ORDER BY n.id LIMIT ?",
         (limit,),
     )
-    found = []
-    for row in rows:
-        modes = {g: row[f"s_{g}"] for g in GROUPS if row[f"s_{g}"]}
-        found.append((_notification(row), row["email"], MailSettings(modes=modes, language=row["s_language"])))
-    return found
+    return [(_notification(row), row[_WIDTH], _settings(row[_WIDTH + 1], row[_WIDTH + 2 :])) for row in rows]
 
 
 async def claim_mail(db: Executor, notification_id: int, old: str, new: str) -> bool:
@@ -141,7 +161,7 @@ async def claim_mail(db: Executor, notification_id: int, old: str, new: str) -> 
 async def digest_members(db: Executor) -> list[int]:
     """Members with notifications waiting for the digest."""
     rows = await db.fetchall("SELECT DISTINCT member_id FROM notifications WHERE mail_state = 'digest'")
-    return [int(r["member_id"]) for r in rows]
+    return [int(r[0]) for r in rows]
 
 
 async def digest_items(db: Executor, member_id: int, limit: int) -> list[Notification]:

@@ -79,8 +79,8 @@ class ArchivePages:
         newest = request.query_params.get("order") == "newest"
         paging = Paging.of(request, self.render.links)
         start, end = month_bounds(year, month, self.rt.tz)
-        ids = await archive_months.post_ids_between(
-            self.rt.db, start, end, paging.limit, paging.offset, newest_first=newest
+        ids = await posts.live_ids(
+            self.rt.db, paging.limit, paging.offset, between=(start, end), oldest_first=not newest
         )
         paged = paging.cut(ids, newest_first=False)
         items = await posts.by_ids(self.rt.db, paged.items)

@@ -60,10 +60,11 @@ class CommentPages:
             raw = form.get("to")
             target = raw if isinstance(raw, str) else ""
         row = await comments.by_ap_id(self.rt.db, target) if target else None
-        if row is None or await comments.state_of(self.rt.db, row["id"]) != comments.VISIBLE:
+        if row is None or await comments.state_of(self.rt.db, row.id) != comments.VISIBLE:
             return await self.pages.error(request, 404)  # held or hidden comments cannot be answered
-        parent = await comments.by_id(self.rt.db, row["id"], self.rt.urls.host)
-        assert parent is not None
+        parent = await comments.by_id(self.rt.db, row.id, self.rt.urls)
+        if parent is None:
+            return await self.pages.error(request, 404)  # followers-only or direct: not shown, not answered here
         member = member_of(request)
         if request.method == "GET":
             return await self.render.page(

@@ -15,11 +15,13 @@ who is asking on the request:
   `request.state.member` is the member (`member_of(request)` gives it typed).
 * `Access.SIGNED`: other servers. The handler verifies the HTTP signature over the body (the
   inbox: federation/inbox.py), because the cheaper checks on the body come first.
-* `Access.token(scope)`: a bearer token (`Authorization: Bearer ...`) with that scope, resolved
-  by the pluggable `TokenAuthenticator` (an async callable: token -> Grant or None). No or an
-  unknown token: 401, a token without the scope: 403, an app token where a user is needed: 422,
-  as JSON with `WWW-Authenticate`, as Mastodon answers. `optional=True` lets a request without
-  a token through as a visitor; `user=False` accepts a token of an app without a user.
+* `Access.token(*scopes)`: a bearer token (`Authorization: Bearer ...`) holding one of the scopes
+  (Mastodon's rules, oauth/scopes.py: `read` covers `read:statuses`; no scope: any token),
+  resolved by the pluggable `TokenAuthenticator` (an async callable: token -> Grant or None; the
+  app plugs in services.apps.token_grant). No token or an unknown one: 401; a token without the
+  scope: 403; an app's own token where a member is needed: 422; as JSON, as Mastodon answers.
+  `optional=True` lets a request without a token through as a visitor (a token that is sent must
+  still be good); `user=False` also accepts an app's own token (client credentials).
   `request.state.grant` is the Grant, `request.state.member` its member.
 
 What an object allows (only a post's author edits it) stays with the handler: the gate decides
@@ -33,14 +35,16 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar, Protocol
 
+import orjson
 from starlette.convertors import register_url_convertor
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..hosts import same_origin
 from ..models import Member
+from ..oauth.scopes import covers
 from .ids import IdConvertor
 from .links import Links, normal_path
 from .security import WebSecurity
@@ -54,6 +58,7 @@ __all__ = [
     "TokenAuthenticator",
     "UndeclaredRoute",
     "grant_of",
+    "handed_to",
     "member_of",
     "viewer_of",
 ]
@@ -81,10 +86,10 @@ _SESSION_LEVELS = (Level.VISITOR, Level.MEMBER, Level.MODERATOR, Level.ADMIN)
 
 @dataclass(frozen=True, slots=True)
 class Access:
-    """A route's declared access: a level, and for a token its scope."""
+    """A route's declared access: a level, and for a token the scopes of which it needs one."""
 
     level: Level
-    scope: str = ""
+    scopes: tuple[str, ...] = ()  # token: one of these (none: any token)
     optional: bool = False  # token: a request without one passes as a visitor
     user: bool = True  # token: it must belong to a member (not only to an app)
 
@@ -95,11 +100,11 @@ class Access:
     SIGNED: ClassVar[Access]
 
     @staticmethod
-    def token(scope: str, *, optional: bool = False, user: bool = True) -> Access:
-        """A bearer token with `scope` (Mastodon's scopes: `read` covers `read:statuses`)."""
-        if not scope or " " in scope:
-            raise ValueError(f"a token route needs one scope, not {scope!r}")
-        return Access(Level.TOKEN, scope, optional, user)
+    def token(*scopes: str, optional: bool = False, user: bool = True) -> Access:
+        """A bearer token holding one of `scopes` (Mastodon's: `read` covers `read:statuses`)."""
+        if any(not scope or " " in scope for scope in scopes):
+            raise ValueError(f"scopes are single words such as read:statuses, not {scopes!r}")
+        return Access(Level.TOKEN, scopes, optional, user)
 
     def allows(self, member: Member | None) -> bool:
         """Whether a session's member (None: a visitor) may use a route of this session level."""
@@ -116,8 +121,8 @@ class Access:
     def __str__(self) -> str:
         if self.level != Level.TOKEN:
             return self.level.value
-        flags = ("?" if self.optional else "") + ("" if self.user else " (app)")
-        return f"token:{self.scope}{flags}"
+        flags = ("?" if self.optional else "") + ("" if self.user else "+app")
+        return f"token:{'|'.join(self.scopes) or '*'}{flags}"
 
 
 Access.VISITOR = Access(Level.VISITOR)
@@ -127,23 +132,18 @@ Access.ADMIN = Access(Level.ADMIN)
 Access.SIGNED = Access(Level.SIGNED)
 
 
-@dataclass(frozen=True, slots=True)
-class Grant:
+class Grant(Protocol):
     """What a bearer token grants: its member (None for an app's own token) and its scopes."""
 
-    member: Member | None
-    scopes: frozenset[str]
-    client: str = ""  # the app the token was issued to, for logs and pages
+    @property
+    def member(self) -> Member | None: ...
 
-    def allows(self, scope: str) -> bool:
-        """Whether the token covers `scope`: named, or its top-level scope (`read` for `read:x`)."""
-        return scope in self.scopes or scope.partition(":")[0] in self.scopes
+    @property
+    def scopes(self) -> tuple[str, ...]: ...
 
 
-class TokenAuthenticator(Protocol):
-    """Resolves a bearer token to what it grants (None: unknown, expired or revoked)."""
-
-    async def __call__(self, token: str) -> Grant | None: ...
+TokenAuthenticator = Callable[[str], Awaitable[Grant | None]]
+"""Resolves a bearer token to what it grants (None: unknown, expired or revoked)."""
 
 
 class UndeclaredRoute(TypeError):
@@ -183,18 +183,33 @@ def grant_of(request: Request) -> Grant | None:
     return grant
 
 
+def handed_to(route: BaseRoute) -> list[BaseRoute]:
+    """The routes of the app a route hands its requests to (a Mount's, or an app with `routes`)."""
+    if isinstance(route, Mount):
+        return list(route.routes)
+    inner = getattr(getattr(route, "endpoint", None), "routes", None)  # a handler function has none
+    return list(inner) if isinstance(inner, list | tuple) else []
+
+
 # -- the gate ----------------------------------------------------------------------------------
 
 
 def _bearer(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token and len(token) <= 512 else None
+    """The bearer token sent; '' for an Authorization header that holds none."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
 
 
-def _token_refusal(status: int, error: str, message: str, scope: str = "") -> Response:
-    challenge = f'Bearer error="{error}"' + (f', scope="{scope}"' if scope else "")
-    return JSONResponse({"error": message}, status_code=status, headers={"WWW-Authenticate": challenge})
+def _token_refusal(status: int, message: str, challenge: str | None = None) -> Response:
+    headers = {"Vary": "Authorization"} | ({"WWW-Authenticate": challenge} if challenge else {})
+    body = orjson.dumps({"error": message})
+    return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+
+_INVALID = "The access token is invalid"
 
 
 @dataclass
@@ -251,33 +266,38 @@ class Gate:
 
     async def _token(self, request: Request, access: Access) -> Response | None:
         assert self.tokens is not None  # route() refused token routes without an authenticator
+        request.state.member = None
         token = _bearer(request)
-        if token is None and access.optional and "authorization" not in request.headers:
-            request.state.member = None
-            return None
-        grant = await self.tokens(token) if token is not None else None
+        if token is None:
+            if access.optional:
+                return None
+            return _token_refusal(401, _INVALID, 'Bearer realm="Doorkeeper"')
+        grant = await self.tokens(token) if token and len(token) <= 512 else None
         if grant is None:
-            return _token_refusal(401, "invalid_token", "The access token is invalid")
-        if not grant.allows(access.scope):
-            return _token_refusal(
-                403, "insufficient_scope", "This action is outside the authorized scopes", access.scope
-            )
+            return _token_refusal(401, _INVALID, 'Bearer error="invalid_token"')
+        if not covers(grant.scopes, access.scopes):
+            return _token_refusal(403, "This action is outside the authorized scopes")
         if access.user and grant.member is None:
-            return JSONResponse({"error": "This method requires an authenticated user"}, status_code=422)
+            return _token_refusal(422, "This method requires an authenticated user")
         request.state.grant = grant
         request.state.member = grant.member
         return None
 
     @staticmethod
     def check(routes: Iterable[BaseRoute]) -> None:
-        """Refuse (UndeclaredRoute) any route without a declared access; static files are open reads."""
+        """Refuse (UndeclaredRoute) any route without a declared access; static files are open reads.
+
+        A route that hands its requests to another app (a Mount, or the client API's own router)
+        is declared by that app's routes, which must all be gated.
+        """
         for route in routes:
             if isinstance(route, GatedRoute):
                 continue
             if isinstance(route, Mount) and isinstance(route.app, StaticFiles):
                 continue  # GET and HEAD of files only; StaticFiles answers 405 to the rest
-            if isinstance(route, Mount) and route.routes:
-                Gate.check(route.routes)
+            inner = handed_to(route)
+            if inner:
+                Gate.check(inner)
                 continue
             raise UndeclaredRoute(f"route {getattr(route, 'path', route)!r} declares no access: use Gate.route")
 

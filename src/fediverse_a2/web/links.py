@@ -19,7 +19,7 @@ from ..activitypub.urls import Urls
 
 __all__ = ["Links", "local_target", "normal_path"]
 
-MAX_TARGET = 2000  # a `next=` longer than this is not one of our links
+MAX_TARGET = 4000  # a `next=` longer is not one of ours (an app's /oauth/authorize?… comes back this way)
 _SEGMENT_SAFE = "!$&'()*+,;=:@-._~"  # RFC 3986 pchar without '%': a literal '%' is re-encoded
 _QUERY_SAFE = "!$&'()*+,;=:@-._~/?%"
 

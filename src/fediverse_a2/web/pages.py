@@ -99,7 +99,7 @@ class Pages:
             await posts.increment_views(self.rt.db, post.id)
             post = replace(post, views=post.views + 1)
         db = self.rt.db
-        items = await comments.list_for_post(db, post.id, self.rt.policy, self.rt.urls.host)
+        items = await comments.list_for_post(db, post.id, self.rt.policy, self.rt.urls)
         lang = self.render.language(request)
         thread = thread_order(items)
         fill_texts(thread, lang, self.rt.tz)
@@ -131,6 +131,6 @@ class Pages:
         """/tags/{tag}: the posts carrying a tag, newest first."""
         norm = fold_tag(request.path_params["tag"])[:60]
         paging = Paging.of(request, self.render.links)
-        paged = paging.cut(await tags.post_ids(self.rt.db, norm, paging.limit, paging.offset))
+        paged = paging.cut(await posts.live_ids(self.rt.db, paging.limit, paging.offset, tag=norm))
         items = await posts.by_ids(self.rt.db, paged.items)
         return await self.render.page(request, "tag.html", tag=norm, posts=[summarise(p) for p in items], paged=paged)
