@@ -101,7 +101,11 @@ def _paths(route: GatedRoute) -> list[str]:
         return re.sub(r"\{(\w+)(?::\w+)?\}", value, route.path)
 
     paths = [fill(None, "")]
-    paths += [fill(name, quote(odd, safe="%@:") if odd != "%00" else odd) for name in names for odd in PATH_ODD]
+    for name in names:
+        numeric = re.search(rf"\{{{name}:(id|int)\}}", route.path) is not None
+        # A number's place takes only digits (anything else is no route at all): the odd numbers there.
+        for odd in [BIG, "0", "0" * 30 + "1"] if numeric else PATH_ODD:
+            paths.append(fill(name, quote(odd, safe="%@:") if odd != "%00" else odd))
     return paths
 
 

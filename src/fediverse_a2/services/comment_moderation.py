@@ -30,6 +30,7 @@ __all__ = [
     "comments_in_state",
     "holds_comments",
     "permission",
+    "queue_of",
     "report_comment",
     "resolve_report",
     "set_holds_comments",
@@ -133,6 +134,13 @@ async def comments_in_state(rt: Runtime, member: Member, state: str, limit: int 
         raise UserError(f"unknown state {state!r}")
     author = None if member.is_moderator else member.id
     return await comments.in_state(rt.db, state, rt.urls, limit, post_author_id=author)
+
+
+async def queue_of(rt: Runtime, member: Member) -> tuple[list[Comment], list[Comment]]:
+    """The held comments `member` may approve, and the hidden ones (for moderators; none for others)."""
+    held = await comments_in_state(rt, member, comments.HELD)
+    hidden = await comments_in_state(rt, member, comments.HIDDEN) if member.is_moderator else []
+    return held, hidden
 
 
 async def report_comment(rt: Runtime, member: Member, comment_id: int, reason: str) -> str:

@@ -15,7 +15,6 @@ from ..models import Member
 from ..runtime import Runtime
 from ..services import comment_moderation as cm
 from ..services.moderation import block_actor, set_domain
-from ..store import comments
 from .forms import field
 from .gate import member_of
 from .pages import Pages
@@ -51,8 +50,7 @@ class ModerationPages:
     async def queue(self, request: Request) -> Response:
         """The held comments this member may approve; moderators also see the hidden ones."""
         member = member_of(request)
-        held = await cm.comments_in_state(self.rt, member, comments.HELD)
-        hidden = await cm.comments_in_state(self.rt, member, comments.HIDDEN) if member.is_moderator else []
+        held, hidden = await cm.queue_of(self.rt, member)
         return await self.render.page(
             request, "moderation_queue.html", held=held, hidden=hidden, done=done_of(request),
             holding=await cm.holds_comments(self.rt, member),
@@ -73,7 +71,7 @@ class ModerationPages:
             result = await self._act(member, allowed, action, field(form, "reason", REASON_LIMIT))
         except UserError as exc:
             return await self._comment_page(request, allowed, error=self.render.error_text(request, exc), status=400)
-        if result == "deleted" or not member.is_moderator:
+        if result == "deleted" or not allowed.moderator:
             return RedirectResponse(f"{self.rt.urls.base}/moderation?done={action}", status_code=303)
         return RedirectResponse(f"{self.rt.urls.base}/moderation/comments/{comment_id}?done={action}", status_code=303)
 
