@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from fediverse_a2.activitypub.urls import Urls
 from fediverse_a2.federation.webfinger import parse_handle
-from fediverse_a2.hosts import format_authority, is_authority_of, parse_origin
+from fediverse_a2.hosts import format_authority, is_authority_of, parse_origin, same_host
 from fediverse_a2.signatures import sign_headers
 from helpers import LiveServer, live_server
 from webclient import WebUser, member_with_password
@@ -53,6 +53,13 @@ def test_an_authority_is_written_with_ipv6_in_brackets() -> None:
 def test_an_authority_names_an_origin_in_any_spelling(authority: str, base: str, ours: bool) -> None:
     assert is_authority_of(authority, parse_origin(base)) is ours
     assert Urls(base).is_own_authority(authority) is ours
+
+
+def test_same_host_compares_canonical_hosts_of_urls() -> None:
+    assert same_host("https://Mastodon.Example./@bob", "http://mastodon.example:8080/users/bob")
+    assert same_host("http://127.1/x", "https://[::ffff:127.0.0.1]/y")
+    assert not same_host("https://cdn.mastodon.example/a", "https://mastodon.example/users/bob")
+    assert not same_host("/relative", "https://mastodon.example/") and not same_host(None, None)
 
 
 def test_urls_give_the_canonical_authority_and_host() -> None:

@@ -50,6 +50,7 @@ __all__ = [
     "origin_of",
     "parse_origin",
     "reaches_listener",
+    "same_host",
     "same_origin",
     "split_hostport",
 ]
@@ -272,6 +273,12 @@ def same_origin(a: object, b: object) -> bool:
     """Whether two http(s) URLs share scheme, canonical host and port; never for non-URLs."""
     oa = origin_of(a)
     return oa is not None and oa == origin_of(b)
+
+
+def same_host(a: object, b: object) -> bool:
+    """Whether two http(s) URLs are on one canonical host (any scheme or port); never for non-URLs."""
+    oa, ob = origin_of(a), origin_of(b)
+    return oa is not None and ob is not None and oa.host == ob.host
 
 
 def host_of(url: str) -> str:

@@ -81,9 +81,6 @@ class Level(StrEnum):
     TOKEN = "token"
 
 
-_SESSION_LEVELS = (Level.VISITOR, Level.MEMBER, Level.MODERATOR, Level.ADMIN)
-
-
 @dataclass(frozen=True, slots=True)
 class Access:
     """A route's declared access: a level, and for a token the scopes of which it needs one."""
