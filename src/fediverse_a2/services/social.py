@@ -118,7 +118,7 @@ async def _comment_local(rt: Runtime, member: Member, url: str, html: str) -> st
             parent_id=parent.id if parent else None,
             author_uri=me,
             member_id=member_id,
-            domain=urls.host.split(":")[0],
+            domain=urls.hostname,
             content_html=html,
             summary=None,
             published=now,

@@ -31,7 +31,11 @@ from ..services.visibility import may_see_group
 from ..store import group_members, groups, posts
 from ..store.groups import Group, GroupPost
 from .forms import text_field
+from .gate import member_of, viewer_of
+from .ids import parse_id
+from .links import normal_path
 from .pages import Pages
+from .paging import Paging
 from .render import Renderer
 from .security import WebSecurity
 
@@ -44,11 +48,6 @@ PAGE_SIZE = 30
 class _Item:
     shown: GroupPost
     post: Post | None  # the local post, when it is one
-
-
-def _page(request: Request) -> int:
-    raw = request.query_params.get("page", "1")
-    return max(1, min(int(raw), 10_000)) if raw.isdigit() else 1
 
 
 class GroupPages:
@@ -72,10 +71,10 @@ class GroupPages:
         group = await self._group(request)
         if group is None:
             return await self.pages.error(request, 404)
-        me = await self.security.member(request)
+        me = viewer_of(request)
         if not await may_see_group(self.rt.db, group, me):
             if me is None:
-                return self.security.to_login(request.url.path)
+                return RedirectResponse(self.render.links.login(normal_path(request.scope["path"])), status_code=303)
             return await self._join_page(request, group, me)
         return await self._render(request, group)
 
@@ -87,34 +86,31 @@ class GroupPages:
 
     async def _render(self, request: Request, group: Group, *, notice: str | None = None,
                       error: str | None = None, status: int = 200) -> Response:  # fmt: skip
-        page = _page(request)
-        rows = await groups.posts(self.rt.db, group.id, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
+        paging = Paging.of(request, self.render.links, PAGE_SIZE)
+        paged = paging.cut(await groups.posts(self.rt.db, group.id, paging.limit, paging.offset))
         items = []
-        for shown in rows[:PAGE_SIZE]:
+        for shown in paged.items:
             post = await posts.by_id(self.rt.db, shown.post_id) if shown.post_id is not None else None
             if shown.post_id is not None and (post is None or post.deleted_at is not None or post.is_draft):
                 continue
             items.append(_Item(shown, post))
-        me = await self.security.member(request)
-        moderates = await can_moderate(self.rt, group, me)
+        moderates = await can_moderate(self.rt, group, viewer_of(request))
         members = await group_members.list_members(self.rt.db, group.id) if group.members_only else []
         waiting = len(await group_members.pending(self.rt.db, group.id)) if moderates and group.members_only else 0
         return await self.render.page(
             request, "group.html", status=status, group=group, handle=self.rt.urls.handle(group.username),
-            items=items, page=page, has_next=len(rows) > PAGE_SIZE, can_moderate=moderates,
-            members=members, waiting=waiting, notice=notice, error=error,
+            items=items, paged=paged, can_moderate=moderates, members=members, waiting=waiting,
+            notice=notice, error=error,
         )  # fmt: skip
 
     async def _acting(self, request: Request) -> tuple[Group, Member, FormData | None] | Response:
-        """The group a member acts on, the signed-in member, and a POST's form (checked); 404 for
-        no such group, the way to sign in (and back to the group's page) for a visitor."""
+        """The group a member acts on (404 when there is none), the member (the gate let only
+        members in), and a POST's form (checked)."""
+        me = member_of(request)
         form = await self.security.form(request) if request.method == "POST" else None
         group = await self._group(request)
         if group is None:
             return await self.pages.error(request, 404)
-        me = await self.security.member(request)
-        if me is None:
-            return self.security.to_login(page_url(self.rt, group.username).removeprefix(self.rt.urls.base))
         return group, me, form
 
     async def join(self, request: Request) -> Response:
@@ -142,11 +138,11 @@ class GroupPages:
             return await self.pages.error(request, 403)
         error = None
         if form is not None:
-            raw, decision = form.get("request"), form.get("decision")
-            if not isinstance(raw, str) or not raw.isdigit() or decision not in ("approve", "reject"):
+            item, decision = parse_id(form.get("request")), form.get("decision")
+            if item is None or decision not in ("approve", "reject"):
                 return await self.pages.error(request, 400)
             try:
-                await decide_request(self.rt, group, int(raw), decision == "approve", me)
+                await decide_request(self.rt, group, item, decision == "approve", me)
             except UserError as exc:
                 error = self.render.error_text(request, exc)
             else:
@@ -165,13 +161,9 @@ class GroupPages:
         assert form is not None
         if not await can_moderate(self.rt, group, me):
             return await self.pages.error(request, 403)
-        raw = form.get("item")
+        item = parse_id(form.get("item"))
         try:
-            if (
-                not isinstance(raw, str)
-                or not raw.isdigit()
-                or not await remove_from_group(self.rt, group, int(raw), me)
-            ):
+            if item is None or not await remove_from_group(self.rt, group, item, me):
                 return await self._render(request, group, error=self.render.text(request, "no_such_post"), status=404)
         except UserError as exc:
             return await self._render(request, group, error=self.render.error_text(request, exc), status=403)
