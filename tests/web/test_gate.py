@@ -67,6 +67,7 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "/invite/{token:str}": (V, GP),
     "/join": (V, GP),
     "/settings/profile": (M, GP),
+    "/settings/profile/fields": (M, P),
     "/settings/password": (M, GP),
     "/settings/notifications": (M, GP),
     "/settings/moderation": (M, GP),
@@ -88,6 +89,9 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "/following": (M, GP),
     "/groups/{username:str}": (V, G),
     "/groups/{username:str}/remove": (M, P),
+    "/groups/{username:str}/join": (M, P),
+    "/groups/{username:str}/requests": (M, GP),
+    "/pages/{slug:str}": (V, G),
     "/tags/{tag:str}": (V, G),
     "/tags/{tag:str}/feed.atom": (V, G),
     "/search": (V, G),
@@ -105,9 +109,12 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "/forum/topics/show": (V, G),
     "/groups/group/show": (V, G),
     "/profiles/members/show": (V, G),
+    "/photo/photo/show": (V, G),
+    "/video/video/show": (V, G),
     "/profiles/blogs/{slug:str}": (V, G),
     "/forum/topics/{slug:str}": (V, G),
     "/group/{group:str}/forum/topics/{slug:str}": (V, G),
+    "/page/{slug:str}": (V, G),
 }
 # The client API's endpoints (declared in api/routes.py), by path and methods. `token:S` needs a
 # member's token holding one of the scopes S (`*`: any); `?`: a request without a token is a

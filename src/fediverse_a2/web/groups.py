@@ -134,7 +134,9 @@ class GroupPages:
         if isinstance(acting, Response):
             return acting
         group, me, form = acting
-        if not group.members_only or not await can_moderate(self.rt, group, me):
+        if not group.members_only:
+            return await self.pages.error(request, 404)  # everyone may read a public group: nobody asks
+        if not await can_moderate(self.rt, group, me):
             return await self.pages.error(request, 403)
         error = None
         if form is not None:
