@@ -19,6 +19,7 @@ import pytest
 from fediverse_a2.services.accounts import set_password
 from fediverse_a2.store import members
 from helpers import AP, LiveServer, cli, kill_at_line, live_server, write_config
+from html_check import check_html
 from media_samples import photo
 from ning_archive_gen import GeneratedArchive, generate_archive
 from webclient import WebUser
@@ -113,6 +114,7 @@ async def test_photos_videos_music_and_pages_on_the_web(server: LiveServer, tmp_
         post_id, state = await post_of(server, "album:2570916:Album:2")
         assert state == "published"
         page = (await visitor.get(f"/posts/{post_id}")).text
+        check_html(page)
         assert page.count("<figure>") == len(album_2) and "Album 2 &amp; zo" in page
         assert "[foto niet in het archief]" in page  # photo 3's file is missing: said, not dropped
         for pid in album_2:
@@ -162,6 +164,7 @@ async def test_photos_videos_music_and_pages_on_the_web(server: LiveServer, tmp_
         # The network's pages: /pages/SLUG, in every page's footer, the old addresses lead there.
         about = await visitor.get("/pages/over-ambtenaar-2-0")
         assert about.status_code == 200 and "Over Ambtenaar 2.0" in about.text
+        check_html(about.text)
         assert "Reacties" in about.text and "Reactie van" in about.text  # its comments kept with it
         footer = (await visitor.get("/")).text.split('<footer class="site">', 1)[1]
         assert f'href="{base}/pages/over-ambtenaar-2-0"' in footer
@@ -195,6 +198,7 @@ async def test_profile_answers_become_the_summary_and_private_fields(server: Liv
     async with WebUser(server.base_url) as web:
         await web.login(username, PASSWORD)
         settings = (await web.get("/settings/profile")).text
+        check_html(settings)
         for name, value in fields:
             assert html.escape(name) in settings and html.escape(value) in settings
         r = await web.submit("/settings/profile", "/settings/profile/fields", {"field": "1", "action": "show"})

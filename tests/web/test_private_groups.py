@@ -15,6 +15,7 @@ import pytest
 
 from fake_mastodon import FakeMastodon, running
 from helpers import LiveServer, cli, live_server, wait_for
+from html_check import check_html
 from webclient import WebUser, member_with_password
 
 PASSWORD = "correct horse battery"
@@ -154,6 +155,7 @@ async def test_other_members_see_nothing_of_it_until_the_moderators_let_them_in(
         # The group's page: its name and a way to ask to join, nothing of its content.
         page = await bob.get("/groups/kring")
         assert page.status_code == 200 and "De Kring" in page.text and "Geheim plan" not in page.text
+        check_html(page.text)
         assert 'action="/groups/kring/join"' in page.text
         r = await bob.submit("/groups/kring", "/groups/kring/join", {"message": "Mag ik erbij?"})
         assert r.status_code == 303
@@ -170,6 +172,7 @@ async def test_other_members_see_nothing_of_it_until_the_moderators_let_them_in(
         await alice.login("alice", PASSWORD)
         requests = await alice.get("/groups/kring/requests")
         assert requests.status_code == 200 and "Bob" in requests.text and "Mag ik erbij?" in requests.text
+        check_html(requests.text)
         request_id = requests.text.split('name="request" value="', 1)[1].split('"', 1)[0]
         r = await alice.submit(
             "/groups/kring/requests", "/groups/kring/requests", {"request": request_id, "decision": "approve"}
@@ -180,6 +183,7 @@ async def test_other_members_see_nothing_of_it_until_the_moderators_let_them_in(
         assert post_page.status_code == 200 and SECRET in post_page.text and "Reactie over" in post_page.text
         group_page = (await bob.get("/groups/kring")).text
         assert "Geheim plan" in group_page and "Bob" in group_page
+        check_html(group_page)
         r = await bob.submit(post_path, f"{post_path}/comments", {"body": "Dank je"})
         assert r.status_code == 303
         assert 'value="kring"' in (await bob.get("/posts/new")).text
