@@ -28,6 +28,7 @@ from .web.auth import AuthPages
 from .web.comments import CommentPages
 from .web.discovery import Discovery
 from .web.editor import Editor
+from .web.events import EventPages
 from .web.feed import atom_feed, member_feed, tag_feed
 from .web.followers import FollowPages
 from .web.groups import GroupPages
@@ -76,6 +77,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     search_page = SearchPage(rt, renderer)
     archive = ArchivePages(rt, renderer, pages)
     group_pages = GroupPages(rt, renderer, security, pages)
+    event_pages = EventPages(rt, renderer, security, pages, objects.guard, workers.directory)
 
     async def home(request: Request) -> Response:
         return await pages.home(request)
@@ -134,6 +136,16 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         Route("/posts/{post_id:int}/delete", editor.delete, methods=["POST"]),
         Route("/posts/{post_id:int}/comments", commenting.on_post, methods=["POST"]),
         Route("/comments/{comment_id:int}", objects.comment),
+        Route("/events", event_pages.index),
+        Route("/events.ics", event_pages.calendar_all),
+        Route("/events/new", event_pages.new, methods=GET_POST),
+        Route("/events/{event_id:int}", event_pages.show),
+        Route("/events/{event_id:int}.ics", event_pages.calendar_one),
+        Route("/events/{post_id:int}/replies", objects.replies),
+        Route("/events/{event_id:int}/edit", event_pages.edit, methods=GET_POST),
+        Route("/events/{event_id:int}/cancel", event_pages.cancel, methods=GET_POST),
+        Route("/events/{event_id:int}/rsvp", event_pages.rsvp, methods=["POST"]),
+        Route("/events/{event_id:int}/comments", event_pages.comment, methods=["POST"]),
         Route("/reply", commenting.reply, methods=GET_POST),
         Route("/timeline", timeline.timeline),
         Route("/network", timeline.network),

@@ -8,7 +8,8 @@ from .db import Executor
 
 __all__ = ["count_between", "post_ids_between", "published_span"]
 
-_LIVE = "p.deleted_at IS NULL AND p.state = 'published'"
+# Blog posts only: events are listed on /events, by their own dates.
+_LIVE = "p.deleted_at IS NULL AND p.state = 'published' AND p.kind = 'post'"
 _RANGES_PER_STATEMENT = 120
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..models import Post
+from ..models import POST, Post
 from .db import Executor
 
 __all__ = [
@@ -27,10 +27,12 @@ SELECT p.id, p.member_id, m.username, m.name AS author_name, p.title, p.body_md,
        p.published, p.updated, p.deleted_at, p.views,
        (SELECT COUNT(*) FROM reactions r WHERE r.post_id = p.id AND r.kind = 'like') AS likes,
        (SELECT COUNT(*) FROM reactions r WHERE r.post_id = p.id AND r.kind = 'announce') AS boosts,
-       p.summary, p.language, p.state
+       p.summary, p.language, p.state, p.kind
 FROM posts p JOIN members m ON m.id = p.member_id
 """
 _LIVE = "p.deleted_at IS NULL AND p.state = 'published'"
+# Listings of blog posts leave events out: they have their own pages (store/events.py).
+_BLOG = "p.kind = 'post'"
 
 
 def _post(row: Any) -> Post:
@@ -51,6 +53,7 @@ def _post(row: Any) -> Post:
         summary=row["summary"],
         language=row["language"],
         state=row["state"],
+        kind=row["kind"],
     )
 
 
@@ -68,12 +71,14 @@ async def create(
     updated: float | None = None,
     views: int = 0,
     source: str | None = None,
+    kind: str = POST,
+    legacy_id: str | None = None,
 ) -> int:
-    """Insert a post and return its id."""
+    """Insert a post (or the post of an event, `kind` event) and return its id."""
     return int(
         await db.fetchval(
             "INSERT INTO posts (member_id, title, body_md, content_html, published, summary, language, state, "
-            "updated, views, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "updated, views, source, kind, legacy_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 member_id,
                 title,
@@ -86,6 +91,8 @@ async def create(
                 updated,
                 views,
                 source,
+                kind,
+                legacy_id,
             ),
         )
     )
@@ -98,8 +105,8 @@ async def by_id(db: Executor, post_id: int) -> Post | None:
 
 
 async def recent(db: Executor, limit: int, offset: int = 0, member_id: int | None = None) -> list[Post]:
-    """Live published posts, newest first, optionally by one member."""
-    where = f"WHERE {_LIVE}" + (" AND p.member_id = ?" if member_id is not None else "")
+    """Live published blog posts, newest first, optionally by one member."""
+    where = f"WHERE {_LIVE} AND {_BLOG}" + (" AND p.member_id = ?" if member_id is not None else "")
     params: tuple[Any, ...] = (member_id,) if member_id is not None else ()
     rows = await db.fetchall(
         _SELECT + f" {where} ORDER BY p.published DESC, p.id DESC LIMIT ? OFFSET ?", (*params, limit, offset)
@@ -120,17 +127,20 @@ async def by_ids(db: Executor, post_ids: list[int]) -> list[Post]:
 async def drafts(db: Executor, member_id: int) -> list[Post]:
     """A member's own drafts, newest first."""
     rows = await db.fetchall(
-        _SELECT + " WHERE p.member_id = ? AND p.state = 'draft' AND p.deleted_at IS NULL ORDER BY p.id DESC",
+        _SELECT
+        + f" WHERE p.member_id = ? AND p.state = 'draft' AND p.deleted_at IS NULL AND {_BLOG} ORDER BY p.id DESC",
         (member_id,),
     )
     return [_post(r) for r in rows]
 
 
 async def count_live(db: Executor, member_id: int | None = None) -> int:
-    """How many posts are published and not deleted."""
+    """How many blog posts are published and not deleted."""
     if member_id is None:
-        return int(await db.fetchval(f"SELECT COUNT(*) FROM posts p WHERE {_LIVE}"))
-    return int(await db.fetchval(f"SELECT COUNT(*) FROM posts p WHERE {_LIVE} AND p.member_id = ?", (member_id,)))
+        return int(await db.fetchval(f"SELECT COUNT(*) FROM posts p WHERE {_LIVE} AND {_BLOG}"))
+    return int(
+        await db.fetchval(f"SELECT COUNT(*) FROM posts p WHERE {_LIVE} AND {_BLOG} AND p.member_id = ?", (member_id,))
+    )
 
 
 async def update(

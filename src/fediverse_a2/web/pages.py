@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 
 from starlette.requests import Request
@@ -12,13 +13,14 @@ from ..i18n import translate
 from ..models import Member, Post
 from ..runtime import Runtime
 from ..services.posts import fold_tag
-from ..store import comments, follows, media, members, posts, tags
+from ..store import comments, events, follows, media, members, posts, tags
 from .render import Renderer
 from .threads import fill_texts, thread_order
 
 __all__ = ["PAGE_SIZE", "Pages", "is_person", "page_number"]
 
 PAGE_SIZE = 20
+HOME_EVENTS = 3  # upcoming events on the front page
 
 # User agents of servers and crawlers that fetch HTML (link previews); their fetches
 # are not views by people.
@@ -95,6 +97,7 @@ class Pages:
         return await self.render.page(
             request, "home.html", posts=[summarise(p) for p in items[:PAGE_SIZE]], page=page,
             has_next=len(items) > PAGE_SIZE, member_count=await members.count(db),
+            upcoming_events=await events.upcoming(db, time.time(), HOME_EVENTS) if page == 1 else [],
         )  # fmt: skip
 
     async def post(self, request: Request, post: Post) -> Response:

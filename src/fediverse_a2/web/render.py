@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse
 
 from ..activitypub.build import iso
 from ..errors import UserError
-from ..i18n import LANGUAGES, choose_language, format_date, translate
+from ..i18n import LANGUAGES, choose_language, format_date, format_span, translate
 from ..runtime import Runtime
 from ..store import notifications
 from .security import WebSecurity
@@ -72,12 +72,16 @@ class Renderer:
         def date(ts: float) -> str:
             return format_date(ts, lang, tz)
 
+        def span(start: float, end: float | None) -> str:
+            return format_span(start, end, lang, tz)
+
         def csrf() -> str:
             return self.security.csrf_for(request)
 
         html = self.env.get_template(template).render(
             t=t,
             date=date,
+            span=span,
             iso=iso,
             csrf=csrf,
             lang=lang,
