@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from event_samples import MOBILIZON_CONTEXT, utc
 from fediverse_a2.activitypub.events import event_object, is_event, parse_event
 from fediverse_a2.activitypub.jsonld import normalise
 from fediverse_a2.activitypub.urls import Urls
 from fediverse_a2.models import EVENT, Event, Post
 
 URLS = Urls("https://a2.example")
-MOBILIZON_CONTEXT: list[Any] = [
-    "https://www.w3.org/ns/activitystreams",
-    "https://litepub.social/litepub/context.jsonld",
-    {
-        "sc": "http://schema.org#",
-        "Place": "sc:Place",
-        "PostalAddress": "sc:PostalAddress",
-        "address": {"@id": "sc:address", "@type": "sc:PostalAddress"},
-        "addressCountry": "sc:addressCountry",
-        "addressLocality": "sc:addressLocality",
-        "postalCode": "sc:postalCode",
-        "streetAddress": "sc:streetAddress",
-        "location": {"@id": "sc:location", "@type": "sc:Place"},
-    },
-]
 
 
 def _event(**kw: Any) -> Event:
@@ -35,7 +20,7 @@ def _event(**kw: Any) -> Event:
     )  # fmt: skip
     return Event(
         post=post,
-        starts_at=kw.pop("starts_at", datetime(2031, 10, 17, 10, 40, tzinfo=UTC).timestamp()),
+        starts_at=kw.pop("starts_at", utc(2031, 10, 17, 10, 40)),
         ends_at=kw.pop("ends_at", None),
         **kw,
     )

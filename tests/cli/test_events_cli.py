@@ -4,12 +4,12 @@ Europe/Amsterdam; bad calls end in one line on stderr and store nothing."""
 from __future__ import annotations
 
 import subprocess
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
+from event_samples import utc
 from fediverse_a2.config import load_config
 from fediverse_a2.runtime import Runtime
 from helpers import AP, ServiceProcess, cli, db_value, last_line, write_config
@@ -42,8 +42,8 @@ async def test_event_add_prints_its_url_and_the_event_is_served(tmp_path: Path) 
     # 22:00 summer time to 04:00 winter time (the clocks go back that night): 20:00 to 03:00 UTC.
     starts = await db_value(server, "SELECT starts_at FROM events")
     ends = await db_value(server, "SELECT ends_at FROM events")
-    assert starts == datetime(2031, 10, 25, 20, tzinfo=UTC).timestamp()
-    assert ends == datetime(2031, 10, 26, 3, tzinfo=UTC).timestamp()
+    assert starts == utc(2031, 10, 25, 20)
+    assert ends == utc(2031, 10, 26, 3)
     try:
         await server.start()
         async with httpx.AsyncClient(timeout=10) as client:

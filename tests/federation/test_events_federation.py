@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from fake_mastodon import PUBLIC, FakeMastodon, running
+from event_samples import DASH, MOBILIZON_CONTEXT, utc
+from fake_mastodon import PUBLIC, FakeMastodon, received, running
 from fediverse_a2.models import GOING, MAYBE, NOT_GOING
 from fediverse_a2.services.events import EventDraft, add_event, cancel_event, require_event, save_event
 from fediverse_a2.services.social import follow
@@ -23,30 +23,6 @@ from helpers import AP, LiveServer, live_server, wait_for
 from webclient import WebUser, member_with_password
 
 PASSWORD = "correct horse battery"
-DASH = "\u2013"  # between two times on a page
-# Mobilizon's own context, as it sends it: it redefines `location` and `Place` as schema.org's,
-# so such a document takes the JSON-LD slow path before it is read.
-MOBILIZON_CONTEXT: list[Any] = [
-    "https://www.w3.org/ns/activitystreams",
-    "https://litepub.social/litepub/context.jsonld",
-    {
-        "sc": "http://schema.org#",
-        "mz": "https://joinmobilizon.org/ns#",
-        "Place": "sc:Place",
-        "PostalAddress": "sc:PostalAddress",
-        "address": {"@id": "sc:address", "@type": "sc:PostalAddress"},
-        "addressCountry": "sc:addressCountry",
-        "addressLocality": "sc:addressLocality",
-        "postalCode": "sc:postalCode",
-        "streetAddress": "sc:streetAddress",
-        "location": {"@id": "sc:location", "@type": "sc:Place"},
-        "joinMode": {"@id": "mz:joinMode", "@type": "mz:joinModeType"},
-    },
-]
-
-
-def utc(*args: int) -> float:
-    return datetime(*args, tzinfo=UTC).timestamp()  # type: ignore[misc]
 
 
 @dataclass
@@ -61,15 +37,6 @@ class World:
     @property
     def inbox(self) -> str:
         return f"{self.a2.base_url}/inbox"
-
-
-async def received(fake: FakeMastodon, kind: str, count: int = 1) -> list[dict[str, Any]]:
-    async def check() -> list[dict[str, Any]] | None:
-        found = fake.received_of(kind)
-        return found if len(found) >= count else None
-
-    result: list[dict[str, Any]] = await wait_for(check, what=f"{count} {kind} at {fake.base}")
-    return result
 
 
 async def handled(a2: LiveServer, activity_id: str) -> str:

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from event_samples import DASH, utc
 from fediverse_a2.errors import UserError
 from fediverse_a2.i18n import format_span, local_input
 from fediverse_a2.services.events import parse_when
 
 AMS = ZoneInfo("Europe/Amsterdam")
-
-
-def utc(*args: int) -> float:
-    return datetime(*args, tzinfo=UTC).timestamp()  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(
@@ -52,12 +48,11 @@ def test_nonsense_is_refused(typed: str) -> None:
 
 
 def test_spans_and_form_values_in_amsterdam_time() -> None:
-    dash = "\u2013"
     assert (
-        format_span(utc(2031, 6, 14, 8), utc(2031, 6, 14, 15), "nl", AMS) == f"zaterdag 14 juni 2031, 10.00{dash}17.00"
+        format_span(utc(2031, 6, 14, 8), utc(2031, 6, 14, 15), "nl", AMS) == f"zaterdag 14 juni 2031, 10.00{DASH}17.00"
     )
     assert format_span(utc(2031, 6, 14, 8), None, "en", AMS) == "Saturday 14 June 2031, 10:00"
     across = format_span(utc(2031, 10, 25, 20), utc(2031, 10, 26, 3), "nl", AMS)
-    assert across == f"zaterdag 25 oktober 2031, 22.00 {dash} zondag 26 oktober 2031, 04.00"
+    assert across == f"zaterdag 25 oktober 2031, 22.00 {DASH} zondag 26 oktober 2031, 04.00"
     assert local_input(utc(2031, 10, 26, 0, 30), AMS) == "2031-10-26T02:30"
     assert local_input(utc(2031, 10, 26, 1, 30), AMS) == "2031-10-26T02:30"  # the second 02:30

@@ -5,13 +5,13 @@ cancelling (asked first), and the iCalendar feeds read back with `icalendar`."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import icalendar
 import pytest
 
+from event_samples import DASH, utc
 from fediverse_a2.models import GOING, MAYBE
 from fediverse_a2.store import events
 from helpers import AP, LiveServer, live_server
@@ -19,14 +19,9 @@ from html_check import check_html
 from webclient import WebUser, member_with_password
 
 PASSWORD = "correct horse battery"
-DASH = "\u2013"  # between two times on a page
 FORM = {"title": "Dag van de Ambtenaar 2.0", "start": "2031-06-14T10:00", "end": "2031-06-14T17:00",
         "location": "Jaarbeurs", "address": "Jaarbeursplein 6, 3521 AL Utrecht",
         "link": "https://video.example.nl/dag", "body": "Het jaarlijkse **netwerkfeest**."}  # fmt: skip
-
-
-def utc(*args: int) -> float:
-    return datetime(*args, tzinfo=UTC).timestamp()  # type: ignore[misc]
 
 
 @pytest.fixture

@@ -212,15 +212,23 @@ class EventPages:
         await cancel_event(self.rt, member, event)
         return RedirectResponse(f"{self.rt.urls.base}/events", status_code=303)
 
-    async def rsvp(self, request: Request) -> Response:
-        """POST: a member answers going, maybe or not going (`status`), or takes the answer back (`none`)."""
+    async def _posted(self, request: Request, suffix: str) -> tuple[Member, FormData, Event] | Response:
+        """A member's form sent to a live event (a visitor is sent to sign in, and back to the event)."""
         member = await self.security.member(request)
         if member is None:
-            return self.security.to_login(request.url.path.removesuffix("/rsvp"))
+            return self.security.to_login(request.url.path.removesuffix(suffix))
         form = await self.security.form(request)
         event = await self._event(request)
         if event is None or event.post.deleted_at is not None:
             return await self.pages.error(request, 404)
+        return member, form, event
+
+    async def rsvp(self, request: Request) -> Response:
+        """POST: a member answers going, maybe or not going (`status`), or takes the answer back (`none`)."""
+        posted = await self._posted(request, "/rsvp")
+        if isinstance(posted, Response):
+            return posted
+        member, form, event = posted
         status = field(form, "status", 20)
         if status not in (*RSVP_STATUSES, "none"):
             return await self._page(request, event, 400, self.render.text(request, "event_answer_invalid"))
@@ -232,13 +240,10 @@ class EventPages:
 
     async def comment(self, request: Request) -> Response:
         """POST: a member's comment under an event (sent to the organiser's followers, as under a post)."""
-        member = await self.security.member(request)
-        if member is None:
-            return self.security.to_login(request.url.path.removesuffix("/comments"))
-        form = await self.security.form(request)
-        event = await self._event(request)
-        if event is None or event.post.deleted_at is not None:
-            return await self.pages.error(request, 404)
+        posted = await self._posted(request, "/comments")
+        if isinstance(posted, Response):
+            return posted
+        member, form, event = posted
         url = self.rt.urls.object_of(event.post)
         try:
             made = await comment(
