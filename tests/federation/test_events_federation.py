@@ -105,6 +105,21 @@ async def test_event_goes_out_as_an_as2_event_and_is_served_at_its_url(world: Wo
 async def test_edit_sends_update_and_cancel_sends_delete(world: World) -> None:
     url = await _event(world)
     await received(world.fake, "Create")
+    # erin answered the event from elsewhere without following alice: she hears of changes too.
+    elsewhere = FakeMastodon()
+    elsewhere.add_user("erin", "Erin Elders")
+    async with running(elsewhere):
+        join = {"id": f"{elsewhere.base}/join/1", "type": "Join", "actor": elsewhere.uri("erin"), "object": url}
+        assert (await elsewhere.send("erin", world.inbox, join)).status_code == 202
+        await received(elsewhere, "Accept")
+        await _edit_and_cancel(world, url)
+        (update,) = await received(elsewhere, "Update")
+        (delete,) = await received(elsewhere, "Delete")
+    assert update["object"]["id"] == url and delete["object"]["id"] == url
+    assert not elsewhere.received_of("Create")
+
+
+async def _edit_and_cancel(world: World, url: str) -> None:
     rt = world.a2.rt
     alice = await members.by_username(rt.db, "alice")
     assert alice is not None
