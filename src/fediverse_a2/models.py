@@ -109,6 +109,10 @@ class Event:
         """The event's id: its post's."""
         return self.post.id
 
+    def is_over(self, now: float) -> bool:
+        """Whether the event has ended (one without an end, once it started): answers to it are closed."""
+        return (self.ends_at if self.ends_at is not None else self.starts_at) < now
+
 
 @dataclass(frozen=True)
 class Rsvp:

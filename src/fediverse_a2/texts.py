@@ -648,6 +648,7 @@ _PAIRS: tuple[tuple[str, str, str], ...] = (
     ("event_not_organiser", "Alleen de organisator kan dat.", "Only the organiser can do that."),
     ("no_such_event", "Dat evenement bestaat niet.", "That event does not exist."),
     ("event_cancelled", "Dat evenement is afgezegd.", "That event was cancelled."),
+    ("event_over", "Dit evenement is al geweest.", "This event is over."),
 )
 for _key, _nl, _en in _PAIRS:
     _TEXT["nl"][_key] = _nl

@@ -236,7 +236,9 @@ async def test_forged_and_misdirected_answers_change_nothing(world: World) -> No
     assert alice is not None
     other = await _event(world, title="Afgezegd")
     await cancel_event(world.a2.rt, alice, await require_event(world.a2.rt, other))
-    for n, target in enumerate((other, f"{world.a2.base_url}/events/999999", f"{world.a2.base_url}/posts/1")):
+    over = await add_event(world.a2.rt, "alice", "Al geweest", "2020-05-01T10:00", "2020-05-01T11:00")
+    targets = (other, over, f"{world.a2.base_url}/events/999999", f"{world.a2.base_url}/posts/1")
+    for n, target in enumerate(targets):
         join = {"id": f"{world.fake.base}/join/x{n}", "type": "Join", "actor": dave, "object": target}
         assert (await world.fake.send("dave", world.inbox, join)).status_code == 202
         assert await handled(world.a2, join["id"]) == "done"

@@ -160,6 +160,17 @@ async def test_rsvp_on_the_web(a2: LiveServer) -> None:
         assert await events.answer_of(a2.rt.db, event_id, bob_uri) == MAYBE
         await bob.submit(path, f"{path}/rsvp", {"status": "none"})
         assert await events.answer_of(a2.rt.db, event_id, bob_uri) is None
+    # An event that is over takes no more answers.
+    async with WebUser(a2.base_url) as alice:
+        await alice.login("alice", PASSWORD)
+        past = _id(await _create(alice, start="2020-05-01T10:00", end="2020-05-01T11:00"))
+    async with WebUser(a2.base_url) as bob:
+        await bob.login("bob", PASSWORD)
+        page = (await bob.get(f"/events/{past}")).text
+        assert "Dit evenement is al geweest." in page and 'name="status"' not in page
+        late = await bob.submit(f"/events/{past}", f"/events/{past}/rsvp", {"status": GOING})
+        assert late.status_code == 400 and "al geweest" in late.text
+        assert await events.answer_of(a2.rt.db, past, bob_uri) is None
 
 
 async def test_comment_edit_and_cancel(a2: LiveServer) -> None:

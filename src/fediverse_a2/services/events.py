@@ -15,6 +15,7 @@ dates) without announcing or delivering anything.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -273,6 +274,8 @@ async def answer(rt: Runtime, member: Member, event: Event, status: str | None) 
         raise UserError(f"unknown answer {status!r}", key="event_answer_invalid")
     if not member.can_sign_in:
         raise UserError("this account cannot answer", key="cannot_write")
+    if event.is_over(time.time()):
+        raise UserError("the event is over", key="event_over")
     me = rt.urls.actor(member.username)
     if status is None:
         await events.remove_answer(rt.db, event.id, me)

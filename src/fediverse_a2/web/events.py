@@ -121,7 +121,7 @@ class EventPages:
             event_url=self.rt.urls.object_of(event.post), answers=by_status, my_answer=mine,
             statuses=RSVP_STATUSES, thread=thread, comment_count=len(items), comment_text=comment_text,
             group=await groups.group_of_post(db, event.id), error=error, tz=self.rt.tz.key,
-            organiser=me is not None and me.id == event.post.member_id,
+            organiser=me is not None and me.id == event.post.member_id, over=event.is_over(time.time()),
         )  # fmt: skip
 
     async def calendar_all(self, request: Request) -> Response:

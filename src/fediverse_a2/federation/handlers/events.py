@@ -5,11 +5,13 @@ expects) and stops with `Leave`; Friendica and others answer with `Accept`, `Ten
 `Reject` of the Event itself. Each is stored as the actor's answer (going, maybe, not going; a
 Leave is not going), replacing any earlier one; an `Undo` of the answering activity takes it
 back. The inbox already verified the signature, the policy and the origins of the activity; here
-only a live event of this instance counts, and an actor only ever changes their own answer.
+only a live event of this instance that has not ended counts, and an actor only ever changes their
+own answer.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -47,7 +49,7 @@ async def _live_event(ctx: Context) -> Event | None:
     event = await events.by_id(ctx.tx, event_id) if event_id is not None else None
     if event is None or event.post.deleted_at is not None or event.post.state != "published":
         return None
-    return event
+    return None if event.is_over(time.time()) else event
 
 
 async def on_answer(ctx: Context) -> None:
@@ -58,7 +60,7 @@ async def on_answer(ctx: Context) -> None:
         raise Rejected(f"{kind} is not an answer to an event")
     event = await _live_event(ctx)
     if event is None:
-        ctx.notes.append(f"{kind} of something that is not a live event here; ignored")
+        ctx.notes.append(f"{kind} of something that is not a live, coming event here; ignored")
         return
     await events.set_answer(ctx.tx, RsvpRow(event.id, ctx.actor.uri, status, activity_id=ctx.activity.id))
     if kind == "Join":
