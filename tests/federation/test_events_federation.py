@@ -263,7 +263,11 @@ async def test_a_reply_to_an_event_becomes_its_comment(world: World) -> None:
     assert "Is er ook een livestream?" in page and "Reactie van Carol Mobilizon" in page
     async with httpx.AsyncClient(timeout=10) as client:
         doc = (await client.get(url, headers={"Accept": AP})).json()
+        collection = (await client.get(f"{url}/replies?page=1", headers={"Accept": AP})).json()
+        wrong = await client.get(f"{world.a2.base_url}/posts/{event_id}/replies?page=1", headers={"Accept": AP})
     assert doc["replies"]["totalItems"] == 1 and doc["replies"]["first"]["orderedItems"] == [reply["id"]]
+    assert collection["partOf"] == f"{url}/replies" and collection["orderedItems"] == [reply["id"]]
+    assert wrong.status_code == 404
     # A reply addressed to /posts/ID of the event is not taken for one to a blog post.
     stray = world.fake.note("carol", "<p>Verdwaald</p>", f"{world.a2.base_url}/posts/{event_id}")
     create = world.fake.create("carol", stray)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import icalendar
@@ -220,6 +221,11 @@ async def test_posts_address_of_an_event_redirects_and_the_post_editor_refuses_i
         moved = await alice.get(f"/posts/{event_id}")
         assert moved.status_code == 301 and moved.headers["location"] == f"{a2.base_url}/events/{event_id}"
         assert (await alice.get(f"/posts/{event_id}/edit")).status_code == 404
+        # Answering from one's own fediverse server passes the event on, by its own address only.
+        event_url = quote(f"{a2.base_url}/events/{event_id}", safe="")
+        assert (await alice.get(f"/interact?uri={event_url}")).status_code == 200
+        post_url = quote(f"{a2.base_url}/posts/{event_id}", safe="")
+        assert (await alice.get(f"/interact?uri={post_url}")).status_code == 404
 
 
 async def test_icalendar_feeds_parse_back(a2: LiveServer) -> None:
