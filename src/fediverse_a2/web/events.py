@@ -141,13 +141,17 @@ class EventPages:
 
     # -- writing -------------------------------------------------------------------------------
 
-    async def _own(self, request: Request, member: Member) -> Event | Response:
+    async def _own(self, request: Request) -> tuple[Member, Event] | Response:
+        """The signed-in organiser and their live event (a visitor signs in first; others get 403)."""
+        member = await self.security.member_or_login(request)
+        if isinstance(member, Response):
+            return member
         event = await self._event(request)
         if event is None or event.post.deleted_at is not None:
             return await self.pages.error(request, 404)
         if event.post.member_id != member.id:
             return await self.pages.error(request, 403)
-        return event
+        return member, event
 
     async def _form(
         self, request: Request, draft: EventDraft, *, event: Event | None = None, status: int = 200,
@@ -171,12 +175,10 @@ class EventPages:
 
     async def edit(self, request: Request) -> Response:
         """GET: the form filled in with the event; POST: change it (an Update goes out)."""
-        member = await self.security.member_or_login(request)
-        if isinstance(member, Response):
-            return member
-        event = await self._own(request, member)
-        if isinstance(event, Response):
-            return event
+        own = await self._own(request)
+        if isinstance(own, Response):
+            return own
+        member, event = own
         if request.method == "GET":
             group = await groups.group_of_post(self.rt.db, event.id)
             tz = self.rt.tz
@@ -200,12 +202,10 @@ class EventPages:
 
     async def cancel(self, request: Request) -> Response:
         """GET: asks whether to cancel; POST: cancels (the event's URL answers 410, a Delete goes out)."""
-        member = await self.security.member_or_login(request)
-        if isinstance(member, Response):
-            return member
-        event = await self._own(request, member)
-        if isinstance(event, Response):
-            return event
+        own = await self._own(request)
+        if isinstance(own, Response):
+            return own
+        member, event = own
         if request.method == "GET":
             return await self.render.page(request, "event_cancel.html", event=event, post=event.post)
         await self.security.form(request)
