@@ -254,7 +254,7 @@ async def test_a_reply_to_an_event_becomes_its_comment(world: World) -> None:
     assert (await world.fake.send("carol", world.inbox, world.fake.create("carol", reply))).status_code == 202
 
     async def stored() -> list:
-        return await comments.list_for_post(world.a2.rt.db, event_id, world.a2.rt.policy, "x")
+        return await comments.list_for_post(world.a2.rt.db, event_id, world.a2.rt.policy, world.a2.rt.urls)
 
     [comment] = await wait_for(stored, what="the reply stored as the event's comment")
     assert comment.ap_id == reply["id"]
@@ -361,7 +361,7 @@ async def test_two_instances_an_event_reaches_the_follower_and_its_reply_comes_b
         event_id = int(url.rsplit("/", 1)[1])
 
         async def commented() -> list:
-            return await comments.list_for_post(a.rt.db, event_id, a.rt.policy, "x")
+            return await comments.list_for_post(a.rt.db, event_id, a.rt.policy, a.rt.urls)
 
         [comment] = await wait_for(commented, what="bob's reply as a comment under the event at A")
         assert "Ik kom ook!" in comment.content_html and comment.author.name == "Bob van B"

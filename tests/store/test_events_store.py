@@ -6,13 +6,14 @@ from __future__ import annotations
 import pytest
 
 from event_samples import utc
-from fediverse_a2.models import GOING, MAYBE, NOT_GOING
+from fediverse_a2.models import EVENT, GOING, MAYBE, NOT_GOING
 from fediverse_a2.runtime import Runtime
 from fediverse_a2.services.events import NewEvent, event_document, store_event
 from fediverse_a2.services.members import add_member
 from fediverse_a2.store import actor_blocks, comments, events, legacy, members, posts
-from fediverse_a2.store.events import RsvpRow
-from fediverse_a2.store.legacy import CommentRow
+from fediverse_a2.store.comments import NewComment
+from fediverse_a2.store.events import EventRow, RsvpRow
+from fediverse_a2.store.posts import NewPost
 
 
 async def _imported(rt: Runtime, legacy_id: str, starts: float, ends: float | None) -> int:
@@ -43,16 +44,16 @@ async def test_an_imported_event_is_stored_and_never_delivered(rt: Runtime) -> N
     for _ in range(2):
         await events.set_answers(rt.db, rows)
     assert await events.count_by_status(rt.db, event_id) == {GOING: 1, MAYBE: 1, NOT_GOING: 0}
-    answers = await events.rsvps(rt.db, event_id, rt.urls.host)
+    answers = await events.rsvps(rt.db, event_id, rt.urls)
     assert [(a.name, a.status) for a in answers] == [
         ("Archief Auteur", GOING),
         ("https://elders.example/users/kees", MAYBE),
     ]
-    old = CommentRow("2200209:Comment:1", event_id, event.post.member_id, member, "a2.test", "<p>Tot dan!</p>",
+    old = NewComment("2200209:Comment:1", event_id, event.post.member_id, member, "a2.test", "<p>Tot dan!</p>",
                      utc(2012, 4, 2))  # fmt: skip
-    [comment_id] = await legacy.insert_comments(rt.db, [old])
-    await legacy.set_comment_urls(rt.db, [(comment_id, rt.urls.comment(comment_id))])
-    listed = await comments.list_for_post(rt.db, event_id, rt.policy, rt.urls.host)
+    [comment_id] = await comments.add_many(rt.db, [old])
+    await comments.set_ap_ids(rt.db, [(comment_id, rt.urls.comment(comment_id))])
+    listed = await comments.list_for_post(rt.db, event_id, rt.policy, rt.urls)
     assert [c.content_html for c in listed] == ["<p>Tot dan!</p>"]
     doc = await event_document(rt, rt.db, event)
     assert doc["replies"]["first"]["orderedItems"] == [rt.urls.comment(comment_id)]
@@ -91,3 +92,22 @@ async def test_upcoming_and_past_by_their_dates(rt: Runtime) -> None:
     assert await events.answer_of(rt.db, later, actor) is None
     with pytest.raises(ValueError, match="unknown answer"):
         await events.set_answer(rt.db, RsvpRow(later, actor, "attending"))
+
+
+async def test_events_in_a_batch_as_the_archive_brings_them(rt: Runtime) -> None:
+    author = await add_member(rt, "archief", "Archief Auteur")
+    rows = [
+        NewPost(f"Event:{n}", author.id, f"Dag {n}", "", "<p>x</p>", utc(2012, 1, n), None, "published", "ning",
+                kind=EVENT)
+        for n in (1, 2)
+    ]  # fmt: skip
+    async with rt.db.transaction() as tx:
+        ids = await posts.add_many(tx, rows)
+        await events.add_many(tx, [EventRow(i, utc(2012, 5, n), None) for n, i in enumerate(ids, 1)])
+    found = [await events.by_id(rt.db, i) for i in ids]
+    assert [(e.post.title, e.post.is_event, e.starts_at) for e in found if e] == [
+        ("Dag 1", True, utc(2012, 5, 1)),
+        ("Dag 2", True, utc(2012, 5, 2)),
+    ]
+    assert [e.id for e in await events.past(rt.db, utc(2020, 1, 1), 10)] == ids[::-1]
+    assert await rt.db.fetchval("SELECT COUNT(*) FROM deliveries") == 0

@@ -14,8 +14,8 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from ..activitypub.urls import Urls
 from ..models import RSVP_STATUSES, Event, Post, Rsvp
 from .db import Executor, Row
 
@@ -210,7 +210,7 @@ async def rsvp_owner(db: Executor, activity_id: str) -> str | None:
     return None if value is None else str(value)
 
 
-async def rsvps(db: Executor, post_id: int, local_host: str) -> list[Rsvp]:
+async def rsvps(db: Executor, post_id: int, urls: Urls) -> list[Rsvp]:
     """Every answer to an event, oldest first, with each person's name, handle and profile URL.
 
     Answers of blocked actors stay stored but are not listed (as their comments are hidden).
@@ -225,12 +225,12 @@ async def rsvps(db: Executor, post_id: int, local_host: str) -> list[Rsvp]:
            ORDER BY r.created_at, r.id""",
         (post_id,),
     )
-    return [_rsvp(r, local_host) for r in rows]
+    return [_rsvp(r, urls) for r in rows]
 
 
-def _rsvp(row: Any, local_host: str) -> Rsvp:
+def _rsvp(row: Row, urls: Urls) -> Rsvp:
     if row["username"]:
-        handle = f"@{row['username']}@{local_host}"
+        handle = urls.handle(row["username"])
         name, url = row["member_name"] or row["username"], row["actor_uri"]
     else:
         handle = row["handle"] or row["actor_uri"]

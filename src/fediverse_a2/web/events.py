@@ -105,13 +105,13 @@ class EventPages:
         db = self.rt.db
         me = await self.security.member(request)
         lang = self.render.language(request)
-        items = await comments.list_for_post(db, event.id, self.rt.policy, self.rt.urls.host)
+        items = await comments.list_for_post(db, event.id, self.rt.policy, self.rt.urls)
         thread = thread_order(items)
         fill_texts(thread, lang, self.rt.tz)
         comment_text = {
             key: translate(lang, key) for key in ("edited", "original", "content_warning", "permalink", "reply")
         }
-        answers = await events.rsvps(db, event.id, self.rt.urls.host)
+        answers = await events.rsvps(db, event.id, self.rt.urls)
         by_status = {status: [a for a in answers if a.status == status] for status in RSVP_STATUSES}
         mine = None
         if me is not None:
