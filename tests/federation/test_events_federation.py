@@ -19,7 +19,7 @@ from fediverse_a2.models import GOING, MAYBE, NOT_GOING
 from fediverse_a2.services.events import EventDraft, add_event, cancel_event, require_event, save_event
 from fediverse_a2.services.social import follow
 from fediverse_a2.store import comments, events, members
-from helpers import AP, LiveServer, live_server, wait_for
+from helpers import AP, LiveServer, cli, live_server, wait_for
 from webclient import WebUser, member_with_password
 
 PASSWORD = "correct horse battery"
@@ -352,6 +352,11 @@ async def test_two_instances_an_event_reaches_the_follower_and_its_reply_comes_b
         # Across the switch to summer time: 01:30 CET to 04:00 CEST is 00:30 to 02:00 UTC.
         assert row["name"] == "Kennisdag open data" and row["location"] == "Stadhuis"
         assert (row["starts_at"], row["ends_at"]) == (utc(2031, 3, 30, 0, 30), utc(2031, 3, 30, 2, 0))
+        listing = cli(b.config_path, "timeline", "bob").stdout
+        assert (
+            f"event: Kennisdag open data · Sunday 30 March 2031, 01:30{DASH}04:00 (Europe/Amsterdam) · Stadhuis"
+            in listing
+        )
         async with WebUser(b.base_url) as web:
             await web.login("bob", PASSWORD)
             page = (await web.get("/timeline")).text
