@@ -10,7 +10,7 @@ from fediverse_a2.models import EVENT, GOING, MAYBE, NOT_GOING
 from fediverse_a2.runtime import Runtime
 from fediverse_a2.services.events import NewEvent, event_document, store_event
 from fediverse_a2.services.members import add_member
-from fediverse_a2.store import actor_blocks, comments, events, legacy, members, posts
+from fediverse_a2.store import account_stats, actor_blocks, comments, events, legacy, members, posts
 from fediverse_a2.store.comments import NewComment
 from fediverse_a2.store.events import EventRow, RsvpRow
 from fediverse_a2.store.posts import NewPost
@@ -35,8 +35,11 @@ async def test_an_imported_event_is_stored_and_never_delivered(rt: Runtime) -> N
     assert await legacy.post_ids(rt.db, ["2200209:Event:12"]) == {"2200209:Event:12": event_id}
     assert await rt.db.fetchval("SELECT COUNT(*) FROM activities") == 0
     assert await rt.db.fetchval("SELECT COUNT(*) FROM deliveries") == 0
-    # Not a blog post: not in the posts' listings.
+    # Not a blog post: not in the posts' listings, nor among the author's statuses (client API).
     assert await posts.recent(rt.db, 10) == [] and await posts.count_live(rt.db) == 0
+    author = event.post.member_id
+    assert await posts.page_by_member(rt.db, author, before=None, after=None, limit=10) == []
+    assert (await account_stats.for_members(rt.db, [author]))[author].statuses == 0
     # Its old answers (a member and a remote actor) and comments go under it; a second run changes nothing.
     member = f"{rt.urls.base}/users/{event.post.username}"
     rows = [RsvpRow(event_id, member, GOING, member_id=event.post.member_id, at=utc(2012, 4, 1)),

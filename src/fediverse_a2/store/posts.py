@@ -264,8 +264,9 @@ async def page_by_member(
     only_media: bool = False,
     oldest_first: bool = False,
 ) -> list[Post]:
-    """A member's live posts published between two times (exclusive), newest first (oldest first when asked)."""
-    where = f"WHERE {LIVE_POST} AND p.member_id = ?"
+    """A member's live blog posts (not events) published between two times (exclusive), newest first (oldest
+    first when asked)."""
+    where = f"WHERE {LIVE_BLOG_POST} AND p.member_id = ?"
     params: list[Any] = [member_id]
     if before is not None:
         where += " AND p.published < ?"
