@@ -24,9 +24,11 @@ from ..services.events import EventDraft, answer, cancel_event, event_document, 
 from ..services.social import comment
 from ..store import comments, events, groups
 from .forms import field, text_field
+from .gate import member_of, viewer_of
 from .ical import calendar, calendar_response
 from .negotiation import activity_response, wants_activity_json
-from .pages import PAGE_SIZE, Pages, page_number
+from .pages import Pages
+from .paging import Paging
 from .render import Renderer
 from .security import WebSecurity
 from .threads import fill_texts, thread_order
@@ -70,14 +72,13 @@ class EventPages:
 
     async def index(self, request: Request) -> Response:
         """/events: upcoming events soonest first, then past events (paged), most recent first."""
-        page = page_number(request)
+        paging = Paging.of(request, self.render.links)
         now = time.time()
-        coming = await events.upcoming(self.rt.db, now, UPCOMING_LIMIT) if page == 1 else []
-        past = await events.past(self.rt.db, now, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
+        coming = await events.upcoming(self.rt.db, now, UPCOMING_LIMIT) if paging.number == 1 else []
+        past = paging.cut(await events.past(self.rt.db, now, paging.limit, paging.offset))
         return await self.render.page(
-            request, "events.html", upcoming=coming, past=past[:PAGE_SIZE], page=page,
-            has_next=len(past) > PAGE_SIZE, tz=self.rt.tz.key,
-        )  # fmt: skip
+            request, "events.html", upcoming=coming, past=past, first=paging.number == 1, tz=self.rt.tz.key
+        )
 
     async def _event(self, request: Request) -> Event | None:
         return await events.by_id(self.rt.db, request.path_params["event_id"])
@@ -103,7 +104,7 @@ class EventPages:
 
     async def _page(self, request: Request, event: Event, status: int = 200, error: str | None = None) -> Response:
         db = self.rt.db
-        me = await self.security.member(request)
+        me = viewer_of(request)
         lang = self.render.language(request)
         items = await comments.list_for_post(db, event.id, self.rt.policy, self.rt.urls)
         thread = thread_order(items)
@@ -142,10 +143,8 @@ class EventPages:
     # -- writing -------------------------------------------------------------------------------
 
     async def _own(self, request: Request) -> tuple[Member, Event] | Response:
-        """The signed-in organiser and their live event (a visitor signs in first; others get 403)."""
-        member = await self.security.member_or_login(request)
-        if isinstance(member, Response):
-            return member
+        """The signed-in organiser and their live event (other members get 403)."""
+        member = member_of(request)
         event = await self._event(request)
         if event is None or event.post.deleted_at is not None:
             return await self.pages.error(request, 404)
@@ -166,9 +165,7 @@ class EventPages:
 
     async def new(self, request: Request) -> Response:
         """GET: an empty event form; POST: store the event and send it to the organiser's followers."""
-        member = await self.security.member_or_login(request)
-        if isinstance(member, Response):
-            return member
+        member = member_of(request)
         if request.method == "GET":
             return await self._form(request, EventDraft("", "", ""))
         return await self._save(request, member, None)
@@ -212,11 +209,9 @@ class EventPages:
         await cancel_event(self.rt, member, event)
         return RedirectResponse(f"{self.rt.urls.base}/events", status_code=303)
 
-    async def _posted(self, request: Request, suffix: str) -> tuple[Member, FormData, Event] | Response:
-        """A member's form sent to a live event (a visitor is sent to sign in, and back to the event)."""
-        member = await self.security.member(request)
-        if member is None:
-            return self.security.to_login(request.url.path.removesuffix(suffix))
+    async def _posted(self, request: Request) -> tuple[Member, FormData, Event] | Response:
+        """A member's form sent to a live event."""
+        member = member_of(request)
         form = await self.security.form(request)
         event = await self._event(request)
         if event is None or event.post.deleted_at is not None:
@@ -225,7 +220,7 @@ class EventPages:
 
     async def rsvp(self, request: Request) -> Response:
         """POST: a member answers going, maybe or not going (`status`), or takes the answer back (`none`)."""
-        posted = await self._posted(request, "/rsvp")
+        posted = await self._posted(request)
         if isinstance(posted, Response):
             return posted
         member, form, event = posted
@@ -240,7 +235,7 @@ class EventPages:
 
     async def comment(self, request: Request) -> Response:
         """POST: a member's comment under an event (sent to the organiser's followers, as under a post)."""
-        posted = await self._posted(request, "/comments")
+        posted = await self._posted(request)
         if isinstance(posted, Response):
             return posted
         member, form, event = posted
