@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ROLES", "Comment", "Member", "Post", "RemoteAuthor"]
+__all__ = [
+    "EVENT",
+    "GOING",
+    "MAYBE",
+    "NOT_GOING",
+    "POST",
+    "ROLES",
+    "RSVP_STATUSES",
+    "Comment",
+    "Event",
+    "Member",
+    "Post",
+    "RemoteAuthor",
+    "Rsvp",
+]
 
 ROLES = ("member", "moderator", "admin")  # the old network had owners too: they are admins here
+POST, EVENT = "post", "event"  # the kinds of posts: a blog post (a Note), an event (an Event)
+GOING, MAYBE, NOT_GOING = "going", "maybe", "not_going"
+RSVP_STATUSES = (GOING, MAYBE, NOT_GOING)  # an answer to an event, as its page lists them
 
 
 @dataclass(frozen=True)
@@ -64,6 +81,7 @@ class Post:
     # published | draft (never federated) | group (in a members-only group: its members see it; never
     # federated nor listed publicly)
     state: str = "published"
+    kind: str = POST  # post | event (an event's own fields are in Event)
 
     @property
     def is_draft(self) -> bool:
@@ -79,6 +97,48 @@ class Post:
     def in_private_group(self) -> bool:
         """Whether only the members of its (members-only) group may see it."""
         return self.state == "group"
+
+    @property
+    def is_event(self) -> bool:
+        """Whether this post is an event (served at /events/ID as an AS2 Event)."""
+        return self.kind == EVENT
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event: a post of kind event (author, title, description, dates, group, comments) and its times and place.
+
+    Times are epoch seconds (UTC); pages show them in the instance's time zone.
+    """
+
+    post: Post
+    starts_at: float
+    ends_at: float | None  # None: no end given (an imported event may lack one)
+    location_name: str = ""
+    location_address: str = ""
+    online_url: str | None = None
+
+    @property
+    def id(self) -> int:
+        """The event's id: its post's."""
+        return self.post.id
+
+    def is_over(self, now: float) -> bool:
+        """Whether the event has ended (one without an end, once it started): answers to it are closed."""
+        return (self.ends_at if self.ends_at is not None else self.starts_at) < now
+
+
+@dataclass(frozen=True)
+class Rsvp:
+    """One person's answer to an event: a member, or a remote actor who sent Join, Accept, TentativeAccept or Reject."""
+
+    actor_uri: str
+    status: str  # going | maybe | not_going
+    member_id: int | None
+    name: str
+    handle: str
+    url: str  # their profile
+    updated_at: float
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,10 @@ __all__ = [
     "can_moderate",
     "decide_request",
     "ensure_network_group",
+    "group_for",
     "join_state",
     "list_groups",
+    "list_in_group",
     "page_url",
     "remove_from_group",
     "request_to_join",
@@ -111,6 +113,29 @@ async def topic_group(rt: Runtime, db: Executor, slug: str, member: Member) -> G
     if found is None or not await may_see_group(db, found, member):
         raise UserError(f"no group named {slug!r}", key="no_such_group")
     return found
+
+
+async def group_for(rt: Runtime, tx: Executor, member: Member, slug: str | None, post: Post | None) -> Group | None:
+    """The topic group a post (or event) will be in, from the editor's `slug` (None: as it is; "": none).
+
+    One the member may post into; and for a post that is not a draft, as members-only as the one
+    it is in: a public post was federated already, a members-only post must never be.
+    """
+    current = await groups.group_of_post(tx, post.id) if post is not None else None
+    if slug is None:
+        return current
+    target = await topic_group(rt, tx, slug, member) if slug else None
+    crossing = (current is not None and current.members_only) != (target is not None and target.members_only)
+    if post is not None and not post.is_draft and crossing:
+        raise UserError("a post cannot move into or out of a members-only group", key="group_move")
+    return target
+
+
+async def list_in_group(rt: Runtime, tx: Executor, post: Post, group: Group) -> None:
+    """A post (or event) in a members-only group is listed on its page; never announced (the id says so)."""
+    announce_id = f"{rt.urls.actor(group.username)}{groups.PRIVATE}{post.id}"
+    await groups.record_post(tx, group.id, rt.urls.object_of(post), announce_id, rt.urls.actor(post.username),
+                             post_id=post.id, created_at=post.published)  # fmt: skip
 
 
 async def _person(rt: Runtime, username: str) -> Member:
@@ -192,7 +217,7 @@ async def announce_saved(rt: Runtime, tx: Executor, post: Post, activity: dict[s
     """
     if not post.is_public:
         return  # drafts and members-only posts are never announced
-    note_id = rt.urls.post(post.id)
+    note_id = rt.urls.object_of(post)  # a Note's id, or an Event's
     author = rt.urls.actor(post.username)
     shown = {s.group_id: s for s in await groups.shown_in(tx, note_id)}
     for group in await _groups_of(rt, tx, post):

@@ -22,8 +22,7 @@ from ..runtime import Runtime
 from ..store import comments, media, posts, search, tags
 from ..store import groups as group_store
 from ..store.db import Executor
-from ..store.groups import Group
-from .groups import announce_deleted, announce_saved, topic_group
+from .groups import announce_deleted, announce_saved, group_for, list_in_group
 from .members import ensure_key, require_member
 
 __all__ = [
@@ -104,7 +103,7 @@ async def require_post(rt: Runtime, url: str) -> Post:
     """The live local post a URL names, or a UserError."""
     post_id = rt.urls.post_id(url)
     post = await posts.by_id(rt.db, post_id) if post_id is not None else None
-    if post is None:
+    if post is None or post.is_event:  # an event is changed and cancelled as one (services/events.py)
         raise UserError(f"not a post on this instance: {url}", key="no_such_post")
     if post.deleted_at is not None:
         raise UserError(f"post was deleted: {url}", key="post_deleted")
@@ -158,7 +157,7 @@ async def save_post(rt: Runtime, member: Member, draft: Draft, *, publish: bool,
     if publish:
         member = await ensure_key(rt, member)
     async with rt.db.transaction() as tx:
-        group = await _group_of(rt, tx, member, draft, post)
+        group = await group_for(rt, tx, member, draft.group, post)
         private = group is not None and group.members_only
         media_ids = await _own_media(tx, member, draft.media_ids)
         published_state = "group" if private else "published"
@@ -182,7 +181,7 @@ async def save_post(rt: Runtime, member: Member, draft: Draft, *, publish: bool,
         assert fresh is not None
         await search.index_posts(tx, [post_id])  # drafts and members-only posts stay out of the index
         if fresh.in_private_group and group is not None:
-            await _list_in_group(rt, tx, fresh, group)
+            await list_in_group(rt, tx, fresh, group)
         elif fresh.is_public:
             if was_public:
                 total = await comments.count_visible(tx, post_id, rt.policy)
@@ -194,28 +193,6 @@ async def save_post(rt: Runtime, member: Member, draft: Draft, *, publish: bool,
             row = await queue_activity(tx, activity, member.id, followers_of=member.id, to_relays=True)
             await announce_saved(rt, tx, fresh, activity, row)
     return fresh
-
-
-async def _group_of(rt: Runtime, tx: Executor, member: Member, draft: Draft, post: Post | None) -> Group | None:
-    """The topic group the post will be in: one the member may post into, and for a post that is not
-    a draft, as members-only as the one it is in (a public post was federated already; a members-only
-    post must never be)."""
-    current = await group_store.group_of_post(tx, post.id) if post is not None else None
-    if draft.group is None:
-        return current
-    target = await topic_group(rt, tx, draft.group, member) if draft.group else None
-    crossing = (current is not None and current.members_only) != (target is not None and target.members_only)
-    if post is not None and not post.is_draft and crossing:
-        raise UserError("a post cannot move into or out of a members-only group", key="group_move")
-    return target
-
-
-async def _list_in_group(rt: Runtime, tx: Executor, post: Post, group: Group) -> None:
-    """A post in a members-only group is listed on its page; never announced (the announce id says so)."""
-    url = rt.urls.post(post.id)
-    announce_id = f"{rt.urls.actor(group.username)}{group_store.PRIVATE}{post.id}"
-    await group_store.record_post(tx, group.id, url, announce_id, rt.urls.actor(post.username), post_id=post.id,
-                                  created_at=post.published)  # fmt: skip
 
 
 async def publish_post(

@@ -84,7 +84,8 @@ async def _comment_local(rt: Runtime, member: Member, url: str, html: str) -> st
     members-only group, stored for the group's members only (nothing is sent)."""
     urls = rt.urls
     member_id, username = member.id, member.username
-    post_id = urls.post_id(url)
+    event_id = urls.event_id(url)
+    post_id = urls.post_id(url) if event_id is None else event_id
     parent: CommentRef | None = None
     if post_id is None:
         parent = await comments.by_ap_id(rt.db, url)
@@ -93,7 +94,9 @@ async def _comment_local(rt: Runtime, member: Member, url: str, html: str) -> st
             raise UserError(f"not a post or comment on this instance: {url}")
         post_id = parent.post_id
     post = await posts.by_id(rt.db, post_id)
-    if post is None or post.deleted_at is not None:
+    if post is None or (parent is None and post.is_event != (event_id is not None)):  # /posts/ID of an event...
+        raise UserError(f"not a post or comment on this instance: {url}")
+    if post.deleted_at is not None:
         raise UserError(f"post was deleted: {url}")
     if post.is_draft or not await may_see_post(rt.db, post, member):
         raise UserError(f"not a post or comment on this instance: {url}", key="no_such_post")
