@@ -503,8 +503,9 @@ def _events(folder: Path, rng: random.Random, text: _Text, out: GeneratedArchive
     for e in range(1, count + 1):
         eid = f"2570916:Event:{e}"
         zone, style = EVENT_ZONES[e % len(EVENT_ZONES)]
-        # 10:00 wall-clock time in the event's zone on a day in 2013 (summer and winter alternate)
-        day = datetime(2013, 3 + (e * 5) % 9, 1 + e % 27, 10, 0)
+        # 10:00 wall-clock time in the event's zone on a day in 2013 (summer and winter alternate);
+        # the first one is still to come (the archive was made ahead of the next Dag van de Ambtenaar)
+        day = datetime(2031 if e == 1 else 2013, 3 + (e * 5) % 9, 1 + e % 27, 10, 0)
         tz = ZoneInfo(zone) if zone in ("Europe/Amsterdam", "America/New_York", "UTC") else AMSTERDAM
         starts = int(day.replace(tzinfo=tz).timestamp())
         ends = starts + 3600 * (2 + e % 6)

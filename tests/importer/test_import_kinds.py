@@ -12,8 +12,10 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
+import icalendar
 import pytest
 
 from fediverse_a2.services.accounts import set_password
@@ -41,6 +43,10 @@ def make_archive(folder: Path) -> GeneratedArchive:
 async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
     async with live_server(tmp_path / "a2") as a2:
         yield a2
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def run_import(server: LiveServer, folder: Path, *extra: str) -> str:
@@ -302,3 +308,73 @@ def test_an_import_killed_among_the_photos_finishes_when_run_again(tmp_path: Pat
     assert report["albums"][2] == posts and report["albums"][1] == len(albums) - posts  # the rest, once
     assert report["photos"][1] + report["photos"][2] == len(archive.photos)
     assert photo_posts() == (len(albums), sum(len(p.comments) for p in archive.photos.values()))
+
+
+async def test_events_come_home_with_their_times_answers_and_comments(server: LiveServer, tmp_path: Path) -> None:
+    archive = make_archive(tmp_path / "export")
+    out = run_import(server, archive.folder)
+    db = server.rt.db
+    assert report_of(out)["events"] == (archive.counts["events"], len(archive.events), 0, 1)
+    public = [e for e in archive.events.values() if e.group is None or not archive.groups[e.group][1]]
+    assert f"imported {len(public)} events" in out
+    base = server.base_url
+    usernames = {
+        str(r[0]): str(r[1])
+        for r in await db.fetchall("SELECT legacy_id, username FROM members WHERE legacy_id IS NOT NULL")
+    }
+    future = next(eid for eid, e in archive.events.items() if e.starts_at > 1.9e9)
+    async with server.client() as visitor:
+        for eid, expected in archive.events.items():
+            row = await db.fetchone(
+                "SELECT p.id, p.kind, p.state, p.title, e.starts_at, e.ends_at, e.location_name FROM posts p "
+                "JOIN events e ON e.post_id = p.id WHERE p.legacy_id = ?",
+                (eid,),
+            )
+            assert row is not None, eid
+            private = expected.group is not None and archive.groups[expected.group][1]
+            assert (row["kind"], row["state"]) == ("event", "group" if private else "published")
+            # the instant in UTC, read in the event's own time zone
+            assert (row["title"], row["starts_at"], row["ends_at"]) == (
+                expected.title,
+                expected.starts_at,
+                expected.ends_at,
+            )
+            assert row["location_name"] == expected.location
+            answers = {
+                str(r[0]).rsplit("/", 1)[1]: str(r[1])
+                for r in await db.fetchall("SELECT actor_uri, status FROM event_rsvps WHERE post_id = ?", (row["id"],))
+            }
+            assert answers == {usernames[cn]: status for cn, status in expected.answers.items() if cn in usernames}
+            comments = await db.fetchall(
+                "SELECT legacy_id FROM comments WHERE post_id = ? ORDER BY published, id", (row["id"],)
+            )
+            assert [r[0] for r in comments] == expected.comments
+            r = await visitor.get(f"/xn/detail/{eid}")
+            assert (r.status_code, r.headers["location"]) == (301, f"{base}/events/{row['id']}")
+            page = await visitor.get(f"/events/{row['id']}")
+            ics = await visitor.get(f"/events/{row['id']}.ics")
+            if private:  # a private group's event: for that group's members only
+                assert page.status_code == 303 and ics.status_code == 404
+                assert (await visitor.get(f"/events/{row['id']}", headers={"Accept": AP})).status_code == 404
+                continue
+            assert page.status_code == 200 and html.escape(expected.title, quote=False) in page.text
+            check_html(page.text)
+            going = [cn for cn, status in expected.answers.items() if status == "going" and cn in archive.members]
+            assert all(html.escape(archive.members[cn][0], quote=False) in page.text for cn in going)
+            one = icalendar.Calendar.from_ical(ics.content)
+            [vevent] = one.walk("VEVENT")
+            assert vevent.decoded("dtstart").timestamp() == expected.starts_at
+            assert str(vevent["summary"]) == expected.title and expected.location in str(vevent["location"])
+            doc = (await visitor.get(f"/events/{row['id']}", headers={"Accept": AP})).json()
+            assert doc["type"] == "Event" and doc["startTime"] == iso(expected.starts_at)
+            outbox = await db.fetchval("SELECT COUNT(*) FROM activities WHERE object_id = ? AND type = 'Create'",
+                                       (f"{base}/events/{row['id']}",))  # fmt: skip
+            assert outbox == 1  # its Create stored in the organiser's outbox, dated then; never sent
+        listing = (await visitor.get("/events")).text
+        assert html.escape(archive.events[future].title, quote=False) in listing
+        feed = icalendar.Calendar.from_ical((await visitor.get("/events.ics")).content)
+        assert [v.decoded("dtstart").timestamp() for v in feed.walk("VEVENT")] == [archive.events[future].starts_at]
+    assert await db.fetchval("SELECT COUNT(*) FROM deliveries") == 0
+    again = report_of(run_import(server, archive.folder))
+    assert again["events"] == (archive.counts["events"], 0, len(archive.events), 1)
+    assert again["answers"][1] == 0

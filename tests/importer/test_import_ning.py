@@ -314,6 +314,7 @@ async def test_public_groups_become_topic_groups_listing_their_posts(server: Liv
             # its discussions are its posts, on its page, with the old dates; never announced
             in_group = [d for d, (group, _) in archive.discussions.items() if group == gid]
             in_group += [v for v, p in archive.photos.items() if p.group == gid]  # none: photos only go private
+            in_group += [e for e, event in archive.events.items() if event.group == gid]
             posts = await db.fetchall("SELECT id, title FROM posts WHERE group_id = ?", (row["id"],))
             assert len(posts) == len(in_group) + 1  # and the group's own post (its wall)
             page = (await client.get(f"/groups/{row['username']}", headers={"Accept": "text/html"})).text
@@ -388,6 +389,7 @@ def test_a_killed_import_finishes_when_run_again(tmp_path: Path) -> None:
     other_comments = (
         sum(3 for _ in archive.groups) + sum(len(r) for _, r in archive.discussions.values())
         + sum(len(p.comments) for p in archive.photos.values()) + sum(len(v.comments) for v in archive.videos.values())
+        + sum(len(e.comments) for e in archive.events.values())
     )  # fmt: skip
     assert comments == expected_comments + other_comments
 

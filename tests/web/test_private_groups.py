@@ -30,6 +30,7 @@ class Scene:
     comment: str  # alice's comment under it
     public: str  # alice's public post, published after the private one
     fake: FakeMastodon
+    event: str  # alice's event in the group
 
 
 async def _publish(web: WebUser, fields: dict[str, str]) -> str:
@@ -66,11 +67,17 @@ async def scene(tmp_path: Path) -> AsyncIterator[Scene]:
                 r = await web.submit(path, f"{path}/comments", {"body": f"Reactie over {SECRET}"})
                 assert r.status_code == 303
                 comment = f"{server.base_url}/comments/{r.headers['location'].rsplit('#comment-', 1)[1]}"
+                r = await web.submit("/events/new", "/events/new", {
+                    "title": "Kringborrel", "start": "2031-06-14T17:00", "end": "2031-06-14T19:00",
+                    "location": "Het Geheime Café", "body": "Voor de kring", "group": "kring",
+                })  # fmt: skip
+                assert r.status_code == 303, r.text[:300]
+                event = r.headers["location"]
                 public = await _publish(web, {"title": "Open plan", "body": "Voor iedereen", "tags": "geheimpje"})
             # Deliveries go out in order: once the later public post reached the follower, the
             # members-only one would have too.
             await wait_for(lambda: _received(fake, "Create", public), what="the public post at the follower")
-            yield Scene(server, post, comment, public, fake)
+            yield Scene(server, post, comment, public, fake, event)
 
 
 async def _received(fake: FakeMastodon, kind: str, object_id: str | None = None) -> bool:
@@ -87,7 +94,7 @@ def _listings(scene: Scene) -> list[str]:
     return [
         "/", "/feed.atom", "/users/alice", "/users/alice/feed.atom", "/tags/geheimpje", "/tags/geheimpje/feed.atom",
         f"/search?q={SECRET}", "/search?q=Geheim", "/archive", f"/archive/{month.year}/{month.month}",
-        "/groups/netwerk",
+        "/groups/netwerk", "/events", "/events.ics", "/search?q=Kringborrel",
     ]  # fmt: skip
 
 
@@ -98,11 +105,13 @@ async def _nothing_of_it(client: httpx.AsyncClient, scene: Scene) -> None:
         r = await client.get(path)
         assert r.status_code == 200, path
         assert "Geheim plan" not in r.text and "van de kring" not in r.text and post_path not in r.text, path
-        assert "Reactie over" not in r.text, path
+        assert "Reactie over" not in r.text and "Het Geheime Café" not in r.text, path
         assert "De Kring" not in r.text, path
     assert "Open plan" in (await client.get("/tags/geheimpje")).text  # the listing itself works
     ap = {"Accept": AP}
-    for path in (post_path, f"{post_path}/replies", f"{post_path}/replies?page=1", scene.comment,
+    event_path = scene.event.removeprefix(scene.server.base_url)
+    assert (await client.get(f"{event_path}.ics")).status_code == 404
+    for path in (post_path, f"{post_path}/replies", f"{post_path}/replies?page=1", scene.comment, event_path,
                  "/users/kring/outbox", "/users/kring/outbox?page=1", "/users/kring/followers"):  # fmt: skip
         r = await client.get(path, headers=ap)
         assert r.status_code == 404, path
@@ -126,7 +135,7 @@ async def test_a_visitor_sees_nothing_of_a_members_only_group(scene: Scene) -> N
     async with scene.server.client() as visitor:
         await _nothing_of_it(visitor, scene)
         post_path = scene.post.removeprefix(scene.server.base_url)
-        for path in (post_path, "/groups/kring"):
+        for path in (post_path, "/groups/kring", scene.event.removeprefix(scene.server.base_url)):
             r = await visitor.get(path)  # asked to sign in, and back here after
             assert r.status_code == 303 and r.headers["location"].endswith(f"/login?next={path}"), path
         r = await visitor.get(scene.comment)
@@ -142,6 +151,10 @@ async def test_other_members_see_nothing_of_it_until_the_moderators_let_them_in(
         await bob.login("bob", PASSWORD)
         await _nothing_of_it(bob.client, scene)
         assert (await bob.get(post_path)).status_code == 404
+        event_path = scene.event.removeprefix(base)
+        assert (await bob.get(event_path)).status_code == 404
+        r = await bob.submit("/events/new", f"{event_path}/rsvp", {"status": "going"})
+        assert r.status_code == 404
         assert (await bob.get(f"/reply?to={scene.comment}")).status_code == 404
         editor = (await bob.get("/posts/new")).text
         assert 'value="kring"' not in editor
@@ -186,6 +199,9 @@ async def test_other_members_see_nothing_of_it_until_the_moderators_let_them_in(
         check_html(group_page)
         r = await bob.submit(post_path, f"{post_path}/comments", {"body": "Dank je"})
         assert r.status_code == 303
+        assert "Het Geheime Café" in (await bob.get(event_path)).text
+        r = await bob.submit(event_path, f"{event_path}/rsvp", {"status": "going"})
+        assert r.status_code == 303
         assert 'value="kring"' in (await bob.get("/posts/new")).text
         # Still nothing of it in any listing, for him either.
         for path in _listings(scene):
@@ -194,9 +210,9 @@ async def test_other_members_see_nothing_of_it_until_the_moderators_let_them_in(
 
 async def test_nothing_of_it_is_federated_and_its_actor_refuses_follows(scene: Scene) -> None:
     server, fake = scene.server, scene.fake
-    assert not any(scene.post in str(a) or SECRET in str(a) for a in fake.received)
+    assert not any(scene.post in str(a) or SECRET in str(a) or "Kringborrel" in str(a) for a in fake.received)
     bodies = [str(r[0]) for r in await server.rt.db.fetchall("SELECT body FROM activities")]
-    assert not any(SECRET in b or scene.post in b for b in bodies)  # not even in an outbox
+    assert not any(SECRET in b or scene.post in b or scene.event in b for b in bodies)  # not even in an outbox
     kring = f"{server.base_url}/users/kring"
     follow = {"id": fake.new_id("follows"), "type": "Follow", "actor": fake.uri("fan"), "object": kring}
     assert (await fake.send("fan", f"{kring}/inbox", follow)).status_code == 202

@@ -1,46 +1,66 @@
-"""Events of the archive (`ning-events.json`): what becomes of them here.
+"""PURE: events of the archive (`ning-events.json`) as events here: posts of kind `event` with their
+times, place and answers (see the package docstring for the mapping).
 
-This server has no events yet (they come with the events feature: posts of kind `event`, with
-their times, place and answers). Until then every event is read (so a broken record is still
-reported by its number), counted, and reported as skipped with that reason, with its comments and
-its answers (RSVPs): nothing is dropped without a line saying so.
+An event keeps its title, its description (sanitised by the writer, its image from the `-local`
+files copied and re-encoded), who organised it, its start and end in UTC (read in the event's own
+time zone: `archive.ning_events`), its location and address, its type as a tag, its group (a
+members-only group's event is for its members only), its comments, and every answer (attending:
+going, might attend: maybe, not attending: not going) by a member. It is never announced or
+delivered; its `Create{Event}` is stored in its organiser's outbox, dated when it was created.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import html
+from collections.abc import Mapping
 
 from ..archive.ning_events import NingEvent
-from ..runtime import Runtime
-from .progress import Progress
-from .session import Session
-from .writer import Writer
+from ..archive.ning_groups import NingGroup
+from .mapping import author_ref, comments_of, first_date, later_update, tag_of
+from .model import ImportEvent, ImportPost
 
-__all__ = ["NOT_YET", "EventWriter"]
-
-NOT_YET = "this server has no events yet: not imported"
+__all__ = ["event_post"]
 
 
-class EventWriter:
-    """Writes the events of the archive (see the module docstring)."""
+def _details(event: NingEvent) -> str:
+    """The event's image and who organised it, above its description."""
+    out = ""
+    if event.photo:
+        out += f'<p><img src="{html.escape(event.photo)}" alt="{html.escape(event.title)}"></p>'
+    if event.organized_by:
+        out += f"<p>Georganiseerd door {html.escape(event.organized_by)}</p>"
+    return out
 
-    def __init__(self, rt: Runtime, writer: Writer, session: Session, progress: Progress, batch_size: int) -> None:
-        self.rt = rt
-        self.writer = writer
-        self.summary = writer.summary
-        self.session = session
-        self.progress = progress
-        self.batch_size = batch_size
 
-    async def write(self, events: Iterable[NingEvent]) -> None:
-        """Count every event, its answers and comments, and report them skipped (for now)."""
-        for event in events:
-            self.summary.found("events")
-            self.summary.skipped("events", NOT_YET)
-            answers = sum(1 for a in event.attendees if a.answer is not None)
-            if answers:
-                self.summary.found("answers", answers)
-                self.summary.skipped("answers", "on an event that was not imported", answers)
-            if event.comments:
-                self.summary.found("comments", len(event.comments))
-                self.summary.skipped("comments", "on an event that was not imported", len(event.comments))
+def event_post(event: NingEvent, names: dict[str, str], groups: Mapping[str, NingGroup]) -> ImportPost:
+    """An event of the archive as an event post (kind event) with its answers and comments."""
+    published = first_date(event.created, event.updated, event.starts_at)
+    group = groups.get(event.group_id or "")
+    tag = tag_of(event.event_type)
+    answers = tuple((author_ref(a.contributor_name, names), a.answer) for a in event.attendees if a.answer)
+    return ImportPost(
+        legacy_id=event.id,
+        author=author_ref(event.contributor_name, names),
+        title=event.title or "(evenement)",
+        html=_details(event) + event.description,
+        published=published,
+        updated=later_update(event.updated, published),
+        draft=False,
+        source="ning",
+        tags=(tag[0],) if tag else (),
+        attachments=event.file_attachments,
+        comments=comments_of(event.comments, names),
+        old=((event.id, "event"),),
+        warnings=event.warnings,
+        group=group.id if group is not None else None,
+        members_only=group is not None and group.is_private,
+        kind="events",
+        event=ImportEvent(
+            event.starts_at,
+            event.ends_at,
+            event.location[:200],
+            event.address[:500],
+            answers,
+            unanswered=sum(1 for a in event.attendees if not a.answer),
+        ),
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["AuthorRef", "ImportComment", "ImportPost"]
+__all__ = ["AuthorRef", "ImportComment", "ImportEvent", "ImportPost"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +24,18 @@ class ImportComment:
     html: str
     published: float | None
     attachments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ImportEvent:
+    """What an imported post that is an event has beyond a post: its times (UTC), place and answers."""
+
+    starts_at: float
+    ends_at: float | None
+    location_name: str = ""
+    location_address: str = ""
+    answers: tuple[tuple[AuthorRef, str], ...] = ()  # (who, going | maybe | not_going)
+    unanswered: int = 0  # attendees invited who never answered (no answer to import; reported)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,3 +60,4 @@ class ImportPost:
     members_only: bool = False  # in a members-only group: state 'group', seen by the group's members only
     kind: str = "posts"  # what the import report counts it as (posts, groups, discussions, albums, ...)
     counts: tuple[tuple[str, int], ...] = ()  # what else it brings in for the report, e.g. (("photos", 12),)
+    event: ImportEvent | None = None  # set for an event (a post of kind event)

@@ -33,7 +33,7 @@ from ..runtime import Runtime
 from ..store import group_members, legacy, media, members
 from ..store import groups as group_store
 from ..store.db import Executor
-from .events import EventWriter
+from .events import event_post
 from .gallery import album_post, group_albums, track_post, video_post
 from .mapping import discussion_post, group_post, member_row, post_of
 from .media import ALREADY, COPIED, MediaCopier
@@ -343,13 +343,13 @@ async def import_ning(
                 await job.topic_groups()
                 await job.posts("groups", (group_post(g, job.names) for g in job.groups.values()), len(job.groups))
             await job.posts("discussions", job.discussions())
-            assert job.writer is not None
-            await EventWriter(rt, job.writer, session, progress, batch_size).write(job.events())
+            await job.posts("events", (event_post(e, job.names, job.groups) for e in job.events()))
             albums = job.albums()
             await job.posts("photos", albums, len(albums))
             await job.posts("videos", job.videos())
             await job.posts("music", job.music())
             pages = job.pages()
+            assert job.writer is not None
             if pages:
                 progress.phase("pages", len(pages))
                 async with session.batch() as tx:

@@ -12,11 +12,12 @@ from collections.abc import Sequence
 import orjson
 
 from ..activitypub import build
+from ..activitypub.events import EVENT_CONTEXT, event_object
 from ..activitypub.urls import Urls
-from ..models import Post
+from ..models import Event, Post
 from ..store.activities import NewActivity
 
-__all__ = ["comment_create", "post_create"]
+__all__ = ["comment_create", "event_create", "post_create"]
 
 
 def post_create(
@@ -35,6 +36,24 @@ def post_create(
     return NewActivity(
         activity["id"], post.member_id, "Create", note["id"], orjson.dumps(activity).decode(), post.published
     )
+
+
+def event_create(
+    event: Event,
+    urls: Urls,
+    language: str,
+    timezone: str,
+    *,
+    replies_total: int,
+    first_replies: Sequence[str],
+) -> NewActivity:
+    """The Create{Event} of an imported event, dated when it was created on the old platform."""
+    post = event.post
+    doc = event_object(event, urls, language, timezone, replies_total=replies_total, first_replies=first_replies)
+    activity = build.create(doc)
+    activity["@context"] = EVENT_CONTEXT  # the Event's own terms (address, joinMode...)
+    body = orjson.dumps(activity).decode()
+    return NewActivity(activity["id"], post.member_id, "Create", doc["id"], body, post.published)
 
 
 def comment_create(

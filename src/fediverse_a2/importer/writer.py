@@ -16,20 +16,21 @@ from ..activitypub import build
 from ..archive.ning_html import sanitise_archive_html
 from ..archive.ning_media import html_addresses, local_path
 from ..archive.usernames import assign_usernames
-from ..models import Post
+from ..models import EVENT, POST, Event, Post
 from ..runtime import Runtime
-from ..store import activities, comments, legacy, media, members, posts, search, tags
+from ..store import activities, comments, events, legacy, media, members, posts, search, tags
 from ..store import groups as group_store
 from ..store.activities import NewActivity
 from ..store.comments import NewComment
 from ..store.db import Executor
+from ..store.events import EventRow, RsvpRow
 from ..store.groups import ARCHIVED
 from ..store.members import NewMember
 from ..store.posts import NewPost
 from .mapping import tag_of
 from .media import Copied, MediaCopier
 from .model import AuthorRef, ImportPost
-from .notes import comment_create, post_create
+from .notes import comment_create, event_create, post_create
 from .report import Summary
 
 __all__ = ["AuthorBook", "Writer"]
@@ -90,8 +91,9 @@ class Writer:
         self.summary = summary
         # Old group id -> (actor row id, username) of its topic group (set by the Ning import).
         self.topic_groups: dict[str, tuple[int, str]] = {}
-        # The Creates of the current batch's new posts, written once their comments are known.
-        self._pending: list[tuple[Post, list[build.HashtagRef], list[build.Image]]] = []
+        # The Creates of the current batch's new posts (and events), written once their comments are known.
+        self._pending: list[tuple[Post, list[build.HashtagRef], list[build.Image], Event | None]] = []
+        self._events: set[int] = set()  # the current batch's new events (their address is /events/ID)
 
     # -- content ---------------------------------------------------------------------------
 
@@ -135,6 +137,26 @@ class Writer:
                 for address in attachments:
                     yield address, False
 
+    def _tally_answers(self, p: ImportPost, *, post_id: int | None = None, already: bool = False) -> list[RsvpRow]:
+        """Count an event's answers for the report; for a new event (post_id), the rows to store."""
+        if p.event is None:
+            return []
+        rows: list[RsvpRow] = []
+        self.summary.found("answers", len(p.event.answers) + p.event.unanswered)
+        if p.event.unanswered:
+            self.summary.skipped("answers", "invited, never answered", p.event.unanswered)
+        for who, status in p.event.answers:
+            found = self.authors.known.get(who.key)
+            if found is None:
+                self.summary.skipped("answers", "by someone the member list lacks")
+            elif already or post_id is None:
+                self.summary.already("answers")
+            else:
+                member_id, username = found
+                rows.append(RsvpRow(post_id, self.urls.actor(username), status, member_id=member_id, at=p.published))
+                self.summary.imported("answers")
+        return rows
+
     def archive_html(self, raw: str, attachments: Sequence[str] = ()) -> str:
         """Archived HTML made safe, its media copied and its attachments linked (pages of the site)."""
         return self._content(raw, attachments, attach_images=False).html
@@ -156,6 +178,7 @@ class Writer:
                 self.summary.already(p.kind)
                 for kind, n in p.counts:
                     self.summary.already(kind, n)
+                self._tally_answers(p, already=True)
             elif p.legacy_id not in seen:  # a record the export holds twice counts once
                 seen.add(p.legacy_id)
                 fresh.append(p)
@@ -163,6 +186,10 @@ class Writer:
                 self.summary.skipped(p.kind, "listed twice in the export")
                 for kind, n in p.counts:
                     self.summary.skipped(kind, "listed twice in the export", n)
+                if p.event is not None:
+                    total = len(p.event.answers) + p.event.unanswered
+                    self.summary.found("answers", total)
+                    self.summary.skipped("answers", "on an event listed twice in the export", total)
         post_ids = await self._posts(tx, fresh)
         ids = {**existing, **post_ids}
         comment_ids = await self._comments(tx, batch, ids, have, {p.legacy_id for p in fresh})
@@ -189,10 +216,14 @@ class Writer:
                     _state(p),
                     p.source,
                     p.views,
+                    EVENT if p.event is not None else POST,
                 )
             )
         new_ids = await posts.add_many(tx, rows)
         self._pending = []
+        self._events = {i for (p, _, _, _), i in zip(prepared, new_ids, strict=True) if p.event is not None}
+        event_rows: list[EventRow] = []
+        answers: list[RsvpRow] = []
         tag_rows: list[tuple[int, str, str]] = []
         media_rows: list[tuple[int, int, int]] = []
         redirects: list[tuple[str, str, str]] = []
@@ -208,8 +239,12 @@ class Writer:
                 )
                 media_rows.append((post_id, record.id, position))
                 images.append(build.Image(copied.url, meta.media_type, meta.width, meta.height, ""))
-            url = self.urls.post(post_id)
+            url = self.urls.event(post_id) if p.event is not None else self.urls.post(post_id)
             redirects += [(old, url, kind) for old, kind in p.old]
+            if p.event is not None:
+                e = p.event
+                event_rows.append(EventRow(post_id, e.starts_at, e.ends_at, e.location_name, e.location_address))
+                answers += self._tally_answers(p, post_id=post_id)
             if p.group is not None and p.group in self.topic_groups and not p.draft:
                 marker = group_store.PRIVATE if p.members_only else ARCHIVED
                 await self._into_group(tx, post_id, url, self.topic_groups[p.group], username, p.published, marker)
@@ -220,10 +255,16 @@ class Writer:
             if _state(p) == "published":
                 post = Post(
                     post_id, member_id, username, p.author.name, p.title[:300], content.html, content.html,
-                    p.published, p.updated, None, p.views,
+                    p.published, p.updated, None, p.views, kind=EVENT if p.event is not None else POST,
                 )  # fmt: skip
                 refs = [build.HashtagRef(name, self.urls.tag(norm)) for name, norm in dict(post_tags).items()]
-                self._pending.append((post, refs, images))
+                event = None
+                if p.event is not None:
+                    e = p.event
+                    event = Event(post, e.starts_at, e.ends_at, e.location_name, e.location_address)
+                self._pending.append((post, refs, images, event))
+        await events.add_many(tx, event_rows)
+        await events.set_answers(tx, answers)
         await tags.add_many(tx, tag_rows)
         await media.attach_many(tx, media_rows)
         await legacy.add_redirects(tx, redirects)
@@ -289,15 +330,19 @@ class Writer:
         outbox: list[NewActivity] = []
         redirects: list[tuple[str, str, str]] = []
         replies: dict[int, list[str]] = {}
-        cache: dict[int, Post | None] = {post.id: post for post, _, _ in self._pending}
+        cache: dict[int, Post | None] = {post.id: post for post, _, _, _ in self._pending}
         for row, (p, member_id, username), url, cid in zip(rows, owners, urls, comment_ids, strict=True):
-            post_url = self.urls.post(row.post_id)
-            redirects.append((row.legacy_id, self.urls.comment_on_page(row.post_id, cid), "comment"))
-            replies.setdefault(row.post_id, []).append(url)
             if p.legacy_id in fresh:
-                target = cache.get(row.post_id)  # None for a new draft
+                target = cache.get(row.post_id)  # None for a new draft or members-only post
             else:
                 target = await self._post_of(tx, row.post_id, cache)
+            if row.post_id in self._events or (target is not None and target.is_event):
+                post_url = self.urls.event(row.post_id)
+                redirects.append((row.legacy_id, f"{post_url}#comment-{cid}", "comment"))
+            else:
+                post_url = self.urls.post(row.post_id)
+                redirects.append((row.legacy_id, self.urls.comment_on_page(row.post_id, cid), "comment"))
+            replies.setdefault(row.post_id, []).append(url)
             if target is None or not target.is_public:
                 continue  # a draft's comments are not public either, nor a members-only post's
             outbox.append(
@@ -313,8 +358,16 @@ class Writer:
                     self.urls,
                 )
             )
-        for post, refs, images in self._pending:
+        for post, refs, images, event in self._pending:
             mine = replies.get(post.id, [])
+            if event is not None:
+                outbox.append(
+                    event_create(
+                        event, self.urls, self.language, self.rt.tz.key, replies_total=len(mine),
+                        first_replies=mine[:FIRST_REPLIES],
+                    )
+                )  # fmt: skip
+                continue
             outbox.append(
                 post_create(
                     post,
@@ -342,7 +395,10 @@ def _state(p: ImportPost) -> str:
 
 def _written_as(p: ImportPost) -> str:
     """What the summary counts a post as."""
-    return {"draft": "drafts", "group": "members-only posts"}.get(_state(p), "posts")
+    state = _state(p)
+    if state == "published" and p.event is not None:
+        return "events"
+    return {"draft": "drafts", "group": "members-only posts"}.get(state, "posts")
 
 
 def _is_relative(url: str) -> bool:
