@@ -21,7 +21,8 @@ What the old platform had, and what it becomes here (the reading side is `fedive
   photos' comments; a video -> a post linking to where it is watched (YouTube, Vimeo: never an
   iframe); a music track -> a post with its audio attached (importer/gallery.py).
 - the network's pages and notes -> pages of the site, /pages/SLUG (importer/site.py).
-- events -> read and reported; not imported until this server has events (importer/events.py).
+- an event -> an event (a post of kind event): its times in UTC (read in its own time zone), place,
+  organiser, comments and its members' answers (importer/events.py).
 - a member's profile answers -> the summary ("About me") and private profile fields.
 - a saved page -> a post by `--author`, its view count carried over, its commenters matched to
   members by full name (else an archive author by that name).
