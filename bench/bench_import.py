@@ -122,7 +122,7 @@ def bench(report: Report, name: str) -> tuple[float, float]:
         cpu = LAST_CPU[0]
         report.line(
             f"  import: {seconds:.1f} s, CPU {cpu:.1f} s (user + system, all threads), peak RSS {rss:.0f} MB "
-            f"(target <= {TARGETS[name]:.0f} s); load average before: {os.getloadavg()[0]:.1f}"
+            f"(target <= {TARGETS[name]:.0f} s); load average after: {os.getloadavg()[0]:.1f}"
         )
         report.line(f"  reference: peak RSS of `fediverse-a2 member list` (start-up only) {baseline:.0f} MB")
         report.line("  rows: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
