@@ -21,7 +21,7 @@ import socket
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-__all__ = ["LocalListener", "ports", "send", "send_to", "wake_dir"]
+__all__ = ["LocalListener", "live_listeners", "ports", "send", "send_to", "wake_dir"]
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,15 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def live_listeners(folder: Path) -> list[int]:
+    """The process ids of the listeners of `folder` that still run (a serve or worker on this database)."""
+    try:
+        entries = list(folder.glob("*.port"))
+    except OSError:
+        return []
+    return sorted({pid for entry in entries if (pid := _pid_of(entry)) is not None and _alive(pid)})
 
 
 class LocalListener:
