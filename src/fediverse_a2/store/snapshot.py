@@ -132,12 +132,15 @@ async def application_connections(db: Database) -> int:
     )
 
 
+# Debian installs each major version's tools beside its server; the newest dumps them all.
+VERSIONED_TOOLS = Path("/usr/lib/postgresql")
+
+
 def _find(tool: str) -> str | None:
     found = shutil.which(tool)
     if found:
         return found
-    # Debian installs each major version's tools beside its server; the newest dumps them all.
-    versions = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{tool}"), key=lambda p: _major(p.parts[-3]))
+    versions = sorted(VERSIONED_TOOLS.glob(f"*/bin/{tool}"), key=lambda p: _major(p.parts[-3]))
     return str(versions[-1]) if versions else None
 
 
