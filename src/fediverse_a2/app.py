@@ -31,6 +31,7 @@ from .web.editor import Editor
 from .web.feed import atom_feed, member_feed, tag_feed
 from .web.followers import FollowPages
 from .web.groups import GroupPages
+from .web.health import HealthPages, RequestTiming
 from .web.interact import InteractPages
 from .web.legacy import LegacyLinks, legacy_routes
 from .web.media_files import MediaFiles
@@ -76,6 +77,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     search_page = SearchPage(rt, renderer)
     archive = ArchivePages(rt, renderer, pages)
     group_pages = GroupPages(rt, renderer, security, pages)
+    health = HealthPages(rt, renderer, security, pages)
 
     async def home(request: Request) -> Response:
         return await pages.home(request)
@@ -152,6 +154,9 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         Route("/admin/members", admin.members, methods=GET_POST),
         Route("/admin/federation", admin.federation, methods=GET_POST),
         Route("/admin/queue", admin.queue),
+        Route("/admin/health", health.admin),
+        Route("/healthz", health.healthz),
+        Route("/metrics", health.metrics),
         Route("/moderation", moderation.queue),
         Route("/moderation/comments/{comment_id:int}", moderation.comment, methods=GET_POST),
         Route("/moderation/blocks", moderation_lists.blocks, methods=GET_POST),
@@ -181,7 +186,8 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: refused},
-        middleware=[Middleware(SecurityHeaders, csp=csp)],
+        # Timing outermost: a request's duration includes every middleware's work.
+        middleware=[Middleware(RequestTiming, metrics=rt.metrics), Middleware(SecurityHeaders, csp=csp)],
     )
     # Starlette's slash redirect builds its Location from the request's Host header; every
     # absolute URL we send must come from base_url instead.

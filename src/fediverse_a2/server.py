@@ -17,17 +17,21 @@ import dataclasses
 import gc
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Coroutine
+import tempfile
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
 import uvicorn
 
+from . import metrics
 from .app import create_app
 from .background import WorkerChild
 from .config import Config
@@ -63,6 +67,33 @@ def _socket(host: str, port: int, reuse_port: bool) -> socket.socket:
     return sock
 
 
+class _Signals:
+    """SIGTERM and SIGINT, for the time uvicorn does not handle them itself.
+
+    uvicorn stops gracefully on either (stops accepting, lets the requests in flight finish
+    within `timeout_graceful_shutdown`, runs the app's shutdown) and then raises the signal
+    again for the handler that was there before it. With the default handler that ended the
+    process on the spot, before the worker child was stopped and the database closed: the
+    child then died by its death signal, holding its leases, and its own children were left
+    behind. This handler only remembers the signal (and stops a server that has not started
+    yet), so `_serve` finishes its own shutdown and `serve` returns normally.
+    """
+
+    def __init__(self) -> None:
+        self.server: uvicorn.Server | None = None
+        self.received: list[int] = []
+
+    def install(self, server: uvicorn.Server) -> None:
+        self.server = server
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._remember)
+
+    def _remember(self, sig: int, frame: FrameType | None) -> None:
+        self.received.append(sig)
+        if self.server is not None:
+            self.server.should_exit = True
+
+
 async def _serve(config: Config, host: str, port: int, reuse_port: bool) -> None:
     sock = _socket(host, port, reuse_port)
     mode = config.server.background_here(os.cpu_count())
@@ -88,6 +119,7 @@ async def _serve(config: Config, host: str, port: int, reuse_port: bool) -> None
         # collector's full passes, which otherwise walk it again and again under load.
         gc.collect()
         gc.freeze()
+        _Signals().install(server)
         where = {"process": "in a worker process", "inline": "in this process", "none": "not here"}[mode]
         print(
             f"fediverse-a2 serving {config.instance.base_url} on http://{host}:{port} (background work: {where})",
@@ -137,14 +169,50 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if workers < 1:
         raise UserError("--workers must be at least 1")
-    if workers == 1:
-        _run(_serve(config, host, port, reuse_port))
-        return
-    if not config.storage.is_postgres:
+    if workers > 1 and not config.storage.is_postgres:
         raise UserError(
             '--workers above 1 needs PostgreSQL (storage.database = "postgresql://…"); SQLite has one writer'
         )
-    _run(_supervise(config, host, port, workers))
+    processes = workers + (1 if config.server.background_here(os.cpu_count()) == "process" else 0)
+    with _shared_counts(processes):
+        if workers == 1:
+            _run(_serve(config, host, port, reuse_port))
+        else:
+            _run(_supervise(config, host, port, workers))
+
+
+_COUNTS = "fediverse-a2-metrics-"
+
+
+def _sweep_counts() -> None:
+    """Remove the count folders of serves that ended without removing theirs (a kill -9)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_COUNTS}*-*"):
+        pid = folder.name.removeprefix(_COUNTS).split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:
+            pass  # another user's serve
+
+
+@contextlib.contextmanager
+def _shared_counts(processes: int) -> Iterator[None]:
+    """With more than one process, their counts for /metrics go into one folder (metrics.py),
+    made for this serve and removed when it ends; one the admin (or our own parent) set is used
+    as it is."""
+    if processes < 2 or metrics.shared_folder() is not None:
+        yield
+        return
+    _sweep_counts()
+    folder = Path(tempfile.mkdtemp(prefix=f"{_COUNTS}{os.getpid()}-"))
+    metrics.share_between_processes(folder)
+    try:
+        yield
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 async def _supervise(config: Config, host: str, port: int, workers: int) -> None:

@@ -15,7 +15,7 @@ from ..leases import LeaseOwner, is_dead_here, parse_owner
 from ..store import leases as lease_store
 from ..store.db import Executor
 
-__all__ = ["Reclaimer"]
+__all__ = ["Reclaimer", "hand_back"]
 
 log = logging.getLogger(__name__)
 
@@ -48,3 +48,14 @@ class Reclaimer:
         released = await lease_store.release_owners(self.db, self.table, dead)
         log.info("%s: took back %d leases of %d dead process(es) on this host", self.table, released, len(dead))
         return released
+
+
+async def hand_back(db: Executor, owner: LeaseOwner) -> int:
+    """Give every lease `owner` (this process, stopping) holds back to its queue, so another
+    worker or the next start takes the work at once instead of waiting the lease out."""
+    released = 0
+    for table in lease_store.QUEUES:
+        released += await lease_store.release_owners(db, table, [str(owner)])
+    if released:
+        log.info("handed back %d leases on stopping", released)
+    return released

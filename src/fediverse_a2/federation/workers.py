@@ -26,6 +26,7 @@ from .actors import ActorDirectory
 from .delivery import Deliverer
 from .processing import InboxWorker
 from .pruning import InboxPruner
+from .reclaim import hand_back
 from .subscriptions import SubscriptionRefresher
 
 __all__ = ["Workers"]
@@ -156,9 +157,9 @@ class Workers:
             wake.clear()
 
     async def stop(self) -> None:
-        """Cancel the loops and wait for them to end."""
+        """Cancel the loops, wait for them to end, and hand back the leases they held."""
         self._stopping.set()
-        self._running = False
+        was_running, self._running = self._running, False
         if self._listening is not None:
             await self._listening.close()
             self._listening = None
@@ -166,3 +167,10 @@ class Workers:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if was_running:
+            # A cancelled batch rolled back; its items and deliveries go back to the queue now.
+            for owner in {self.inbox.owner, self.deliverer.owner}:
+                try:
+                    await hand_back(self.rt.db, owner)
+                except Exception:  # a database gone away: the leases then run out on their own
+                    log.exception("could not hand back the leases")

@@ -51,6 +51,7 @@ UNAVAILABLE_AFTER_DAYS = 7
 ACTIVITY_CACHE = 64
 DEFAULT_SCHEME = "rfc9421"
 _HEADERS = {"Content-Type": "application/activity+json", "Accept": "application/activity+json"}
+_OUTCOME = {DeliveryState.PENDING: "retry"}  # how /metrics names an attempt's outcome; else its state
 
 
 @dataclass(frozen=True)
@@ -329,6 +330,7 @@ class Deliverer:
             for actor_uri in sorted(gone):
                 # A personal inbox answering 410: that follower is gone.
                 await follows.remove_actor(tx, actor_uri)
+        self.rt.metrics.deliveries(_OUTCOME.get(a.result.state, a.result.state.value) for a in attempts)
 
     async def record_health(self, attempts: Sequence[_Attempt]) -> None:
         """Count a round's failures and successes per domain (after all of its outcomes, as one)."""
