@@ -179,7 +179,7 @@ async def test_an_old_database_upgrades_in_one_go_with_its_data(
         # Comments, under their post on the page and in the store, nested as they were.
         first = expected["posts"][0]
         post_id = int(_path(first["url"]).rsplit("/", 1)[1])
-        stored = {c.ap_id: c for c in await comments.list_for_post(rt.db, post_id, rt.policy, rt.urls.host)}
+        stored = {c.ap_id: c for c in await comments.list_for_post(rt.db, post_id, rt.policy, rt.urls)}
         page = (await client.get(_path(first["url"]))).text
         for comment in expected["comments"]:
             assert comment["id"] in stored

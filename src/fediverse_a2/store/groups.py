@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
 
-from .db import Executor
+from .db import Executor, Row
+from .sql import columns, record
 
 __all__ = [
     "ARCHIVED",
@@ -61,23 +61,20 @@ class GroupPost:
     removed_at: float | None
 
 
-_GROUP = "SELECT id, username, name, summary, group_rule, created_at FROM members WHERE kind = 'group'"
-_POST = (
-    "SELECT id, group_id, object_id, announce_id, post_id, author_uri, content_html, url, created_at, removed_at "
-    "FROM group_posts"
+# In Group's field order; a group from before rules existed follows the default rule.
+_GROUP = (
+    "SELECT id, username, name, summary, COALESCE(NULLIF(group_rule, ''), 'followers'), created_at FROM members "
+    "WHERE kind = 'group'"
 )
+_POST = f"SELECT {columns(GroupPost)} FROM group_posts"
 
 
-def _group(row: Any) -> Group:
-    return Group(row["id"], row["username"], row["name"], row["summary"], row["group_rule"] or "followers",
-                 row["created_at"])  # fmt: skip
+def _group(row: Row) -> Group:
+    return record(Group, row)
 
 
-def _post(row: Any) -> GroupPost:
-    return GroupPost(
-        row["id"], row["group_id"], row["object_id"], row["announce_id"], row["post_id"], row["author_uri"],
-        row["content_html"], row["url"], row["created_at"], row["removed_at"],
-    )  # fmt: skip
+def _post(row: Row) -> GroupPost:
+    return record(GroupPost, row)
 
 
 ARCHIVED = "#archived/"  # in the announce id of an imported post a group lists but never announced
@@ -134,7 +131,7 @@ async def moderators(db: Executor, group_id: int) -> list[str]:
         "WHERE g.group_id = ? ORDER BY m.username",
         (group_id,),
     )
-    return [r["username"] for r in rows]
+    return [str(r[0]) for r in rows]
 
 
 async def set_post_group(db: Executor, post_id: int, group_id: int | None) -> None:

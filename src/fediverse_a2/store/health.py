@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .db import Executor
+from .sql import optional_float
 
 __all__ = ["FailingDomain", "QueueState", "domain_counts", "failing_domains", "ping", "queue_states"]
 
@@ -44,7 +45,7 @@ _QUEUES = {
 
 async def ping(db: Executor) -> bool:
     """Whether the database answers a statement."""
-    return await db.fetchval("SELECT 1") == 1
+    return bool(await db.fetchval("SELECT 1") == 1)
 
 
 async def queue_states(db: Executor, now: float) -> list[QueueState]:
@@ -65,14 +66,9 @@ async def queue_states(db: Executor, now: float) -> list[QueueState]:
             (now, now, state) if name == "inbox" else (now, now, now, state),
         )
         assert row is not None
-        out.append(
-            QueueState(name, int(row["depth"]), int(row["leased"]), _float(row["oldest_at"]), _float(row["due_since"]))
-        )
+        oldest, due_since = optional_float(row["oldest_at"]), optional_float(row["due_since"])
+        out.append(QueueState(name, int(row["depth"]), int(row["leased"]), oldest, due_since))
     return out
-
-
-def _float(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]
 
 
 async def failing_domains(db: Executor, limit: int = 50) -> list[FailingDomain]:
@@ -96,7 +92,7 @@ async def failing_domains(db: Executor, limit: int = 50) -> list[FailingDomain]:
         FailingDomain(
             domain=r["domain"], waiting=int(r["waiting"]), attempts=int(r["attempts"]),
             failed_days=int(r["failed_days"]), unavailable=bool(r["unavailable"]), last_error=r["last_error"],
-            last_attempt_at=_float(r["last_attempt_at"]),
+            last_attempt_at=optional_float(r["last_attempt_at"]),
         )
         for r in rows
     ]  # fmt: skip

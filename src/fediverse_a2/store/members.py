@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import orjson
 
 from ..models import Member
-from .db import Executor
+from .db import Executor, Row
+from .sql import optional_int, optional_str
 
 __all__ = [
+    "NewMember",
+    "add_many",
     "by_id",
     "by_name",
     "by_username",
@@ -18,13 +22,30 @@ __all__ = [
     "create",
     "list_all",
     "password_hash",
+    "set_avatar",
     "set_disabled",
     "set_email",
     "set_key",
+    "set_legacy_id",
     "set_password_hash",
     "set_profile",
     "set_role",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class NewMember:
+    """A member brought in from the archive (no key pair yet: public_key_pem stays '' until first needed)."""
+
+    legacy_id: str
+    username: str
+    name: str
+    email: str | None
+    role: str
+    state: str
+    disabled: bool
+    created_at: float
+
 
 _COLUMNS = (
     "m.id, m.username, m.name, m.summary, m.public_key_pem, m.created_at, m.role, m.disabled, m.state, "
@@ -41,7 +62,7 @@ def _fields(raw: str | None) -> tuple[tuple[str, str], ...]:
     return tuple((str(k), str(v)) for k, v in data if isinstance(k, str) and isinstance(v, str))
 
 
-def _member(row: Any) -> Member:
+def _member(row: Row) -> Member:
     return Member(
         id=row["id"],
         username=row["username"],
@@ -82,6 +103,29 @@ async def create(
     return member
 
 
+async def add_many(db: Executor, rows: Sequence[NewMember]) -> list[int | None]:
+    """Insert archive members (public_key_pem ''); the new row ids, None where the legacy id was there already."""
+    ids = await db.fetchval_each(
+        "INSERT INTO members (username, name, summary, public_key_pem, created_at, role, state, email, disabled, "
+        "legacy_id) VALUES (?, ?, '', '', ?, ?, ?, ?, ?, ?) ON CONFLICT (legacy_id) DO NOTHING RETURNING id",
+        [
+            (r.username, r.name, r.created_at, r.role, r.state, r.email, 1 if r.disabled else 0, r.legacy_id)
+            for r in rows
+        ],
+    )
+    return [optional_int(i) for i in ids]
+
+
+async def set_legacy_id(db: Executor, member_id: int, legacy_id: str) -> None:
+    """Mark a member (or group actor) as the one made from this id on the old platform."""
+    await db.execute("UPDATE members SET legacy_id = ? WHERE id = ?", (legacy_id, member_id))
+
+
+async def set_avatar(db: Executor, member_id: int, media_id: int) -> None:
+    """Give a member a profile photo (an imported member the one of the archive)."""
+    await db.execute("UPDATE members SET avatar_id = ? WHERE id = ?", (media_id, member_id))
+
+
 async def by_username(db: Executor, username: str) -> Member | None:
     """The member with this username, or None."""
     row = await db.fetchone(f"{_SELECT} WHERE m.username = ?", (username,))
@@ -111,8 +155,7 @@ async def list_all(db: Executor) -> list[Member]:
 
 async def password_hash(db: Executor, member_id: int) -> str | None:
     """A member's password hash, or None when no password was ever set."""
-    value = await db.fetchval("SELECT password_hash FROM members WHERE id = ?", (member_id,))
-    return None if value is None else str(value)
+    return optional_str(await db.fetchval("SELECT password_hash FROM members WHERE id = ?", (member_id,)))
 
 
 async def set_password_hash(db: Executor, member_id: int, value: str) -> None:
