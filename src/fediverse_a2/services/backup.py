@@ -32,8 +32,8 @@ from ..backup.manifest import DATABASE_FILES, BackupError, Entry, Manifest, chec
 from ..backup.tarball import hash_file, read_archive, write_archive
 from ..config import Config
 from ..store import snapshot
+from ..store.connect import open_postgres
 from ..store.migrations import LATEST, too_new
-from ..store.postgres import PostgresDatabase
 from ..wakeup import live_listeners, wake_dir
 
 __all__ = ["BackupReport", "create_backup", "restore_backup", "verify_backup"]
@@ -108,7 +108,7 @@ def _collect(config: Config) -> tuple[dict[str, Path], list[str]]:
 
 
 async def _postgres_schema(url: str) -> int:
-    db = await PostgresDatabase.open(url)
+    db = await open_postgres(url)
     try:
         if not await snapshot.postgres_tables(db):
             raise BackupError("the PostgreSQL database is empty: nothing to back up")
@@ -271,7 +271,7 @@ class _Restore:
             if self.database.exists() and self.database.stat().st_size and snapshot.sqlite_tables(self.database):
                 self._refuse_full("the database", "storage.database", self.database)
             return
-        db = await PostgresDatabase.open(self.config.storage.database)
+        db = await open_postgres(self.config.storage.database)
         try:
             if busy := await snapshot.application_connections(db):
                 raise BackupError(
