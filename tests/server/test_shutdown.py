@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from fake_mastodon import FakeMastodon
@@ -222,3 +223,55 @@ async def test_sigterm_ends_every_process_and_a_restart_under_load_loses_nothing
             assert _terminate(server) in (0, -signal.SIGTERM)
         await wait_for(lambda: _async(not any(_alive(pid) for pid in tree)), timeout=30, what="the tree to end")
     fake.sock.close()
+
+
+class SlowKeys(FakeMastodon):
+    """A remote whose actor document (with the key) is held back until the test lets it go."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def actor(self, request: Any) -> Any:
+        self.asked.set()
+        await self.release.wait()
+        return await super().actor(request)
+
+
+async def test_sigterm_stops_accepting_and_lets_a_request_in_flight_finish(tmp_path: Path) -> None:
+    fake = SlowKeys()
+    fake.add_user("erik", "Erik")
+    server = ServiceProcess(tmp_path / "a2", server={"background": "process"})
+    server.cli("member", "add", "alice", "--name", "Alice de Vries")
+    post_url = last_line(server.cli("post", "alice", "--title", "Reageer maar", "--body", "Graag!"))
+    async with serving(fake):
+        await server.start()
+        try:
+            note = fake.note("erik", "<p>Net op tijd</p>", post_url)
+            # The inbox fetches erik's key before it answers: the request is in flight until released.
+            in_flight = asyncio.create_task(fake.send("erik", f"{server.base_url}/inbox", fake.create("erik", note)))
+            await fake.asked.wait()
+            assert server.proc is not None
+            server.proc.send_signal(signal.SIGTERM)
+            await wait_for(lambda: _async("Shutting down" in server.log.read_text()), what="the shutdown to begin")
+            with pytest.raises(httpx.TransportError):  # no new connections meanwhile
+                async with httpx.AsyncClient(timeout=5) as client:
+                    await client.get(f"{server.base_url}/healthz")
+            fake.release.set()
+            answer = await in_flight
+            assert answer.status_code == 202, answer.text  # finished, not cut off
+            assert await asyncio.to_thread(server.proc.wait, 60) in (0, -signal.SIGTERM)
+            # Accepted before the stop: handled after the next start.
+            await server.start()
+            await wait_for(
+                lambda: _processed(server, note["id"]), timeout=60, what="the reply to be processed after the restart"
+            )
+        finally:
+            fake.release.set()
+            server.stop()
+    fake.sock.close()
+
+
+async def _processed(server: ServiceProcess, note_id: str) -> bool:
+    return (note_id,) in await _query(server, "SELECT ap_id FROM comments")
