@@ -40,6 +40,7 @@ from .web.moderation_lists import ModerationLists
 from .web.notifications import NotificationPages
 from .web.objects import Objects
 from .web.pages import Pages
+from .web.proxies import ClientAddress
 from .web.render import Renderer
 from .web.search import SearchPage
 from .web.security import SecurityHeaders, WebSecurity, content_security_policy
@@ -187,7 +188,11 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         lifespan=lifespan,
         exception_handlers={HTTPException: refused},
         # Timing outermost: a request's duration includes every middleware's work.
-        middleware=[Middleware(RequestTiming, metrics=rt.metrics), Middleware(SecurityHeaders, csp=csp)],
+        middleware=[
+            Middleware(RequestTiming, metrics=rt.metrics),
+            Middleware(ClientAddress, trusted=rt.config.server.trusted_proxies),
+            Middleware(SecurityHeaders, csp=csp),
+        ],
     )
     # Starlette's slash redirect builds its Location from the request's Host header; every
     # absolute URL we send must come from base_url instead.

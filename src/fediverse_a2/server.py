@@ -27,7 +27,6 @@ from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any
-from urllib.parse import urlsplit
 
 import uvicorn
 
@@ -162,8 +161,10 @@ def serve(
     background: str | None = None,
 ) -> None:
     """Run the web server and the background work until interrupted."""
-    host = host or config.server.host
-    port = port or config.server.port or urlsplit(config.instance.base_url).port or 8000
+    host = host or config.listen[0]
+    port = port or config.listen[1]
+    # The runtime learns where it listens (the HTTP client never fetches that address).
+    config = dataclasses.replace(config, server=dataclasses.replace(config.server, host=host, port=port))
     if background is not None:
         config = dataclasses.replace(config, server=dataclasses.replace(config.server, background=background))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -241,6 +241,7 @@ _PAIRS: tuple[tuple[str, str, str], ...] = (
     ("mark_all_read", "Alles als gelezen markeren", "Mark all as read"),
     ("notification_new", "nieuw", "new"),
     ("notification_open", "bekijken", "view"),
+    ("notification_private", "Niet openbaar: alleen aan jou gericht", "Not public: addressed to you only"),
     ("notification_settings", "Meldingen per e-mail", "Notifications by e-mail"),
     (
         "notification_settings_explain",

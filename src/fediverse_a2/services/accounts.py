@@ -3,8 +3,10 @@
 Sessions live server-side: the browser holds a random id, the database only its hash. A
 sign-in rotates the session (a fresh id every time); signing out deletes it; a new password
 ends the member's other sessions. Failed sign-ins are counted per account and per address in
-the database (several processes may serve), and an unknown user is answered exactly like a
-wrong password, in the same time (a dummy hash is verified).
+the database (several processes may serve) with the limits of `accounts/throttle.py`: an
+address's limit is far above an account's, so others' failures behind a shared address never
+lock a member out. An unknown user is answered exactly like a wrong password, in the same
+time (a dummy hash is verified).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from ..accounts import throttle
 from ..accounts.passwords import check_password_rules, hash_password, needs_rehash, verify_password
 from ..accounts.tokens import new_token, token_hash
 from ..errors import UserError
@@ -22,8 +25,6 @@ from . import notifications
 from .members import require_member
 
 __all__ = [
-    "FAILURE_LIMIT",
-    "FAILURE_WINDOW",
     "INVITE_DAYS",
     "SESSION_DAYS",
     "SignIn",
@@ -40,8 +41,6 @@ __all__ = [
     "use_invite",
 ]
 
-FAILURE_LIMIT = 10
-FAILURE_WINDOW = 15 * 60.0
 SESSION_DAYS = 30
 INVITE_DAYS = 7
 
@@ -63,11 +62,15 @@ class SignIn:
 
 
 async def _check_throttle(rt: Runtime, account: str, address: str, now: float) -> None:
-    since = now - FAILURE_WINDOW
+    since = now - throttle.WINDOW
+    await login_failures.prune(rt.db, since)  # no address is kept longer than the window
     by_account, by_address = await login_failures.count_since(rt.db, account, address, since)
-    if by_account >= FAILURE_LIMIT or by_address >= FAILURE_LIMIT:
-        oldest = await login_failures.oldest_since(rt.db, account, address, since) or now
-        raise Throttled(max(1, int(oldest + FAILURE_WINDOW - now + 0.999)))
+    if by_account >= throttle.ACCOUNT_LIMIT:
+        oldest = await login_failures.oldest_since(rt.db, since, account=account)
+        raise Throttled(throttle.retry_after(oldest or now, now))
+    if by_address >= throttle.ADDRESS_LIMIT:
+        oldest = await login_failures.oldest_since(rt.db, since, address=address)
+        raise Throttled(throttle.retry_after(oldest or now, now))
 
 
 async def new_session(rt: Runtime, member: Member, now: float | None = None) -> str:

@@ -374,6 +374,44 @@ MIGRATIONS: list[Step] = [
             "CREATE INDEX group_posts_by_group ON group_posts (group_id, created_at)",
         ],
     ),
+    (
+        14,
+        "who may see a comment; the text of a private reply in its notification; one media record per upload",
+        [
+            # public | unlisted (both shown under the post) | followers | direct (never shown
+            # publicly). Comments stored before were all shown, so they count as public.
+            "ALTER TABLE comments ADD COLUMN visibility TEXT NOT NULL DEFAULT 'public'",
+            "CREATE INDEX comments_not_public ON comments (visibility, id) WHERE visibility <> 'public'",
+            # A followers-only or direct reply or mention: its (sanitised) text, shown only to
+            # the member the notification is for.
+            "ALTER TABLE notifications ADD COLUMN content_html TEXT",
+            # Each upload is its own record of its own member (own id, own alt text); the
+            # content-addressed file on disk may be shared, so file_name is no longer unique.
+            # SQLite cannot drop a constraint: the table is rebuilt, its foreign keys checked
+            # only at commit (post_media's rows point at the same ids again by then).
+            {
+                "sqlite": "PRAGMA defer_foreign_keys = ON",
+            },
+            {
+                "sqlite": "CREATE TABLE media_before_14 AS SELECT * FROM media",
+            },
+            {"sqlite": "DROP TABLE media"},
+            {
+                "sqlite": """CREATE TABLE media (
+                    id {id}, member_id {big} REFERENCES members(id), file_name TEXT NOT NULL,
+                    media_type TEXT NOT NULL, width {big} NOT NULL, height {big} NOT NULL, size {big} NOT NULL,
+                    alt TEXT NOT NULL DEFAULT '', created_at {real} NOT NULL)""",
+            },
+            {
+                "sqlite": "INSERT INTO media (id, member_id, file_name, media_type, width, height, size, alt, "
+                "created_at) SELECT id, member_id, file_name, media_type, width, height, size, alt, created_at "
+                "FROM media_before_14",
+            },
+            {"sqlite": "DROP TABLE media_before_14"},
+            {"postgresql": "ALTER TABLE media DROP CONSTRAINT IF EXISTS media_file_name_key"},
+            "CREATE INDEX media_by_file_name ON media (file_name)",
+        ],
+    ),
 ]
 
 

@@ -139,7 +139,8 @@ async def network_page(db: Executor, limit: int, offset: int = 0) -> list[Timeli
     rows = await db.fetchall(
         f"""SELECT {_COLUMNS}
             FROM relay_posts n JOIN remote_posts r ON r.ap_id = n.ap_id
-            LEFT JOIN actors a ON a.uri = r.actor_uri"""
+            LEFT JOIN actors a ON a.uri = r.actor_uri
+            WHERE r.public = 1"""
         + _NEWEST_FIRST,
         (limit, offset),
     )
