@@ -53,9 +53,8 @@ class QueueGauge:
 
     queue: str  # inbox | deliveries | mail
     depth: int  # items waiting or in work
-    leased: int  # of those, held by a worker now (or parked until a retry time)
     oldest_age: float  # seconds since the oldest of them was queued (0: none)
-    lag: float  # seconds the longest-waiting due item has waited for a worker (0: none)
+    lag: float  # seconds the first free due item has waited for a worker (0: none)
 
 
 class Metrics:
@@ -148,9 +147,6 @@ class _States:
             "fediverse_a2_database_up", "1 when the database answered the health check.", value=int(self.database_up)
         )
         depth = GaugeMetricFamily("fediverse_a2_queue_depth", "Items waiting in a queue or in work.", labels=["queue"])
-        leased = GaugeMetricFamily(
-            "fediverse_a2_queue_leased", "Items held by a worker or parked until a retry.", labels=["queue"]
-        )
         age = GaugeMetricFamily(
             "fediverse_a2_queue_oldest_age_seconds", "Age of the oldest item in a queue.", labels=["queue"]
         )
@@ -160,12 +156,11 @@ class _States:
         )  # fmt: skip
         for q in self.queues:
             depth.add_metric([q.queue], q.depth)
-            leased.add_metric([q.queue], q.leased)
             age.add_metric([q.queue], q.oldest_age)
             lag.add_metric([q.queue], q.lag)
-        yield from (depth, leased, age, lag)
+        yield from (depth, age, lag)
         yield GaugeMetricFamily(
-            "fediverse_a2_domains_failing", "Remote domains with deliveries waiting for a retry.", value=self.failing
+            "fediverse_a2_domains_failing", "Remote domains that failed since their last success.", value=self.failing
         )
         yield GaugeMetricFamily(
             "fediverse_a2_domains_unavailable", "Remote domains skipped after failing on 7 days.",

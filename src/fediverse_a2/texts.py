@@ -579,7 +579,6 @@ _PAIRS: tuple[tuple[str, str, str], ...] = (
     ("health_queue_deliveries", "Bezorging", "Deliveries"),
     ("health_queue_mail", "E-mail", "Mail"),
     ("health_depth", "Wachtend of bezig", "Waiting or in work"),
-    ("health_leased", "Bij een worker of uitgesteld", "Held by a worker or deferred"),
     ("health_oldest", "Oudste", "Oldest"),
     ("health_lag", "Achterstand", "Lag"),
     ("health_counts", "Tellingen", "Counts"),

@@ -36,7 +36,7 @@ class Health:
 
 def _gauge(state: QueueState, now: float) -> QueueGauge:
     return QueueGauge(
-        queue=state.queue, depth=state.depth, leased=state.leased,
+        queue=state.queue, depth=state.depth,
         oldest_age=max(0.0, now - state.oldest_at) if state.oldest_at is not None else 0.0,
         lag=max(0.0, now - state.due_since) if state.due_since is not None else 0.0,
     )  # fmt: skip

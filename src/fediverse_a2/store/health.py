@@ -1,8 +1,9 @@
 """The state of the three queues and of remote domains, for /healthz, /metrics and /admin/health.
 
-Read from the tables themselves, so every process gives the same answer. Each queue counts
-the rows still waiting or in work (inbox items `queued`, deliveries and mails `pending`),
-which its index on state keeps to the live part of the table, never the whole history.
+Read from the tables themselves, so every process gives the same answer, and cheaply enough to
+be asked every few seconds with a long backlog (on SQLite the statements run on the web
+process's event loop): each question walks an index of the queue's waiting rows (`state` first)
+and reads at most one table row, never the whole history and never every waiting row.
 """
 
 from __future__ import annotations
@@ -19,9 +20,8 @@ __all__ = ["FailingDomain", "QueueState", "domain_counts", "failing_domains", "p
 class QueueState:
     queue: str  # inbox | deliveries | mail
     depth: int  # waiting or in work
-    leased: int  # held by a worker now, or parked until a retry time
     oldest_at: float | None  # when the oldest of them was queued
-    due_since: float | None  # since when the longest-waiting due, unleased one could have been taken
+    due_since: float | None  # since when the first free one that is due could have been taken
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,13 @@ class FailingDomain:
     last_attempt_at: float | None
 
 
-# queue -> (table, waiting state, when queued, when due again)
+# queue -> (table, waiting state, when queued, when due, the order its index keeps)
 _QUEUES = {
-    "inbox": ("inbox_items", "queued", "received_at", "COALESCE(locked_until, received_at)"),
-    "deliveries": ("deliveries", "pending", "created_at", "next_attempt_at"),
-    "mail": ("outgoing_mail", "pending", "created_at", "next_attempt_at"),
+    # An inbox item is taken oldest first; a parked one (a transient failure) is due again at
+    # locked_until, as is one whose lease ran out.
+    "inbox": ("inbox_items", "queued", "received_at", "COALESCE(locked_until, received_at)", "id"),
+    "deliveries": ("deliveries", "pending", "created_at", "next_attempt_at", "next_attempt_at"),
+    "mail": ("outgoing_mail", "pending", "created_at", "next_attempt_at", "next_attempt_at"),
 }
 
 
@@ -49,43 +51,51 @@ async def ping(db: Executor) -> bool:
 
 
 async def queue_states(db: Executor, now: float) -> list[QueueState]:
-    """Each queue's depth, leases and oldest and longest-waiting due item."""
+    """Each queue's depth, its oldest item, and the first free item that is due."""
     out = []
-    for name, (table, state, queued, due) in _QUEUES.items():
-        leased = "locked_until IS NOT NULL AND locked_until > ?"
-        if name == "inbox":  # an inbox item is due unless leased or parked (both set locked_until)
-            free = "(locked_until IS NULL OR locked_until <= ?)"
-        else:
-            free = f"{due} <= ? AND (locked_until IS NULL OR locked_until <= ?)"
-        row = await db.fetchone(
-            f"""SELECT COUNT(*) AS depth,
-                       COALESCE(SUM(CASE WHEN {leased} THEN 1 ELSE 0 END), 0) AS leased,
-                       MIN({queued}) AS oldest_at,
-                       MIN(CASE WHEN {free} THEN {due} END) AS due_since
-                FROM {table} WHERE state = ?""",
-            (now, now, state) if name == "inbox" else (now, now, now, state),
+    for name, (table, state, queued, due, order) in _QUEUES.items():
+        # Counted in the (state, ...) index alone; the oldest by id (ids grow with time).
+        depth = int(await db.fetchval(f"SELECT COUNT(*) FROM {table} WHERE state = ?", (state,)) or 0)
+        oldest = await db.fetchval(
+            f"SELECT {queued} FROM {table} WHERE id = (SELECT MIN(id) FROM {table} WHERE state = ?)", (state,)
         )
-        assert row is not None
-        oldest, due_since = optional_float(row["oldest_at"]), optional_float(row["due_since"])
-        out.append(QueueState(name, int(row["depth"]), int(row["leased"]), oldest, due_since))
+        # In the index's order: stops at the first that no worker holds (those held are few, and first).
+        ready = "" if name == "inbox" else f" AND {due} <= ?"
+        params = (state, now) if name == "inbox" else (state, now, now)
+        due_since = await db.fetchval(
+            f"SELECT {due} FROM {table} WHERE state = ?{ready} AND (locked_until IS NULL OR locked_until <= ?) "
+            f"ORDER BY {order} LIMIT 1",
+            params,
+        )
+        out.append(QueueState(name, depth, optional_float(oldest), optional_float(due_since)))
     return out
 
 
 async def failing_domains(db: Executor, limit: int = 50) -> list[FailingDomain]:
-    """Domains with deliveries waiting for a retry, or marked unavailable; most waiting first."""
+    """Domains with deliveries waiting for a retry, or marked unavailable; most waiting first.
+
+    One pass over the retrying deliveries (a window per domain gives the count, the most
+    attempts and the last error at once), joined with the two small per-domain tables."""
     rows = await db.fetchall(
-        """SELECT f.domain, f.waiting, f.attempts, f.last_attempt_at,
-                  (SELECT COUNT(*) FROM domain_failures x WHERE x.domain = f.domain) AS failed_days,
-                  COALESCE((SELECT s.unavailable FROM domain_status s WHERE s.domain = f.domain), 0) AS unavailable,
-                  (SELECT d.last_error FROM deliveries d WHERE d.domain = f.domain AND d.state = 'pending'
-                     AND d.attempts > 0 ORDER BY d.updated_at DESC LIMIT 1) AS last_error
-           FROM (SELECT domain, COUNT(*) AS waiting, MAX(attempts) AS attempts, MAX(updated_at) AS last_attempt_at
-                   FROM deliveries WHERE state = 'pending' AND attempts > 0 GROUP BY domain
-                 UNION ALL
-                 SELECT s.domain, 0, 0, s.updated_at FROM domain_status s WHERE s.unavailable <> 0
-                   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.domain = s.domain AND d.state = 'pending'
-                                     AND d.attempts > 0)) f
-           ORDER BY f.waiting DESC, f.domain LIMIT ?""",
+        """WITH retrying AS (
+               SELECT domain, waiting, attempts, last_attempt_at, last_error FROM (
+                   SELECT domain, last_error,
+                          COUNT(*) OVER per_domain AS waiting,
+                          MAX(attempts) OVER per_domain AS attempts,
+                          MAX(updated_at) OVER per_domain AS last_attempt_at,
+                          ROW_NUMBER() OVER (PARTITION BY domain ORDER BY updated_at DESC, id DESC) AS n
+                   FROM deliveries WHERE state = 'pending' AND attempts > 0
+                   WINDOW per_domain AS (PARTITION BY domain)) ranked
+               WHERE n = 1),
+           listed AS (
+               SELECT domain, waiting, attempts, last_attempt_at, last_error FROM retrying
+               UNION ALL
+               SELECT s.domain, 0, 0, s.updated_at, NULL FROM domain_status s
+               WHERE s.unavailable <> 0 AND s.domain NOT IN (SELECT domain FROM retrying))
+           SELECT l.domain, l.waiting, l.attempts, l.last_attempt_at, l.last_error,
+                  (SELECT COUNT(*) FROM domain_failures f WHERE f.domain = l.domain) AS failed_days,
+                  COALESCE((SELECT s.unavailable FROM domain_status s WHERE s.domain = l.domain), 0) AS unavailable
+           FROM listed l ORDER BY l.waiting DESC, l.domain LIMIT ?""",
         (limit,),
     )
     return [
@@ -99,9 +109,8 @@ async def failing_domains(db: Executor, limit: int = 50) -> list[FailingDomain]:
 
 
 async def domain_counts(db: Executor) -> tuple[int, int]:
-    """How many domains have deliveries waiting for a retry, and how many are marked unavailable."""
-    failing = await db.fetchval(
-        "SELECT COUNT(DISTINCT domain) FROM deliveries WHERE state = 'pending' AND attempts > 0"
-    )
+    """How many domains failed since their last success (a failure day recorded and not cleared
+    by a delivery that worked), and how many are marked unavailable. Both tables are small."""
+    failing = await db.fetchval("SELECT COUNT(DISTINCT domain) FROM domain_failures")
     unavailable = await db.fetchval("SELECT COUNT(*) FROM domain_status WHERE unavailable <> 0")
     return int(failing or 0), int(unavailable or 0)

@@ -109,7 +109,6 @@ class HealthPages:
             "queues": {
                 q.queue: {
                     "depth": q.depth,
-                    "leased": q.leased,
                     "oldest_age_seconds": round(q.oldest_age, 3),
                     "lag_seconds": round(q.lag, 3),
                 }
