@@ -54,11 +54,10 @@ async def queue_states(db: Executor, now: float) -> list[QueueState]:
     """Each queue's depth, its oldest item, and the first free item that is due."""
     out = []
     for name, (table, state, queued, due, order) in _QUEUES.items():
-        # Counted in the (state, ...) index alone; the oldest by id (ids grow with time).
-        depth = int(await db.fetchval(f"SELECT COUNT(*) FROM {table} WHERE state = ?", (state,)) or 0)
-        oldest = await db.fetchval(
-            f"SELECT {queued} FROM {table} WHERE id = (SELECT MIN(id) FROM {table} WHERE state = ?)", (state,)
-        )
+        # One pass over the (state, ...) index alone; the oldest is the lowest id (ids grow with time).
+        row = await db.fetchone(f"SELECT COUNT(*) AS depth, MIN(id) AS first FROM {table} WHERE state = ?", (state,))
+        depth, first = (int(row["depth"]), row["first"]) if row is not None else (0, None)
+        oldest = None if first is None else await db.fetchval(f"SELECT {queued} FROM {table} WHERE id = ?", (first,))
         # In the index's order: stops at the first that no worker holds (those held are few, and first).
         ready = "" if name == "inbox" else f" AND {due} <= ?"
         params = (state, now) if name == "inbox" else (state, now, now)
