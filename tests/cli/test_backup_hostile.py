@@ -139,6 +139,16 @@ def _bigger_than_listed(m: list[Member]) -> list[Member]:
     return out
 
 
+def _pax_bomb(m: list[Member]) -> list[Member]:
+    """A listed file, whole, behind an extended header of 40 MB (tarfile reads such a header into memory)."""
+    out = list(m)
+    index = next(i for i, (info, _) in enumerate(out) if info.name == "media/abc123.png")
+    info, data = out[index]
+    info.pax_headers = {"comment": "x" * 40_000_000}
+    out[index] = (info, data)
+    return out
+
+
 def _unlisted(m: list[Member]) -> list[Member]:
     return [*m, _file("media/extra.png", b"not in the manifest")]
 
@@ -193,6 +203,7 @@ CASES: dict[str, tuple[Callable[[list[Member]], list[Member]], str]] = {
     "fifo": (_fifo, "is not a file"),
     "bad-checksum": (_bad_checksum, "checksum of 'keys/"),
     "bigger-than-listed": (_bigger_than_listed, "is not the size the manifest lists"),
+    "pax-bomb": (_pax_bomb, "holds more than its manifest accounts for"),
     "unlisted-member": (_unlisted, "is not listed in the manifest"),
     "member-twice": (_twice, "appears twice"),
     "member-missing": (_missing, "listed file(s) not in the archive"),
@@ -230,9 +241,10 @@ def test_a_hostile_archive_is_refused_by_verify(case: str, original: Path, tmp_p
     _refused(cli(config, "backup", "verify", str(archive), check=False), expected)
 
 
-@pytest.mark.parametrize(
-    "case", ["traversal-in-archive", "symlink", "bad-checksum", "bigger-than-listed", "member-missing", "oversized"]
-)
+RESTORED = ["traversal-in-archive", "symlink", "bad-checksum", "bigger-than-listed", "member-missing", "oversized"]
+
+
+@pytest.mark.parametrize("case", [*RESTORED, "pax-bomb"])
 def test_a_hostile_archive_is_refused_by_restore_and_changes_nothing(case: str, original: Path, tmp_path: Path) -> None:
     change, expected = CASES[case]
     archive = _write(tmp_path / f"{case}.tar.gz", change(_members(original)))

@@ -31,7 +31,7 @@ __all__ = [
 FORMAT = "fediverse-a2-backup"
 VERSION = 1
 MANIFEST = "manifest.json"
-MAX_MANIFEST_BYTES = 64 * 1024 * 1024  # about 400,000 files listed
+MAX_MANIFEST_BYTES = 32 * 1024 * 1024  # about 200,000 files listed
 MAX_PATH = 1024
 # The database member, by engine: an SQLite file (online backup), or pg_dump's plain SQL.
 DATABASE_FILES = {"sqlite": "database/fediverse_a2.sqlite3", "postgresql": "database/fediverse_a2.sql"}

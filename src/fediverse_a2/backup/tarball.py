@@ -15,14 +15,16 @@ truncated stream.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import os
 import tarfile
 import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, Any, BinaryIO, cast
 
 from .manifest import MANIFEST, MAX_MANIFEST_BYTES, BackupError, Entry, Manifest, check_path, parse_manifest
 
@@ -113,6 +115,30 @@ class _BytesReader:
         return chunk
 
 
+# What an archive may hold beyond its files' bytes: headers, padding, the end blocks.
+_PER_MEMBER = 8192
+_SLACK = 1024 * 1024
+
+
+class _Budget(io.RawIOBase):
+    """The decompressed archive, refused once it grows past what its manifest accounts for."""
+
+    def __init__(self, source: gzip.GzipFile, left: int) -> None:
+        super().__init__()
+        self.source, self.left = source, left
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.source.read(len(buffer))
+        self.left -= len(data)
+        if self.left < 0:
+            raise BackupError("backup refused: the archive holds more than its manifest accounts for")
+        buffer[: len(data)] = data
+        return len(data)
+
+
 def _member(tar: tarfile.TarFile) -> tarfile.TarInfo | None:
     try:
         return tar.next()
@@ -168,7 +194,10 @@ def read_archive(
         raise BackupError(f"{path} is a folder, not a backup archive") from None
     with raw:
         try:
-            tar = tarfile.open(fileobj=raw, mode="r|gz")  # noqa: SIM115 (closed by the with below)
+            # Decompressed here, through a budget: tarfile reads a pax or long-name header whole
+            # into memory, so an archive could otherwise ask for any amount of it.
+            stream = _Budget(gzip.GzipFile(fileobj=raw, mode="rb"), MAX_MANIFEST_BYTES + _SLACK)
+            tar = tarfile.open(fileobj=cast(IO[bytes], stream), mode="r|")  # noqa: SIM115 (closed below)
         except (tarfile.TarError, zlib.error, EOFError, OSError) as exc:
             raise BackupError(f"backup refused: {path} is not a .tar.gz archive ({_reason(exc)})") from None
         with tar:
@@ -185,6 +214,8 @@ def read_archive(
             except (tarfile.TarError, zlib.error, EOFError) as exc:
                 raise BackupError(f"backup refused: the archive is damaged or truncated ({_reason(exc)})") from None
             check(manifest)
+            # From here on the archive holds what the manifest lists, and headers around it.
+            stream.left = manifest.total_size + (len(manifest.entries) + 1) * _PER_MEMBER + _SLACK
             listed = {entry.path: entry for entry in manifest.entries}
             found: set[str] = set()
             while (member := _member(tar)) is not None:
