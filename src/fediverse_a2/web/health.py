@@ -11,7 +11,6 @@ anywhere. The token is the real protection; loopback-only is for a scraper on th
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import time
 from typing import Any
 
@@ -21,6 +20,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..metrics import CONTENT_TYPE, Metrics
+from ..netguard import is_loopback
 from ..runtime import Runtime
 from ..services import health
 from .pages import Pages
@@ -82,16 +82,6 @@ class RequestTiming:
             self.metrics.request(group, status, time.perf_counter() - started)
 
 
-def _loopback(host: str | None) -> bool:
-    try:
-        address = ipaddress.ip_address(host or "")
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_loopback
-
-
 class HealthPages:
     """GET /healthz, GET /metrics, GET /admin/health."""
 
@@ -124,7 +114,7 @@ class HealthPages:
             scheme, _, value = request.headers.get("authorization", "").partition(" ")
             return scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), self.token.encode())
         peer = request.client.host if request.client else None
-        return _loopback(peer) and not any(name in request.headers for name in FORWARDING_HEADERS)
+        return is_loopback(peer) and not any(name in request.headers for name in FORWARDING_HEADERS)
 
     async def metrics(self, request: Request) -> Response:
         """Prometheus' text format, for a loopback scraper or the bearer of `metrics.token`."""
