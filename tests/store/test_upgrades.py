@@ -74,7 +74,10 @@ async def _copy_to_postgres(source: sqlite3.Connection, url: str, schema: int) -
     db = await PostgresDatabase.open(url)
     await migrate(db, [step for step in MIGRATIONS if step[0] <= schema])
     try:
-        tables = _parents_first(source)
+        # SQLite's full-text index (an FTS5 table and its shadow tables) is a plain table on
+        # PostgreSQL (store/search.py): its rows are copied with their document keys.
+        fts = [name for (name,) in source.execute("SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL%'")]
+        tables = [t for t in _parents_first(source) if not any(t == v or t.startswith(f"{v}_") for v in fts)]
         async with db.transaction() as tx:
             for table in tables:
                 cursor = source.execute(f"SELECT * FROM {table}")
@@ -88,6 +91,10 @@ async def _copy_to_postgres(source: sqlite3.Connection, url: str, schema: int) -
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 "
                         f"FROM {table}), false)"
                     )
+            if "search_index" in fts:
+                rows = source.execute("SELECT rowid, post_id, title, body FROM search_index").fetchall()
+                insert = "INSERT INTO search_index (doc_key, post_id, title, body) VALUES (?, ?, ?, ?)"
+                await tx.executemany(insert, rows)
     finally:
         await db.close()
 
