@@ -25,17 +25,16 @@ import sys
 import tempfile
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import uvicorn
 
 from . import metrics
 from .app import create_app
-from .background import WorkerChild
+from .background.child import WorkerChild
+from .background.workers import Workers
 from .config import Config
 from .errors import UserError
-from .federation.workers import Workers
 from .runtime import Runtime
 from .store import members
 
@@ -66,34 +65,23 @@ def _socket(host: str, port: int, reuse_port: bool) -> socket.socket:
     return sock
 
 
-class _Signals:
-    """SIGTERM and SIGINT, for the time uvicorn does not handle them itself.
-
-    uvicorn stops gracefully on either (stops accepting, lets the requests in flight finish
-    within `timeout_graceful_shutdown`, runs the app's shutdown) and then raises the signal
-    again for the handler that was there before it. With the default handler that ended the
-    process on the spot, before the worker child was stopped and the database closed: the
-    child then died by its death signal, holding its leases, and its own children were left
-    behind. This handler only remembers the signal (and stops a server that has not started
-    yet), so `_serve` finishes its own shutdown and `serve` returns normally.
-    """
+class _Terminated:
+    """SIGTERM noted, not obeyed at once: uvicorn re-raises the signal when it has shut down, and
+    with the default handler that would end the process before `_serve` stops its worker child
+    (which the kernel then kills, orphaning the child's signing processes). `serve` re-raises it
+    itself once everything has stopped, so the exit status still says SIGTERM."""
 
     def __init__(self) -> None:
-        self.server: uvicorn.Server | None = None
-        self.received: list[int] = []
+        self.received = False
+        self.server: uvicorn.Server | None = None  # told to stop, once there is one
 
-    def install(self, server: uvicorn.Server) -> None:
-        self.server = server
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, self._remember)
-
-    def _remember(self, sig: int, frame: FrameType | None) -> None:
-        self.received.append(sig)
+    def __call__(self, signum: int, frame: object) -> None:
+        self.received = True
         if self.server is not None:
             self.server.should_exit = True
 
 
-async def _serve(config: Config, host: str, port: int, reuse_port: bool) -> None:
+async def _serve(config: Config, host: str, port: int, reuse_port: bool, terminated: _Terminated) -> None:
     sock = _socket(host, port, reuse_port)
     mode = config.server.background_here(os.cpu_count())
     rt = await Runtime.open(config)  # migrates before any worker process opens the database
@@ -111,6 +99,8 @@ async def _serve(config: Config, host: str, port: int, reuse_port: bool) -> None
                 timeout_graceful_shutdown=5,
             )
         )
+        terminated.server = server  # a SIGTERM during start-up stops it as soon as it runs
+        server.should_exit = terminated.received
         if child is not None:
             child.start()
             watching = asyncio.get_running_loop().create_task(child.watch())
@@ -118,7 +108,6 @@ async def _serve(config: Config, host: str, port: int, reuse_port: bool) -> None
         # collector's full passes, which otherwise walk it again and again under load.
         gc.collect()
         gc.freeze()
-        _Signals().install(server)
         where = {"process": "in a worker process", "inline": "in this process", "none": "not here"}[mode]
         print(
             f"fediverse-a2 serving {config.instance.base_url} on http://{host}:{port} (background work: {where})",
@@ -175,11 +164,18 @@ def serve(
             '--workers above 1 needs PostgreSQL (storage.database = "postgresql://…"); SQLite has one writer'
         )
     processes = workers + (1 if config.server.background_here(os.cpu_count()) == "process" else 0)
+    terminated = _Terminated()
     with _shared_counts(processes):
-        if workers == 1:
-            _run(_serve(config, host, port, reuse_port))
-        else:
+        if workers > 1:
             _run(_supervise(config, host, port, workers))
+            return
+        previous = signal.signal(signal.SIGTERM, terminated)
+        try:
+            _run(_serve(config, host, port, reuse_port, terminated))
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    if terminated.received:  # only now: the counts' folder is gone too
+        signal.raise_signal(signal.SIGTERM)
 
 
 _COUNTS = "fediverse-a2-metrics-"
@@ -270,7 +266,6 @@ async def _work(config: Config) -> None:
         await stopping.wait()
     finally:
         await workers.stop()
-        workers.deliverer.close()
         await rt.close()
 
 

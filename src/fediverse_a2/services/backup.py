@@ -34,7 +34,7 @@ from ..config import Config
 from ..store import snapshot
 from ..store.connect import open_postgres
 from ..store.migrations import LATEST, too_new
-from ..wakeup import live_listeners, wake_dir
+from ..work.wakeups import live_listeners, wake_dir
 
 __all__ = ["BackupReport", "create_backup", "restore_backup", "verify_backup"]
 
