@@ -26,11 +26,14 @@ from .web.admin import AdminPages
 from .web.archive_pages import ArchivePages
 from .web.auth import AuthPages
 from .web.comments import CommentPages
+from .web.directory import DirectoryPages
 from .web.discovery import Discovery
 from .web.editor import Editor
 from .web.feed import atom_feed, member_feed, tag_feed
 from .web.followers import FollowPages
 from .web.groups import GroupPages
+from .web.home import HomePage
+from .web.image_descriptions import ImageDescriptionPages
 from .web.interact import InteractPages
 from .web.legacy import LegacyLinks, legacy_routes
 from .web.media_files import MediaFiles
@@ -43,6 +46,7 @@ from .web.render import Renderer
 from .web.search import SearchPage
 from .web.security import SecurityHeaders, WebSecurity, content_security_policy
 from .web.settings import SettingsPages
+from .web.site_files import SiteFiles
 from .web.timeline import TimelinePages
 
 __all__ = ["create_app"]
@@ -76,9 +80,10 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     search_page = SearchPage(rt, renderer)
     archive = ArchivePages(rt, renderer, pages)
     group_pages = GroupPages(rt, renderer, security, pages)
-
-    async def home(request: Request) -> Response:
-        return await pages.home(request)
+    home_page = HomePage(rt, renderer)
+    directory = DirectoryPages(rt, renderer)
+    site_files = SiteFiles(rt)
+    image_pages = ImageDescriptionPages(rt, renderer, security)
 
     async def feed(request: Request) -> Response:
         return await atom_feed(rt, request)
@@ -118,7 +123,11 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
 
     static = StaticFiles(directory=str(files("fediverse_a2.web") / "static"))
     routes = [
-        Route("/", home),
+        Route("/", home_page.page),
+        Route("/favicon.ico", site_files.favicon),
+        Route("/manifest.webmanifest", site_files.manifest),
+        Route("/members", directory.members),
+        Route("/groups", directory.groups),
         Route("/feed.atom", feed),
         Route("/actor", objects.instance_actor),
         Route("/inbox", inbox.shared, methods=["POST"]),
@@ -146,6 +155,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         Route("/settings/profile", settings.profile, methods=GET_POST),
         Route("/settings/password", settings.password, methods=GET_POST),
         Route("/settings/notifications", notification_pages.settings, methods=GET_POST),
+        Route("/settings/images", image_pages.page, methods=GET_POST),
         Route("/notifications", notification_pages.list),
         Route("/notifications/read", notification_pages.mark_read, methods=["POST"]),
         Route("/admin/requests", admin.requests, methods=GET_POST),

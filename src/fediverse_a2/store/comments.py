@@ -8,6 +8,7 @@ for approval) or hidden (by a moderator); only visible ones are read for the pos
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from ..models import Comment, RemoteAuthor
@@ -19,6 +20,7 @@ __all__ = [
     "HIDDEN",
     "STATES",
     "VISIBLE",
+    "RecentComment",
     "add",
     "by_ap_id",
     "by_id",
@@ -31,11 +33,13 @@ __all__ = [
     "member_of",
     "owner",
     "post_author",
+    "recent",
     "recent_by_member",
     "set_ap_id",
     "set_state",
     "state_of",
     "update_content",
+    "visible_counts",
 ]
 
 VISIBLE, HELD, HIDDEN = "visible", "held", "hidden"
@@ -274,3 +278,61 @@ async def in_state(
             (state, post_author_id, limit),
         )
     return [_comment(r, local_host) for r in rows]
+
+
+@dataclass(frozen=True)
+class RecentComment:
+    """A comment as the front page lists it: who, on which post, when, what."""
+
+    id: int
+    post_id: int
+    post_title: str
+    author_name: str
+    author_username: str | None  # a local member's
+    author_avatar: str | None  # a local member's avatar file (remote pictures are not shown here)
+    published: float
+    content_html: str
+    language: str | None
+
+
+async def recent(db: Executor, policy: Policy, limit: int) -> list[RecentComment]:
+    """The newest visible comments on live published posts, newest first."""
+    rows = await db.fetchall(
+        f"""SELECT c.id, c.post_id, p.title, COALESCE(m.name, a.name, '') AS author_name,
+                   COALESCE(a.handle, c.author_uri) AS handle, m.username, av.file_name AS avatar,
+                   c.published, c.content_html, c.language, c.domain
+            FROM comments c
+            JOIN posts p ON p.id = c.post_id
+            LEFT JOIN actors a ON a.uri = c.author_uri
+            LEFT JOIN members m ON m.id = c.member_id
+            LEFT JOIN media av ON av.id = m.avatar_id
+            WHERE {_NOT_BLOCKED} AND p.deleted_at IS NULL AND p.state = 'published'
+            ORDER BY c.published DESC, c.id DESC LIMIT ?""",
+        (limit + 20,),  # a few spare for those of blocked domains
+    )
+    out = [_recent(r) for r in rows if not policy.is_blocked(r["domain"])]
+    return out[:limit]
+
+
+def _recent(r: Any) -> RecentComment:
+    return RecentComment(
+        r["id"], r["post_id"], r["title"], r["author_name"] or r["handle"], r["username"], r["avatar"],
+        r["published"], r["content_html"], r["language"],
+    )  # fmt: skip
+
+
+async def visible_counts(db: Executor, post_ids: list[int], policy: Policy) -> dict[int, int]:
+    """How many visible comments each of these posts has (posts without any are left out)."""
+    if not post_ids:
+        return {}
+    marks = ", ".join("?" * len(post_ids))
+    rows = await db.fetchall(
+        f"SELECT c.post_id, c.domain, COUNT(*) AS n FROM comments c WHERE c.post_id IN ({marks}) AND {_NOT_BLOCKED} "
+        "GROUP BY c.post_id, c.domain",
+        tuple(post_ids),
+    )
+    out: dict[int, int] = {}
+    for r in rows:
+        if not policy.is_blocked(r["domain"]):
+            out[r["post_id"]] = out.get(r["post_id"], 0) + int(r["n"])
+    return out

@@ -12,6 +12,7 @@ __all__ = [
     "ARCHIVED",
     "RULES",
     "Group",
+    "GroupOverview",
     "GroupPost",
     "add_moderator",
     "by_id",
@@ -22,6 +23,7 @@ __all__ = [
     "list_all",
     "mark_removed",
     "moderators",
+    "overview",
     "post_by_id",
     "posts",
     "record_post",
@@ -199,3 +201,60 @@ async def mark_removed(db: Executor, row_id: int) -> bool:
         "UPDATE group_posts SET removed_at = ? WHERE id = ? AND removed_at IS NULL", (time.time(), row_id)
     )
     return bool(changed)
+
+
+@dataclass(frozen=True)
+class GroupOverview:
+    """A group as the group list and the front page show it: counts and its latest post."""
+
+    group: Group
+    followers: int
+    post_count: int
+    latest: GroupPost | None
+    latest_title: str | None  # the title when the latest is a local post
+
+
+# A live record of group g: not taken out, and not a local post since deleted.
+_SHOWN = """{t}.group_id = g.id AND {t}.removed_at IS NULL AND ({t}.post_id IS NULL
+   OR {t}.post_id IN (SELECT id FROM posts WHERE deleted_at IS NULL AND state = 'published'))"""
+_LATEST = (
+    f"(SELECT gp.id FROM group_posts gp WHERE {_SHOWN.format(t='gp')} ORDER BY gp.created_at DESC, gp.id DESC LIMIT 1)"
+)
+
+
+async def overview(
+    db: Executor, *, active: bool = False, limit: int = 1000, leave_out: str | None = None
+) -> list[GroupOverview]:
+    """Every group (but the one named `leave_out`) with its follower count, number of posts and
+    latest post: by name, or with `active` only groups that have posts, the most recently active first."""
+    order = "lp.created_at DESC, g.id" if active else "g.name, g.id"
+    where = (
+        "g.kind = 'group'"
+        + (" AND lp.id IS NOT NULL" if active else "")
+        + (" AND g.username <> ?" if leave_out else "")
+    )
+    rows = await db.fetchall(
+        f"""SELECT g.id, g.username, g.name, g.summary, g.group_rule, g.created_at,
+                   (SELECT COUNT(*) FROM followers f WHERE f.member_id = g.id) AS followers,
+                   (SELECT COUNT(*) FROM group_posts c WHERE {_SHOWN.format(t="c")}) AS post_count,
+                   lp.id AS lp_id, lp.group_id AS lp_group_id, lp.object_id AS lp_object_id,
+                   lp.announce_id AS lp_announce_id, lp.post_id AS lp_post_id, lp.author_uri AS lp_author_uri,
+                   lp.content_html AS lp_content_html, lp.url AS lp_url, lp.created_at AS lp_created_at,
+                   p.title AS lp_title
+            FROM members g
+            LEFT JOIN group_posts lp ON lp.id = {_LATEST}
+            LEFT JOIN posts p ON p.id = lp.post_id
+            WHERE {where}
+            ORDER BY {order} LIMIT ?""",
+        (leave_out, limit) if leave_out else (limit,),
+    )
+    out = []
+    for r in rows:
+        latest = None
+        if r["lp_id"] is not None:
+            latest = GroupPost(
+                r["lp_id"], r["lp_group_id"], r["lp_object_id"], r["lp_announce_id"], r["lp_post_id"],
+                r["lp_author_uri"], r["lp_content_html"], r["lp_url"], r["lp_created_at"], None,
+            )  # fmt: skip
+        out.append(GroupOverview(_group(r), int(r["followers"]), int(r["post_count"]), latest, r["lp_title"]))
+    return out

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .db import Executor
+from .members import directory_text
 
 __all__ = [
     "GROUP_PREFIX",
@@ -137,9 +138,20 @@ async def insert_members(db: Executor, rows: Sequence[MemberRow]) -> list[int | 
     """Insert members (public_key_pem ''); the new row ids, None where the legacy id was there already."""
     ids = await db.fetchval_each(
         "INSERT INTO members (username, name, summary, public_key_pem, created_at, role, state, email, disabled, "
-        "legacy_id) VALUES (?, ?, '', '', ?, ?, ?, ?, ?, ?) ON CONFLICT (legacy_id) DO NOTHING RETURNING id",
+        "legacy_id, directory_text) VALUES (?, ?, '', '', ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (legacy_id) DO NOTHING RETURNING id",
         [
-            (r.username, r.name, r.created_at, r.role, r.state, r.email, 1 if r.disabled else 0, r.legacy_id)
+            (
+                r.username,
+                r.name,
+                r.created_at,
+                r.role,
+                r.state,
+                r.email,
+                1 if r.disabled else 0,
+                r.legacy_id,
+                directory_text(r.name),
+            )
             for r in rows
         ],
     )

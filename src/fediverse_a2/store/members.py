@@ -8,16 +8,24 @@ from typing import Any
 import orjson
 
 from ..models import Member
+from ..search_text import fold
+from . import meta
 from .db import Executor
 
 __all__ = [
+    "DIRECTORY_REINDEX_KEY",
+    "avatars",
     "by_id",
     "by_name",
     "by_username",
     "count",
     "create",
+    "directory",
+    "directory_text",
     "list_all",
+    "newest",
     "password_hash",
+    "reindex_directory_if_pending",
     "set_disabled",
     "set_email",
     "set_key",
@@ -31,6 +39,9 @@ _COLUMNS = (
     "m.email, m.fields, a.file_name AS avatar, m.locked"
 )
 _SELECT = f"SELECT {_COLUMNS} FROM members m LEFT JOIN media a ON a.id = m.avatar_id"
+# Who the directory and the newest-members list show: people who can take part.
+_LISTED = "m.kind = 'person' AND m.state = 'active' AND m.disabled = 0"
+DIRECTORY_REINDEX_KEY = "directory_reindex"
 
 
 def _fields(raw: str | None) -> tuple[tuple[str, str], ...]:
@@ -59,6 +70,12 @@ def _member(row: Any) -> Member:
     )
 
 
+def directory_text(name: str, fields: tuple[tuple[str, str], ...] | list[tuple[str, str]] = ()) -> str:
+    """What the member directory searches: the name and the profile fields' values, folded
+    (lower case, no accents), so "rene" finds René and "utrecht" a "Gemeente Utrecht"."""
+    return fold(" ".join([name, *(value for _, value in fields)]))
+
+
 async def create(
     db: Executor,
     username: str,
@@ -73,9 +90,9 @@ async def create(
 ) -> Member:
     """Insert a member; the caller has checked the username is free and valid."""
     member_id = await db.fetchval(
-        "INSERT INTO members (username, name, summary, public_key_pem, created_at, role, state, email) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        (username, name, summary, public_key_pem, created_at or time.time(), role, state, email),
+        "INSERT INTO members (username, name, summary, public_key_pem, created_at, role, state, email, "
+        "directory_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (username, name, summary, public_key_pem, created_at or time.time(), role, state, email, directory_text(name)),
     )
     member = await by_id(db, int(member_id))
     assert member is not None
@@ -151,12 +168,68 @@ async def set_profile(
 ) -> None:
     """Replace what a member's profile shows."""
     await db.execute(
-        "UPDATE members SET name = ?, summary = ?, fields = ?, avatar_id = COALESCE(?, avatar_id), locked = ? "
-        "WHERE id = ?",
-        (name, summary, orjson.dumps([list(f) for f in fields]).decode(), avatar_id, 1 if locked else 0, member_id),
+        "UPDATE members SET name = ?, summary = ?, fields = ?, avatar_id = COALESCE(?, avatar_id), locked = ?, "
+        "directory_text = ? WHERE id = ?",
+        (
+            name,
+            summary,
+            orjson.dumps([list(f) for f in fields]).decode(),
+            avatar_id,
+            1 if locked else 0,
+            directory_text(name, fields),
+            member_id,
+        ),
     )
 
 
 async def set_email(db: Executor, member_id: int, email: str | None) -> None:
     """A member's e-mail address (for invitations and notification mail; never published)."""
     await db.execute("UPDATE members SET email = ? WHERE id = ?", (email, member_id))
+
+
+async def newest(db: Executor, limit: int) -> list[Member]:
+    """The members who joined last (people who can take part), newest first."""
+    rows = await db.fetchall(f"{_SELECT} WHERE {_LISTED} ORDER BY m.created_at DESC, m.id DESC LIMIT ?", (limit,))
+    return [_member(r) for r in rows]
+
+
+def _like(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def directory(db: Executor, words: list[str], limit: int, offset: int = 0) -> list[Member]:
+    """People who can take part, by name; with `words` (folded), those whose name or profile
+    fields contain every one of them."""
+    where = _LISTED + "".join(" AND m.directory_text LIKE ? ESCAPE '\\'" for _ in words)
+    rows = await db.fetchall(
+        f"{_SELECT} WHERE {where} ORDER BY m.name, m.id LIMIT ? OFFSET ?",
+        (*(_like(w) for w in words), limit, offset),
+    )
+    return [_member(r) for r in rows]
+
+
+async def avatars(db: Executor, member_ids: list[int]) -> dict[int, str]:
+    """The avatar file of each of these members that has one."""
+    if not member_ids:
+        return {}
+    unique = list(dict.fromkeys(member_ids))
+    marks = ", ".join("?" * len(unique))
+    rows = await db.fetchall(
+        f"SELECT m.id, a.file_name FROM members m JOIN media a ON a.id = m.avatar_id WHERE m.id IN ({marks})",
+        tuple(unique),
+    )
+    return {int(r["id"]): str(r["file_name"]) for r in rows}
+
+
+async def reindex_directory_if_pending(db: Executor) -> int | None:
+    """Fill the directory's search text when a migration asked for it (members stored before it)."""
+    if await meta.get(db, DIRECTORY_REINDEX_KEY) is None:
+        return None
+    rows = await db.fetchall("SELECT id, name, fields FROM members")
+    await db.executemany(
+        "UPDATE members SET directory_text = ? WHERE id = ?",
+        [(directory_text(r["name"], _fields(r["fields"])), r["id"]) for r in rows],
+    )
+    await db.execute("DELETE FROM meta WHERE key = ?", (DIRECTORY_REINDEX_KEY,))
+    return len(rows)

@@ -356,6 +356,20 @@ MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
             "CREATE INDEX group_posts_by_group ON group_posts (group_id, created_at)",
         ],
     ),
+    (
+        16,
+        "member directory and the community front page",
+        [
+            # The member directory (/members) searches the name and the profile fields' values,
+            # folded in Python (store/members.directory_text); rows stored before are filled on
+            # the next start (reindex_directory_if_pending).
+            "ALTER TABLE members ADD COLUMN directory_text TEXT NOT NULL DEFAULT ''",
+            "CREATE INDEX members_by_kind_name ON members (kind, name)",
+            "INSERT INTO meta (key, value) SELECT 'directory_reindex', 'pending' WHERE EXISTS (SELECT 1 FROM members)",
+            # The front page's recent comments, newest first.
+            "CREATE INDEX comments_by_published ON comments (published)",
+        ],
+    ),
 ]
 
 

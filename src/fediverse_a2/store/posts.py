@@ -9,6 +9,7 @@ from ..models import Post
 from .db import Executor
 
 __all__ = [
+    "all_of_member",
     "by_id",
     "by_ids",
     "count_live",
@@ -19,6 +20,7 @@ __all__ = [
     "publish",
     "recent",
     "set_views",
+    "touch",
     "update",
 ]
 
@@ -107,6 +109,15 @@ async def recent(db: Executor, limit: int, offset: int = 0, member_id: int | Non
     return [_post(r) for r in rows]
 
 
+async def all_of_member(db: Executor, member_id: int, limit: int = 10_000) -> list[Post]:
+    """A member's posts that are not deleted, drafts included, newest first."""
+    rows = await db.fetchall(
+        _SELECT + " WHERE p.member_id = ? AND p.deleted_at IS NULL ORDER BY p.published DESC, p.id DESC LIMIT ?",
+        (member_id, limit),
+    )
+    return [_post(r) for r in rows]
+
+
 async def by_ids(db: Executor, post_ids: list[int]) -> list[Post]:
     """Live published posts by id, in the order given."""
     if not post_ids:
@@ -150,6 +161,13 @@ async def update(
         "WHERE id = ?",
         (title, body_md, content_html, summary, language, now, post_id),
     )
+    return now
+
+
+async def touch(db: Executor, post_id: int) -> float:
+    """Mark a post as changed now (its images' descriptions changed); returns the new `updated` time."""
+    now = time.time()
+    await db.execute("UPDATE posts SET updated = ? WHERE id = ?", (now, post_id))
     return now
 
 

@@ -16,7 +16,8 @@ from starlette.responses import Response
 from ..i18n import month_name
 from ..runtime import Runtime
 from ..store import archive_months, posts
-from .pages import PAGE_SIZE, Pages, page_number, summarise
+from .cards import post_cards
+from .pages import PAGE_SIZE, Pages, page_number
 from .render import Renderer
 
 __all__ = ["ArchivePages", "month_bounds", "months_between"]
@@ -85,6 +86,6 @@ class ArchivePages:
         lang = self.render.language(request)
         return await self.render.page(
             request, "archive_month.html", year=year, month=month, month_name=month_name(month, lang),
-            posts=[summarise(p) for p in items], page=page, has_next=len(ids) > PAGE_SIZE,
+            cards=await post_cards(self.rt, items), page=page, has_next=len(ids) > PAGE_SIZE,
             order="newest" if newest else "oldest", base=f"/archive/{year}/{month:02d}",
         )  # fmt: skip
