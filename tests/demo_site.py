@@ -2,8 +2,8 @@
 
 `populate(server)` fills a running instance through the services, as members would have: people
 with avatars and profile fields (organisation, function), posts with images, a long word and a
-long URL, a content warning, comments, topic groups with posts, a membership request, and one
-imported post whose inline image has no description yet.
+long URL, a content warning, comments, topic groups with posts, a membership request, a blocked
+domain, and one imported post whose inline image has no description yet.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from fediverse_a2.services.accounts import set_password
 from fediverse_a2.services.groups import add_group
 from fediverse_a2.services.members import add_member
 from fediverse_a2.services.membership import request_membership
+from fediverse_a2.services.moderation import set_domain
 from fediverse_a2.services.posts import Draft, save_post
 from fediverse_a2.services.profile import update_profile
 from fediverse_a2.services.social import comment
@@ -156,6 +157,7 @@ async def populate(server: LiveServer) -> Demo:
         ("fleur", "digitaal", "Helemaal mee eens. Toegankelijkheid begint bij het ontwerp."),
     ]:
         demo.comment_urls.append(await comment(rt, directory, username, demo.posts[post], body))
+    await set_domain(rt, "block", "spam.example", by="alice")
     await request_membership(
         rt, "Gijs Smit", "gijs@example.nl", "Waterschap Rivierenland", "Ik werk aan open data bij het waterschap."
     )

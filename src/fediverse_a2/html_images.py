@@ -11,7 +11,7 @@ import html as html_lib
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-__all__ = ["ImageRef", "describe", "find_images", "first_image", "undescribed"]
+__all__ = ["ImageRef", "describe", "find_images", "first_image", "undescribed", "with_alt"]
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,23 @@ def describe(document: str, descriptions: dict[str, str]) -> str:
         rewritten = [(k, v) for k, v in tag.attrs if k != "alt"] + [("alt", alt)]
         out.append(document[done : tag.start])
         out.append(_write(rewritten))
+        done = tag.start + len(tag.text)
+    out.append(document[done:])
+    return "".join(out)
+
+
+def with_alt(document: str) -> str:
+    """The document with `alt=""` on every image that has no alt at all, so a reader is not read
+    its address; the image still counts as undescribed (`undescribed`) until its author describes it."""
+    if "<img" not in document:
+        return document  # the common case, without parsing
+    out: list[str] = []
+    done = 0
+    for tag in _tags(document):
+        if any(k == "alt" for k, _ in tag.attrs):
+            continue
+        out.append(document[done : tag.start])
+        out.append(_write([*tag.attrs, ("alt", "")]))
         done = tag.start + len(tag.text)
     out.append(document[done:])
     return "".join(out)

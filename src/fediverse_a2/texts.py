@@ -235,7 +235,6 @@ _PAIRS: tuple[tuple[str, str, str], ...] = (
     ("notice_follow", "{name} volgt je nu", "{name} follows you now"),
     ("notice_follow_request", "{name} vraagt of hij of zij je mag volgen", "{name} asks to follow you"),
     ("notifications", "Meldingen", "Notifications"),
-    ("notifications_count", "Meldingen ({count})", "Notifications ({count})"),
     ("notifications_unread", "{count} ongelezen", "{count} unread"),
     ("no_notifications", "Je hebt nog geen meldingen.", "You have no notifications yet."),
     ("mark_all_read", "Alles als gelezen markeren", "Mark all as read"),

@@ -24,7 +24,7 @@ import nh3
 
 from fediverse_a2.archive.ning_media import local_path
 from fediverse_a2.content import DROP_CONTENT_TAGS, LINK_REL, POST_TAGS, plain_text
-from fediverse_a2.html_images import describe, find_images
+from fediverse_a2.html_images import describe, find_images, with_alt
 
 __all__ = ["ARCHIVE_ATTRIBUTES", "ARCHIVE_TAGS", "UrlRewriter", "describe_from_archive", "sanitise_archive_html"]
 
@@ -68,12 +68,13 @@ def _described_by_caption(m: re.Match[str]) -> str:
 
 
 def describe_from_archive(html: str) -> str:
-    """Images without a description get their `title`, else their `<figure>`'s caption, as alt text."""
+    """Images without a description get their `title`, else their `<figure>`'s caption, as alt text;
+    the others an empty one (their authors describe them later, see services/image_descriptions.py)."""
     titles: dict[str, str] = {}
     for ref in find_images(html):
         if not ref.alt and ref.title.strip():
             titles.setdefault(ref.src, ref.title)
-    return _FIGURE.sub(_described_by_caption, describe(html, titles))
+    return with_alt(_FIGURE.sub(_described_by_caption, describe(html, titles)))
 
 
 def _allowed(tag: str, url: str) -> bool:
