@@ -139,7 +139,8 @@ def _cleaner(**options: Any) -> Callable[[str], str]:
         options["attributes"] = {tag: set(names) for tag, names in options["attributes"].items()}
     cleaner_class = getattr(nh3, "Cleaner", None)
     if cleaner_class is not None:
-        return cleaner_class(**options).clean
+        clean: Callable[[str], str] = cleaner_class(**options).clean
+        return clean
     return functools.partial(nh3.clean, **options)  # pragma: no cover - older nh3
 
 

@@ -100,7 +100,8 @@ async def test_lock_approve_hold_notify_and_report(world: tuple[LiveServer, Fake
 
         # Report carol's comment to her server: a Flag from the instance actor.
         row = await comments.by_ap_id(a2.rt.db, reply["id"])
-        await page.goto(f"/moderation/comments/{row['id']}")
+        assert row is not None
+        await page.goto(f"/moderation/comments/{row.id}")
         await page.fill("textarea[name=reason]", "Spam")
         await page.click("form:has(textarea[name=reason]) button[type=submit]")
         await page.wait_for_load_state()

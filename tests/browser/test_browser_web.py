@@ -58,7 +58,7 @@ def assert_clean_here(bp: BrowserPage, fake: FakeMastodon) -> None:
 async def comment_id(a2: LiveServer, ap_id: str) -> int:
     row = await comments.by_ap_id(a2.rt.db, ap_id)
     assert row is not None
-    return int(row["id"])
+    return row.id
 
 
 async def sign_in(bp: BrowserPage, password: str = PASSWORD) -> None:

@@ -87,7 +87,7 @@ async def test_reply_reactions_edit_and_delete(world) -> None:  # type: ignore[n
     assert r.status_code == 202
 
     async def stored() -> list:
-        return await comments.list_for_post(a2.rt.db, post_id, a2.rt.policy, "x")
+        return await comments.list_for_post(a2.rt.db, post_id, a2.rt.policy, a2.rt.urls)
 
     [comment] = await wait_for(stored, what="the reply stored as a comment")
     assert comment.ap_id == reply["id"]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from fediverse_a2.activitypub.urls import Urls
 from fediverse_a2.policy import DomainRule, Policy
 from fediverse_a2.store import activities, actors, comments, deliveries, follows, inbox, members, meta, posts
 from fediverse_a2.store.connect import open_database
@@ -41,22 +41,13 @@ TABLES = [
     "subscriptions",
 ]
 OPEN = Policy("open", ())
+URLS = Urls("https://a2.test")
 only_postgresql = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 
 
 def _target(database_url: str | None, tmp_path: Path) -> str:
     """What open_database gets: the PostgreSQL URL, or an SQLite file in the test's folder."""
     return database_url or str(tmp_path / "db.sqlite3")
-
-
-@pytest.fixture
-async def db(database_url: str | None, tmp_path: Path) -> AsyncIterator[Database]:
-    """A migrated, empty database on the backend under test."""
-    database = await open_database(_target(database_url, tmp_path))
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 async def _member(db: Database, username: str = "alice") -> int:
@@ -173,7 +164,7 @@ async def test_comments_round_trip(db: Database) -> None:
     assert await _comment(db, post_id, 1) is None  # the same ap_id again: deduplicated
     reply = await _comment(db, post_id, 2, parent=top)
     other = await _comment(db, post_id, 3, domain="blocked.test")
-    assert [c.id for c in await comments.list_for_post(db, post_id, OPEN, "a2.test")] == [top, reply, other]
+    assert [c.id for c in await comments.list_for_post(db, post_id, OPEN, URLS)] == [top, reply, other]
     blocking = Policy("open", [DomainRule(domain="blocked.test", kind="block")])
     assert await comments.count_visible(db, post_id, blocking) == 2
     assert await comments.ids_for_post(db, post_id, blocking, 10, 0) == [
@@ -186,12 +177,12 @@ async def test_comments_round_trip(db: Database) -> None:
     assert await comments.count_visible(db, post_id, OPEN) == 1
     await db.execute("DELETE FROM blocked_actors")
     await comments.update_content(db, top, "<p>nieuw</p>", "cw", NOW + 9)
-    comment = await comments.by_id(db, top, "a2.test")
+    comment = await comments.by_id(db, top, URLS)
     assert comment is not None
     assert (comment.content_html, comment.summary, comment.updated) == ("<p>nieuw</p>", "cw", NOW + 9)
     await comments.delete(db, top)  # its reply moves up to the top level
     row = await comments.by_ap_id(db, "https://r.test/notes/2")
-    assert row is not None and row["parent_id"] is None
+    assert row is not None and row.parent_id is None and row.post_id == post_id
 
 
 # -- follows -----------------------------------------------------------------------------
@@ -219,11 +210,12 @@ async def test_follows_round_trip(db: Database) -> None:
     assert await follows.is_following(db, "https://s.test/users/c") is True
     assert await follows.count_following(db, alice) == 0  # pending until Accept
     row = await follows.following_by_follow_id(db, "https://a2.test/follows/1")
-    await follows.set_following_state(db, row["id"], "accepted")
+    assert row is not None and (row.member_id, row.actor_uri, row.state) == (alice, "https://s.test/users/c", "pending")
+    await follows.set_following_state(db, row.id, "accepted")
     assert await follows.count_following(db, alice) == 1
     assert await follows.following_page(db, alice, 10, 0) == ["https://s.test/users/c"]
     removed = await follows.remove_following(db, alice, "https://s.test/users/c")
-    assert removed["follow_id"] == "https://a2.test/follows/1"
+    assert removed is not None and removed.follow_id == "https://a2.test/follows/1" and removed.state == "accepted"
     assert await follows.remove_following(db, alice, "https://s.test/users/c") is None
     assert await follows.is_following(db, "https://s.test/users/c") is False
 
@@ -384,7 +376,7 @@ async def test_actors_and_activities_round_trip(db: Database) -> None:
     await actors.upsert(db, record, [("https://r.test/users/u#main-key", "PEM2", "z6Mk")])
     assert await actors.by_uri(db, record.uri) == record
     key = await actors.key(db, "https://r.test/users/u#main-key")
-    assert (key["pem"], key["multibase"]) == ("PEM2", "z6Mk")
+    assert key == actors.ActorKey("https://r.test/users/u#main-key", record.uri, "PEM2", "z6Mk")
     assert len(await actors.keys_for(db, record.uri)) == 1
     await actors.delete(db, record.uri)
     assert await actors.by_uri(db, record.uri) is None
@@ -395,7 +387,12 @@ async def test_actors_and_activities_round_trip(db: Database) -> None:
     await activities.add(db, "https://a2.test/a/3", alice, "Delete", "https://a2.test/posts/1", '{"a": 3}')
     assert await activities.body(db, first) == '{"a": 1}'
     assert await activities.count_for_member(db, alice) == 2  # an Accept is not in the outbox
-    assert [r["body"] for r in await activities.for_member(db, alice, 10, 0)] == ['{"a": 3}', '{"a": 1}']
+    assert await activities.for_member(db, alice, 10, 0) == ['{"a": 3}', '{"a": 1}']
+    latest = await activities.latest_version(db, "https://a2.test/posts/1")
+    assert latest is not None and (latest.type, latest.body) == ("Delete", '{"a": 3}')
+    create = await activities.create_of(db, "https://a2.test/posts/1")
+    assert create == activities.SentActivity(first, alice, "Create", "https://a2.test/posts/1", '{"a": 1}')
+    assert await activities.with_sender(db, first) == ('{"a": 1}', "alice")
 
 
 async def test_meta_get_put_bump(db: Database) -> None:

@@ -43,7 +43,7 @@ async def signed_in(a2: LiveServer, username: str, password: str = PASSWORD) -> 
 
 
 async def entries(a2: LiveServer) -> list[tuple[str, str, str, str]]:
-    return [(r["actor"], r["action"], r["target"], r["detail"]) for r in await audit.recent(a2.rt.db)]
+    return [(e.actor, e.action, e.target, e.detail) for e in await audit.recent(a2.rt.db)]
 
 
 async def test_admin_pages_refuse_members_moderators_and_visitors(a2: LiveServer) -> None:

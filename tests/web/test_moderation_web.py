@@ -63,7 +63,7 @@ async def remote_reply(w: World, name: str, text: str) -> tuple[int, str]:
         return await comments.by_ap_id(w.a2.rt.db, note["id"])
 
     row = await wait_for(stored, what="the comment stored")
-    return row["id"], note["id"]
+    return row.id, note["id"]
 
 
 async def processed(w: World, activity_id: str) -> None:
@@ -106,7 +106,7 @@ async def moderate(web: WebUser, comment_id: int, action: str, **fields: str) ->
 
 
 async def log_entries(w: World) -> list[tuple[str, str, str]]:
-    return [(r["actor"], r["action"], r["target"]) for r in await audit.recent(w.a2.rt.db)]
+    return [(e.actor, e.action, e.target) for e in await audit.recent(w.a2.rt.db)]
 
 
 async def test_held_comment_is_invisible_until_the_author_approves(world: World) -> None:
@@ -116,7 +116,8 @@ async def test_held_comment_is_invisible_until_the_author_approves(world: World)
     # dave is followed by alice: his comments never wait
     await follows.add_following(w.a2.rt.db, alice.id, w.fake.uri("dave"), f"{w.a2.base_url}/follows/dave")
     row = await follows.following_by_follow_id(w.a2.rt.db, f"{w.a2.base_url}/follows/dave")
-    await follows.set_following_state(w.a2.rt.db, row["id"], "accepted")
+    assert row is not None
+    await follows.set_following_state(w.a2.rt.db, row.id, "accepted")
     async with await signed_in(w, "alice") as web:
         r = await web.submit("/settings/moderation", "/settings/moderation", {"hold": "on"})
         assert r.status_code == 303
@@ -238,7 +239,7 @@ async def test_a_flag_from_the_remote_is_listed_and_resolved(world: World) -> No
     }
     assert (await w.fake.send("carol", f"{w.a2.base_url}/inbox", flag)).status_code == 202
     rows = await wait_for(lambda: reports.recent(w.a2.rt.db), what="the report")
-    report_id = rows[0]["id"]
+    report_id = rows[0].id
     async with await signed_in(w, "mod") as web:
         page = (await web.get("/moderation/reports")).text
         assert "Dit is reclame" in page and f'href="{w.post_url}"' in page and w.fake.uri("carol") in page
@@ -254,8 +255,9 @@ async def test_a_flag_from_the_remote_is_listed_and_resolved(world: World) -> No
         log = (await web.get("/moderation/log")).text
         assert "report_resolved" in log and f"report #{report_id}" in log
         assert re.search(r'<td class="who"[^>]*>mod</td>', log)
-    row = await reports.by_id(w.a2.rt.db, report_id)
-    assert row["resolution"] == "resolved" and row["resolved_by"] == "mod" and row["resolved_at"]
+    report = await reports.by_id(w.a2.rt.db, report_id)
+    assert report is not None
+    assert report.resolution == "resolved" and report.resolved_by == "mod" and report.resolved_at
     listed = (await asyncio.to_thread(cli, w.a2.config_path, "reports")).stdout
     assert "resolved by mod" in listed and "Blogpost gecontroleerd" in listed
 

@@ -159,7 +159,8 @@ def bundled_context(url: str) -> dict[str, Any]:
     name = bundled_file(url)
     if name is None:
         raise ContextNotBundled(str(url))
-    return orjson.loads(bundled_bytes(name))
+    document: dict[str, Any] = orjson.loads(bundled_bytes(name))
+    return document
 
 
 def document_loader(url: str, options: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -26,13 +26,13 @@ async def _unfollow(rt: Runtime, args: argparse.Namespace) -> None:
 
 
 async def _timeline(rt: Runtime, args: argparse.Namespace) -> None:
-    rows = await timeline(rt, args.username, max(1, min(args.limit, 1000)))
-    if not rows:
+    found = await timeline(rt, args.username, max(1, min(args.limit, 1000)))
+    if not found:
         print("no posts yet")
-    for row in rows:
-        text = plain_text(row["content_html"])
+    for post in found:
+        text = plain_text(post.content_html)
         text = text if len(text) <= 200 else text[:200] + "…"
-        print(f"{when(row['published'])}  {row['handle'] or ''}  {row['url'] or row['ap_id']}\n    {text}")
+        print(f"{when(post.published)}  {post.author_handle or ''}  {post.url or post.ap_id}\n    {text}")
 
 
 async def _queue(rt: Runtime, args: argparse.Namespace) -> None:

@@ -61,17 +61,17 @@ async def _unblock(rt: Runtime, args: argparse.Namespace) -> None:
 
 
 async def _reports(rt: Runtime, args: argparse.Namespace) -> None:
-    rows = await list_reports(rt)
-    if not rows:
+    found = await list_reports(rt)
+    if not found:
         print("no reports")
-    for row in rows:
+    for report in found:
         print(
-            f"#{row['id']} {when(row['received_at'])} from {row['actor_uri']}\n"
-            f"    objects: {row['objects']}\n    {row['content']}"
+            f"#{report.id} {when(report.received_at)} from {report.actor_uri}\n"
+            f"    objects: {report.objects}\n    {report.content}"
         )
-        if row["resolution"]:
-            note = f": {row['resolution_note']}" if row["resolution_note"] else ""
-            print(f"    {row['resolution']} by {row['resolved_by']} {when(row['resolved_at'])}{note}")
+        if report.resolution:
+            note = f": {report.resolution_note}" if report.resolution_note else ""
+            print(f"    {report.resolution} by {report.resolved_by} {when(report.resolved_at)}{note}")
 
 
 def register(cli: Registry) -> None:

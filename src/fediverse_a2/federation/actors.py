@@ -141,9 +141,9 @@ class ActorDirectory:
             if cached is not None:
                 self._keys.move_to_end(key_id)
                 return cached
-            row = await actor_store.key(self.rt.db, key_id)
-            if row is not None:
-                return self._remember(_parse_key(key_id, row["actor_uri"], row["pem"], row["multibase"]))
+            cached_key = await actor_store.key(self.rt.db, key_id)
+            if cached_key is not None:
+                return self._remember(_parse_key(key_id, cached_key.actor_uri, cached_key.pem, cached_key.multibase))
         try:
             return self._remember(await self._fetch_key(key_id))
         except FetchError as exc:

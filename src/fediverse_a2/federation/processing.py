@@ -40,7 +40,7 @@ from ..store import actor_blocks, relays
 from ..store import actors as actor_store
 from ..store import inbox as inbox_store
 from ..store.actors import ActorRecord
-from ..store.db import Executor, TransactionLost
+from ..store.db import Executor, Transaction, TransactionLost
 from .actors import ActorDirectory
 from .handlers import Context, Rejected, dispatch
 from .handlers.notes import ACTOR_TYPES
@@ -178,7 +178,7 @@ class InboxWorker:
         return count
 
     async def _offline(
-        self, tx: Executor, item: inbox_store.InboxItem, actors: dict[str, ActorRecord], done: list[int]
+        self, tx: Transaction, item: inbox_store.InboxItem, actors: dict[str, ActorRecord], done: list[int]
     ) -> bool:
         """One item of an offline batch; False (nothing done) when it needs the network."""
         try:
@@ -200,7 +200,7 @@ class InboxWorker:
                     and await self._from_relay(tx, activity, actor)
                 ):
                     return False
-                async with tx.savepoint():  # type: ignore[attr-defined]
+                async with tx.savepoint():
                     ctx = Context(self.rt, tx, activity, actor)
                     await dispatch(ctx)
         except TransactionLost:

@@ -1,6 +1,6 @@
 """PURE: the old platform's records as what this server stores (see the package docstring for the mapping).
 
-No database, no files: members become `MemberRow`s, blog posts, discussions and groups become
+No database, no files: members become `NewMember`s, blog posts, discussions and groups become
 `ImportPost`s with their comments, categories and group names become tags, and each record names
 the old ids and addresses that must lead to it.
 """
@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 from ..archive.ning_groups import NingDiscussion, NingGroup
 from ..archive.ning_model import MemberState, NingComment, NingMember, NingPost
 from ..archive.saved_page_model import SavedPage
-from ..store.legacy import MemberRow
+from ..store.members import NewMember
 from .model import AuthorRef, ImportComment, ImportPost
 
 __all__ = [
@@ -36,9 +36,9 @@ UNKNOWN_AUTHOR = AuthorRef("ning:unknown", "Oud lid")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def member_row(member: NingMember, username: str, now: float | None = None) -> MemberRow:
+def member_row(member: NingMember, username: str, now: float | None = None) -> NewMember:
     """A member of the archive as a member row: suspended and pending ones disabled."""
-    return MemberRow(
+    return NewMember(
         legacy_id=member.contributor_name,
         username=username,
         name=member.full_name[:100] or member.contributor_name,

@@ -22,7 +22,7 @@ from ..content import inert_text
 from ..errors import UserError
 from ..runtime import Runtime
 from ..store import groups as group_store
-from ..store import legacy, media
+from ..store import legacy, media, members
 from .mapping import discussion_post, group_post, member_row, post_of
 from .media import MediaCopier
 from .model import ImportPost
@@ -121,7 +121,7 @@ class _NingImport:
         self, tx: Any, chunk: Sequence[NingMember], assigned: dict[str, str], authors: AuthorBook
     ) -> None:
         rows = [member_row(m, assigned[m.contributor_name]) for m in chunk]
-        ids = await legacy.insert_members(tx, rows)
+        ids = await members.add_many(tx, rows)
         redirects = []
         for member, row, member_id in zip(chunk, rows, ids, strict=True):
             if member_id is None:
@@ -136,7 +136,7 @@ class _NingImport:
                 record = await media.add(
                     tx, member_id, meta.file_name, meta.media_type, meta.width, meta.height, meta.size, ""
                 )
-                await legacy.set_avatar(tx, member_id, record.id)
+                await members.set_avatar(tx, member_id, record.id)
         await legacy.add_redirects(tx, redirects)
         self.summary.created["redirects"] += len(redirects)
 
@@ -188,7 +188,7 @@ class _NingImport:
                 )  # fmt: skip
                 if made is None:
                     continue
-                await legacy.set_member_legacy_id(tx, made.id, legacy.GROUP_PREFIX + group.id)
+                await members.set_legacy_id(tx, made.id, legacy.GROUP_PREFIX + group.id)
                 known[group.id] = (made.id, made.username)
                 self.summary.created["topic groups"] += 1
         self.summary.existing["topic groups"] += len(public) - len(new)

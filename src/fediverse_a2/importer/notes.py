@@ -14,11 +14,9 @@ import orjson
 from ..activitypub import build
 from ..activitypub.urls import Urls
 from ..models import Post
+from ..store.activities import NewActivity
 
-__all__ = ["OutboxRow", "comment_create", "post_create"]
-
-# (ap_id, member id, type, object id, JSON body, created_at) as store.legacy.add_activities takes it.
-OutboxRow = tuple[str, int, str, str, str, float]
+__all__ = ["comment_create", "post_create"]
 
 
 def post_create(
@@ -30,11 +28,13 @@ def post_create(
     first_replies: Sequence[str],
     tags: Sequence[build.HashtagRef],
     images: Sequence[build.Image],
-) -> OutboxRow:
+) -> NewActivity:
     """The Create{Note} of an imported post, dated when it was published."""
     note = build.post_note(post, urls, language, replies_total, list(first_replies), tags=tags, images=images)
     activity = build.create(note)
-    return (activity["id"], post.member_id, "Create", note["id"], orjson.dumps(activity).decode(), post.published)
+    return NewActivity(
+        activity["id"], post.member_id, "Create", note["id"], orjson.dumps(activity).decode(), post.published
+    )
 
 
 def comment_create(
@@ -47,11 +47,11 @@ def comment_create(
     published: float,
     language: str,
     urls: Urls,
-) -> OutboxRow:
+) -> NewActivity:
     """The Create{Note} of an imported comment, a reply to its post, dated when it was written."""
     note = build.comment_note(
         comment_url, urls.actor(username), post_url, content_html, published, language,
         [build.PUBLIC], [urls.followers(post_author)],
     )  # fmt: skip
     activity = build.create(note)
-    return (activity["id"], member_id, "Create", comment_url, orjson.dumps(activity).decode(), published)
+    return NewActivity(activity["id"], member_id, "Create", comment_url, orjson.dumps(activity).decode(), published)

@@ -17,15 +17,18 @@ from ..archive.ning_html import sanitise_archive_html
 from ..archive.usernames import assign_usernames
 from ..models import Post
 from ..runtime import Runtime
+from ..store import activities, comments, legacy, media, members, posts, search, tags
 from ..store import groups as group_store
-from ..store import legacy, media, posts, search
+from ..store.activities import NewActivity
+from ..store.comments import NewComment
 from ..store.db import Executor
 from ..store.groups import ARCHIVED
-from ..store.legacy import CommentRow, MemberRow, PostRow
+from ..store.members import NewMember
+from ..store.posts import NewPost
 from .mapping import tag_of
 from .media import Copied, MediaCopier
 from .model import AuthorRef, ImportPost
-from .notes import OutboxRow, comment_create, post_create
+from .notes import comment_create, post_create
 from .report import Summary
 
 __all__ = ["AuthorBook", "Writer"]
@@ -52,8 +55,8 @@ class AuthorBook:
         if found is not None:
             return found
         username = assign_usernames([(ref.key, ref.name)], taken=self.used)[ref.key]
-        row = MemberRow(ref.key, username, ref.name[:100] or ref.key, None, "member", "left", True, when)
-        [member_id] = await legacy.insert_members(tx, [row])
+        row = NewMember(ref.key, username, ref.name[:100] or ref.key, None, "member", "left", True, when)
+        [member_id] = await members.add_many(tx, [row])
         if member_id is None:  # another import brought this author in meanwhile
             raise RuntimeError(f"archive author {ref.key!r} appeared during the import; run it again")
         self.summary.created["authors"] += 1
@@ -141,14 +144,14 @@ class Writer:
         return len(comment_ids)
 
     async def _posts(self, tx: Executor, fresh: list[ImportPost]) -> dict[str, int]:
-        rows: list[PostRow] = []
+        rows: list[NewPost] = []
         prepared: list[tuple[ImportPost, int, str, _Content]] = []
         for p in fresh:
             member_id, username = await self.authors.resolve(tx, p.author, p.published)
             content = self._content(p.html, p.attachments, attach_images=True)
             prepared.append((p, member_id, username, content))
             rows.append(
-                PostRow(
+                NewPost(
                     p.legacy_id,
                     member_id,
                     p.title[:300],
@@ -161,14 +164,14 @@ class Writer:
                     p.views,
                 )
             )
-        new_ids = await legacy.insert_posts(tx, rows)
+        new_ids = await posts.add_many(tx, rows)
         self._pending = []
         tag_rows: list[tuple[int, str, str]] = []
         media_rows: list[tuple[int, int, int]] = []
         redirects: list[tuple[str, str, str]] = []
         for (p, member_id, username, content), post_id in zip(prepared, new_ids, strict=True):
-            tags = [t for t in (tag_of(name) for name in p.tags) if t]
-            tag_rows += [(post_id, name, norm) for name, norm in dict(tags).items()]
+            post_tags = [t for t in (tag_of(name) for name in p.tags) if t]
+            tag_rows += [(post_id, name, norm) for name, norm in dict(post_tags).items()]
             images: list[build.Image] = []
             for position, copied in enumerate(content.images):
                 meta = copied.image
@@ -188,10 +191,10 @@ class Writer:
                     post_id, member_id, username, p.author.name, p.title[:300], content.html, content.html,
                     p.published, p.updated, None, p.views,
                 )  # fmt: skip
-                refs = [build.HashtagRef(name, self.urls.tag(norm)) for name, norm in dict(tags).items()]
+                refs = [build.HashtagRef(name, self.urls.tag(norm)) for name, norm in dict(post_tags).items()]
                 self._pending.append((post, refs, images))
-        await legacy.add_tags(tx, tag_rows)
-        await legacy.attach_media(tx, media_rows)
+        await tags.add_many(tx, tag_rows)
+        await media.attach_many(tx, media_rows)
         await legacy.add_redirects(tx, redirects)
         self.summary.created["redirects"] += len(redirects)
         return {p.legacy_id: post_id for p, post_id in zip(fresh, new_ids, strict=True)}
@@ -216,7 +219,7 @@ class Writer:
     async def _comments(
         self, tx: Executor, batch: Sequence[ImportPost], ids: dict[str, int], have: set[str], fresh: set[str]
     ) -> list[int]:
-        rows: list[CommentRow] = []
+        rows: list[NewComment] = []
         owners: list[tuple[ImportPost, int, str]] = []
         seen: set[str] = set()
         for p in batch:
@@ -231,7 +234,7 @@ class Writer:
                 member_id, username = await self.authors.resolve(tx, c.author, published)
                 body = self._content(c.html, c.attachments, attach_images=False).html
                 rows.append(
-                    CommentRow(
+                    NewComment(
                         c.legacy_id,
                         ids[p.legacy_id],
                         member_id,
@@ -242,10 +245,10 @@ class Writer:
                     )
                 )
                 owners.append((p, member_id, username))
-        comment_ids = await legacy.insert_comments(tx, rows)
+        comment_ids = await comments.add_many(tx, rows)
         urls = [self.urls.comment(cid) for cid in comment_ids]
-        await legacy.set_comment_urls(tx, list(zip(comment_ids, urls, strict=True)))
-        outbox: list[OutboxRow] = []
+        await comments.set_ap_ids(tx, list(zip(comment_ids, urls, strict=True)))
+        outbox: list[NewActivity] = []
         redirects: list[tuple[str, str, str]] = []
         replies: dict[int, list[str]] = {}
         cache: dict[int, Post | None] = {post.id: post for post, _, _ in self._pending}
@@ -286,7 +289,7 @@ class Writer:
                 )
             )
         self._pending = []
-        await legacy.add_activities(tx, outbox)
+        await activities.add_many(tx, outbox)
         await legacy.add_redirects(tx, redirects)
         self.summary.created["comments"] += len(rows)
         self.summary.created["redirects"] += len(redirects)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from ..activitypub.flag import flag
 from ..errors import UserError
@@ -19,6 +18,7 @@ from ..models import Comment, Member
 from ..runtime import Runtime
 from ..store import actors as actor_store
 from ..store import audit, comment_holds, comments, reports, search, tombstones
+from ..store.audit import AuditEntry
 from ..store.db import Executor
 from .social import delete_comment
 
@@ -62,7 +62,7 @@ class Permission:
 
 async def permission(rt: Runtime, member: Member, comment_id: int) -> Permission | None:
     """The comment and what `member` may do with it; None when it does not exist or is none of theirs."""
-    comment = await comments.by_id(rt.db, comment_id, rt.urls.host)
+    comment = await comments.by_id(rt.db, comment_id, rt.urls)
     state = await comments.state_of(rt.db, comment_id)
     if comment is None or state is None:
         return None
@@ -132,7 +132,7 @@ async def comments_in_state(rt: Runtime, member: Member, state: str, limit: int 
     if state not in comments.STATES:
         raise UserError(f"unknown state {state!r}")
     author = None if member.is_moderator else member.id
-    return await comments.in_state(rt.db, state, rt.urls.host, limit, post_author_id=author)
+    return await comments.in_state(rt.db, state, rt.urls, limit, post_author_id=author)
 
 
 async def report_comment(rt: Runtime, member: Member, comment_id: int, reason: str) -> str:
@@ -174,6 +174,6 @@ async def set_holds_comments(rt: Runtime, member: Member, on: bool) -> None:
     await comment_holds.set_on(rt.db, member.id, on)
 
 
-async def audit_entries(rt: Runtime, limit: int = 200, before: int | None = None) -> list[Any]:
+async def audit_entries(rt: Runtime, limit: int = 200, before: int | None = None) -> list[AuditEntry]:
     """The audit log, newest first."""
     return await audit.recent(rt.db, limit, before)

@@ -59,8 +59,8 @@ async def remove_follower(rt: Runtime, member: Member, actor_uri: str) -> None:
         if row is None:
             raise UserError("that account does not follow you", key="not_a_follower")
         await follows.remove_follower(tx, member.id, actor_uri)
-        follow = {"id": row["follow_id"], "type": "Follow", "actor": actor_uri, "object": me}
-        if not row["follow_id"]:
+        follow = {"id": row.follow_id, "type": "Follow", "actor": actor_uri, "object": me}
+        if not row.follow_id:
             del follow["id"]
         reject = build.reject(f"{me}#rejects/{uuid.uuid4().hex}", me, follow)
-        await queue_activity(tx, reject, member.id, targets=[(row["inbox"], row["domain"], actor_uri)])
+        await queue_activity(tx, reject, member.id, targets=[(row.inbox, row.domain, actor_uri)])

@@ -7,7 +7,6 @@ member's username from the web, "cli" from the command line.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from ..errors import UserError
 from ..federation.actors import ActorDirectory
@@ -17,6 +16,7 @@ from ..policy import DomainRule, format_domain_csv, parse_domain_csv
 from ..runtime import POLICY_VERSION, Runtime
 from ..store import actor_blocks, audit, domain_rules, follows, members, meta, reports
 from ..store import actors as actor_store
+from ..store.reports import Report
 from .members import USERNAME_RE
 
 __all__ = [
@@ -146,6 +146,6 @@ async def _actor_uri(rt: Runtime, directory: ActorDirectory, value: str) -> str:
     return (await directory.resolve(str(handle))).uri
 
 
-async def list_reports(rt: Runtime) -> list[Any]:
+async def list_reports(rt: Runtime) -> list[Report]:
     """Reports (Flag activities) received from other servers, newest first."""
     return await reports.recent(rt.db)

@@ -7,7 +7,6 @@ sent by the mail worker (mail/worker.py), never in a request.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from ..content import inert_text
 from ..errors import UserError
@@ -18,6 +17,7 @@ from ..notices import GROUPS, MODES, MailSettings, Notification
 from ..runtime import Runtime
 from ..store import members, outgoing_mail
 from ..store import notifications as store
+from ..store.comments import CommentRef
 from ..store.db import Executor
 
 __all__ = [
@@ -90,12 +90,14 @@ async def save_mail_settings(
     return settings, await members.by_id(rt.db, member.id) or member
 
 
-async def on_local_comment(tx: Executor, rt: Runtime, author_id: int, post: Post, parent: Any, comment_id: int) -> None:
+async def on_local_comment(
+    tx: Executor, rt: Runtime, author_id: int, post: Post, parent: CommentRef | None, comment_id: int
+) -> None:
     """A member commented here: the post's author and the author of the answered comment hear of it (not oneself)."""
     author = await members.by_id(tx, author_id)
     if author is None:
         return
-    owners = [parent["member_id"] if parent is not None else None, post.member_id]
+    owners = [parent.member_id if parent is not None else None, post.member_id]
     link = f"{rt.urls.post(post.id)}#comment-{comment_id}"
     actor_uri = rt.urls.actor(author.username)
     told: set[int] = {author_id}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any
 
 import orjson
 
@@ -19,6 +18,8 @@ from ..runtime import Runtime
 from ..store import activities, comments, deliveries, follows, posts, remote_posts, search, tombstones
 from ..store import actors as actor_store
 from ..store.actors import ActorRecord
+from ..store.comments import CommentRef
+from ..store.remote_posts import TimelinePost
 from . import notifications
 from .members import require_member
 
@@ -56,7 +57,7 @@ async def unfollow(rt: Runtime, directory: ActorDirectory, username: str, handle
         row = await follows.remove_following(tx, member.id, actor.uri)
         if row is None:
             raise UserError(f"{username} does not follow {actor.handle}")
-        inner = build.follow(row["follow_id"], me, actor.uri)
+        inner = build.follow(row.follow_id, me, actor.uri)
         undo = build.undo(f"{me}#undo/{uuid.uuid4().hex}", me, inner)
         await queue_activity(tx, undo, member.id, targets=[(actor.inbox, actor.domain, actor.uri)])
     return actor.uri
@@ -79,12 +80,12 @@ async def comment(rt: Runtime, directory: ActorDirectory, username: str, url: st
 async def _comment_local(rt: Runtime, member_id: int, username: str, url: str, html: str) -> str:
     urls = rt.urls
     post_id = urls.post_id(url)
-    parent: Any = None
+    parent: CommentRef | None = None
     if post_id is None:
         parent = await comments.by_ap_id(rt.db, url)
         if parent is None:
             raise UserError(f"not a post or comment on this instance: {url}")
-        post_id = parent["post_id"]
+        post_id = parent.post_id
     post = await posts.by_id(rt.db, post_id)
     if post is None or post.deleted_at is not None:
         raise UserError(f"post was deleted: {url}")
@@ -92,8 +93,8 @@ async def _comment_local(rt: Runtime, member_id: int, username: str, url: str, h
     cc = [urls.followers(post.username)]
     mentions: list[tuple[str, str]] = []
     targets: list[tuple[str, str, str | None]] = []
-    if parent is not None and parent["member_id"] is None:
-        author = await actor_store.by_uri(rt.db, parent["author_uri"])
+    if parent is not None and parent.member_id is None:
+        author = await actor_store.by_uri(rt.db, parent.author_uri)
         if author is not None:
             cc.append(author.uri)
             mentions.append((author.uri, author.handle))
@@ -106,7 +107,7 @@ async def _comment_local(rt: Runtime, member_id: int, username: str, url: str, h
             ap_id=placeholder,
             url=None,
             post_id=post.id,
-            parent_id=parent["id"] if parent else None,
+            parent_id=parent.id if parent else None,
             author_uri=me,
             member_id=member_id,
             domain=urls.host.split(":")[0],
@@ -153,28 +154,28 @@ async def _reply_remote(
     return note_id
 
 
-async def timeline(rt: Runtime, username: str, limit: int = 50) -> list[Any]:
+async def timeline(rt: Runtime, username: str, limit: int = 50) -> list[TimelinePost]:
     """Posts received from the actors a member follows, newest first."""
     member = await require_member(rt, username)
-    return await remote_posts.timeline(rt.db, member.id, limit)
+    return await remote_posts.timeline_page(rt.db, member.id, limit)
 
 
 async def delete_comment(rt: Runtime, url: str) -> str:
     """Delete a member's own comment or remote reply, sending Delete to everyone who got the Create."""
     create = await activities.create_of(rt.db, url)
-    if create is None or create["member_id"] is None:
+    if create is None or create.member_id is None:
         raise UserError(f"not a post or comment of a member on this instance: {url}")
     if await activities.is_deleted(rt.db, url):
         raise UserError(f"already deleted: {url}")
-    sent = orjson.loads(create["body"])
+    sent = orjson.loads(create.body)
     actor = sent["actor"]
-    targets = await deliveries.targets_of(rt.db, create["id"])
+    targets = await deliveries.targets_of(rt.db, create.id)
     async with rt.db.transaction() as tx:
         row = await comments.by_ap_id(tx, url)
         if row is not None:
-            await search.remove_comments(tx, [row["id"]])
-            await comments.delete(tx, row["id"])
+            await search.remove_comments(tx, [row.id])
+            await comments.delete(tx, row.id)
         await tombstones.add(tx, url, actor)
         activity = build.delete(actor, url, sent.get("to", []), sent.get("cc", []))
-        await queue_activity(tx, activity, create["member_id"], targets=targets)
+        await queue_activity(tx, activity, create.member_id, targets=targets)
     return url

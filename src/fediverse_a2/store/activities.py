@@ -3,11 +3,51 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from .db import Executor
+from .sql import columns, optional_str, record
 
-__all__ = ["add", "body", "count_for_member", "create_of", "for_member", "is_deleted", "latest_version", "with_sender"]
+__all__ = [
+    "NewActivity",
+    "SentActivity",
+    "add",
+    "add_many",
+    "body",
+    "count_for_member",
+    "create_of",
+    "for_member",
+    "is_deleted",
+    "latest_version",
+    "with_sender",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SentActivity:
+    """An activity we sent, as stored."""
+
+    id: int
+    member_id: int | None  # None for the instance actor
+    type: str
+    object_id: str | None
+    body: str  # the JSON sent
+
+
+@dataclass(frozen=True, slots=True)
+class NewActivity:
+    """An activity to put in the outbox without delivering it (imported from the archive)."""
+
+    ap_id: str
+    member_id: int
+    type: str
+    object_id: str
+    body: str
+    created_at: float
+
+
+_SENT = f"SELECT {columns(SentActivity)} FROM activities"
 
 
 async def add(db: Executor, ap_id: str, member_id: int | None, kind: str, object_id: str | None, body: str) -> int:
@@ -21,9 +61,18 @@ async def add(db: Executor, ap_id: str, member_id: int | None, kind: str, object
     )
 
 
+async def add_many(db: Executor, rows: Sequence[NewActivity]) -> None:
+    """Put activities in the outbox without delivering them; an id already there stays as it is."""
+    await db.executemany(
+        "INSERT INTO activities (ap_id, member_id, type, object_id, body, created_at) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (ap_id) DO NOTHING",
+        [(r.ap_id, r.member_id, r.type, r.object_id, r.body, r.created_at) for r in rows],
+    )
+
+
 async def body(db: Executor, activity_id: int) -> str | None:
     """The JSON body of an outgoing activity."""
-    return await db.fetchval("SELECT body FROM activities WHERE id = ?", (activity_id,))
+    return optional_str(await db.fetchval("SELECT body FROM activities WHERE id = ?", (activity_id,)))
 
 
 _OUTBOX_TYPES = "('Create', 'Update', 'Delete', 'Announce')"
@@ -38,29 +87,29 @@ async def count_for_member(db: Executor, member_id: int) -> int:
     )
 
 
-async def for_member(db: Executor, member_id: int, limit: int, offset: int) -> list[Any]:
-    """A page of a member's outbox, newest first."""
-    return await db.fetchall(
+async def for_member(db: Executor, member_id: int, limit: int, offset: int) -> list[str]:
+    """The JSON bodies of a page of a member's outbox, newest first."""
+    rows = await db.fetchall(
         f"SELECT body FROM activities WHERE member_id = ? AND type IN {_OUTBOX_TYPES} "
         "ORDER BY id DESC LIMIT ? OFFSET ?",
         (member_id, limit, offset),
     )
+    return [str(r[0]) for r in rows]
 
 
-async def latest_version(db: Executor, object_id: str) -> Any:
-    """(type, body) of the newest Create, Update or Delete we sent of an object, or None."""
-    return await db.fetchone(
-        "SELECT type, body FROM activities WHERE object_id = ? AND type IN ('Create', 'Update', 'Delete') "
-        "ORDER BY id DESC LIMIT 1",
+async def latest_version(db: Executor, object_id: str) -> SentActivity | None:
+    """The newest Create, Update or Delete we sent of an object, or None."""
+    row = await db.fetchone(
+        f"{_SENT} WHERE object_id = ? AND type IN ('Create', 'Update', 'Delete') ORDER BY id DESC LIMIT 1",
         (object_id,),
     )
+    return None if row is None else record(SentActivity, row)
 
 
-async def create_of(db: Executor, object_id: str) -> Any:
-    """(id, member_id, body) of the Create we sent of an object, or None."""
-    return await db.fetchone(
-        "SELECT id, member_id, body FROM activities WHERE object_id = ? AND type = 'Create'", (object_id,)
-    )
+async def create_of(db: Executor, object_id: str) -> SentActivity | None:
+    """The Create we sent of an object, or None."""
+    row = await db.fetchone(f"{_SENT} WHERE object_id = ? AND type = 'Create'", (object_id,))
+    return None if row is None else record(SentActivity, row)
 
 
 async def is_deleted(db: Executor, object_id: str) -> bool:
@@ -68,9 +117,10 @@ async def is_deleted(db: Executor, object_id: str) -> bool:
     return bool(await db.fetchval("SELECT 1 FROM activities WHERE object_id = ? AND type = 'Delete'", (object_id,)))
 
 
-async def with_sender(db: Executor, activity_id: int) -> Any:
-    """(body, username) of an outgoing activity; username is NULL for the instance actor."""
-    return await db.fetchone(
+async def with_sender(db: Executor, activity_id: int) -> tuple[str, str | None] | None:
+    """(body, username) of an outgoing activity (username None for the instance actor), or None."""
+    row = await db.fetchone(
         "SELECT a.body, m.username FROM activities a LEFT JOIN members m ON m.id = a.member_id WHERE a.id = ?",
         (activity_id,),
     )
+    return None if row is None else (str(row[0]), optional_str(row[1]))

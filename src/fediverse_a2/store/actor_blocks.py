@@ -30,4 +30,4 @@ async def is_blocked(db: Executor, actor_uri: str) -> bool:
 async def list_all(db: Executor) -> list[tuple[str, float]]:
     """Every blocked actor with when it was blocked, oldest first."""
     rows = await db.fetchall("SELECT actor_uri, created_at FROM blocked_actors ORDER BY created_at, actor_uri")
-    return [(r["actor_uri"], r["created_at"]) for r in rows]
+    return [(str(r[0]), float(r[1])) for r in rows]

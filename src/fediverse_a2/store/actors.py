@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import astuple, dataclass, fields
 
 from .db import Executor
+from .sql import columns, optional_str, record
 
-__all__ = ["ActorRecord", "by_uri", "delete", "exists", "key", "keys_for", "upsert", "uri_by_handle"]
+__all__ = ["ActorKey", "ActorRecord", "by_uri", "delete", "exists", "key", "keys_for", "upsert", "uri_by_handle"]
 
 
 @dataclass(frozen=True)
@@ -33,19 +33,24 @@ class ActorRecord:
         return self.shared_inbox or self.inbox
 
 
-_COLUMNS = (
-    "uri, domain, type, username, handle, name, summary, url, icon, inbox, shared_inbox, followers_url, fetched_at"
-)
+@dataclass(frozen=True, slots=True)
+class ActorKey:
+    """A cached public key of a remote actor (PEM, or a Multikey's multibase value)."""
+
+    key_id: str
+    actor_uri: str
+    pem: str | None
+    multibase: str | None
 
 
-def _record(row: Any) -> ActorRecord:
-    return ActorRecord(*(row[c.strip()] for c in _COLUMNS.split(",")))
+_COLUMNS = columns(ActorRecord)
+_KEY = f"SELECT {columns(ActorKey)} FROM actor_keys"
 
 
 async def upsert(db: Executor, actor: ActorRecord, keys: list[tuple[str, str | None, str | None]]) -> None:
     """Store a freshly fetched actor and replace its keys ((key_id, pem, multibase) triples)."""
-    values = tuple(getattr(actor, c.strip()) for c in _COLUMNS.split(","))
-    updates = ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in _COLUMNS.split(",")[1:])
+    values = astuple(actor)
+    updates = ", ".join(f"{f.name} = excluded.{f.name}" for f in fields(ActorRecord)[1:])
     await db.execute(
         f"INSERT INTO actors ({_COLUMNS}) VALUES ({', '.join('?' * len(values))}) "
         f"ON CONFLICT (uri) DO UPDATE SET {updates}",
@@ -65,17 +70,18 @@ async def upsert(db: Executor, actor: ActorRecord, keys: list[tuple[str, str | N
 async def by_uri(db: Executor, uri: str) -> ActorRecord | None:
     """A cached actor, or None."""
     row = await db.fetchone(f"SELECT {_COLUMNS} FROM actors WHERE uri = ?", (uri,))
-    return _record(row) if row else None
+    return record(ActorRecord, row) if row else None
 
 
-async def key(db: Executor, key_id: str) -> Any:
-    """A cached key row (key_id, actor_uri, pem, multibase), or None."""
-    return await db.fetchone("SELECT key_id, actor_uri, pem, multibase FROM actor_keys WHERE key_id = ?", (key_id,))
+async def key(db: Executor, key_id: str) -> ActorKey | None:
+    """A cached key, or None."""
+    row = await db.fetchone(f"{_KEY} WHERE key_id = ?", (key_id,))
+    return record(ActorKey, row) if row else None
 
 
-async def keys_for(db: Executor, actor_uri: str) -> list[Any]:
+async def keys_for(db: Executor, actor_uri: str) -> list[ActorKey]:
     """All cached keys of an actor."""
-    return await db.fetchall("SELECT key_id, pem, multibase FROM actor_keys WHERE actor_uri = ?", (actor_uri,))
+    return [record(ActorKey, r) for r in await db.fetchall(f"{_KEY} WHERE actor_uri = ?", (actor_uri,))]
 
 
 async def delete(db: Executor, uri: str) -> None:
@@ -91,5 +97,4 @@ async def exists(db: Executor, uri: str) -> bool:
 
 async def uri_by_handle(db: Executor, handle: str) -> str | None:
     """The id of a cached actor by its @user@host handle."""
-    value = await db.fetchval("SELECT uri FROM actors WHERE handle = ?", (handle,))
-    return None if value is None else str(value)
+    return optional_str(await db.fetchval("SELECT uri FROM actors WHERE handle = ?", (handle,)))

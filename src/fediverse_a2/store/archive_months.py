@@ -1,23 +1,23 @@
-"""Live published posts by date range: the archive by year and month."""
+"""Live published posts by date range: the archive by year and month (posts.live_ids lists a range's posts)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from .db import Executor
+from .sql import LIVE_POST
 
-__all__ = ["count_between", "post_ids_between", "published_span"]
+__all__ = ["count_between", "published_span"]
 
-_LIVE = "p.deleted_at IS NULL AND p.state = 'published'"
 _RANGES_PER_STATEMENT = 120
 
 
 async def published_span(db: Executor) -> tuple[float, float] | None:
     """The first and last publication time of the live posts, or None when there are none."""
-    row = await db.fetchone(f"SELECT MIN(p.published) AS first, MAX(p.published) AS last FROM posts p WHERE {_LIVE}")
-    if row is None or row["first"] is None:
+    row = await db.fetchone(f"SELECT MIN(p.published), MAX(p.published) FROM posts p WHERE {LIVE_POST}")
+    if row is None or row[0] is None:
         return None
-    return float(row["first"]), float(row["last"])
+    return float(row[0]), float(row[1])
 
 
 async def count_between(db: Executor, ranges: Sequence[tuple[float, float]]) -> list[int]:
@@ -30,22 +30,9 @@ async def count_between(db: Executor, ranges: Sequence[tuple[float, float]]) -> 
             for j in range(len(part))
         )
         row = await db.fetchone(
-            f"SELECT {sums} FROM posts p WHERE {_LIVE} AND p.published >= ? AND p.published < ?",
+            f"SELECT {sums} FROM posts p WHERE {LIVE_POST} AND p.published >= ? AND p.published < ?",
             [bound for pair in part for bound in pair] + [part[0][0], part[-1][1]],
         )
         assert row is not None
         counts += [int(row[j]) for j in range(len(part))]
     return counts
-
-
-async def post_ids_between(
-    db: Executor, start: float, end: float, limit: int, offset: int = 0, *, newest_first: bool = False
-) -> list[int]:
-    """Ids of the live posts published in [start, end), by date (oldest first unless asked)."""
-    order = "DESC" if newest_first else "ASC"
-    rows = await db.fetchall(
-        f"SELECT p.id FROM posts p WHERE {_LIVE} AND p.published >= ? AND p.published < ? "
-        f"ORDER BY p.published {order}, p.id {order} LIMIT ? OFFSET ?",
-        (start, end, limit, offset),
-    )
-    return [r["id"] for r in rows]

@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from dataclasses import dataclass
 
 from .db import Executor
+from .sql import columns
+from .sql import record as _record
 
-__all__ = ["recent", "record"]
+__all__ = ["AuditEntry", "recent", "record"]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One moderation action."""
+
+    id: int
+    at: float
+    actor: str  # a username, or "cli"
+    action: str
+    target: str
+    detail: str
+
+
+_SELECT = f"SELECT {columns(AuditEntry)} FROM audit_log"
 
 
 async def record(db: Executor, actor: str, action: str, target: str, detail: str = "") -> None:
@@ -18,13 +35,10 @@ async def record(db: Executor, actor: str, action: str, target: str, detail: str
     )
 
 
-async def recent(db: Executor, limit: int = 200, before: int | None = None) -> list[Any]:
-    """Entries newest first (id, at, actor, action, target, detail); `before` pages back by id."""
+async def recent(db: Executor, limit: int = 200, before: int | None = None) -> list[AuditEntry]:
+    """Entries newest first; `before` pages back by id."""
     if before is None:
-        return await db.fetchall(
-            "SELECT id, at, actor, action, target, detail FROM audit_log ORDER BY id DESC LIMIT ?", (limit,)
-        )
-    return await db.fetchall(
-        "SELECT id, at, actor, action, target, detail FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?",
-        (before, limit),
-    )
+        rows = await db.fetchall(f"{_SELECT} ORDER BY id DESC LIMIT ?", (limit,))
+    else:
+        rows = await db.fetchall(f"{_SELECT} WHERE id < ? ORDER BY id DESC LIMIT ?", (before, limit))
+    return [_record(AuditEntry, r) for r in rows]

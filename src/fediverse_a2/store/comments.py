@@ -8,20 +8,26 @@ for approval) or hidden (by a moderator); only visible ones are read for the pos
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from ..activitypub.urls import Urls
 from ..models import Comment, RemoteAuthor
 from ..policy import Policy
-from .db import Executor
+from .db import Executor, Row
+from .sql import LIVE_POST, columns, marks, optional_int, optional_str, record
 
 __all__ = [
     "HELD",
     "HIDDEN",
     "STATES",
     "VISIBLE",
+    "CommentRef",
+    "MemberComment",
+    "NewComment",
     "RecentComment",
     "add",
+    "add_many",
     "by_ap_id",
     "by_id",
     "count_visible",
@@ -36,6 +42,7 @@ __all__ = [
     "recent",
     "recent_by_member",
     "set_ap_id",
+    "set_ap_ids",
     "set_state",
     "state_of",
     "update_content",
@@ -44,6 +51,44 @@ __all__ = [
 
 VISIBLE, HELD, HIDDEN = "visible", "held", "hidden"
 STATES = (VISIBLE, HELD, HIDDEN)
+
+
+@dataclass(frozen=True, slots=True)
+class CommentRef:
+    """Where a stored comment sits and whose it is: what handlers look up by ActivityPub id."""
+
+    id: int
+    ap_id: str
+    post_id: int
+    parent_id: int | None
+    author_uri: str
+    member_id: int | None  # the local member who wrote it; None for a remote author
+    domain: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemberComment:
+    """A member's comment as their profile lists it, with the title of the post it is under."""
+
+    id: int
+    post_id: int
+    content_html: str
+    published: float
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewComment:
+    """A comment brought in from the archive; its ap_id and url are set once its row id is known."""
+
+    legacy_id: str
+    post_id: int
+    member_id: int
+    author_uri: str
+    domain: str
+    content_html: str
+    published: float
+
 
 _SELECT = """
 SELECT c.id, c.ap_id, c.url, c.post_id, c.parent_id, c.author_uri, c.member_id, c.domain,
@@ -59,7 +104,7 @@ LEFT JOIN members m ON m.id = c.member_id
 _NOT_BLOCKED = "c.state = 'visible' AND c.author_uri NOT IN (SELECT actor_uri FROM blocked_actors)"
 
 
-def _comment(row: Any, local_host: str) -> Comment:
+def _comment(row: Row, urls: Urls) -> Comment:
     # Unpacked by position, in _SELECT's order: a lookup by column name on an sqlite3.Row
     # scans the column names each time, and a post page builds hundreds of these.
     (
@@ -82,7 +127,7 @@ def _comment(row: Any, local_host: str) -> Comment:
         author_icon,
     ) = row
     if username:
-        handle = f"@{username}@{local_host}"
+        handle = urls.handle(username)
         url_of_author = author_uri
     else:
         handle = author_handle or author_uri
@@ -135,28 +180,55 @@ async def add(
     extra = ", state" if state != VISIBLE else ""
     if extra:
         values.append(state)
-    marks = ", ".join("?" * len(values))
-    return await db.fetchval(
-        f"""INSERT INTO comments (ap_id, url, post_id, parent_id, author_uri, member_id, domain,
-                                  content_html, summary, published, updated, created_at{extra})
-            VALUES ({marks})
-            ON CONFLICT (ap_id) DO NOTHING RETURNING id""",
-        values,
+    return optional_int(
+        await db.fetchval(
+            f"""INSERT INTO comments (ap_id, url, post_id, parent_id, author_uri, member_id, domain,
+                                      content_html, summary, published, updated, created_at{extra})
+                VALUES ({marks(len(values))})
+                ON CONFLICT (ap_id) DO NOTHING RETURNING id""",
+            values,
+        )
     )
 
 
-async def by_ap_id(db: Executor, ap_id: str) -> Any:
-    """The raw row of a comment by its ActivityPub id, or None."""
-    return await db.fetchone(
-        "SELECT id, ap_id, post_id, parent_id, author_uri, member_id, domain FROM comments WHERE ap_id = ?",
-        (ap_id,),
+async def add_many(db: Executor, rows: Sequence[NewComment]) -> list[int]:
+    """Insert archive comments under a placeholder ap_id (see set_ap_ids); their row ids, in order.
+
+    The caller has checked that their legacy ids are new.
+    """
+    now = time.time()
+    ids = await db.fetchval_each(
+        "INSERT INTO comments (ap_id, url, post_id, parent_id, author_uri, member_id, domain, content_html, "
+        "summary, published, updated, created_at, legacy_id) "
+        "VALUES (?, NULL, ?, NULL, ?, ?, ?, ?, NULL, ?, NULL, ?, ?) RETURNING id",
+        [
+            (
+                f"urn:a2-legacy:{r.legacy_id}",
+                r.post_id,
+                r.author_uri,
+                r.member_id,
+                r.domain,
+                r.content_html,
+                r.published,
+                now,
+                r.legacy_id,
+            )
+            for r in rows
+        ],
     )
+    return [int(i) for i in ids]
 
 
-async def by_id(db: Executor, comment_id: int, local_host: str) -> Comment | None:
+async def by_ap_id(db: Executor, ap_id: str) -> CommentRef | None:
+    """A stored comment by its ActivityPub id, or None."""
+    row = await db.fetchone(f"SELECT {columns(CommentRef)} FROM comments WHERE ap_id = ?", (ap_id,))
+    return None if row is None else record(CommentRef, row)
+
+
+async def by_id(db: Executor, comment_id: int, urls: Urls) -> Comment | None:
     """A comment by row id, or None."""
     row = await db.fetchone(_SELECT + " WHERE c.id = ?", (comment_id,))
-    return _comment(row, local_host) if row else None
+    return _comment(row, urls) if row else None
 
 
 async def update_content(db: Executor, comment_id: int, content_html: str, summary: str | None, updated: float) -> None:
@@ -174,23 +246,24 @@ async def delete(db: Executor, comment_id: int) -> None:
     await db.execute("DELETE FROM comments WHERE id = ?", (comment_id,))
 
 
-async def list_for_post(db: Executor, post_id: int, policy: Policy, local_host: str) -> list[Comment]:
+async def list_for_post(db: Executor, post_id: int, policy: Policy, urls: Urls) -> list[Comment]:
     """Visible comments of a post, oldest first."""
     rows = await db.fetchall(
         _SELECT + f" WHERE c.post_id = ? AND {_NOT_BLOCKED} ORDER BY c.published, c.id", (post_id,)
     )
-    return [_comment(r, local_host) for r in rows if not policy.is_blocked(r["domain"])]
+    return [_comment(r, urls) for r in rows if not policy.is_blocked(r["domain"])]
 
 
-async def recent_by_member(db: Executor, member_id: int, limit: int) -> list[Any]:
+async def recent_by_member(db: Executor, member_id: int, limit: int) -> list[MemberComment]:
     """A member's newest visible comments on live posts, with the post's title (for the profile)."""
-    return await db.fetchall(
-        """SELECT c.id, c.post_id, c.content_html, c.published, p.title FROM comments c
-           JOIN posts p ON p.id = c.post_id
-           WHERE c.member_id = ? AND c.state = 'visible' AND p.deleted_at IS NULL AND p.state = 'published'
-           ORDER BY c.published DESC, c.id DESC LIMIT ?""",
+    rows = await db.fetchall(
+        f"""SELECT c.id, c.post_id, c.content_html, c.published, p.title FROM comments c
+            JOIN posts p ON p.id = c.post_id
+            WHERE c.member_id = ? AND c.state = 'visible' AND {LIVE_POST}
+            ORDER BY c.published DESC, c.id DESC LIMIT ?""",
         (member_id, limit),
     )
+    return [record(MemberComment, r) for r in rows]
 
 
 async def count_visible(db: Executor, post_id: int, policy: Policy) -> int:
@@ -199,7 +272,7 @@ async def count_visible(db: Executor, post_id: int, policy: Policy) -> int:
         f"SELECT c.domain, COUNT(*) AS n FROM comments c WHERE c.post_id = ? AND {_NOT_BLOCKED} GROUP BY c.domain",
         (post_id,),
     )
-    return sum(r["n"] for r in rows if not policy.is_blocked(r["domain"]))
+    return sum(int(r["n"]) for r in rows if not policy.is_blocked(r["domain"]))
 
 
 async def ids_for_post(db: Executor, post_id: int, policy: Policy, limit: int, offset: int) -> list[str]:
@@ -226,23 +299,27 @@ async def ids_for_post(db: Executor, post_id: int, policy: Policy, limit: int, o
 
 async def ids_by_author(db: Executor, author_uri: str) -> list[int]:
     """Row ids of every comment by one author."""
-    return [r["id"] for r in await db.fetchall("SELECT id FROM comments WHERE author_uri = ?", (author_uri,))]
+    return [int(r[0]) for r in await db.fetchall("SELECT id FROM comments WHERE author_uri = ?", (author_uri,))]
 
 
 async def set_ap_id(db: Executor, comment_id: int, ap_id: str) -> None:
     """Give a local comment its final id (and URL), once its row id is known."""
-    await db.execute("UPDATE comments SET ap_id = ?, url = ? WHERE id = ?", (ap_id, ap_id, comment_id))
+    await set_ap_ids(db, [(comment_id, ap_id)])
+
+
+async def set_ap_ids(db: Executor, rows: Sequence[tuple[int, str]]) -> None:
+    """Give comments their final ActivityPub id (and URL): (comment id, ap_id) pairs."""
+    await db.executemany("UPDATE comments SET ap_id = ?, url = ? WHERE id = ?", [(ap, ap, cid) for cid, ap in rows])
 
 
 async def owner(db: Executor, ap_id: str) -> str | None:
     """The author of a stored comment."""
-    return await db.fetchval("SELECT author_uri FROM comments WHERE ap_id = ?", (ap_id,))
+    return optional_str(await db.fetchval("SELECT author_uri FROM comments WHERE ap_id = ?", (ap_id,)))
 
 
 async def state_of(db: Executor, comment_id: int) -> str | None:
     """A comment's moderation state (visible, held, hidden), or None when there is no such comment."""
-    value = await db.fetchval("SELECT state FROM comments WHERE id = ?", (comment_id,))
-    return str(value) if value is not None else None
+    return optional_str(await db.fetchval("SELECT state FROM comments WHERE id = ?", (comment_id,)))
 
 
 async def set_state(db: Executor, comment_id: int, state: str) -> bool:
@@ -254,19 +331,20 @@ async def set_state(db: Executor, comment_id: int, state: str) -> bool:
 
 async def member_of(db: Executor, comment_id: int) -> int | None:
     """The member who wrote a comment, or None for a remote author."""
-    value = await db.fetchval("SELECT member_id FROM comments WHERE id = ?", (comment_id,))
-    return int(value) if value is not None else None
+    return optional_int(await db.fetchval("SELECT member_id FROM comments WHERE id = ?", (comment_id,)))
 
 
 async def post_author(db: Executor, comment_id: int) -> int | None:
     """The member who wrote the post a comment is under."""
-    return await db.fetchval(
-        "SELECT p.member_id FROM comments c JOIN posts p ON p.id = c.post_id WHERE c.id = ?", (comment_id,)
+    return optional_int(
+        await db.fetchval(
+            "SELECT p.member_id FROM comments c JOIN posts p ON p.id = c.post_id WHERE c.id = ?", (comment_id,)
+        )
     )
 
 
 async def in_state(
-    db: Executor, state: str, local_host: str, limit: int, post_author_id: int | None = None
+    db: Executor, state: str, urls: Urls, limit: int, post_author_id: int | None = None
 ) -> list[Comment]:
     """Comments in one moderation state, oldest first; only under one member's posts when given."""
     if post_author_id is None:
@@ -277,10 +355,10 @@ async def in_state(
             " ORDER BY c.id LIMIT ?",
             (state, post_author_id, limit),
         )
-    return [_comment(r, local_host) for r in rows]
+    return [_comment(r, urls) for r in rows]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecentComment:
     """A comment as the front page lists it: who, on which post, when, what."""
 
@@ -306,33 +384,30 @@ async def recent(db: Executor, policy: Policy, limit: int) -> list[RecentComment
             LEFT JOIN actors a ON a.uri = c.author_uri
             LEFT JOIN members m ON m.id = c.member_id
             LEFT JOIN media av ON av.id = m.avatar_id
-            WHERE {_NOT_BLOCKED} AND p.deleted_at IS NULL AND p.state = 'published'
+            WHERE {_NOT_BLOCKED} AND {LIVE_POST}
             ORDER BY c.published DESC, c.id DESC LIMIT ?""",
         (limit + 20,),  # a few spare for those of blocked domains
     )
-    out = [_recent(r) for r in rows if not policy.is_blocked(r["domain"])]
+    out = []
+    for row_id, post_id, title, name, handle, username, avatar, published, html, language, domain in rows:
+        if not policy.is_blocked(domain):
+            out.append(
+                RecentComment(row_id, post_id, title, name or handle, username, avatar, published, html, language)
+            )
     return out[:limit]
-
-
-def _recent(r: Any) -> RecentComment:
-    return RecentComment(
-        r["id"], r["post_id"], r["title"], r["author_name"] or r["handle"], r["username"], r["avatar"],
-        r["published"], r["content_html"], r["language"],
-    )  # fmt: skip
 
 
 async def visible_counts(db: Executor, post_ids: list[int], policy: Policy) -> dict[int, int]:
     """How many visible comments each of these posts has (posts without any are left out)."""
     if not post_ids:
         return {}
-    marks = ", ".join("?" * len(post_ids))
     rows = await db.fetchall(
-        f"SELECT c.post_id, c.domain, COUNT(*) AS n FROM comments c WHERE c.post_id IN ({marks}) AND {_NOT_BLOCKED} "
-        "GROUP BY c.post_id, c.domain",
+        f"SELECT c.post_id, c.domain, COUNT(*) FROM comments c WHERE c.post_id IN ({marks(len(post_ids))}) "
+        f"AND {_NOT_BLOCKED} GROUP BY c.post_id, c.domain",
         tuple(post_ids),
     )
     out: dict[int, int] = {}
-    for r in rows:
-        if not policy.is_blocked(r["domain"]):
-            out[r["post_id"]] = out.get(r["post_id"], 0) + int(r["n"])
+    for post_id, domain, n in rows:
+        if not policy.is_blocked(domain):
+            out[int(post_id)] = out.get(int(post_id), 0) + int(n)
     return out

@@ -1,30 +1,69 @@
-"""The database handle: one small interface over SQLite (aiosqlite) and PostgreSQL (asyncpg).
+"""The database handle: one typed interface over SQLite (aiosqlite) and PostgreSQL (asyncpg).
 
 SQL in this package is written once, with `?` placeholders and portable syntax
 (`ON CONFLICT`, `RETURNING`); the PostgreSQL side rewrites placeholders to `$n`.
-Rows support `row["column"]` on both backends.
+Rows (`row["column"]` on both backends) stay inside `store/`: every store function turns
+them into frozen dataclasses or plain values before returning.
+
+The three protocols are what the layers above may use: an `Executor` runs statements (a
+`Database` outside any transaction, or a `Transaction`), a `Database` opens transactions,
+a `Transaction` opens savepoints. Both backends implement all three.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, TypeVar, overload
 
 import aiosqlite
 
-__all__ = ["Database", "Executor", "SqliteDatabase", "TransactionLost"]
+__all__ = [
+    "CommitHooks",
+    "Database",
+    "Dialect",
+    "Executor",
+    "Row",
+    "SqliteDatabase",
+    "Transaction",
+    "TransactionLost",
+]
 
-Row = Any  # sqlite3.Row or asyncpg.Record; both index by column name
+Dialect = Literal["sqlite", "postgresql"]
+_T = TypeVar("_T")
+
+
+class Row(Protocol):
+    """A result row (sqlite3.Row or asyncpg.Record): by position or by column name. Never leaves `store/`."""
+
+    @overload
+    def __getitem__(self, key: int | str, /) -> Any: ...
+    @overload
+    def __getitem__(self, key: slice, /) -> tuple[Any, ...]: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[Any]: ...
 
 
 class Executor(Protocol):
-    """What a store module needs: run statements and read rows."""
+    """What a store module needs: run statements and read rows, in a transaction or not."""
 
-    dialect: str
+    @property
+    def dialect(self) -> Dialect:
+        """Which SQL the backend speaks, for the few statements that differ."""
+        ...
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite database file; None on PostgreSQL."""
+        ...
+
+    @property
+    def url(self) -> str | None:
+        """The PostgreSQL server's URL (for a connection of its own, such as a LISTEN); None on SQLite."""
+        ...
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
@@ -33,15 +72,58 @@ class Executor(Protocol):
     async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
     async def fetchval_each(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[Any]: ...
 
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Call `callback` once what this executor wrote is committed (never after a rollback).
+
+        Outside a transaction statements commit as they run, so it is called at once; in a
+        transaction, after its COMMIT; in a savepoint that rolls back, never.
+        """
+        ...
+
+
+class Transaction(Executor, Protocol):
+    """An Executor inside one transaction (`Database.transaction()`), which can nest savepoints."""
+
+    def savepoint(self) -> AbstractAsyncContextManager[Transaction]:
+        """A nested block that, on error, rolls back alone (its statements and after-commit
+        callbacks) and re-raises; the transaction goes on. Raises TransactionLost instead when
+        the savepoint cannot be rolled back or released (the transaction is then unusable)."""
+        ...
+
 
 class TransactionLost(Exception):
     """A savepoint could not be rolled back or released: the enclosing transaction is unusable."""
 
 
-class Database(Executor, Protocol):
-    """An Executor that can also open transactions and be closed."""
+class CommitHooks:
+    """The after-commit callbacks of one transaction, kept alike on both backends.
 
-    def transaction(self) -> Any: ...  # async context manager yielding an Executor
+    A savepoint notes `len(committed)` and cuts back to it when it rolls back; the transaction
+    sets `ended` when its block ends and runs `committed` only after a COMMIT.
+    """
+
+    def __init__(self) -> None:
+        self.committed: list[Callable[[], object]] = []
+        self.ended = False
+
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Call `callback` once this transaction has committed (never if it rolls back).
+
+        Used after its block ended, the transaction is over: it is called at once.
+        """
+        if self.ended:
+            callback()
+        else:
+            self.committed.append(callback)
+
+
+class Database(Executor, Protocol):
+    """An Executor outside any transaction that can also open transactions and be closed."""
+
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """One transaction, committed when the block ends cleanly, rolled back when it raises."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -56,7 +138,8 @@ def _execute(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
 def _fetchone(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> Row | None:
     cursor = conn.execute(sql, params)
     try:
-        return cursor.fetchone()
+        row: Row | None = cursor.fetchone()
+        return row
     finally:
         # Closing resets the statement: an INSERT ... RETURNING holds its write lock until then.
         cursor.close()
@@ -83,7 +166,7 @@ def _executemany(conn: sqlite3.Connection, sql: str, rows: Iterable[Sequence[Any
     conn.executemany(sql, rows).close()
 
 
-def _in_transaction(conn: sqlite3.Connection, fn: Callable[..., Any], *args: Any) -> Any:
+def _in_transaction(conn: sqlite3.Connection, fn: Callable[..., _T], *args: Any) -> _T:
     """BEGIN IMMEDIATE, fn, COMMIT (ROLLBACK on error), all in one trip to the thread."""
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -103,12 +186,14 @@ class _SqliteThread:
     def __init__(self) -> None:
         self._aio: aiosqlite.Connection | None = None
         self.conn: sqlite3.Connection | None = None
+        # aiosqlite's own queue-a-callable primitive (one trip to its thread per call): fn(*args)
+        self._queue: Callable[..., Awaitable[Any]] | None = None
 
-    def call(self, fn: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+    async def call(self, fn: Callable[..., _T], *args: Any) -> _T:
         """Run fn(connection, *args) on aiosqlite's thread."""
-        assert self._aio is not None and self.conn is not None
-        # aiosqlite's own queue-a-callable primitive: one trip to its thread per call.
-        return self._aio._execute(fn, self.conn, *args)
+        assert self._queue is not None and self.conn is not None
+        result: _T = await self._queue(fn, self.conn, *args)
+        return result
 
     async def connect(self, path: str) -> None:
         # timeout=0: a statement on the event loop never waits for a lock (see _run).
@@ -117,6 +202,7 @@ class _SqliteThread:
         )
         self._aio.row_factory = sqlite3.Row
         self.conn = self._aio._conn
+        self._queue = self._aio._execute
 
     async def close(self) -> None:
         if self._aio is not None:
@@ -131,7 +217,7 @@ def _busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in str(exc) or "busy" in str(exc)
 
 
-def _patiently(conn: sqlite3.Connection, fn: Callable[..., Any], *args: Any) -> Any:
+def _patiently(conn: sqlite3.Connection, fn: Callable[..., _T], *args: Any) -> _T:
     """fn on the thread, waiting up to the busy timeout for another process's write lock."""
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     try:
@@ -140,24 +226,24 @@ def _patiently(conn: sqlite3.Connection, fn: Callable[..., Any], *args: Any) -> 
         conn.execute("PRAGMA busy_timeout=0")
 
 
-class _SqliteExecutor:
-    """Statements on the connection; the caller holds the connection lock.
+class _SqliteTransaction(CommitHooks):
+    """Statements of one transaction on the connection; the caller holds the connection lock.
 
     A statement first runs right here, on the event loop, without waiting for locks: a
     point query takes microseconds, less than a trip to a thread and back. Only when
     another process holds the write lock (SQLITE_BUSY) does it go to the connection's
     thread, which waits there up to the busy timeout, so the event loop never blocks on it.
-    In a transaction, BEGIN IMMEDIATE is sent with the first statement.
+    BEGIN IMMEDIATE is sent with the first statement.
     """
 
-    dialect = "sqlite"
+    dialect: Dialect = "sqlite"
+    url = None
 
-    def __init__(self, db: SqliteDatabase, begin: bool = False) -> None:
+    def __init__(self, db: SqliteDatabase) -> None:
+        super().__init__()
         self._db = db
-        self.begin_pending = begin
+        self.begin_pending = True
         self.began = False
-        self.committed: list[Callable[[], None]] = []
-        self.ended = False
         self.savepoints = 0
 
     @property
@@ -165,18 +251,8 @@ class _SqliteExecutor:
         """The database file."""
         return self._db.path
 
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        """Call `callback` once this transaction has committed (never if it rolls back).
-
-        Used after its block ended, the transaction is over: it is called at once.
-        """
-        if self.ended:
-            callback()
-        else:
-            self.committed.append(callback)
-
     @asynccontextmanager
-    async def savepoint(self) -> AsyncIterator[_SqliteExecutor]:
+    async def savepoint(self) -> AsyncIterator[_SqliteTransaction]:
         """A nested block that, on error, rolls back alone (its statements and its after-commit
         callbacks) and re-raises; the transaction goes on. Raises TransactionLost instead when
         the transaction itself is gone (SQLite rolls it all back on a few errors)."""
@@ -205,7 +281,7 @@ class _SqliteExecutor:
         finally:
             self.savepoints -= 1
 
-    async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def _call(self, fn: Callable[..., _T], *args: Any) -> _T:
         if self.begin_pending:
             self.begin_pending = False
             await self._db._run(_execute, "BEGIN IMMEDIATE", ())
@@ -244,7 +320,8 @@ class SqliteDatabase:
     waits for it (up to the busy timeout) on the connection's thread.
     """
 
-    dialect = "sqlite"
+    dialect: Dialect = "sqlite"
+    url = None
 
     def __init__(self, thread: _SqliteThread, path: Path) -> None:
         assert thread.conn is not None
@@ -253,11 +330,11 @@ class SqliteDatabase:
         self._lock = asyncio.Lock()
         self.path = path
 
-    def after_commit(self, callback: Callable[[], None]) -> None:
+    def after_commit(self, callback: Callable[[], object]) -> None:
         """Statements on the database itself commit as they run: call `callback` at once."""
         callback()
 
-    async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
         try:
             return fn(self._conn, *args)
         except sqlite3.OperationalError as exc:
@@ -310,11 +387,11 @@ class SqliteDatabase:
             return await self._run(_in_transaction, _fetchval_each, sql, rows)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[_SqliteExecutor]:
+    async def transaction(self) -> AsyncIterator[_SqliteTransaction]:
         """Run a block in one IMMEDIATE transaction (taking the write lock up front
         avoids the deadlock of two readers upgrading to writers)."""
         async with self._lock:
-            tx = _SqliteExecutor(self, begin=True)
+            tx = _SqliteTransaction(self)
             try:
                 yield tx
             except BaseException:

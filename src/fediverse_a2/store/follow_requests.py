@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 
 from .db import Executor
+from .sql import columns, record
 
 __all__ = ["FollowRequest", "add", "by_id", "count", "for_member", "remove", "remove_by_follow"]
 
@@ -23,7 +24,7 @@ class FollowRequest:
     created_at: float
 
 
-_COLUMNS = "id, member_id, actor_uri, inbox, shared_inbox, domain, follow_id, activity, created_at"
+_COLUMNS = columns(FollowRequest)
 
 
 async def add(
@@ -51,7 +52,7 @@ async def for_member(db: Executor, member_id: int, limit: int = 200) -> list[Fol
     rows = await db.fetchall(
         f"SELECT {_COLUMNS} FROM follow_requests WHERE member_id = ? ORDER BY id LIMIT ?", (member_id, limit)
     )
-    return [FollowRequest(**dict(r)) for r in rows]
+    return [record(FollowRequest, r) for r in rows]
 
 
 async def by_id(db: Executor, member_id: int, request_id: int) -> FollowRequest | None:
@@ -59,7 +60,7 @@ async def by_id(db: Executor, member_id: int, request_id: int) -> FollowRequest 
     row = await db.fetchone(
         f"SELECT {_COLUMNS} FROM follow_requests WHERE id = ? AND member_id = ?", (request_id, member_id)
     )
-    return FollowRequest(**dict(row)) if row else None
+    return record(FollowRequest, row) if row else None
 
 
 async def count(db: Executor, member_id: int) -> int:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
 
 from ..hosts import HostError, host_of
 from ..policy import DomainRule, Policy
 from .db import Executor
+from .sql import columns, optional_str, record
 
 __all__ = [
+    "FollowListing",
+    "Follower",
+    "Following",
     "add_follower",
     "add_following",
     "count_followers",
@@ -32,6 +36,44 @@ __all__ = [
     "remove_on_domains",
     "set_following_state",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Follower:
+    """A remote actor that follows one of our members: where their deliveries go."""
+
+    actor_uri: str
+    inbox: str
+    shared_inbox: str | None
+    domain: str
+    follow_id: str | None  # the id of their Follow (what a Reject or an Undo names)
+
+
+@dataclass(frozen=True, slots=True)
+class Following:
+    """One of our members' follows of a remote actor."""
+
+    id: int
+    member_id: int
+    actor_uri: str
+    follow_id: str  # the id of our Follow
+    state: str  # pending | accepted
+
+
+@dataclass(frozen=True, slots=True)
+class FollowListing:
+    """A line of a member's followers or following page: the actor, with its cached names."""
+
+    actor_uri: str
+    state: str  # pending | accepted (a follower is always accepted)
+    created_at: float
+    name: str | None
+    handle: str | None
+    url: str | None
+    icon: str | None
+
+
+_FOLLOWING = f"SELECT {columns(Following)} FROM following"
 
 
 async def add_follower(
@@ -75,7 +117,7 @@ async def follower_page(db: Executor, member_id: int, limit: int, offset: int) -
         "SELECT actor_uri FROM followers WHERE member_id = ? ORDER BY id LIMIT ? OFFSET ?",
         (member_id, limit, offset),
     )
-    return [r["actor_uri"] for r in rows]
+    return [str(r[0]) for r in rows]
 
 
 async def add_following(db: Executor, member_id: int, actor_uri: str, follow_id: str) -> None:
@@ -87,11 +129,10 @@ async def add_following(db: Executor, member_id: int, actor_uri: str, follow_id:
     )
 
 
-async def following_by_follow_id(db: Executor, follow_id: str) -> Any:
-    """The following row created by our Follow activity with this id."""
-    return await db.fetchone(
-        "SELECT id, member_id, actor_uri, follow_id, state FROM following WHERE follow_id = ?", (follow_id,)
-    )
+async def following_by_follow_id(db: Executor, follow_id: str) -> Following | None:
+    """The follow made by our Follow activity with this id."""
+    row = await db.fetchone(f"{_FOLLOWING} WHERE follow_id = ?", (follow_id,))
+    return None if row is None else record(Following, row)
 
 
 async def set_following_state(db: Executor, row_id: int, state: str) -> None:
@@ -99,14 +140,14 @@ async def set_following_state(db: Executor, row_id: int, state: str) -> None:
     await db.execute("UPDATE following SET state = ? WHERE id = ?", (state, row_id))
 
 
-async def remove_following(db: Executor, member_id: int, actor_uri: str) -> Any:
-    """Forget that a member follows an actor; returns the removed row (for the Undo) or None."""
-    row = await db.fetchone(
-        "SELECT id, follow_id FROM following WHERE member_id = ? AND actor_uri = ?", (member_id, actor_uri)
-    )
-    if row is not None:
-        await db.execute("DELETE FROM following WHERE id = ?", (row["id"],))
-    return row
+async def remove_following(db: Executor, member_id: int, actor_uri: str) -> Following | None:
+    """Forget that a member follows an actor; returns the follow removed (for the Undo) or None."""
+    row = await db.fetchone(f"{_FOLLOWING} WHERE member_id = ? AND actor_uri = ?", (member_id, actor_uri))
+    if row is None:
+        return None
+    removed = record(Following, row)
+    await db.execute("DELETE FROM following WHERE id = ?", (removed.id,))
+    return removed
 
 
 async def is_follower(db: Executor, member_id: int, actor_uri: str) -> bool:
@@ -115,30 +156,33 @@ async def is_follower(db: Executor, member_id: int, actor_uri: str) -> bool:
     return found is not None
 
 
-async def follower_rows(db: Executor, member_id: int, limit: int, offset: int) -> list[Any]:
-    """A page of a member's followers with what a page shows (name, handle, url from the actor cache)."""
-    return await db.fetchall(
-        """SELECT f.actor_uri, f.follow_id, f.created_at, a.name, a.handle, a.url, a.icon FROM followers f
-           LEFT JOIN actors a ON a.uri = f.actor_uri WHERE f.member_id = ? ORDER BY f.id DESC LIMIT ? OFFSET ?""",
+async def _listing(
+    db: Executor, table: str, state: str, member_id: int, limit: int, offset: int
+) -> list[FollowListing]:
+    rows = await db.fetchall(
+        f"""SELECT f.actor_uri, {state}, f.created_at, a.name, a.handle, a.url, a.icon FROM {table} f
+            LEFT JOIN actors a ON a.uri = f.actor_uri WHERE f.member_id = ? ORDER BY f.id DESC LIMIT ? OFFSET ?""",
         (member_id, limit, offset),
     )
+    return [record(FollowListing, r) for r in rows]
 
 
-async def following_rows(db: Executor, member_id: int, limit: int, offset: int) -> list[Any]:
-    """A page of the actors a member follows (or asked to), with their state and cached names."""
-    return await db.fetchall(
-        """SELECT g.actor_uri, g.state, g.created_at, a.name, a.handle, a.url, a.icon FROM following g
-           LEFT JOIN actors a ON a.uri = g.actor_uri WHERE g.member_id = ? ORDER BY g.id DESC LIMIT ? OFFSET ?""",
-        (member_id, limit, offset),
+async def follower_rows(db: Executor, member_id: int, limit: int, offset: int) -> list[FollowListing]:
+    """A page of a member's followers, newest first, with their cached names (for the followers page)."""
+    return await _listing(db, "followers", "'accepted'", member_id, limit, offset)
+
+
+async def following_rows(db: Executor, member_id: int, limit: int, offset: int) -> list[FollowListing]:
+    """A page of the actors a member follows (or asked to), newest first, with their state and cached names."""
+    return await _listing(db, "following", "f.state", member_id, limit, offset)
+
+
+async def follower_row(db: Executor, member_id: int, actor_uri: str) -> Follower | None:
+    """One follower of a member, or None."""
+    row = await db.fetchone(
+        f"SELECT {columns(Follower)} FROM followers WHERE member_id = ? AND actor_uri = ?", (member_id, actor_uri)
     )
-
-
-async def follower_row(db: Executor, member_id: int, actor_uri: str) -> Any:
-    """One follower of a member: inbox, shared inbox, domain and the id of their Follow."""
-    return await db.fetchone(
-        "SELECT actor_uri, inbox, shared_inbox, domain, follow_id FROM followers WHERE member_id = ? AND actor_uri = ?",
-        (member_id, actor_uri),
-    )
+    return None if row is None else record(Follower, row)
 
 
 async def is_following(db: Executor, actor_uri: str) -> bool:
@@ -159,7 +203,7 @@ async def following_page(db: Executor, member_id: int, limit: int, offset: int) 
         "SELECT actor_uri FROM following WHERE member_id = ? AND state = 'accepted' ORDER BY id LIMIT ? OFFSET ?",
         (member_id, limit, offset),
     )
-    return [r["actor_uri"] for r in rows]
+    return [str(r[0]) for r in rows]
 
 
 async def remove_follow(db: Executor, follow_id: str, actor_uri: str) -> int:
@@ -215,4 +259,4 @@ async def remove_on_domains(db: Executor, domains: Iterable[str]) -> int:
 
 async def owner(db: Executor, follow_id: str) -> str | None:
     """The actor whose Follow (by id) made them a follower."""
-    return await db.fetchval("SELECT actor_uri FROM followers WHERE follow_id = ?", (follow_id,))
+    return optional_str(await db.fetchval("SELECT actor_uri FROM followers WHERE follow_id = ?", (follow_id,)))

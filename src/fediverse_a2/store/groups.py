@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
 
-from .db import Executor
+from .db import Executor, Row
+from .sql import columns, record
 
 __all__ = [
     "ARCHIVED",
@@ -63,23 +63,20 @@ class GroupPost:
     removed_at: float | None
 
 
-_GROUP = "SELECT id, username, name, summary, group_rule, created_at FROM members WHERE kind = 'group'"
-_POST = (
-    "SELECT id, group_id, object_id, announce_id, post_id, author_uri, content_html, url, created_at, removed_at "
-    "FROM group_posts"
+# In Group's field order; a group from before rules existed follows the default rule.
+_GROUP = (
+    "SELECT id, username, name, summary, COALESCE(NULLIF(group_rule, ''), 'followers'), created_at FROM members "
+    "WHERE kind = 'group'"
 )
+_POST = f"SELECT {columns(GroupPost)} FROM group_posts"
 
 
-def _group(row: Any) -> Group:
-    return Group(row["id"], row["username"], row["name"], row["summary"], row["group_rule"] or "followers",
-                 row["created_at"])  # fmt: skip
+def _group(row: Row) -> Group:
+    return record(Group, row)
 
 
-def _post(row: Any) -> GroupPost:
-    return GroupPost(
-        row["id"], row["group_id"], row["object_id"], row["announce_id"], row["post_id"], row["author_uri"],
-        row["content_html"], row["url"], row["created_at"], row["removed_at"],
-    )  # fmt: skip
+def _post(row: Row) -> GroupPost:
+    return record(GroupPost, row)
 
 
 ARCHIVED = "#archived/"  # in the announce id of an imported post a group lists but never announced
@@ -136,7 +133,7 @@ async def moderators(db: Executor, group_id: int) -> list[str]:
         "WHERE g.group_id = ? ORDER BY m.username",
         (group_id,),
     )
-    return [r["username"] for r in rows]
+    return [str(r[0]) for r in rows]
 
 
 async def set_post_group(db: Executor, post_id: int, group_id: int | None) -> None:
@@ -233,14 +230,12 @@ async def overview(
         + (" AND lp.id IS NOT NULL" if active else "")
         + (" AND g.username <> ?" if leave_out else "")
     )
+    # Group's columns, the two counts, GroupPost's columns of the latest record, that post's title.
     rows = await db.fetchall(
-        f"""SELECT g.id, g.username, g.name, g.summary, g.group_rule, g.created_at,
-                   (SELECT COUNT(*) FROM followers f WHERE f.member_id = g.id) AS followers,
-                   (SELECT COUNT(*) FROM group_posts c WHERE {_SHOWN.format(t="c")}) AS post_count,
-                   lp.id AS lp_id, lp.group_id AS lp_group_id, lp.object_id AS lp_object_id,
-                   lp.announce_id AS lp_announce_id, lp.post_id AS lp_post_id, lp.author_uri AS lp_author_uri,
-                   lp.content_html AS lp_content_html, lp.url AS lp_url, lp.created_at AS lp_created_at,
-                   p.title AS lp_title
+        f"""SELECT g.id, g.username, g.name, g.summary, COALESCE(NULLIF(g.group_rule, ''), 'followers'), g.created_at,
+                   (SELECT COUNT(*) FROM followers f WHERE f.member_id = g.id),
+                   (SELECT COUNT(*) FROM group_posts c WHERE {_SHOWN.format(t="c")}),
+                   {columns(GroupPost, "lp")}, p.title
             FROM members g
             LEFT JOIN group_posts lp ON lp.id = {_LATEST}
             LEFT JOIN posts p ON p.id = lp.post_id
@@ -250,11 +245,6 @@ async def overview(
     )
     out = []
     for r in rows:
-        latest = None
-        if r["lp_id"] is not None:
-            latest = GroupPost(
-                r["lp_id"], r["lp_group_id"], r["lp_object_id"], r["lp_announce_id"], r["lp_post_id"],
-                r["lp_author_uri"], r["lp_content_html"], r["lp_url"], r["lp_created_at"], None,
-            )  # fmt: skip
-        out.append(GroupOverview(_group(r), int(r["followers"]), int(r["post_count"]), latest, r["lp_title"]))
+        latest = record(GroupPost, r[8:18]) if r[8] is not None else None
+        out.append(GroupOverview(record(Group, r[:6]), int(r[6]), int(r[7]), latest, r[18]))
     return out

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from .db import Executor
+from .db import Executor, Row
+from .sql import columns, marks, record
 
-__all__ = ["Media", "add", "attach", "by_file_name", "by_id", "for_post", "for_posts", "set_alt"]
+__all__ = ["Media", "add", "attach", "attach_many", "by_file_name", "by_id", "for_post", "for_posts", "set_alt"]
 
 
 @dataclass(frozen=True)
@@ -23,11 +24,11 @@ class Media:
     alt: str
 
 
-_COLUMNS = "id, member_id, file_name, media_type, width, height, size, alt"
+_COLUMNS = columns(Media)
 
 
-def _media(row: Any) -> Media:
-    return Media(*(row[c.strip()] for c in _COLUMNS.split(",")))
+def _media(row: Row) -> Media:
+    return record(Media, row)
 
 
 async def add(
@@ -64,16 +65,20 @@ async def set_alt(db: Executor, media_id: int, alt: str) -> None:
 async def attach(db: Executor, post_id: int, media_ids: list[int]) -> None:
     """Make these images the post's attachments, in this order."""
     await db.execute("DELETE FROM post_media WHERE post_id = ?", (post_id,))
+    await attach_many(db, [(post_id, media_id, i) for i, media_id in enumerate(media_ids)])
+
+
+async def attach_many(db: Executor, rows: Sequence[tuple[int, int, int]]) -> None:
+    """Attach images to posts: (post id, media id, position) triples; one already attached stays."""
     await db.executemany(
-        "INSERT INTO post_media (post_id, media_id, position) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-        [(post_id, media_id, i) for i, media_id in enumerate(media_ids)],
+        "INSERT INTO post_media (post_id, media_id, position) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", rows
     )
 
 
 async def for_post(db: Executor, post_id: int) -> list[Media]:
     """A post's images, in order."""
     rows = await db.fetchall(
-        f"SELECT {', '.join('m.' + c.strip() for c in _COLUMNS.split(','))} FROM post_media pm "
+        f"SELECT {columns(Media, 'm')} FROM post_media pm "
         "JOIN media m ON m.id = pm.media_id WHERE pm.post_id = ? ORDER BY pm.position",
         (post_id,),
     )
@@ -84,13 +89,12 @@ async def for_posts(db: Executor, post_ids: list[int]) -> dict[int, list[Media]]
     """The images of several posts at once."""
     if not post_ids:
         return {}
-    marks = ", ".join("?" * len(post_ids))
     rows = await db.fetchall(
-        f"SELECT pm.post_id, {', '.join('m.' + c.strip() for c in _COLUMNS.split(','))} FROM post_media pm "
-        f"JOIN media m ON m.id = pm.media_id WHERE pm.post_id IN ({marks}) ORDER BY pm.post_id, pm.position",
+        f"SELECT pm.post_id, {columns(Media, 'm')} FROM post_media pm JOIN media m ON m.id = pm.media_id "
+        f"WHERE pm.post_id IN ({marks(len(post_ids))}) ORDER BY pm.post_id, pm.position",
         tuple(post_ids),
     )
     out: dict[int, list[Media]] = {}
     for r in rows:
-        out.setdefault(r["post_id"], []).append(_media(r))
+        out.setdefault(int(r[0]), []).append(record(Media, r[1:]))
     return out

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .db import Executor
+from .sql import columns, marks, record
 
 __all__ = ["KINDS", "MemberReaction", "add", "get", "of_objects", "remove"]
 
@@ -19,6 +20,9 @@ class MemberReaction:
     object_id: str
     activity_id: str
     created_at: float
+
+
+_COLUMNS = columns(MemberReaction)
 
 
 async def add(db: Executor, member_id: int, kind: str, object_id: str, activity_id: str) -> bool:
@@ -34,30 +38,27 @@ async def add(db: Executor, member_id: int, kind: str, object_id: str, activity_
 async def get(db: Executor, member_id: int, kind: str, object_id: str) -> MemberReaction | None:
     """The member's reaction of this kind to an object, if any."""
     row = await db.fetchone(
-        "SELECT kind, object_id, activity_id, created_at FROM member_reactions "
-        "WHERE member_id = ? AND kind = ? AND object_id = ?",
+        f"SELECT {_COLUMNS} FROM member_reactions WHERE member_id = ? AND kind = ? AND object_id = ?",
         (member_id, kind, object_id),
     )
-    return None if row is None else MemberReaction(row["kind"], row["object_id"], row["activity_id"], row["created_at"])
+    return None if row is None else record(MemberReaction, row)
 
 
 async def remove(db: Executor, member_id: int, kind: str, object_id: str) -> MemberReaction | None:
     """Forget a reaction; returns what it was (None when there was none)."""
     row = await db.fetchone(
-        "DELETE FROM member_reactions WHERE member_id = ? AND kind = ? AND object_id = ? "
-        "RETURNING kind, object_id, activity_id, created_at",
+        f"DELETE FROM member_reactions WHERE member_id = ? AND kind = ? AND object_id = ? RETURNING {_COLUMNS}",
         (member_id, kind, object_id),
     )
-    return None if row is None else MemberReaction(row["kind"], row["object_id"], row["activity_id"], row["created_at"])
+    return None if row is None else record(MemberReaction, row)
 
 
 async def of_objects(db: Executor, member_id: int, object_ids: Sequence[str]) -> set[tuple[str, str]]:
     """(kind, object id) of the member's reactions to any of these objects."""
     if not object_ids:
         return set()
-    marks = ", ".join("?" * len(object_ids))
     rows = await db.fetchall(
-        f"SELECT kind, object_id FROM member_reactions WHERE member_id = ? AND object_id IN ({marks})",
+        f"SELECT kind, object_id FROM member_reactions WHERE member_id = ? AND object_id IN ({marks(len(object_ids))})",
         (member_id, *object_ids),
     )
-    return {(r["kind"], r["object_id"]) for r in rows}
+    return {(str(r[0]), str(r[1])) for r in rows}

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import orjson
 
 from ..models import Member
 from ..search_text import fold
 from . import meta
-from .db import Executor
+from .db import Executor, Row
+from .sql import marks, optional_int, optional_str
 
 __all__ = [
     "DIRECTORY_REINDEX_KEY",
+    "NewMember",
+    "add_many",
     "avatars",
     "by_id",
     "by_name",
@@ -26,13 +30,30 @@ __all__ = [
     "newest",
     "password_hash",
     "reindex_directory_if_pending",
+    "set_avatar",
     "set_disabled",
     "set_email",
     "set_key",
+    "set_legacy_id",
     "set_password_hash",
     "set_profile",
     "set_role",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class NewMember:
+    """A member brought in from the archive (no key pair yet: public_key_pem stays '' until first needed)."""
+
+    legacy_id: str
+    username: str
+    name: str
+    email: str | None
+    role: str
+    state: str
+    disabled: bool
+    created_at: float
+
 
 _COLUMNS = (
     "m.id, m.username, m.name, m.summary, m.public_key_pem, m.created_at, m.role, m.disabled, m.state, "
@@ -52,7 +73,7 @@ def _fields(raw: str | None) -> tuple[tuple[str, str], ...]:
     return tuple((str(k), str(v)) for k, v in data if isinstance(k, str) and isinstance(v, str))
 
 
-def _member(row: Any) -> Member:
+def _member(row: Row) -> Member:
     return Member(
         id=row["id"],
         username=row["username"],
@@ -99,6 +120,32 @@ async def create(
     return member
 
 
+async def add_many(db: Executor, rows: Sequence[NewMember]) -> list[int | None]:
+    """Insert archive members (public_key_pem ''); the new row ids, None where the legacy id was there already."""
+    ids = await db.fetchval_each(
+        "INSERT INTO members (username, name, summary, public_key_pem, created_at, role, state, email, disabled, "
+        "legacy_id, directory_text) VALUES (?, ?, '', '', ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (legacy_id) DO NOTHING RETURNING id",
+        [_new_member_values(r) for r in rows],
+    )
+    return [optional_int(i) for i in ids]
+
+
+def _new_member_values(r: NewMember) -> tuple[object, ...]:
+    disabled = 1 if r.disabled else 0
+    return (r.username, r.name, r.created_at, r.role, r.state, r.email, disabled, r.legacy_id, directory_text(r.name))
+
+
+async def set_legacy_id(db: Executor, member_id: int, legacy_id: str) -> None:
+    """Mark a member (or group actor) as the one made from this id on the old platform."""
+    await db.execute("UPDATE members SET legacy_id = ? WHERE id = ?", (legacy_id, member_id))
+
+
+async def set_avatar(db: Executor, member_id: int, media_id: int) -> None:
+    """Give a member a profile photo (an imported member the one of the archive)."""
+    await db.execute("UPDATE members SET avatar_id = ? WHERE id = ?", (media_id, member_id))
+
+
 async def by_username(db: Executor, username: str) -> Member | None:
     """The member with this username, or None."""
     row = await db.fetchone(f"{_SELECT} WHERE m.username = ?", (username,))
@@ -128,8 +175,7 @@ async def list_all(db: Executor) -> list[Member]:
 
 async def password_hash(db: Executor, member_id: int) -> str | None:
     """A member's password hash, or None when no password was ever set."""
-    value = await db.fetchval("SELECT password_hash FROM members WHERE id = ?", (member_id,))
-    return None if value is None else str(value)
+    return optional_str(await db.fetchval("SELECT password_hash FROM members WHERE id = ?", (member_id,)))
 
 
 async def set_password_hash(db: Executor, member_id: int, value: str) -> None:
@@ -214,12 +260,12 @@ async def avatars(db: Executor, member_ids: list[int]) -> dict[int, str]:
     if not member_ids:
         return {}
     unique = list(dict.fromkeys(member_ids))
-    marks = ", ".join("?" * len(unique))
     rows = await db.fetchall(
-        f"SELECT m.id, a.file_name FROM members m JOIN media a ON a.id = m.avatar_id WHERE m.id IN ({marks})",
+        "SELECT m.id, a.file_name FROM members m JOIN media a ON a.id = m.avatar_id "
+        f"WHERE m.id IN ({marks(len(unique))})",
         tuple(unique),
     )
-    return {int(r["id"]): str(r["file_name"]) for r in rows}
+    return {int(member_id): str(file_name) for member_id, file_name in rows}
 
 
 async def reindex_directory_if_pending(db: Executor) -> int | None:
@@ -229,7 +275,7 @@ async def reindex_directory_if_pending(db: Executor) -> int | None:
     rows = await db.fetchall("SELECT id, name, fields FROM members")
     await db.executemany(
         "UPDATE members SET directory_text = ? WHERE id = ?",
-        [(directory_text(r["name"], _fields(r["fields"])), r["id"]) for r in rows],
+        [(directory_text(name, _fields(fields)), member_id) for member_id, name, fields in rows],
     )
     await db.execute("DELETE FROM meta WHERE key = ?", (DIRECTORY_REINDEX_KEY,))
     return len(rows)

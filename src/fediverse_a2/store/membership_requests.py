@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
 
-from .db import Executor
+from .db import Executor, Row
+from .sql import columns, record
 
 __all__ = ["MembershipRequest", "add", "by_id", "decide", "pending"]
 
@@ -23,11 +23,11 @@ class MembershipRequest:
     member_id: int | None
 
 
-_COLUMNS = "id, name, email, organisation, motivation, state, created_at, member_id"
+_COLUMNS = columns(MembershipRequest)
 
 
-def _request(row: Any) -> MembershipRequest:
-    return MembershipRequest(*(row[c.strip()] for c in _COLUMNS.split(",")))
+def _request(row: Row) -> MembershipRequest:
+    return record(MembershipRequest, row)
 
 
 async def add(db: Executor, name: str, email: str, organisation: str, motivation: str) -> int:

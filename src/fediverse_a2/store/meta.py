@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from .db import Executor
+from .sql import optional_str
 
 __all__ = ["bump", "get", "put", "put_new", "swap"]
 
 
 async def get(db: Executor, key: str) -> str | None:
     """The stored value for key, or None."""
-    return await db.fetchval("SELECT value FROM meta WHERE key = ?", (key,))
+    return optional_str(await db.fetchval("SELECT value FROM meta WHERE key = ?", (key,)))
 
 
 async def put(db: Executor, key: str, value: str) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Sequence
 
 from ..notices import GROUPS, MailSettings, Notification
-from .db import Executor
+from .db import Executor, Row
+from .sql import columns, record
 
 __all__ = [
     "add",
@@ -22,15 +23,18 @@ __all__ = [
     "unread_count",
 ]
 
-_COLUMNS = "id, member_id, kind, actor_uri, actor_name, actor_url, object_url, created_at, read_at"
+_COLUMNS = columns(Notification)
+_WIDTH = _COLUMNS.count(",") + 1
 
 
-def _notification(row: Any) -> Notification:
-    return Notification(
-        id=row["id"], member_id=row["member_id"], kind=row["kind"], actor_uri=row["actor_uri"],
-        actor_name=row["actor_name"], actor_url=row["actor_url"], object_url=row["object_url"],
-        created_at=row["created_at"], read_at=row["read_at"],
-    )  # fmt: skip
+def _notification(row: Row) -> Notification:
+    """The notification in the first columns of a row (to_triage reads more after them)."""
+    return record(Notification, row[:_WIDTH])
+
+
+def _settings(language: str | None, modes: Sequence[str | None]) -> MailSettings:
+    """Mail choices from the language and GROUPS columns of notification_settings (NULL: the default)."""
+    return MailSettings(modes={g: mode for g, mode in zip(GROUPS, modes, strict=True) if mode}, language=language)
 
 
 async def add(
@@ -97,7 +101,7 @@ async def get_settings(db: Executor, member_id: int) -> MailSettings:
                             (member_id,))  # fmt: skip
     if row is None:
         return MailSettings(modes={})
-    return MailSettings(modes={g: row[g] for g in GROUPS if row[g]}, language=row["language"])
+    return _settings(row[0], row[1:])
 
 
 async def put_settings(db: Executor, member_id: int, settings: MailSettings) -> None:
@@ -114,18 +118,13 @@ async def put_settings(db: Executor, member_id: int, settings: MailSettings) -> 
 async def to_triage(db: Executor, limit: int) -> list[tuple[Notification, str | None, MailSettings]]:
     """Notifications the mail worker has not looked at yet, with their member's address and choices."""
     rows = await db.fetchall(
-        f"SELECT n.{_COLUMNS.replace(', ', ', n.')}, m.email, s.language AS s_language, "
-        + ", ".join(f"s.{g} AS s_{g}" for g in GROUPS)
-        + " FROM notifications n JOIN members m ON m.id = n.member_id "
+        f"SELECT {columns(Notification, 'n')}, m.email, s.language, {', '.join(f's.{g}' for g in GROUPS)} "
+        "FROM notifications n JOIN members m ON m.id = n.member_id "
         "LEFT JOIN notification_settings s ON s.member_id = n.member_id "
         "WHERE n.mail_state = 'new' ORDER BY n.id LIMIT ?",
         (limit,),
     )
-    found = []
-    for row in rows:
-        modes = {g: row[f"s_{g}"] for g in GROUPS if row[f"s_{g}"]}
-        found.append((_notification(row), row["email"], MailSettings(modes=modes, language=row["s_language"])))
-    return found
+    return [(_notification(row), row[_WIDTH], _settings(row[_WIDTH + 1], row[_WIDTH + 2 :])) for row in rows]
 
 
 async def claim_mail(db: Executor, notification_id: int, old: str, new: str) -> bool:
@@ -141,7 +140,7 @@ async def claim_mail(db: Executor, notification_id: int, old: str, new: str) -> 
 async def digest_members(db: Executor) -> list[int]:
     """Members with notifications waiting for the digest."""
     rows = await db.fetchall("SELECT DISTINCT member_id FROM notifications WHERE mail_state = 'digest'")
-    return [int(r["member_id"]) for r in rows]
+    return [int(r[0]) for r in rows]
 
 
 async def digest_items(db: Executor, member_id: int, limit: int) -> list[Notification]:

@@ -13,5 +13,5 @@ async def owner_of(db: Executor, object_id: str) -> str | None:
     for lookup in (comments.owner, remote_posts.owner, follows.owner, reactions.owner):
         owner = await lookup(db, object_id)
         if owner is not None:
-            return str(owner)
+            return owner
     return None

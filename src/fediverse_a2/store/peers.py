@@ -11,9 +11,7 @@ __all__ = ["remember_scheme", "schemes"]
 
 async def schemes(db: Executor) -> dict[str, str]:
     """host -> the signature scheme ("rfc9421" or "cavage") that host accepted."""
-    return {
-        r["host"]: r["signature_scheme"] for r in await db.fetchall("SELECT host, signature_scheme FROM peer_hosts")
-    }
+    return {str(r[0]): str(r[1]) for r in await db.fetchall("SELECT host, signature_scheme FROM peer_hosts")}
 
 
 async def remember_scheme(db: Executor, host: str, scheme: str, now: float | None = None) -> None:

@@ -1,4 +1,4 @@
-"""The PostgreSQL backend: the same Executor interface as SQLite, on an asyncpg pool.
+"""The PostgreSQL backend: the same Database, Transaction and Executor protocols as SQLite, on an asyncpg pool.
 
 SQL is written with `?` placeholders for both backends; they become `$1, $2, …` here.
 Queues are claimed with `FOR UPDATE SKIP LOCKED`, so several processes can work at once.
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
 
-from .db import TransactionLost
+from .db import CommitHooks, Dialect, Row, TransactionLost
 
 __all__ = ["PostgresDatabase", "to_dollar"]
 
@@ -57,12 +57,18 @@ def _rowcount(status: str) -> int:
 
 
 class _PgExecutor:
-    """Statements on one asyncpg connection (a pooled one, or a transaction's)."""
+    """Statements on one asyncpg connection, each committed as it runs (a pooled connection)."""
 
-    dialect = "postgresql"
+    dialect: Dialect = "postgresql"
+    path = None
 
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, url: str) -> None:
         self._conn = conn
+        self.url = url
+
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Outside a transaction a statement commits as it runs: call `callback` at once."""
+        callback()
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         return _rowcount(await self._conn.execute(to_dollar(sql), *params))
@@ -72,10 +78,11 @@ class _PgExecutor:
         if rows:
             await self._conn.executemany(to_dollar(sql), rows)
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return await self._conn.fetchrow(to_dollar(sql), *params)
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        row: Row | None = await self._conn.fetchrow(to_dollar(sql), *params)
+        return row
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return list(await self._conn.fetch(to_dollar(sql), *params))
 
     async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -92,21 +99,30 @@ class _PgExecutor:
         """
         if not rows:
             return []
-        if not hasattr(self._conn, "fetchmany"):  # asyncpg < 0.30: one round trip per row
-            return [await self._conn.fetchval(to_dollar(sql), *params) for params in rows]
         statement = f"WITH each_row AS ({to_dollar(sql)}) SELECT (SELECT * FROM each_row LIMIT 1)"
         return [record[0] for record in await self._conn.fetchmany(statement, rows)]
 
+
+class _PgTransaction(CommitHooks, _PgExecutor):
+    """Statements of one transaction on its connection; savepoints nest in it."""
+
+    def __init__(self, conn: Any, url: str) -> None:
+        CommitHooks.__init__(self)
+        _PgExecutor.__init__(self, conn, url)
+
     @asynccontextmanager
-    async def savepoint(self) -> AsyncIterator[_PgExecutor]:
-        """A nested block that, on error, rolls back alone and re-raises; the transaction goes
-        on (asyncpg's nested transaction is a SAVEPOINT). TransactionLost when the savepoint
-        cannot be rolled back or released (the enclosing transaction is then unusable)."""
+    async def savepoint(self) -> AsyncIterator[_PgTransaction]:
+        """A nested block that, on error, rolls back alone (its statements and its after-commit
+        callbacks) and re-raises; the transaction goes on (asyncpg's nested transaction is a
+        SAVEPOINT). TransactionLost when the savepoint cannot be rolled back or released (the
+        enclosing transaction is then unusable)."""
         savepoint = self._conn.transaction()
         await savepoint.start()
+        callbacks = len(self.committed)
         try:
             yield self
         except BaseException:
+            del self.committed[callbacks:]
             try:
                 await savepoint.rollback()
             except Exception as exc:
@@ -122,11 +138,16 @@ class _PgExecutor:
 class PostgresDatabase:
     """A pool of connections; plain calls take any free connection, transactions keep one."""
 
-    dialect = "postgresql"
+    dialect: Dialect = "postgresql"
+    path = None
 
     def __init__(self, pool: Any, url: str = "") -> None:
         self._pool = pool
-        self.url = url  # for connections of their own, such as a LISTEN (store/wakeups.py)
+        self.url = url  # for connections of their own, such as a LISTEN
+
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Statements on the database itself commit as they run: call `callback` at once."""
+        callback()
 
     @classmethod
     async def open(cls, url: str) -> PostgresDatabase:
@@ -154,23 +175,23 @@ class PostgresDatabase:
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         async with self._pool.acquire() as conn:
-            return await _PgExecutor(conn).execute(sql, params)
+            return await _PgExecutor(conn, self.url).execute(sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         async with self.transaction() as tx:
             await tx.executemany(sql, rows)
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Any:
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         async with self._pool.acquire() as conn:
-            return await _PgExecutor(conn).fetchone(sql, params)
+            return await _PgExecutor(conn, self.url).fetchone(sql, params)
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         async with self._pool.acquire() as conn:
-            return await _PgExecutor(conn).fetchall(sql, params)
+            return await _PgExecutor(conn, self.url).fetchall(sql, params)
 
     async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
         async with self._pool.acquire() as conn:
-            return await _PgExecutor(conn).fetchval(sql, params)
+            return await _PgExecutor(conn, self.url).fetchval(sql, params)
 
     async def fetchval_each(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[Any]:
         """The first value of each row's result, all in one transaction."""
@@ -178,7 +199,15 @@ class PostgresDatabase:
             return await tx.fetchval_each(sql, rows)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[_PgExecutor]:
-        """One connection, one transaction, committed when the block ends cleanly."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            yield _PgExecutor(conn)
+    async def transaction(self) -> AsyncIterator[_PgTransaction]:
+        """One connection, one transaction, committed when the block ends cleanly; then the
+        after-commit callbacks run (once the connection is back in the pool)."""
+        async with self._pool.acquire() as conn:
+            tx = _PgTransaction(conn, self.url)
+            try:
+                async with conn.transaction():
+                    yield tx
+            finally:
+                tx.ended = True
+        for callback in tx.committed:
+            callback()

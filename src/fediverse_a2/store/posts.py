@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..models import Post
-from .db import Executor
+from .db import Executor, Row
+from .sql import LIVE_POST, marks
 
 __all__ = [
+    "NewPost",
+    "add_many",
     "all_of_member",
     "by_id",
     "by_ids",
@@ -16,6 +21,7 @@ __all__ = [
     "create",
     "drafts",
     "increment_views",
+    "live_ids",
     "mark_deleted",
     "publish",
     "recent",
@@ -23,6 +29,23 @@ __all__ = [
     "touch",
     "update",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class NewPost:
+    """A post brought in from the archive."""
+
+    legacy_id: str
+    member_id: int
+    title: str
+    body_md: str
+    content_html: str
+    published: float
+    updated: float | None
+    state: str
+    source: str
+    views: int = 0
+
 
 _SELECT = """
 SELECT p.id, p.member_id, m.username, m.name AS author_name, p.title, p.body_md, p.content_html,
@@ -32,10 +55,15 @@ SELECT p.id, p.member_id, m.username, m.name AS author_name, p.title, p.body_md,
        p.summary, p.language, p.state
 FROM posts p JOIN members m ON m.id = p.member_id
 """
-_LIVE = "p.deleted_at IS NULL AND p.state = 'published'"
 
 
-def _post(row: Any) -> Post:
+def _newest_first(oldest_first: bool = False) -> str:
+    """The order of every list of posts: by publication, then id (LIMIT and OFFSET follow)."""
+    order = "ASC" if oldest_first else "DESC"
+    return f" ORDER BY p.published {order}, p.id {order} LIMIT ? OFFSET ?"
+
+
+def _post(row: Row) -> Post:
     return Post(
         id=row["id"],
         member_id=row["member_id"],
@@ -93,6 +121,20 @@ async def create(
     )
 
 
+async def add_many(db: Executor, rows: Sequence[NewPost]) -> list[int]:
+    """Insert archive posts (the caller has checked their legacy ids are new); their row ids, in order."""
+    ids = await db.fetchval_each(
+        "INSERT INTO posts (member_id, title, body_md, content_html, published, updated, views, state, source, "
+        "legacy_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        [
+            (r.member_id, r.title, r.body_md, r.content_html, r.published, r.updated, r.views, r.state, r.source,
+             r.legacy_id)
+            for r in rows
+        ],
+    )  # fmt: skip
+    return [int(i) for i in ids]
+
+
 async def by_id(db: Executor, post_id: int) -> Post | None:
     """A post (deleted ones and drafts included: the caller decides who may see them)."""
     row = await db.fetchone(_SELECT + " WHERE p.id = ?", (post_id,))
@@ -101,29 +143,52 @@ async def by_id(db: Executor, post_id: int) -> Post | None:
 
 async def recent(db: Executor, limit: int, offset: int = 0, member_id: int | None = None) -> list[Post]:
     """Live published posts, newest first, optionally by one member."""
-    where = f"WHERE {_LIVE}" + (" AND p.member_id = ?" if member_id is not None else "")
+    where = f"WHERE {LIVE_POST}" + (" AND p.member_id = ?" if member_id is not None else "")
     params: tuple[Any, ...] = (member_id,) if member_id is not None else ()
-    rows = await db.fetchall(
-        _SELECT + f" {where} ORDER BY p.published DESC, p.id DESC LIMIT ? OFFSET ?", (*params, limit, offset)
-    )
+    rows = await db.fetchall(_SELECT + f" {where}" + _newest_first(), (*params, limit, offset))
     return [_post(r) for r in rows]
 
 
 async def all_of_member(db: Executor, member_id: int, limit: int = 10_000) -> list[Post]:
     """A member's posts that are not deleted, drafts included, newest first."""
     rows = await db.fetchall(
-        _SELECT + " WHERE p.member_id = ? AND p.deleted_at IS NULL ORDER BY p.published DESC, p.id DESC LIMIT ?",
-        (member_id, limit),
+        _SELECT + " WHERE p.member_id = ? AND p.deleted_at IS NULL" + _newest_first(), (member_id, limit, 0)
     )
     return [_post(r) for r in rows]
+
+
+async def live_ids(
+    db: Executor,
+    limit: int,
+    offset: int = 0,
+    *,
+    tag: str | None = None,
+    between: tuple[float, float] | None = None,
+    oldest_first: bool = False,
+) -> list[int]:
+    """Ids of live published posts, newest first (or oldest first): those with a tag (its folded
+    name), or published in [start, end), when given. by_ids reads the posts of a page of them."""
+    joins, where = "", ""
+    params: list[Any] = []
+    if tag is not None:
+        joins = " JOIN post_tags pt ON pt.post_id = p.id JOIN tags t ON t.id = pt.tag_id"
+        where += " AND t.norm = ?"
+        params.append(tag)
+    if between is not None:
+        where += " AND p.published >= ? AND p.published < ?"
+        params += between
+    rows = await db.fetchall(
+        f"SELECT p.id FROM posts p{joins} WHERE {LIVE_POST}{where}" + _newest_first(oldest_first),
+        (*params, limit, offset),
+    )
+    return [int(r[0]) for r in rows]
 
 
 async def by_ids(db: Executor, post_ids: list[int]) -> list[Post]:
     """Live published posts by id, in the order given."""
     if not post_ids:
         return []
-    marks = ", ".join("?" * len(post_ids))
-    rows = await db.fetchall(_SELECT + f" WHERE {_LIVE} AND p.id IN ({marks})", tuple(post_ids))
+    rows = await db.fetchall(_SELECT + f" WHERE {LIVE_POST} AND p.id IN ({marks(len(post_ids))})", tuple(post_ids))
     found = {r["id"]: _post(r) for r in rows}
     return [found[i] for i in post_ids if i in found]
 
@@ -140,8 +205,8 @@ async def drafts(db: Executor, member_id: int) -> list[Post]:
 async def count_live(db: Executor, member_id: int | None = None) -> int:
     """How many posts are published and not deleted."""
     if member_id is None:
-        return int(await db.fetchval(f"SELECT COUNT(*) FROM posts p WHERE {_LIVE}"))
-    return int(await db.fetchval(f"SELECT COUNT(*) FROM posts p WHERE {_LIVE} AND p.member_id = ?", (member_id,)))
+        return int(await db.fetchval(f"SELECT COUNT(*) FROM posts p WHERE {LIVE_POST}"))
+    return int(await db.fetchval(f"SELECT COUNT(*) FROM posts p WHERE {LIVE_POST} AND p.member_id = ?", (member_id,)))
 
 
 async def update(

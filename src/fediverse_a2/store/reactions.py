@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from .db import Executor
+from .sql import optional_str
 
 __all__ = ["add", "delete_by_actor", "owner", "remove", "remove_activity"]
 
@@ -37,4 +38,4 @@ async def delete_by_actor(db: Executor, actor_uri: str) -> None:
 
 async def owner(db: Executor, activity_id: str) -> str | None:
     """The actor a stored reaction belongs to."""
-    return await db.fetchval("SELECT actor_uri FROM reactions WHERE activity_id = ?", (activity_id,))
+    return optional_str(await db.fetchval("SELECT actor_uri FROM reactions WHERE activity_id = ?", (activity_id,)))

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 
 from .db import Executor, Row
+from .sql import columns, record
 
 __all__ = [
     "ACCEPTED",
@@ -47,13 +48,10 @@ class Relay:
 
 
 def _relay(row: Row) -> Relay:
-    return Relay(
-        row["id"], row["url"], row["actor"], row["inbox"], row["domain"], row["follow_id"], row["follow"],
-        row["state"], row["created_at"],
-    )  # fmt: skip
+    return record(Relay, row)
 
 
-_COLUMNS = "id, url, actor, inbox, domain, follow_id, follow, state, created_at"
+_COLUMNS = columns(Relay)
 
 
 async def add(db: Executor, url: str, actor: str | None, inbox: str, domain: str, follow_id: str, follow: str) -> bool:
@@ -117,7 +115,7 @@ async def remove(db: Executor, url: str) -> Relay | None:
 async def accepted_targets(db: Executor) -> list[tuple[str, str, str | None]]:
     """Delivery targets (inbox, domain, no single recipient) of every accepted relay."""
     rows = await db.fetchall("SELECT inbox, domain FROM relays WHERE state = ? ORDER BY id", (ACCEPTED,))
-    return [(r["inbox"], r["domain"], None) for r in rows]
+    return [(str(r[0]), str(r[1]), None) for r in rows]
 
 
 async def mark_post(db: Executor, ap_id: str, relay_actor: str) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from .db import Executor, Row
+from .sql import optional_str, record
 
 __all__ = [
     "TimelinePost",
@@ -18,7 +19,6 @@ __all__ = [
     "delete_by_actor",
     "network_page",
     "owner",
-    "timeline",
     "timeline_page",
     "update",
     "visible_to",
@@ -58,18 +58,18 @@ def _images(raw: str | None) -> tuple[Mapping[str, Any], ...]:
 
 
 def _post(row: Row) -> TimelinePost:
-    return TimelinePost(
-        row["id"], row["ap_id"], row["url"], row["actor_uri"], row["content_html"], row["summary"],
-        row["in_reply_to"], row["published"], row["updated"], row["name"], row["handle"], row["actor_url"],
-        _images(row["attachments"]), bool(row["public"]),
-    )  # fmt: skip
+    """The post of a row that selected _COLUMNS."""
+    return record(TimelinePost, (*row[:-2], _images(row[-2]), bool(row[-1])))
 
 
-_SELECT = """SELECT r.id, r.ap_id, r.url, r.actor_uri, r.content_html, r.summary, r.in_reply_to, r.published,
-                    r.updated, r.attachments, r.public, a.handle, a.name, a.url AS actor_url
+# In TimelinePost's field order (images and public last, decoded by _post).
+_COLUMNS = """r.id, r.ap_id, r.url, r.actor_uri, r.content_html, r.summary, r.in_reply_to, r.published, r.updated,
+              a.name, a.handle, a.url, r.attachments, r.public"""
+_SELECT = f"""SELECT {_COLUMNS}
              FROM remote_posts r
              JOIN following f ON f.actor_uri = r.actor_uri AND f.member_id = ?
              LEFT JOIN actors a ON a.uri = r.actor_uri"""
+_NEWEST_FIRST = " ORDER BY r.published DESC, r.id DESC LIMIT ? OFFSET ?"
 
 
 async def add(
@@ -125,37 +125,22 @@ async def delete_by_actor(db: Executor, actor_uri: str) -> None:
 
 async def owner(db: Executor, ap_id: str) -> str | None:
     """The actor a stored remote post belongs to."""
-    return await db.fetchval("SELECT actor_uri FROM remote_posts WHERE ap_id = ?", (ap_id,))
-
-
-async def timeline(db: Executor, member_id: int, limit: int) -> list[Any]:
-    """Posts received from the actors a member follows, newest first."""
-    return await db.fetchall(
-        """SELECT r.ap_id, r.url, r.content_html, r.summary, r.published, a.handle, a.name
-           FROM remote_posts r
-           JOIN following f ON f.actor_uri = r.actor_uri AND f.member_id = ?
-           LEFT JOIN actors a ON a.uri = r.actor_uri
-           ORDER BY r.published DESC LIMIT ?""",
-        (member_id, limit),
-    )
+    return optional_str(await db.fetchval("SELECT actor_uri FROM remote_posts WHERE ap_id = ?", (ap_id,)))
 
 
 async def timeline_page(db: Executor, member_id: int, limit: int, offset: int = 0) -> list[TimelinePost]:
-    """One page of a member's timeline, newest first."""
-    rows = await db.fetchall(
-        _SELECT + " ORDER BY r.published DESC, r.id DESC LIMIT ? OFFSET ?", (member_id, limit, offset)
-    )
+    """One page of a member's timeline (posts of the actors they follow), newest first."""
+    rows = await db.fetchall(_SELECT + _NEWEST_FIRST, (member_id, limit, offset))
     return [_post(r) for r in rows]
 
 
 async def network_page(db: Executor, limit: int, offset: int = 0) -> list[TimelinePost]:
     """One page of the network timeline: public posts that relays brought, newest first."""
     rows = await db.fetchall(
-        """SELECT r.id, r.ap_id, r.url, r.actor_uri, r.content_html, r.summary, r.in_reply_to, r.published,
-                  r.updated, r.attachments, r.public, a.handle, a.name, a.url AS actor_url
-           FROM relay_posts n JOIN remote_posts r ON r.ap_id = n.ap_id
-           LEFT JOIN actors a ON a.uri = r.actor_uri
-           ORDER BY r.published DESC, r.id DESC LIMIT ? OFFSET ?""",
+        f"""SELECT {_COLUMNS}
+            FROM relay_posts n JOIN remote_posts r ON r.ap_id = n.ap_id
+            LEFT JOIN actors a ON a.uri = r.actor_uri"""
+        + _NEWEST_FIRST,
         (limit, offset),
     )
     return [_post(r) for r in rows]

@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from dataclasses import dataclass
 
 from .db import Executor
+from .sql import columns, record
 
-__all__ = ["RESOLUTIONS", "add", "by_id", "recent", "resolve"]
+__all__ = ["RESOLUTIONS", "Report", "add", "by_id", "recent", "resolve"]
 
 RESOLUTIONS = ("resolved", "dismissed")
-_COLUMNS = "id, actor_uri, content, objects, received_at, resolution, resolution_note, resolved_by, resolved_at"
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A Flag received from another server, and how a moderator resolved it."""
+
+    id: int
+    actor_uri: str
+    content: str
+    objects: str  # the flagged objects' ids, a JSON list as received
+    received_at: float
+    resolution: str | None  # None while open, else one of RESOLUTIONS
+    resolution_note: str
+    resolved_by: str | None
+    resolved_at: float | None
+
+
+_COLUMNS = columns(Report)
 
 
 async def add(db: Executor, activity_id: str, actor_uri: str, content: str, objects_json: str) -> None:
@@ -22,15 +40,17 @@ async def add(db: Executor, activity_id: str, actor_uri: str, content: str, obje
     )
 
 
-async def recent(db: Executor, limit: int = 200, open_only: bool = False) -> list[Any]:
+async def recent(db: Executor, limit: int = 200, open_only: bool = False) -> list[Report]:
     """Reports, newest first (only the unresolved ones when asked)."""
     where = " WHERE resolution IS NULL" if open_only else ""
-    return await db.fetchall(f"SELECT {_COLUMNS} FROM reports{where} ORDER BY id DESC LIMIT ?", (limit,))
+    rows = await db.fetchall(f"SELECT {_COLUMNS} FROM reports{where} ORDER BY id DESC LIMIT ?", (limit,))
+    return [record(Report, r) for r in rows]
 
 
-async def by_id(db: Executor, report_id: int) -> Any:
+async def by_id(db: Executor, report_id: int) -> Report | None:
     """One report, or None."""
-    return await db.fetchone(f"SELECT {_COLUMNS} FROM reports WHERE id = ?", (report_id,))
+    row = await db.fetchone(f"SELECT {_COLUMNS} FROM reports WHERE id = ?", (report_id,))
+    return None if row is None else record(Report, row)
 
 
 async def resolve(db: Executor, report_id: int, resolution: str, note: str, by: str) -> bool:

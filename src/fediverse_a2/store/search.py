@@ -12,14 +12,14 @@ over the RANK_LIMIT highest keys that match: every post first, then the newest c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from ..policy import Policy
 from ..search_text import document_terms
 from . import meta
-from .db import Executor
+from .db import Executor, Row
+from .sql import LIVE_POST, chunks, marks
 
 __all__ = [
     "Hit",
@@ -35,8 +35,6 @@ __all__ = [
 REINDEX_KEY = "search_reindex"
 POST_KEYS = 1 << 42  # a post's key is POST_KEYS + its id; a comment's is its id
 RANK_LIMIT = 20_000
-_CHUNK = 500  # ids per statement (SQLite allows 32,766 variables; keep statements small)
-_LIVE = "p.deleted_at IS NULL AND p.state = 'published'"
 
 
 def _post_key(post_id: int) -> int:
@@ -47,13 +45,9 @@ def _comment_key(comment_id: int) -> int:
     return comment_id
 
 
-def _chunks(ids: Sequence[int]) -> list[list[int]]:
-    unique = list(dict.fromkeys(int(i) for i in ids))
-    return [unique[i : i + _CHUNK] for i in range(0, len(unique), _CHUNK)]
-
-
-def _marks(n: int) -> str:
-    return ", ".join("?" * n)
+def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
+    """Each id once, in chunks for IN lists."""
+    return list(chunks(list(dict.fromkeys(int(i) for i in ids))))
 
 
 async def _write(db: Executor, keys: Sequence[int], rows: Sequence[tuple[int, int, str, str]]) -> None:
@@ -70,49 +64,40 @@ async def _write(db: Executor, keys: Sequence[int], rows: Sequence[tuple[int, in
         await db.executemany(insert, rows)
 
 
+# What a document is indexed from: (its id, its post's id, title, content warning, HTML), live only.
+_POST_DOCUMENTS = (
+    f"SELECT p.id, p.id, p.title, p.summary, p.content_html FROM posts p WHERE p.id IN ({{marks}}) AND {LIVE_POST}"
+)
+_COMMENT_DOCUMENTS = (
+    "SELECT c.id, c.post_id, '', c.summary, c.content_html FROM comments c JOIN posts p ON p.id = c.post_id "
+    f"WHERE c.id IN ({{marks}}) AND {LIVE_POST}"
+)
+
+
+async def _index(db: Executor, ids: Sequence[int], documents: str, key: Callable[[int], int]) -> None:
+    """(Re)index documents by id; those the query does not find leave the index."""
+    for chunk in _chunks(ids):
+        found = await db.fetchall(documents.format(marks=marks(len(chunk))), chunk)
+        rows = [
+            (key(doc_id), post_id, document_terms(title), document_terms(f"{summary or ''} {html}", html=True))
+            for doc_id, post_id, title, summary, html in found
+        ]
+        await _write(db, [key(i) for i in chunk], rows)
+
+
 async def index_posts(db: Executor, post_ids: Sequence[int]) -> None:
     """(Re)index posts by id; drafts, deleted and unknown posts leave the index."""
-    for chunk in _chunks(post_ids):
-        found = await db.fetchall(
-            f"SELECT p.id, p.title, p.summary, p.content_html FROM posts p WHERE p.id IN ({_marks(len(chunk))}) "
-            f"AND {_LIVE}",
-            chunk,
-        )
-        rows = [
-            (
-                _post_key(r["id"]),
-                r["id"],
-                document_terms(r["title"]),
-                document_terms(f"{r['summary'] or ''} {r['content_html']}", html=True),
-            )
-            for r in found
-        ]
-        await _write(db, [_post_key(i) for i in chunk], rows)
+    await _index(db, post_ids, _POST_DOCUMENTS, _post_key)
 
 
 async def index_comments(db: Executor, comment_ids: Sequence[int]) -> None:
     """(Re)index comments by id; those under a post that is not live, and unknown ones, leave the index."""
-    for chunk in _chunks(comment_ids):
-        found = await db.fetchall(
-            "SELECT c.id, c.post_id, c.summary, c.content_html FROM comments c JOIN posts p ON p.id = c.post_id "
-            f"WHERE c.id IN ({_marks(len(chunk))}) AND {_LIVE}",
-            chunk,
-        )
-        rows = [
-            (
-                _comment_key(r["id"]),
-                r["post_id"],
-                "",
-                document_terms(f"{r['summary'] or ''} {r['content_html']}", html=True),
-            )
-            for r in found
-        ]
-        await _write(db, [_comment_key(i) for i in chunk], rows)
+    await _index(db, comment_ids, _COMMENT_DOCUMENTS, _comment_key)
 
 
 async def remove_post(db: Executor, post_id: int) -> None:
     """Take a post and every comment under it out of the index (the post was deleted)."""
-    comment_ids = [r["id"] for r in await db.fetchall("SELECT id FROM comments WHERE post_id = ?", (post_id,))]
+    comment_ids = [int(r[0]) for r in await db.fetchall("SELECT id FROM comments WHERE post_id = ?", (post_id,))]
     await _write(db, [_post_key(post_id), *(_comment_key(i) for i in comment_ids)], [])
 
 
@@ -129,7 +114,7 @@ async def reindex_all(db: Executor, batch: int = 2000) -> int:
         last = 0
         while True:
             ids = [
-                r["id"]
+                int(r[0])
                 for r in await db.fetchall(f"SELECT id FROM {table} WHERE id > ? ORDER BY id LIMIT ?", (last, batch))
             ]
             if not ids:
@@ -181,7 +166,7 @@ _CANDIDATES = {
 _POSTS = f"""
 SELECT p.id, p.title, p.published, p.content_html, p.language, m.username, m.name
 FROM posts p JOIN members m ON m.id = p.member_id
-WHERE p.id IN ({{marks}}) AND {_LIVE}
+WHERE p.id IN ({{marks}}) AND {LIVE_POST}
 """
 _COMMENTS = f"""
 SELECT c.id, c.post_id, p.title, c.published, c.content_html, c.language, c.domain, cm.username,
@@ -189,7 +174,7 @@ SELECT c.id, c.post_id, p.title, c.published, c.content_html, c.language, c.doma
 FROM comments c JOIN posts p ON p.id = c.post_id
 LEFT JOIN members cm ON cm.id = c.member_id
 LEFT JOIN actors a ON a.uri = c.author_uri
-WHERE c.id IN ({{marks}}) AND {_LIVE} AND c.author_uri NOT IN (SELECT actor_uri FROM blocked_actors)
+WHERE c.id IN ({{marks}}) AND {LIVE_POST} AND c.author_uri NOT IN (SELECT actor_uri FROM blocked_actors)
 """
 
 
@@ -200,10 +185,10 @@ def _match(db: Executor, terms: Sequence[str]) -> str:
     return " ".join(f'"{t}"' for t in terms)
 
 
-async def _details(db: Executor, sql: str, ids: list[int]) -> list[Any]:
-    rows: list[Any] = []
+async def _details(db: Executor, sql: str, ids: list[int]) -> list[Row]:
+    rows: list[Row] = []
     for chunk in _chunks(ids):
-        rows += await db.fetchall(sql.format(marks=_marks(len(chunk))), chunk)
+        rows += await db.fetchall(sql.format(marks=marks(len(chunk))), chunk)
     return rows
 
 
@@ -239,7 +224,7 @@ async def search(db: Executor, terms: Sequence[str], policy: Policy, limit: int,
     match = _match(db, terms)
     while True:
         floor = await db.fetchval(_FLOOR[db.dialect], (match, max(RANK_LIMIT, window)))
-        docs = [r["doc"] for r in await db.fetchall(_CANDIDATES[db.dialect], (match, floor or 0, window))]
+        docs = [int(r[0]) for r in await db.fetchall(_CANDIDATES[db.dialect], (match, floor or 0, window))]
         hits = await _visible(db, docs, policy)
         if len(hits) >= wanted or len(docs) < window:
             return hits[offset:wanted]

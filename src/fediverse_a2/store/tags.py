@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from .db import Executor
+from .sql import LIVE_POST, chunks, marks
 
-__all__ = ["count_posts", "for_post", "for_posts", "post_ids", "set_for_post"]
+__all__ = ["add_many", "count_posts", "for_post", "for_posts", "set_for_post"]
 
 
 async def set_for_post(db: Executor, post_id: int, tags: list[tuple[str, str]]) -> None:
     """Make these (name, folded name) the post's tags."""
     await db.execute("DELETE FROM post_tags WHERE post_id = ?", (post_id,))
-    for name, norm in tags:
-        await db.execute("INSERT INTO tags (name, norm) VALUES (?, ?) ON CONFLICT (norm) DO NOTHING", (name, norm))
-        tag_id = await db.fetchval("SELECT id FROM tags WHERE norm = ?", (norm,))
-        await db.execute(
-            "INSERT INTO post_tags (post_id, tag_id) VALUES (?, ?) ON CONFLICT DO NOTHING", (post_id, tag_id)
-        )
+    await add_many(db, [(post_id, name, norm) for name, norm in tags])
+
+
+async def add_many(db: Executor, rows: Sequence[tuple[int, str, str]]) -> None:
+    """Tag posts: (post id, display name, folded name) triples; tags are created when new (a tag
+    already known keeps its display name)."""
+    if not rows:
+        return
+    names = {norm: name for _, name, norm in rows}
+    await db.executemany(
+        "INSERT INTO tags (name, norm) VALUES (?, ?) ON CONFLICT (norm) DO NOTHING",
+        [(name, norm) for norm, name in names.items()],
+    )
+    ids: dict[str, int] = {}
+    for chunk in chunks(sorted(names)):
+        found = await db.fetchall(f"SELECT norm, id FROM tags WHERE norm IN ({marks(len(chunk))})", chunk)
+        ids.update((str(r[0]), int(r[1])) for r in found)
+    await db.executemany(
+        "INSERT INTO post_tags (post_id, tag_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        [(post_id, ids[norm]) for post_id, _, norm in rows],
+    )
 
 
 async def for_post(db: Executor, post_id: int) -> list[tuple[str, str]]:
@@ -26,34 +42,22 @@ async def for_post(db: Executor, post_id: int) -> list[tuple[str, str]]:
         "SELECT t.name, t.norm FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = ? ORDER BY t.norm",
         (post_id,),
     )
-    return [(r["name"], r["norm"]) for r in rows]
+    return [(str(r[0]), str(r[1])) for r in rows]
 
 
 async def for_posts(db: Executor, post_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
     """The tags of several posts at once."""
     if not post_ids:
         return {}
-    marks = ", ".join("?" * len(post_ids))
-    rows: list[Any] = await db.fetchall(
+    rows = await db.fetchall(
         f"SELECT pt.post_id, t.name, t.norm FROM post_tags pt JOIN tags t ON t.id = pt.tag_id "
-        f"WHERE pt.post_id IN ({marks}) ORDER BY t.norm",
+        f"WHERE pt.post_id IN ({marks(len(post_ids))}) ORDER BY t.norm",
         tuple(post_ids),
     )
     out: dict[int, list[tuple[str, str]]] = {}
     for r in rows:
-        out.setdefault(r["post_id"], []).append((r["name"], r["norm"]))
+        out.setdefault(int(r[0]), []).append((str(r[1]), str(r[2])))
     return out
-
-
-async def post_ids(db: Executor, norm: str, limit: int, offset: int) -> list[int]:
-    """Live published posts with this tag, newest first."""
-    rows = await db.fetchall(
-        "SELECT p.id FROM post_tags pt JOIN tags t ON t.id = pt.tag_id JOIN posts p ON p.id = pt.post_id "
-        "WHERE t.norm = ? AND p.deleted_at IS NULL AND p.state = 'published' "
-        "ORDER BY p.published DESC, p.id DESC LIMIT ? OFFSET ?",
-        (norm, limit, offset),
-    )
-    return [r["id"] for r in rows]
 
 
 async def count_posts(db: Executor, norm: str) -> int:
@@ -61,7 +65,7 @@ async def count_posts(db: Executor, norm: str) -> int:
     return int(
         await db.fetchval(
             "SELECT COUNT(*) FROM post_tags pt JOIN tags t ON t.id = pt.tag_id JOIN posts p ON p.id = pt.post_id "
-            "WHERE t.norm = ? AND p.deleted_at IS NULL AND p.state = 'published'",
+            f"WHERE t.norm = ? AND {LIVE_POST}",
             (norm,),
         )
     )

@@ -43,11 +43,11 @@ async def announce(db: Executor, channel: str) -> None:
     """Wake the listeners of `channel` once the work queued in this transaction is committed."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown wake-up channel {channel!r}")
-    if db.dialect == "postgresql":
+    if db.path is None:  # PostgreSQL
         await db.execute("SELECT pg_notify(?, '')", (_PG_PREFIX + channel,))
         return
-    folder = wake_dir(db.path)  # type: ignore[attr-defined]
-    db.after_commit(lambda: send(folder, channel))  # type: ignore[attr-defined]
+    folder = wake_dir(db.path)
+    db.after_commit(lambda: send(folder, channel))
 
 
 class Poker:
@@ -71,8 +71,8 @@ class Poker:
 
     def _fire(self) -> None:
         self._pending = False
-        if self.db.dialect != "postgresql":
-            folder = wake_dir(self.db.path)  # type: ignore[attr-defined]
+        if self.db.path is not None:  # SQLite
+            folder = wake_dir(self.db.path)
             try:
                 changed = folder.stat().st_mtime_ns  # a listener came or went: read the folder again
             except OSError:
@@ -97,11 +97,11 @@ async def listen(db: Database, channels: Iterable[str], callback: Callable[[str]
     wanted = frozenset(channels)
     if not wanted <= CHANNELS:
         raise ValueError(f"unknown wake-up channels {sorted(wanted - CHANNELS)}")
-    if db.dialect == "postgresql":
-        listener = _PgListener(db.url, wanted, callback)  # type: ignore[attr-defined]
-        await listener.start()
-        return listener
-    return _Local(await LocalListener.open(wake_dir(db.path), wanted, callback))  # type: ignore[attr-defined]
+    if db.path is not None:  # SQLite
+        return _Local(await LocalListener.open(wake_dir(db.path), wanted, callback))
+    listener = _PgListener(db.url or "", wanted, callback)
+    await listener.start()
+    return listener
 
 
 class _Local:

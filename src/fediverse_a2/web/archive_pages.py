@@ -79,8 +79,8 @@ class ArchivePages:
         newest = request.query_params.get("order") == "newest"
         page = page_number(request)
         start, end = month_bounds(year, month, self.rt.tz)
-        ids = await archive_months.post_ids_between(
-            self.rt.db, start, end, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE, newest_first=newest
+        ids = await posts.live_ids(
+            self.rt.db, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE, between=(start, end), oldest_first=not newest
         )
         items = await posts.by_ids(self.rt.db, ids[:PAGE_SIZE])
         lang = self.render.language(request)

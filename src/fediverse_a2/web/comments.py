@@ -62,9 +62,9 @@ class CommentPages:
             raw = form.get("to")
             target = raw if isinstance(raw, str) else ""
         row = await comments.by_ap_id(self.rt.db, target) if target else None
-        if row is None or await comments.state_of(self.rt.db, row["id"]) != comments.VISIBLE:
+        if row is None or await comments.state_of(self.rt.db, row.id) != comments.VISIBLE:
             return await self.pages.error(request, 404)  # held or hidden comments cannot be answered
-        parent = await comments.by_id(self.rt.db, row["id"], self.rt.urls.host)
+        parent = await comments.by_id(self.rt.db, row.id, self.rt.urls)
         assert parent is not None
         member = await self.security.member(request)
         if member is None:

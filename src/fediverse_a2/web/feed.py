@@ -11,7 +11,7 @@ from starlette.responses import Response
 from ..models import Post
 from ..runtime import Runtime
 from ..services.posts import fold_tag
-from ..store import members, posts, tags
+from ..store import members, posts
 
 __all__ = ["atom_feed", "member_feed", "tag_feed"]
 
@@ -41,7 +41,7 @@ async def member_feed(rt: Runtime, request: Request) -> Response:
 async def tag_feed(rt: Runtime, request: Request) -> Response:
     """/tags/TAG/feed.atom: the newest posts with a tag."""
     norm = fold_tag(request.path_params["tag"])[:60]
-    items = await posts.by_ids(rt.db, await tags.post_ids(rt.db, norm, FEED_SIZE, 0))
+    items = await posts.by_ids(rt.db, await posts.live_ids(rt.db, FEED_SIZE, tag=norm))
     path = rt.urls.tag(norm).removeprefix(rt.urls.base)
     return _feed(rt, items, f"#{norm} - {rt.config.instance.name}", f"{path}/feed.atom", path)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 from starlette.requests import Request
@@ -14,6 +13,7 @@ from ..federation.actors import ActorDirectory
 from ..runtime import Runtime
 from ..services import comment_moderation as cm
 from ..services.moderation import block_actor, list_actor_blocks, list_reports, set_domain, unblock_actor
+from ..store.reports import Report
 from .forms import field
 from .guards import Guard
 from .pages import Pages
@@ -31,17 +31,17 @@ _DONE = frozenset({*_BLOCK_ACTIONS, "resolved", "dismissed"})
 class ReportView:
     """A received report as its page shows it: what it names, as links only when they are web addresses."""
 
-    row: Any
+    row: Report
     objects: list[tuple[str, bool]]
 
 
-def _report_view(row: Any) -> ReportView:
+def _report_view(report: Report) -> ReportView:
     try:
-        items = orjson.loads(row["objects"])
+        items = orjson.loads(report.objects)
     except orjson.JSONDecodeError:
         items = []
     names = [i for i in items if isinstance(i, str)] if isinstance(items, list) else []
-    return ReportView(row, [(n, n.startswith(("https://", "http://"))) for n in names])
+    return ReportView(report, [(n, n.startswith(("https://", "http://"))) for n in names])
 
 
 class ModerationLists:
@@ -118,5 +118,5 @@ class ModerationLists:
         raw = request.query_params.get("before", "")
         before = int(raw) if raw.isdigit() and len(raw) < 19 else None
         entries = await cm.audit_entries(self.rt, LOG_PAGE + 1, before)
-        more = entries[LOG_PAGE - 1]["id"] if len(entries) > LOG_PAGE else None
+        more = entries[LOG_PAGE - 1].id if len(entries) > LOG_PAGE else None
         return await self.render.page(request, "moderation_log.html", entries=entries[:LOG_PAGE], more=more)

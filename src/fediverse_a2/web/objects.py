@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import orjson
 from starlette.requests import Request
@@ -107,7 +108,7 @@ class Objects:
 
     async def comment(self, request: Request) -> Response:
         """A local member's comment as a Note; browsers go to its place under the post."""
-        comment = await comments.by_id(self.rt.db, request.path_params["comment_id"], self.rt.urls.host)
+        comment = await comments.by_id(self.rt.db, request.path_params["comment_id"], self.rt.urls)
         as_json = wants_activity_json(request)
         if comment is None or not comment.local:
             return await self._missing(request, as_json, 404)
@@ -127,12 +128,12 @@ class Objects:
 
     async def _sent_object(self, request: Request, object_id: str) -> Response:
         """The latest version of an object we sent in a Create or Update; 410 once deleted."""
-        row = await activities.latest_version(self.rt.db, object_id)
-        if row is None:
+        sent = await activities.latest_version(self.rt.db, object_id)
+        if sent is None:
             return await self._missing(request, True, 404)
-        if row["type"] == "Delete":
+        if sent.type == "Delete":
             return activity_response(build.tombstone(object_id), 410)
-        note = orjson.loads(row["body"])["object"]
+        note = orjson.loads(sent.body)["object"]
         return activity_response({"@context": build.CONTEXT, **note})
 
     async def collection(self, request: Request) -> Response:
@@ -155,8 +156,8 @@ class Objects:
             return activity_response(build.collection(coll, await counter(db, member.id)))
         offset = (page - 1) * COLLECTION_PAGE
         if kind == "outbox":
-            rows = await activities.for_member(db, member.id, COLLECTION_PAGE + 1, offset)
-            items: list = [orjson.loads(r["body"]) for r in rows]
+            bodies = await activities.for_member(db, member.id, COLLECTION_PAGE + 1, offset)
+            items: list[Any] = [orjson.loads(body) for body in bodies]
             for item in items:
                 item.pop("@context", None)
         elif kind == "followers":

@@ -74,7 +74,7 @@ class Pages:
             await posts.increment_views(self.rt.db, post.id)
             post = replace(post, views=post.views + 1)
         db = self.rt.db
-        items = await comments.list_for_post(db, post.id, self.rt.policy, self.rt.urls.host)
+        items = await comments.list_for_post(db, post.id, self.rt.policy, self.rt.urls)
         lang = self.render.language(request)
         thread = thread_order(items)
         fill_texts(thread, lang, self.rt.tz)
@@ -109,7 +109,7 @@ class Pages:
         """/tags/{tag}: the posts carrying a tag, newest first."""
         norm = fold_tag(request.path_params["tag"])[:60]
         page = page_number(request)
-        ids = await tags.post_ids(self.rt.db, norm, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
+        ids = await posts.live_ids(self.rt.db, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE, tag=norm)
         items = await posts.by_ids(self.rt.db, ids[:PAGE_SIZE])
         return await self.render.page(
             request, "tag.html", tag=norm, cards=await post_cards(self.rt, items), page=page,

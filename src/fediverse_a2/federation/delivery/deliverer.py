@@ -357,14 +357,14 @@ class Deliverer:
 
 async def _load_activity(rt: Runtime, activity_id: int) -> _Prepared | None:
     """An outgoing activity's body and who signs it (its member, or the instance actor)."""
-    row = await activities.with_sender(rt.db, activity_id)
-    if row is None:
+    found = await activities.with_sender(rt.db, activity_id)
+    if found is None:
         return None
-    username = row["username"]
+    body, username = found
     if username:
         # An archive member's key pair is made on first need (its public half reaches the actor
         # document through services.members.ensure_key): signing a delivery is such a need.
         signer = Signer(rt.urls.key(username), username, await asyncio.to_thread(rt.keys.ensure, username))
     else:
         signer = Signer(rt.urls.instance_key, INSTANCE_KEY, rt.keys.load(INSTANCE_KEY))
-    return _Prepared(row["body"].encode("utf-8"), signer)
+    return _Prepared(body.encode("utf-8"), signer)

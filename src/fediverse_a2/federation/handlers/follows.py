@@ -94,10 +94,10 @@ async def on_accept(ctx: Context) -> None:
     row = await follows.following_by_follow_id(ctx.tx, follow_id) if follow_id else None
     if row is None and await relays.on_relay_answer(ctx, "accepted"):
         return
-    if row is None or row["actor_uri"] != ctx.actor.uri:
+    if row is None or row.actor_uri != ctx.actor.uri:
         ctx.notes.append("Accept of an unknown follow; ignored")
         return
-    await follows.set_following_state(ctx.tx, row["id"], "accepted")
+    await follows.set_following_state(ctx.tx, row.id, "accepted")
 
 
 async def on_reject(ctx: Context) -> None:
@@ -106,5 +106,5 @@ async def on_reject(ctx: Context) -> None:
     row = await follows.following_by_follow_id(ctx.tx, follow_id) if follow_id else None
     if row is None and await relays.on_relay_answer(ctx, "rejected"):
         return
-    if row is not None and row["actor_uri"] == ctx.actor.uri:
-        await follows.delete_following(ctx.tx, row["id"])
+    if row is not None and row.actor_uri == ctx.actor.uri:
+        await follows.delete_following(ctx.tx, row.id)

@@ -47,7 +47,7 @@ async def _local_parent(ctx: Context, url: str) -> tuple[int, int | None] | None
         return (post_id, None) if post is not None and post.deleted_at is None else None
     row = await comments.by_ap_id(ctx.tx, url)
     if row is not None:
-        return row["post_id"], row["id"]
+        return row.post_id, row.id
     return None
 
 
@@ -103,11 +103,11 @@ async def on_update(ctx: Context) -> None:
     summary = inert_text(note.summary, 500) or None
     row = await comments.by_ap_id(ctx.tx, note.id)
     if row is not None:
-        if row["author_uri"] != ctx.actor.uri:
+        if row.author_uri != ctx.actor.uri:
             raise Rejected("Update of a comment by someone other than its author")
-        await comments.update_content(ctx.tx, row["id"], html, summary, updated)
-        if await comments.state_of(ctx.tx, row["id"]) == comments.VISIBLE:  # held and hidden stay unsearchable
-            await search.index_comments(ctx.tx, [row["id"]])
+        await comments.update_content(ctx.tx, row.id, html, summary, updated)
+        if await comments.state_of(ctx.tx, row.id) == comments.VISIBLE:  # held and hidden stay unsearchable
+            await search.index_comments(ctx.tx, [row.id])
         return
     await remote_posts.update(ctx.tx, note.id, ctx.actor.uri, html, summary, updated, images_of(obj or {}))
 
@@ -128,15 +128,15 @@ async def on_delete(ctx: Context) -> None:
     if not same_origin(object_id, actor):
         raise Rejected("Delete of an object on another host")
     row = await comments.by_ap_id(ctx.tx, object_id)
-    if row is not None and row["author_uri"] != actor:
+    if row is not None and row.author_uri != actor:
         raise Rejected("Delete of a comment by someone other than its author")
     # Remember the tombstone first, so a Create that arrives late stays deleted.
     await tombstones.add(ctx.tx, object_id, actor)
     await on_changed(ctx, object_id, deleted=True)
     await notify.forget(ctx.tx, object_id, actor)  # its reply or mention notifications
     if row is not None:
-        await search.remove_comments(ctx.tx, [row["id"]])
-        await comments.delete(ctx.tx, row["id"])
+        await search.remove_comments(ctx.tx, [row.id])
+        await comments.delete(ctx.tx, row.id)
     await remote_posts.delete(ctx.tx, object_id, actor)
 
 
