@@ -50,6 +50,14 @@ async def _sign_in(page: Any, base_url: str) -> None:
     await page.wait_for_load_state()
 
 
+async def _load_images(page: Any) -> None:
+    """Lazy images load when scrolled to; a full-page picture wants them all."""
+    await page.evaluate(
+        "() => Promise.all([...document.images].map((img) => { img.loading = 'eager';"
+        " return img.complete ? null : img.decode().catch(() => null); }))"
+    )
+
+
 async def take(server: LiveServer, demo: Demo, folder: Path, *, dark: bool = False) -> list[Path]:
     """Photograph SHOTS (plus a dark home page) into `folder`; returns the files written."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -71,6 +79,7 @@ async def take(server: LiveServer, demo: Demo, folder: Path, *, dark: bool = Fal
                     await page.fill("#title", "Wat we leerden van een jaar open data")
                     await page.fill("#body", "Een jaar geleden begonnen we met **open data**.\n\n- Eén plek")
                     await page.fill("#tags", "OpenData")
+                await _load_images(page)
                 target_file = folder / name
                 await page.screenshot(path=str(target_file), full_page=viewport is WIDE and before != "account")
                 written.append(target_file)
@@ -78,6 +87,7 @@ async def take(server: LiveServer, demo: Demo, folder: Path, *, dark: bool = Fal
             options = {"viewport": WIDE, "locale": "nl-NL", "color_scheme": "dark", "device_scale_factor": 1}
             async with open_page(browser, server.base_url, **options) as bp:
                 await bp.page.goto(server.base_url + "/")
+                await _load_images(bp.page)
                 target_file = folder / "home-dark.png"
                 await bp.page.screenshot(path=str(target_file))
                 written.append(target_file)
@@ -87,7 +97,7 @@ async def take(server: LiveServer, demo: Demo, folder: Path, *, dark: bool = Fal
 async def main(folder: Path) -> None:
     """Start an instance, fill it, photograph it, stop it."""
     with tempfile.TemporaryDirectory() as tmp:
-        async with live_server(Path(tmp) / "a2", run_workers=True) as server:
+        async with live_server(Path(tmp) / "a2", run_workers=True, instance={"name": "Ambtenaar 2.0"}) as server:
             demo = await populate(server)
             for path in await take(server, demo, folder, dark=True):
                 print(path)

@@ -69,7 +69,8 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
     require_browser()
     require_tools()
     folder: Path = tmp_path_factory.mktemp("layout")
-    async with live_server(folder / "a2", run_workers=True) as server:
+    # The network's own name: a long one in the header at 320 px.
+    async with live_server(folder / "a2", run_workers=True, instance={"name": "Ambtenaar 2.0"}) as server:
         demo = await populate(server)
         base = server.base_url
         post = {name: url.removeprefix(base) for name, url in demo.posts.items()}
