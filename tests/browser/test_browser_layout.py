@@ -5,10 +5,12 @@ a lived-in community). Over every page, signed in (an admin, who sees every page
 
 * at 320, 390, 768, 1024, 1280 and 1920 px nothing is wider than the viewport, and every link
   and button of the header is visible, inside the viewport and the element found at its centre
-  (usable) once the header's disclosures are opened, by clicking, as a visitor would; images fit;
+  (usable) once the header's disclosures are opened, by clicking, as a visitor would; images fit,
+  long words wrap, tables stack on a phone;
 * from 1024 px the signed-in header is one line;
 * axe-core finds no violation of WCAG 2.0/2.1/2.2 A and AA nor of its best practices, at 390 and
-  1280 px, in Dutch and in English, signed in and out (and with the phone menu open); the markup
+  1280 px, in Dutch and in English, signed in and out (and with the phone menu open, and in the
+  dark colour scheme); the markup
   passes html-validate and the outline checks (one h1, no skipped level, labels, skip link);
 * one search landmark on every page, and Tab's first stop is the skip link;
 * a keyboard alone gets from the front page through sign-in to a published post, at phone and
@@ -261,6 +263,23 @@ async def test_every_page_passes_axe(site: Site, signed_in: bool, lang: str) -> 
     assert not invalid, "HTML problems:\n" + "\n".join(invalid)
 
 
+async def test_dark_mode_passes_axe(site: Site) -> None:
+    """The dark colours (prefers-color-scheme: dark) meet the same rules, on every page of a member."""
+    found: list[str] = []
+    options = {"locale": "nl-NL", "color_scheme": "dark", "viewport": {"width": 1280, "height": HEIGHT}}
+    async with open_page(site.browser, site.server.base_url, **options) as bp:
+        await sign_in(bp)
+        background = await bp.page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(15, 23, 32)"  # the dark scheme is the one in force
+        for url in site.member_pages:
+            await goto(bp, url)
+            violations = await axe_violations(bp.page, AXE_TAGS)
+            if violations:
+                found.append(f"{url} (dark):\n{format_violations(violations)}")
+        assert_clean(bp)
+    assert not found, "axe-core found violations:\n" + "\n".join(found)
+
+
 async def test_one_search_landmark_and_a_skip_link_on_every_page(site: Site) -> None:
     async with open_page(site.browser, site.server.base_url, locale="nl-NL") as bp:
         await sign_in(bp)
@@ -272,7 +291,7 @@ async def test_one_search_landmark_and_a_skip_link_on_every_page(site: Site) -> 
             assert focused == "#main", url
 
 
-async def test_long_words_wrap_and_images_scale(site: Site) -> None:
+async def test_long_words_wrap_images_scale_and_tables_stack(site: Site) -> None:
     async with open_page(site.browser, site.server.base_url, viewport={"width": 320, "height": HEIGHT}) as bp:
         await goto(bp, site.demo.posts["long"].removeprefix(site.server.base_url))
         title = bp.page.locator("h1")
@@ -284,6 +303,19 @@ async def test_long_words_wrap_and_images_scale(site: Site) -> None:
         assert box is not None and 200 < box["width"] <= 320  # 960 px wide, scaled down to the column
         natural = await image.evaluate("(img) => img.naturalWidth")
         assert natural == 960
+        # On a phone a table's rows stack, each cell named by its column; from 48rem it is a table.
+        await sign_in(bp)
+        for url in ("/admin/members", "/admin/federation"):
+            await goto(bp, url)
+            row = bp.page.locator("table.stack tbody tr").first
+            cell = row.locator("td").first
+            assert await row.evaluate("(tr) => getComputedStyle(tr).display") == "block", url
+            label = await cell.evaluate("(td) => getComputedStyle(td, '::before').content")
+            assert label.strip('"') == await cell.get_attribute("data-label"), url
+            assert await bp.page.locator("table.stack thead").evaluate("(t) => t.getBoundingClientRect().width") <= 1
+            await bp.page.set_viewport_size({"width": 1280, "height": HEIGHT})
+            assert await row.evaluate("(tr) => getComputedStyle(tr).display") == "table-row", url
+            await bp.page.set_viewport_size({"width": 320, "height": HEIGHT})
 
 
 @pytest.mark.parametrize("width", [390, 1280])
