@@ -46,6 +46,8 @@ class _ImageTags(HTMLParser):
 
 
 def _tags(document: str) -> list[_Tag]:
+    if "<img" not in document.lower():
+        return []  # most documents: no parsing
     parser = _ImageTags()
     parser.feed(document)
     parser.close()
@@ -111,11 +113,12 @@ def describe(document: str, descriptions: dict[str, str]) -> str:
 def with_alt(document: str) -> str:
     """The document with `alt=""` on every image that has no alt at all, so a reader is not read
     its address; the image still counts as undescribed (`undescribed`) until its author describes it."""
-    if "<img" not in document:
-        return document  # the common case, without parsing
+    tags = _tags(document)
+    if not tags:
+        return document  # the common case: nothing to copy
     out: list[str] = []
     done = 0
-    for tag in _tags(document):
+    for tag in tags:
         if any(k == "alt" for k, _ in tag.attrs):
             continue
         out.append(document[done : tag.start])

@@ -11,7 +11,21 @@ from ..models import Post
 from ..runtime import Runtime
 from ..store import comments, media, members
 
-__all__ = ["PostCard", "Summary", "Thumbnail", "excerpt", "post_cards", "summarise"]
+__all__ = ["EXCERPT", "PostCard", "Summary", "Thumbnail", "cut", "excerpt", "post_cards", "summarise"]
+
+EXCERPT = 120  # characters of a short excerpt (a comment on the front page)
+SUMMARY = 280  # characters of a post's excerpt in a listing
+
+
+def cut(text: str, limit: int) -> str:
+    """Text on one line, cut at a word to at most `limit` characters (and an ellipsis)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def excerpt(html: str, limit: int = EXCERPT) -> str:
+    """A plain-text excerpt of HTML, cut at a word."""
+    return cut(plain_text(html), limit)
 
 
 @dataclass(frozen=True)
@@ -30,20 +44,10 @@ class Summary:
 
 def summarise(post: Post) -> Summary:
     """A post's listing entry, with a plain-text excerpt."""
-    text = plain_text(post.content_html)
-    excerpt = text if len(text) <= 280 else text[:280].rsplit(" ", 1)[0] + " …"
     return Summary(
-        post.id, post.username, post.author_name, post.title, post.published, post.views, excerpt, post.language
-    )
-
-
-EXCERPT = 120
-
-
-def excerpt(html: str, limit: int = EXCERPT) -> str:
-    """A short plain-text excerpt, cut at a word."""
-    text = plain_text(html)
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+        post.id, post.username, post.author_name, post.title, post.published, post.views,
+        excerpt(post.content_html, SUMMARY), post.language,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..activitypub.urls import Urls
-from ..content import plain_text
 from ..html_images import first_image
 from ..models import Member, Post
 from ..store.media import Media
+from .cards import cut, excerpt
 
 __all__ = ["DESCRIPTION", "Preview", "post_preview", "profile_preview"]
 
@@ -35,17 +35,12 @@ class Preview:
     large: bool = False  # a picture of the post itself (twitter:card summary_large_image)
 
 
-def _cut(text: str, limit: int = DESCRIPTION) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
-
-
 def post_preview(urls: Urls, post: Post, images: list[Media], author_avatar: str | None, warning: str) -> Preview:
     """A post's preview: its title, an excerpt, and its first image (else its author's avatar)."""
     url = urls.post(post.id)
     if post.summary:
         return Preview("article", post.title, f"{warning}: {post.summary}", url, published=post.published)
-    description = _cut(plain_text(post.content_html))
+    description = excerpt(post.content_html, DESCRIPTION)
     if images:
         first = images[0]
         return Preview(
@@ -64,6 +59,6 @@ def post_preview(urls: Urls, post: Post, images: list[Media], author_avatar: str
 
 def profile_preview(urls: Urls, member: Member) -> Preview:
     """A member's preview: name, handle and summary, and their avatar."""
-    description = _cut(" · ".join(part for part in (urls.handle(member.username), member.summary) if part))
+    description = cut(" · ".join(part for part in (urls.handle(member.username), member.summary) if part), DESCRIPTION)
     avatar = urls.media(member.avatar) if member.avatar else None
     return Preview("profile", member.name, description, urls.actor(member.username), avatar)
