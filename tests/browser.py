@@ -190,7 +190,8 @@ async def open_page(browser: Browser, base_url: str | None = None, **options: An
             found.console_errors.append(message.text)
 
     def on_failed(request: Request) -> None:
-        if request.url not in found.blocked_requests:
+        # ERR_ABORTED: the page was left while it loaded (a lazy image, an icon); not the page's fault.
+        if request.url not in found.blocked_requests and request.failure != "net::ERR_ABORTED":
             found.failed_requests.append(f"{request.method} {request.url}: {request.failure}")
 
     def on_response(response: Response) -> None:

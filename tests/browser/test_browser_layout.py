@@ -186,20 +186,9 @@ async def check_layout(page: Page, url: str, width: int, *, signed_in: bool) -> 
     return problems
 
 
-def forget_left_behind(bp: BrowserPage) -> None:
-    """Image loads that leaving a page cut off (lazy images, then the next page) are no errors."""
-    bp.failed_requests[:] = [e for e in bp.failed_requests if not e.endswith("net::ERR_ABORTED")]
-
-
-def assert_clean(bp: BrowserPage) -> None:
-    forget_left_behind(bp)
-    bp.assert_clean()
-
-
 async def goto(bp: BrowserPage, url: str) -> str:
     """Open a page (a 404 where expected); its HTML as served."""
     response = await bp.page.goto(url)
-    forget_left_behind(bp)
     assert response is not None, url
     expected = 404 if url == "/nergens" else 200
     assert response.status == expected, (url, response.status)
@@ -224,7 +213,7 @@ async def test_every_page_fits_every_width(site: Site, signed_in: bool) -> None:
             for width in WIDTHS:
                 await bp.page.set_viewport_size({"width": width, "height": HEIGHT})
                 problems += await check_layout(bp.page, url, width, signed_in=signed_in)
-            assert_clean(bp)
+            bp.assert_clean()
     assert not problems, f"{len(problems)} layout problem(s):\n" + "\n".join(f"- {p}" for p in problems)
 
 
@@ -245,7 +234,7 @@ async def test_every_page_passes_axe(site: Site, signed_in: bool, lang: str) -> 
                 violations = await axe_violations(bp.page, AXE_TAGS)
                 if violations:
                     found.append(f"{url} @{width} ({lang}):\n{format_violations(violations)}")
-            assert_clean(bp)
+            bp.assert_clean()
         # The open menu is part of every page too (at phone width it lies over the page).
         await bp.page.set_viewport_size({"width": 390, "height": HEIGHT})
         await goto(bp, "/")
@@ -276,7 +265,7 @@ async def test_dark_mode_passes_axe(site: Site) -> None:
             violations = await axe_violations(bp.page, AXE_TAGS)
             if violations:
                 found.append(f"{url} (dark):\n{format_violations(violations)}")
-        assert_clean(bp)
+        bp.assert_clean()
     assert not found, "axe-core found violations:\n" + "\n".join(found)
 
 
@@ -374,5 +363,5 @@ async def test_a_keyboard_alone_goes_from_sign_in_to_a_published_post(site: Site
         await page.wait_for_url(re.compile(r"/posts/\d+$"))
         assert await page.locator("h1").inner_text() == title
         assert "Geschreven zonder muis." in await page.locator("main").inner_text()
-        assert_clean(bp)
+        bp.assert_clean()
     assert any(p.title == title for p in await posts.recent(site.server.rt.db, 50))
