@@ -118,9 +118,12 @@ async def live_server(
     run_workers: bool = False,
     host: str = "127.0.0.1",
     database: str | None = None,
+    wrap: Callable[[Any], Any] | None = None,
     **sections: dict[str, Any],
 ) -> AsyncIterator[LiveServer]:
-    """Start an instance in this event loop; workers only run when asked (tests step them)."""
+    """Start an instance in this event loop; workers only run when asked (tests step them).
+
+    `wrap` puts an ASGI app around the instance's (to watch the requests it gets)."""
     sock = free_socket(host)
     port = sock.getsockname()[1]
     base_url = f"http://{host}:{port}"
@@ -128,7 +131,9 @@ async def live_server(
     config = load_config(config_path)
     rt = await Runtime.open(config)
     app = create_app(rt, run_workers=run_workers)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    served = wrap(app) if wrap is not None else app
+    # As `serve` runs it: uvicorn's own X-Forwarded-For handling off (server.trusted_proxies decides).
+    server = uvicorn.Server(uvicorn.Config(served, log_level="warning", lifespan="on", proxy_headers=False))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:

@@ -240,8 +240,8 @@ class World:
 
 
 @contextlib.asynccontextmanager
-async def make_world(folder: Path, **sections: dict[str, Any]) -> AsyncIterator[World]:
-    async with live_server(folder, run_workers=False, **sections) as a2:
+async def make_world(folder: Path, database: str | None = None, **sections: dict[str, Any]) -> AsyncIterator[World]:
+    async with live_server(folder, run_workers=False, database=database, **sections) as a2:
         await add_member(a2.rt, "alice", "Alice")
         post_url = await publish_post(a2.rt, "alice", "Post", "Tekst")
         fake = Fake("127.0.0.1")

@@ -15,14 +15,17 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from .api.routes import api_routes
 from .federation.authorized_fetch import make_fetch_guard
 from .federation.inbox import InboxEndpoint
 from .federation.jsonld_worker import JsonLdWorker
 from .federation.workers import Workers
 from .runtime import Runtime
 from .services.groups import ensure_network_group
+from .services.oauth import OAuthService
 from .store import search as search_index
 from .web.admin import AdminPages
+from .web.apps import AppPages
 from .web.archive_pages import ArchivePages
 from .web.auth import AuthPages
 from .web.comments import CommentPages
@@ -42,6 +45,7 @@ from .web.moderation_lists import ModerationLists
 from .web.notifications import NotificationPages
 from .web.objects import Objects
 from .web.pages import Pages
+from .web.proxies import ClientAddress
 from .web.render import Renderer
 from .web.search import SearchPage
 from .web.security import SecurityHeaders, WebSecurity, content_security_policy
@@ -84,6 +88,8 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     directory = DirectoryPages(rt, renderer)
     site_files = SiteFiles(rt)
     image_pages = ImageDescriptionPages(rt, renderer, security)
+    oauth = OAuthService(rt)
+    app_pages = AppPages(rt, renderer, security, oauth)
 
     async def feed(request: Request) -> Response:
         return await atom_feed(rt, request)
@@ -156,6 +162,8 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         Route("/settings/password", settings.password, methods=GET_POST),
         Route("/settings/notifications", notification_pages.settings, methods=GET_POST),
         Route("/settings/images", image_pages.page, methods=GET_POST),
+        Route("/settings/apps", app_pages.settings, methods=GET_POST),
+        Route("/oauth/authorize", app_pages.authorize, methods=GET_POST),
         Route("/notifications", notification_pages.list),
         Route("/notifications/read", notification_pages.mark_read, methods=["POST"]),
         Route("/admin/requests", admin.requests, methods=GET_POST),
@@ -184,6 +192,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         Route("/.well-known/host-meta", discovery.host_meta),
         Route("/nodeinfo/2.1", discovery.nodeinfo),
         *legacy_routes(LegacyLinks(rt)),
+        *api_routes(rt, workers.directory, oauth),  # the client API: /api/…, /oauth/token, /oauth/revoke
         Mount("/static", static, name="static"),
     ]
     csp = content_security_policy(allow_http=rt.config.federation.allow_private_network)
@@ -191,7 +200,10 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: refused},
-        middleware=[Middleware(SecurityHeaders, csp=csp)],
+        middleware=[
+            Middleware(ClientAddress, trusted=rt.config.server.trusted_proxies),
+            Middleware(SecurityHeaders, csp=csp),
+        ],
     )
     # Starlette's slash redirect builds its Location from the request's Host header; every
     # absolute URL we send must come from base_url instead.

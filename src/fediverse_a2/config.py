@@ -17,6 +17,7 @@ from typing import Any, get_type_hints
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .client_address import parse_networks
 from .hosts import HostError, normalise_domain, parse_origin
 
 __all__ = [
@@ -146,6 +147,9 @@ class ServerConfig:
     # and stores; "inline" = inside the web process; "none" = not at all (run `fediverse-a2
     # worker` yourself); "auto" = "process" on a machine with more than one core, else "inline".
     background: str = "auto"
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client; empty:
+    # the direct peer is the client, and the header is ignored.
+    trusted_proxies: tuple[str, ...] = ()
 
     def background_here(self, cores: int | None) -> str:
         """`background` with "auto" decided for a machine of `cores` cores."""
@@ -174,6 +178,11 @@ class Config:
     source: Path | None = None
     # Read from mail.password_file when the config is loaded; never in repr or logs.
     mail_password: str = field(default="", repr=False)
+
+    @property
+    def listen(self) -> tuple[str, int]:
+        """Where `serve` listens: server.host, and server.port (0: base_url's port, else 8000)."""
+        return self.server.host, self.server.port or urlsplit(self.instance.base_url).port or 8000
 
     @property
     def database_path(self) -> Path:
@@ -271,6 +280,10 @@ def _validate(config: Config) -> None:
         raise ConfigError('config key server.background must be "auto", "process", "inline" or "none"')
     if not 0 <= config.server.port <= 65535:
         raise ConfigError("config key server.port must be between 0 and 65535")
+    try:
+        parse_networks(config.server.trusted_proxies)
+    except ValueError as exc:
+        raise ConfigError(f"config key server.trusted_proxies: {exc}") from None
     _validate_mail(config.mail)
     if not re.fullmatch(r"[a-z0-9_]{1,30}", config.network.username):
         raise ConfigError("config key network.username must be 1-30 characters a-z, 0-9 or _")

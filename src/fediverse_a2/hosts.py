@@ -11,7 +11,10 @@ A host is compared in its canonical form, so that two spellings of one host are 
 * IPv6 compressed, without brackets; an IPv4-mapped address (`::ffff:10.0.0.1`) is the
   IPv4 address it reaches. Zone ids are refused: they mean nothing off this machine;
 * an origin is (scheme, host, port) with the scheme's default port filled in, so
-  `https://Example.org./x` and `https://example.org:443/y` share an origin.
+  `https://Example.org./x` and `https://example.org:443/y` share an origin;
+* this instance is its own origin in any spelling, and also any address that reaches one of
+  its listening sockets (`reaches_listener`): `localhost` resolving to 127.0.0.1 while
+  base_url says 127.0.0.1 is still us.
 
 Anything else (user-info, whitespace, control characters, backslashes, a port out of range,
 a percent sign in a host) is refused rather than guessed at: URL parsers disagree there.
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -43,6 +47,7 @@ __all__ = [
     "normalise_domain",
     "origin_of",
     "parse_origin",
+    "reaches_listener",
     "same_origin",
     "split_hostport",
 ]
@@ -297,3 +302,44 @@ def normalise_domain(value: str) -> str:
     if host_text.startswith("*."):  # Mastodon-style wildcard: a rule already covers subdomains
         host_text = host_text[2:]
     return canonical_host(host_text)
+
+
+# -- this instance's own sockets -----------------------------------------------------------
+
+_ANY = frozenset({"0.0.0.0", "::"})  # a listener on every address; also what connecting to them reaches
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(canonical_host(text.split("%", 1)[0]))
+    except (HostError, ValueError):
+        return None
+
+
+def reaches_listener(
+    ip: str, port: int, listeners: Iterable[tuple[str, int]], local_addresses: Iterable[str] = ()
+) -> bool:
+    """Whether a connection to ip:port would reach one of this instance's listening sockets.
+
+    `listeners` are (address, port) pairs as bound; an address of every interface (`0.0.0.0`,
+    `::`) is reached through loopback and through each of `local_addresses` (this machine's).
+    Connecting to `0.0.0.0` or `::` reaches the local machine. Names are resolved by the caller.
+    """
+    target = _address(ip)
+    if target is None:
+        return False
+    target_text = str(target)
+    for host, listen_port in listeners:
+        if listen_port != port:
+            continue
+        bound = _address(host)
+        if bound is None:
+            continue
+        if target_text in _ANY:
+            return True
+        if str(bound) in _ANY:
+            if target.is_loopback or target_text in {str(a) for a in map(_address, local_addresses) if a}:
+                return True
+        elif bound == target:
+            return True
+    return False

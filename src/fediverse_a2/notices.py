@@ -54,6 +54,8 @@ class Notification:
     object_url: str
     created_at: float
     read_at: float | None = None
+    # The sanitised text of a followers-only or direct note (never shown anywhere else).
+    content_html: str | None = None
 
     @property
     def unread(self) -> bool:

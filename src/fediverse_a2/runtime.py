@@ -16,7 +16,7 @@ import httpx
 
 from .activitypub.urls import Urls
 from .config import Config
-from .httpclient import FetchSettings, create_http_client
+from .httpclient import FetchSettings, OwnSockets, create_http_client, own_sockets
 from .keys import INSTANCE_KEY, KeyStore, public_pem
 from .policy import DomainRule, Policy
 from .store import domain_rules, meta
@@ -40,6 +40,9 @@ class Runtime:
     policy: Policy
     web_secret: bytes = b""
     policy_version: str | None = None
+    # This instance's listening addresses (and this machine's, for a listener on every address):
+    # the HTTP client refuses any name that resolves to them.
+    own: OwnSockets = (frozenset(), frozenset())
     # Tests may swap these before the first request: a resolver they control, short timeouts.
     resolver: Any = None
     fetch_settings: Any = None
@@ -62,6 +65,7 @@ class Runtime:
         )
         await rt.refresh_policy(force=True)
         rt.web_secret = await _web_secret(db)
+        rt.own = await own_sockets(*config.listen)
         return rt
 
     @property
@@ -72,8 +76,15 @@ class Runtime:
             settings = self.fetch_settings or FetchSettings(
                 allow_private_network=fed.allow_private_network, ca_file=fed.ca_file or None
             )
-            # Whatever else is set, this instance never fetches itself.
-            settings = dataclasses.replace(settings, self_origins=settings.self_origins | {self.urls.origin})
+            # Whatever else is set, this instance never fetches itself: by the name in base_url,
+            # nor by any name that resolves to where it listens.
+            listeners, local = self.own
+            settings = dataclasses.replace(
+                settings,
+                self_origins=settings.self_origins | {self.urls.origin},
+                listeners=settings.listeners | listeners,
+                local_addresses=settings.local_addresses | local,
+            )
             self._http = create_http_client(settings, self.resolver)
         return self._http
 

@@ -24,7 +24,6 @@ import sys
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import uvicorn
 
@@ -130,8 +129,10 @@ def serve(
     background: str | None = None,
 ) -> None:
     """Run the web server and the background work until interrupted."""
-    host = host or config.server.host
-    port = port or config.server.port or urlsplit(config.instance.base_url).port or 8000
+    host = host or config.listen[0]
+    port = port or config.listen[1]
+    # The runtime learns where it listens (the HTTP client never fetches that address).
+    config = dataclasses.replace(config, server=dataclasses.replace(config.server, host=host, port=port))
     if background is not None:
         config = dataclasses.replace(config, server=dataclasses.replace(config.server, background=background))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

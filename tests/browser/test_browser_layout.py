@@ -90,8 +90,8 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
         member = [
             *common, "/posts/new", f"{post['open_data']}/edit", f"/reply?to={quote(comment, safe='')}",
             "/timeline", "/network", "/notifications", "/settings/profile", "/settings/password",
-            "/settings/notifications", "/settings/images", "/settings/moderation", "/followers", "/following",
-            "/moderation", f"/moderation/comments/{comment.rsplit('/', 1)[1]}", "/moderation/blocks",
+            "/settings/notifications", "/settings/images", "/settings/apps", "/settings/moderation", "/followers",
+            "/following", "/moderation", f"/moderation/comments/{comment.rsplit('/', 1)[1]}", "/moderation/blocks",
             "/moderation/reports", "/moderation/log", "/admin/members", "/admin/requests", "/admin/federation",
             "/admin/queue",
         ]  # fmt: skip

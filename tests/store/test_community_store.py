@@ -105,9 +105,9 @@ async def test_recent_comments_and_counts_leave_out_what_is_not_shown(db: Databa
     assert recent[0].post_title == "Tweede" and recent[0].content_html == "<p>Reactie 2</p>"
     assert recent[0].author_name == "https://remote.example/users/u2"  # no actor known: its address
     assert [c.id for c in await comments.recent(db, policy, 1)] == [shown[1]]
-    assert await comments.visible_counts(db, [post, other, draft], policy) == {post: 1, other: 1, draft: 1}
-    assert await comments.visible_counts(db, [post], OPEN) == {post: 2}  # the blocked domain counts when open
-    assert await comments.visible_counts(db, [], OPEN) == {}
+    assert await comments.counts_for_posts(db, [post, other, draft], policy) == {post: 1, other: 1, draft: 1}
+    assert await comments.counts_for_posts(db, [post]) == {post: 2}  # the blocked domain counts when open
+    assert await comments.counts_for_posts(db, [], OPEN) == {}
 
 
 async def test_group_overview_counts_and_latest_post(db: Database) -> None:

@@ -55,6 +55,7 @@ __all__ = [
     "document_loader",
     "is_compact_as2",
     "normalise",
+    "without_repeated_contexts",
 ]
 
 #: What the slow path compacts against: ActivityStreams, security v1, and the extension
@@ -135,15 +136,55 @@ def _with_as_context(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+MAX_REPEAT_DEPTH = 8  # nested nodes looked at for a repeated context (object, its object, tags ...)
+
+
+def _as_list(ctx: Any) -> list[Any]:
+    return ctx if isinstance(ctx, list) else [ctx]
+
+
+def without_repeated_contexts(doc: dict[str, Any]) -> dict[str, Any]:
+    """doc with every nested `@context` that only repeats the nearest enclosing one left out.
+
+    Applying the same contexts again changes no term's meaning, yet JSON-LD 1.1 refuses it when
+    one of them protects its terms (credentials v2 does): the ActivityStreams context, applied
+    again, "redefines" them. Servers that repeat the activity's context in its object read the
+    document as plain JSON; leaving the repeat out reads it exactly as its sender meant. Only
+    an identical repeat is dropped: a nested context that changes anything still counts.
+    """
+    outer = doc.get("@context")
+    if outer is None:
+        return doc
+
+    def clean(node: dict[str, Any], enclosing: list[Any], depth: int) -> dict[str, Any]:
+        out = dict(node)
+        own = out.get("@context")
+        if depth > 0 and own is not None and _as_list(own) == enclosing:
+            del out["@context"]
+        elif own is not None:
+            enclosing = _as_list(own)
+        if depth >= MAX_REPEAT_DEPTH:
+            return out
+        for key, value in out.items():
+            if isinstance(value, dict) and key != "@context":
+                out[key] = clean(value, enclosing, depth + 1)
+            elif isinstance(value, list) and key != "@context":
+                out[key] = [clean(v, enclosing, depth + 1) if isinstance(v, dict) else v for v in value]
+        return out
+
+    return clean(doc, _as_list(outer), 0)
+
+
 def compact(doc: Any) -> dict[str, Any]:
-    """The slow path on its own: doc compacted by pyld against `COMPACT_CONTEXT`.
+    """The slow path on its own: doc compacted by pyld against `COMPACT_CONTEXT` (a nested
+    context that only repeats its enclosing one is left out first).
 
     Raises NormaliseError when pyld cannot process it or it holds several top-level nodes.
     """
     from pyld import jsonld as pyld_jsonld
     from pyld.context_resolver import ContextResolver
 
-    source = _with_as_context(doc) if isinstance(doc, dict) else doc
+    source = _with_as_context(without_repeated_contexts(doc)) if isinstance(doc, dict) else doc
     options = {
         "documentLoader": document_loader,
         "contextResolver": ContextResolver(_context_cache, document_loader),
@@ -169,7 +210,8 @@ def normalise(doc: dict[str, Any]) -> dict[str, Any]:
     """doc itself when `is_compact_as2`; else its compaction against `COMPACT_CONTEXT`.
 
     Raises NormaliseError (a ValueError) when pyld cannot process it. A context URL outside
-    the bundle is not an error: it is never fetched, and its terms are dropped.
+    the bundle is not an error: it is never fetched, and its terms are dropped; nor is a
+    nested context that only repeats the enclosing one (`without_repeated_contexts`).
     """
     if is_compact_as2(doc):
         return doc

@@ -194,16 +194,16 @@ def _thread(doc: dict[str, Any]) -> str | None:
 def parse_note(doc: dict[str, Any], default_author: str | None = None) -> RemoteNote:
     """A Note-like object (Note, Article, Page, Question, ...). ParseError when unusable.
 
-    An object without `attributedTo` (or `actor`) belongs to `default_author` when given:
-    the actor that signed the activity it came in. Whether that actor may own the object
-    is the caller's origin check.
+    An object without `attributedTo` (or `actor`), or with `attributedTo: null`, belongs to
+    `default_author` when given: the actor that signed the activity it came in. Whether that
+    actor may own the object is the caller's origin check.
     """
     if not isinstance(doc, dict):
         raise ParseError("object is not a JSON object")
     ident = required_id(doc.get("id"), "id")
     kind = required_type(doc)
     author = actor_ref(doc.get("attributedTo")) or actor_ref(doc.get("actor"))
-    if author is None and "attributedTo" not in doc and "actor" not in doc:
+    if author is None and doc.get("attributedTo") is None and doc.get("actor") is None:
         author = default_author
     if author is None:
         raise ParseError("attributedTo is missing or unusable")

@@ -60,9 +60,9 @@ def _object_problem(kind: str, obj: Any, actor: str) -> str | None:
                 if object_id != actor:
                     return "Update of another actor"
             else:
-                # No attributedTo at all: the object is the signing actor's (as parse reads it).
+                # No attributedTo at all (or null): the object is the signing actor's (as parse reads it).
                 authors = [_id(a) for a in _items(obj.get("attributedTo"))[:MAX_OBJECTS]]
-                if any(a != actor for a in authors) or ("attributedTo" in obj and not authors):
+                if any(a != actor for a in authors) or (obj.get("attributedTo") is not None and not authors):
                     return "attributedTo is not the signing actor"
         elif object_id is not None and not same_origin(object_id, actor):
             return "object id is not on the actor's host"

@@ -8,7 +8,8 @@ PostgreSQL, a local datagram on SQLite) from whichever process queued deliveries
 A web process whose loops run elsewhere (`serve` with a `worker` process beside it) starts
 none of them (`start_beside`); its inbox route wakes the other process instead.
 
-Housekeeping also prunes the raw bodies of old inbox items (federation/pruning.py).
+Housekeeping also prunes the raw bodies of old inbox items (federation/pruning.py), and the
+failed sign-ins (with their addresses) once they are out of the throttling window.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from ..accounts import throttle
 from ..mail.worker import MailWorker
 from ..runtime import Runtime
-from ..store import domain_health, wakeups
+from ..store import domain_health, login_failures, wakeups
 from .actors import ActorDirectory
 from .delivery import Deliverer
 from .processing import InboxWorker
@@ -33,6 +35,7 @@ __all__ = ["Workers"]
 log = logging.getLogger(__name__)
 
 SUBSCRIPTION_CHECK_SECONDS = 60.0
+LOGIN_FAILURES_PRUNE_SECONDS = 60.0
 UNAVAILABLE_REFRESH_SECONDS = 10.0
 
 
@@ -48,6 +51,7 @@ class Workers:
         self.mail = MailWorker(rt)  # notification mail, digests, invitations ([mail])
         self.pruner = InboxPruner(rt)
         self._next_subscription_check = 0.0
+        self._next_login_prune = 0.0
         self._next_unavailable_check = 0.0
         self._inbox_wake = asyncio.Event()
         self._delivery_wake = asyncio.Event()
@@ -124,6 +128,9 @@ class Workers:
     async def _housekeeping(self) -> int:
         await self.rt.refresh_policy()
         await self.pruner.run_due()
+        if time.time() >= self._next_login_prune:
+            self._next_login_prune = time.time() + LOGIN_FAILURES_PRUNE_SECONDS
+            await login_failures.prune(self.rt.db, time.time() - throttle.WINDOW)
         if self.rt.config.federation.subscriptions and time.time() >= self._next_subscription_check:
             done, next_due = await self.subscriptions.run_once()
             # Check again when the next list is due (a restart right after a fetch must not

@@ -14,7 +14,7 @@ import httpcore
 import httpx
 
 from .poster import Poster
-from .resolve import Resolver, StaticResolver, SystemResolver
+from .resolve import OwnSockets, Resolver, StaticResolver, SystemResolver, own_sockets
 from .settings import FetchError, FetchSettings
 from .transport import GuardedBackend, GuardedTransport, content_length
 
@@ -24,11 +24,13 @@ __all__ = [
     "GuardedBackend",
     "GuardedClient",
     "GuardedTransport",
+    "OwnSockets",
     "Poster",
     "Resolver",
     "StaticResolver",
     "SystemResolver",
     "create_http_client",
+    "own_sockets",
     "poster_of",
     "read_limited",
     "settings_of",

@@ -1,17 +1,18 @@
 """The two checks every outbound connection passes, whichever client makes it.
 
-`check_target`: http/https only, a host, never this instance itself. `vetted_addresses`:
-resolve the host once and refuse it if ANY address is forbidden (`netguard`); the caller then
-connects only to those addresses, so the name is never resolved twice (no DNS rebinding
-window). The httpx transport (transport.py) and the delivery client (poster.py) both call
-these, so the rule has one implementation.
+`check_target`: http/https only, a host, never this instance itself by name. `vetted_addresses`:
+resolve the host once and refuse it if ANY address is forbidden (`netguard`) or reaches one of
+this instance's own listening sockets (`hosts.reaches_listener`: `localhost` is us when we
+listen on 127.0.0.1); the caller then connects only to those addresses, so the name is never
+resolved twice (no DNS rebinding window). The httpx transport (transport.py) and the delivery
+client (poster.py) both call these, so the rule has one implementation.
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from ..hosts import DEFAULT_PORTS, HostError, Origin, canonical_host, is_ip
+from ..hosts import DEFAULT_PORTS, HostError, Origin, canonical_host, is_ip, reaches_listener
 from ..netguard import address_refusal
 from .resolve import Resolver
 from .settings import FetchError, FetchSettings
@@ -33,9 +34,9 @@ def check_target(scheme: str, host: str, port: int | None, settings: FetchSettin
 
 
 async def vetted_addresses(
-    resolver: Resolver, host: str, port: int, *, allow_private_network: bool, timeout: float | None = None
+    resolver: Resolver, host: str, port: int, settings: FetchSettings, *, timeout: float | None = None
 ) -> list[str]:
-    """The addresses of host:port, every one allowed; FetchError if any is forbidden.
+    """The addresses of host:port, every one allowed; FetchError if any is forbidden or is this instance.
 
     TimeoutError when resolving takes longer than `timeout`.
     """
@@ -51,9 +52,11 @@ async def vetted_addresses(
     if not ips:
         raise FetchError(f"cannot resolve {host}: no addresses")
     for ip in ips:
+        if reaches_listener(ip, port, settings.listeners, settings.local_addresses):
+            raise FetchError(f"refused: {host} port {port} is this instance itself")
         # ANY bad address refuses the host: otherwise a name listing a public and a
         # private address would reach the private one whenever the public one fails.
-        reason = address_refusal(ip, allow_private_network=allow_private_network)
+        reason = address_refusal(ip, allow_private_network=settings.allow_private_network)
         if reason is not None:
             raise FetchError(f"refused: {ip} is {reason}")
     return ips

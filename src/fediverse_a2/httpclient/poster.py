@@ -111,9 +111,7 @@ class Poster:
         context = self._ssl_context() if scheme == "https" else None
         try:
             async with asyncio.timeout_at(min(deadline, loop.time() + settings.connect_timeout)):
-                ips = await vetted_addresses(
-                    self.resolver, host, port, allow_private_network=settings.allow_private_network
-                )
+                ips = await vetted_addresses(self.resolver, host, port, settings)
         except TimeoutError:
             raise FetchError(f"ConnectTimeout: resolving {host} timed out") from None
         last: Exception | None = None

@@ -25,6 +25,11 @@ class FetchSettings:
     # This instance's own origins: a request there is refused, since it would be the
     # service fetching itself (whatever spelling of its own address the URL uses).
     self_origins: frozenset[Origin] = frozenset()
+    # This instance's listening sockets, (address, port) as bound, and this machine's own
+    # addresses (for a listener on every address): a name that resolves to an address reaching
+    # one of them is this instance too, whatever the name (hosts.reaches_listener decides).
+    listeners: frozenset[tuple[str, int]] = frozenset()
+    local_addresses: frozenset[str] = frozenset()
     # Extra trusted CA certificates (PEM), beside the default bundle: private PKI roots.
     ca_file: str | None = None
 

@@ -8,7 +8,8 @@ host name: httpcore passes `server_hostname` to `start_tls` separately, so SNI a
 certificate checks are unaffected by connecting to an IP.
 
 `GuardedTransport` is httpx's transport on that backend. For every request (GETs and the
-delivery engine's POSTs alike) it enforces http/https only, never this instance itself, a
+delivery engine's POSTs alike) it enforces http/https only, never this instance itself (by
+name here, by the addresses it resolves to in the backend), a
 total deadline (covering the body too, against slow drips: CVE-2023-36461) and a response
 size cap (by Content-Length up front and by counting). Refusals raise `FetchError`; network
 and protocol failures raise the usual `httpx` exceptions.
@@ -38,20 +39,18 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     def __init__(
         self,
         resolver: Resolver,
+        settings: FetchSettings,
         *,
-        allow_private_network: bool = False,
         delegate: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         self.resolver = resolver
-        self.allow_private_network = allow_private_network
+        self.settings = settings
         self.delegate = delegate or httpcore.AnyIOBackend()
 
     async def addresses(self, host: str, port: int, timeout: float | None = None) -> list[str]:
-        """The checked addresses for host:port; FetchError if any of them is forbidden."""
+        """The checked addresses for host:port; FetchError if any of them is forbidden or this instance."""
         try:
-            return await vetted_addresses(
-                self.resolver, host, port, allow_private_network=self.allow_private_network, timeout=timeout
-            )
+            return await vetted_addresses(self.resolver, host, port, self.settings, timeout=timeout)
         except TimeoutError:
             raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
 
@@ -173,11 +172,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         network_backend: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         self.settings = settings
-        self.backend = GuardedBackend(
-            resolver or SystemResolver(),
-            allow_private_network=settings.allow_private_network,
-            delegate=network_backend,
-        )
+        self.backend = GuardedBackend(resolver or SystemResolver(), settings, delegate=network_backend)
         self._pool: httpcore.AsyncConnectionPool | None = None  # made by the first request
 
     def _connection_pool(self) -> httpcore.AsyncConnectionPool:

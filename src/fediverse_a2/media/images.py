@@ -1,9 +1,11 @@
 """PURE image handling: decode untrusted bytes under limits, re-encode without metadata.
 
 Every upload is decoded and encoded again, so what we serve is always an image we made:
-no EXIF (location!), no comments, no polyglot files. Limits come first: the byte size, then
-the pixel count read from the header before any pixel is decoded (decompression bombs), and
-Pillow's own bomb check as a second line.
+only its pixels go through, never what came beside them: no EXIF or GPS (location!), no XMP,
+no JPEG comments (COM), no GIF comment extensions, no PNG text chunks, no ICC profile (its
+colours are converted to sRGB first, and its text goes with it), no polyglot files. Limits
+come first: the byte size, then the pixel count read from the header before any pixel is
+decoded (decompression bombs), and Pillow's own bomb check as a second line.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import io
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 __all__ = ["MAX_BYTES", "MAX_PIXELS", "ImageError", "Processed", "process_image"]
 
@@ -67,14 +69,39 @@ def _open(data: bytes) -> Image.Image:
     return image
 
 
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _in_srgb(image: Image.Image, icc: object) -> Image.Image:
+    """The pixels converted from the embedded ICC profile to sRGB (as they were meant to look);
+    unchanged when the profile is not one we can read (it is dropped either way)."""
+    if not isinstance(icc, bytes) or not icc:
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        converted = ImageCms.profileToProfile(image, source, _SRGB, outputMode=image.mode)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return image
+    return converted if converted is not None else image
+
+
+def _pixels_only(image: Image.Image) -> Image.Image:
+    """A new image holding only the pixels: no info (comments, text, XMP, EXIF, ICC) carries over,
+    since Pillow's encoders write some of it back from `info` (a JPEG's or GIF's comment does)."""
+    fresh = Image.new(image.mode, image.size)
+    fresh.paste(image)
+    return fresh
+
+
 def process_image(data: bytes, *, avatar: bool = False) -> Processed:
     """Decode an upload under the limits and re-encode it (JPEG, or PNG when it has transparency)."""
     image = _open(data)
     if getattr(image, "n_frames", 1) > 1:
         image.seek(0)  # an animation keeps its first frame
+    icc = image.info.get("icc_profile")
     image = ImageOps.exif_transpose(image)  # turn as the camera meant, before the EXIF goes
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
-    image = image.convert("RGBA" if has_alpha else "RGB")
+    image = _pixels_only(_in_srgb(image.convert("RGBA" if has_alpha else "RGB"), icc))
     if avatar:
         image = ImageOps.fit(image, (AVATAR_SIDE, AVATAR_SIDE), Image.Resampling.LANCZOS)
     elif max(image.size) > MAX_SIDE:

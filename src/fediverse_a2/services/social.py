@@ -83,7 +83,8 @@ async def _comment_local(rt: Runtime, member_id: int, username: str, url: str, h
     parent: CommentRef | None = None
     if post_id is None:
         parent = await comments.by_ap_id(rt.db, url)
-        if parent is None:
+        # A followers-only or direct reply is its addressees' alone: never answered in public.
+        if parent is None or await comments.by_id(rt.db, parent.id, urls) is None:
             raise UserError(f"not a post or comment on this instance: {url}")
         post_id = parent.post_id
     post = await posts.by_id(rt.db, post_id)

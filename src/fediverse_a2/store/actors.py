@@ -8,7 +8,18 @@ from dataclasses import astuple, dataclass, fields
 from .db import Executor
 from .sql import columns, optional_str, record
 
-__all__ = ["ActorKey", "ActorRecord", "by_uri", "delete", "exists", "key", "keys_for", "upsert", "uri_by_handle"]
+__all__ = [
+    "ActorKey",
+    "ActorRecord",
+    "by_uri",
+    "delete",
+    "exists",
+    "key",
+    "keys_for",
+    "search",
+    "upsert",
+    "uri_by_handle",
+]
 
 
 @dataclass(frozen=True)
@@ -98,3 +109,16 @@ async def exists(db: Executor, uri: str) -> bool:
 async def uri_by_handle(db: Executor, handle: str) -> str | None:
     """The id of a cached actor by its @user@host handle."""
     return optional_str(await db.fetchval("SELECT uri FROM actors WHERE handle = ?", (handle,)))
+
+
+async def search(db: Executor, needle: str, limit: int) -> list[ActorRecord]:
+    """Cached actors whose handle or name contains `needle` (case-insensitive), for account search."""
+    if not needle:
+        return []
+    pattern = "%" + needle.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM actors WHERE LOWER(handle) LIKE ? ESCAPE '\\' OR LOWER(name) LIKE ? ESCAPE '\\' "
+        "ORDER BY handle LIMIT ?",
+        (pattern, pattern, limit),
+    )
+    return [record(ActorRecord, r) for r in rows]

@@ -2,7 +2,11 @@
 
 Comments from blocked domains or actors stay stored but are hidden when read, so
 unblocking brings them back. A comment also has a moderation state: visible, held (waiting
-for approval) or hidden (by a moderator); only visible ones are read for the post.
+for approval) or hidden (by a moderator); only visible ones are read for the post. And it has
+a visibility from its addressing (activitypub/visibility.py): only public and unlisted ones
+are ever read by anything that shows comments (the post page, its count, the replies
+collection, the moderation lists, a member's profile, search); followers-only and direct
+replies reach their addressees as notifications only.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..activitypub.urls import Urls
+from ..activitypub.visibility import PUBLIC, SHOWN, VISIBILITIES
 from ..models import Comment, RemoteAuthor
 from ..policy import Policy
 from .db import Executor, Row
@@ -20,6 +25,7 @@ from .sql import LIVE_POST, columns, marks, optional_int, optional_str, record
 __all__ = [
     "HELD",
     "HIDDEN",
+    "SHOWN_SQL",
     "STATES",
     "VISIBLE",
     "CommentRef",
@@ -30,7 +36,9 @@ __all__ = [
     "add_many",
     "by_ap_id",
     "by_id",
+    "by_ids",
     "count_visible",
+    "counts_for_posts",
     "delete",
     "ids_by_author",
     "ids_for_post",
@@ -38,6 +46,7 @@ __all__ = [
     "list_for_post",
     "member_of",
     "owner",
+    "page_by_member",
     "post_author",
     "recent",
     "recent_by_member",
@@ -46,7 +55,6 @@ __all__ = [
     "set_state",
     "state_of",
     "update_content",
-    "visible_counts",
 ]
 
 VISIBLE, HELD, HIDDEN = "visible", "held", "hidden"
@@ -101,7 +109,9 @@ FROM comments c
 LEFT JOIN actors a ON a.uri = c.author_uri
 LEFT JOIN members m ON m.id = c.member_id
 """
-_NOT_BLOCKED = "c.state = 'visible' AND c.author_uri NOT IN (SELECT actor_uri FROM blocked_actors)"
+# Shown to everyone: the SQL side of visibility.SHOWN (public and unlisted).
+SHOWN_SQL = "c.visibility IN (" + ", ".join(f"'{v}'" for v in SHOWN) + ")"
+_NOT_BLOCKED = f"c.state = 'visible' AND {SHOWN_SQL} AND c.author_uri NOT IN (SELECT actor_uri FROM blocked_actors)"
 
 
 def _comment(row: Row, urls: Urls) -> Comment:
@@ -169,17 +179,24 @@ async def add(
     published: float,
     updated: float | None = None,
     state: str = VISIBLE,
+    visibility: str = PUBLIC,
 ) -> int | None:
     """Store a comment; None when one with this ap_id already exists (dedupe)."""
     if state not in STATES:
         raise ValueError(f"unknown comment state {state!r}")
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"unknown comment visibility {visibility!r}")
     values = [ap_id, url, post_id, parent_id, author_uri, member_id, domain, content_html, summary, published]
     values += [updated, time.time()]
-    # A visible comment leaves the state to the column's default, so the statement is also
-    # right on a database from before the column (the upgrade tests write such rows).
-    extra = ", state" if state != VISIBLE else ""
-    if extra:
+    # A visible public comment leaves state and visibility to the columns' defaults, so the
+    # statement is also right on a database from before them (the upgrade tests write such rows).
+    extra = ""
+    if state != VISIBLE:
+        extra += ", state"
         values.append(state)
+    if visibility != PUBLIC:
+        extra += ", visibility"
+        values.append(visibility)
     return optional_int(
         await db.fetchval(
             f"""INSERT INTO comments (ap_id, url, post_id, parent_id, author_uri, member_id, domain,
@@ -226,8 +243,8 @@ async def by_ap_id(db: Executor, ap_id: str) -> CommentRef | None:
 
 
 async def by_id(db: Executor, comment_id: int, urls: Urls) -> Comment | None:
-    """A comment by row id, or None."""
-    row = await db.fetchone(_SELECT + " WHERE c.id = ?", (comment_id,))
+    """A comment shown to everyone (public or unlisted) by row id, or None."""
+    row = await db.fetchone(_SELECT + f" WHERE c.id = ? AND {SHOWN_SQL}", (comment_id,))
     return _comment(row, urls) if row else None
 
 
@@ -259,7 +276,7 @@ async def recent_by_member(db: Executor, member_id: int, limit: int) -> list[Mem
     rows = await db.fetchall(
         f"""SELECT c.id, c.post_id, c.content_html, c.published, p.title FROM comments c
             JOIN posts p ON p.id = c.post_id
-            WHERE c.member_id = ? AND c.state = 'visible' AND {LIVE_POST}
+            WHERE c.member_id = ? AND c.state = 'visible' AND {SHOWN_SQL} AND {LIVE_POST}
             ORDER BY c.published DESC, c.id DESC LIMIT ?""",
         (member_id, limit),
     )
@@ -346,12 +363,12 @@ async def post_author(db: Executor, comment_id: int) -> int | None:
 async def in_state(
     db: Executor, state: str, urls: Urls, limit: int, post_author_id: int | None = None
 ) -> list[Comment]:
-    """Comments in one moderation state, oldest first; only under one member's posts when given."""
+    """Comments shown to everyone in one moderation state, oldest first; only under one member's posts when given."""
     if post_author_id is None:
-        rows = await db.fetchall(_SELECT + " WHERE c.state = ? ORDER BY c.id LIMIT ?", (state, limit))
+        rows = await db.fetchall(_SELECT + f" WHERE c.state = ? AND {SHOWN_SQL} ORDER BY c.id LIMIT ?", (state, limit))
     else:
         rows = await db.fetchall(
-            _SELECT + " WHERE c.state = ? AND c.post_id IN (SELECT id FROM posts WHERE member_id = ?)"
+            _SELECT + f" WHERE c.state = ? AND {SHOWN_SQL} AND c.post_id IN (SELECT id FROM posts WHERE member_id = ?)"
             " ORDER BY c.id LIMIT ?",
             (state, post_author_id, limit),
         )
@@ -397,8 +414,41 @@ async def recent(db: Executor, policy: Policy, limit: int) -> list[RecentComment
     return out[:limit]
 
 
-async def visible_counts(db: Executor, post_ids: list[int], policy: Policy) -> dict[int, int]:
-    """How many visible comments each of these posts has (posts without any are left out)."""
+async def page_by_member(
+    db: Executor,
+    member_id: int,
+    urls: Urls,
+    *,
+    before: float | None,
+    after: float | None,
+    limit: int,
+    oldest_first: bool = False,
+) -> list[Comment]:
+    """A member's visible comments published between two times (exclusive), newest first (oldest first when asked)."""
+    where = "WHERE c.member_id = ? AND c.state = 'visible'"
+    params: list[object] = [member_id]
+    if before is not None:
+        where += " AND c.published < ?"
+        params.append(before)
+    if after is not None:
+        where += " AND c.published > ?"
+        params.append(after)
+    order = "ASC" if oldest_first else "DESC"  # oldest first: the page right after `after`
+    rows = await db.fetchall(_SELECT + f" {where} ORDER BY c.published {order}, c.id {order} LIMIT ?", (*params, limit))
+    return [_comment(r, urls) for r in rows]
+
+
+async def by_ids(db: Executor, comment_ids: list[int], urls: Urls) -> dict[int, Comment]:
+    """Several comments by row id (what a reply answers)."""
+    if not comment_ids:
+        return {}
+    rows = await db.fetchall(_SELECT + f" WHERE c.id IN ({marks(len(comment_ids))})", tuple(comment_ids))
+    return {c.id: c for c in (_comment(r, urls) for r in rows)}
+
+
+async def counts_for_posts(db: Executor, post_ids: list[int], policy: Policy | None = None) -> dict[int, int]:
+    """How many visible comments each post has (a status's replies_count; a card's count of
+    comments); with a policy, those of blocked domains are left out, as on the post's page."""
     if not post_ids:
         return {}
     rows = await db.fetchall(
@@ -408,6 +458,6 @@ async def visible_counts(db: Executor, post_ids: list[int], policy: Policy) -> d
     )
     out: dict[int, int] = {}
     for post_id, domain, n in rows:
-        if not policy.is_blocked(domain):
+        if policy is None or not policy.is_blocked(domain):
             out[int(post_id)] = out.get(int(post_id), 0) + int(n)
     return out

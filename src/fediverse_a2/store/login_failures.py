@@ -1,4 +1,8 @@
-"""Failed sign-ins, per account and per address, for throttling (kept in the database: several processes)."""
+"""Failed sign-ins, per account and per address, for throttling (kept in the database: several processes).
+
+Rows (and with them the addresses) live only as long as the throttling window: `prune` drops
+older ones, at every sign-in and in the background housekeeping.
+"""
 
 from __future__ import annotations
 
@@ -19,12 +23,13 @@ async def count_since(db: Executor, account: str, address: str, since: float) ->
     return int(by_account), int(by_address)
 
 
-async def oldest_since(db: Executor, account: str, address: str, since: float) -> float | None:
-    """The oldest failure in the window for this account or address (when the window frees up)."""
-    value = await db.fetchval(
-        "SELECT MIN(at) FROM login_failures WHERE (account = ? OR address = ?) AND at > ?", (account, address, since)
-    )
-    return None if value is None else float(value)
+async def oldest_since(
+    db: Executor, since: float, *, account: str | None = None, address: str | None = None
+) -> float | None:
+    """The oldest failure in the window for this account, or from this address (when it frees up)."""
+    column, value = ("account", account) if account is not None else ("address", address)
+    oldest = await db.fetchval(f"SELECT MIN(at) FROM login_failures WHERE {column} = ? AND at > ?", (value, since))
+    return None if oldest is None else float(oldest)
 
 
 async def clear_account(db: Executor, account: str) -> None:

@@ -1,4 +1,8 @@
-"""Uploaded images (re-encoded, stored under a content-derived name) and which posts show them."""
+"""Uploaded images (re-encoded, stored under a content-derived name) and which posts show them.
+
+Every upload is a record of its own, owned by its uploader with its own alt text: the same
+bytes uploaded twice (by one member or by two) give two records sharing one file on disk.
+"""
 
 from __future__ import annotations
 
@@ -34,15 +38,13 @@ def _media(row: Row) -> Media:
 async def add(
     db: Executor, member_id: int | None, file_name: str, media_type: str, width: int, height: int, size: int, alt: str
 ) -> Media:
-    """Store an image's record (the same file twice gives the same record)."""
-    await db.execute(
+    """Store a new record of an image for its uploader (never someone else's record of the same file)."""
+    media_id = await db.fetchval(
         "INSERT INTO media (member_id, file_name, media_type, width, height, size, alt, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (file_name) DO NOTHING",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (member_id, file_name, media_type, width, height, size, alt, time.time()),
     )
-    found = await by_file_name(db, file_name)
-    assert found is not None
-    return found
+    return Media(int(media_id), member_id, file_name, media_type, width, height, size, alt)
 
 
 async def by_id(db: Executor, media_id: int) -> Media | None:
@@ -52,8 +54,8 @@ async def by_id(db: Executor, media_id: int) -> Media | None:
 
 
 async def by_file_name(db: Executor, file_name: str) -> Media | None:
-    """The record of a stored file."""
-    row = await db.fetchone(f"SELECT {_COLUMNS} FROM media WHERE file_name = ?", (file_name,))
+    """The first record of a stored file (several members may have uploaded the same bytes)."""
+    row = await db.fetchone(f"SELECT {_COLUMNS} FROM media WHERE file_name = ? ORDER BY id LIMIT 1", (file_name,))
     return _media(row) if row else None
 
 

@@ -1,4 +1,8 @@
-"""Notifications of members (replies, mentions, likes, boosts, follows) and their mail choices."""
+"""Notifications of members (replies, mentions, likes, boosts, follows) and their mail choices.
+
+A followers-only or direct reply or mention carries its text (`content_html`): the member it
+is addressed to reads it on the notifications page, and nowhere else shows it.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +19,14 @@ __all__ = [
     "digest_items",
     "digest_members",
     "forget_activity",
+    "forget_texts_of",
     "get_settings",
     "mark_all_read",
     "page",
     "put_settings",
     "to_triage",
     "unread_count",
+    "update_text",
 ]
 
 _COLUMNS = columns(Notification)
@@ -46,6 +52,7 @@ async def add(
     actor_url: str | None,
     object_url: str,
     activity_id: str | None = None,
+    content_html: str | None = None,
 ) -> bool:
     """Store one notification; an activity already notified to this member (kind alike) is not stored twice."""
     if activity_id is not None and await db.fetchval(
@@ -55,10 +62,24 @@ async def add(
         return False
     count = await db.execute(
         "INSERT INTO notifications (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, time.time()),
+        "created_at, content_html) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, time.time(), content_html),
     )
     return count > 0
+
+
+async def update_text(db: Executor, activity_id: str, actor_uri: str, content_html: str) -> None:
+    """Its author edited a private note: the notifications that carry its text show the new one."""
+    await db.execute(
+        "UPDATE notifications SET content_html = ? "
+        "WHERE activity_id = ? AND actor_uri = ? AND content_html IS NOT NULL",
+        (content_html, activity_id, actor_uri),
+    )
+
+
+async def forget_texts_of(db: Executor, actor_uri: str) -> None:
+    """An actor deleted itself: the private notes it sent are not kept in notifications."""
+    await db.execute("DELETE FROM notifications WHERE actor_uri = ? AND content_html IS NOT NULL", (actor_uri,))
 
 
 async def forget_activity(db: Executor, activity_id: str, actor_uri: str) -> None:

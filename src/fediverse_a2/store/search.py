@@ -2,8 +2,9 @@
 
 Rows hold the stemmed words that search_text.py makes, keyed by the comment's id, or by the
 post's id plus POST_KEYS (so posts come after every comment). Only live published posts and
-the comments under them are indexed; the query checks again (and hides comments of blocked
-actors and domains), so a stale row is never shown.
+the visible public comments under them (never a followers-only or direct reply, nor an
+unlisted one) are indexed; the query checks again (and hides comments of
+blocked actors and domains), so a stale row is never shown.
 
 Ranking is bm25 (FTS5) or ts_rank, a title match weighing four times a match in the text. A
 word found in nearly every document would make ranking read them all, so the ranking is done
@@ -35,6 +36,9 @@ __all__ = [
 REINDEX_KEY = "search_reindex"
 POST_KEYS = 1 << 42  # a post's key is POST_KEYS + its id; a comment's is its id
 RANK_LIMIT = 20_000
+# Public comments only: followers-only and direct ones are their addressees' alone, and
+# unlisted ones (shown under their post) stay out of discovery, as Mastodon keeps them.
+_FINDABLE = "c.state = 'visible' AND c.visibility = 'public'"
 
 
 def _post_key(post_id: int) -> int:
@@ -70,7 +74,7 @@ _POST_DOCUMENTS = (
 )
 _COMMENT_DOCUMENTS = (
     "SELECT c.id, c.post_id, '', c.summary, c.content_html FROM comments c JOIN posts p ON p.id = c.post_id "
-    f"WHERE c.id IN ({{marks}}) AND {LIVE_POST}"
+    f"WHERE c.id IN ({{marks}}) AND {LIVE_POST} AND {_FINDABLE}"
 )
 
 
@@ -91,7 +95,8 @@ async def index_posts(db: Executor, post_ids: Sequence[int]) -> None:
 
 
 async def index_comments(db: Executor, comment_ids: Sequence[int]) -> None:
-    """(Re)index comments by id; those under a post that is not live, and unknown ones, leave the index."""
+    """(Re)index comments by id; those under a post that is not live, held or hidden ones, those not
+    public (unlisted, followers-only, direct) and unknown ones leave the index."""
     await _index(db, comment_ids, _COMMENT_DOCUMENTS, _comment_key)
 
 
@@ -174,7 +179,8 @@ SELECT c.id, c.post_id, p.title, c.published, c.content_html, c.language, c.doma
 FROM comments c JOIN posts p ON p.id = c.post_id
 LEFT JOIN members cm ON cm.id = c.member_id
 LEFT JOIN actors a ON a.uri = c.author_uri
-WHERE c.id IN ({{marks}}) AND {LIVE_POST} AND c.author_uri NOT IN (SELECT actor_uri FROM blocked_actors)
+WHERE c.id IN ({{marks}}) AND {LIVE_POST} AND {_FINDABLE}
+  AND c.author_uri NOT IN (SELECT actor_uri FROM blocked_actors)
 """
 
 

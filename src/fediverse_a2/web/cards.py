@@ -75,7 +75,7 @@ async def post_cards(rt: Runtime, items: list[Post]) -> list[PostCard]:
     ids = [p.id for p in items]
     avatars = await members.avatars(rt.db, [p.member_id for p in items])
     images = await media.for_posts(rt.db, ids)
-    counts = await comments.visible_counts(rt.db, ids, rt.policy)
+    counts = await comments.counts_for_posts(rt.db, ids, rt.policy)
     own_media = rt.urls.media("")
     cards = []
     for p in items:

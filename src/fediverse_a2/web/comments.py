@@ -65,7 +65,8 @@ class CommentPages:
         if row is None or await comments.state_of(self.rt.db, row.id) != comments.VISIBLE:
             return await self.pages.error(request, 404)  # held or hidden comments cannot be answered
         parent = await comments.by_id(self.rt.db, row.id, self.rt.urls)
-        assert parent is not None
+        if parent is None:
+            return await self.pages.error(request, 404)  # followers-only or direct: not shown, not answered here
         member = await self.security.member(request)
         if member is None:
             return self.security.to_login(f"/reply?to={target}")

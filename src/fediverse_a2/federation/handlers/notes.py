@@ -1,4 +1,10 @@
-"""Create, Update and Delete of notes: replies become comments, followed actors' posts are kept."""
+"""Create, Update and Delete of notes: replies become comments, followed actors' posts are kept.
+
+A note's visibility comes from its addressing (activitypub/visibility.py). A reply is stored
+with it; only public and unlisted replies are shown, indexed, held for approval or told as
+ordinary replies. A followers-only or direct note reaches the members it is addressed to as a
+notification with its text, and a direct one is never kept for anyone's timeline.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,12 @@ import time
 
 from ...activitypub.note_images import images_of
 from ...activitypub.parse import ParseError, RemoteNote, parse_note
-from ...activitypub.values import is_public
+from ...activitypub.visibility import DIRECT, SHOWN, visibility_of
 from ...content import inert_text, sanitise_remote_html
 from ...hosts import same_origin
 from ...store import actors as actor_store
 from ...store import comment_holds, comments, follows, posts, reactions, remote_posts, search, tombstones
+from ...store import notifications as notification_store
 from ...store.db import Executor
 from . import notify
 from .context import Context, Rejected, parse_time
@@ -51,6 +58,19 @@ async def _local_parent(ctx: Context, url: str) -> tuple[int, int | None] | None
     return None
 
 
+def _audience(ctx: Context, note: RemoteNote) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(to, cc) of a note; a field the note leaves out is its activity's (Mastodon reads
+    `object.to || activity.to`), unless a group or relay brought it (their addressing is theirs)."""
+    obj = ctx.object() or {}
+    to, cc = note.to, note.cc
+    if ctx.via is None:
+        if obj.get("to") is None:
+            to = ctx.activity.to
+        if obj.get("cc") is None:
+            cc = ctx.activity.cc
+    return to, cc
+
+
 async def on_create(ctx: Context) -> None:
     """Create{Note}: a reply to a local post or comment becomes a comment; posts of followed actors are kept."""
     note = _note(ctx)
@@ -60,28 +80,44 @@ async def on_create(ctx: Context) -> None:
     html = sanitise_remote_html(note.content)
     summary = inert_text(note.summary, 500) or None
     published = parse_time(note.published, time.time()) or time.time()
+    to, cc = _audience(ctx, note)
+    visibility = visibility_of(to, cc, ctx.actor.followers_url)
+    shown = visibility in SHOWN
     await on_addressed(ctx, note, html)  # a post to one of our groups: the group may announce it
     parent = await _local_parent(ctx, note.in_reply_to) if note.in_reply_to else None
     if parent is not None:
         post_id, parent_id = parent
-        held = await comment_holds.should_hold(ctx.tx, post_id, ctx.actor.uri)  # waits for approval
+        # Waits for approval; a reply shown to no one but its addressees needs none.
+        held = shown and await comment_holds.should_hold(ctx.tx, post_id, ctx.actor.uri)
         comment_id = await comments.add(
             ctx.tx, ap_id=note.id, url=note.url, post_id=post_id, parent_id=parent_id,
             author_uri=ctx.actor.uri, member_id=None, domain=ctx.actor.domain,
             content_html=html, summary=summary, published=published,
             updated=parse_time(note.updated), state=comments.HELD if held else comments.VISIBLE,
+            visibility=visibility,
         )  # fmt: skip
-        if comment_id is not None and not held:
-            await search.index_comments(ctx.tx, [comment_id])
-            told = await notify.on_reply(ctx, note, post_id, comment_id)
-            await notify.on_mentions(ctx, note, f"{ctx.rt.urls.post(post_id)}#comment-{comment_id}", skip=told)
+        if comment_id is None or held:
+            return
+        if not shown:
+            repliers = await notify.repliers(ctx, note, post_id)
+            await notify.on_private(ctx, note, (*to, *cc), html, ctx.rt.urls.post(post_id), repliers)
+            return
+        await search.index_comments(ctx.tx, [comment_id])
+        told = await notify.on_reply(ctx, note, post_id, comment_id)
+        await notify.on_mentions(ctx, note, f"{ctx.rt.urls.post(post_id)}#comment-{comment_id}", skip=told)
         return
-    await notify.on_mentions(ctx, note)
+    if shown:
+        await notify.on_mentions(ctx, note)
+    else:
+        await notify.on_private(ctx, note, (*to, *cc), html, note.url or note.id, set())
     if await follows.is_following(ctx.tx, ctx.actor.uri) or (ctx.via and await follows.is_following(ctx.tx, ctx.via)):
+        if visibility == DIRECT:
+            ctx.notes.append("a direct note is for its addressees only; not kept for the timeline")
+            return
         await remote_posts.add(
             ctx.tx, ap_id=note.id, actor_uri=ctx.actor.uri, content_html=html, summary=summary,
             url=note.url, in_reply_to=note.in_reply_to, published=published,
-            attachments=images_of(ctx.object() or {}), public=is_public(note.to, note.cc),
+            attachments=images_of(ctx.object() or {}), public=shown,
         )  # fmt: skip
         return
     ctx.notes.append("not a reply to us and not from a followed actor; ignored")
@@ -101,6 +137,7 @@ async def on_update(ctx: Context) -> None:
     html = sanitise_remote_html(note.content)
     await on_changed(ctx, note.id)  # a group that announced it passes the Update on
     summary = inert_text(note.summary, 500) or None
+    await notification_store.update_text(ctx.tx, note.id, ctx.actor.uri, html)  # a private note's text
     row = await comments.by_ap_id(ctx.tx, note.id)
     if row is not None:
         if row.author_uri != ctx.actor.uri:
@@ -149,4 +186,5 @@ async def _forget_actor(tx: Executor, actor: str) -> None:
         await comments.delete(tx, comment_id)
     await remote_posts.delete_by_actor(tx, actor)
     await reactions.delete_by_actor(tx, actor)
+    await notification_store.forget_texts_of(tx, actor)
     await actor_store.delete(tx, actor)

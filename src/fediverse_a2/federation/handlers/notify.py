@@ -2,6 +2,9 @@
 
 Only activities of remote actors arrive here, so the actor is never the member notified.
 The follow handlers call `record` (kinds "follow" and "follow_request").
+
+A note that is not for everyone (followers-only or direct) is told only to the members it is
+addressed to, with its text (`on_private`): it is shown nowhere else.
 """
 
 from __future__ import annotations
@@ -17,20 +20,29 @@ from ...store.actors import ActorRecord
 from ...store.db import Executor
 from .context import Context
 
-__all__ = ["forget", "on_mentions", "on_reaction", "on_reply", "record"]
+__all__ = ["forget", "on_mentions", "on_private", "on_reaction", "on_reply", "record", "repliers"]
+
+MAX_ADDRESSEES = 200  # members looked up per private note
 
 
 async def record(
-    tx: Executor, member_id: int, kind: str, actor: ActorRecord, object_url: str, activity_id: str | None = None
+    tx: Executor,
+    member_id: int,
+    kind: str,
+    actor: ActorRecord,
+    object_url: str,
+    activity_id: str | None = None,
+    content_html: str | None = None,
 ) -> bool:
-    """Notify a member of what a remote actor did; False when it was notified before."""
+    """Notify a member of what a remote actor did (with the text of a private note); False when
+    it was notified before."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     name = inert_text(actor.name, 100) or inert_text(actor.handle, 100)
     # Both become links on the page and in mail: only http(s), whatever a remote server sent.
     actor_url = actor.url if actor.url and _is_http(actor.url) else actor.uri
     link = object_url if _is_http(object_url) else actor_url
-    return await store.add(tx, member_id, kind, actor.uri, name, actor_url, link, activity_id)
+    return await store.add(tx, member_id, kind, actor.uri, name, actor_url, link, activity_id, content_html)
 
 
 def _is_http(url: str) -> bool:
@@ -65,6 +77,30 @@ async def on_mentions(ctx: Context, note: RemoteNote, link: str | None = None, s
         member = await members.by_username(ctx.tx, username) if username else None
         if member is not None and member.id not in (skip or set()):
             await record(ctx.tx, member.id, "mention", ctx.actor, link or note.url or note.id, note.id)
+
+
+async def on_private(
+    ctx: Context, note: RemoteNote, audience: tuple[str, ...], html: str, link: str, repliers: set[int]
+) -> None:
+    """A followers-only or direct note: each member in its audience (`to` + `cc`) is told, with its
+    sanitised text; as a reply when it answers their post or comment (`repliers`), else as a mention."""
+    told: set[int] = set()
+    for uri in audience[:MAX_ADDRESSEES]:
+        username = ctx.rt.urls.username(uri)
+        member = await members.by_username(ctx.tx, username) if username else None
+        if member is None or member.id in told:
+            continue
+        told.add(member.id)
+        kind = "reply" if member.id in repliers else "mention"
+        await record(ctx.tx, member.id, kind, ctx.actor, link, note.id, content_html=html)
+
+
+async def repliers(ctx: Context, note: RemoteNote, post_id: int) -> set[int]:
+    """The members a reply answers: the post's author and the author of the comment it names."""
+    post = await posts.by_id(ctx.tx, post_id)
+    parent = await comments.by_ap_id(ctx.tx, note.in_reply_to) if note.in_reply_to else None
+    found = {parent.member_id if parent is not None else None, post.member_id if post is not None else None}
+    return {m for m in found if m is not None}
 
 
 async def on_reaction(ctx: Context, kind: str, post_id: int, member_id: int) -> None:
