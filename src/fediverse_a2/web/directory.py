@@ -10,7 +10,7 @@ from ..runtime import Runtime
 from ..search_text import fold
 from ..services.groups import ensure_network_group
 from ..store import follows, groups, members
-from .pages import page_number
+from .paging import Paging
 from .render import Renderer
 
 __all__ = ["DIRECTORY_PAGE", "MAX_QUERY", "DirectoryPages", "query_words"]
@@ -35,12 +35,12 @@ class DirectoryPages:
     async def members(self, request: Request) -> Response:
         """Members by name; with ?q=, those whose name or profile fields hold every word."""
         query = " ".join(request.query_params.get("q", "").split())[:MAX_QUERY]
-        page = page_number(request)
-        found = await members.directory(self.rt.db, query_words(query), DIRECTORY_PAGE + 1, (page - 1) * DIRECTORY_PAGE)
+        paging = Paging.of(request, self.render.links, DIRECTORY_PAGE)
+        found = await members.directory(self.rt.db, query_words(query), paging.limit, paging.offset)
+        paged = paging.cut(found, newest_first=False)  # by name: "previous" and "next"
         return await self.render.page(
-            request, "members.html", query=query, found=found[:DIRECTORY_PAGE], page=page,
-            has_next=len(found) > DIRECTORY_PAGE, max_query=MAX_QUERY,
-        )  # fmt: skip
+            request, "members.html", query=query, found=paged.items, paged=paged, max_query=MAX_QUERY
+        )
 
     async def groups(self, request: Request) -> Response:
         """The network group, then every topic group by name with its counts and latest post."""

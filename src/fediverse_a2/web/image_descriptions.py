@@ -9,6 +9,7 @@ from ..runtime import Runtime
 from ..services.image_descriptions import describe_images, undescribed_images
 from ..services.uploads import MAX_ALT
 from .forms import field, text_field
+from .gate import member_of
 from .render import Renderer
 from .security import WebSecurity
 
@@ -27,9 +28,7 @@ class ImageDescriptionPages:
 
     async def page(self, request: Request) -> Response:
         """The list, or (POST) the descriptions saved and the list of what is still missing."""
-        member = await self.security.member_or_login(request)
-        if isinstance(member, Response):
-            return member
+        member = member_of(request)
         saved = None
         if request.method == "POST":
             form = await self.security.form(request)
