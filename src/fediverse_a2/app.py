@@ -33,6 +33,7 @@ from .web.comments import CommentPages
 from .web.directory import DirectoryPages
 from .web.discovery import Discovery
 from .web.editor import Editor
+from .web.events import EventPages
 from .web.feed import atom_feed, member_feed, tag_feed
 from .web.followers import FollowPages
 from .web.gate import Access, Gate
@@ -97,6 +98,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     search_page = SearchPage(rt, renderer)
     archive = ArchivePages(rt, renderer, pages)
     group_pages = GroupPages(rt, renderer, security, pages)
+    event_pages = EventPages(rt, renderer, security, pages, objects.guard, workers.directory)
     oauth = OAuthService(rt)
     app_pages = AppPages(rt, renderer, security, oauth)
     home_page = HomePage(rt, renderer)
@@ -172,6 +174,16 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         r("/posts/{post_id:id}/delete", editor.delete, M, methods=POST),
         r("/posts/{post_id:id}/comments", commenting.on_post, M, methods=POST),
         r("/comments/{comment_id:id}", objects.comment, V),
+        r("/events", event_pages.index, V),
+        r("/events.ics", event_pages.calendar_all, V),
+        r("/events/new", event_pages.new, M, methods=GET_POST),
+        r("/events/{event_id:id}", event_pages.show, V),
+        r("/events/{event_id:id}.ics", event_pages.calendar_one, V),
+        r("/events/{post_id:id}/replies", objects.replies, V),
+        r("/events/{event_id:id}/rsvp", event_pages.rsvp, M, methods=POST),
+        r("/events/{event_id:id}/comments", event_pages.comment, M, methods=POST),
+        r("/events/{event_id:id}/edit", event_pages.edit, M, methods=GET_POST),
+        r("/events/{event_id:id}/cancel", event_pages.cancel, M, methods=GET_POST),
         r("/reply", commenting.reply, M, methods=GET_POST),
         r("/timeline", timeline.timeline, M),
         r("/network", timeline.network, M),

@@ -461,6 +461,33 @@ MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
             "CREATE INDEX posts_by_member_state ON posts (member_id, state, deleted_at, published)",
         ],
     ),
+    (
+        18,
+        "events: posts of kind event with their times and place, answers (RSVPs), remote events",
+        [
+            # An event is a post of kind 'event' (as Mobilizon keeps them beside posts): its author,
+            # title, description, publication, deletion (cancelling), group, comments and search
+            # entry are the post's; what only an event has lives in `events`, keyed by the post.
+            "ALTER TABLE posts ADD COLUMN kind TEXT NOT NULL DEFAULT 'post'",
+            """CREATE TABLE events (
+                post_id {big} PRIMARY KEY REFERENCES posts(id), starts_at {real} NOT NULL, ends_at {real},
+                location_name TEXT NOT NULL DEFAULT '', location_address TEXT NOT NULL DEFAULT '',
+                online_url TEXT)""",
+            "CREATE INDEX events_by_start ON events (starts_at)",
+            # One answer per person and event: a member (member_id, their actor URI) or a remote
+            # actor; activity_id is the Join/Accept/TentativeAccept/Reject it came in (for Undo).
+            """CREATE TABLE event_rsvps (
+                id {id}, post_id {big} NOT NULL REFERENCES posts(id), actor_uri TEXT NOT NULL,
+                member_id {big} REFERENCES members(id), status TEXT NOT NULL, activity_id TEXT,
+                created_at {real} NOT NULL, updated_at {real} NOT NULL, UNIQUE (post_id, actor_uri))""",
+            "CREATE UNIQUE INDEX event_rsvps_by_activity ON event_rsvps (activity_id)",
+            # Remote events on the timeline: a remote post with a name, times and a place.
+            "ALTER TABLE remote_posts ADD COLUMN name TEXT",
+            "ALTER TABLE remote_posts ADD COLUMN starts_at {real}",
+            "ALTER TABLE remote_posts ADD COLUMN ends_at {real}",
+            "ALTER TABLE remote_posts ADD COLUMN location TEXT",
+        ],
+    ),
 ]
 
 

@@ -3,11 +3,13 @@ recent comments, active groups, the newest members (for members), and how to fol
 
 from __future__ import annotations
 
+import time
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ..runtime import Runtime
-from ..store import comments, groups, members, posts
+from ..store import comments, events, groups, members, posts
 from .cards import excerpt, post_cards
 from .gate import viewer_of
 from .paging import Paging
@@ -16,6 +18,7 @@ from .render import Renderer
 __all__ = ["HomePage"]
 
 SIDE_ITEMS = 6
+HOME_EVENTS = 3  # upcoming events on the front page
 
 
 class HomePage:
@@ -40,4 +43,5 @@ class HomePage:
             recent_comments=[(c, excerpt(c.content_html)) for c in recent],
             active_groups=await groups.overview(db, active=True, limit=SIDE_ITEMS, leave_out=network) if first else [],
             newest=await members.newest(db, SIDE_ITEMS) if first and viewer_of(request) is not None else [],
+            upcoming_events=await events.upcoming(db, time.time(), HOME_EVENTS) if first else [],
         )  # fmt: skip
