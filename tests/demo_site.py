@@ -2,19 +2,22 @@
 
 `populate(server)` fills a running instance through the services, as members would have: people
 with avatars and profile fields (organisation, function), posts with images, a long word and a
-long URL, a content warning, comments, topic groups with posts, a membership request, a blocked
-domain, and one imported post whose inline image has no description yet.
+long URL, a content warning, comments, topic groups with posts, an event next week, a membership
+request, a blocked domain, and one imported post whose inline image has no description yet.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import math
+import time
 from dataclasses import dataclass, field
 
 from PIL import Image, ImageDraw
 
 from fediverse_a2.services.accounts import set_password
+from fediverse_a2.services.events import EventDraft, answer, save_event
 from fediverse_a2.services.groups import add_group
 from fediverse_a2.services.members import add_member
 from fediverse_a2.services.membership import request_membership
@@ -50,6 +53,7 @@ class Demo:
     posts: dict[str, str] = field(default_factory=dict)
     comment_urls: list[str] = field(default_factory=list)
     imported_post_id: int = 0
+    event_id: int = 0
     group: str = "opendata"
 
 
@@ -157,6 +161,15 @@ async def populate(server: LiveServer) -> Demo:
         ("fleur", "digitaal", "Helemaal mee eens. Toegankelijkheid begint bij het ontwerp."),
     ]:
         demo.comment_urls.append(await comment(rt, directory, username, demo.posts[post], body))
+    # An event next week, with an answer.
+    start = dt.datetime.fromtimestamp(time.time() + 7 * 86400, rt.tz).replace(hour=10, minute=0)
+    event = await save_event(
+        rt, people["alice"],
+        EventDraft("Dag van de open data", f"{start:%Y-%m-%dT%H:%M}", f"{start.replace(hour=16):%Y-%m-%dT%H:%M}",
+                   "Een dag over open data in de praktijk.", "Stadhuis Utrecht", "Stadsplateau 1, Utrecht"),
+    )  # fmt: skip
+    await answer(rt, people["bob"], event, "going")
+    demo.event_id = event.id
     await set_domain(rt, "block", "spam.example", by="alice")
     await request_membership(
         rt, "Gijs Smit", "gijs@example.nl", "Waterschap Rivierenland", "Ik werk aan open data bij het waterschap."

@@ -83,7 +83,8 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
         common = [
             "/", "/members", "/members?q=utrecht", "/groups", "/groups/opendata", "/groups/netwerk",
             *post.values(), f"/posts/{demo.imported_post_id}", "/users/alice", "/users/dewi", "/tags/opendata",
-            "/archive", f"/archive/{when.year}/{when.month:02d}", "/search?q=open",
+            "/archive", f"/archive/{when.year}/{when.month:02d}", "/search?q=open", "/events",
+            f"/events/{demo.event_id}",
             f"/interact?uri={quote(server.rt.urls.actor('alice'), safe='')}", "/nergens",
         ]  # fmt: skip
         visitor = [*common, "/login", "/join"]
@@ -93,7 +94,7 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
             "/settings/notifications", "/settings/images", "/settings/apps", "/settings/moderation", "/followers",
             "/following", "/moderation", f"/moderation/comments/{comment.rsplit('/', 1)[1]}", "/moderation/blocks",
             "/moderation/reports", "/moderation/log", "/admin/members", "/admin/requests", "/admin/federation",
-            "/admin/queue",
+            "/admin/queue", "/events/new", f"/events/{demo.event_id}/edit", f"/events/{demo.event_id}/cancel",
         ]  # fmt: skip
         async with launch_chromium() as browser:
             yield Site(server, demo, browser, visitor, member)
