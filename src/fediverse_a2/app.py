@@ -38,6 +38,7 @@ from .web.feed import atom_feed, member_feed, tag_feed
 from .web.followers import FollowPages
 from .web.gate import Access, Gate
 from .web.groups import GroupPages
+from .web.health import HealthPages, RequestTiming
 from .web.home import HomePage
 from .web.image_descriptions import ImageDescriptionPages
 from .web.interact import InteractPages
@@ -105,6 +106,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     directory = DirectoryPages(rt, renderer)
     site_files = SiteFiles(rt)
     image_pages = ImageDescriptionPages(rt, renderer, security)
+    health = HealthPages(rt, renderer)
 
     async def feed(request: Request) -> Response:
         return await atom_feed(rt, request)
@@ -208,6 +210,11 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         r("/admin/members", admin.members, ADMIN, methods=GET_POST),
         r("/admin/federation", admin.federation, ADMIN, methods=GET_POST),
         r("/admin/queue", admin.queue, ADMIN),
+        r("/admin/health", health.admin, ADMIN),
+        r("/healthz", health.healthz, V),
+        # Declared open: the handler admits only a scraper (a direct loopback peer, or the bearer of
+        # metrics.token: web/health.py) and refuses everyone else.
+        r("/metrics", health.metrics, V),
         r("/moderation", moderation.queue, M),
         r("/moderation/comments/{comment_id:id}", moderation.comment, M, methods=GET_POST),
         r("/moderation/blocks", moderation_lists.blocks, MOD, methods=GET_POST),
@@ -239,7 +246,9 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: refused},
+        # Timing outermost: a request's duration includes every middleware's work.
         middleware=[
+            Middleware(RequestTiming, metrics=rt.metrics),
             Middleware(ClientAddress, trusted=rt.config.server.trusted_proxies),
             Middleware(SecurityHeaders, csp=csp),
             Middleware(RefuseNul),

@@ -94,7 +94,8 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
             "/settings/notifications", "/settings/images", "/settings/apps", "/settings/moderation", "/followers",
             "/following", "/moderation", f"/moderation/comments/{comment.rsplit('/', 1)[1]}", "/moderation/blocks",
             "/moderation/reports", "/moderation/log", "/admin/members", "/admin/requests", "/admin/federation",
-            "/admin/queue", "/events/new", f"/events/{demo.event_id}/edit", f"/events/{demo.event_id}/cancel",
+            "/admin/queue", "/admin/health", "/events/new", f"/events/{demo.event_id}/edit",
+            f"/events/{demo.event_id}/cancel",
         ]  # fmt: skip
         async with launch_chromium() as browser:
             yield Site(server, demo, browser, visitor, member)
