@@ -36,16 +36,17 @@ async def test_migration_14_keeps_every_row_and_lets_two_members_share_a_file(
     db = await _open_at(target, 13, monkeypatch)
     try:
         assert await migrations.schema_version(db) == 13
-        # Rows as the release before wrote them: raw statements, since today's store modules read
-        # columns of later steps.
-        ids = [
-            int(await db.fetchval(
-                "INSERT INTO members (username, name, summary, public_key_pem, created_at) VALUES (?, ?, '', 'PEM', ?) "
-                "RETURNING id", (name.lower(), name, NOW),
-            ))
-            for name in ("Alice", "Bob")
-        ]  # fmt: skip
-        alice, bob = ids
+        # Rows as the release before wrote them (later steps add columns today's store writes).
+        alice, bob = [
+            int(
+                await db.fetchval(
+                    "INSERT INTO members (username, name, public_key_pem, created_at) VALUES (?, ?, 'PEM', ?) "
+                    "RETURNING id",
+                    (username, username.title(), NOW),
+                )
+            )
+            for username in ("alice", "bob")
+        ]
         post = await posts.create(db, alice, "T", "b", "<p>b</p>")
         await db.execute(
             "INSERT INTO media (member_id, file_name, media_type, width, height, size, alt, created_at) "

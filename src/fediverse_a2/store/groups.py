@@ -21,6 +21,7 @@ __all__ = [
     "RULES",
     "VISIBILITIES",
     "Group",
+    "GroupOverview",
     "GroupPost",
     "add_moderator",
     "by_id",
@@ -33,6 +34,7 @@ __all__ = [
     "listed_for",
     "mark_removed",
     "moderators",
+    "overview",
     "post_by_id",
     "posts",
     "record_post",
@@ -239,3 +241,63 @@ async def mark_removed(db: Executor, row_id: int) -> bool:
         "UPDATE group_posts SET removed_at = ? WHERE id = ? AND removed_at IS NULL", (time.time(), row_id)
     )
     return bool(changed)
+
+
+@dataclass(frozen=True)
+class GroupOverview:
+    """A group as the group list and the front page show it: counts and its latest post."""
+
+    group: Group
+    followers: int
+    post_count: int
+    latest: GroupPost | None
+    latest_title: str | None  # the title when the latest is a local post
+
+
+# A live record of group g: not taken out, and not a local post since deleted (a members-only
+# group's posts have state 'group'; such a group is listed to its members only).
+_SHOWN = """{t}.group_id = g.id AND {t}.removed_at IS NULL AND ({t}.post_id IS NULL
+   OR {t}.post_id IN (SELECT id FROM posts WHERE deleted_at IS NULL AND state IN ('published', 'group')))"""
+_LATEST = (
+    f"(SELECT gp.id FROM group_posts gp WHERE {_SHOWN.format(t='gp')} ORDER BY gp.created_at DESC, gp.id DESC LIMIT 1)"
+)
+
+
+async def overview(
+    db: Executor,
+    *,
+    member_id: int | None = None,
+    active: bool = False,
+    limit: int = 1000,
+    leave_out: str | None = None,
+) -> list[GroupOverview]:
+    """The groups someone may see listed (public ones, and the members-only groups the member
+    `member_id` belongs to), but the one named `leave_out`, with follower count, number of posts and
+    latest post: by name, or with `active` only groups that have posts, the most recently active first."""
+    order = "lp.created_at DESC, g.id" if active else "g.name, g.id"
+    where = (
+        "g.kind = 'group' AND (g.group_visibility = 'public' OR g.id IN "
+        "(SELECT gm.group_id FROM group_members gm WHERE gm.member_id = ?))"
+        + (" AND lp.id IS NOT NULL" if active else "")
+        + (" AND g.username <> ?" if leave_out else "")
+    )
+    viewer = member_id if member_id is not None else -1
+    # Group's columns, the two counts, GroupPost's columns of the latest record, that post's title.
+    rows = await db.fetchall(
+        f"""SELECT g.id, g.username, g.name, g.summary, COALESCE(NULLIF(g.group_rule, ''), 'followers'), g.created_at,
+                   g.group_visibility,
+                   (SELECT COUNT(*) FROM followers f WHERE f.member_id = g.id),
+                   (SELECT COUNT(*) FROM group_posts c WHERE {_SHOWN.format(t="c")}),
+                   {columns(GroupPost, "lp")}, p.title
+            FROM members g
+            LEFT JOIN group_posts lp ON lp.id = {_LATEST}
+            LEFT JOIN posts p ON p.id = lp.post_id
+            WHERE {where}
+            ORDER BY {order} LIMIT ?""",
+        (viewer, leave_out, limit) if leave_out else (viewer, limit),
+    )
+    out = []
+    for r in rows:
+        latest = record(GroupPost, r[9:19]) if r[9] is not None else None
+        out.append(GroupOverview(record(Group, r[:7]), int(r[7]), int(r[8]), latest, r[19]))
+    return out
