@@ -2,8 +2,9 @@
 
 `populate(server)` fills a running instance through the services, as members would have: people
 with avatars and profile fields (organisation, function), posts with images, a long word and a
-long URL, a content warning, comments, topic groups with posts, an event next week, a membership
-request, a blocked domain, and one imported post whose inline image has no description yet.
+long URL, a content warning, comments, topic groups with posts, a members-only group with a post
+and a request to join, an event next week, a membership request, a blocked domain, a page of the
+site, and one imported post whose inline image has no description yet.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageDraw
 
+from fediverse_a2.services import groups as group_service
 from fediverse_a2.services.accounts import set_password
 from fediverse_a2.services.events import EventDraft, answer, save_event
 from fediverse_a2.services.groups import add_group
@@ -26,7 +28,7 @@ from fediverse_a2.services.posts import Draft, save_post
 from fediverse_a2.services.profile import update_profile
 from fediverse_a2.services.social import comment
 from fediverse_a2.services.uploads import store_image
-from fediverse_a2.store import posts, search
+from fediverse_a2.store import posts, search, site_pages
 from helpers import LiveServer
 
 __all__ = ["LONG_URL", "LONG_WORD", "PASSWORD", "Demo", "picture", "populate"]
@@ -55,6 +57,9 @@ class Demo:
     imported_post_id: int = 0
     event_id: int = 0
     group: str = "opendata"
+    private_group: str = "raad"  # members-only: alice moderates it, bob belongs to it, dewi asked to join
+    private_post: str = ""
+    site_page: str = "over-ons"
 
 
 def picture(size: tuple[int, int], seed: int = 0) -> bytes:
@@ -142,6 +147,25 @@ async def populate(server: LiveServer) -> Demo:
         image=2, group="digitaal",
     )  # fmt: skip
     demo.posts["short"] = await write("dewi", "Wie komt er naar de Dag van de Digitale Overheid?", "Ik ben er!")
+
+    # A members-only group: its post is seen by its members only; dewi's request waits for alice.
+    await add_group(
+        rt, demo.private_group, "Raad van advies", summary="Het bestuur en de adviseurs.", visibility="members"
+    )
+    await group_service.add_moderator(rt, demo.private_group, "alice")
+    await group_service.add_member(rt, demo.private_group, "bob")
+    demo.private_post = await write(
+        "bob", "Agenda van de volgende vergadering", "De begroting en de plannen voor de Dag van de Ambtenaar.",
+        group=demo.private_group,
+    )  # fmt: skip
+    group = await group_service.require_group(rt, demo.private_group)
+    await group_service.request_to_join(rt, group, people["dewi"], "Ik wil graag meedenken over de plannen.")
+    # A page of the site (as the importer brings the network's own pages).
+    await site_pages.add_many(
+        rt.db,
+        [site_pages.NewSitePage(demo.site_page, "Over ons", "<p>Ambtenaar 2.0 is het netwerk van ambtenaren.</p>",
+                                None, time.time())],
+    )  # fmt: skip
 
     # An imported post (as `import page` stores one): an inline image without a description.
     alice = people["alice"]

@@ -84,7 +84,7 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
             "/", "/members", "/members?q=utrecht", "/groups", "/groups/opendata", "/groups/netwerk",
             *post.values(), f"/posts/{demo.imported_post_id}", "/users/alice", "/users/dewi", "/tags/opendata",
             "/archive", f"/archive/{when.year}/{when.month:02d}", "/search?q=open", "/events",
-            f"/events/{demo.event_id}",
+            f"/events/{demo.event_id}", f"/pages/{demo.site_page}",
             f"/interact?uri={quote(server.rt.urls.actor('alice'), safe='')}", "/nergens",
         ]  # fmt: skip
         visitor = [*common, "/login", "/join"]
@@ -95,7 +95,8 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
             "/following", "/moderation", f"/moderation/comments/{comment.rsplit('/', 1)[1]}", "/moderation/blocks",
             "/moderation/reports", "/moderation/log", "/admin/members", "/admin/requests", "/admin/federation",
             "/admin/queue", "/admin/health", "/events/new", f"/events/{demo.event_id}/edit",
-            f"/events/{demo.event_id}/cancel",
+            f"/events/{demo.event_id}/cancel", f"/groups/{demo.private_group}",
+            f"/groups/{demo.private_group}/requests", demo.private_post.removeprefix(base),
         ]  # fmt: skip
         async with launch_chromium() as browser:
             yield Site(server, demo, browser, visitor, member)

@@ -94,7 +94,7 @@ def _listings(scene: Scene) -> list[str]:
     return [
         "/", "/feed.atom", "/users/alice", "/users/alice/feed.atom", "/tags/geheimpje", "/tags/geheimpje/feed.atom",
         f"/search?q={SECRET}", "/search?q=Geheim", "/archive", f"/archive/{month.year}/{month.month}",
-        "/groups/netwerk", "/events", "/events.ics", "/search?q=Kringborrel",
+        "/groups/netwerk", "/events", "/events.ics", "/search?q=Kringborrel", "/groups", "/members",
     ]  # fmt: skip
 
 
@@ -203,9 +203,16 @@ async def test_other_members_see_nothing_of_it_until_the_moderators_let_them_in(
         r = await bob.submit(event_path, f"{event_path}/rsvp", {"status": "going"})
         assert r.status_code == 303
         assert 'value="kring"' in (await bob.get("/posts/new")).text
-        # Still nothing of it in any listing, for him either.
+        # Still nothing of it in any listing, for him either, but the list of groups: there it is his
+        # to find (with its latest post), marked members-only and without a handle to follow it by.
         for path in _listings(scene):
-            assert "Geheim plan" not in (await bob.get(path)).text, path
+            text = (await bob.get(path)).text
+            if path == "/groups":
+                assert "De Kring" in text and "Kringborrel" in text and "Alleen voor leden van de groep" in text
+                assert "@kring@" not in text
+                check_html(text)
+            else:
+                assert "Geheim plan" not in text, path
 
 
 async def test_nothing_of_it_is_federated_and_its_actor_refuses_follows(scene: Scene) -> None:
