@@ -198,6 +198,9 @@ async def test_profile_answers_become_the_summary_and_private_fields(server: Liv
         assert actor["attachment"] == []  # the answers are private until the member shows them
         profile = (await visitor.get(f"/users/{username}")).text
         assert fields[0][1] not in profile and fields[1][1] not in profile
+        # Nor does the member directory find anyone by them.
+        found = (await visitor.get("/members", params={"q": fields[1][1]})).text
+        assert "Geen leden gevonden" in found and f"/users/{username}" not in found
     member = await members.by_username(server.rt.db, username)
     assert member is not None and list(member.hidden_fields) == fields
     await set_password(server.rt, member, PASSWORD)
@@ -217,6 +220,9 @@ async def test_profile_answers_become_the_summary_and_private_fields(server: Liv
         actor = (await visitor.get(f"/users/{username}", headers={"Accept": AP})).json()
         assert actor["attachment"] == [{"type": "PropertyValue", "name": fields[1][0],
                                         "value": html.escape(fields[1][1])}]  # fmt: skip
+        # The answer shown is found in the directory; of everyone who gave it, only this member.
+        found = (await visitor.get("/members", params={"q": fields[1][1]})).text
+        assert f"/users/{username}" in found and len(re.findall(r'class="[^"]*h-card', found)) == 1
     member = await members.by_username(server.rt.db, username)
     assert member is not None and list(member.hidden_fields) == fields[2:]
 
