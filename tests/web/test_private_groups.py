@@ -13,12 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
-from fake_mastodon import FakeMastodon, running
+from fake_mastodon import FakeMastodon
 from helpers import LiveServer, cli, live_server, wait_for
 from html_check import check_html
 from webclient import WebUser, member_with_password
+from worlds import PASSWORD, mastodon_world
 
-PASSWORD = "correct horse battery"
 AP = "application/activity+json"
 SECRET = "zwavelzuurplan"  # a word only the members-only post and its comment carry
 
@@ -43,41 +43,31 @@ async def _publish(web: WebUser, fields: dict[str, str]) -> str:
 async def scene(tmp_path: Path) -> AsyncIterator[Scene]:
     """alice is in the members-only group `kring` (and moderates it), bob and carol are members of the
     network who are not; a remote follower of alice is on a Mastodon-shaped fake."""
-    async with live_server(tmp_path / "a2", run_workers=True) as server:
-        for name in ("alice", "bob", "carol"):  # carol moderates the instance, not the group
-            await member_with_password(
-                server, name, name.title(), PASSWORD, role="moderator" if name == "carol" else "member"
-            )
+    people = (("alice", "Alice"), ("bob", "Bob"), ("carol", "Carol", "moderator"))
+    async with mastodon_world(tmp_path, members=people, remote=[("fan", "Fan")], followed_by="fan") as (server, fake):
         out = cli(server.config_path, "group", "add", "kring", "--name", "De Kring", "--visibility", "members").stdout
         assert "members-only" in out and out.strip().splitlines()[-1] == f"{server.base_url}/groups/kring"
         cli(server.config_path, "group", "moderator", "kring", "alice")
         assert "kring\tDe Kring\tfollowers\tmembers\t" in cli(server.config_path, "group", "list").stdout
-        fake = FakeMastodon()
-        fake.add_user("fan", "Fan")
-        async with running(fake):
-            alice = f"{server.base_url}/users/alice"
-            follow = {"id": fake.new_id("follows"), "type": "Follow", "actor": fake.uri("fan"), "object": alice}
-            assert (await fake.send("fan", f"{alice}/inbox", follow)).status_code == 202
-            await wait_for(lambda: _received(fake, "Accept"), what="alice's Accept")
-            async with WebUser(server.base_url) as web:
-                await web.login("alice", PASSWORD)
-                post = await _publish(web, {"title": "Geheim plan", "body": f"Het {SECRET} van de kring.",
-                                            "tags": "geheimpje", "group": "kring"})  # fmt: skip
-                path = post.removeprefix(server.base_url)
-                r = await web.submit(path, f"{path}/comments", {"body": f"Reactie over {SECRET}"})
-                assert r.status_code == 303
-                comment = f"{server.base_url}/comments/{r.headers['location'].rsplit('#comment-', 1)[1]}"
-                r = await web.submit("/events/new", "/events/new", {
-                    "title": "Kringborrel", "start": "2031-06-14T17:00", "end": "2031-06-14T19:00",
-                    "location": "Het Geheime Café", "body": "Voor de kring", "group": "kring",
-                })  # fmt: skip
-                assert r.status_code == 303, r.text[:300]
-                event = r.headers["location"]
-                public = await _publish(web, {"title": "Open plan", "body": "Voor iedereen", "tags": "geheimpje"})
-            # Deliveries go out in order: once the later public post reached the follower, the
-            # members-only one would have too.
-            await wait_for(lambda: _received(fake, "Create", public), what="the public post at the follower")
-            yield Scene(server, post, comment, public, fake, event)
+        async with WebUser(server.base_url) as web:
+            await web.login("alice", PASSWORD)
+            post = await _publish(web, {"title": "Geheim plan", "body": f"Het {SECRET} van de kring.",
+                                        "tags": "geheimpje", "group": "kring"})  # fmt: skip
+            path = post.removeprefix(server.base_url)
+            r = await web.submit(path, f"{path}/comments", {"body": f"Reactie over {SECRET}"})
+            assert r.status_code == 303
+            comment = f"{server.base_url}/comments/{r.headers['location'].rsplit('#comment-', 1)[1]}"
+            r = await web.submit("/events/new", "/events/new", {
+                "title": "Kringborrel", "start": "2031-06-14T17:00", "end": "2031-06-14T19:00",
+                "location": "Het Geheime Café", "body": "Voor de kring", "group": "kring",
+            })  # fmt: skip
+            assert r.status_code == 303, r.text[:300]
+            event = r.headers["location"]
+            public = await _publish(web, {"title": "Open plan", "body": "Voor iedereen", "tags": "geheimpje"})
+        # Deliveries go out in order: once the later public post reached the follower, the
+        # members-only one would have too.
+        await wait_for(lambda: _received(fake, "Create", public), what="the public post at the follower")
+        yield Scene(server, post, comment, public, fake, event)
 
 
 async def _received(fake: FakeMastodon, kind: str, object_id: str | None = None) -> bool:
