@@ -40,6 +40,18 @@ async def test_members_only_groups_members_and_requests(db: Database) -> None:
     assert [g.username for g in await groups.listed_for(db, anna)] == ["open", "kring"]
     assert [g.username for g in await groups.listed_for(db, bert)] == ["open"]
     assert await group_members.member_of(db, anna, [public.id, kring.id]) == {kring.id}
+    # The group list and the front page's active groups (store.groups.overview) by the same rule,
+    # the members-only group with its state-'group' posts counted for its members.
+    post = await posts.create(db, anna, "Binnen de kring", "b", "<p>b</p>", state="group")
+    url = f"https://a2.test/posts/{post}"
+    await groups.record_post(db, kring.id, url, f"{url}#archived/1", "https://a2.test/users/anna", post_id=post)
+    assert [o.group.username for o in await groups.overview(db)] == ["open"]
+    assert [o.group.username for o in await groups.overview(db, member_id=bert)] == ["open"]
+    listed = {o.group.username: o for o in await groups.overview(db, member_id=anna)}
+    assert list(listed) == ["kring", "open"]  # by name
+    assert listed["kring"].group.members_only and listed["kring"].post_count == 1
+    assert listed["kring"].latest_title == "Binnen de kring"
+    assert [o.group.username for o in await groups.overview(db, member_id=anna, active=True)] == ["kring"]
     assert [m.username for m in await group_members.list_members(db, kring.id)] == ["anna"]
 
     # bert asks, is rejected, asks again (the request opens again), is approved.
