@@ -86,11 +86,11 @@ async def _comment_local(rt: Runtime, member_id: int, username: str, url: str, h
         parent = await comments.by_ap_id(rt.db, url)
         # A followers-only or direct reply is its addressees' alone: never answered in public.
         if parent is None or await comments.by_id(rt.db, parent.id, urls) is None:
-            raise UserError(f"not a post or comment on this instance: {url}")
+            raise UserError(f"there is no post or comment at {url} on this instance")
         post_id = parent.post_id
     post = await posts.by_id(rt.db, post_id)
     if post is None or (parent is None and post.is_event != (event_id is not None)):  # /posts/ID of an event...
-        raise UserError(f"not a post or comment on this instance: {url}")
+        raise UserError(f"there is no {'event' if event_id is not None else 'post'} at {url} on this instance")
     if post.deleted_at is not None:
         raise UserError(f"post was deleted: {url}")
     me = urls.actor(username)
