@@ -108,13 +108,13 @@ async def test_role_change_and_disable_through_admin_members(a2: LiveServer) -> 
 async def test_federation_rules_and_csv_import(a2: LiveServer) -> None:
     async with await signed_in(a2, "ria") as admin:
         page = (await admin.get("/admin/federation")).text
-        assert '<strong class="mode">open</strong>' in page
-        assert "<td>config.example</td><td>config</td>" in page  # a rule from config.toml, with its source
+        assert '<strong class="mode" data-mode="open">alle servers behalve de geblokkeerde</strong>' in page
+        assert "<td>config.example</td><td>configuratie (config.toml)</td>" in page  # from config.toml, so said
 
         r = await admin.submit("/admin/federation", "/admin/federation", {"action": "block", "domain": "Bad.Example"})
         assert r.status_code == 303
         assert a2.rt.policy.is_blocked("sub.bad.example")
-        assert "<td>bad.example</td><td>admin</td>" in (await admin.get("/admin/federation")).text
+        assert "<td>bad.example</td><td>beheerder</td>" in (await admin.get("/admin/federation")).text
 
         r = await admin.submit("/admin/federation", "/admin/federation", {"action": "unblock", "domain": "bad.example"})
         assert r.status_code == 303 and not a2.rt.policy.is_blocked("bad.example")
@@ -127,10 +127,11 @@ async def test_federation_rules_and_csv_import(a2: LiveServer) -> None:
         r = await admin.submit("/admin/federation", "/admin/federation", {"action": "import"}, files=files)
         assert r.status_code == 200 and "2 blokkade(s) toegevoegd" in r.text
         assert a2.rt.policy.is_blocked("spam.example")
-        assert "<td>spam.example</td><td>admin</td><td>suspend</td>" in r.text
+        assert "<td>spam.example</td><td>beheerder</td><td>volledig blokkeren</td>" in r.text
         broken = {"csv": ("blocks.csv", b"#domain,#severity\nnot a domain!,suspend\n", "text/csv")}
         r = await admin.submit("/admin/federation", "/admin/federation", {"action": "import"}, files=broken)
         assert r.status_code == 400 and 'role="alert"' in r.text
+        assert "Regel 2: &#39;not a domain!&#39; is geen geldige domeinnaam." in r.text
 
     # the CLI's changes are in the same log, as "cli"
     await asyncio.to_thread(cli, a2.config_path, "domain", "block", "cli.example")
@@ -140,7 +141,10 @@ async def test_federation_rules_and_csv_import(a2: LiveServer) -> None:
     assert any(who == "ria" and what == "domain_import" for who, what, _, _ in log)
     async with await signed_in(a2, "mod") as mod:
         page = (await mod.get("/moderation/log")).text
-        assert '<td class="who">cli</td><td class="what">domain_block</td><td><code>cli.example</code>' in page
+        assert (
+            '<td class="who">opdrachtregel</td><td class="what">server geblokkeerd</td><td><code>cli.example</code>'
+            in page
+        )
 
 
 async def test_queue_page_shows_states_and_failures(a2: LiveServer) -> None:
@@ -157,7 +161,7 @@ async def test_queue_page_shows_states_and_failures(a2: LiveServer) -> None:
         page = (await admin.get("/admin/queue")).text
         assert "http://127.0.0.1:9/users/nobody/inbox" in page and "<td>Create</td>" in page
         assert '<td class="error-text">' in page and '<td class="error-text"></td>' not in page
-        assert '<th scope="row">pending</th>' in page
+        assert '<th scope="row">wacht</th>' in page
 
 
 async def test_admin_posts_without_a_token_are_refused(a2: LiveServer) -> None:

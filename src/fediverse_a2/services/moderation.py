@@ -12,7 +12,7 @@ from ..errors import UserError
 from ..federation.actors import ActorDirectory
 from ..federation.webfinger import parse_handle
 from ..hosts import HostError, normalise_domain
-from ..policy import DomainRule, format_domain_csv, parse_domain_csv
+from ..policy import CsvError, DomainRule, format_domain_csv, parse_domain_csv
 from ..runtime import POLICY_VERSION, Runtime
 from ..store import actor_blocks, audit, domain_rules, follows, members, meta, reports
 from ..store import actors as actor_store
@@ -44,7 +44,7 @@ def _domain(value: str) -> str:
     try:
         return normalise_domain(value)
     except HostError as exc:
-        raise UserError(str(exc)) from None
+        raise UserError(str(exc), key="domain_invalid", values={"domain": value.strip()[:100]}) from None
 
 
 async def set_domain(rt: Runtime, action: str, value: str, source: str = "admin", *, by: str = "cli") -> str:
@@ -75,8 +75,9 @@ async def import_domains(rt: Runtime, text: str, *, by: str = "cli") -> int:
     """Import a Mastodon domain-block CSV as admin blocks; returns how many rules were added."""
     try:
         rules = parse_domain_csv(text)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    except CsvError as exc:
+        values = {"line": str(exc.line), "value": exc.value}
+        raise UserError(str(exc), key=f"csv_{exc.problem}", values=values) from None
     added = 0
     blocks = [rule for rule in rules if rule.severity != "noop"]
     async with rt.db.transaction() as tx:

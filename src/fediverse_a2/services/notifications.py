@@ -73,10 +73,10 @@ async def save_mail_settings(
     for group in GROUPS:
         mode = modes.get(group)
         if mode not in MODES:
-            raise UserError(f"unknown choice for {group}: {mode!r}")
+            raise UserError(f"unknown choice for {group}: {mode!r}", key="choice_unknown")
         clean[group] = mode
     if language not in (*LANGUAGES, None):
-        raise UserError(f"unknown language {language!r}")
+        raise UserError(f"unknown language {language!r}", key="language_unknown")
     address = valid_email(email) if email and email.strip() else None
     settings = MailSettings(modes=clean, language=language)
     async with rt.db.transaction() as tx:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import orjson
@@ -10,9 +11,11 @@ from starlette.responses import RedirectResponse, Response
 
 from ..errors import UserError
 from ..federation.actors import ActorDirectory
+from ..i18n import has_text, translate
 from ..runtime import Runtime
 from ..services import comment_moderation as cm
 from ..services.moderation import block_actor, list_actor_blocks, list_reports, set_domain, unblock_actor
+from ..store.audit import AuditEntry
 from ..store.reports import Report
 from .forms import field
 from .gate import member_of
@@ -34,6 +37,45 @@ class ReportView:
 
     row: Report
     objects: list[tuple[str, bool]]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditView:
+    """An audit log entry in the page's language: the stored codes and counts in words."""
+
+    id: int
+    at: float
+    who: str
+    what: str
+    target: str
+    detail: str
+
+
+# The details the services write in English (the command line's log), read back as counts.
+_REMOVED = re.compile(r"(?:removed )?(\d+) follower\(s\)|removed (\d+)")
+_IMPORTED = re.compile(r"(\d+) added")
+_IN_CSV = re.compile(r"(\d+) block\(s\) in the CSV")
+_REPORT = re.compile(r"report #(\d+)")
+
+
+def audit_view(lang: str, entry: AuditEntry) -> AuditView:
+    """What the log page shows of an entry: who ("opdrachtregel" for the CLI), what, on what, details."""
+    t = translate
+    who = t(lang, "audit_cli") if entry.actor == "cli" else entry.actor
+    key = f"audit_{entry.action}"
+    what = t(lang, key) if has_text(key) else entry.action
+    target, detail = entry.target, entry.detail
+    if entry.action in ("domain_block", "actor_block") and (removed := _REMOVED.fullmatch(detail)):
+        detail = t(lang, "audit_removed_followers", n=removed[1] or removed[2])
+    elif entry.action == "domain_import":
+        added, total = _IMPORTED.fullmatch(detail), _IN_CSV.fullmatch(target)
+        if added and total:
+            target, detail = t(lang, "audit_csv"), t(lang, "audit_imported", n=added[1], total=total[1])
+    elif entry.action.startswith("report_") and (report := _REPORT.fullmatch(target)):
+        target = t(lang, "audit_report", n=report[1])
+    elif entry.action == "member_role" and has_text(f"role_{detail}"):
+        detail = t(lang, "audit_role", role=t(lang, f"role_{detail}"))
+    return AuditView(entry.id, entry.at, who, what, target, detail)
 
 
 def _report_view(report: Report) -> ReportView:
@@ -112,4 +154,6 @@ class ModerationLists:
         before = parse_id(request.query_params.get("before"))
         entries = await cm.audit_entries(self.rt, LOG_PAGE + 1, before)
         more = entries[LOG_PAGE - 1].id if len(entries) > LOG_PAGE else None
-        return await self.render.page(request, "moderation_log.html", entries=entries[:LOG_PAGE], more=more)
+        lang = self.render.language(request)
+        views = [audit_view(lang, e) for e in entries[:LOG_PAGE]]
+        return await self.render.page(request, "moderation_log.html", entries=views, more=more)
