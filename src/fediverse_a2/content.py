@@ -25,6 +25,7 @@ __all__ = [
     "REMOTE_ATTRIBUTES",
     "REMOTE_TAGS",
     "REMOTE_URL_SCHEMES",
+    "excerpt",
     "inert_text",
     "plain_text",
     "render_markdown",
@@ -195,6 +196,13 @@ def plain_text(html: str) -> str:
     # Block boundaries become spaces so "<p>a</p><p>b</p>" reads "a b", not "ab".
     text = _TAG.sub("", _BLOCK_TAG.sub(" ", cleaned))
     return _WHITESPACE.sub(" ", html_lib.unescape(text)).strip()
+
+
+def excerpt(text: str, limit: int = 280) -> str:
+    """A text cut to about `limit` characters at a word boundary, with " …" when cut."""
+    if len(text) <= limit:
+        return text
+    return (text[:limit].rsplit(" ", 1)[0] or text[:limit]) + " …"
 
 
 # --- Markdown --------------------------------------------------------------------------------

@@ -808,6 +808,90 @@ _NEWCOMER: tuple[tuple[str, str, str], ...] = (
     ("cannot_reply", "Daarop kun je niet reageren.", "That cannot be answered."),
     ("host_refused", "Deze server federeert niet met {host}.", "This server does not federate with {host}."),
     ("choice_unknown", "Kies een van de mogelijkheden.", "Choose one of the options."),
+    # Asking first (web/confirm.py): what each destructive action does, and the way back.
+    ("confirm_keep", "Nee, terug", "No, go back"),
+    ("domain_to_block", "Server (domein) om te blokkeren", "Server (domain) to block"),
+    ("domain_to_allow", "Server (domein) om toe te staan", "Server (domain) to allow"),
+    ("sensitive_media", "Gevoelige afbeelding: tonen", "Sensitive media: show"),
+    ("confirm_delete", "Ja, verwijderen", "Yes, delete"),
+    ("delete_post_title", "‘{title}’ verwijderen?", "Delete ‘{title}’?"),
+    (
+        "delete_post_explain",
+        "De blogpost verdwijnt van deze site, met de reacties eronder, en wie hem ontving hoort dat hij is "
+        "verwijderd. Dit kan niet ongedaan worden gemaakt.",
+        "The blog post disappears from this site with the comments under it, and whoever received it hears "
+        "that it was deleted. This cannot be undone.",
+    ),
+    ("delete_comment", "Reactie verwijderen", "Delete comment"),
+    ("delete_comment_title", "Deze reactie van {name} verwijderen?", "Delete this comment by {name}?"),
+    (
+        "delete_comment_explain",
+        "De reactie verdwijnt van deze site en komt niet terug, ook niet als de server van de schrijver hem "
+        "opnieuw stuurt. Dit kan niet ongedaan worden gemaakt.",
+        "The comment disappears from this site and does not come back, not even when its author's server "
+        "sends it again. This cannot be undone.",
+    ),
+    ("delete_own_comment_title", "Je reactie verwijderen?", "Delete your comment?"),
+    (
+        "delete_own_comment_explain",
+        "Je reactie verdwijnt van deze site, en de servers die hem ontvingen horen dat hij is verwijderd. "
+        "Dit kan niet ongedaan worden gemaakt.",
+        "Your comment disappears from this site, and the servers that received it hear that it was deleted. "
+        "This cannot be undone.",
+    ),
+    ("group_remove_title", "‘{title}’ uit {group} halen?", "Remove ‘{title}’ from {group}?"),
+    (
+        "group_remove_explain",
+        "De groep deelt dit bericht dan niet meer, en de volgers van de groep horen dat. Het bericht zelf blijft "
+        "bestaan.",
+        "The group then no longer shares this post, and the group's followers hear so. The post itself stays.",
+    ),
+    ("group_remove_confirm", "Ja, uit de groep halen", "Yes, remove it"),
+    ("block_actor_title", "{name} blokkeren?", "Block {name}?"),
+    (
+        "block_actor_explain",
+        "Alles van dit account wordt geweigerd, zijn reacties worden verborgen en het volgt hier niemand meer. "
+        "De blokkade kun je later opheffen, maar wie volgde moet dan opnieuw volgen.",
+        "Everything from this account is refused, its comments are hidden and it no longer follows anyone "
+        "here. You can lift the block later, but whoever followed must follow again.",
+    ),
+    ("block_domain_title", "De hele server {domain} blokkeren?", "Block the whole server {domain}?"),
+    (
+        "block_domain_explain",
+        "Niets van deze server komt nog binnen en er gaat niets meer heen; reacties van zijn accounts worden "
+        "verborgen en al zijn volgers worden verwijderd.",
+        "Nothing from this server comes in and nothing goes there any more; comments of its accounts are "
+        "hidden and all its followers are removed.",
+    ),
+    ("block_confirm", "Ja, blokkeren", "Yes, block"),
+    ("remove_follower_title", "{name} verwijderen als volger?", "Remove {name} as a follower?"),
+    (
+        "remove_follower_explain",
+        "Dit account krijgt je blogposts dan niet meer. Het kan je later opnieuw volgen.",
+        "This account then no longer gets your blog posts. It may follow you again later.",
+    ),
+    ("remove_follower_confirm", "Ja, verwijderen", "Yes, remove"),
+    ("unfollow_title", "{name} ontvolgen?", "Unfollow {name}?"),
+    (
+        "unfollow_explain",
+        "Je ziet de berichten van dit account dan niet meer op je tijdlijn.",
+        "You then no longer see this account's posts on your timeline.",
+    ),
+    ("unfollow_confirm", "Ja, ontvolgen", "Yes, unfollow"),
+    ("app_revoke_title", "De toegang van {app} intrekken?", "Take away the access of {app}?"),
+    (
+        "app_revoke_explain",
+        "De app kan dan niets meer met je account. Wil je hem weer gebruiken, dan vraagt hij opnieuw toestemming.",
+        "The app can then do nothing more with your account. To use it again, it asks for permission again.",
+    ),
+    ("app_revoke_confirm", "Ja, intrekken", "Yes, take it away"),
+    ("request_reject_title", "De aanvraag van {name} afwijzen?", "Reject the request of {name}?"),
+    (
+        "request_reject_explain",
+        "De aanvraag wordt afgewezen en verdwijnt uit de lijst. Dit kan niet ongedaan worden gemaakt.",
+        "The request is rejected and leaves the list. This cannot be undone.",
+    ),
+    ("request_reject_confirm", "Ja, afwijzen", "Yes, reject"),
 )
 for _key, _nl, _en in _PAIRS + _APPS + _NEWCOMER:
     _TEXT["nl"][_key] = _nl

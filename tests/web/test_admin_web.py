@@ -111,7 +111,9 @@ async def test_federation_rules_and_csv_import(a2: LiveServer) -> None:
         assert '<strong class="mode" data-mode="open">alle servers behalve de geblokkeerde</strong>' in page
         assert "<td>config.example</td><td>configuratie (config.toml)</td>" in page  # from config.toml, so said
 
-        r = await admin.submit("/admin/federation", "/admin/federation", {"action": "block", "domain": "Bad.Example"})
+        asked = await admin.get("/moderation/block", params={"kind": "domain", "target": "Bad.Example"})
+        assert asked.status_code == 200 and "bad.example" in asked.text and not a2.rt.policy.is_blocked("bad.example")
+        r = await admin.confirm("/moderation/block?kind=domain&target=Bad.Example")
         assert r.status_code == 303
         assert a2.rt.policy.is_blocked("sub.bad.example")
         assert "<td>bad.example</td><td>beheerder</td>" in (await admin.get("/admin/federation")).text
@@ -168,7 +170,7 @@ async def test_admin_posts_without_a_token_are_refused(a2: LiveServer) -> None:
     forms = [
         ("/admin/members", {"username": "bob", "action": "role", "role": "admin"}, None),
         ("/admin/members", {"username": "bob", "action": "disable"}, None),
-        ("/admin/federation", {"action": "block", "domain": "evil.example"}, None),
+        ("/admin/federation", {"action": "allow", "domain": "evil.example"}, None),
         ("/admin/federation", {"action": "import"}, {"csv": ("b.csv", CSV.encode(), "text/csv")}),
     ]
     async with await signed_in(a2, "ria") as admin:

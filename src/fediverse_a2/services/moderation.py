@@ -21,6 +21,7 @@ from .members import USERNAME_RE
 
 __all__ = [
     "block_actor",
+    "checked_domain",
     "export_domains",
     "import_domains",
     "list_actor_blocks",
@@ -40,7 +41,8 @@ ACTIONS = {
 }
 
 
-def _domain(value: str) -> str:
+def checked_domain(value: str) -> str:
+    """A domain as rules store it (normalised); UserError when it is none."""
     try:
         return normalise_domain(value)
     except HostError as exc:
@@ -50,7 +52,7 @@ def _domain(value: str) -> str:
 async def set_domain(rt: Runtime, action: str, value: str, source: str = "admin", *, by: str = "cli") -> str:
     """domain block|unblock|allow|disallow: change the admin's rules; returns a summary line."""
     kind, add = ACTIONS[action]
-    domain = _domain(value)
+    domain = checked_domain(value)
     removed = 0
     async with rt.db.transaction() as tx:
         if add:

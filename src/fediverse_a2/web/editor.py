@@ -8,6 +8,7 @@ preview keeps them; the form then carries their ids, and each is checked to be t
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from typing import Any
 
@@ -23,6 +24,7 @@ from ..services.posts import LANGUAGES, MAX_IMAGES, Draft, delete_post, parse_ta
 from ..services.uploads import store_image
 from ..store import groups, media, posts, tags
 from ..store.media import Media
+from .confirm import Ask, ask
 from .forms import text_field
 from .gate import member_of
 from .ids import parse_id
@@ -75,12 +77,20 @@ class Editor:
         return await self._submit(request, member, post)
 
     async def delete(self, request: Request) -> Response:
-        """POST only: delete one's own post (a Delete goes to everyone who received it)."""
+        """GET: asks first; POST: deletes one's own post (a Delete goes to everyone who received it)."""
         member = member_of(request)
-        await self.security.form(request)
+        if request.method == "POST":
+            await self.security.form(request)
         post = await self._own_post(request, member)
         if isinstance(post, Response):
             return post
+        if request.method == "GET":
+            t = functools.partial(self.render.text, request)
+            question = Ask(
+                t("delete_post_title", title=post.title), t("delete_post_explain"), t("confirm_delete"),
+                self.rt.urls.post(post.id),
+            )  # fmt: skip
+            return await ask(self.render, request, question)
         await delete_post(self.rt, self.rt.urls.post(post.id))
         return RedirectResponse(self.rt.urls.actor(member.username), status_code=303)
 

@@ -31,7 +31,7 @@ from .pages import Pages
 from .paging import Paging
 from .render import Renderer
 from .security import WebSecurity
-from .threads import fill_texts, thread_order
+from .threads import comment_texts, fill_texts, thread_order
 
 __all__ = ["EventPages"]
 
@@ -109,9 +109,7 @@ class EventPages:
         items = await comments.list_for_post(db, event.id, self.rt.policy, self.rt.urls)
         thread = thread_order(items)
         fill_texts(thread, lang, self.rt.tz)
-        comment_text = {
-            key: translate(lang, key) for key in ("edited", "original", "content_warning", "permalink", "reply")
-        }
+        comment_text = comment_texts(lang)
         answers = await events.rsvps(db, event.id, self.rt.urls)
         by_status = {status: [a for a in answers if a.status == status] for status in RSVP_STATUSES}
         mine = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -14,9 +15,17 @@ from ..federation.actors import ActorDirectory
 from ..i18n import has_text, translate
 from ..runtime import Runtime
 from ..services import comment_moderation as cm
-from ..services.moderation import block_actor, list_actor_blocks, list_reports, set_domain, unblock_actor
+from ..services.moderation import (
+    block_actor,
+    checked_domain,
+    list_actor_blocks,
+    list_reports,
+    set_domain,
+    unblock_actor,
+)
 from ..store.audit import AuditEntry
 from ..store.reports import Report
+from .confirm import Ask, ask
 from .forms import field
 from .gate import member_of
 from .ids import parse_id
@@ -28,6 +37,7 @@ __all__ = ["ModerationLists"]
 
 LOG_PAGE = 100
 _BLOCK_ACTIONS = ("block_actor", "unblock_actor", "block_domain")
+_BLOCK_KINDS = ("actor", "domain")
 _DONE = frozenset({*_BLOCK_ACTIONS, "resolved", "dismissed"})
 
 
@@ -88,7 +98,7 @@ def _report_view(report: Report) -> ReportView:
 
 
 class ModerationLists:
-    """/moderation/blocks, /moderation/reports and /moderation/log (moderators and admins)."""
+    """/moderation/blocks (and /moderation/block), /moderation/reports and /moderation/log (moderators, admins)."""
 
     def __init__(
         self, rt: Runtime, render: Renderer, security: WebSecurity, pages: Pages, directory: ActorDirectory
@@ -103,29 +113,63 @@ class ModerationLists:
         return value if value in _DONE else None
 
     async def blocks(self, request: Request) -> Response:
-        """GET: the blocked actors; POST: block or unblock an actor, or block a domain (as the CLI does)."""
+        """GET: the blocked actors and the block form (it asks first, at /moderation/block); POST: unblock."""
         member = member_of(request)
         error = None
+        target = ""
         if request.method == "POST":
             form = await self.security.form(request)
             action, target = field(form, "action", 40), field(form, "target", 1000)
             try:
                 if not target:
                     raise UserError("give a handle, an address or a domain", key="block_target_missing")
-                if action == "block_actor":
-                    await block_actor(self.rt, self.directory, target, by=member.username)
-                elif action == "unblock_actor":
-                    await unblock_actor(self.rt, self.directory, target, by=member.username)
-                elif action == "block_domain":
-                    await set_domain(self.rt, "block", target, by=member.username)
-                else:
+                if action != "unblock_actor":
                     raise UserError("unknown action", key="moderation_not_allowed")
+                await unblock_actor(self.rt, self.directory, target, by=member.username)
                 return RedirectResponse(f"{self.rt.urls.base}/moderation/blocks?done={action}", status_code=303)
-            except UserError as exc:  # also an actor that cannot be looked up
+            except UserError as exc:
                 error = self.render.error_text(request, exc)
+        return await self._blocks_page(request, error, "")
+
+    async def _blocks_page(self, request: Request, error: str | None, target: str) -> Response:
         return await self.render.page(
             request, "moderation_blocks.html", status=400 if error else 200, blocks=await list_actor_blocks(self.rt),
-            error=error, done=self._done(request),
+            error=error, done=self._done(request), target=target,
+        )  # fmt: skip
+
+    async def block(self, request: Request) -> Response:
+        """GET ?kind=actor|domain&target=…: asks first; POST: blocks the account or the server (as the CLI)."""
+        member = member_of(request)
+        if request.method == "POST":
+            form = await self.security.form(request)
+            kind, target = field(form, "kind", 10), field(form, "target", 1000)
+        else:
+            params = request.query_params
+            kind = params.get("kind", "")[:10]
+            target = (params.get("target") or params.get("domain") or "").strip()[:1000]
+        try:
+            if not target:
+                raise UserError("give a handle, an address or a domain", key="block_target_missing")
+            if kind not in _BLOCK_KINDS:
+                raise UserError("unknown action", key="moderation_not_allowed")
+            if kind == "domain":
+                target = checked_domain(target)
+            if request.method == "GET":
+                return await ask(self.render, request, self._block_question(request, kind, target))
+            if kind == "actor":
+                await block_actor(self.rt, self.directory, target, by=member.username)
+            else:
+                await set_domain(self.rt, "block", target, by=member.username)
+        except UserError as exc:  # also an actor that cannot be looked up
+            return await self._blocks_page(request, self.render.error_text(request, exc), target)
+        return RedirectResponse(f"{self.rt.urls.base}/moderation/blocks?done=block_{kind}", status_code=303)
+
+    def _block_question(self, request: Request, kind: str, target: str) -> Ask:
+        t = functools.partial(self.render.text, request)
+        title = t("block_actor_title", name=target) if kind == "actor" else t("block_domain_title", domain=target)
+        return Ask(
+            title, t(f"block_{kind}_explain"), t("block_confirm"), "/moderation/blocks",
+            fields=(("kind", kind), ("target", target)),
         )  # fmt: skip
 
     async def reports(self, request: Request) -> Response:

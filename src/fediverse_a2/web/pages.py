@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..content import plain_text
+from ..content import excerpt, plain_text
 from ..i18n import translate
 from ..models import Member, Post
 from ..runtime import Runtime
@@ -17,7 +17,7 @@ from ..store import comments, events, follows, media, members, posts, tags
 from .gate import viewer_of
 from .paging import Paging
 from .render import Renderer
-from .threads import fill_texts, thread_order
+from .threads import comment_texts, fill_texts, thread_order
 
 __all__ = ["Pages", "is_person", "summarise"]
 
@@ -53,10 +53,9 @@ class Summary:
 
 def summarise(post: Post) -> Summary:
     """A post's listing entry, with a plain-text excerpt."""
-    text = plain_text(post.content_html)
-    excerpt = text if len(text) <= 280 else text[:280].rsplit(" ", 1)[0] + " …"
+    short = excerpt(plain_text(post.content_html))
     return Summary(
-        post.id, post.username, post.author_name, post.title, post.published, post.views, excerpt, post.language
+        post.id, post.username, post.author_name, post.title, post.published, post.views, short, post.language
     )
 
 
@@ -107,9 +106,7 @@ class Pages:
         lang = self.render.language(request)
         thread = thread_order(items)
         fill_texts(thread, lang, self.rt.tz)
-        comment_text = {
-            key: translate(lang, key) for key in ("edited", "original", "content_warning", "permalink", "reply")
-        }
+        comment_text = comment_texts(lang)
         return await self.render.page(
             request, "post.html", post=post, post_url=self.rt.urls.post(post.id), thread=thread,
             comment_count=len(items), comment_text=comment_text, tags=await tags.for_post(db, post.id),
