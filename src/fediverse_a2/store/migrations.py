@@ -474,6 +474,17 @@ MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
             "ALTER TABLE remote_posts ADD COLUMN location TEXT",
         ],
     ),
+    (
+        22,
+        "a new user's web: image names, tag spellings, notifications that say what, password resets, "
+        "remote comments in full, the media proxy's cache",
+        [
+            # The name of the file a member uploaded (the editor labels its description with it).
+            "ALTER TABLE media ADD COLUMN original_name TEXT NOT NULL DEFAULT ''",
+            # A tag as the author typed it on this post (tags.name is its first spelling anywhere).
+            "ALTER TABLE post_tags ADD COLUMN name TEXT",
+        ],
+    ),
 ]
 
 

@@ -48,9 +48,11 @@ class AdminPages:
         """GET: the waiting requests; POST: approve (with a username) or reject one."""
         admin = member_of(request)
         approved = error = None
+        request_id, typed = None, ""
         if request.method == "POST":
             form = await self.security.form(request)
             request_id, decision, username = parse_id(form.get("request")), form.get("decision"), form.get("username")
+            typed = username[:100] if isinstance(username, str) else ""
             try:
                 if request_id is None:
                     raise UserError("no such request", key="request_not_pending")
@@ -64,7 +66,7 @@ class AdminPages:
                 error = self.render.error_text(request, exc)
         return await self.render.page(
             request, "admin_requests.html", status=400 if error else 200, requests=await pending_requests(self.rt),
-            approved=approved, error=error,
+            approved=approved, error=error, typed_for=request_id if error else None, typed_username=typed,
         )  # fmt: skip
 
     async def reject(self, request: Request) -> Response:

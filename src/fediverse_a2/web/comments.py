@@ -51,8 +51,9 @@ class CommentPages:
         text = body[: MAX_BODY + 1] if isinstance(body, str) else ""
         try:
             url = await comment(self.rt, self.directory, member.username, self.rt.urls.post(post.id), text)
-        except UserError as exc:
-            return await self.pages.error(request, 400, exc.key or "comment_refused")
+        except UserError as exc:  # the post again, the comment still in its form, and why
+            error = self.render.error_text(request, exc)
+            return await self.pages.post(request, post, status=400, comment_error=error, comment_body=text)
         return RedirectResponse(self._at(post.id, url), status_code=303)
 
     async def reply(self, request: Request) -> Response:

@@ -104,10 +104,11 @@ class Editor:
         status: int = 200,
         error: str | None = None,
         preview: dict[str, Any] | None = None,
+        new_alts: list[str] | None = None,
     ) -> Response:
         return await self.render.page(
             request, "editor.html", status=status, draft=draft, images=images, post=post, error=error,
-            preview=preview, languages=LANGUAGES, max_images=MAX_IMAGES, topic_groups=[
+            preview=preview, languages=LANGUAGES, max_images=MAX_IMAGES, new_alts=new_alts or [], topic_groups=[
                 g for g in await groups.list_all(self.rt.db) if g.username != self.rt.config.network.username],
             action=f"/posts/{post.id}/edit" if post else "/posts/new",
         )  # fmt: skip
@@ -123,6 +124,7 @@ class Editor:
         action = text_field(form, "action", 20)
         kept: list[Media] = []
         error: str | None = None
+        refused_alts: list[str] = []  # descriptions typed for uploads that were refused: kept in the form
         # Images already attached (in a preview, or to the post being edited), then new uploads.
         for raw in form.getlist("media")[:MAX_IMAGES]:
             media_id = parse_id(raw)
@@ -141,10 +143,12 @@ class Editor:
             data = await upload.read()
             if not data:
                 continue
+            alt = text_field(form, f"alt_new_{slot}", 1500)
             try:
-                kept.append(await store_image(self.rt, member, data, text_field(form, f"alt_new_{slot}", 1500)))
+                kept.append(await store_image(self.rt, member, data, alt, original_name=upload.filename))
             except UserError as exc:
                 error = self.render.error_text(request, exc)
+                refused_alts.append(alt)
         draft = Draft(
             text_field(form, "title", 400),
             text_field(form, "body", 210_000),
@@ -163,7 +167,7 @@ class Editor:
                     error = self.render.error_text(request, exc)
             return await self._form(
                 request, draft, kept[:MAX_IMAGES], post=post, status=400 if error else 200, error=error,
-                preview=preview,
+                preview=preview, new_alts=refused_alts,
             )  # fmt: skip
         try:
             saved = await save_post(self.rt, member, draft, publish=action == "publish", post=post)

@@ -72,11 +72,12 @@ class ModerationPages:
         if request.method == "GET":
             return await self._comment_page(request, allowed, done=done_of(request))
         form = await self.security.form(request)
-        action = field(form, "action", 40)
+        action, reason = field(form, "action", 40), field(form, "reason", REASON_LIMIT)
         try:
-            result = await self._act(member, allowed, action, field(form, "reason", REASON_LIMIT))
+            result = await self._act(member, allowed, action, reason)
         except UserError as exc:
-            return await self._comment_page(request, allowed, error=self.render.error_text(request, exc), status=400)
+            error = self.render.error_text(request, exc)
+            return await self._comment_page(request, allowed, error=error, status=400, reason=reason)
         if result == "deleted" or not allowed.moderator:
             return RedirectResponse(f"{self.rt.urls.base}/moderation?done={action}", status_code=303)
         return RedirectResponse(f"{self.rt.urls.base}/moderation/comments/{comment_id}?done={action}", status_code=303)
@@ -116,12 +117,12 @@ class ModerationPages:
 
     async def _comment_page(
         self, request: Request, allowed: cm.Permission, *, done: str | None = None, error: str | None = None,
-        status: int = 200,
+        status: int = 200, reason: str = "",
     ) -> Response:  # fmt: skip
         return await self.render.page(
             request, "moderation_comment.html", status=status, c=allowed.comment, state=allowed.state,
             actions=allowed.actions, moderator=allowed.moderator, can_report=allowed.can_report,
-            done=done, error=error, post_url=self.rt.urls.post(allowed.comment.post_id),
+            done=done, error=error, post_url=self.rt.urls.post(allowed.comment.post_id), reason=reason,
         )  # fmt: skip
 
     async def settings(self, request: Request) -> Response:

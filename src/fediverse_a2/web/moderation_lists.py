@@ -176,21 +176,23 @@ class ModerationLists:
         """GET: reports received, newest first; POST: resolve or dismiss one, with a note."""
         member = member_of(request)
         error = None
+        typed: tuple[int | None, str] = (None, "")  # the note written for a report, kept when refused
         if request.method == "POST":
             form = await self.security.form(request)
             raw_id, resolution = field(form, "report", 20), field(form, "resolution", 20)
             try:
                 report_id = parse_id(raw_id)
+                typed = (report_id, field(form, "note", 2000))
                 if report_id is None:
                     raise UserError("no such report", key="report_unknown")
-                await cm.resolve_report(self.rt, member, report_id, resolution, field(form, "note", 2000))
+                await cm.resolve_report(self.rt, member, report_id, resolution, typed[1])
                 return RedirectResponse(f"{self.rt.urls.base}/moderation/reports?done={resolution}", status_code=303)
             except UserError as exc:
                 error = self.render.error_text(request, exc)
         views = [_report_view(r) for r in await list_reports(self.rt)]
         return await self.render.page(
             request, "moderation_reports.html", status=400 if error else 200, reports=views, error=error,
-            done=self._done(request),
+            done=self._done(request), typed_for=typed[0], typed_note=typed[1],
         )  # fmt: skip
 
     async def log(self, request: Request) -> Response:

@@ -93,8 +93,12 @@ class Pages:
             upcoming_events=await events.upcoming(db, time.time(), HOME_EVENTS) if paging.number == 1 else [],
         )  # fmt: skip
 
-    async def post(self, request: Request, post: Post) -> Response:
-        """A blog post with its comments; counts the view when a person asked. Drafts: their author only."""
+    async def post(
+        self, request: Request, post: Post, *, status: int = 200, comment_error: str = "", comment_body: str = ""
+    ) -> Response:
+        """A blog post with its comments; counts the view when a person asked. Drafts: their author only.
+
+        A comment that was refused comes back in the form with why (`comment_error`, `comment_body`)."""
         me = viewer_of(request)
         if post.is_draft and (me is None or me.id != post.member_id):
             return await self.error(request, 404)
@@ -108,7 +112,8 @@ class Pages:
         fill_texts(thread, lang, self.rt.tz)
         comment_text = comment_texts(lang)
         return await self.render.page(
-            request, "post.html", post=post, post_url=self.rt.urls.post(post.id), thread=thread,
+            request, "post.html", status=status, post=post, post_url=self.rt.urls.post(post.id), thread=thread,
+            comment_error=comment_error, comment_body=comment_body,
             comment_count=len(items), comment_text=comment_text, tags=await tags.for_post(db, post.id),
             images=await media.for_post(db, post.id), mine=me is not None and me.id == post.member_id,
         )  # fmt: skip
