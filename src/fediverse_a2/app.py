@@ -37,6 +37,7 @@ from .web.feed import atom_feed, member_feed, tag_feed
 from .web.followers import FollowPages
 from .web.gate import Access, Gate
 from .web.groups import GroupPages
+from .web.health import HealthPages, RequestTiming
 from .web.interact import InteractPages
 from .web.legacy import LegacyLinks, legacy_routes
 from .web.links import Links
@@ -97,6 +98,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     event_pages = EventPages(rt, renderer, security, pages, objects.guard, workers.directory)
     oauth = OAuthService(rt)
     app_pages = AppPages(rt, renderer, security, oauth)
+    health = HealthPages(rt, renderer)
 
     async def home(request: Request) -> Response:
         return await pages.home(request)
@@ -201,6 +203,11 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         r("/admin/members", admin.members, ADMIN, methods=GET_POST),
         r("/admin/federation", admin.federation, ADMIN, methods=GET_POST),
         r("/admin/queue", admin.queue, ADMIN),
+        r("/admin/health", health.admin, ADMIN),
+        r("/healthz", health.healthz, V),
+        # Declared open: the handler admits only a scraper (a direct loopback peer, or the bearer of
+        # metrics.token: web/health.py) and refuses everyone else.
+        r("/metrics", health.metrics, V),
         r("/moderation", moderation.queue, M),
         r("/moderation/comments/{comment_id:id}", moderation.comment, M, methods=GET_POST),
         r("/moderation/comments/{comment_id:id}/delete", moderation.delete, M, methods=GET_POST),
@@ -236,7 +243,9 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: refused},
+        # Timing outermost: a request's duration includes every middleware's work.
         middleware=[
+            Middleware(RequestTiming, metrics=rt.metrics),
             Middleware(ClientAddress, trusted=rt.config.server.trusted_proxies),
             Middleware(SecurityHeaders, csp=csp),
             Middleware(RefuseNul),

@@ -92,6 +92,9 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "/admin/members": (ADMIN, GP),
     "/admin/federation": (ADMIN, GP),
     "/admin/queue": (ADMIN, G),
+    "/admin/health": (ADMIN, G),
+    "/healthz": (V, G),
+    "/metrics": (V, G),  # open to the gate; its handler admits only a scraper (web/health.py)
     "/moderation": (M, G),
     "/moderation/comments/{comment_id:id}": (M, GP),
     "/moderation/comments/{comment_id:id}/delete": (M, GP),
