@@ -123,7 +123,7 @@ async def _comment_local(rt: Runtime, member_id: int, username: str, url: str, h
         ap_id = urls.comment(comment_id)
         await comments.set_ap_id(tx, comment_id, ap_id)
         await search.index_comments(tx, [comment_id])
-        await notifications.on_local_comment(tx, rt, member_id, post, parent, comment_id)
+        await notifications.on_local_comment(tx, rt, member_id, post, parent, comment_id, html)
         note = build.comment_note(ap_id, me, url, html, now, rt.config.instance.language, [build.PUBLIC], cc, mentions)
         await queue_activity(tx, build.create(note), member_id, followers_of=post.member_id, targets=targets)
     return ap_id

@@ -48,9 +48,11 @@ class CommentPages:
         if post is None or post.deleted_at is not None or post.is_draft:
             return await self.pages.error(request, 404)
         body = form.get("body")
-        text = body[: MAX_BODY + 1] if isinstance(body, str) else ""
+        text = body if isinstance(body, str) else ""  # all of it goes back into the form when refused
         try:
-            url = await comment(self.rt, self.directory, member.username, self.rt.urls.post(post.id), text)
+            url = await comment(
+                self.rt, self.directory, member.username, self.rt.urls.post(post.id), text[: MAX_BODY + 1]
+            )
         except UserError as exc:  # the post again, the comment still in its form, and why
             error = self.render.error_text(request, exc)
             return await self.pages.post(request, post, status=400, comment_error=error, comment_body=text)
@@ -76,9 +78,9 @@ class CommentPages:
                 request, "reply.html", parent=parent, post_url=self.rt.urls.post(parent.post_id)
             )
         body = form.get("body")
-        text = body[: MAX_BODY + 1] if isinstance(body, str) else ""
+        text = body if isinstance(body, str) else ""
         try:
-            url = await comment(self.rt, self.directory, member.username, target, text)
+            url = await comment(self.rt, self.directory, member.username, target, text[: MAX_BODY + 1])
         except UserError as exc:
             return await self.render.page(
                 request, "reply.html", status=400, parent=parent, post_url=self.rt.urls.post(parent.post_id),

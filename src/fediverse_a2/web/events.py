@@ -30,7 +30,7 @@ from .negotiation import activity_response, wants_activity_json
 from .pages import Pages
 from .paging import Paging
 from .render import Renderer
-from .security import WebSecurity
+from .security import FORM_LIMIT, WebSecurity
 from .threads import comment_texts, fill_texts, thread_order
 
 __all__ = ["EventPages"]
@@ -242,9 +242,9 @@ class EventPages:
             return posted
         member, form, event = posted
         url = self.rt.urls.object_of(event.post)
-        text = text_field(form, "body", MAX_COMMENT + 1)
+        text = text_field(form, "body", FORM_LIMIT)
         try:
-            made = await comment(self.rt, self.directory, member.username, url, text)
+            made = await comment(self.rt, self.directory, member.username, url, text[: MAX_COMMENT + 1])
         except UserError as exc:  # the event again, the comment still in its form, and why
             error = self.render.error_text(request, exc)
             return await self._page(request, event, 400, comment_error=error, comment_body=text)
