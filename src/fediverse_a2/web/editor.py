@@ -16,11 +16,10 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..content import render_markdown
 from ..errors import UserError
 from ..models import Member, Post
 from ..runtime import Runtime
-from ..services.posts import LANGUAGES, MAX_IMAGES, Draft, delete_post, parse_tags, save_post
+from ..services.posts import LANGUAGES, MAX_IMAGES, Draft, delete_post, post_html, save_post, typed_tags
 from ..services.uploads import store_image
 from ..store import groups, media, posts, tags
 from ..store.media import Media
@@ -69,7 +68,7 @@ class Editor:
             return post
         if request.method == "GET":
             images = await media.for_post(self.rt.db, post.id)
-            current = " ".join(name for name, _ in await tags.for_post(self.rt.db, post.id))
+            current = typed_tags(post.body_md, await tags.for_post(self.rt.db, post.id))
             group = await groups.group_of_post(self.rt.db, post.id)
             draft = Draft(post.title, post.body_md, post.summary or "", post.language or "", current,
                           group=group.username if group else "")  # fmt: skip
@@ -162,7 +161,8 @@ class Editor:
             preview = None
             if error is None:
                 try:
-                    preview = {"html": render_markdown(draft.body), "tags": parse_tags(draft.tags)}
+                    html, tag_list = post_html(self.rt, draft.body, draft.tags)
+                    preview = {"html": html, "tags": tag_list}
                 except UserError as exc:
                     error = self.render.error_text(request, exc)
             return await self._form(
