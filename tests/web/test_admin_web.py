@@ -4,6 +4,7 @@ and the delivery queue; who may open them, CSRF, and the audit log (CLI changes 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -109,14 +110,16 @@ async def test_federation_rules_and_csv_import(a2: LiveServer) -> None:
     async with await signed_in(a2, "ria") as admin:
         page = (await admin.get("/admin/federation")).text
         assert '<strong class="mode" data-mode="open">alle servers behalve de geblokkeerde</strong>' in page
-        assert "<td>config.example</td><td>configuratie (config.toml)</td>" in page  # from config.toml, so said
+        # a rule from config.toml, with its source in words
+        assert re.search(r"<td[^>]*>config\.example</td><td[^>]*>configuratie \(config\.toml\)</td>", page)
 
         asked = await admin.get("/moderation/block", params={"kind": "domain", "target": "Bad.Example"})
         assert asked.status_code == 200 and "bad.example" in asked.text and not a2.rt.policy.is_blocked("bad.example")
         r = await admin.confirm("/moderation/block?kind=domain&target=Bad.Example")
         assert r.status_code == 303
         assert a2.rt.policy.is_blocked("sub.bad.example")
-        assert "<td>bad.example</td><td>beheerder</td>" in (await admin.get("/admin/federation")).text
+        rules = (await admin.get("/admin/federation")).text
+        assert re.search(r"<td[^>]*>bad\.example</td><td[^>]*>beheerder</td>", rules)
 
         r = await admin.submit("/admin/federation", "/admin/federation", {"action": "unblock", "domain": "bad.example"})
         assert r.status_code == 303 and not a2.rt.policy.is_blocked("bad.example")
@@ -129,7 +132,7 @@ async def test_federation_rules_and_csv_import(a2: LiveServer) -> None:
         r = await admin.submit("/admin/federation", "/admin/federation", {"action": "import"}, files=files)
         assert r.status_code == 200 and "2 blokkade(s) toegevoegd" in r.text
         assert a2.rt.policy.is_blocked("spam.example")
-        assert "<td>spam.example</td><td>beheerder</td><td>volledig blokkeren</td>" in r.text
+        assert re.search(r"<td[^>]*>spam\.example</td><td[^>]*>beheerder</td><td[^>]*>volledig blokkeren</td>", r.text)
         broken = {"csv": ("blocks.csv", b"#domain,#severity\nnot a domain!,suspend\n", "text/csv")}
         r = await admin.submit("/admin/federation", "/admin/federation", {"action": "import"}, files=broken)
         assert r.status_code == 400 and 'role="alert"' in r.text
@@ -143,9 +146,10 @@ async def test_federation_rules_and_csv_import(a2: LiveServer) -> None:
     assert any(who == "ria" and what == "domain_import" for who, what, _, _ in log)
     async with await signed_in(a2, "mod") as mod:
         page = (await mod.get("/moderation/log")).text
-        assert (
-            '<td class="who">opdrachtregel</td><td class="what">server geblokkeerd</td><td><code>cli.example</code>'
-            in page
+        assert re.search(
+            r'<td class="who"[^>]*>opdrachtregel</td><td class="what"[^>]*>server geblokkeerd</td>'
+            r"<td[^>]*><code>cli\.example</code>",
+            page,
         )
 
 
@@ -161,8 +165,8 @@ async def test_queue_page_shows_states_and_failures(a2: LiveServer) -> None:
     await wait_for(lambda: deliveries.failures(a2.rt.db), what="a failed delivery")
     async with await signed_in(a2, "ria") as admin:
         page = (await admin.get("/admin/queue")).text
-        assert "http://127.0.0.1:9/users/nobody/inbox" in page and "<td>Create</td>" in page
-        assert '<td class="error-text">' in page and '<td class="error-text"></td>' not in page
+        assert "http://127.0.0.1:9/users/nobody/inbox" in page and re.search(r"<td[^>]*>Create</td>", page)
+        assert '<td class="error-text"' in page and not re.search(r'<td class="error-text"[^>]*></td>', page)
         assert '<th scope="row">wacht</th>' in page
 
 
