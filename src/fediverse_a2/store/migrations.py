@@ -508,8 +508,7 @@ MIGRATIONS: list[Step] = [
     ),
     (
         22,
-        "a new user's web: image names, tag spellings, notifications that say what, password resets, "
-        "remote comments in full, the media proxy's cache",
+        "a new user's web: image names, tag spellings, notifications that say what and where",
         [
             # The name of the file a member uploaded (the editor labels its description with it).
             "ALTER TABLE media ADD COLUMN original_name TEXT NOT NULL DEFAULT ''",
