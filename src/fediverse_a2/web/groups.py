@@ -8,12 +8,14 @@ ask to join (`/groups/NAME/join`), which the group's moderators approve or rejec
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from ..content import excerpt, plain_text
 from ..errors import UserError
 from ..models import Member, Post
 from ..runtime import Runtime
@@ -30,6 +32,7 @@ from ..services.groups import (
 from ..services.visibility import may_see_group
 from ..store import group_members, groups, posts
 from ..store.groups import Group, GroupPost
+from .confirm import Ask, ask
 from .forms import text_field
 from .gate import member_of, viewer_of
 from .ids import parse_id
@@ -58,6 +61,19 @@ class GroupPages:
         self.render = render
         self.security = security
         self.pages = pages
+
+    async def _ask_remove(self, request: Request, group: Group, item: int | None) -> Response:
+        shown = await groups.post_by_id(self.rt.db, group.id, item) if item is not None else None
+        if shown is None:
+            return await self._render(request, group, error=self.render.text(request, "no_such_post"), status=404)
+        post = await posts.by_id(self.rt.db, shown.post_id) if shown.post_id is not None else None
+        what = post.title if post is not None else excerpt(plain_text(shown.content_html), 80)
+        t = functools.partial(self.render.text, request)
+        question = Ask(
+            t("group_remove_title", title=what, group=group.name), t("group_remove_explain"),
+            t("group_remove_confirm"), page_url(self.rt, group.username), fields=(("item", str(shown.id)),),
+        )  # fmt: skip
+        return await ask(self.render, request, question)
 
     async def _group(self, request: Request) -> Group | None:
         username = request.path_params["username"]
@@ -155,15 +171,17 @@ class GroupPages:
         )  # fmt: skip
 
     async def remove(self, request: Request) -> Response:
-        """POST only: a group moderator takes one post out of the group (an Undo{Announce} follows)."""
+        """GET ?item=ID: asks first; POST: a group moderator takes one post out of the group
+        (an Undo{Announce} follows)."""
         acting = await self._acting(request)
         if isinstance(acting, Response):
             return acting
         group, me, form = acting
-        assert form is not None
+        item = parse_id(form.get("item") if form is not None else request.query_params.get("item"))
         if not await can_moderate(self.rt, group, me):
             return await self.pages.error(request, 403)
-        item = parse_id(form.get("item"))
+        if request.method == "GET":
+            return await self._ask_remove(request, group, item)
         try:
             if item is None or not await remove_from_group(self.rt, group, item, me):
                 return await self._render(request, group, error=self.render.text(request, "no_such_post"), status=404)

@@ -19,7 +19,7 @@ from .links import normal_path
 from .open_graph import post_preview, profile_preview
 from .paging import Paging
 from .render import Renderer
-from .threads import fill_texts, thread_order
+from .threads import comment_texts, fill_texts, thread_order
 
 __all__ = ["Pages", "is_person"]
 
@@ -60,9 +60,13 @@ class Pages:
             text=translate(lang, text_key or text), detail=detail,
         )  # fmt: skip
 
-    async def post(self, request: Request, post: Post) -> Response:
+    async def post(
+        self, request: Request, post: Post, *, status: int = 200, comment_error: str = "", comment_body: str = ""
+    ) -> Response:
         """A blog post with its comments; counts the view when a person asked. Drafts: their author
-        only; a post in a members-only group: the group's members (a visitor is asked to sign in)."""
+        only; a post in a members-only group: the group's members (a visitor is asked to sign in).
+
+        A comment that was refused comes back in the form with why (`comment_error`, `comment_body`)."""
         me = viewer_of(request)
         if not await may_see_post(self.rt.db, post, me):
             if me is None and post.in_private_group:
@@ -76,14 +80,13 @@ class Pages:
         lang = self.render.language(request)
         thread = thread_order(items)
         fill_texts(thread, lang, self.rt.tz)
-        comment_text = {
-            key: translate(lang, key) for key in ("edited", "original", "content_warning", "permalink", "reply")
-        }
+        comment_text = comment_texts(lang)
         images = await media.for_post(db, post.id)
         avatar = (await members.avatars(db, [post.member_id])).get(post.member_id)
         preview = post_preview(self.rt.urls, post, images, avatar, comment_text["content_warning"])
         return await self.render.page(
-            request, "post.html", post=post, post_url=self.rt.urls.post(post.id), thread=thread,
+            request, "post.html", status=status, post=post, post_url=self.rt.urls.post(post.id), thread=thread,
+            comment_error=comment_error, comment_body=comment_body,
             comment_count=len(items), comment_text=comment_text, tags=await tags.for_post(db, post.id),
             images=images, mine=me is not None and me.id == post.member_id, author_avatar=avatar, preview=preview,
         )  # fmt: skip
