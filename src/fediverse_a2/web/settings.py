@@ -81,7 +81,7 @@ class SettingsPages:
         if not isinstance(raw, str) or not raw.isdigit() or action not in ("show", "forget"):
             return await self.render.page(
                 request, "settings_profile.html", status=400, fields=_slots(member), saved=False,
-                error=self.render.text(request, "no_such_field"),
+                typed=_typed(member), error=self.render.text(request, "no_such_field"),
             )  # fmt: skip
         try:
             change = show_hidden_field if action == "show" else forget_hidden_field
@@ -89,10 +89,12 @@ class SettingsPages:
         except UserError as exc:
             return await self.render.page(
                 request, "settings_profile.html", status=400, fields=_slots(member), saved=False,
-                error=self.render.error_text(request, exc),
+                typed=_typed(member), error=self.render.error_text(request, exc),
             )  # fmt: skip
         request.state.member = updated
-        return await self.render.page(request, "settings_profile.html", fields=_slots(updated), saved=True)
+        return await self.render.page(
+            request, "settings_profile.html", fields=_slots(updated), saved=True, typed=_typed(updated)
+        )
 
     async def password(self, request: Request) -> Response:
         """GET: the form; POST: check the current password, set the new one, end the other sessions."""
