@@ -91,3 +91,5 @@ class Comment:
     updated: float | None
     local: bool = False
     language: str | None = None
+    visibility: str = "public"  # public | unlisted | followers | direct (activitypub/visibility.py)
+    source: str | None = None  # what a local member typed (None for remote comments and old ones)

@@ -129,7 +129,8 @@ class Objects:
     async def _sent_object(self, request: Request, object_id: str) -> Response:
         """The latest version of an object we sent in a Create or Update; 410 once deleted."""
         sent = await activities.latest_version(self.rt.db, object_id)
-        if sent is None:
+        if sent is None or not sent.listed:
+            # A followers-only or direct note reached its addressees in its Create; it is never served.
             return await self._missing(request, True, 404)
         if sent.type == "Delete":
             return activity_response(build.tombstone(object_id), 410)
