@@ -17,6 +17,7 @@ from .frame import ANYONE, NO_TOKEN, ApiApp, Endpoint, any_token, member
 from .instance import InstancePages
 from .oauth import OAuthEndpoints
 from .present import Presenter
+from .status_views import StatusViews
 
 __all__ = ["api_routes", "endpoints"]
 
@@ -27,9 +28,10 @@ PATCH = ("PATCH", "PUT", "POST")  # clients differ in how they send update_crede
 def endpoints(rt: Runtime, directory: ActorDirectory, oauth: OAuthService) -> list[Endpoint]:
     """The API's endpoints."""
     present = Presenter(rt)
+    views = StatusViews(rt, present)
     apps = OAuthEndpoints(oauth)
     instance = InstancePages(rt)
-    accounts = AccountPages(rt, directory, present)
+    accounts = AccountPages(rt, directory, present, views)
     e = Endpoint
     return [
         # OAuth and apps (the authorisation page itself is web/apps.py)

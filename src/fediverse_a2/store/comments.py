@@ -47,6 +47,7 @@ __all__ = [
     "owner",
     "page_by_member",
     "post_author",
+    "reply_counts",
     "recent_by_member",
     "set_ap_id",
     "set_ap_ids",
@@ -479,3 +480,15 @@ async def thread(
     )
     found = (_comment(r, urls) for r in rows)
     return [c for c in found if not policy.is_blocked(c.domain)]
+
+
+async def reply_counts(db: Executor, comment_ids: Sequence[int]) -> dict[int, int]:
+    """How many shown, visible answers each comment has."""
+    if not comment_ids:
+        return {}
+    rows = await db.fetchall(
+        f"SELECT c.parent_id, COUNT(*) FROM comments c WHERE c.parent_id IN ({marks(len(comment_ids))}) "
+        f"AND {_NOT_BLOCKED} GROUP BY c.parent_id",
+        tuple(comment_ids),
+    )
+    return {int(parent): int(n) for parent, n in rows}

@@ -445,8 +445,10 @@ MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
                 summary TEXT, language TEXT, published {real} NOT NULL, updated {real})""",
             "CREATE INDEX member_notes_by_member ON member_notes (member_id, published)",
             "CREATE INDEX member_notes_by_reply ON member_notes (in_reply_to)",
-            # A remote status's context: the stored posts answering it.
+            # A status's context and counts: what answers it, how many members liked or boosted it.
             "CREATE INDEX remote_posts_by_reply ON remote_posts (in_reply_to)",
+            "CREATE INDEX comments_by_parent ON comments (parent_id)",
+            "CREATE INDEX member_reactions_by_object ON member_reactions (object_id, kind)",
             # What a post, comment or note said before each edit (GET /api/v1/statuses/:id/history).
             # kind: post | comment | note; media: the ids of its images then, as a JSON list.
             """CREATE TABLE status_edits (
