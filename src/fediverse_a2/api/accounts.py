@@ -211,13 +211,20 @@ class AccountPages:
         """GET /api/v1/accounts/search?q=…: members and known accounts; `resolve=true` looks a handle up."""
         query = (call.params.text("q", 300) or "").strip()
         limit = min(max(call.params.integer("limit", 40) or 40, 1), 80)
+        found = await self.find(query, limit, resolve=call.params.flag("resolve"))
+        return json(await self.present.accounts(found))
+
+    async def find(self, query: str, limit: int, *, resolve: bool = False, offset: int = 0) -> list[Account]:
+        """Accounts matching a query: the exact handle first (looked up with WebFinger when `resolve`),
+        then members and known accounts whose name or handle contains it."""
         if not query:
-            return json([])
+            return []
         found: list[Account] = []
         handle = query.lstrip("@")
+        wanted = offset + limit
         if "@" in handle:
             exact = await self._by_acct(handle)
-            if exact is None and call.params.flag("resolve"):
+            if exact is None and resolve:
                 try:
                     exact = await self.directory.resolve(f"@{handle}")
                 except (FetchError, UserError, ValueError):
@@ -226,16 +233,16 @@ class AccountPages:
                 found.append(exact)
         needle = handle.split("@")[0].lower()
         for member in await members.list_all(self.rt.db):
-            if len(found) >= limit:
+            if len(found) >= wanted:
                 break
             if member.state == "active" and (needle in member.username or needle in member.name.lower()):
                 found.append(member)
-        for actor in await actor_store.search(self.rt.db, needle, limit):
-            if len(found) >= limit:
+        for actor in await actor_store.search(self.rt.db, needle, wanted):
+            if len(found) >= wanted:
                 break
             if all(not (isinstance(f, ActorRecord) and f.uri == actor.uri) for f in found):
                 found.append(actor)
-        return json(await self.present.accounts(found[:limit]))
+        return found[offset:wanted]
 
     async def follow_requests(self, call: ApiCall) -> Response:
         """GET /api/v1/follow_requests: accounts waiting for the member's approval."""

@@ -33,6 +33,7 @@ __all__ = [
     "relationship",
     "role",
     "status",
+    "status_edit",
 ]
 
 MASTODON_VERSION = "4.3.0"  # the API level served; clients choose endpoints by it
@@ -268,6 +269,15 @@ def status(view: StatusView) -> dict[str, Any]:
     }
     data.update(view.extra)
     return data
+
+
+def status_edit(
+    content: str, spoiler_text: str, created_at: float, account: dict[str, Any], media: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A StatusEdit: one version of a status, as its history lists it."""
+    return {"content": content, "spoiler_text": spoiler_text, "sensitive": bool(spoiler_text),
+            "created_at": iso(created_at), "account": account, "poll": None, "media_attachments": media,
+            "emojis": []}  # fmt: skip
 
 
 def application(name: str, website: str | None) -> dict[str, Any]:

@@ -93,6 +93,12 @@ class StatusViews:
 
         `with_source`: each also carries `text`, what its author typed (as a deleted status is answered).
         """
+        return [status for _, status in await self.pairs(items, viewer, with_source=with_source)]
+
+    async def pairs(
+        self, items: Sequence[Item], viewer: Member | None, *, with_source: bool = False
+    ) -> list[tuple[Item, dict[str, Any]]]:
+        """As `render`, each Status with its item."""
         if not items:
             return []
         db = self.rt.db
@@ -164,7 +170,7 @@ class StatusViews:
             status = entities.status(view)
             if with_source:
                 status["text"] = source
-            out.append(status)
+            out.append((item, status))
         return out
 
     async def one(self, item: Item, viewer: Member | None, *, with_source: bool = False) -> dict[str, Any]:

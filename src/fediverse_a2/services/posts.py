@@ -87,7 +87,7 @@ def _check(draft: Draft) -> None:
         raise UserError("--title must not be empty", key="title_empty")
     if len(draft.title) > MAX_TITLE:
         raise UserError(f"--title is longer than {MAX_TITLE} characters", key="title_long")
-    if not draft.body.strip():
+    if not draft.body.strip() and not (draft.short and draft.media_ids):  # a short post may be images alone
         raise UserError("the body must not be empty", key="body_empty")
     if len(draft.body) > MAX_BODY:
         raise UserError(f"the body is longer than {MAX_BODY} characters", key="body_long")

@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from .db import Executor, Row
 from .sql import columns, marks, record
 
-__all__ = ["Media", "add", "attach", "attach_many", "by_file_name", "by_id", "for_post", "for_posts", "set_alt"]
+__all__ = [
+    "Media",
+    "add",
+    "attach",
+    "attach_many",
+    "by_file_name",
+    "by_id",
+    "for_post",
+    "for_posts",
+    "is_attached",
+    "set_alt",
+]
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,11 @@ async def by_file_name(db: Executor, file_name: str) -> Media | None:
     """The first record of a stored file (several members may have uploaded the same bytes)."""
     row = await db.fetchone(f"SELECT {_COLUMNS} FROM media WHERE file_name = ? ORDER BY id LIMIT 1", (file_name,))
     return _media(row) if row else None
+
+
+async def is_attached(db: Executor, media_id: int) -> bool:
+    """Whether a post carries this image."""
+    return bool(await db.fetchval("SELECT 1 FROM post_media WHERE media_id = ? LIMIT 1", (media_id,)))
 
 
 async def set_alt(db: Executor, media_id: int, alt: str) -> None:

@@ -449,6 +449,8 @@ MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
             "CREATE INDEX remote_posts_by_reply ON remote_posts (in_reply_to)",
             "CREATE INDEX comments_by_parent ON comments (parent_id)",
             "CREATE INDEX member_reactions_by_object ON member_reactions (object_id, kind)",
+            # Whether a status carries an upload (an app may change it until one does).
+            "CREATE INDEX post_media_by_media ON post_media (media_id)",
             # What a post, comment or note said before each edit (GET /api/v1/statuses/:id/history).
             # kind: post | comment | note; media: the ids of its images then, as a JSON list.
             """CREATE TABLE status_edits (

@@ -1,0 +1,142 @@
+"""A member's notifications as apps read them: list (types[], exclude_types[]), one, dismiss, clear.
+
+The web's notifications, in Mastodon's types: a reply or mention is `mention` (with the comment
+or note as its status), a like `favourite`, a boost `reblog`, `follow` and `follow_request`.
+A note known only from its notification (a direct mention, a mention in a post nobody here
+follows) is shown as a status of its own, with the text it carried.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.responses import Response
+
+from ..models import Member
+from ..notices import Notification
+from ..runtime import Runtime
+from ..store import comments, posts, remote_posts
+from ..store import notifications as store
+from . import entities
+from .entities import StatusView
+from .frame import ApiCall, ApiError, json
+from .ids import StatusKind, status_id
+from .paging import Page, paged
+from .present import Presenter
+from .status_views import Item, StatusViews, item_status_id
+
+__all__ = ["NotificationPages"]
+
+# Our kinds (notices.KINDS) -> Mastodon's types.
+TYPES = {"reply": "mention", "mention": "mention", "like": "favourite", "boost": "reblog", "follow": "follow",
+         "follow_request": "follow_request"}  # fmt: skip
+_WITH_STATUS = ("reply", "mention", "like", "boost")
+
+
+class NotificationPages:
+    """Handlers of /api/v1/notifications…."""
+
+    def __init__(self, rt: Runtime, accounts: Presenter, views: StatusViews) -> None:
+        self.rt = rt
+        self.accounts = accounts
+        self.views = views
+
+    def _kinds(self, call: ApiCall) -> list[str]:
+        wanted = set(call.params.strings("types"))
+        unwanted = set(call.params.strings("exclude_types"))
+        return [kind for kind, name in TYPES.items() if (not wanted or name in wanted) and name not in unwanted]
+
+    async def index(self, call: ApiCall) -> Response:
+        """GET /api/v1/notifications: newest first, paged by notification id."""
+        page = Page.of(call.params, default=40, maximum=80)
+        found = await store.page_between(
+            self.rt.db, call.member.id, self._kinds(call), below=page.max_id, above=page.lower, limit=page.limit,
+            oldest_first=page.ascending,
+        )  # fmt: skip
+        found.sort(key=lambda n: n.id, reverse=True)
+        shown = await self._entities(found, call.member)
+        return paged(call, [entity for _, entity in shown], [n.id for n, _ in shown])
+
+    async def _one(self, call: ApiCall) -> Notification:
+        value = str(call.path["id"])
+        found = (
+            await store.by_id(self.rt.db, call.member.id, int(value)) if value.isdigit() and len(value) < 19 else None
+        )
+        if found is None:
+            raise ApiError(404, "Record not found")
+        return found
+
+    async def show(self, call: ApiCall) -> Response:
+        """GET /api/v1/notifications/:id."""
+        shown = await self._entities([await self._one(call)], call.member)
+        if not shown:
+            raise ApiError(404, "Record not found")
+        return json(shown[0][1])
+
+    async def dismiss(self, call: ApiCall) -> Response:
+        """POST /api/v1/notifications/:id/dismiss."""
+        await store.dismiss(self.rt.db, call.member.id, (await self._one(call)).id)
+        return json({})
+
+    async def clear(self, call: ApiCall) -> Response:
+        """POST /api/v1/notifications/clear: every notification of the member goes."""
+        await store.dismiss(self.rt.db, call.member.id)
+        return json({})
+
+    async def _entities(self, found: Sequence[Notification], member: Member) -> list[tuple[Notification, Any]]:
+        """Each notification with its Notification entity (those whose actor is not known here left out)."""
+        people = await self.accounts.accounts_by_uri([n.actor_uri for n in found])
+        items: dict[int, Item] = {}
+        for n in found:
+            if n.kind in _WITH_STATUS:
+                item = await self._status_of(n, member)
+                if item is not None:
+                    items[n.id] = item
+        rendered = {
+            item_status_id(item): status for item, status in await self.views.pairs(list(items.values()), member)
+        }
+        out = []
+        for n in found:
+            account = people.get(n.actor_uri)
+            if account is None:
+                continue
+            status: dict[str, Any] | None = None
+            if n.kind in _WITH_STATUS:
+                item = items.get(n.id)
+                status = rendered.get(item_status_id(item)) if item is not None else None
+                if status is None:
+                    status = self._notice_status(n, account)
+            out.append((n, entities.notification(str(n.id), TYPES[n.kind], n.created_at, account, status)))
+        return out
+
+    async def _status_of(self, n: Notification, member: Member) -> Item | None:
+        """The comment, post or remote post a notification is about, when it is stored and the member may see it."""
+        db, urls = self.rt.db, self.rt.urls
+        for ap_id in dict.fromkeys(x for x in (n.activity_id if n.kind in ("reply", "mention") else None,
+                                               n.object_url) if x):  # fmt: skip
+            post_id = urls.post_id(ap_id)
+            if post_id is not None:
+                found = await posts.by_ids(db, [post_id])
+                if found:
+                    return found[0]
+                continue
+            ref = await comments.by_ap_id(db, ap_id)
+            if ref is not None:
+                return (await comments.viewable(db, [ref.id], self.rt.policy, urls, member.id)).get(ref.id)
+            remote = await remote_posts.by_ap_id(db, ap_id)
+            if remote is not None and (remote.public or await remote_posts.visible_to(db, member.id, ap_id)):
+                return remote
+        return None
+
+    def _notice_status(self, n: Notification, account: dict[str, Any]) -> dict[str, Any]:
+        """A note known only from its notification: the text it carried, or a link to it."""
+        link = html.escape(n.object_url)
+        content = n.content_html or f'<p><a href="{link}" rel="nofollow noopener noreferrer">{link}</a></p>'
+        view = StatusView(
+            id=status_id(StatusKind.NOTICE, n.id, n.created_at), uri=n.activity_id or n.object_url, url=n.object_url,
+            account=account, content=content, created_at=n.created_at,
+            visibility="direct" if n.content_html else "public",
+        )  # fmt: skip
+        return entities.status(view)
