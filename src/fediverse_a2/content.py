@@ -25,6 +25,7 @@ __all__ = [
     "REMOTE_ATTRIBUTES",
     "REMOTE_TAGS",
     "REMOTE_URL_SCHEMES",
+    "first_words",
     "inert_text",
     "plain_text",
     "render_markdown",
@@ -195,6 +196,15 @@ def plain_text(html: str) -> str:
     # Block boundaries become spaces so "<p>a</p><p>b</p>" reads "a b", not "ab".
     text = _TAG.sub("", _BLOCK_TAG.sub(" ", cleaned))
     return _WHITESPACE.sub(" ", html_lib.unescape(text)).strip()
+
+
+def first_words(html: str, limit: int = 80) -> str:
+    """The start of an HTML text as plain text, cut at a word and marked when cut (names a short post)."""
+    text = plain_text(html)
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
+    return cut + " …"
 
 
 # --- Markdown --------------------------------------------------------------------------------

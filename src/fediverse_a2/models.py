@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .content import first_words
+
 __all__ = ["ROLES", "Comment", "Member", "Post", "RemoteAuthor"]
 
 ROLES = ("member", "moderator", "admin")  # the old network had owners too: they are admins here
@@ -65,6 +67,12 @@ class Post:
     def is_draft(self) -> bool:
         """Whether this is a private draft of its author."""
         return self.state == "draft"
+
+    @property
+    def heading(self) -> str:
+        """What names the post in lists, page titles and feeds: its title, or the first words of a
+        short post (one written in an app, without a title); "" for a short post of images alone."""
+        return self.title or first_words(self.content_html)
 
 
 @dataclass(frozen=True)

@@ -461,6 +461,9 @@ _PAIRS: tuple[tuple[str, str, str], ...] = (
     ("refused_text", "Dit verzoek kon niet worden uitgevoerd.", "This request could not be carried out."),
     ("comment_refused", "De reactie kon niet worden geplaatst.", "The comment could not be added."),
     ("title_empty", "Geef de blogpost een titel.", "Give the blog post a title."),
+    # A short post: written in an app, it has no title (its text names it in lists).
+    ("short_post", "Bericht zonder titel", "Post without a title"),
+    ("short_post_by", "Bericht van {name}", "Post by {name}"),
     ("title_long", "De titel is te lang.", "The title is too long."),
     ("body_empty", "De tekst mag niet leeg zijn.", "The text must not be empty."),
     ("body_long", "De tekst is te lang.", "The text is too long."),

@@ -220,6 +220,7 @@ async def edit_post(rt: Runtime, url: str, title: str | None, body: str | None) 
         post.language or "",
         " ".join(name for name, _ in current),
         images,
+        short=not post.title,
     )
     await save_post(rt, member, draft, publish=not post.is_draft, post=post)
     return url

@@ -60,8 +60,9 @@ def summarise(post: Post) -> Summary:
     """A post's listing entry, with a plain-text excerpt."""
     text = plain_text(post.content_html)
     excerpt = text if len(text) <= 280 else text[:280].rsplit(" ", 1)[0] + " …"
+    # A short post (no title) is named by its first words.
     return Summary(
-        post.id, post.username, post.author_name, post.title, post.published, post.views, excerpt, post.language
+        post.id, post.username, post.author_name, post.heading, post.published, post.views, excerpt, post.language
     )
 
 
