@@ -154,6 +154,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         Route("/settings/notifications", notification_pages.settings, methods=GET_POST),
         Route("/settings/apps", app_pages.settings, methods=GET_POST),
         Route("/oauth/authorize", app_pages.authorize, methods=GET_POST),
+        Route("/oauth/authorize/", app_pages.authorize, methods=GET_POST),  # as toot asks for it
         Route("/notifications", notification_pages.list),
         Route("/notifications/read", notification_pages.mark_read, methods=["POST"]),
         Route("/admin/requests", admin.requests, methods=GET_POST),
