@@ -7,6 +7,7 @@ page of 40 statuses costs a handful of statements, not hundreds.
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +24,8 @@ from .ids import AccountRef, member_account_id, parse_account_id, remote_account
 __all__ = ["Account", "Presenter"]
 
 Account = Member | ActorRecord  # what an account id names
+STATS_SECONDS = 60.0  # how old the counts of a status's author may be
+STATS_KEPT = 10_000
 
 
 class Presenter:
@@ -33,6 +36,7 @@ class Presenter:
         self.urls = rt.urls
         self.default_avatar = f"{rt.urls.base}/static/avatar.png"
         self.default_header = f"{rt.urls.base}/static/header.png"
+        self._stats_cache: dict[int, tuple[float, account_stats.AccountStats]] = {}
 
     # -- accounts ---------------------------------------------------------------------------
 
@@ -103,14 +107,39 @@ class Presenter:
             bot=actor.type in ("Service", "Application"), group=actor.type == "Group", created_at=actor.fetched_at,
         )  # fmt: skip
 
-    async def member_views(self, people: Sequence[Member]) -> dict[int, AccountView]:
-        """Accounts of members, with their counts (one statement for all)."""
-        stats = await account_stats.for_members(self.rt.db, [m.id for m in people])
+    async def member_views(self, people: Sequence[Member], *, recent: bool = False) -> dict[int, AccountView]:
+        """Accounts of members, with their counts (one statement for all).
+
+        `recent`: counts up to STATS_SECONDS old will do (the authors of a page of statuses): counting
+        what forty members wrote costs more than the rest of a timeline."""
+        stats = await (self._recent_stats if recent else self._stats)([m.id for m in people])
         return {m.id: self._member_view(m, stats.get(m.id)) for m in people}
 
-    async def accounts(self, found: Sequence[Account]) -> list[dict[str, Any]]:
-        """Accounts of members and remote actors, in the order given."""
-        people = await self.member_views([a for a in found if isinstance(a, Member)])
+    async def _stats(self, member_ids: Sequence[int]) -> dict[int, account_stats.AccountStats]:
+        found = await account_stats.for_members(self.rt.db, member_ids)
+        now = time.monotonic()
+        if len(self._stats_cache) > STATS_KEPT:
+            self._stats_cache.clear()
+        self._stats_cache.update((i, (now + STATS_SECONDS, s)) for i, s in found.items())
+        return found
+
+    async def _recent_stats(self, member_ids: Sequence[int]) -> dict[int, account_stats.AccountStats]:
+        now = time.monotonic()
+        out: dict[int, account_stats.AccountStats] = {}
+        missing = []
+        for member_id in member_ids:
+            cached = self._stats_cache.get(member_id)
+            if cached is not None and cached[0] > now:
+                out[member_id] = cached[1]
+            else:
+                missing.append(member_id)
+        if missing:
+            out.update(await self._stats(missing))
+        return out
+
+    async def accounts(self, found: Sequence[Account], *, recent: bool = False) -> list[dict[str, Any]]:
+        """Accounts of members and remote actors, in the order given (`recent`: see member_views)."""
+        people = await self.member_views([a for a in found if isinstance(a, Member)], recent=recent)
         remote = await remote_account_ids.ids_for(self.rt.db, [a.uri for a in found if isinstance(a, ActorRecord)])
         out = []
         for item in found:
@@ -130,7 +159,8 @@ class Presenter:
         return [found[uri] for uri in dict.fromkeys(uris) if uri in found]
 
     async def accounts_by_uri(self, uris: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """The Account of each actor URI, members' and cached remote ones (unknown ones left out), in batches."""
+        """The Account of each actor URI, members' and cached remote ones (unknown ones left out), in batches;
+        the authors of statuses and notifications, whose counts may be a minute old."""
         local: dict[str, str] = {}
         remote: list[str] = []
         for uri in dict.fromkeys(uris):
@@ -142,7 +172,7 @@ class Presenter:
         people = await members.by_usernames(self.rt.db, list(local))
         found: list[Account] = [m for m in people.values() if m.state != "pending"]
         found += await self.actors_by_uri(remote)
-        shown = await self.accounts(found)
+        shown = await self.accounts(found, recent=True)
         return {self.uri_of(item): account for item, account in zip(found, shown, strict=True)}
 
     async def relationships(self, viewer: Member, targets: Sequence[tuple[str, Account]]) -> list[dict[str, Any]]:

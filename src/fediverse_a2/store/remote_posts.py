@@ -205,8 +205,13 @@ async def home_page(
     params: list[object] = [member_id]
     where = _bounds(before, after, params)
     order = "ASC" if oldest_first else "DESC"
+    # CROSS JOIN: SQLite then walks the posts by date and stops at the page, probing the member's
+    # follows for each, instead of sorting every post of every account they follow.
     rows = await db.fetchall(
-        _SELECT + f" WHERE 1 = 1{where} ORDER BY r.published {order}, r.id {order} LIMIT ?", (*params, limit)
+        f"""SELECT {_COLUMNS} FROM remote_posts r CROSS JOIN following f LEFT JOIN actors a ON a.uri = r.actor_uri
+            WHERE f.member_id = ? AND f.actor_uri = r.actor_uri{where}
+            ORDER BY r.published {order}, r.id {order} LIMIT ?""",
+        (*params, limit),
     )
     return [_post(r) for r in rows]
 
