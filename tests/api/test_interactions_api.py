@@ -161,6 +161,15 @@ async def test_notifications(world: tuple[LiveServer, FakeMastodon, Api, Api]) -
     page = await alice.get("/api/v1/notifications", limit=1)
     assert [n["id"] for n in page.json()] == [favourite["id"]] and "max_id=" in page.headers["link"]
     assert (await alice.get(f"/api/v1/notifications/{mention['id']}")).json()["type"] == "mention"
+    # Mastodon 4.3's grouped notifications (what Phanpy reads), and the count after the marker
+    grouped = (await alice.get("/api/v2/notifications")).json()
+    assert [g["type"] for g in grouped["notification_groups"]] == ["favourite", "mention", "follow"]
+    assert grouped["notification_groups"][1]["status_id"] == mention["status"]["id"]
+    assert [a["acct"] for a in grouped["accounts"]] == [mention["account"]["acct"]]
+    assert [s["id"] for s in grouped["statuses"]] == [favourite["status"]["id"], mention["status"]["id"]]
+    assert (await alice.get("/api/v1/notifications/unread_count")).json() == {"count": 3}
+    await alice.post("/api/v1/markers", json={"notifications": {"last_read_id": mention["id"]}})
+    assert (await alice.get("/api/v1/notifications/unread_count")).json() == {"count": 1}
     assert (await bob.get(f"/api/v1/notifications/{mention['id']}")).status_code == 404  # not bob's
     assert (await bob.post(f"/api/v1/notifications/{mention['id']}/dismiss")).status_code == 404
 

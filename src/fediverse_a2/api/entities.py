@@ -29,6 +29,7 @@ __all__ = [
     "marker",
     "media_attachment",
     "notification",
+    "notification_group",
     "plain_to_html",
     "relationship",
     "role",
@@ -298,6 +299,19 @@ def notification(
                             "group_key": f"ungrouped-{notification_id}", "account": account}  # fmt: skip
     if status is not None:
         data["status"] = status
+    return data
+
+
+def notification_group(notification: dict[str, Any], status_id: str | None) -> dict[str, Any]:
+    """A NotificationGroup of one notification (Mastodon 4.3's grouped notifications, ungrouped here)."""
+    data: dict[str, Any] = {
+        "group_key": notification["group_key"], "notifications_count": 1, "type": notification["type"],
+        "most_recent_notification_id": notification["id"], "page_min_id": notification["id"],
+        "page_max_id": notification["id"], "latest_page_notification_at": notification["created_at"],
+        "sample_account_ids": [notification["account"]["id"]],
+    }  # fmt: skip
+    if status_id is not None:
+        data["status_id"] = status_id
     return data
 
 

@@ -17,13 +17,13 @@ from starlette.responses import Response
 from ..models import Member
 from ..notices import Notification
 from ..runtime import Runtime
-from ..store import comments, posts, remote_posts
+from ..store import comments, markers, posts, remote_posts
 from ..store import notifications as store
 from . import entities
 from .entities import StatusView
 from .frame import ApiCall, ApiError, json
 from .ids import StatusKind, status_id
-from .paging import Page, paged
+from .paging import Page, paged, paged_object
 from .present import Presenter
 from .status_views import Item, StatusViews, item_status_id
 
@@ -48,16 +48,44 @@ class NotificationPages:
         unwanted = set(call.params.strings("exclude_types"))
         return [kind for kind, name in TYPES.items() if (not wanted or name in wanted) and name not in unwanted]
 
-    async def index(self, call: ApiCall) -> Response:
-        """GET /api/v1/notifications: newest first, paged by notification id."""
+    async def _page(self, call: ApiCall) -> list[tuple[Notification, dict[str, Any]]]:
+        """The page of notifications a request asks for, newest first, with their entities."""
         page = Page.of(call.params, default=40, maximum=80)
         found = await store.page_between(
             self.rt.db, call.member.id, self._kinds(call), below=page.max_id, above=page.lower, limit=page.limit,
             oldest_first=page.ascending,
         )  # fmt: skip
         found.sort(key=lambda n: n.id, reverse=True)
-        shown = await self._entities(found, call.member)
+        return await self._entities(found, call.member)
+
+    async def index(self, call: ApiCall) -> Response:
+        """GET /api/v1/notifications: newest first, paged by notification id."""
+        shown = await self._page(call)
         return paged(call, [entity for _, entity in shown], [n.id for n, _ in shown])
+
+    async def grouped(self, call: ApiCall) -> Response:
+        """GET /api/v2/notifications (Mastodon 4.3's grouped notifications): each notification a group of its own."""
+        shown = await self._page(call)
+        accounts: dict[str, Any] = {}
+        statuses: dict[str, Any] = {}
+        groups = []
+        for _, entity in shown:
+            accounts[entity["account"]["id"]] = entity["account"]
+            status = entity.get("status")
+            if status is not None:
+                statuses[status["id"]] = status
+            groups.append(entities.notification_group(entity, status["id"] if status is not None else None))
+        body = {"accounts": list(accounts.values()), "statuses": list(statuses.values()), "notification_groups": groups}
+        return paged_object(call, body, [n.id for n, _ in shown])
+
+    async def unread_count(self, call: ApiCall) -> Response:
+        """GET /api/v1/notifications/unread_count: how many came after the `notifications` marker (at most 1000)."""
+        marked = await markers.for_member(self.rt.db, call.member.id, ("notifications",))
+        last = marked[0].last_read_id if marked else "0"
+        above = int(last) if last.isdigit() and len(last) < 19 else 0
+        found = await store.page_between(self.rt.db, call.member.id, self._kinds(call), below=None, above=above,
+                                         limit=1000)  # fmt: skip
+        return json({"count": len(found)})
 
     async def _one(self, call: ApiCall) -> Notification:
         value = str(call.path["id"])

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from .frame import ApiCall, json
 from .params import Params
 
-__all__ = ["Page", "Source", "gather", "paged"]
+__all__ = ["Page", "Source", "gather", "paged", "paged_object"]
 
 _T = TypeVar("_T")
 _PAGING = ("max_id", "since_id", "min_id")
@@ -115,7 +115,12 @@ async def gather(
 
 def paged(call: ApiCall, entities: list[dict[str, object]], ids: list[int]) -> Response:
     """The JSON list with its `Link` header; `ids` are the paging keys of the entities, newest first."""
-    response = json(entities)
+    return paged_object(call, entities, ids)
+
+
+def paged_object(call: ApiCall, body: object, ids: list[int]) -> Response:
+    """A JSON answer with the `Link` header of the page whose paging keys are `ids`, newest first."""
+    response = json(body)
     if ids:
         query = call.request.query_params
         kept = [(k, v) for k, v in query.multi_items() if k not in _PAGING]

@@ -110,6 +110,8 @@ def endpoints(rt: Runtime, directory: ActorDirectory, oauth: OAuthService) -> li
         # notifications
         e("/api/v1/notifications", notices.index, member("read:notifications")),
         e("/api/v1/notifications/clear", notices.clear, member("write:notifications"), POST),
+        e("/api/v1/notifications/unread_count", notices.unread_count, member("read:notifications")),
+        e("/api/v2/notifications", notices.grouped, member("read:notifications")),
         e("/api/v1/notifications/{id}", notices.show, member("read:notifications")),
         e("/api/v1/notifications/{id}/dismiss", notices.dismiss, member("write:notifications"), POST),
         # media
