@@ -113,8 +113,13 @@ async def test_likes_boosts_and_answers_to_a_remote_post(
     assert reply["in_reply_to_id"] == status["id"] and reply["in_reply_to_account_id"] == carol_id
     sent = (await about(fake, "Create", reply["uri"]))["object"]
     assert sent["inReplyTo"] == note["id"] and fake.uri("carol") in sent["cc"] and PUBLIC in sent["to"]
+    # a thread of her own: her answer to her answer names carol too
+    more = (await alice.post("/api/v1/statuses", json={"status": "En geel", "in_reply_to_id": reply["id"]})).json()
+    assert more["in_reply_to_id"] == reply["id"]
+    sent_more = (await about(fake, "Create", more["uri"]))["object"]
+    assert sent_more["inReplyTo"] == reply["uri"] and fake.uri("carol") in sent_more["cc"]
     context = (await alice.get(f"/api/v1/statuses/{status['id']}/context")).json()
-    assert [s["id"] for s in context["descendants"]] == [reply["id"]]
+    assert [s["id"] for s in context["descendants"]] == [reply["id"], more["id"]]
     assert [s["id"] for s in (await alice.get(f"/api/v1/statuses/{reply['id']}/context")).json()["ancestors"]] == [
         status["id"]
     ]

@@ -43,7 +43,7 @@ async def test_member_notes_and_their_versions(rt: Runtime) -> None:
             summary=None,
             language="nl",
             published=NOW + i,
-        )  # fmt: skip
+        )
         for i in range(3)
     ]
     note = await member_notes.by_ap_id(rt.db, "http://a2.test/notes/1")

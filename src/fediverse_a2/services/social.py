@@ -21,6 +21,7 @@ from ..store import activities, comments, deliveries, follows, member_notes, pos
 from ..store import actors as actor_store
 from ..store.actors import ActorRecord
 from ..store.comments import CommentRef
+from ..store.member_notes import MemberNote
 from ..store.remote_posts import TimelinePost
 from . import notifications
 from .members import require_member
@@ -93,6 +94,9 @@ async def comment(rt: Runtime, directory: ActorDirectory, username: str, url: st
     if len(reply.summary) > MAX_SUMMARY:
         raise UserError(f"the content warning is longer than {MAX_SUMMARY} characters", key="summary_long")
     html = render_markdown(reply.body)
+    own_note = await member_notes.by_ap_id(rt.db, url) if rt.urls.is_local(url) else None
+    if own_note is not None:
+        return await _reply_to_note(rt, directory, member.id, member.username, own_note, html, reply)
     # A remote reply stored under one of our posts is answered in that thread, too.
     if rt.urls.is_local(url) or await comments.by_ap_id(rt.db, url) is not None:
         return await _comment_local(rt, member.id, member.username, url, html, reply)
@@ -165,23 +169,49 @@ async def _reply_remote(
         raise UserError(f"cannot fetch {url}: {exc.reason}") from None
     except ParseError as exc:
         raise UserError(f"{url} is not something to reply to: {exc}") from None
+    return await _send_reply(rt, member_id, username, note.id, author, html, reply)
+
+
+async def _reply_to_note(
+    rt: Runtime, directory: ActorDirectory, member_id: int, username: str, note: MemberNote, html: str, reply: Reply
+) -> str:
+    """An answer to a member's own note (a thread of their own on another server's conversation):
+    it names the author of what that note answered, when that is known here."""
+    if note.visibility not in SHOWN and note.member_id != member_id:
+        raise UserError(f"not a post or comment on this instance: {note.ap_id}")
+    owner = await remote_posts.owner(rt.db, note.in_reply_to) if note.in_reply_to else None
+    try:
+        author = await directory.get(owner) if owner is not None else None
+    except FetchError:
+        author = None
+    return await _send_reply(rt, member_id, username, note.ap_id, author, html, reply)
+
+
+async def _send_reply(
+    rt: Runtime, member_id: int, username: str, in_reply_to: str, author: ActorRecord | None, html: str, reply: Reply
+) -> str:
+    """A member's note answering something on another server (or their own note there), sent to its author
+    (when known) and, unless direct, to the member's followers; kept as theirs (store.member_notes)."""
     urls = rt.urls
     me = urls.actor(username)
     note_id = f"{urls.base}/notes/{uuid.uuid4().hex}"
-    to, cc = build.addressing(reply.visibility, urls.followers(username), [author.uri])
+    named = [(author.uri, author.handle)] if author is not None else []
+    if reply.visibility == DIRECT and not named:
+        raise UserError("a direct answer needs someone to go to, and who wrote this is not known here")
+    to, cc = build.addressing(reply.visibility, urls.followers(username), [uri for uri, _ in named])
     summary = _summary(reply)
     now = time.time()
     language = reply.language or rt.config.instance.language
-    doc = build.comment_note(note_id, me, note.id, html, now, language, to, cc, [(author.uri, author.handle)], summary)
+    doc = build.comment_note(note_id, me, in_reply_to, html, now, language, to, cc, named, summary)
     followers_of = None if reply.visibility == DIRECT else member_id
     async with rt.db.transaction() as tx:
         await member_notes.add(
-            tx, member_id, note_id, in_reply_to=note.id, visibility=reply.visibility, content_html=html,
+            tx, member_id, note_id, in_reply_to=in_reply_to, visibility=reply.visibility, content_html=html,
             source=reply.body, summary=summary, language=reply.language or None, published=now,
         )  # fmt: skip
         await queue_activity(
-            tx, build.create(doc), member_id, followers_of=followers_of, targets=[_target(author)],
-            listed=reply.visibility in SHOWN,
+            tx, build.create(doc), member_id, followers_of=followers_of,
+            targets=[_target(author)] if author is not None else [], listed=reply.visibility in SHOWN,
         )  # fmt: skip
     return note_id
 
