@@ -19,6 +19,7 @@ from webclient import WebUser
 
 __all__ = [
     "REDIRECT",
+    "Api",
     "App",
     "Consent",
     "authorize_code",
@@ -32,6 +33,19 @@ __all__ = [
 
 REDIRECT = "fediverse-a2-test://oauth-callback"
 _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+
+
+class Api:
+    """httpx on a running instance with a member's bearer token."""
+
+    def __init__(self, server: Any, token: str) -> None:
+        self.client: httpx.AsyncClient = server.client(headers={"Authorization": f"Bearer {token}"})
+
+    async def get(self, path: str, **params: Any) -> httpx.Response:
+        return await self.client.get(path, params=params)
+
+    async def post(self, path: str, **kw: Any) -> httpx.Response:
+        return await self.client.post(path, **kw)
 
 
 @dataclass(frozen=True)

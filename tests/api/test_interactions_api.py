@@ -8,10 +8,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from api_client import follows_member, member_follows, token_for
+from api_client import Api, follows_member, member_follows, token_for
 from fake_mastodon import PUBLIC, FakeMastodon, running
 from fediverse_a2.services.posts import Draft, save_post
 from fediverse_a2.store import activities, comments, members, posts
@@ -19,19 +18,6 @@ from helpers import AP, LiveServer, live_server, wait_for
 from webclient import WebUser, member_with_password
 
 PASSWORD = "correct horse battery"
-
-
-class Api:
-    """httpx with a bearer token."""
-
-    def __init__(self, server: LiveServer, token: str) -> None:
-        self.client = server.client(headers={"Authorization": f"Bearer {token}"})
-
-    async def get(self, path: str, **params: Any) -> httpx.Response:
-        return await self.client.get(path, params=params)
-
-    async def post(self, path: str, **kw: Any) -> httpx.Response:
-        return await self.client.post(path, **kw)
 
 
 @pytest.fixture

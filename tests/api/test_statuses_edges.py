@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from api_client import token_for
+from api_client import Api, token_for
 from fediverse_a2.api.ids import StatusKind, status_id
 from fediverse_a2.services.posts import Draft, save_post
 from fediverse_a2.services.uploads import store_image
@@ -20,19 +19,6 @@ from media_samples import photo
 from webclient import member_with_password
 
 PASSWORD = "correct horse battery"
-
-
-class Api:
-    """httpx with a bearer token."""
-
-    def __init__(self, server: LiveServer, token: str) -> None:
-        self.client = server.client(headers={"Authorization": f"Bearer {token}"})
-
-    async def get(self, path: str, **params: Any) -> httpx.Response:
-        return await self.client.get(path, params=params)
-
-    async def post(self, path: str, **kw: Any) -> httpx.Response:
-        return await self.client.post(path, **kw)
 
 
 @pytest.fixture
