@@ -83,10 +83,13 @@ class Page:
     def select(self, items: Sequence[_T], key: Callable[[_T], int]) -> list[_T]:
         """This page out of candidates (any order): bounded, at most `limit`, newest first."""
         lower, upper = self.lower, self.max_id
-        inside = [i for i in items if (lower is None or key(i) > lower) and (upper is None or key(i) < upper)]
-        inside.sort(key=key, reverse=not self.ascending)
+        keyed = [(key(i), i) for i in items]  # each key computed once
+        inside = [(k, i) for k, i in keyed if (lower is None or k > lower) and (upper is None or k < upper)]
+        inside.sort(key=lambda pair: pair[0], reverse=not self.ascending)
         chosen = inside[: self.limit]
-        return sorted(chosen, key=key, reverse=True) if self.ascending else chosen
+        if self.ascending:
+            chosen.reverse()
+        return [i for _, i in chosen]
 
 
 Source = Callable[[float | None, float | None, int, bool], Awaitable[Sequence[_T]]]
