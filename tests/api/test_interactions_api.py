@@ -272,3 +272,33 @@ async def test_search(world: tuple[LiveServer, FakeMastodon, Api, Api]) -> None:
             "statuses"
         ] == []  # looking things up elsewhere is for members
     assert (await alice.client.get("/api/v2/search", params={"q": "x", "type": "groups"})).status_code == 422
+
+
+async def test_a_direct_message_from_elsewhere_is_read_and_answered(
+    world: tuple[LiveServer, FakeMastodon, Api, Api],
+) -> None:
+    a2, fake, alice, bob = world
+    alice_uri = a2.rt.urls.actor("alice")
+    message = fake.note("carol", "<p>Heb je even?</p>", None, mention=alice_uri, to=[alice_uri], cc=[])
+    assert (await fake.send("carol", a2.rt.urls.inbox("alice"), fake.create("carol", message))).status_code == 202
+
+    async def told() -> dict[str, Any] | None:
+        found = (await alice.get("/api/v1/notifications", **{"types[]": "mention"})).json()
+        return found[0] if found else None
+
+    notice = await wait_for(told, what="the direct message's notification")
+    status = notice["status"]
+    assert status["visibility"] == "direct" and status["content"] == "<p>Heb je even?</p>"
+    assert status["uri"] == message["id"] and status["account"]["acct"].startswith("carol@")
+    # known only from the notification: alice's alone to open
+    assert (await alice.get(f"/api/v1/statuses/{status['id']}")).json()["content"] == status["content"]
+    assert (await bob.get(f"/api/v1/statuses/{status['id']}")).status_code == 404
+    async with a2.client() as anonymous:
+        assert (await anonymous.get(f"/api/v1/statuses/{status['id']}")).status_code == 404
+    answer = await alice.post("/api/v1/statuses", json={"status": "Zeker", "visibility": "direct",
+                                                         "in_reply_to_id": status["id"]})  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    sent = (await about(fake, "Create", answer.json()["uri"]))["object"]
+    assert sent["inReplyTo"] == message["id"] and sent["to"] == [fake.uri("carol")] and sent["cc"] == []
+    assert answer.json()["visibility"] == "direct"
+    assert (await bob.get(f"/api/v1/statuses/{answer.json()['id']}")).status_code == 404

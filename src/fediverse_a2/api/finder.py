@@ -4,7 +4,8 @@
 * a comment: a public or unlisted one (shown under its post) for anyone; a followers-only or
   direct one for its author and the members it answers, as they were told of it;
 * a remote post: a public one for anyone; another for the members following its author;
-* a member's note: a public or unlisted one for anyone; another for its author alone.
+* a member's note: a public or unlisted one for anyone; another for its author alone;
+* a note known only from a notification: the notified member alone.
 
 An id must also carry its status's own publication second (ids.py), so each status has
 exactly one id.
@@ -15,12 +16,14 @@ from __future__ import annotations
 from ..activitypub.visibility import SHOWN
 from ..models import Comment, Member, Post
 from ..runtime import Runtime
-from ..store import comments, member_notes, posts, remote_posts
+from ..store import comments, member_notes, notifications, posts, remote_posts
 from .frame import ApiError
 from .ids import StatusKind, StatusRef, parse_status_id
 from .status_views import Item, item_status_id
 
-__all__ = ["StatusFinder"]
+__all__ = ["NOTE_KINDS", "StatusFinder"]
+
+NOTE_KINDS = ("reply", "mention")  # notifications that tell of a note (the others of a like, a boost, a follow)
 
 
 class StatusFinder:
@@ -79,4 +82,8 @@ class StatusFinder:
             note = await member_notes.by_id(db, ref.row_id)
             if note is None or note.visibility in SHOWN or note.member_id == viewer_id:
                 return note
+        if ref.kind == StatusKind.NOTICE and viewer_id is not None:
+            # A note known only from a notification: the notified member's alone.
+            told = await notifications.by_id(db, viewer_id, ref.row_id)
+            return told if told is not None and told.kind in NOTE_KINDS else None
         return None

@@ -3,12 +3,12 @@
 The web's notifications, in Mastodon's types: a reply or mention is `mention` (with the comment
 or note as its status), a like `favourite`, a boost `reblog`, `follow` and `follow_request`.
 A note known only from its notification (a direct mention, a mention in a post nobody here
-follows) is shown as a status of its own, with the text it carried.
+follows) is shown as a status of its own, with the text it carried; it can be opened and
+answered like any (finder.py, status_views.py).
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,9 +20,8 @@ from ..runtime import Runtime
 from ..store import comments, markers, posts, remote_posts
 from ..store import notifications as store
 from . import entities
-from .entities import StatusView
+from .finder import NOTE_KINDS
 from .frame import ApiCall, ApiError, json
-from .ids import StatusKind, status_id
 from .paging import Page, paged, paged_object
 from .present import Presenter
 from .status_views import Item, StatusViews, item_status_id
@@ -114,29 +113,30 @@ class NotificationPages:
         return json({})
 
     async def _entities(self, found: Sequence[Notification], member: Member) -> list[tuple[Notification, Any]]:
-        """Each notification with its Notification entity (those whose actor is not known here left out)."""
+        """Each notification with its Notification entity; left out: those whose actor is not known here, and a
+        like's or boost's of what is gone."""
         people = await self.accounts.accounts_by_uri([n.actor_uri for n in found])
         items: dict[int, Item] = {}
         for n in found:
             if n.kind in _WITH_STATUS:
                 item = await self._status_of(n, member)
+                if item is None and n.kind in NOTE_KINDS:
+                    item = n  # a note known only from this notification
                 if item is not None:
                     items[n.id] = item
-        rendered = {
-            item_status_id(item): status for item, status in await self.views.pairs(list(items.values()), member)
-        }
+        pairs = await self.views.pairs(list(items.values()), member)
+        rendered = {item_status_id(item): status for item, status in pairs}
         out = []
         for n in found:
             account = people.get(n.actor_uri)
-            if account is None:
-                continue
             status: dict[str, Any] | None = None
             if n.kind in _WITH_STATUS:
                 item = items.get(n.id)
                 status = rendered.get(item_status_id(item)) if item is not None else None
                 if status is None:
-                    status = self._notice_status(n, account)
-            out.append((n, entities.notification(str(n.id), TYPES[n.kind], n.created_at, account, status)))
+                    continue
+            if account is not None:
+                out.append((n, entities.notification(str(n.id), TYPES[n.kind], n.created_at, account, status)))
         return out
 
     async def _status_of(self, n: Notification, member: Member) -> Item | None:
@@ -157,14 +157,3 @@ class NotificationPages:
             if remote is not None and (remote.public or await remote_posts.visible_to(db, member.id, ap_id)):
                 return remote
         return None
-
-    def _notice_status(self, n: Notification, account: dict[str, Any]) -> dict[str, Any]:
-        """A note known only from its notification: the text it carried, or a link to it."""
-        link = html.escape(n.object_url)
-        content = n.content_html or f'<p><a href="{link}" rel="nofollow noopener noreferrer">{link}</a></p>'
-        view = StatusView(
-            id=status_id(StatusKind.NOTICE, n.id, n.created_at), uri=n.activity_id or n.object_url, url=n.object_url,
-            account=account, content=content, created_at=n.created_at,
-            visibility="direct" if n.content_html else "public",
-        )  # fmt: skip
-        return entities.status(view)

@@ -87,7 +87,7 @@ class StatusActions:
                 ancestors, descendants = await self._around_comment(item, thread)
         else:
             ancestors = await self._ancestors(item, viewer)
-            descendants = await self._answers(item.ap_id, viewer)
+            descendants = await self._answers(object_id_of(self.rt, item), viewer)
         return json({
             "ancestors": await self.views.render(ancestors, viewer),
             "descendants": await self.views.render(descendants, viewer),

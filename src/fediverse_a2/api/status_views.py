@@ -12,6 +12,7 @@ status answers, and the viewer's own likes and boosts.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from ..activitypub.build import HashtagRef, post_content
 from ..activitypub.visibility import DIRECT, FOLLOWERS, PUBLIC, UNLISTED
 from ..models import Comment, Member, Post
+from ..notices import Notification
 from ..runtime import Runtime
 from ..store import comments, media, member_notes, member_reactions, members, posts, remote_posts, tags
 from ..store.member_notes import MemberNote
@@ -28,9 +30,11 @@ from .entities import MediaView, StatusView
 from .ids import REMOTE_BASE, StatusKind, status_id
 from .present import Presenter
 
-__all__ = ["API_VISIBILITY", "Item", "StatusViews", "is_reply", "item_status_id", "object_id_of"]
+__all__ = ["API_VISIBILITY", "Item", "StatusViews", "is_reply", "item_status_id", "last_change", "object_id_of"]
 
-Item = Post | Comment | TimelinePost | MemberNote  # what a status id names
+# What a status id names; a Notification: a note known only from the notification that told of it
+# (a direct message, a mention in a post nobody here follows), with the text it carried.
+Item = Post | Comment | TimelinePost | MemberNote | Notification
 # Visibility as stored (activitypub/visibility.py) -> as Mastodon's API names it.
 API_VISIBILITY = {PUBLIC: "public", UNLISTED: "unlisted", FOLLOWERS: "private", DIRECT: "direct"}
 
@@ -43,12 +47,25 @@ def item_status_id(item: Item) -> str:
         return status_id(StatusKind.COMMENT, item.id, item.published)
     if isinstance(item, TimelinePost):
         return status_id(StatusKind.REMOTE, item.id, item.published)
+    if isinstance(item, Notification):
+        return status_id(StatusKind.NOTICE, item.id, item.created_at)
     return status_id(StatusKind.NOTE, item.id, item.published)
 
 
 def object_id_of(rt: Runtime, item: Item) -> str:
-    """The ActivityPub id of what a status shows (what likes and boosts name)."""
-    return rt.urls.post(item.id) if isinstance(item, Post) else item.ap_id
+    """The ActivityPub id of what a status shows (what likes and boosts name, what a reply answers)."""
+    if isinstance(item, Post):
+        return rt.urls.post(item.id)
+    if isinstance(item, Notification):
+        return item.activity_id or item.object_url
+    return item.ap_id
+
+
+def last_change(item: Item) -> float:
+    """When a status last changed: its last edit, else its publication."""
+    if isinstance(item, Notification):
+        return item.created_at
+    return item.updated or item.published
 
 
 def is_reply(item: Item) -> bool:
@@ -83,6 +100,8 @@ class StatusViews:
         if isinstance(item, Comment):
             return item.author.uri
         if isinstance(item, TimelinePost):
+            return item.actor_uri
+        if isinstance(item, Notification):
             return item.actor_uri
         return self.urls.actor(usernames.get(item.member_id, ""))
 
@@ -159,7 +178,7 @@ class StatusViews:
                     visibility="public" if item.public else "private", media=_remote_media(item), **common,
                 )  # fmt: skip
                 source = ""
-            else:
+            elif isinstance(item, MemberNote):
                 view = StatusView(
                     id=item_status_id(item), uri=item.ap_id, url=item.ap_id, content=item.content_html,
                     created_at=item.published, edited_at=item.updated, spoiler_text=item.summary or "",
@@ -167,6 +186,15 @@ class StatusViews:
                     **common,
                 )  # fmt: skip
                 source = item.source
+            else:
+                link = html.escape(item.object_url)
+                # A private note's text came with it; of a public one only where it is.
+                content = item.content_html or f'<p><a href="{link}" rel="nofollow noopener noreferrer">{link}</a></p>'
+                view = StatusView(
+                    id=item_status_id(item), uri=object_id, url=item.object_url, content=content,
+                    created_at=item.created_at, visibility="direct" if item.content_html else "public", **common,
+                )  # fmt: skip
+                source = ""
             status = entities.status(view)
             if with_source:
                 status["text"] = source

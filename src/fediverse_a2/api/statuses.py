@@ -30,11 +30,10 @@ from ..services.social import MAX_COMMENT, MAX_SUMMARY, Reply, comment, delete_c
 from ..services.uploads import MAX_ALT
 from ..store import comments, idempotency, media, member_notes, posts, status_edits, tags
 from ..store.member_notes import MemberNote
-from ..store.remote_posts import TimelinePost
 from . import entities
 from .finder import StatusFinder
 from .frame import ApiCall, ApiError, json
-from .status_views import Item, StatusViews, item_status_id, object_id_of
+from .status_views import Item, StatusViews, item_status_id, last_change, object_id_of
 
 __all__ = ["StatusPages", "hashtags_of"]
 
@@ -51,7 +50,7 @@ def hashtags_of(text: str) -> str:
     return " ".join(list(found)[:MAX_TAGS])
 
 
-def _kind(item: Item) -> str:
+def _kind(item: Post | Comment | MemberNote) -> str:
     """How the edit history names a status's table."""
     return "post" if isinstance(item, Post) else "comment" if isinstance(item, Comment) else "note"
 
@@ -162,7 +161,7 @@ class StatusPages:
             return item.source or plain_text(item.content_html), item.summary or ""
         if isinstance(item, MemberNote):
             return item.source, item.summary or ""
-        return plain_text(item.content_html), item.summary or ""
+        return "", ""  # not a member's: no source here
 
     async def history(self, call: ApiCall) -> Response:
         """GET /api/v1/statuses/:id/history: every version, the first one first and the current one last."""
@@ -171,13 +170,13 @@ class StatusPages:
         current = await self.views.one(item, viewer)
         account = current["account"]
         versions: list[dict[str, Any]] = []
-        if not isinstance(item, TimelinePost):
+        if isinstance(item, Post | Comment | MemberNote):
             for version in await status_edits.for_status(self.rt.db, _kind(item), item.id):
                 images = [m for m in [await media.by_id(self.rt.db, i) for i in version.media_ids] if m is not None]
                 attachments = [entities.media_attachment(self.views.media_view(m)) for m in images]
                 versions.append(entities.status_edit(version.content_html, version.summary or "", version.created_at,
                                                      account, attachments))  # fmt: skip
-        last_time = item.updated or item.published
+        last_time = last_change(item)
         versions.append(entities.status_edit(current["content"], current["spoiler_text"], last_time, account,
                                              current["media_attachments"]))  # fmt: skip
         return json(versions)
