@@ -16,6 +16,7 @@ from ..runtime import Runtime
 from ..services.uploads import MAX_ALT, store_image
 from ..store import media
 from ..store.media import Media
+from ..web.ids import parse_id
 from . import entities
 from .frame import ApiCall, ApiError, json
 from .status_views import StatusViews
@@ -50,8 +51,8 @@ class MediaPages:
         return json(entities.media_attachment(self.views.media_view(stored)))
 
     async def _unattached(self, call: ApiCall) -> Media:
-        value = str(call.path["id"])
-        found = await media.by_id(self.rt.db, int(value)) if value.isdigit() and len(value) <= 18 else None
+        number = parse_id(str(call.path["id"]))
+        found = await media.by_id(self.rt.db, number) if number is not None else None
         if found is None or found.member_id != call.member.id or await media.is_attached(self.rt.db, found.id):
             raise ApiError(404, "Record not found")
         return found

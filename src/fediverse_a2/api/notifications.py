@@ -19,6 +19,7 @@ from ..notices import Notification
 from ..runtime import Runtime
 from ..store import comments, markers, posts, remote_posts
 from ..store import notifications as store
+from ..web.ids import parse_id
 from . import entities
 from .finder import NOTE_KINDS
 from .frame import ApiCall, ApiError, json
@@ -81,16 +82,14 @@ class NotificationPages:
         """GET /api/v1/notifications/unread_count: how many came after the `notifications` marker (at most 1000)."""
         marked = await markers.for_member(self.rt.db, call.member.id, ("notifications",))
         last = marked[0].last_read_id if marked else "0"
-        above = int(last) if last.isdigit() and len(last) < 19 else 0
+        above = parse_id(last) or 0
         found = await store.page_between(self.rt.db, call.member.id, self._kinds(call), below=None, above=above,
                                          limit=1000)  # fmt: skip
         return json({"count": len(found)})
 
     async def _one(self, call: ApiCall) -> Notification:
-        value = str(call.path["id"])
-        found = (
-            await store.by_id(self.rt.db, call.member.id, int(value)) if value.isdigit() and len(value) < 19 else None
-        )
+        number = parse_id(str(call.path["id"]))
+        found = await store.by_id(self.rt.db, call.member.id, number) if number is not None else None
         if found is None:
             raise ApiError(404, "Record not found")
         return found

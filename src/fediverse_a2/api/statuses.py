@@ -30,6 +30,7 @@ from ..services.social import MAX_COMMENT, MAX_SUMMARY, Reply, comment, delete_c
 from ..services.uploads import MAX_ALT
 from ..store import comments, idempotency, media, member_notes, posts, status_edits, tags
 from ..store.member_notes import MemberNote
+from ..web.ids import parse_id
 from . import entities
 from .finder import StatusFinder
 from .frame import ApiCall, ApiError, json
@@ -125,9 +126,10 @@ class StatusPages:
         values = call.params.strings("media_ids")
         if len(values) > MAX_IMAGES:
             raise ApiError(422, f"at most {MAX_IMAGES} images")
-        if not all(v.strip().isdigit() and len(v.strip()) <= 18 for v in values):
+        ids = [parse_id(v.strip()) for v in values]
+        if None in ids:
             raise ApiError(422, "media_ids must be ids of uploads")
-        return [int(v) for v in dict.fromkeys(v.strip() for v in values)]
+        return [i for i in dict.fromkeys(ids) if i is not None]
 
     async def _written(self, url: str, member: Member) -> Item:
         """The comment or note a service just wrote, by its URL."""
@@ -208,8 +210,9 @@ class StatusPages:
         )
         for attribute in params.indexed("media_attributes"):
             media_id = attribute.get("id", "")
-            found = await media.by_id(db, int(media_id)) if media_id.isdigit() and len(media_id) <= 18 else None
-            if found is None or found.member_id != call.member.id or int(media_id) not in images:
+            number = parse_id(media_id)
+            found = await media.by_id(db, number) if number is not None else None
+            if found is None or found.member_id != call.member.id or found.id not in images:
                 raise ApiError(422, f"media_attributes names an image that is not this status's: {media_id}")
             description = attribute.get("description")
             if description is not None:

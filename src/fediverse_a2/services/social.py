@@ -140,7 +140,7 @@ async def _comment_local(rt: Runtime, member_id: int, username: str, url: str, h
         placeholder = f"urn:uuid:{uuid.uuid4()}"
         comment_id = await comments.add(
             tx, ap_id=placeholder, url=None, post_id=post.id, parent_id=parent.id if parent else None,
-            author_uri=me, member_id=member_id, domain=urls.host.split(":")[0], content_html=html,
+            author_uri=me, member_id=member_id, domain=urls.hostname, content_html=html,
             summary=summary, published=now, visibility=reply.visibility, source=reply.body,
             language=reply.language or None,
         )  # fmt: skip
