@@ -12,6 +12,7 @@ import pytest
 
 from api_client import Api, follows_member, token_for
 from fake_mastodon import FakeMastodon, running
+from fediverse_a2.services.events import add_event
 from fediverse_a2.services.posts import Draft, save_post
 from fediverse_a2.store import members, posts
 from helpers import LiveServer, live_server, wait_for
@@ -193,3 +194,22 @@ async def test_a_read_only_token_cannot_write(world: tuple[LiveServer, FakeMasto
     not_an_image = await api.post("/api/v2/media", files={"file": ("a.jpg", b"<svg/>", "image/jpeg")})
     assert not_an_image.status_code == 422 and "error" in not_an_image.json()
     assert await posts.count_live(a2.rt.db, member.id) == 0
+
+
+async def test_an_event_and_its_comments(world: tuple[LiveServer, FakeMastodon, Api]) -> None:
+    a2, _, api = world
+    url = await add_event(a2.rt, "alice", "Netwerkborrel", "2030-05-01 17:00", "2030-05-01 19:00", location="Utrecht")
+    answer = await api.post("/api/v1/statuses", data={"status": "Ik kom ook", "in_reply_to_id": "0"})
+    assert answer.status_code == 404
+    found = (await api.get("/api/v2/search", q=url)).json()["statuses"]
+    assert [s["url"] for s in found] == [url] and found[0]["content"].startswith("<p><strong>Netwerkborrel</strong>")
+    event = found[0]
+    reply = await api.post("/api/v1/statuses", data={"status": "Ik kom ook", "in_reply_to_id": event["id"]})
+    assert reply.status_code == 200, reply.text
+    assert [s["id"] for s in (await api.get(f"/api/v1/statuses/{event['id']}/context")).json()["descendants"]] == [
+        reply.json()["id"]
+    ]
+    assert (await api.post(f"/api/v1/statuses/{event['id']}/favourite")).json()["favourites_count"] == 1
+    # an event is changed and cancelled on its own page
+    assert (await api.client.put(f"/api/v1/statuses/{event['id']}", data={"status": "x"})).status_code == 422
+    assert (await api.client.delete(f"/api/v1/statuses/{event['id']}")).status_code == 422

@@ -17,6 +17,7 @@ from ..activitypub.visibility import SHOWN
 from ..models import Comment, Member, Post
 from ..runtime import Runtime
 from ..store import comments, member_notes, notifications, posts, remote_posts
+from ..store.remote_posts import TimelinePost
 from .frame import ApiError
 from .ids import StatusKind, StatusRef, parse_status_id
 from .status_views import Item, item_status_id
@@ -64,6 +65,31 @@ class StatusFinder:
             return item.member_id == member.id
         return False
 
+    async def by_ap_id(self, ap_id: str, viewer: Member | None) -> Item | None:
+        """The stored status an ActivityPub id (or a post's address) names, when the viewer may see it."""
+        db, urls = self.rt.db, self.rt.urls
+        post_id = urls.any_post_id(ap_id)
+        if post_id is not None:
+            found = await posts.by_ids(db, [post_id])
+            return found[0] if found else None
+        ref = await comments.by_ap_id(db, ap_id)
+        if ref is not None:
+            shown = await comments.viewable(db, [ref.id], self.rt.policy, urls, viewer.id if viewer else None)
+            return shown.get(ref.id)
+        remote = await remote_posts.by_ap_id(db, ap_id)
+        if remote is not None:
+            return remote if await self.may_see_remote(remote, viewer) else None
+        note = await member_notes.by_ap_id(db, ap_id)
+        if note is not None and (note.visibility in SHOWN or (viewer is not None and note.member_id == viewer.id)):
+            return note
+        return None
+
+    async def may_see_remote(self, post: TimelinePost, viewer: Member | None) -> bool:
+        """A public remote post anyone; another the members following its author."""
+        if post.public:
+            return True
+        return viewer is not None and await remote_posts.visible_to(self.rt.db, viewer.id, post.ap_id) is not None
+
     async def _load(self, ref: StatusRef, viewer: Member | None) -> Item | None:
         db = self.rt.db
         viewer_id = viewer.id if viewer is not None else None
@@ -75,9 +101,7 @@ class StatusFinder:
             return shown.get(ref.row_id)
         if ref.kind == StatusKind.REMOTE:
             post = (await remote_posts.by_ids(db, [ref.row_id])).get(ref.row_id)
-            if post is None or post.public:
-                return post
-            return await remote_posts.visible_to(db, viewer_id, post.ap_id) if viewer_id is not None else None
+            return post if post is not None and await self.may_see_remote(post, viewer) else None
         if ref.kind == StatusKind.NOTE:
             note = await member_notes.by_id(db, ref.row_id)
             if note is None or note.visibility in SHOWN or note.member_id == viewer_id:

@@ -17,11 +17,11 @@ from starlette.responses import Response
 from ..models import Member
 from ..notices import Notification
 from ..runtime import Runtime
-from ..store import comments, markers, posts, remote_posts
+from ..store import markers
 from ..store import notifications as store
 from ..web.ids import parse_id
 from . import entities
-from .finder import NOTE_KINDS
+from .finder import NOTE_KINDS, StatusFinder
 from .frame import ApiCall, ApiError, json
 from .paging import Page, paged, paged_object
 from .present import Presenter
@@ -38,10 +38,11 @@ _WITH_STATUS = ("reply", "mention", "like", "boost")
 class NotificationPages:
     """Handlers of /api/v1/notifications…."""
 
-    def __init__(self, rt: Runtime, accounts: Presenter, views: StatusViews) -> None:
+    def __init__(self, rt: Runtime, accounts: Presenter, views: StatusViews, finder: StatusFinder) -> None:
         self.rt = rt
         self.accounts = accounts
         self.views = views
+        self.finder = finder
 
     def _kinds(self, call: ApiCall) -> list[str]:
         wanted = set(call.params.strings("types"))
@@ -140,19 +141,9 @@ class NotificationPages:
 
     async def _status_of(self, n: Notification, member: Member) -> Item | None:
         """The comment, post or remote post a notification is about, when it is stored and the member may see it."""
-        db, urls = self.rt.db, self.rt.urls
-        for ap_id in dict.fromkeys(x for x in (n.activity_id if n.kind in ("reply", "mention") else None,
-                                               n.object_url) if x):  # fmt: skip
-            post_id = urls.post_id(ap_id)
-            if post_id is not None:
-                found = await posts.by_ids(db, [post_id])
-                if found:
-                    return found[0]
-                continue
-            ref = await comments.by_ap_id(db, ap_id)
-            if ref is not None:
-                return (await comments.viewable(db, [ref.id], self.rt.policy, urls, member.id)).get(ref.id)
-            remote = await remote_posts.by_ap_id(db, ap_id)
-            if remote is not None and (remote.public or await remote_posts.visible_to(db, member.id, ap_id)):
-                return remote
+        note = n.activity_id if n.kind in NOTE_KINDS else None
+        for ap_id in dict.fromkeys(x for x in (note, n.object_url) if x):
+            found = await self.finder.by_ap_id(ap_id, member)
+            if found is not None:
+                return found
         return None

@@ -45,9 +45,9 @@ def endpoints(rt: Runtime, directory: ActorDirectory, oauth: OAuthService) -> li
     statuses = StatusPages(rt, directory, finder, views)
     around = StatusActions(rt, directory, finder, views, present)
     timelines = TimelinePages(rt, views)
-    notices = NotificationPages(rt, present, views)
+    notices = NotificationPages(rt, present, views, finder)
     uploads = MediaPages(rt, views)
-    finding = SearchPages(rt, directory, accounts, present, views)
+    finding = SearchPages(rt, directory, accounts, present, views, finder)
     e = Endpoint
     return [
         # OAuth and apps (the authorisation page itself is web/apps.py)

@@ -19,8 +19,9 @@ from ..runtime import Runtime
 from ..search_text import query_terms
 from ..services.lookup import look_up_post
 from ..services.posts import fold_tag
-from ..store import comments, posts, remote_posts, search, tags
+from ..store import comments, posts, search, tags
 from .accounts import AccountPages
+from .finder import StatusFinder
 from .frame import ApiCall, ApiError, json
 from .present import Account, Presenter
 from .status_views import Item, StatusViews
@@ -34,13 +35,15 @@ class SearchPages:
     """The handler of /api/v2/search."""
 
     def __init__(
-        self, rt: Runtime, directory: ActorDirectory, accounts: AccountPages, present: Presenter, views: StatusViews
-    ) -> None:
+        self, rt: Runtime, directory: ActorDirectory, accounts: AccountPages, present: Presenter, views: StatusViews,
+        finder: StatusFinder,
+    ) -> None:  # fmt: skip
         self.rt = rt
         self.directory = directory
         self.accounts = accounts
         self.present = present
         self.views = views
+        self.finder = finder
 
     async def search(self, call: ApiCall) -> Response:
         """GET /api/v2/search?q=…&type=…&resolve=…&limit=…&offset=…."""
@@ -88,24 +91,12 @@ class SearchPages:
 
     async def _status_at(self, url: str, viewer: Member | None, resolve: bool) -> list[Item]:
         """The status at an address: ours, one stored here, or (resolve) one fetched from its server."""
-        urls, db = self.rt.urls, self.rt.db
-        post_id = urls.post_id(url)
-        if post_id is not None:
-            return list(await posts.by_ids(db, [post_id]))
-        ref = await comments.by_ap_id(db, url)
-        if ref is not None:
-            return list((await comments.viewable(db, [ref.id], self.rt.policy, urls, viewer.id if viewer else None))
-                        .values())  # fmt: skip
-        stored = await remote_posts.by_ap_id(db, url)
-        if stored is not None:
-            visible = stored.public or (viewer is not None and await remote_posts.visible_to(db, viewer.id, url))
-            return [stored] if visible else []
-        if urls.is_local(url) or not resolve:
-            return []
-        try:
-            found = await look_up_post(self.rt, self.directory, url)
-        except UserError:
-            return []
+        found = await self.finder.by_ap_id(url, viewer)
+        if found is None and resolve and not self.rt.urls.is_local(url):
+            try:
+                found = await look_up_post(self.rt, self.directory, url)
+            except UserError:
+                found = None
         return [found] if found is not None else []
 
     async def _account_at(self, url: str, resolve: bool) -> list[Account]:

@@ -114,39 +114,22 @@ class StatusActions:
             descendants.append(c)
         return ancestors, descendants
 
-    async def _visible(self, item: Item, viewer: Member | None) -> bool:
+    async def _visible(self, item: TimelinePost | MemberNote, viewer: Member | None) -> bool:
         if isinstance(item, TimelinePost):
-            if item.public:
-                return True
-            return viewer is not None and await remote_posts.visible_to(self.rt.db, viewer.id, item.ap_id) is not None
-        if isinstance(item, MemberNote):
-            return item.visibility in SHOWN or (viewer is not None and viewer.id == item.member_id)
-        return True
+            return await self.finder.may_see_remote(item, viewer)
+        return item.visibility in SHOWN or (viewer is not None and viewer.id == item.member_id)
 
     async def _ancestors(self, item: Item, viewer: Member | None) -> list[Item]:
         """What a remote post or note answers, and what that answers, as far as it is stored here."""
         chain: list[Item] = []
         reply_to = item.in_reply_to if isinstance(item, TimelinePost | MemberNote) else None
         while reply_to and len(chain) < MAX_ANCESTORS:
-            found = await self._stored(reply_to, viewer)
+            found = await self.finder.by_ap_id(reply_to, viewer)
             if found is None:
                 break
             chain.append(found)
             reply_to = found.in_reply_to if isinstance(found, TimelinePost | MemberNote) else None
         return list(reversed(chain))
-
-    async def _stored(self, ap_id: str, viewer: Member | None) -> Item | None:
-        db, urls = self.rt.db, self.rt.urls
-        post_id = urls.post_id(ap_id)
-        if post_id is not None:
-            found = await posts.by_ids(db, [post_id])
-            return found[0] if found else None
-        ref = await comments.by_ap_id(db, ap_id)
-        if ref is not None:
-            shown = await comments.viewable(db, [ref.id], self.rt.policy, urls, viewer.id if viewer else None)
-            return shown.get(ref.id)
-        candidate: Item | None = await remote_posts.by_ap_id(db, ap_id) or await member_notes.by_ap_id(db, ap_id)
-        return candidate if candidate is not None and await self._visible(candidate, viewer) else None
 
     async def _answers(self, ap_id: str, viewer: Member | None) -> list[Item]:
         """Remote posts and members' notes answering an object, and their answers, each after what it answers."""

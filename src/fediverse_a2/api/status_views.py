@@ -55,7 +55,7 @@ def item_status_id(item: Item) -> str:
 def object_id_of(rt: Runtime, item: Item) -> str:
     """The ActivityPub id of what a status shows (what likes and boosts name, what a reply answers)."""
     if isinstance(item, Post):
-        return rt.urls.post(item.id)
+        return rt.urls.object_of(item)  # a blog post's, or an event's
     if isinstance(item, Notification):
         return item.activity_id or item.object_url
     return item.ap_id
@@ -155,7 +155,7 @@ class StatusViews:
             if isinstance(item, Post):
                 refs = [HashtagRef(name, self.urls.tag(norm)) for name, norm in tag_map.get(item.id, [])]
                 view = StatusView(
-                    id=item_status_id(item), uri=self.urls.post(item.id), url=self.urls.post(item.id),
+                    id=item_status_id(item), uri=object_id, url=object_id,
                     content=post_content(item.title, item.content_html, refs), created_at=item.published,
                     edited_at=item.updated, spoiler_text=item.summary or "", language=item.language or language,
                     media=tuple(self.media_view(m) for m in images.get(item.id, [])),
@@ -241,7 +241,7 @@ class StatusViews:
     async def _by_ap_id(self, ap_id: str) -> tuple[str, str] | None:
         """(status id, author URI) of a stored status by its ActivityPub id."""
         db, urls = self.rt.db, self.urls
-        post_id = urls.post_id(ap_id)
+        post_id = urls.any_post_id(ap_id)
         if post_id is not None:
             found = await posts.by_ids(db, [post_id])
             return (item_status_id(found[0]), urls.actor(found[0].username)) if found else None

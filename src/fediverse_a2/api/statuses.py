@@ -193,6 +193,8 @@ class StatusPages:
         if text is None:
             raise ApiError(422, "status is missing")
         summary = params.text("spoiler_text", MAX_SUMMARY) or ""
+        if isinstance(item, Post) and item.is_event:
+            raise ApiError(422, "An event is changed on its own page")
         if isinstance(item, Post):
             await self._edit_post(call, item, text, summary)
         else:
@@ -229,6 +231,8 @@ class StatusPages:
         """DELETE /api/v1/statuses/:id: sends Delete; answers the status with its `text` (delete and redraft)."""
         member = call.member
         item = await self.finder.own(str(call.path["id"]), member)
+        if isinstance(item, Post) and item.is_event:
+            raise ApiError(422, "An event is cancelled on its own page")
         status = await self.views.one(item, member, with_source=True)
         try:
             if isinstance(item, Post):

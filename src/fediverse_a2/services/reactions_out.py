@@ -57,7 +57,7 @@ def _delivery(actor: ActorRecord) -> tuple[str, str, str | None]:
 
 async def _local(rt: Runtime, object_id: str, *, undoing: bool) -> _Target | None:
     """A post or a stored comment of this instance, as a target."""
-    post_id = rt.urls.post_id(object_id)
+    post_id = rt.urls.any_post_id(object_id)
     if post_id is not None:
         post = await posts.by_id(rt.db, post_id)
         if post is None or ((post.deleted_at is not None or post.is_draft) and not undoing):
