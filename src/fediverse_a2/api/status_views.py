@@ -134,7 +134,7 @@ class StatusViews:
         post_ids = [p.id for p in the_posts]
         images = await media.for_posts(db, post_ids)
         tag_map = await tags.for_posts(db, post_ids)
-        post_replies = await comments.counts_for_posts(db, post_ids)
+        post_replies = await comments.counts_for_posts(db, post_ids, self.rt.policy)
         comment_replies = await comments.reply_counts(db, [c.id for c in the_comments])
         answers = await self._answers(items)
         language = self.rt.config.instance.language
