@@ -46,6 +46,7 @@ async def test_a_short_post_reads_well_everywhere(a2: LiveServer) -> None:
         check_html(page)
         assert re.search(r"<title>Vandaag de hele dag .*…", page)
         assert '<h1 class="short-post">Bericht van Alice de Vries</h1>' in page and TEXT in page
+        assert '<meta property="og:title" content="Vandaag de hele dag over de Omgevingswet' in page
         home = (await web.get("/")).text
         check_html(home)
         assert f'<a href="{a2.rt.urls.post(post.id)}">Vandaag de hele dag' in home
