@@ -2,7 +2,9 @@
 through the real authorisation, posts a status with an image and its description, reads the
 home and public timelines, answers carol's comment, likes carol's post and reads its
 notifications; and carol's Mastodon-shaped server receives the Create with the image, the
-answer and the Like. Also: an Idempotency-Key replay, and a read-only token refused on a write."""
+answer and the Like. Also: an Idempotency-Key replay, a read-only token refused on a write, a
+revoked token refused, and an authorisation address with a redirect URI the app did not register
+refused on the page."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mastodon import Mastodon, MastodonAPIError
+from mastodon import Mastodon, MastodonAPIError, MastodonUnauthorizedError
 
 from api_client import REDIRECT, authorize_code, code_from
 from app_scene import PASSWORD, Scene, arrived, set_scene
@@ -104,3 +106,25 @@ async def test_mastodon_py_with_a_read_only_token(world: tuple[LiveServer, FakeM
     assert refused.value.args[1] == 403
     alice = await members.by_username(a2.rt.db, "alice")
     assert alice is not None and await posts.count_live(a2.rt.db, alice.id) == 1  # only the blog post
+
+
+async def test_mastodon_py_revoked_and_unregistered_redirect(world: tuple[LiveServer, FakeMastodon, Scene]) -> None:
+    a2, _, _ = world
+    api = await signed_in(a2, ["read"])
+    assert (await sync(api.account_verify_credentials))["username"] == "alice"
+    # the app ends its own token (and forgets it); the same token sent again is refused
+    token = api.access_token
+    await sync(api.revoke_access_token, allow_http=True)
+    api.access_token = token
+    with pytest.raises(MastodonUnauthorizedError):
+        await sync(api.timeline_home)
+    # an address carrying a redirect URI the app did not register is refused on the page, and
+    # the browser is sent nowhere
+    url = await sync(
+        api.auth_request_url, redirect_uris="https://elsewhere.invalid/cb", scopes=["read"], allow_http=True
+    )
+    async with WebUser(a2.base_url) as web:
+        await web.login("alice", PASSWORD)
+        page = await web.get(url.removeprefix(a2.base_url))
+    assert page.status_code == 400 and "location" not in page.headers
+    assert await a2.rt.db.fetchval("SELECT COUNT(*) FROM oauth_codes") == 0
