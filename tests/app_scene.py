@@ -5,7 +5,10 @@ does on a phone, and the tests check what reached carol's server."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from api_client import follows_member, member_follows, token_for
@@ -13,11 +16,9 @@ from fake_mastodon import FakeMastodon
 from fediverse_a2.services.posts import Draft, save_post
 from fediverse_a2.store import comments, members, remote_posts
 from helpers import LiveServer, wait_for
-from webclient import member_with_password
+from worlds import PASSWORD, mastodon_world
 
-__all__ = ["PASSWORD", "Scene", "arrived", "set_scene"]
-
-PASSWORD = "correct horse battery"
+__all__ = ["PASSWORD", "Scene", "scene_world", "set_scene"]
 
 
 @dataclass(frozen=True)
@@ -29,9 +30,7 @@ class Scene:
 
 
 async def set_scene(a2: LiveServer, fake: FakeMastodon) -> Scene:
-    """Alice, carol, their follows, alice's blog post with carol's comment, and carol's own post."""
-    await member_with_password(a2, "alice", "Alice de Vries", PASSWORD)
-    fake.add_user("carol", "Carol")
+    """Alice's and carol's follows, alice's blog post with carol's comment, and carol's own post."""
     await follows_member(a2, fake, "carol", "alice")
     await member_follows(a2, fake, "carol", await token_for(a2.base_url, "alice", PASSWORD))
     alice = await members.by_username(a2.rt.db, "alice")
@@ -53,14 +52,8 @@ async def set_scene(a2: LiveServer, fake: FakeMastodon) -> Scene:
     return Scene(blog_url, remark, carols_post, f"carol@{fake.base.removeprefix('http://')}")
 
 
-async def arrived(fake: FakeMastodon, kind: str, object_id: str) -> dict[str, Any]:
-    """The activity of a kind about an object (embedded or named) that reached carol's server."""
-
-    async def found() -> dict[str, Any] | None:
-        for activity in fake.received_of(kind):
-            obj = activity["object"]
-            if (obj.get("id") if isinstance(obj, dict) else obj) == object_id:
-                return activity
-        return None
-
-    return await wait_for(found, what=f"a {kind} of {object_id} at carol's server")
+@asynccontextmanager
+async def scene_world(folder: Path) -> AsyncIterator[tuple[LiveServer, FakeMastodon, Scene]]:
+    """The common world (alice here, carol on a Mastodon-shaped server) with the scene set."""
+    async with mastodon_world(folder, remote=(("carol", "Carol"),)) as (a2, fake):
+        yield a2, fake, await set_scene(a2, fake)

@@ -11,46 +11,25 @@ from typing import Any
 import pytest
 
 from api_client import Api, follows_member, member_follows, token_for
-from fake_mastodon import PUBLIC, FakeMastodon, running
+from fake_mastodon import PUBLIC, FakeMastodon, received_about
 from fediverse_a2.services.posts import Draft, save_post
 from fediverse_a2.store import activities, comments, members, posts
-from helpers import AP, LiveServer, live_server, wait_for
-from webclient import WebUser, member_with_password
-
-PASSWORD = "correct horse battery"
+from helpers import AP, LiveServer, wait_for
+from webclient import WebUser
+from worlds import PASSWORD, mastodon_world
 
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, FakeMastodon, Api, Api]]:
-    async with live_server(tmp_path / "a2", run_workers=True) as a2:
-        await member_with_password(a2, "alice", "Alice de Vries", PASSWORD)
-        await member_with_password(a2, "bob", "Bob Jansen", PASSWORD)
-        fake = FakeMastodon()
-        fake.add_user("carol", "Carol")
-        async with running(fake):
-            alice = Api(a2, await token_for(a2.base_url, "alice", PASSWORD))
-            bob = Api(a2, await token_for(a2.base_url, "bob", PASSWORD))
-            try:
-                yield a2, fake, alice, bob
-            finally:
-                await alice.client.aclose()
-                await bob.client.aclose()
-
-
-async def about(fake: FakeMastodon, kind: str, object_id: str) -> dict[str, Any]:
-    """The first activity of a kind about an object (embedded, named, or inside an Undo) at the fake."""
-
-    def named(value: Any) -> str | None:
-        return value.get("id") if isinstance(value, dict) else value
-
-    async def arrived() -> dict[str, Any] | None:
-        for activity in fake.received_of(kind):
-            obj = activity["object"]
-            if object_id in (named(obj), named(obj.get("object")) if isinstance(obj, dict) else None):
-                return activity
-        return None
-
-    return await wait_for(arrived, what=f"a {kind} of {object_id} at the fake")
+    people = (("alice", "Alice de Vries"), ("bob", "Bob Jansen"))
+    async with mastodon_world(tmp_path, members=people, remote=(("carol", "Carol"),)) as (a2, fake):
+        alice = Api(a2, await token_for(a2.base_url, "alice", PASSWORD))
+        bob = Api(a2, await token_for(a2.base_url, "bob", PASSWORD))
+        try:
+            yield a2, fake, alice, bob
+        finally:
+            await alice.client.aclose()
+            await bob.client.aclose()
 
 
 async def carols_post(a2: LiveServer, fake: FakeMastodon, text: str, **extra: Any) -> dict[str, Any]:
@@ -79,16 +58,16 @@ async def test_likes_boosts_and_answers_to_a_remote_post(
 
     liked = await alice.post(f"/api/v1/statuses/{status['id']}/favourite")
     assert liked.status_code == 200 and liked.json()["favourited"] is True and liked.json()["favourites_count"] == 1
-    like = await about(fake, "Like", note["id"])
+    like = await received_about(fake, "Like", note["id"])
     assert like["actor"] == a2.rt.urls.actor("alice") and like["to"] == [fake.uri("carol")]
     boosted = await alice.post(f"/api/v1/statuses/{status['id']}/reblog")
     assert boosted.json()["reblogged"] is True
-    announce = await about(fake, "Announce", note["id"])
+    announce = await received_about(fake, "Announce", note["id"])
     assert announce["to"] == [PUBLIC]
     who = (await alice.get(f"/api/v1/statuses/{status['id']}/favourited_by")).json()
     assert [a["acct"] for a in who] == ["alice"]
     assert (await alice.post(f"/api/v1/statuses/{status['id']}/unfavourite")).json()["favourited"] is False
-    undo = await about(fake, "Undo", note["id"])
+    undo = await received_about(fake, "Undo", note["id"])
     assert undo["object"]["id"] == like["id"]
     assert (await alice.post(f"/api/v1/statuses/{status['id']}/unreblog")).json()["reblogged"] is False
 
@@ -97,12 +76,12 @@ async def test_likes_boosts_and_answers_to_a_remote_post(
     assert answer.status_code == 200, answer.text
     reply = answer.json()
     assert reply["in_reply_to_id"] == status["id"] and reply["in_reply_to_account_id"] == carol_id
-    sent = (await about(fake, "Create", reply["uri"]))["object"]
+    sent = (await received_about(fake, "Create", reply["uri"]))["object"]
     assert sent["inReplyTo"] == note["id"] and fake.uri("carol") in sent["cc"] and PUBLIC in sent["to"]
     # a thread of her own: her answer to her answer names carol too
     more = (await alice.post("/api/v1/statuses", json={"status": "En geel", "in_reply_to_id": reply["id"]})).json()
     assert more["in_reply_to_id"] == reply["id"]
-    sent_more = (await about(fake, "Create", more["uri"]))["object"]
+    sent_more = (await received_about(fake, "Create", more["uri"]))["object"]
     assert sent_more["inReplyTo"] == reply["uri"] and fake.uri("carol") in sent_more["cc"]
     context = (await alice.get(f"/api/v1/statuses/{status['id']}/context")).json()
     assert [s["id"] for s in context["descendants"]] == [reply["id"], more["id"]]
@@ -202,7 +181,7 @@ async def test_what_is_not_public_stays_with_its_addressees(world: tuple[LiveSer
     assert answer.status_code == 200, answer.text
     direct = answer.json()
     assert direct["visibility"] == "direct"
-    sent = await about(fake, "Create", direct["uri"])
+    sent = await received_about(fake, "Create", direct["uri"])
     assert sent["object"]["to"] == [fake.uri("carol")] and sent["object"]["cc"] == []
     row = await activities.create_of(a2.rt.db, direct["uri"])
     assert row is not None and not row.listed
@@ -229,7 +208,7 @@ async def test_what_is_not_public_stays_with_its_addressees(world: tuple[LiveSer
     # a followers-only status of bob's own: to his followers, not a post, not shown to others
     private = await bob.post("/api/v1/statuses", data={"status": "Onder ons", "visibility": "private"})
     assert private.status_code == 200 and private.json()["visibility"] == "private"
-    note = (await about(fake, "Create", private.json()["uri"]))["object"]
+    note = (await received_about(fake, "Create", private.json()["uri"]))["object"]
     assert note["to"] == [a2.rt.urls.followers("bob")] and PUBLIC not in note["cc"]
     bob_member = await members.by_username(a2.rt.db, "bob")
     assert bob_member is not None and await posts.count_live(a2.rt.db, bob_member.id) == 0
@@ -262,7 +241,7 @@ async def test_search(world: tuple[LiveServer, FakeMastodon, Api, Api]) -> None:
     resolved = (await alice.get("/api/v2/search", q=note["id"], resolve="true")).json()["statuses"]
     assert [s["uri"] for s in resolved] == [note["id"]] and resolved[0]["content"] == "<p>Ver weg</p>"
     assert (await alice.post(f"/api/v1/statuses/{resolved[0]['id']}/favourite")).status_code == 200
-    await about(fake, "Like", note["id"])
+    await received_about(fake, "Like", note["id"])
     handle = f"carol@{fake.base.removeprefix('http://')}"
     accounts = (await alice.get("/api/v2/search", q=fake.uri("carol"), resolve="true")).json()["accounts"]
     assert [a["acct"] for a in accounts] == [handle]
@@ -298,7 +277,7 @@ async def test_a_direct_message_from_elsewhere_is_read_and_answered(
     answer = await alice.post("/api/v1/statuses", json={"status": "Zeker", "visibility": "direct",
                                                          "in_reply_to_id": status["id"]})  # fmt: skip
     assert answer.status_code == 200, answer.text
-    sent = (await about(fake, "Create", answer.json()["uri"]))["object"]
+    sent = (await received_about(fake, "Create", answer.json()["uri"]))["object"]
     assert sent["inReplyTo"] == message["id"] and sent["to"] == [fake.uri("carol")] and sent["cc"] == []
     assert answer.json()["visibility"] == "direct"
     assert (await bob.get(f"/api/v1/statuses/{answer.json()['id']}")).status_code == 404

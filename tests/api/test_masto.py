@@ -23,10 +23,10 @@ import orjson
 import pytest
 
 from api_client import REDIRECT, authorize_code, code_from
-from app_scene import PASSWORD, Scene, arrived, set_scene
-from fake_mastodon import FakeMastodon, running
+from app_scene import PASSWORD, Scene, scene_world
+from fake_mastodon import FakeMastodon, received_about
 from fediverse_a2.store import members, posts
-from helpers import REPO, LiveServer, live_server
+from helpers import REPO, LiveServer
 from media_samples import photo
 from webclient import WebUser
 
@@ -49,10 +49,8 @@ def _masto_installed() -> None:
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, FakeMastodon, Scene]]:
-    async with live_server(tmp_path / "a2", run_workers=True) as a2:
-        fake = FakeMastodon()
-        async with running(fake):
-            yield a2, fake, await set_scene(a2, fake)
+    async with scene_world(tmp_path) as world:
+        yield world
 
 
 async def masto(*args: str) -> Any:
@@ -106,10 +104,10 @@ async def test_masto_posts_reads_answers_likes_and_is_told(
     assert {"type": "mention", "acct": scene.carol_handle, "status": done["remark"]} in done["notifications"]
     assert {"type": "follow", "acct": scene.carol_handle, "status": None} in done["notifications"]
 
-    note = (await arrived(fake, "Create", status["uri"]))["object"]
+    note = (await received_about(fake, "Create", status["uri"]))["object"]
     assert note["attachment"][0]["name"] == "Een molen in de polder"
-    assert (await arrived(fake, "Create", done["answer"]["uri"]))["object"]["inReplyTo"] == scene.remark["id"]
-    assert (await arrived(fake, "Like", scene.carols_post["id"]))["actor"] == a2.rt.urls.actor("alice")
+    assert (await received_about(fake, "Create", done["answer"]["uri"]))["object"]["inReplyTo"] == scene.remark["id"]
+    assert (await received_about(fake, "Like", scene.carols_post["id"]))["actor"] == a2.rt.urls.actor("alice")
 
 
 async def test_masto_with_a_read_only_token(world: tuple[LiveServer, FakeMastodon, Scene]) -> None:

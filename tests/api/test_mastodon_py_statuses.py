@@ -18,20 +18,18 @@ import pytest
 from mastodon import Mastodon, MastodonAPIError, MastodonUnauthorizedError
 
 from api_client import REDIRECT, authorize_code, code_from
-from app_scene import PASSWORD, Scene, arrived, set_scene
-from fake_mastodon import FakeMastodon, running
+from app_scene import PASSWORD, Scene, scene_world
+from fake_mastodon import FakeMastodon, received_about
 from fediverse_a2.store import members, posts
-from helpers import LiveServer, live_server
+from helpers import LiveServer
 from media_samples import photo
 from webclient import WebUser
 
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, FakeMastodon, Scene]]:
-    async with live_server(tmp_path / "a2", run_workers=True) as a2:
-        fake = FakeMastodon()
-        async with running(fake):
-            yield a2, fake, await set_scene(a2, fake)
+    async with scene_world(tmp_path) as world:
+        yield world
 
 
 async def sync(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -89,11 +87,11 @@ async def test_mastodon_py_posts_reads_answers_likes_and_is_told(world: tuple[Li
     assert mention.status.id == remark.id
 
     # what carol's server received
-    note = (await arrived(fake, "Create", status.uri))["object"]
+    note = (await received_about(fake, "Create", status.uri))["object"]
     assert note["attachment"][0]["name"] == "Een brug over de Amstel" and note["attachment"][0]["url"] == image.url
-    reply = (await arrived(fake, "Create", answer.uri))["object"]
+    reply = (await received_about(fake, "Create", answer.uri))["object"]
     assert reply["inReplyTo"] == scene.remark["id"]
-    like = await arrived(fake, "Like", scene.carols_post["id"])
+    like = await received_about(fake, "Like", scene.carols_post["id"])
     assert like["actor"] == a2.rt.urls.actor("alice")
 
 

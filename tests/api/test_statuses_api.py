@@ -11,50 +11,24 @@ from typing import Any
 import pytest
 
 from api_client import Api, follows_member, token_for
-from fake_mastodon import FakeMastodon, running
+from fake_mastodon import FakeMastodon, received_about
 from fediverse_a2.services.events import add_event
 from fediverse_a2.services.posts import Draft, save_post
 from fediverse_a2.store import members, posts
-from helpers import LiveServer, live_server, wait_for
+from helpers import LiveServer, wait_for
 from media_samples import photo
-from webclient import WebUser, member_with_password
-
-PASSWORD = "correct horse battery"
+from webclient import WebUser
+from worlds import PASSWORD, mastodon_world
 
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, FakeMastodon, Api]]:
-    async with live_server(tmp_path / "a2", run_workers=True) as a2:
-        await member_with_password(a2, "alice", "Alice de Vries", PASSWORD)
-        fake = FakeMastodon()
-        fake.add_user("carol", "Carol")
-        async with running(fake):
-            api = Api(a2, await token_for(a2.base_url, "alice", PASSWORD))
-            try:
-                yield a2, fake, api
-            finally:
-                await api.client.aclose()
-
-
-async def received(fake: FakeMastodon, kind: str, count: int = 1) -> list[dict[str, Any]]:
-    async def arrived() -> list[dict[str, Any]] | None:
-        found = fake.received_of(kind)
-        return found if len(found) >= count else None
-
-    return await wait_for(arrived, what=f"{count} {kind} at the fake")
-
-
-async def received_about(fake: FakeMastodon, kind: str, object_id: str) -> dict[str, Any]:
-    """The first activity of a kind about an object (embedded or named) that reached the fake."""
-
-    async def arrived() -> dict[str, Any] | None:
-        for activity in fake.received_of(kind):
-            obj = activity["object"]
-            if (obj.get("id") if isinstance(obj, dict) else obj) == object_id:
-                return activity
-        return None
-
-    return await wait_for(arrived, what=f"a {kind} of {object_id} at the fake")
+    async with mastodon_world(tmp_path, remote=(("carol", "Carol"),)) as (a2, fake):
+        api = Api(a2, await token_for(a2.base_url, "alice", PASSWORD))
+        try:
+            yield a2, fake, api
+        finally:
+            await api.client.aclose()
 
 
 async def test_a_short_post_with_an_image_federates_once(world: tuple[LiveServer, FakeMastodon, Api]) -> None:

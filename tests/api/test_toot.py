@@ -19,9 +19,9 @@ import orjson
 import pytest
 
 from api_client import authorize_code
-from app_scene import PASSWORD, Scene, arrived, set_scene
-from fake_mastodon import FakeMastodon, running
-from helpers import LiveServer, live_server
+from app_scene import PASSWORD, Scene, scene_world
+from fake_mastodon import FakeMastodon, received_about
+from helpers import LiveServer
 from media_samples import photo
 from webclient import WebUser
 
@@ -30,10 +30,8 @@ TOOT = Path(sys.executable).with_name("toot")
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, FakeMastodon, Scene]]:
-    async with live_server(tmp_path / "a2", run_workers=True) as a2:
-        fake = FakeMastodon()
-        async with running(fake):
-            yield a2, fake, await set_scene(a2, fake)
+    async with scene_world(tmp_path) as world:
+        yield world
 
 
 def _env(home: Path) -> dict[str, str]:
@@ -140,7 +138,7 @@ async def test_toot_posts_reads_answers_likes_and_is_told(
     assert {n["type"] for n in told} >= {"mention", "follow"}
     assert next(n for n in told if n["type"] == "mention")["status"]["id"] == remark["id"]
 
-    note = (await arrived(fake, "Create", status["uri"]))["object"]
+    note = (await received_about(fake, "Create", status["uri"]))["object"]
     assert note["attachment"][0]["name"] == "Een fiets tegen een gracht"
-    assert (await arrived(fake, "Create", answer["uri"]))["object"]["inReplyTo"] == scene.remark["id"]
-    assert (await arrived(fake, "Like", scene.carols_post["id"]))["actor"] == a2.rt.urls.actor("alice")
+    assert (await received_about(fake, "Create", answer["uri"]))["object"]["inReplyTo"] == scene.remark["id"]
+    assert (await received_about(fake, "Like", scene.carols_post["id"]))["actor"] == a2.rt.urls.actor("alice")
