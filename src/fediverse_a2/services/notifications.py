@@ -13,7 +13,7 @@ from ..errors import UserError
 from ..i18n import LANGUAGES
 from ..mail.compose import invitation_mail
 from ..models import Member, Post
-from ..notices import GROUPS, MODES, MailSettings, Notification
+from ..notices import GROUPS, MODES, MailSettings, Notification, excerpt_of
 from ..runtime import Runtime
 from ..store import members, outgoing_mail
 from ..store import notifications as store
@@ -75,10 +75,10 @@ async def save_mail_settings(
     for group in GROUPS:
         mode = modes.get(group)
         if mode not in MODES:
-            raise UserError(f"unknown choice for {group}: {mode!r}")
+            raise UserError(f"unknown choice for {group}: {mode!r}", key="choice_unknown")
         clean[group] = mode
     if language not in (*LANGUAGES, None):
-        raise UserError(f"unknown language {language!r}")
+        raise UserError(f"unknown language {language!r}", key="language_unknown")
     address = valid_email(email) if email and email.strip() else None
     settings = MailSettings(modes=clean, language=language)
     async with rt.db.transaction() as tx:
@@ -95,9 +95,11 @@ async def on_local_comment(
     post: Post,
     parent: CommentRef | None,
     comment_id: int,
+    html: str,
     content_html: str | None = None,
 ) -> None:
-    """A member commented here: the post's author and the author of the answered comment hear of it (not oneself).
+    """A member commented here: the post's author and the author of the answered comment hear of it (not
+    oneself), with the post's title and the beginning of the comment.
 
     `content_html`: the text of a followers-only or direct comment, which the notification carries
     (shown nowhere else)."""
@@ -113,8 +115,9 @@ async def on_local_comment(
         if member_id is not None and member_id not in told:
             told.add(member_id)
             await store.add(
-                tx, member_id, "reply", actor_uri, name, actor_uri, link, rt.urls.comment(comment_id), content_html
-            )
+                tx, member_id, "reply", actor_uri, name, actor_uri, link, rt.urls.comment(comment_id), content_html,
+                subject=post.heading, excerpt=excerpt_of(html),
+            )  # fmt: skip
 
 
 async def on_local_reaction(

@@ -107,7 +107,7 @@ async def _prepare(
     try:
         author = await directory.get(author_uri)
     except FetchError as exc:
-        raise UserError(f"cannot fetch the author {author_uri}: {exc.reason}") from None
+        raise UserError(f"cannot fetch the author {author_uri}: {exc.reason}", key="cannot_fetch") from None
     post_id = target.post_id if target is not None else None
     return await ensure_key(rt, member), _Target(author.uri, author, None, post_id, public)
 

@@ -42,7 +42,7 @@ async def follow(rt: Runtime, directory: ActorDirectory, username: str, handle_o
     member = await require_member(rt, username)
     actor = await directory.resolve(handle_or_url)
     if rt.urls.is_local(actor.uri):
-        raise UserError("that actor is on this instance")
+        raise UserError("that actor is on this instance", key="follow_local")
     me = rt.urls.actor(member.username)
     activity = build.follow(f"{me}#follows/{uuid.uuid4().hex}", me, actor.uri)
     async with rt.db.transaction() as tx:
@@ -60,7 +60,7 @@ async def unfollow(rt: Runtime, directory: ActorDirectory, username: str, handle
     async with rt.db.transaction() as tx:
         row = await follows.remove_following(tx, member.id, actor.uri)
         if row is None:
-            raise UserError(f"{username} does not follow {actor.handle}")
+            raise UserError(f"{username} does not follow {actor.handle}", key="not_following")
         inner = build.follow(row.follow_id, me, actor.uri)
         undo = build.undo(f"{me}#undo/{uuid.uuid4().hex}", me, inner)
         await queue_activity(tx, undo, member.id, targets=[(actor.inbox, actor.domain, actor.uri)])
@@ -86,9 +86,9 @@ async def comment(rt: Runtime, directory: ActorDirectory, username: str, url: st
     reply = body if isinstance(body, Reply) else Reply(body)
     member = await require_member(rt, username)
     if not reply.body.strip():
-        raise UserError("--body must not be empty")
+        raise UserError("--body must not be empty", key="comment_empty")
     if len(reply.body) > MAX_COMMENT:
-        raise UserError(f"the comment is longer than {MAX_COMMENT} characters")
+        raise UserError(f"the comment is longer than {MAX_COMMENT} characters", key="comment_long")
     if reply.visibility not in VISIBILITIES:
         raise UserError(f"unknown visibility {reply.visibility!r}")
     if len(reply.summary) > MAX_SUMMARY:
@@ -116,13 +116,13 @@ async def _comment_local(rt: Runtime, member_id: int, username: str, url: str, h
         parent = await comments.by_ap_id(rt.db, url)
         # A followers-only or direct reply is its addressees' alone: never answered in public.
         if parent is None or await comments.by_id(rt.db, parent.id, urls) is None:
-            raise UserError(f"not a post or comment on this instance: {url}")
+            raise UserError(f"there is no post or comment at {url} on this instance")
         post_id = parent.post_id
     post = await posts.by_id(rt.db, post_id)
     if post is None or (parent is None and post.is_event != (event_id is not None)):  # /posts/ID of an event...
-        raise UserError(f"not a post or comment on this instance: {url}")
+        raise UserError(f"there is no {'event' if event_id is not None else 'post'} at {url} on this instance")
     if post.deleted_at is not None:
-        raise UserError(f"post was deleted: {url}")
+        raise UserError(f"post was deleted: {url}", key="post_deleted")
     me = urls.actor(username)
     mentions: list[tuple[str, str]] = []
     targets: list[tuple[str, str, str | None]] = []
@@ -152,7 +152,7 @@ async def _comment_local(rt: Runtime, member_id: int, username: str, url: str, h
         await comments.set_ap_id(tx, comment_id, ap_id)
         await search.index_comments(tx, [comment_id])
         await notifications.on_local_comment(
-            tx, rt, member_id, post, parent, comment_id, content_html=None if shown else html
+            tx, rt, member_id, post, parent, comment_id, html, content_html=None if shown else html
         )
         language = reply.language or rt.config.instance.language
         note = build.comment_note(ap_id, me, url, html, now, language, to, cc, mentions, summary)
@@ -169,9 +169,9 @@ async def _reply_remote(
         note = parse_note(await directory.fetch_document(url))
         author = await directory.get(note.attributed_to)
     except FetchError as exc:
-        raise UserError(f"cannot fetch {url}: {exc.reason}") from None
+        raise UserError(f"cannot fetch {url}: {exc.reason}", key="cannot_fetch") from None
     except ParseError as exc:
-        raise UserError(f"{url} is not something to reply to: {exc}") from None
+        raise UserError(f"{url} is not something to reply to: {exc}", key="cannot_reply") from None
     return await _send_reply(rt, member_id, username, note.id, author, html, reply)
 
 
