@@ -53,7 +53,10 @@ async def test_a_short_post_with_an_image_federates_once(world: tuple[LiveServer
     member = await members.by_username(a2.rt.db, "alice")
     assert member is not None
     assert await posts.count_live(a2.rt.db, member.id) == 1  # one post for the two requests
-    assert status["content"].startswith("<p>Mooie dag aan de #gracht</p>")  # no title line: a short post
+    # no title line (a short post); the #tag typed is linked in the text, and not repeated after it
+    tag_link = f'<a href="{a2.rt.urls.tag("gracht")}" class="mention hashtag"'
+    assert status["content"].startswith(f"<p>Mooie dag aan de {tag_link}")
+    assert status["content"].count(tag_link) == 1
     assert status["tags"] == [{"name": "gracht", "url": a2.rt.urls.tag("gracht")}]
     assert status["media_attachments"][0]["description"] == "Een gracht, zon"
     assert status["visibility"] == "public" and status["language"] == "nl" and status["account"]["acct"] == "alice"

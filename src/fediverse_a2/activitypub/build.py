@@ -158,14 +158,16 @@ def post_content(title: str, body_html: str, tags: Sequence[HashtagRef] = ()) ->
     """Note content for a blog post: the title as a bold first paragraph, then the body, then its tags.
 
     Mastodon flattens headings and drops the body of an Article, so a bold line it is. The tags
-    are linked at the end as Mastodon writes them, so every client shows them. A short post (one
-    without a title, as apps write them) is its text alone.
+    are linked at the end as Mastodon writes them, so every client shows them, except those the
+    text already links (a #tag typed in it). A short post (one without a title, as apps write
+    them) is its text alone.
     """
     content = f"<p><strong>{html.escape(title)}</strong></p>{body_html}" if title.strip() else body_html
-    if tags:
+    rest = [t for t in tags if f'href="{html.escape(t.href)}"' not in body_html]
+    if rest:
         links = " ".join(
             f'<a href="{html.escape(t.href)}" class="mention hashtag" rel="tag">#<span>{html.escape(t.name)}</span></a>'
-            for t in tags
+            for t in rest
         )
         content += f"<p>{links}</p>"
     return content
