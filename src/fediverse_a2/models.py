@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ROLES", "Comment", "Member", "Post", "RemoteAuthor"]
+__all__ = ["DELETED", "ROLES", "Comment", "Member", "Post", "RemoteAuthor"]
 
 ROLES = ("member", "moderator", "admin")  # the old network had owners too: they are admins here
+DELETED = "deleted"  # the state of an erased account
 
 
 @dataclass(frozen=True)
@@ -19,16 +20,23 @@ class Member:
     created_at: float
     role: str = "member"
     disabled: bool = False
-    state: str = "active"  # active | suspended | left | pending (as the archive had them)
+    state: str = "active"  # active | suspended | left | pending (as the archive had them) | deleted
     email: str | None = None  # for invitations; never published
     fields: tuple[tuple[str, str], ...] = ()  # profile fields (organisation, role...): PropertyValue
     avatar: str | None = None  # file name of the avatar in the media folder
     locked: bool = False  # manuallyApprovesFollowers
+    also_known_as: tuple[str, ...] = ()  # actor ids of the member's other accounts (alsoKnownAs)
+    moved_to: str | None = None  # the account this one moved to (movedTo)
 
     @property
     def can_sign_in(self) -> bool:
         """Whether this account may sign in (not disabled, not suspended, not gone)."""
         return not self.disabled and self.state == "active"
+
+    @property
+    def is_deleted(self) -> bool:
+        """Whether the account was erased (its username stays taken; its actor answers 410)."""
+        return self.state == DELETED
 
     @property
     def is_moderator(self) -> bool:

@@ -36,7 +36,7 @@ from ..hosts import HostError, host_of, same_origin
 from ..httpclient import FetchError
 from ..leases import LeaseOwner, current_owner
 from ..runtime import Runtime
-from ..store import actor_blocks, relays
+from ..store import actor_blocks, follows, relays
 from ..store import actors as actor_store
 from ..store import inbox as inbox_store
 from ..store.actors import ActorRecord
@@ -79,6 +79,8 @@ def _needs_network(activity: Activity) -> bool:
     """Whether `_prepare` fetches something for this activity (besides an unknown actor, and
     an Announce by id from a relay, which the caller checks)."""
     inner = activity.object
+    if activity.type == "Move":
+        return True  # the new account is fetched fresh (see _move)
     if activity.type == "Announce":
         return isinstance(inner, dict) and inner.get("type") in _UNWRAPPED
     if activity.type in _UNWRAPPED and isinstance(inner, str):
@@ -281,7 +283,21 @@ class InboxWorker:
             return Prepared(activity, actor, fetched=await self.directory.fetch_document(inner))
         if _refreshes_actor(activity):
             actor = await self.directory.get(activity.actor, refresh=True)
+        if activity.type == "Move":
+            return await self._move(activity, actor)
         return Prepared(activity, actor)
+
+    async def _move(self, move: Activity, actor: ActorRecord) -> Prepared:
+        """A Move of an account a member follows: the new account fetched fresh from its own origin,
+        so the handler checks its alsoKnownAs as it is now (never a copy the Move carried)."""
+        target = move.target
+        if target is None or self.rt.urls.is_local(target) or not await follows.is_following(self.rt.db, actor.uri):
+            return Prepared(move, actor)  # nothing to fetch: the handler decides from what is stored
+        self._check_allowed(_host(target))
+        if await actor_blocks.is_blocked(self.rt.db, target):
+            raise Rejected("the target of the Move is blocked")
+        _, fetched = await self.directory.fetch_actor_document(target)
+        return Prepared(move, actor, fetched=fetched)
 
     async def _unwrap(self, announce: Activity, inner: dict[str, Any]) -> Prepared:
         """What a group announced, checked as a direct delivery: the object is fetched from its

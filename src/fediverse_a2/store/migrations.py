@@ -394,6 +394,19 @@ MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
             "CREATE INDEX media_by_file_name ON media (file_name)",
         ],
     ),
+    (
+        20,
+        "privacy and moving house: a member's aliases and move, erased accounts",
+        [
+            # alsoKnownAs: the actor ids a member also is (JSON list), so an old account's Move
+            # to this one is accepted; moved_to: the account this one moved to (movedTo).
+            "ALTER TABLE members ADD COLUMN also_known_as TEXT NOT NULL DEFAULT '[]'",
+            "ALTER TABLE members ADD COLUMN moved_to TEXT",
+            # An erased account keeps its row (state 'deleted'): its username is never given out
+            # again, and its actor URL answers 410.
+            "ALTER TABLE members ADD COLUMN deleted_at {real}",
+        ],
+    ),
 ]
 
 

@@ -12,7 +12,16 @@ from typing import Any
 
 from .db import Executor
 
-__all__ = ["OutgoingMail", "claim_due", "mark_failed", "mark_retry", "mark_sent", "queue", "states"]
+__all__ = [
+    "OutgoingMail",
+    "claim_due",
+    "delete_for_member",
+    "mark_failed",
+    "mark_retry",
+    "mark_sent",
+    "queue",
+    "states",
+]
 
 
 @dataclass(frozen=True)
@@ -97,3 +106,8 @@ async def states(db: Executor) -> dict[str, int]:
     """How many mails are in each state (for the CLI and tests)."""
     rows = await db.fetchall("SELECT state, COUNT(*) AS n FROM outgoing_mail GROUP BY state")
     return {r["state"]: int(r["n"]) for r in rows}
+
+
+async def delete_for_member(db: Executor, member_id: int) -> None:
+    """Forget every mail to a member, sent or waiting (an erased account)."""
+    await db.execute("DELETE FROM outgoing_mail WHERE member_id = ?", (member_id,))

@@ -34,7 +34,7 @@ from ...httpclient import FetchError, poster_of
 from ...keys import INSTANCE_KEY
 from ...leases import LeaseOwner, current_owner
 from ...runtime import Runtime
-from ...store import activities, deliveries, domain_health, follows, peers
+from ...store import activities, deliveries, domain_health, follows, members, peers
 from ...store.deliveries import Claimed, DeliveryState, Result
 from ..reclaim import Reclaimer
 from ..retry import Outcome, backoff, classify, parse_retry_after
@@ -362,6 +362,8 @@ async def _load_activity(rt: Runtime, activity_id: int) -> _Prepared | None:
         return None
     body, username = found
     if username:
+        if not rt.keys.exists(username) and await members.is_erased(rt.db, username):
+            return None  # an erased account's key is gone once its Delete went out: nothing more is signed
         # An archive member's key pair is made on first need (its public half reaches the actor
         # document through services.members.ensure_key): signing a delivery is such a need.
         signer = Signer(rt.urls.key(username), username, await asyncio.to_thread(rt.keys.ensure, username))

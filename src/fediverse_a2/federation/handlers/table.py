@@ -7,6 +7,7 @@ from types import MappingProxyType
 
 from .context import Context
 from .follows import on_accept, on_follow, on_reject, on_undo
+from .moves import on_move
 from .notes import on_create, on_delete, on_update
 from .reactions import on_announce, on_flag, on_like
 
@@ -25,6 +26,7 @@ HANDLERS = MappingProxyType(
         "Accept": on_accept,
         "Reject": on_reject,
         "Flag": on_flag,
+        "Move": on_move,
     }
 )
 
