@@ -8,8 +8,9 @@ PostgreSQL, a local datagram on SQLite) from whichever process queued deliveries
 A web process whose loops run elsewhere (`serve` with a `worker` process beside it) starts
 none of them (`start_beside`); its inbox route wakes the other process instead.
 
-Housekeeping also prunes the raw bodies of old inbox items (federation/pruning.py), and the
-failed sign-ins (with their addresses) once they are out of the throttling window.
+Housekeeping also prunes the raw bodies of old inbox items (federation/pruning.py), the
+failed sign-ins (with their addresses) once they are out of the throttling window, expired
+sessions and invitations, and the keys of erased accounts once their Delete went out.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from collections.abc import Awaitable, Callable
 from ..accounts import throttle
 from ..mail.worker import MailWorker
 from ..runtime import Runtime
-from ..store import domain_health, login_failures, wakeups
+from ..store import domain_health, invites, login_failures, sessions, wakeups
 from .actors import ActorDirectory
 from .delivery import Deliverer
 from .processing import InboxWorker
 from .pruning import InboxPruner
+from .retired import retire_keys
 from .subscriptions import SubscriptionRefresher
 
 __all__ = ["Workers"]
@@ -131,6 +133,10 @@ class Workers:
         if time.time() >= self._next_login_prune:
             self._next_login_prune = time.time() + LOGIN_FAILURES_PRUNE_SECONDS
             await login_failures.prune(self.rt.db, time.time() - throttle.WINDOW)
+            # Kept no longer than they serve: ended sessions and invitations, erased accounts' keys.
+            await sessions.prune(self.rt.db, time.time())
+            await invites.prune(self.rt.db, time.time())
+            await retire_keys(self.rt)
         if self.rt.config.federation.subscriptions and time.time() >= self._next_subscription_check:
             done, next_due = await self.subscriptions.run_once()
             # Check again when the next list is due (a restart right after a fetch must not

@@ -9,15 +9,14 @@ The row of the member stays with its username, which is never given out again.
 The same transaction queues a `Delete` of the actor to every server that follows them, that
 they follow, that received anything they sent, or whose accounts replied to or reacted on
 their posts, and to the relays. It is signed with the member's key, which is kept until
-those deliveries are done (sent, or failed for good); `retire_keys` (housekeeping) then
-removes the key file and the public key. An archive author who never had a key pair is known
+those deliveries are done (sent, or failed for good); federation/retired.py (housekeeping)
+then removes the key file and the public key. An archive author who never had a key pair is known
 to no server: nothing is sent, and nothing is created to send it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from ..activitypub import build
 from ..activitypub.urls import Urls
 from ..errors import UserError
 from ..federation.outbox import queue_activity
+from ..federation.retired import retire_keys
 from ..models import Member
 from ..runtime import Runtime
 from ..store import (
@@ -54,9 +54,7 @@ from ..store import actors as actor_store
 from ..store.db import Executor
 from .groups import pass_on_erasure
 
-__all__ = ["Erased", "erase_account", "retire_keys"]
-
-log = logging.getLogger(__name__)
+__all__ = ["Erased", "erase_account"]
 
 
 @dataclass(frozen=True)
@@ -148,16 +146,3 @@ def _remove_files(folder: Path, names: list[str]) -> None:
         if "/" in name or name.startswith("."):
             continue  # names are content hashes; never follow anything else
         (folder / name).unlink(missing_ok=True)
-
-
-async def retire_keys(rt: Runtime) -> int:
-    """Drop the keys of erased accounts whose Delete has gone out (sent, or failed for good); how many."""
-    retired = 0
-    for member_id, username in await members.erased_with_keys(rt.db):
-        if await deliveries.pending_of_member(rt.db, member_id):
-            continue
-        await asyncio.to_thread(rt.keys.remove, username)
-        await members.retire_key(rt.db, member_id)
-        log.info("the key of the erased account %s is gone", username)
-        retired += 1
-    return retired
