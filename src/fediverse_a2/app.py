@@ -15,14 +15,17 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from .api.routes import api_routes
 from .federation.authorized_fetch import make_fetch_guard
 from .federation.inbox import InboxEndpoint
 from .federation.jsonld_worker import JsonLdWorker
 from .federation.workers import Workers
 from .runtime import Runtime
 from .services.groups import ensure_network_group
+from .services.oauth import OAuthService
 from .store import search as search_index
 from .web.admin import AdminPages
+from .web.apps import AppPages
 from .web.archive_pages import ArchivePages
 from .web.auth import AuthPages
 from .web.comments import CommentPages
@@ -77,6 +80,8 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     search_page = SearchPage(rt, renderer)
     archive = ArchivePages(rt, renderer, pages)
     group_pages = GroupPages(rt, renderer, security, pages)
+    oauth = OAuthService(rt)
+    app_pages = AppPages(rt, renderer, security, oauth)
 
     async def home(request: Request) -> Response:
         return await pages.home(request)
@@ -147,6 +152,8 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         Route("/settings/profile", settings.profile, methods=GET_POST),
         Route("/settings/password", settings.password, methods=GET_POST),
         Route("/settings/notifications", notification_pages.settings, methods=GET_POST),
+        Route("/settings/apps", app_pages.settings, methods=GET_POST),
+        Route("/oauth/authorize", app_pages.authorize, methods=GET_POST),
         Route("/notifications", notification_pages.list),
         Route("/notifications/read", notification_pages.mark_read, methods=["POST"]),
         Route("/admin/requests", admin.requests, methods=GET_POST),
@@ -175,6 +182,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         Route("/.well-known/host-meta", discovery.host_meta),
         Route("/nodeinfo/2.1", discovery.nodeinfo),
         *legacy_routes(LegacyLinks(rt)),
+        *api_routes(rt, workers.directory, oauth),  # the client API: /api/…, /oauth/token, /oauth/revoke
         Mount("/static", static, name="static"),
     ]
     csp = content_security_policy(allow_http=rt.config.federation.allow_private_network)

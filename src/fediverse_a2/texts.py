@@ -568,7 +568,78 @@ _PAIRS: tuple[tuple[str, str, str], ...] = (
     ("group_removed", "Uit de groep gehaald.", "Removed from the group."),
     ("no_such_group", "Die groep bestaat niet.", "That group does not exist."),
 )
-for _key, _nl, _en in _PAIRS:
+# Apps: the authorisation page (/oauth/authorize) and /settings/apps.
+_APPS: tuple[tuple[str, str, str], ...] = (
+    ("oauth_title", "Een app toegang geven", "Give an app access"),
+    (
+        "oauth_asks",
+        "De app {app} vraagt toegang tot je account ({name}).",
+        "The app {app} asks for access to your account ({name}).",
+    ),
+    ("oauth_website", "Website van de app", "The app's website"),
+    ("oauth_scopes", "De app mag dan:", "The app may then:"),
+    ("oauth_redirect_after", "Daarna ga je terug naar de app:", "You then go back to the app:"),
+    (
+        "oauth_oob_after",
+        "Daarna krijg je een code om in de app te plakken.",
+        "You then get a code to paste into the app.",
+    ),
+    ("oauth_approve", "Toestaan", "Allow"),
+    ("oauth_deny", "Weigeren", "Deny"),
+    (
+        "oauth_revoke_where",
+        "Je kunt deze toegang altijd weer intrekken bij",
+        "You can take this access away at any time in",
+    ),
+    ("oauth_code_title", "Je code", "Your code"),
+    ("oauth_code_copy", "Kopieer deze code en plak hem in de app.", "Copy this code and paste it into the app."),
+    ("oauth_denied_title", "Geweigerd", "Denied"),
+    ("oauth_denied", "De app heeft geen toegang gekregen.", "The app was not given access."),
+    ("oauth_failed_title", "Dit verzoek kan niet", "This request cannot be granted"),
+    (
+        "oauth_failed",
+        "De app vroeg iets wat niet klopt (een onbekende app of een adres dat de app niet heeft opgegeven).",
+        "The app asked for something that is not right (an unknown app, or an address it did not register).",
+    ),
+    ("scope_read", "alles van je account lezen", "read everything of your account"),
+    (
+        "scope_write",
+        "namens jou schrijven: berichten, reacties, favorieten, boosts en je profiel",
+        "write for you: posts, comments, favourites, boosts and your profile",
+    ),
+    ("scope_follow", "accounts voor je volgen en ontvolgen", "follow and unfollow accounts for you"),
+    ("scope_push", "meldingen naar je telefoon sturen", "send notifications to your phone"),
+    ("scope_profile", "alleen zien wie je bent (je profiel)", "only see who you are (your profile)"),
+    ("scope_read_part", "lezen: {part}", "read: {part}"),
+    ("scope_write_part", "schrijven: {part}", "write: {part}"),
+    ("scope_part_accounts", "je account", "your account"),
+    ("scope_part_blocks", "blokkades", "blocks"),
+    ("scope_part_bookmarks", "bladwijzers", "bookmarks"),
+    ("scope_part_conversations", "gesprekken", "conversations"),
+    ("scope_part_favourites", "favorieten", "favourites"),
+    ("scope_part_filters", "filters", "filters"),
+    ("scope_part_follows", "wie je volgt en wie jou volgt", "whom you follow and who follows you"),
+    ("scope_part_lists", "lijsten", "lists"),
+    ("scope_part_media", "afbeeldingen", "images"),
+    ("scope_part_mutes", "genegeerde accounts", "muted accounts"),
+    ("scope_part_notifications", "meldingen", "notifications"),
+    ("scope_part_reports", "rapportages", "reports"),
+    ("scope_part_search", "zoeken", "search"),
+    ("scope_part_statuses", "berichten en reacties", "posts and comments"),
+    ("apps_settings", "Apps", "Apps"),
+    (
+        "apps_intro",
+        "Deze apps hebben toegang tot je account gekregen. Trek je de toegang in, "
+        "dan moet de app opnieuw toestemming vragen.",
+        "These apps were given access to your account. Take access away and the app must ask again.",
+    ),
+    ("no_apps", "Je hebt nog geen app toegang gegeven.", "You have not given any app access yet."),
+    ("app_since", "toegang sinds", "access since"),
+    ("app_revoke", "Toegang intrekken", "Take access away"),
+    ("app_revoked", "De toegang van de app is ingetrokken.", "The app's access was taken away."),
+    ("app_not_found", "Die app heeft geen toegang (meer).", "That app has no access (any more)."),
+)
+for _key, _nl, _en in _PAIRS + _APPS:
     _TEXT["nl"][_key] = _nl
     _TEXT["en"][_key] = _en
 

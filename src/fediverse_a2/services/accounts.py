@@ -2,11 +2,11 @@
 
 Sessions live server-side: the browser holds a random id, the database only its hash. A
 sign-in rotates the session (a fresh id every time); signing out deletes it; a new password
-ends the member's other sessions. Failed sign-ins are counted per account and per address in
-the database (several processes may serve) with the limits of `accounts/throttle.py`: an
-address's limit is far above an account's, so others' failures behind a shared address never
-lock a member out. An unknown user is answered exactly like a wrong password, in the same
-time (a dummy hash is verified).
+ends the member's other sessions and every app's token. Failed sign-ins are counted per
+account and per address in the database (several processes may serve) with the limits of
+`accounts/throttle.py`: an address's limit is far above an account's, so others' failures
+behind a shared address never lock a member out. An unknown user is answered exactly like a
+wrong password, in the same time (a dummy hash is verified).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ..accounts.tokens import new_token, token_hash
 from ..errors import UserError
 from ..models import ROLES, Member
 from ..runtime import Runtime
-from ..store import invites, login_failures, members, sessions
+from ..store import invites, login_failures, members, oauth_tokens, sessions
 from . import notifications
 from .members import require_member
 
@@ -121,13 +121,14 @@ async def end_session(rt: Runtime, session_id: str) -> None:
 
 
 async def set_password(rt: Runtime, member: Member, password: str, keep_session: str | None = None) -> None:
-    """Set a new password; every other session of the member ends."""
+    """Set a new password; every other session of the member ends, and so do the apps' tokens."""
     if (problem := check_password_rules(password)) is not None:
         raise UserError(problem)
     hashed = await hash_password(password)
     async with rt.db.transaction() as tx:
         await members.set_password_hash(tx, member.id, hashed)
         await sessions.delete_for_member(tx, member.id, keep=token_hash(keep_session) if keep_session else None)
+        await oauth_tokens.delete_for_member(tx, member.id)  # apps must be let in again
 
 
 async def create_invite(rt: Runtime, member: Member) -> str:
@@ -168,6 +169,7 @@ async def use_invite(rt: Runtime, token: str, password: str) -> SignIn:
             raise UserError("this invitation is not valid (used, expired or unknown)")
         await members.set_password_hash(tx, member_id, hashed)
         await sessions.delete_for_member(tx, member_id)
+        await oauth_tokens.delete_for_member(tx, member_id)
     member = await members.by_id(rt.db, member_id)
     assert member is not None
     if not member.can_sign_in:
@@ -185,10 +187,11 @@ async def set_role(rt: Runtime, username: str, role: str) -> Member:
 
 
 async def set_disabled(rt: Runtime, username: str, disabled: bool) -> Member:
-    """member disable|enable USERNAME: a disabled member cannot sign in; their sessions end."""
+    """member disable|enable USERNAME: a disabled member cannot sign in; their sessions and app tokens end."""
     member = await require_member(rt, username)
     async with rt.db.transaction() as tx:
         await members.set_disabled(tx, member.id, disabled)
         if disabled:
             await sessions.delete_for_member(tx, member.id)
+            await oauth_tokens.delete_for_member(tx, member.id)
     return member

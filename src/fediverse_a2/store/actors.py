@@ -17,6 +17,7 @@ __all__ = [
     "inboxes_of_repliers",
     "key",
     "keys_for",
+    "search",
     "upsert",
     "uri_by_handle",
 ]
@@ -123,3 +124,16 @@ async def inboxes_of_repliers(db: Executor, member_id: int) -> list[tuple[str, s
         (member_id, member_id),
     )
     return [(str(r[0]), str(r[1]), None) for r in rows]
+
+
+async def search(db: Executor, needle: str, limit: int) -> list[ActorRecord]:
+    """Cached actors whose handle or name contains `needle` (case-insensitive), for account search."""
+    if not needle:
+        return []
+    pattern = "%" + needle.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM actors WHERE LOWER(handle) LIKE ? ESCAPE '\\' OR LOWER(name) LIKE ? ESCAPE '\\' "
+        "ORDER BY handle LIMIT ?",
+        (pattern, pattern, limit),
+    )
+    return [record(ActorRecord, r) for r in rows]

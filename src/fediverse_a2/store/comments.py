@@ -37,7 +37,9 @@ __all__ = [
     "add_many",
     "by_ap_id",
     "by_id",
+    "by_ids",
     "count_visible",
+    "counts_for_posts",
     "delete",
     "erase_by_member",
     "ids_by_author",
@@ -46,6 +48,7 @@ __all__ = [
     "list_for_post",
     "member_of",
     "owner",
+    "page_by_member",
     "page_of_member",
     "post_author",
     "recent_by_member",
@@ -415,3 +418,47 @@ async def page_of_member(db: Executor, member_id: int, after_id: int, limit: int
         (member_id, after_id, ERASED, limit),
     )
     return [record(OwnComment, r) for r in rows]
+
+
+async def page_by_member(
+    db: Executor,
+    member_id: int,
+    urls: Urls,
+    *,
+    before: float | None,
+    after: float | None,
+    limit: int,
+    oldest_first: bool = False,
+) -> list[Comment]:
+    """A member's visible comments published between two times (exclusive), newest first (oldest first when asked)."""
+    where = "WHERE c.member_id = ? AND c.state = 'visible'"
+    params: list[object] = [member_id]
+    if before is not None:
+        where += " AND c.published < ?"
+        params.append(before)
+    if after is not None:
+        where += " AND c.published > ?"
+        params.append(after)
+    order = "ASC" if oldest_first else "DESC"  # oldest first: the page right after `after`
+    rows = await db.fetchall(_SELECT + f" {where} ORDER BY c.published {order}, c.id {order} LIMIT ?", (*params, limit))
+    return [_comment(r, urls) for r in rows]
+
+
+async def by_ids(db: Executor, comment_ids: list[int], urls: Urls) -> dict[int, Comment]:
+    """Several comments by row id (what a reply answers)."""
+    if not comment_ids:
+        return {}
+    rows = await db.fetchall(_SELECT + f" WHERE c.id IN ({marks(len(comment_ids))})", tuple(comment_ids))
+    return {c.id: c for c in (_comment(r, urls) for r in rows)}
+
+
+async def counts_for_posts(db: Executor, post_ids: list[int]) -> dict[int, int]:
+    """How many visible comments each post has (a status's replies_count)."""
+    if not post_ids:
+        return {}
+    rows = await db.fetchall(
+        f"SELECT c.post_id, COUNT(*) FROM comments c WHERE c.post_id IN ({marks(len(post_ids))}) AND {_NOT_BLOCKED} "
+        "GROUP BY c.post_id",
+        tuple(post_ids),
+    )
+    return {int(post_id): int(n) for post_id, n in rows}

@@ -395,6 +395,44 @@ MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
         ],
     ),
     (
+        17,
+        "apps: OAuth 2 clients, codes and tokens; markers; ids of remote accounts",
+        [
+            # An app registered through POST /api/v1/apps. Only a hash of its secret is kept.
+            # redirect_uris: one per line, as registered; scopes: space-separated.
+            """CREATE TABLE oauth_apps (
+                id {id}, client_id TEXT NOT NULL UNIQUE, secret_hash TEXT NOT NULL, name TEXT NOT NULL,
+                website TEXT, redirect_uris TEXT NOT NULL, scopes TEXT NOT NULL, created_at {real} NOT NULL)""",
+            # An authorisation code: single use (taken by the exchange), valid for minutes.
+            """CREATE TABLE oauth_codes (
+                code_hash TEXT PRIMARY KEY, app_id {big} NOT NULL REFERENCES oauth_apps(id),
+                member_id {big} NOT NULL REFERENCES members(id), redirect_uri TEXT NOT NULL,
+                scopes TEXT NOT NULL, challenge TEXT, challenge_method TEXT,
+                created_at {real} NOT NULL, expires_at {real} NOT NULL)""",
+            "CREATE INDEX oauth_codes_by_member ON oauth_codes (member_id)",
+            # An access token: only its hash. member_id is NULL for an app's own token
+            # (client_credentials), which acts for no member.
+            """CREATE TABLE oauth_tokens (
+                id {id}, token_hash TEXT NOT NULL UNIQUE, app_id {big} NOT NULL REFERENCES oauth_apps(id),
+                member_id {big} REFERENCES members(id), scopes TEXT NOT NULL, created_at {real} NOT NULL)""",
+            "CREATE INDEX oauth_tokens_by_member ON oauth_tokens (member_id, app_id)",
+            "CREATE INDEX oauth_tokens_by_app ON oauth_tokens (app_id)",
+            # Where a member stopped reading a timeline (GET/POST /api/v1/markers).
+            """CREATE TABLE markers (
+                member_id {big} NOT NULL REFERENCES members(id), timeline TEXT NOT NULL,
+                last_read_id TEXT NOT NULL, version {big} NOT NULL, updated_at {real} NOT NULL,
+                PRIMARY KEY (member_id, timeline))""",
+            # The client API's id of a remote account: stable for its actor URI even when the
+            # cached actor row is dropped and fetched again.
+            """CREATE TABLE remote_account_ids (
+                id {id}, uri TEXT NOT NULL UNIQUE, created_at {real} NOT NULL)""",
+            # An account's counts and statuses (the client API) read a member's visible comments
+            # and live posts: covering indexes, so counting never reads the rows themselves.
+            "CREATE INDEX comments_by_member ON comments (member_id, state, published)",
+            "CREATE INDEX posts_by_member_state ON posts (member_id, state, deleted_at, published)",
+        ],
+    ),
+    (
         20,
         "privacy and moving house: a member's aliases and move, erased accounts",
         [

@@ -24,6 +24,7 @@ __all__ = [
     "increment_views",
     "live_ids",
     "mark_deleted",
+    "page_by_member",
     "page_of_member",
     "publish",
     "recent",
@@ -273,3 +274,29 @@ async def erase_for_member(db: Executor, member_id: int, now: float) -> None:
         "summary = NULL WHERE member_id = ?",
         (now, member_id),
     )
+
+
+async def page_by_member(
+    db: Executor,
+    member_id: int,
+    *,
+    before: float | None,
+    after: float | None,
+    limit: int,
+    only_media: bool = False,
+    oldest_first: bool = False,
+) -> list[Post]:
+    """A member's live posts published between two times (exclusive), newest first (oldest first when asked)."""
+    where = f"WHERE {LIVE_POST} AND p.member_id = ?"
+    params: list[Any] = [member_id]
+    if before is not None:
+        where += " AND p.published < ?"
+        params.append(before)
+    if after is not None:
+        where += " AND p.published > ?"
+        params.append(after)
+    if only_media:
+        where += " AND EXISTS (SELECT 1 FROM post_media pm WHERE pm.post_id = p.id)"
+    order = "ASC" if oldest_first else "DESC"  # oldest first: the page right after `after`
+    rows = await db.fetchall(_SELECT + f" {where} ORDER BY p.published {order}, p.id {order} LIMIT ?", (*params, limit))
+    return [_post(r) for r in rows]

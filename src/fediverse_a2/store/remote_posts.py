@@ -19,6 +19,7 @@ __all__ = [
     "delete_by_actor",
     "network_page",
     "owner",
+    "page_by_actor",
     "timeline_page",
     "update",
     "visible_to",
@@ -151,3 +152,30 @@ async def visible_to(db: Executor, member_id: int, ap_id: str) -> TimelinePost |
     """A stored post on the member's timeline (by an actor they follow), else None."""
     row = await db.fetchone(_SELECT + " WHERE r.ap_id = ?", (member_id, ap_id))
     return None if row is None else _post(row)
+
+
+async def page_by_actor(
+    db: Executor,
+    actor_uri: str,
+    *,
+    before: float | None,
+    after: float | None,
+    limit: int,
+    oldest_first: bool = False,
+) -> list[TimelinePost]:
+    """An actor's stored public posts published between two times (exclusive), newest first (or oldest first)."""
+    where = " WHERE r.actor_uri = ? AND r.public = 1"
+    params: list[object] = [actor_uri]
+    if before is not None:
+        where += " AND r.published < ?"
+        params.append(before)
+    if after is not None:
+        where += " AND r.published > ?"
+        params.append(after)
+    order = "ASC" if oldest_first else "DESC"  # oldest first: the page right after `after`
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM remote_posts r LEFT JOIN actors a ON a.uri = r.actor_uri{where}"
+        f" ORDER BY r.published {order}, r.id {order} LIMIT ?",
+        (*params, limit),
+    )
+    return [_post(r) for r in rows]

@@ -18,9 +18,12 @@ __all__ = ["AuthPages"]
 SESSION_SECONDS = accounts.SESSION_DAYS * 86400
 
 
+NEXT_LIMIT = 4000  # an app's authorisation request (/oauth/authorize?…) comes back through here
+
+
 def _next_path(value: str) -> str:
     """Where to go after signing in: a path on this site only (never an open redirect)."""
-    if value.startswith("/") and not value.startswith("//") and "\\" not in value and len(value) < 500:
+    if value.startswith("/") and not value.startswith("//") and "\\" not in value and len(value) < NEXT_LIMIT:
         return value
     return "/"
 
@@ -43,7 +46,7 @@ class AuthPages:
             return await self.render.page(request, "login.html", next=_next_path(request.query_params.get("next", "")))
         form = await self.security.form(request)
         username, password = text_field(form, "username", 64), text_field(form, "password", 1024)
-        next_path = _next_path(text_field(form, "next", 500))
+        next_path = _next_path(text_field(form, "next", NEXT_LIMIT))
         try:
             signed = await accounts.sign_in(
                 self.rt, username, password, _address(request), self.security.session_id(request)

@@ -33,9 +33,14 @@ Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
 
 
-def content_security_policy(allow_http: bool) -> str:
-    """The policy of every page: our own scripts and styles only, images from anywhere on the web."""
+def content_security_policy(allow_http: bool, form_target: str | None = None) -> str:
+    """The policy of every page: our own scripts and styles only, images from anywhere on the web.
+
+    `form_target`: one more place a form's answer may lead (the consent page redirects to the
+    app's own scheme, `ivory:`, which browsers check against form-action too).
+    """
     remote = "https: http:" if allow_http else "https:"
+    forms = f"'self' {remote} {form_target}" if form_target else f"'self' {remote}"
     return "; ".join(
         (
             "default-src 'self'",
@@ -46,7 +51,7 @@ def content_security_policy(allow_http: bool) -> str:
             "base-uri 'none'",
             # Remote interaction redirects (POST -> 303 -> the visitor's own server) are form
             # navigations too, and browsers apply form-action to where they lead.
-            f"form-action 'self' {remote}",
+            f"form-action {forms}",
             "frame-ancestors 'none'",
         )
     )
@@ -77,7 +82,9 @@ class SecurityHeaders:
                 content_type = next((v for k, v in headers if k == b"content-type"), b"")
                 headers += self.common
                 if content_type.startswith(b"text/html"):
-                    headers += self.html
+                    # A page that set its own policy (a wider form-action) keeps it.
+                    own = any(k == b"content-security-policy" for k, _ in headers)
+                    headers += self.html[1:] if own else self.html
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -1,0 +1,123 @@
+"""Apps on the web: the authorisation page an app sends its member to, and /settings/apps.
+
+`/oauth/authorize` checks the app's request first (an unknown app or a redirect URI it did not
+register is refused here, never redirected), then a signed-out visitor signs in through
+/login and comes back, then the member sees which app asks (name, website) for which scopes
+and where they will be sent, and approves or denies. With `urn:ietf:wg:oauth:2.0:oob` the
+code is shown on the page to copy. `/settings/apps` lists the apps the member let in, each
+with a button that takes its access away.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from ..models import Member
+from ..oauth.redirects import OOB, form_action_source
+from ..runtime import Runtime
+from ..services import apps, oauth
+from ..services.oauth import Consent, OAuthAnswer, OAuthCall, OAuthService
+from .forms import field
+from .render import Renderer
+from .security import WebSecurity, content_security_policy
+
+__all__ = ["AppPages"]
+
+AUTHORIZE = "/oauth/authorize"
+_NOT_CARRIED = ("csrf", "decision")
+
+
+def scope_texts(scopes: tuple[str, ...]) -> list[tuple[str, dict[str, str]]]:
+    """What to show for each scope: a text key and its values (`read:statuses`: "Read: posts")."""
+    out: list[tuple[str, dict[str, str]]] = []
+    for scope in scopes:
+        family, _, part = scope.partition(":")
+        if part:
+            out.append((f"scope_{family}_part", {"part": f"scope_part_{part}"}))
+        else:
+            out.append((f"scope_{family}", {}))
+    return out
+
+
+class AppPages:
+    """GET/POST /oauth/authorize and /settings/apps."""
+
+    def __init__(self, rt: Runtime, render: Renderer, security: WebSecurity, service: OAuthService) -> None:
+        self.rt = rt
+        self.render = render
+        self.security = security
+        self.service = service
+        self.allow_http = rt.config.federation.allow_private_network
+
+    def _call(self, params: list[tuple[str, str]]) -> OAuthCall:
+        return OAuthCall("GET", f"{self.rt.urls.base}{AUTHORIZE}", {}, tuple(params))
+
+    async def _answer(self, request: Request, answer: OAuthAnswer) -> Response:
+        """Back to the app (code or error), or shown here: an oob code, or a request that cannot go back."""
+        location = answer.location
+        if location is not None and location.startswith(OOB):
+            code, error = oauth.code_of(answer)
+            return await self.render.page(request, "oauth_authorize.html", code=code, denied=error is not None)
+        if location is not None:
+            return RedirectResponse(location, status_code=302)
+        body = answer.body if isinstance(answer.body, dict) else {}
+        detail = str(body.get("error_description") or body.get("error") or "")
+        return await self.render.page(
+            request, "oauth_authorize.html", status=answer.status if answer.status >= 400 else 400, failed=detail
+        )
+
+    async def authorize(self, request: Request) -> Response:
+        """GET: check the request, sign in, ask the member; POST: the member's decision."""
+        member = await self.security.member(request)
+        decision = None
+        if request.method == "GET":
+            params = list(request.query_params.multi_items())
+        else:
+            form = await self.security.form(request)
+            params = [(k, v) for k, v in form.multi_items() if k not in _NOT_CARRIED and isinstance(v, str)]
+            decision = field(form, "decision", 20)
+        checked = await self.service.consent(self._call(params), member)
+        if isinstance(checked, OAuthAnswer):
+            return await self._answer(request, checked)
+        if member is None:  # the request is sound: sign in, and come back to it
+            return self.security.to_login(quote(f"{AUTHORIZE}?{urlencode(params)}", safe=""))
+        if decision is None:
+            return await self._consent_page(request, member, checked)
+        approve = decision == "approve"
+        return await self._answer(request, await self.service.authorize(self._call(params), member, approve))
+
+    async def _consent_page(self, request: Request, member: Member, consent: Consent) -> Response:
+        page = await self.render.page(
+            request, "oauth_authorize.html", consent=consent, scopes=scope_texts(consent.scopes),
+            oob=consent.redirect_uri == OOB,
+        )  # fmt: skip
+        # The approval's answer redirects to the app: its scheme (or origin) must be a form-action.
+        page.headers["Content-Security-Policy"] = content_security_policy(
+            self.allow_http, form_action_source(consent.redirect_uri)
+        )
+        return page
+
+    async def settings(self, request: Request) -> Response:
+        """GET: the apps the member let in; POST: take one's access away (field `app`)."""
+        member = await self.security.member_or_login(request)
+        if isinstance(member, Response):
+            return member
+        revoked = False
+        if request.method == "POST":
+            form = await self.security.form(request)
+            raw = field(form, "app", 20)
+            if raw.isdigit():
+                revoked = await apps.revoke_app(self.rt, member, int(raw))
+            if revoked:
+                return RedirectResponse(f"{self.rt.urls.base}/settings/apps?revoked=1", status_code=303)
+            return await self.render.page(
+                request, "settings_apps.html", status=400, apps=await apps.authorised_apps(self.rt, member),
+                error_key="app_not_found",
+            )  # fmt: skip
+        return await self.render.page(
+            request, "settings_apps.html", apps=await apps.authorised_apps(self.rt, member),
+            revoked=request.query_params.get("revoked") == "1",
+        )  # fmt: skip
