@@ -1,7 +1,7 @@
 """Erasing an account (AVG art. 17): by the member at /settings/delete, or `member delete`.
 
-One transaction forgets the person: e-mail, password, sessions, invitations, notifications
-and mail, profile, follows both ways, likes and boosts, uploads; their posts and comments stay
+One transaction forgets the person: e-mail, password, sessions, the apps' tokens, invitations,
+notifications and mail, profile, follows both ways, likes and boosts, uploads; their posts and comments stay
 as rows without text (their URLs answer 410 with a Tombstone, and importing the archive again
 cannot bring them back), everything they sent is forgotten, and their actor URL answers 410.
 The row of the member stays with its username, which is never given out again.
@@ -38,11 +38,13 @@ from ..store import (
     groups,
     invites,
     legacy,
+    markers,
     media,
     member_reactions,
     members,
     membership_requests,
     notifications,
+    oauth_tokens,
     outgoing_mail,
     posts,
     search,
@@ -131,6 +133,8 @@ async def _forget(rt: Runtime, tx: Executor, member: Member, actor: str, now: fl
     await follows.remove_all_of_member(tx, member.id)
     await member_reactions.delete_for_member(tx, member.id)
     await sessions.delete_for_member(tx, member.id)
+    await oauth_tokens.delete_for_member(tx, member.id)  # the apps' tokens and codes
+    await markers.delete_for_member(tx, member.id)
     await invites.delete_for_member(tx, member.id)
     await notifications.delete_for_member(tx, member.id)
     await notifications.forget_actor(tx, actor)  # what others were told about their comments, likes
