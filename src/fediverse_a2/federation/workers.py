@@ -10,7 +10,8 @@ none of them (`start_beside`); its inbox route wakes the other process instead.
 
 Housekeeping also prunes the raw bodies of old inbox items (federation/pruning.py), the
 failed sign-ins (with their addresses) once they are out of the throttling window, expired
-sessions and invitations, and the keys of erased accounts once their Delete went out.
+sessions and invitations, sent mail and rejected membership requests (retention.py), and the
+keys of erased accounts once their Delete went out.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from .. import retention
 from ..accounts import throttle
 from ..mail.worker import MailWorker
 from ..runtime import Runtime
-from ..store import domain_health, invites, login_failures, sessions, wakeups
+from ..store import domain_health, invites, login_failures, membership_requests, outgoing_mail, sessions, wakeups
 from .actors import ActorDirectory
 from .delivery import Deliverer
 from .processing import InboxWorker
@@ -134,8 +136,11 @@ class Workers:
             self._next_login_prune = time.time() + LOGIN_FAILURES_PRUNE_SECONDS
             await login_failures.prune(self.rt.db, time.time() - throttle.WINDOW)
             # Kept no longer than they serve: ended sessions and invitations, erased accounts' keys.
-            await sessions.prune(self.rt.db, time.time())
-            await invites.prune(self.rt.db, time.time())
+            now = time.time()
+            await sessions.prune(self.rt.db, now)
+            await invites.prune(self.rt.db, now)
+            await outgoing_mail.prune(self.rt.db, now - retention.MAIL_DAYS * 86400)
+            await membership_requests.prune_rejected(self.rt.db, now - retention.REJECTED_REQUEST_DAYS * 86400)
             await retire_keys(self.rt)
         if self.rt.config.federation.subscriptions and time.time() >= self._next_subscription_check:
             done, next_due = await self.subscriptions.run_once()

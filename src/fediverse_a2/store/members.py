@@ -15,6 +15,7 @@ from .sql import optional_int, optional_str
 __all__ = [
     "NewMember",
     "add_many",
+    "admins_left",
     "by_id",
     "by_name",
     "by_username",
@@ -263,3 +264,14 @@ async def erased_with_keys(db: Executor) -> list[tuple[int, str]]:
 async def retire_key(db: Executor, member_id: int) -> None:
     """Forget an erased member's public key (its private key file is removed by the caller)."""
     await db.execute("UPDATE members SET public_key_pem = '' WHERE id = ? AND state = ?", (member_id, DELETED))
+
+
+async def admins_left(db: Executor, but: int) -> int:
+    """How many admins who can sign in there are besides one member."""
+    return int(
+        await db.fetchval(
+            "SELECT COUNT(*) FROM members WHERE role = 'admin' AND kind = 'person' AND state = 'active' "
+            "AND disabled = 0 AND id <> ?",
+            (but,),
+        )
+    )

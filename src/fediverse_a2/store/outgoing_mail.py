@@ -19,6 +19,7 @@ __all__ = [
     "mark_failed",
     "mark_retry",
     "mark_sent",
+    "prune",
     "queue",
     "states",
 ]
@@ -111,3 +112,8 @@ async def states(db: Executor) -> dict[str, int]:
 async def delete_for_member(db: Executor, member_id: int) -> None:
     """Forget every mail to a member, sent or waiting (an erased account)."""
     await db.execute("DELETE FROM outgoing_mail WHERE member_id = ?", (member_id,))
+
+
+async def prune(db: Executor, before: float) -> int:
+    """Forget mail that was sent or failed for good before a time."""
+    return await db.execute("DELETE FROM outgoing_mail WHERE state IN ('sent', 'failed') AND created_at < ?", (before,))
