@@ -42,6 +42,7 @@ from .web.moderation_lists import ModerationLists
 from .web.notifications import NotificationPages
 from .web.objects import Objects
 from .web.pages import Pages
+from .web.privacy import PrivacyPages
 from .web.proxies import ClientAddress
 from .web.render import Renderer
 from .web.search import SearchPage
@@ -69,7 +70,8 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     editor = Editor(rt, renderer, security, pages)
     commenting = CommentPages(rt, renderer, security, pages, workers.directory)
     timeline = TimelinePages(rt, renderer, security, pages, workers.directory)
-    settings = SettingsPages(rt, renderer, security)
+    settings = SettingsPages(rt, renderer, security, workers.directory)
+    privacy = PrivacyPages(rt, renderer, security)
     notification_pages = NotificationPages(rt, renderer, security)
     admin = AdminPages(rt, renderer, security, pages)
     moderation = ModerationPages(rt, renderer, security, pages, workers.directory)
@@ -151,6 +153,9 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         Route("/join", auth.join, methods=GET_POST),
         Route("/settings/profile", settings.profile, methods=GET_POST),
         Route("/settings/password", settings.password, methods=GET_POST),
+        Route("/settings/export", privacy.export, methods=GET_POST),
+        Route("/settings/delete", privacy.delete, methods=GET_POST),
+        Route("/privacy", privacy.statement),
         Route("/settings/notifications", notification_pages.settings, methods=GET_POST),
         Route("/settings/apps", app_pages.settings, methods=GET_POST),
         Route("/oauth/authorize", app_pages.authorize, methods=GET_POST),

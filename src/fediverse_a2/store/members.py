@@ -10,7 +10,7 @@ import orjson
 
 from ..models import DELETED, Member
 from .db import Executor, Row
-from .sql import optional_int, optional_str
+from .sql import optional_float, optional_int, optional_str
 
 __all__ = [
     "NewMember",
@@ -21,6 +21,7 @@ __all__ = [
     "by_username",
     "count",
     "create",
+    "deleted_at",
     "erase",
     "erased_with_keys",
     "is_erased",
@@ -275,3 +276,8 @@ async def admins_left(db: Executor, but: int) -> int:
             (but,),
         )
     )
+
+
+async def deleted_at(db: Executor, member_id: int) -> float | None:
+    """When an account was erased, or None."""
+    return optional_float(await db.fetchval("SELECT deleted_at FROM members WHERE id = ?", (member_id,)))

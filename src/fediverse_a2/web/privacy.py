@@ -20,6 +20,7 @@ from typing import IO
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from .. import retention
 from ..errors import UserError
 from ..models import Member
 from ..runtime import Runtime
@@ -67,9 +68,11 @@ class PrivacyPages:
             controller=config.privacy.controller or config.instance.name,
             mail_on=config.mail.enabled,
             access_log=config.server.access_log,
-            keep_raw_days=config.inbox.keep_raw_days,
+            keep_raw_days=str(config.inbox.keep_raw_days),
             session_days=str(accounts.SESSION_DAYS),
             invite_days=str(accounts.INVITE_DAYS),
+            mail_days=str(retention.MAIL_DAYS),
+            rejected_days=str(retention.REJECTED_REQUEST_DAYS),
         )
 
     async def export(self, request: Request) -> Response:
@@ -114,7 +117,9 @@ class PrivacyPages:
             await accounts.authenticate(self.rt, member.username, password, _address(request))
         except UserError as exc:
             status = 429 if isinstance(exc, accounts.Throttled) else 400
-            return await self.render.page(request, "settings_delete.html", status=status, error_key="wrong_password")
+            return await self.render.page(
+                request, "settings_delete.html", status=status, error_key="delete_wrong_password"
+            )
         if member.is_admin and await members.admins_left(self.rt.db, but=member.id) == 0:
             return await self.render.page(request, "settings_delete.html", status=400, error_key="delete_last_admin")
         await erase_account(self.rt, member, member.username)
