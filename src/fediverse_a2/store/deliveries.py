@@ -211,10 +211,13 @@ _OF_MEMBER = "activity_id IN (SELECT id FROM activities WHERE member_id = ?)"
 
 
 async def reached_by_member(db: Executor, member_id: int) -> list[tuple[str, str, str | None]]:
-    """(inbox, domain, None) of every inbox any of a member's activities went (or was going) to."""
+    """(inbox, domain, None) of every server any of a member's activities went (or was going) to: one
+    inbox per server, its shared inbox where the recipient has one."""
     rows = await db.fetchall(
-        f"SELECT inbox, MIN(domain) FROM deliveries WHERE {_OF_MEMBER} AND state IN ('pending', 'sent', 'failed') "
-        "GROUP BY inbox ORDER BY inbox",
+        f"""SELECT COALESCE(a.shared_inbox, d.inbox), MIN(d.domain) FROM deliveries d
+            LEFT JOIN actors a ON a.uri = d.recipient_uri
+            WHERE d.{_OF_MEMBER} AND d.state IN ('pending', 'sent', 'failed')
+            GROUP BY COALESCE(a.shared_inbox, d.inbox) ORDER BY 1""",
         (member_id,),
     )
     return [(str(r[0]), str(r[1]), None) for r in rows]
