@@ -142,10 +142,19 @@ class _Archive:
 
     async def uploads(self) -> None:
         db, member = self.rt.db, self.member
+
+        def uploads() -> AsyncIterator[media.Media]:
+            return _pages(lambda after: media.page_of_member(db, member.id, after, PAGE), lambda m: m.id, 0)
+
+        # Two passes: a zip takes no other entry while one is open for writing.
+        copied: set[str] = set()
+        async for m in uploads():
+            if m.file_name not in copied:  # two uploads of the same bytes share one file
+                copied.add(m.file_name)
+                await self.copy(m.file_name, f"media_attachments/{m.file_name}")
         with self.zf.open("media.json", "w") as out:
             items = _JsonList(out, b"[")
-            async for m in _pages(lambda after: media.page_of_member(db, member.id, after, PAGE), lambda m: m.id, 0):
-                await self.copy(m.file_name, f"media_attachments/{m.file_name}")
+            async for m in uploads():
                 items.add(
                     {
                         "file": f"media_attachments/{m.file_name}",
