@@ -153,3 +153,25 @@ async def test_export_is_only_for_the_signed_in_member_and_only_of_their_own_dat
         r = await web.submit("/settings/export", "/settings/export", {"username": "alice"})
         profile = orjson.loads(zipfile.ZipFile(io.BytesIO(r.content)).read("profile.json"))
         assert profile["username"] == "bob" and profile["email"] is None
+
+
+async def test_delete_asks_the_password_and_keeps_the_last_admin(server: LiveServer) -> None:
+    async with WebUser(server.base_url) as web:
+        r = await web.get("/settings/delete")
+        assert r.status_code == 303 and "/login" in r.headers["location"]
+        alice = await members.by_username(server.rt.db, "alice")
+        assert alice is not None
+        await members.set_role(server.rt.db, alice.id, "admin")
+        await web.login("alice", PASSWORD)
+        page = await web.get("/settings/delete")
+        assert 'name="password"' in page.text and 'type="password"' in page.text
+        r = await web.submit("/settings/delete", "/settings/delete", {"password": PASSWORD})
+        assert r.status_code == 400 and "enige beheerder" in r.text
+        assert not (await members.by_username(server.rt.db, "alice")).is_deleted  # type: ignore[union-attr]
+        # Ten wrong passwords, and the form is throttled like the sign-in.
+        for _ in range(10):
+            r = await web.submit("/settings/delete", "/settings/delete", {"password": "fout"})
+            assert r.status_code == 400
+        r = await web.submit("/settings/delete", "/settings/delete", {"password": PASSWORD})
+        assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+        assert not (await members.by_username(server.rt.db, "alice")).is_deleted  # type: ignore[union-attr]

@@ -115,10 +115,13 @@ class PrivacyPages:
         password = text_field(form, "password", 1100)
         try:
             await accounts.authenticate(self.rt, member.username, password, _address(request))
-        except UserError as exc:
-            status = 429 if isinstance(exc, accounts.Throttled) else 400
+        except accounts.Throttled as exc:
+            page = await self.render.page(request, "settings_delete.html", status=429, error_key="login_throttled")
+            page.headers["Retry-After"] = str(exc.retry_after)
+            return page
+        except UserError:
             return await self.render.page(
-                request, "settings_delete.html", status=status, error_key="delete_wrong_password"
+                request, "settings_delete.html", status=400, error_key="delete_wrong_password"
             )
         if member.is_admin and await members.admins_left(self.rt.db, but=member.id) == 0:
             return await self.render.page(request, "settings_delete.html", status=400, error_key="delete_last_admin")
