@@ -31,7 +31,7 @@ def import_times() -> list[tuple[int, str]]:
             "-X",
             "importtime",
             "-c",
-            "import fediverse_a2.cli, fediverse_a2.server, fediverse_a2.app, fediverse_a2.federation.workers",
+            "import fediverse_a2.cli, fediverse_a2.server, fediverse_a2.app, fediverse_a2.background.workers",
         ],
         capture_output=True,
         text=True,

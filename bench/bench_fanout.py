@@ -17,7 +17,7 @@ separate host for the per-host limits; it answers 202, counts, and verifies ever
 signature with fediverse_a2.signatures.verify_request. The post is published with the CLI
 while `serve` runs; the clock starts at the activity's created_at (the enqueue, in the
 database) and stops at the last delivery the sink received. The CLI's commit wakes `serve`
-(store/wakeups.py) instead of it waiting for its next queue poll; the first-to-last time is
+(work/wakeups.py) instead of it waiting for its next queue poll; the first-to-last time is
 printed too.
 
 Reference: the time `cryptography` takes for the same number of RSA-2048 PKCS#1 v1.5 SHA-256

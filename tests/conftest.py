@@ -1,9 +1,16 @@
-"""Shared fixtures: a temporary instance folder, an opened Runtime, and the storage backends."""
+"""Shared fixtures: a temporary instance folder, an opened Runtime, the storage backends, and the
+check that no process a test started outlives the run."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import multiprocessing.resource_tracker
 import os
-from collections.abc import AsyncIterator
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -75,3 +82,62 @@ async def rt(tmp_path: Path, database_url: str | None) -> AsyncIterator[Runtime]
         yield runtime
     finally:
         await runtime.close()
+
+
+# -- no child process outlives the run ----------------------------------------------------------
+
+_PR_SET_CHILD_SUBREAPER = 36
+_STRAGGLERS_SECONDS = 15.0  # what a killed parent's children may take to notice and end
+
+
+def _become_subreaper() -> bool:
+    """Adopt the orphans of our children (the processes of a `serve` killed with SIGKILL), so a
+    process left behind is still ours to see (Linux)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    return bool(libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+
+
+def _children() -> dict[int, str]:
+    """This process's living children (zombies are reaped on the way) and their command lines."""
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    found: dict[int, str] = {}
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        with contextlib.suppress(OSError):
+            for pid in (task / "children").read_text().split():
+                with contextlib.suppress(OSError):
+                    stat = Path(f"/proc/{pid}/stat").read_text()
+                    if stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
+                        found[int(pid)] = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    return found
+
+
+def _own_tracker() -> int | None:
+    """multiprocessing's resource tracker of this process: it ends when this process does."""
+    return getattr(multiprocessing.resource_tracker._resource_tracker, "_pid", None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_outlives_the_run() -> Iterator[None]:
+    """Fail the run if any process a test started (or one those started) is still running at its end."""
+    if not _become_subreaper():
+        yield
+        return
+    before = set(_children())
+    yield
+    deadline = time.monotonic() + _STRAGGLERS_SECONDS
+    while True:
+        left = {pid: cmd for pid, cmd in _children().items() if pid not in before and pid != _own_tracker()}
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    for pid in left:  # never leave them to pile up, whatever the verdict
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    _children()
+    assert not left, "processes started by the tests are still running:\n" + "\n".join(
+        f"  {pid}: {cmd}" for pid, cmd in sorted(left.items())
+    )

@@ -16,10 +16,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .api.routes import api_routes
+from .background.workers import Workers
 from .federation.authorized_fetch import make_fetch_guard
 from .federation.inbox import InboxEndpoint
 from .federation.jsonld_worker import JsonLdWorker
-from .federation.workers import Workers
 from .runtime import Runtime
 from .services.groups import ensure_network_group
 from .services.oauth import OAuthService
@@ -121,7 +121,6 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
             yield
         finally:
             await workers.stop()
-            workers.deliverer.close()
             jsonld.close()
 
     static = StaticFiles(directory=str(files("fediverse_a2.web") / "static"))

@@ -28,10 +28,10 @@ from typing import Any
 import uvicorn
 
 from .app import create_app
-from .background import WorkerChild
+from .background.child import WorkerChild
+from .background.workers import Workers
 from .config import Config
 from .errors import UserError
-from .federation.workers import Workers
 from .runtime import Runtime
 from .store import members
 
@@ -62,7 +62,23 @@ def _socket(host: str, port: int, reuse_port: bool) -> socket.socket:
     return sock
 
 
-async def _serve(config: Config, host: str, port: int, reuse_port: bool) -> None:
+class _Terminated:
+    """SIGTERM noted, not obeyed at once: uvicorn re-raises the signal when it has shut down, and
+    with the default handler that would end the process before `_serve` stops its worker child
+    (which the kernel then kills, orphaning the child's signing processes). `serve` re-raises it
+    itself once everything has stopped, so the exit status still says SIGTERM."""
+
+    def __init__(self) -> None:
+        self.received = False
+        self.server: uvicorn.Server | None = None  # told to stop, once there is one
+
+    def __call__(self, signum: int, frame: object) -> None:
+        self.received = True
+        if self.server is not None:
+            self.server.should_exit = True
+
+
+async def _serve(config: Config, host: str, port: int, reuse_port: bool, terminated: _Terminated) -> None:
     sock = _socket(host, port, reuse_port)
     mode = config.server.background_here(os.cpu_count())
     rt = await Runtime.open(config)  # migrates before any worker process opens the database
@@ -81,6 +97,8 @@ async def _serve(config: Config, host: str, port: int, reuse_port: bool) -> None
                 timeout_graceful_shutdown=5,
             )
         )
+        terminated.server = server  # a SIGTERM during start-up stops it as soon as it runs
+        server.should_exit = terminated.received
         if child is not None:
             child.start()
             watching = asyncio.get_running_loop().create_task(child.watch())
@@ -140,7 +158,14 @@ def serve(
     if workers < 1:
         raise UserError("--workers must be at least 1")
     if workers == 1:
-        _run(_serve(config, host, port, reuse_port))
+        terminated = _Terminated()
+        previous = signal.signal(signal.SIGTERM, terminated)
+        try:
+            _run(_serve(config, host, port, reuse_port, terminated))
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        if terminated.received:
+            signal.raise_signal(signal.SIGTERM)
         return
     if not config.storage.is_postgres:
         raise UserError(
@@ -203,7 +228,6 @@ async def _work(config: Config) -> None:
         await stopping.wait()
     finally:
         await workers.stop()
-        workers.deliverer.close()
         await rt.close()
 
 

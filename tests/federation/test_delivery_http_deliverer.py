@@ -90,7 +90,7 @@ async def test_a_round_reuses_connections_and_every_signature_verifies(tmp_path:
         await _followers(a2, sink, 40)
         await publish_post(a2.rt, "alice", "Post", "Tekst")
         deliverer = Deliverer(a2.rt)
-        assert deliverer.signing is None
+        assert deliverer.presigner.pool is None
         assert await deliverer.run_once() == 40
         assert sink.bad == [] and len(sink.hits) == 40 and sink.schemes == Counter({"rfc9421": 40})
         # One host: at most delivery.per_host connections, each kept for the next request.
@@ -107,7 +107,7 @@ async def test_signing_processes_sign_what_is_sent(tmp_path: Path, monkeypatch: 
         await _followers(a2, sink, 70)
         deliverer = Deliverer(a2.rt)
         try:
-            assert deliverer.signing is not None and not deliverer.signing.auto
+            assert deliverer.presigner.pool is not None and not deliverer.presigner.pool.auto
             await publish_post(a2.rt, "alice", "Post", "Tekst")
             # The first batch is signed here while the processes start.
             assert await deliverer.run_once() == 70
@@ -132,7 +132,7 @@ async def test_signing_processes_sign_what_is_sent(tmp_path: Path, monkeypatch: 
 
 async def _ready(deliverer: Deliverer) -> bool:
     await asyncio.sleep(0)
-    return deliverer.signing is not None and deliverer.signing.ready
+    return deliverer.presigner.pool is not None and deliverer.presigner.pool.ready
 
 
 def test_signing_processes_auto_follows_the_cores() -> None:

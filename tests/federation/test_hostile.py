@@ -12,7 +12,6 @@ import base64
 import hashlib
 import socket
 import sqlite3
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
@@ -599,18 +598,22 @@ async def test_09_huge_lying_and_dripping_key_fetches_are_aborted(tmp_path: Path
         w.write(response_head(Content_Length="500000") + filler[:40])
         await w.drain()
 
+    dripped: set[str] = set()  # the drips that got to their end before we gave up
+
     async def drip_body(w: asyncio.StreamWriter) -> None:
         w.write(response_head(Content_Length="1000"))
         for _ in range(10):
             w.write(b" ")
             await w.drain()
             await asyncio.sleep(1.0)
+        dripped.add("/drip_body")
 
     async def drip_head(w: asyncio.StreamWriter) -> None:
         for byte in response_head(Content_Length="2"):
             w.write(bytes([byte]))
             await w.drain()
             await asyncio.sleep(1.0)
+        dripped.add("/drip_head")
 
     routes = {f"/{f.__name__}": f for f in (huge, huge_chunked, short_length, long_length, drip_body, drip_head)}
     async with raw_server(routes) as port, live_server(tmp_path / "a2") as a2:
@@ -622,13 +625,11 @@ async def test_09_huge_lying_and_dripping_key_fetches_are_aborted(tmp_path: Path
             actor = f"http://127.0.0.1:{port}{path}"
             activity = {"id": f"{actor}#like", "type": "Like", "actor": actor, "object": post_url}
             body = dumps(activity)
-            started = time.monotonic()
             r = await post_raw(inbox, body, cavage(mallory, f"{actor}#main-key", inbox, body))
-            elapsed = time.monotonic() - started
             assert_4xx(r, 401, path)
-            assert elapsed < 4.0, (path, elapsed)
             if path.startswith("/drip"):
                 assert "timed out" in r.json()["error"], r.text
+                assert path not in dripped  # the fetch's deadline ended it, not the server
             if path.startswith("/huge"):
                 assert "larger than" in r.json()["error"], r.text
         assert await a2.rt.db.fetchval("SELECT COUNT(*) FROM inbox_items") == 0

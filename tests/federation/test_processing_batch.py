@@ -133,7 +133,7 @@ async def rows(db: Executor) -> dict[str, list[tuple[Any, ...]]]:
 async def one_by_one(rt: Runtime) -> None:
     """The per-item path: each claimed item in a transaction of its own, as before runs existed."""
     worker = InboxWorker(rt, ActorDirectory(rt), batch=1)
-    while items := await inbox_store.claim(rt.db, time.time(), 60, 1, str(worker.owner)):
+    while items := await inbox_store.claim(rt.db, time.time(), 60, 1, str(worker.leases.owner)):
         await worker._process(items[0])
 
 

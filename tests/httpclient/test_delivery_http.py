@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -331,43 +330,49 @@ async def test_a_malformed_answer_is_a_protocol_error() -> None:
 
 
 async def test_a_dripping_head_times_out() -> None:
+    sent: list[int] = []
+
     async def drip(request: bytes, writer: asyncio.StreamWriter) -> bool:
         for byte in ACCEPTED:
             writer.write(bytes([byte]))
             await writer.drain()
+            sent.append(byte)
             await asyncio.sleep(0.2)  # under the read timeout each time; the deadline ends it
         return True
 
     async with server(drip) as srv, poster() as client:
-        started = time.monotonic()
         with pytest.raises(FetchError, match="timed out"):
             await client.post(url(srv.port), HEADERS, b"{}")
-        assert time.monotonic() - started < LOCAL.total_timeout + 0.5
+        assert 0 < len(sent) < len(ACCEPTED)  # ended by the deadline, in the middle of the head
 
 
 async def test_a_silent_server_hits_the_read_timeout() -> None:
+    woke: list[bool] = []
+
     async def silent(request: bytes, writer: asyncio.StreamWriter) -> bool:
         await asyncio.sleep(5)
+        woke.append(True)
         return False
 
     async with server(silent) as srv, poster() as client:
-        started = time.monotonic()
         with pytest.raises(FetchError, match="ReadTimeout"):
             await client.post(url(srv.port), HEADERS, b"{}")
-        assert time.monotonic() - started < LOCAL.read_timeout + 0.4
+        assert woke == []  # given up while the server was still silent
 
 
 async def test_a_slow_body_after_the_head_keeps_the_status() -> None:
+    woke: list[bool] = []
+
     async def slow_body(request: bytes, writer: asyncio.StreamWriter) -> bool:
         writer.write(b"HTTP/1.1 503 Busy\r\nRetry-After: 30\r\nContent-Length: 100\r\n\r\nab")
         await asyncio.sleep(5)
+        woke.append(True)
         return False
 
     async with server(slow_body) as srv, poster() as client:
-        started = time.monotonic()
         response = await client.post(url(srv.port), HEADERS, b"{}")
         assert (response.status, response.header("retry-after")) == (503, "30")
-        assert time.monotonic() - started < LOCAL.read_timeout + 0.4 and client.idle == 0
+        assert woke == [] and client.idle == 0  # answered while the body was still missing
 
 
 async def test_connecting_nowhere_is_a_connect_error() -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import email
 import email.policy
 import ssl
@@ -23,6 +24,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from fake_mastodon import FakeMastodon, running
 from fediverse_a2.config import ConfigError, parse_config
+from fediverse_a2.leases import current_owner
 from fediverse_a2.mail.schedule import next_digest
 from fediverse_a2.mail.worker import DIGEST_KEY
 from fediverse_a2.services import membership, notifications
@@ -31,6 +33,7 @@ from fediverse_a2.services.members import add_member
 from fediverse_a2.services.posts import publish_post
 from fediverse_a2.store import meta, outgoing_mail
 from helpers import LiveServer, cli, free_port, live_server, wait_for
+from queues import ended_pid
 
 FROM = "noreply@a2.test"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -283,3 +286,21 @@ def test_the_digest_is_due_at_the_chosen_hour_in_the_instance_time_zone() -> Non
     # Across the switch to summer time: still 08:00 on the wall clock.
     assert next_digest(after, 8, 0, tz) == datetime(2026, 3, 29, 8, 0, tzinfo=tz).timestamp()
     assert next_digest(100.0, 8, 60, tz) == 160.0
+
+
+async def test_mail_leased_by_a_dead_worker_is_sent_at_once_and_a_live_ones_is_not(tmp_path: Path) -> None:
+    # Mail is leased like deliveries and inbox items: a worker that died on this host (a pid
+    # that ended) does not hold its mail until the hour-long lease runs out.
+    me = current_owner()
+    dead = dataclasses.replace(me, pid=ended_pid())
+    with smtp_server() as (smtp, port):
+        async with live_server(tmp_path / "a2", run_workers=False, mail=mail_section(port)) as a2:
+            for name in ("dora", "erik"):
+                await add_member(a2.rt, name, name.title(), email=f"{name}@example.org")
+                await invite_member(a2.rt, name)
+            held = await outgoing_mail.claim(a2.rt.db, time.time(), 3600, 1, str(me))  # this live process
+            assert len(await outgoing_mail.claim(a2.rt.db, time.time(), 3600, 1, str(dead))) == 1
+            assert await a2.workers.mail.send_due() == 1
+            other = ({"dora@example.org", "erik@example.org"} - {held[0].to_addr}).pop()
+            assert [r.rcpt_tos for r in smtp.messages] == [[other]]  # the dead worker's, not the live one's
+            assert await outgoing_mail.states(a2.rt.db) == {"pending": 1, "sent": 1}

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from fake_mastodon import FakeMastodon
-from helpers import ServiceProcess, cli, db_value, last_line, serving, wait_for
+from fediverse_a2.runtime import Runtime
+from fediverse_a2.store import follows
+from helpers import CountingSink, ServiceProcess, cli, db_value, last_line, serving, wait_for
 
 
 def _children(pid: int) -> list[int]:
@@ -31,6 +33,21 @@ def _children(pid: int) -> list[int]:
         # pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
         if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
             found.append(int(entry))
+    return found
+
+
+def _family(pid: int) -> dict[int, bytes]:
+    """Every living descendant of `pid` and its command line."""
+    found: dict[int, bytes] = {}
+    todo = [pid]
+    while todo:
+        for child in _children(todo.pop()):
+            if _alive(child):
+                try:
+                    found[child] = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
+                except OSError:
+                    continue
+                todo.append(child)
     return found
 
 
@@ -145,6 +162,48 @@ async def test_inline_runs_no_worker_process(tmp_path: Path, fake: FakeMastodon)
             assert "background work: in this process" in server.log.read_text()
         finally:
             server.stop()
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+async def test_every_process_serve_started_ends_with_it(tmp_path: Path, how: str) -> None:
+    # The worker child, its signing process and multiprocessing's resource tracker, and the web
+    # process's JSON-LD process: a clean stop and a kill -9 alike leave none of them running.
+    sink = CountingSink()
+    server = ServiceProcess(
+        tmp_path / "a2", server={"background": "process"}, delivery={"signing_processes": 1, "lease_seconds": 60}
+    )
+    server.cli("member", "add", "alice", "--name", "Alice")
+    rt = await Runtime.open(server.config())
+    try:
+        for i in range(20):
+            inbox = f"{sink.base}/u/{i}/inbox"
+            await follows.add_follower(rt.db, 1, f"{sink.base}/u/{i}", inbox, None, "127.0.0.1", None)
+    finally:
+        await rt.close()
+    async with serving(sink):
+        await server.start()
+        assert server.proc is not None
+        try:
+            last_line(server.cli("post", "alice", "--title", "Titel", "--body", "Tekst"))
+            await wait_for(lambda: _async(sum(sink.hits.values()) >= 20), what="the fan-out")
+
+            def signing() -> bool:
+                [worker] = _workers_of(server.proc.pid)  # type: ignore[union-attr]
+                kinds = list(_family(worker).values())
+                return any(b"spawn_main" in c for c in kinds) and any(b"resource_tracker" in c for c in kinds)
+
+            await wait_for(lambda: _async(signing()), what="the worker's signing process")
+            family = _family(server.proc.pid)
+        finally:
+            if how == "SIGTERM":
+                server.stop()
+            else:
+                server.kill()
+        await wait_for(lambda: _async(not any(_alive(p) for p in family)), what="every process of serve to end")
+    assert len(family) >= 4, family  # worker, signing process, its tracker, the JSON-LD process ...
+    if how == "SIGTERM":
+        assert server.proc.returncode == -signal.SIGTERM
+        assert "Traceback" not in server.log.read_text()
 
 
 def test_a_bad_background_value_is_one_line(tmp_path: Path) -> None:

@@ -121,7 +121,7 @@ async def _add_followers(database_url: str, sink: Sink, count: int) -> None:
 async def _summary(database_url: str) -> dict[str, int]:
     db: Database = await open_database(database_url)
     try:
-        return {r["state"]: r["n"] for r in await deliveries.summary(db)}
+        return await deliveries.summary(db)
     finally:
         await db.close()
 

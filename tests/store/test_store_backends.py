@@ -16,6 +16,7 @@ from fediverse_a2.store.migrations import MIGRATIONS, migrate, schema_version
 from fediverse_a2.store.postgres import to_dollar
 
 NOW = 1_800_000_000.0
+OWNER = "test-host|boot|1|1"  # a lease owner (leases.LeaseOwner as text)
 LATEST = max(version for version, _, _ in MIGRATIONS)
 TABLES = [
     "meta",
@@ -252,7 +253,7 @@ async def test_enqueue_claim_record_summary(db: Database) -> None:
     activity_id = await _pending(db, 3)
     await deliveries.enqueue(db, activity_id, [("https://r0.test/inbox", "r0.test", None)], NOW)  # duplicate
     await deliveries.enqueue(db, activity_id, [], NOW)
-    claimed = await deliveries.claim(db, NOW, 30, 10)
+    claimed = await deliveries.claim(db, NOW, 30, 10, OWNER)
     assert sorted(c.inbox for c in claimed) == [f"https://r{i}.test/inbox" for i in range(3)]
     assert all(isinstance(c.id, int) and c.attempts == 0 for c in claimed)
     sent, retry, gone = claimed
@@ -265,31 +266,33 @@ async def test_enqueue_claim_record_summary(db: Database) -> None:
         ],
         NOW,
     )
-    summary = {r["state"]: r["n"] for r in await deliveries.summary(db)}
+    summary = await deliveries.summary(db)
     assert summary == {"gone": 1, "pending": 1, "sent": 1}
     assert all(isinstance(n, int) for n in summary.values())
-    assert {r["id"] for r in await deliveries.failures(db)} == {retry.id, gone.id}
-    assert await deliveries.claim(db, NOW + 99, 30, 10) == []  # the retry is not due yet
-    assert [c.id for c in await deliveries.claim(db, NOW + 100, 30, 10)] == [retry.id]
+    failed = await deliveries.failures(db)
+    assert {d.id for d in failed} == {retry.id, gone.id}
+    assert {(d.state, d.last_status, d.type) for d in failed} == {("pending", 503, "Create"), ("gone", 410, "Create")}
+    assert await deliveries.claim(db, NOW + 99, 30, 10, OWNER) == []  # the retry is not due yet
+    assert [c.id for c in await deliveries.claim(db, NOW + 100, 30, 10, OWNER)] == [retry.id]
     with pytest.raises(ValueError):
         await deliveries.record(db, [deliveries.Result(retry.id, "queued", 2, NOW, None, None)], NOW)
 
 
 async def test_an_expired_lease_is_claimed_again(db: Database) -> None:
     await _pending(db, 2)
-    first = await deliveries.claim(db, NOW, 30, 10)
+    first = await deliveries.claim(db, NOW, 30, 10, OWNER)
     assert len(first) == 2
-    assert await deliveries.claim(db, NOW + 29, 30, 10) == []  # still leased
+    assert await deliveries.claim(db, NOW + 29, 30, 10, OWNER) == []  # still leased
     # The claimer died without recording anything: once the lease runs out the work is back.
-    again = await deliveries.claim(db, NOW + 30, 30, 10)
+    again = await deliveries.claim(db, NOW + 30, 30, 10, OWNER)
     assert sorted(c.id for c in again) == sorted(c.id for c in first)
     await deliveries.record(db, [deliveries.Result(c.id, "sent", 1, NOW, 200, None) for c in again], NOW + 31)
-    assert await deliveries.claim(db, NOW + 1000, 30, 10) == []  # final states are never claimed
+    assert await deliveries.claim(db, NOW + 1000, 30, 10, OWNER) == []  # final states are never claimed
 
 
 async def test_concurrent_claimers_share_the_work(db: Database) -> None:
     await _pending(db, 40)
-    batches = await asyncio.gather(*(deliveries.claim(db, NOW, 30, 3) for _ in range(20)))
+    batches = await asyncio.gather(*(deliveries.claim(db, NOW, 30, 3, OWNER) for _ in range(20)))
     ids = [c.id for batch in batches for c in batch]
     assert len(ids) == len(set(ids)) == 40
 
@@ -298,10 +301,10 @@ async def test_concurrent_claimers_share_the_work(db: Database) -> None:
 async def test_claims_skip_rows_locked_by_another_transaction(db: Database) -> None:
     await _pending(db, 10)
     async with db.transaction() as tx:
-        first = await deliveries.claim(tx, NOW, 30, 5)
+        first = await deliveries.claim(tx, NOW, 30, 5, OWNER)
         # A second claimer on another connection while the first has not committed: without
         # SKIP LOCKED it would wait for the first transaction (and time out here).
-        second = await asyncio.wait_for(deliveries.claim(db, NOW, 30, 10), 5)
+        second = await asyncio.wait_for(deliveries.claim(db, NOW, 30, 10, OWNER), 5)
     assert len(first) == 5 and len(second) == 5
     assert not {c.id for c in first} & {c.id for c in second}
 
@@ -312,7 +315,7 @@ async def test_claims_from_separate_pools_are_disjoint(database_url: str, db: Da
     await _pending(db, 60)
     others = [await open_database(database_url) for _ in range(3)]
     try:
-        batches = await asyncio.gather(*(deliveries.claim(d, NOW, 30, 4) for d in others * 6))
+        batches = await asyncio.gather(*(deliveries.claim(d, NOW, 30, 4, OWNER) for d in others * 6))
     finally:
         for other in others:
             await other.close()
@@ -328,15 +331,15 @@ async def test_inbox_round_trip(db: Database) -> None:
     assert await inbox.add(db, "https://r.test/a/1", "https://r.test/u", "r.test", '{"n": 1}') is False
     assert await inbox.add(db, "https://r.test/a/2", "https://r.test/u", "r.test", '{"n": 2}') is True
     assert await inbox.add(db, "https://r.test/a/3", "https://r.test/u", "r.test", '{"n": 3}') is True
-    items = await inbox.claim(db, NOW, 30, 10)
+    items = await inbox.claim(db, NOW, 30, 10, OWNER)
     assert [(i.activity_id, i.attempts) for i in items] == [(f"https://r.test/a/{n}", 1) for n in (1, 2, 3)]
-    assert await inbox.claim(db, NOW + 10, 30, 10) == []  # leased
+    assert await inbox.claim(db, NOW + 10, 30, 10, OWNER) == []  # leased
     done, failed, transient = items
     await inbox.mark_done(db, done.id)
     await inbox.mark_failed(db, failed.id, "x" * 600)
     await inbox.release(db, transient.id, "timeout", NOW + 60)
-    assert await inbox.claim(db, NOW + 59, 30, 10) == []
-    again = await inbox.claim(db, NOW + 60, 30, 10)
+    assert await inbox.claim(db, NOW + 59, 30, 10, OWNER) == []
+    again = await inbox.claim(db, NOW + 60, 30, 10, OWNER)
     assert [(i.id, i.attempts) for i in again] == [(transient.id, 2)]
     row = await db.fetchone("SELECT state, last_error FROM inbox_items WHERE id = ?", (failed.id,))
     assert row is not None and (row["state"], len(row["last_error"])) == ("failed", 500)
@@ -347,8 +350,8 @@ async def test_inbox_claims_skip_locked_rows(db: Database) -> None:
     for n in range(6):
         await inbox.add(db, f"https://r.test/a/{n}", "https://r.test/u", "r.test", "{}")
     async with db.transaction() as tx:
-        first = await inbox.claim(tx, NOW, 30, 3)
-        second = await asyncio.wait_for(inbox.claim(db, NOW, 30, 10), 5)
+        first = await inbox.claim(tx, NOW, 30, 3, OWNER)
+        second = await asyncio.wait_for(inbox.claim(db, NOW, 30, 10, OWNER), 5)
     assert len(first) == len(second) == 3
     assert not {i.id for i in first} & {i.id for i in second}
 

@@ -40,17 +40,17 @@ async def _queue(rt: Runtime, args: argparse.Namespace) -> None:
     print("deliveries by state:")
     if not counts:
         print("  (none)")
-    for row in counts:
-        print(f"  {row['state']:<8} {row['n']}")
-    rows = await deliveries.failures(rt.db)
-    if rows:
+    for state, n in counts.items():
+        print(f"  {state:<8} {n}")
+    failed = await deliveries.failures(rt.db)
+    if failed:
         print("recent failures and retries:")
-    for row in rows:
-        status = row["last_status"] if row["last_status"] is not None else "-"
-        retry = f" next {when(row['next_attempt_at'])}" if row["state"] == "pending" else ""
+    for d in failed:
+        status = d.last_status if d.last_status is not None else "-"
+        retry = f" next {when(d.next_attempt_at)}" if d.state == "pending" else ""
         print(
-            f"  #{row['id']} {row['type']} -> {row['inbox']} [{row['state']}, {row['attempts']} attempts, "
-            f"status {status}{retry}] {row['last_error'] or ''}"
+            f"  #{d.id} {d.type} -> {d.inbox} [{d.state}, {d.attempts} attempts, "
+            f"status {status}{retry}] {d.last_error or ''}"
         )
 
 

@@ -12,8 +12,9 @@ from typing import Any
 
 import orjson
 
-from ..store import activities, deliveries, relays, wakeups
+from ..store import activities, deliveries, relays
 from ..store.db import Executor
+from ..work import wakeups
 
 __all__ = ["queue_activity"]
 

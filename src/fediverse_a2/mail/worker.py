@@ -4,7 +4,10 @@ One step (`run_once`) does three things, each safe with several processes at onc
 1. triage: each new notification becomes a mail now, waits for the digest, or needs none
    (the member's choice, or no address); the state moves by compare-and-set, so once only;
 2. the digest, when due (the meta key below, swapped by one process only);
-3. sending what is queued in outgoing_mail, each mail taken under a lease, over SMTP in a thread.
+3. sending what is queued in outgoing_mail over SMTP in a thread: mails are leased to this
+   process by the one leased-queue runner (work/leased.py), like deliveries and inbox items:
+   renewed while being sent, handed back when the worker stops, and taken back at once from a
+   dead predecessor on this host.
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ import logging
 import smtplib
 import time
 
+from ..leases import LeaseOwner, current_owner
 from ..notices import MailSettings, Notification
 from ..runtime import Runtime
 from ..store import members, meta, outgoing_mail
 from ..store import notifications as store
+from ..work.leased import LeasedWork
 from .compose import digest_mail, notification_mail
 from .message import build_message
 from .schedule import next_digest
@@ -32,6 +37,7 @@ MAX_ATTEMPTS = 8
 # down) is not mailed at once any more; it stays on the notifications page.
 STALE_SECONDS = 2 * 86400
 BATCH = 50
+SEND_BATCH = 10
 DIGEST_ITEMS = 200
 
 
@@ -43,10 +49,13 @@ def backoff(attempt: int) -> float:
 class MailWorker:
     """Turns notifications into mail and sends the queue; `run_once` is what tests step."""
 
-    def __init__(self, rt: Runtime, sender: SmtpSender | None = None) -> None:
+    def __init__(self, rt: Runtime, sender: SmtpSender | None = None, owner: LeaseOwner | None = None) -> None:
         self.rt = rt
         self.mail = rt.config.mail
         self.sender = sender or SmtpSender(SmtpSettings.from_config(rt.config))
+        # A lease covers one mail's SMTP exchange (and is renewed while a batch is sent).
+        lease = self.mail.timeout * 2 + 30
+        self.leases = LeasedWork(rt.db, outgoing_mail.QUEUE, owner or current_owner(), lease)
 
     @property
     def enabled(self) -> bool:
@@ -118,27 +127,32 @@ class MailWorker:
 
     async def send_due(self) -> int:
         """Send what is queued and due; failures are retried later, refusals fail for good."""
-        instance = self.rt.config.instance
-        mails = await outgoing_mail.claim_due(self.rt.db, 10, lease_seconds=self.mail.timeout * 2 + 30)
-        for mail in mails:
-            msg = build_message(
-                sender=self.mail.sender, sender_name=instance.name, to=mail.to_addr, subject=mail.subject,
-                text=mail.body_text, html=mail.body_html, domain=instance.hostname,
-            )  # fmt: skip
-            try:
-                await self.sender.send(msg)
-            except MailRefused as exc:
-                log.warning("mail %s to %s refused: %s", mail.id, mail.to_addr, exc)
-                await outgoing_mail.mark_failed(self.rt.db, mail.id, str(exc))
-                continue
-            except (OSError, smtplib.SMTPException) as exc:
-                error = f"{type(exc).__name__}: {exc}"
-                if mail.attempts + 1 >= MAX_ATTEMPTS:
-                    log.warning("mail %s to %s failed for good: %s", mail.id, mail.to_addr, error)
-                    await outgoing_mail.mark_failed(self.rt.db, mail.id, error)
-                else:
-                    log.info("mail %s to %s failed, retrying: %s", mail.id, mail.to_addr, error)
-                    await outgoing_mail.mark_retry(self.rt.db, mail.id, time.time() + backoff(mail.attempts + 1), error)
-                continue
-            await outgoing_mail.mark_sent(self.rt.db, mail.id)
+        mails = await self.leases.claim(SEND_BATCH)
+        async with self.leases.held(mails) as pending:
+            for mail in mails:
+                await self._send(mail)
+                pending.discard(mail.id)
         return len(mails)
+
+    async def _send(self, mail: outgoing_mail.OutgoingMail) -> None:
+        instance = self.rt.config.instance
+        msg = build_message(
+            sender=self.mail.sender, sender_name=instance.name, to=mail.to_addr, subject=mail.subject,
+            text=mail.body_text, html=mail.body_html, domain=instance.hostname,
+        )  # fmt: skip
+        try:
+            await self.sender.send(msg)
+        except MailRefused as exc:
+            log.warning("mail %s to %s refused: %s", mail.id, mail.to_addr, exc)
+            await outgoing_mail.mark_failed(self.rt.db, mail, str(exc))
+            return
+        except (OSError, smtplib.SMTPException) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            if mail.attempts + 1 >= MAX_ATTEMPTS:
+                log.warning("mail %s to %s failed for good: %s", mail.id, mail.to_addr, error)
+                await outgoing_mail.mark_failed(self.rt.db, mail, error)
+            else:
+                log.info("mail %s to %s failed, retrying: %s", mail.id, mail.to_addr, error)
+                await outgoing_mail.mark_retry(self.rt.db, mail, time.time() + backoff(mail.attempts + 1), error)
+            return
+        await outgoing_mail.mark_sent(self.rt.db, mail)

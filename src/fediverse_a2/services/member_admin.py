@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..errors import UserError
 from ..models import Member
 from ..runtime import Runtime
@@ -37,11 +35,11 @@ async def set_disabled(rt: Runtime, by: Member, username: str, disabled: bool) -
     return member
 
 
-async def delivery_summary(rt: Runtime) -> list[Any]:
-    """Deliveries by state (state, n), as `queue` shows them."""
+async def delivery_summary(rt: Runtime) -> dict[str, int]:
+    """Deliveries by state, as `queue` shows them."""
     return await deliveries.summary(rt.db)
 
 
-async def delivery_failures(rt: Runtime, limit: int = 50) -> list[Any]:
+async def delivery_failures(rt: Runtime, limit: int = 50) -> list[deliveries.FailedDelivery]:
     """The recent failed or retrying deliveries with their last error."""
     return await deliveries.failures(rt.db, limit)

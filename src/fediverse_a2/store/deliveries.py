@@ -7,8 +7,8 @@ States:   pending --(2xx)--> sent
           pending --(domain blocked or unavailable)--> skipped
 sent, failed, gone and skipped are final. A claim is a lease (locked_until, lease_owner), not
 a state: the owner renews it while the work is in flight; work leased by a process that died
-is released at once by a process on its host (store/leases.py), or else claimed again once the
-lease runs out.
+is released at once by a process on its host (work/reclaim.py), or else claimed again once
+the lease runs out. Claiming, leases and moves are the one leased queue of store/queue.py.
 """
 
 from __future__ import annotations
@@ -20,16 +20,18 @@ from types import MappingProxyType
 from typing import Any
 
 from .db import Executor
+from .queue import IllegalTransition, LeasedQueue, Move
 from .sql import chunks, marks
 
 __all__ = [
     "FINAL_STATES",
+    "QUEUE",
     "TRANSITIONS",
     "Claimed",
     "DeliveryState",
+    "FailedDelivery",
     "IllegalTransition",
     "Result",
-    "check_transition",
     "claim",
     "delete_of_activities",
     "delete_of_member",
@@ -39,7 +41,6 @@ __all__ = [
     "pending_of_member",
     "reached_by_member",
     "record",
-    "renew_leases",
     "summary",
     "targets_of",
 ]
@@ -65,32 +66,35 @@ TRANSITIONS: Mapping[DeliveryState, frozenset[DeliveryState]] = MappingProxyType
         _S.SKIPPED: frozenset(),
     }
 )
-FINAL_STATES = frozenset(state for state, following in TRANSITIONS.items() if not following)
-
-
-class IllegalTransition(ValueError):
-    """A change of state the delivery state machine does not allow."""
-
-
-def check_transition(old: str, new: str) -> None:
-    """Raise IllegalTransition for a transition (or a state) the state machine does not know."""
-    try:
-        allowed = TRANSITIONS[DeliveryState(old)]
-        target = DeliveryState(new)
-    except ValueError:
-        raise IllegalTransition(f"unknown delivery state in {old} -> {new}") from None
-    if target not in allowed:
-        raise IllegalTransition(f"illegal delivery transition {old} -> {new}")
 
 
 @dataclass(frozen=True)
 class Claimed:
+    """A delivery leased to a worker."""
+
     id: int
     activity_id: int
     inbox: str
     domain: str
     recipient_uri: str | None
     attempts: int
+
+
+def _claimed(r: Any) -> Claimed:
+    return Claimed(r[0], r[1], r[2], r[3], r[4], r[5])
+
+
+QUEUE: LeasedQueue[DeliveryState, Claimed] = LeasedQueue(
+    table="deliveries",
+    states=DeliveryState,
+    waiting=DeliveryState.PENDING,
+    transitions=TRANSITIONS,
+    order="attempts, id",  # new deliveries before the retry backlog
+    returning="id, activity_id, inbox, domain, recipient_uri, attempts",
+    read=_claimed,
+    touched="updated_at",
+)
+FINAL_STATES = QUEUE.final
 
 
 @dataclass(frozen=True)
@@ -109,8 +113,21 @@ class Result:
     error: str | None
 
     def __post_init__(self) -> None:
-        check_transition(DeliveryState.PENDING, self.state)
-        object.__setattr__(self, "state", DeliveryState(self.state))
+        object.__setattr__(self, "state", QUEUE.check(DeliveryState.PENDING, self.state))
+
+
+@dataclass(frozen=True)
+class FailedDelivery:
+    """A failed, skipped, gone or retrying delivery, with its activity's type (the `queue` views)."""
+
+    id: int
+    inbox: str
+    state: str
+    attempts: int
+    last_status: int | None
+    last_error: str | None
+    next_attempt_at: float
+    type: str
 
 
 async def enqueue_followers(db: Executor, activity_id: int, member_id: int, now: float) -> int:
@@ -140,45 +157,22 @@ async def enqueue(db: Executor, activity_id: int, targets: Iterable[tuple[str, s
     )
 
 
-async def claim(db: Executor, now: float, lease_seconds: float, limit: int, owner: str | None = None) -> list[Claimed]:
+async def claim(db: Executor, now: float, lease_seconds: float, limit: int, owner: str) -> list[Claimed]:
     """Lease up to `limit` due deliveries to `owner`; new ones before the retry backlog."""
-    skip_locked = " FOR UPDATE SKIP LOCKED" if db.dialect == "postgresql" else ""
-    rows = await db.fetchall(
-        f"""UPDATE deliveries SET locked_until = ?, lease_owner = ?, updated_at = ?
-            WHERE id IN (SELECT id FROM deliveries
-                         WHERE state = 'pending' AND next_attempt_at <= ?
-                           AND (locked_until IS NULL OR locked_until <= ?)
-                         ORDER BY attempts, id LIMIT ?{skip_locked})
-            RETURNING id, activity_id, inbox, domain, recipient_uri, attempts""",
-        (now + lease_seconds, owner, now, now, now, limit),
-    )
-    return [
-        Claimed(r["id"], r["activity_id"], r["inbox"], r["domain"], r["recipient_uri"], r["attempts"]) for r in rows
-    ]
+    return await QUEUE.claim(db, now, lease_seconds, limit, owner)
+
+
+_RECORDED = ("attempts", "next_attempt_at", "last_status", "last_error")
 
 
 async def record(db: Executor, results: Sequence[Result], now: float) -> None:
     """Store the outcome of attempts on leased deliveries (all from state pending)."""
-    await db.executemany(
-        """UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, locked_until = NULL,
-               lease_owner = NULL, last_status = ?, last_error = ?, updated_at = ?
-           WHERE id = ? AND state = 'pending'""",
-        [(r.state.value, r.attempts, r.next_attempt_at, r.status, r.error, now, r.id) for r in results],
+    await QUEUE.move(
+        db,
+        [Move(r.id, r.state, (r.attempts, r.next_attempt_at, r.status, r.error)) for r in results],
+        _RECORDED,
+        now,
     )
-
-
-async def renew_leases(db: Executor, ids: Sequence[int], until: float, owner: str) -> None:
-    """Extend `owner`'s leases of deliveries still in flight, so no other worker claims them meanwhile.
-
-    A lease that was recorded meanwhile, or released and claimed by another owner, is left alone.
-    """
-    if ids:
-        marks = ", ".join("?" * len(ids))
-        await db.execute(
-            f"UPDATE deliveries SET locked_until = ? WHERE state = 'pending' AND locked_until IS NOT NULL "
-            f"AND lease_owner = ? AND id IN ({marks})",
-            (until, owner, *ids),
-        )
 
 
 async def targets_of(db: Executor, activity_id: int) -> list[tuple[str, str, str | None]]:
@@ -186,23 +180,24 @@ async def targets_of(db: Executor, activity_id: int) -> list[tuple[str, str, str
     rows = await db.fetchall(
         "SELECT inbox, domain, recipient_uri FROM deliveries WHERE activity_id = ? ORDER BY id", (activity_id,)
     )
-    return [(r["inbox"], r["domain"], r["recipient_uri"]) for r in rows]
+    return [(r[0], r[1], r[2]) for r in rows]
 
 
-async def summary(db: Executor) -> list[Any]:
-    """Delivery counts by state."""
-    return await db.fetchall("SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state ORDER BY state")
+async def summary(db: Executor) -> dict[str, int]:
+    """Delivery counts by state (in the order of the state names)."""
+    return await QUEUE.counts(db)
 
 
-async def failures(db: Executor, limit: int = 50) -> list[Any]:
+async def failures(db: Executor, limit: int = 50) -> list[FailedDelivery]:
     """The most recent failed or retrying deliveries, with their last error."""
-    return await db.fetchall(
+    rows = await db.fetchall(
         """SELECT d.id, d.inbox, d.state, d.attempts, d.last_status, d.last_error, d.next_attempt_at, a.type
            FROM deliveries d JOIN activities a ON a.id = d.activity_id
            WHERE d.state IN ('failed', 'gone', 'skipped') OR (d.state = 'pending' AND d.attempts > 0)
            ORDER BY d.updated_at DESC LIMIT ?""",
         (limit,),
     )
+    return [FailedDelivery(*tuple(r)) for r in rows]
 
 
 # -- an erased account ------------------------------------------------------------------------

@@ -3,10 +3,13 @@
 Beside the raw body, an item keeps the document as the inbox normalised it (only when
 normalising changed it): the worker reads that and never normalises again.
 
-States: queued -> done | failed. A claim is a lease (locked_until, lease_owner); an item leased
-by a process that died is released at once by a process on its host (store/leases.py), or else
-claimed again once its lease runs out. A transient failure also parks an item with
-locked_until (its retry time), without an owner.
+States: queued -> done | failed, and queued -> queued for a transient failure (retried at
+next_attempt_at). A claim is a lease (locked_until, lease_owner) of the one leased queue
+(store/queue.py); an item leased by a process that died is released at once by a process on
+its host (work/reclaim.py), or else claimed again once its lease runs out. An attempt is
+counted when an item is claimed, so one that crashes its worker again and again runs out.
+
+Concurrent `add`s on the database are group-committed (store/group_commit.py).
 
 Raw bodies of processed items are pruned after `inbox.keep_raw_days` (`prune_raw`); the row
 itself stays, so its activity id still deduplicates a replay.
@@ -14,17 +17,22 @@ itself stays, so its activity id still deduplicates a replay.
 
 from __future__ import annotations
 
-import asyncio
 import time
-import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
-from .db import Executor
+from . import group_commit
+from .db import Database, Executor
+from .queue import LeasedQueue, Move
 
 __all__ = [
+    "PRUNE_CHUNK",
+    "QUEUE",
     "InboxItem",
+    "InboxState",
     "add",
     "claim",
     "mark_done",
@@ -32,18 +40,48 @@ __all__ = [
     "mark_failed",
     "prune_raw",
     "release",
-    "renew_leases",
 ]
+
+
+class InboxState(StrEnum):
+    """The states of one received activity."""
+
+    QUEUED = "queued"
+    DONE = "done"
+    FAILED = "failed"
+
+
+_S = InboxState
+TRANSITIONS: Mapping[InboxState, frozenset[InboxState]] = MappingProxyType(
+    {_S.QUEUED: frozenset({_S.QUEUED, _S.DONE, _S.FAILED}), _S.DONE: frozenset(), _S.FAILED: frozenset()}
+)
 
 
 @dataclass(frozen=True)
 class InboxItem:
+    """A stored activity leased to a worker."""
+
     id: int
     activity_id: str
     actor_uri: str
     document: str  # the normalised document (the raw body when normalising changed nothing)
     attempts: int
 
+
+def _item(r: Any) -> InboxItem:
+    return InboxItem(r[0], r[1], r[2], r[3], r[4])
+
+
+QUEUE: LeasedQueue[InboxState, InboxItem] = LeasedQueue(
+    table="inbox_items",
+    states=InboxState,
+    waiting=InboxState.QUEUED,
+    transitions=TRANSITIONS,
+    order="id",
+    returning="id, activity_id, actor_uri, COALESCE(document, body), attempts",
+    read=_item,
+    counts_on_claim=True,
+)
 
 _ADD = (
     "INSERT INTO inbox_items (activity_id, actor_uri, domain, body, document, received_at) VALUES (?, ?, ?, ?, ?, ?) "
@@ -52,141 +90,41 @@ _ADD = (
 
 
 async def add(
-    db: Executor, activity_id: str, actor_uri: str, domain: str, body: str, document: str | None = None
+    db: Database, activity_id: str, actor_uri: str, domain: str, body: str, document: str | None = None
 ) -> bool:
     """Store a verified activity (and its normalised form, if different); False for a duplicate.
 
-    On a Database (not inside a caller's transaction), concurrent calls are group-committed:
-    the inserts that arrive while one commit is on its way go together in the next
-    transaction, and each caller returns only once its own row is committed.
+    Concurrent calls are group-committed: each caller returns once its own row is committed.
     """
     params = (activity_id, actor_uri, domain, body, document, time.time())
-    if not hasattr(db, "transaction"):
-        return await db.fetchval(_ADD, params) is not None
-    committer = _committers.get(db)
-    if committer is None:
-        committer = _committers[db] = _GroupCommit(db)
-    return await committer.add(params) is not None
+    return await group_commit.fetchval(db, _ADD, params) is not None
 
 
-class _GroupCommit:
-    """Batches concurrent inserts of one database into shared transactions, one at a time."""
-
-    MAX_BATCH = 256
-
-    def __init__(self, db: Executor) -> None:
-        self._db = weakref.ref(db)  # the registry below must not keep the database alive
-        self.waiting: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
-        self.task: asyncio.Task[None] | None = None
-
-    async def add(self, params: tuple[Any, ...]) -> Any:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self.waiting.append((params, future))
-        if self.task is None:
-            self.task = asyncio.get_running_loop().create_task(self._drain())
-        return await future
-
-    async def _drain(self) -> None:
-        batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
-        try:
-            while self.waiting:
-                db = self._db()
-                if db is None:
-                    break
-                # Let the requests that are already being handled join this batch.
-                await asyncio.sleep(0)
-                batch, self.waiting = self.waiting[: self.MAX_BATCH], self.waiting[self.MAX_BATCH :]
-                try:
-                    results = await db.fetchval_each(_ADD, [p for p, _ in batch])
-                except Exception:
-                    # One bad row must not fail the others: commit them one by one.
-                    results = []
-                    for params, future in batch:
-                        try:
-                            _settle(future, await db.fetchval(_ADD, params))
-                        except Exception as exc:
-                            if not future.done():
-                                future.set_exception(exc)
-                else:
-                    for (_, future), value in zip(batch, results, strict=False):
-                        _settle(future, value)
-                batch = []
-        finally:
-            self.task = None
-            for _, future in batch + self.waiting:
-                if not future.done():
-                    future.cancel()
-            self.waiting = []
-
-
-def _settle(future: asyncio.Future[Any], value: Any) -> None:
-    if not future.done():
-        future.set_result(value)
-
-
-_committers: weakref.WeakKeyDictionary[Any, _GroupCommit] = weakref.WeakKeyDictionary()
-
-
-async def claim(
-    db: Executor, now: float, lease_seconds: float, limit: int, owner: str | None = None
-) -> list[InboxItem]:
+async def claim(db: Executor, now: float, lease_seconds: float, limit: int, owner: str) -> list[InboxItem]:
     """Lease up to `limit` queued items to `owner`, oldest first."""
-    skip_locked = " FOR UPDATE SKIP LOCKED" if db.dialect == "postgresql" else ""
-    rows = await db.fetchall(
-        f"""UPDATE inbox_items SET locked_until = ?, lease_owner = ?, attempts = attempts + 1
-            WHERE id IN (SELECT id FROM inbox_items WHERE state = 'queued'
-                           AND (locked_until IS NULL OR locked_until <= ?)
-                         ORDER BY id LIMIT ?{skip_locked})
-            RETURNING id, activity_id, actor_uri, COALESCE(document, body) AS document, attempts""",
-        (now + lease_seconds, owner, now, limit),
-    )
-    items = [InboxItem(r["id"], r["activity_id"], r["actor_uri"], r["document"], r["attempts"]) for r in rows]
+    items = await QUEUE.claim(db, now, lease_seconds, limit, owner)
     items.sort(key=lambda i: i.id)
     return items
 
 
 async def mark_done(db: Executor, item_id: int) -> None:
     """Processing succeeded."""
-    await db.execute(
-        "UPDATE inbox_items SET state = 'done', locked_until = NULL, lease_owner = NULL WHERE id = ?", (item_id,)
-    )
+    await QUEUE.move_all(db, [item_id], InboxState.DONE)
 
 
 async def mark_done_many(db: Executor, item_ids: Sequence[int]) -> None:
     """Processing of each of these items succeeded (one statement for a batch)."""
-    if item_ids:
-        marks = ", ".join("?" * len(item_ids))
-        await db.execute(
-            f"UPDATE inbox_items SET state = 'done', locked_until = NULL, lease_owner = NULL WHERE id IN ({marks})",
-            tuple(item_ids),
-        )
+    await QUEUE.move_all(db, item_ids, InboxState.DONE)
 
 
 async def mark_failed(db: Executor, item_id: int, error: str) -> None:
     """Processing failed for good."""
-    await db.execute(
-        "UPDATE inbox_items SET state = 'failed', locked_until = NULL, lease_owner = NULL, last_error = ? WHERE id = ?",
-        (error[:500], item_id),
-    )
+    await QUEUE.move(db, [Move(item_id, InboxState.FAILED, (error[:500],))], ("last_error",))
 
 
 async def release(db: Executor, item_id: int, error: str, retry_at: float) -> None:
     """Processing hit a transient error; try again after retry_at."""
-    await db.execute(
-        "UPDATE inbox_items SET locked_until = ?, lease_owner = NULL, last_error = ? WHERE id = ?",
-        (retry_at, error[:500], item_id),
-    )
-
-
-async def renew_leases(db: Executor, ids: Sequence[int], until: float, owner: str) -> None:
-    """Extend `owner`'s leases of items still being processed (not those finished or parked since)."""
-    if ids:
-        marks = ", ".join("?" * len(ids))
-        await db.execute(
-            f"UPDATE inbox_items SET locked_until = ? WHERE state = 'queued' AND locked_until IS NOT NULL "
-            f"AND lease_owner = ? AND id IN ({marks})",
-            (until, owner, *ids),
-        )
+    await QUEUE.move(db, [Move(item_id, InboxState.QUEUED, (retry_at, error[:500]))], ("next_attempt_at", "last_error"))
 
 
 PRUNE_CHUNK = 1000

@@ -395,6 +395,21 @@ MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
         ],
     ),
     (
+        15,
+        "one leased queue: every queue has the same lease and retry columns",
+        [
+            # store/queue.py: state, attempts, next_attempt_at, locked_until, lease_owner and
+            # last_error on deliveries, inbox_items and outgoing_mail alike. Mail gets lease
+            # owners (a dead worker's mail is taken back at once, as the others' work is).
+            "ALTER TABLE outgoing_mail ADD COLUMN lease_owner TEXT",
+            # The inbox parked a transient failure in locked_until without an owner; its retry
+            # time now has the column the other queues use.
+            "ALTER TABLE inbox_items ADD COLUMN next_attempt_at {real} NOT NULL DEFAULT 0",
+            """UPDATE inbox_items SET next_attempt_at = locked_until, locked_until = NULL
+               WHERE state = 'queued' AND lease_owner IS NULL AND locked_until IS NOT NULL""",
+        ],
+    ),
+    (
         17,
         "apps: OAuth 2 clients, codes and tokens; markers; ids of remote accounts",
         [

@@ -1,20 +1,29 @@
 """The outgoing mail queue: written in a request or a CLI command, sent by the mail worker.
 
-States: pending -> sent, or pending -> failed after too many attempts. A worker takes a row by
-setting locked_until (a lease), so two processes never send the same mail.
+States: pending -> sent; pending -> pending (a failure to retry at next_attempt_at); pending
+-> failed (refused, or too many attempts). Claiming is a lease of the one leased queue
+(store/queue.py) with its owner, renewed while the mail is being sent, handed back when the
+worker stops, and taken back at once from a dead owner on this host (work/reclaim.py): two
+processes never send the same mail, and a crashed one delays none.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 from .db import Executor
+from .queue import LeasedQueue, Move
 
 __all__ = [
+    "QUEUE",
+    "MailState",
     "OutgoingMail",
-    "claim_due",
+    "claim",
     "delete_for_member",
     "mark_failed",
     "mark_retry",
@@ -25,8 +34,24 @@ __all__ = [
 ]
 
 
+class MailState(StrEnum):
+    """The states of one outgoing mail."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+_S = MailState
+TRANSITIONS: Mapping[MailState, frozenset[MailState]] = MappingProxyType(
+    {_S.PENDING: frozenset({_S.PENDING, _S.SENT, _S.FAILED}), _S.SENT: frozenset(), _S.FAILED: frozenset()}
+)
+
+
 @dataclass(frozen=True)
 class OutgoingMail:
+    """A queued mail leased to a worker; `attempts` counts the tries before this one."""
+
     id: int
     member_id: int | None
     to_addr: str
@@ -36,11 +61,19 @@ class OutgoingMail:
     attempts: int
 
 
-def _mail(row: Any) -> OutgoingMail:
-    return OutgoingMail(
-        id=row["id"], member_id=row["member_id"], to_addr=row["to_addr"], subject=row["subject"],
-        body_text=row["body_text"], body_html=row["body_html"], attempts=row["attempts"],
-    )  # fmt: skip
+def _mail(r: Any) -> OutgoingMail:
+    return OutgoingMail(r[0], r[1], r[2], r[3], r[4], r[5], r[6])
+
+
+QUEUE: LeasedQueue[MailState, OutgoingMail] = LeasedQueue(
+    table="outgoing_mail",
+    states=MailState,
+    waiting=MailState.PENDING,
+    transitions=TRANSITIONS,
+    order="next_attempt_at, id",
+    returning="id, member_id, to_addr, subject, body_text, body_html, attempts",
+    read=_mail,
+)
 
 
 async def queue(
@@ -55,58 +88,35 @@ async def queue(
     )
 
 
-async def claim_due(db: Executor, limit: int, lease_seconds: float) -> list[OutgoingMail]:
-    """Take up to `limit` due mails under a lease; rows another worker took first are skipped."""
-    now = time.time()
-    rows = await db.fetchall(
-        "SELECT id FROM outgoing_mail WHERE state = 'pending' AND next_attempt_at <= ? "
-        "AND (locked_until IS NULL OR locked_until < ?) ORDER BY next_attempt_at, id LIMIT ?",
-        (now, now, limit),
-    )
-    taken = []
-    for row in rows:
-        claimed = await db.fetchone(
-            "UPDATE outgoing_mail SET locked_until = ? WHERE id = ? AND state = 'pending' "
-            "AND (locked_until IS NULL OR locked_until < ?) "
-            "RETURNING id, member_id, to_addr, subject, body_text, body_html, attempts",
-            (now + lease_seconds, row["id"], now),
-        )
-        if claimed is not None:
-            taken.append(_mail(claimed))
-    return taken
+async def claim(db: Executor, now: float, lease_seconds: float, limit: int, owner: str) -> list[OutgoingMail]:
+    """Lease up to `limit` due mails to `owner`, the longest waiting first."""
+    return await QUEUE.claim(db, now, lease_seconds, limit, owner)
 
 
-async def mark_sent(db: Executor, mail_id: int) -> None:
+async def mark_sent(db: Executor, mail: OutgoingMail) -> None:
     """The SMTP server took the mail."""
-    await db.execute(
-        "UPDATE outgoing_mail SET state = 'sent', sent_at = ?, locked_until = NULL, attempts = attempts + 1 "
-        "WHERE id = ?",
-        (time.time(), mail_id),
-    )
+    await QUEUE.move(db, [Move(mail.id, MailState.SENT, (mail.attempts + 1, time.time()))], ("attempts", "sent_at"))
 
 
-async def mark_retry(db: Executor, mail_id: int, next_attempt_at: float, error: str) -> None:
+async def mark_retry(db: Executor, mail: OutgoingMail, next_attempt_at: float, error: str) -> None:
     """Sending failed for now: try again later."""
-    await db.execute(
-        "UPDATE outgoing_mail SET attempts = attempts + 1, next_attempt_at = ?, locked_until = NULL, last_error = ? "
-        "WHERE id = ?",
-        (next_attempt_at, error[:500], mail_id),
+    await QUEUE.move(
+        db,
+        [Move(mail.id, MailState.PENDING, (mail.attempts + 1, next_attempt_at, error[:500]))],
+        ("attempts", "next_attempt_at", "last_error"),
     )
 
 
-async def mark_failed(db: Executor, mail_id: int, error: str) -> None:
+async def mark_failed(db: Executor, mail: OutgoingMail, error: str) -> None:
     """Sending failed for good (refused recipient, or too many attempts)."""
-    await db.execute(
-        "UPDATE outgoing_mail SET state = 'failed', attempts = attempts + 1, locked_until = NULL, last_error = ? "
-        "WHERE id = ?",
-        (error[:500], mail_id),
+    await QUEUE.move(
+        db, [Move(mail.id, MailState.FAILED, (mail.attempts + 1, error[:500]))], ("attempts", "last_error")
     )
 
 
 async def states(db: Executor) -> dict[str, int]:
     """How many mails are in each state (for the CLI and tests)."""
-    rows = await db.fetchall("SELECT state, COUNT(*) AS n FROM outgoing_mail GROUP BY state")
-    return {r["state"]: int(r["n"]) for r in rows}
+    return await QUEUE.counts(db)
 
 
 async def delete_for_member(db: Executor, member_id: int) -> None:

@@ -143,7 +143,7 @@ class PostgresDatabase:
 
     def __init__(self, pool: Any, url: str = "") -> None:
         self._pool = pool
-        self.url = url  # for connections of their own, such as a LISTEN
+        self.url = url  # for connections of their own, such as a LISTEN (work/wakeups.py)
 
     def after_commit(self, callback: Callable[[], object]) -> None:
         """Statements on the database itself commit as they run: call `callback` at once."""

@@ -1,9 +1,12 @@
 """Delivering queued activities: leased, signed, POSTed, the outcome recorded.
 
-`deliverer.py` runs rounds over the durable queue (`store/deliveries.py`, a declared state
-machine), `signing.py` is the one signing path (in this process or in signing processes,
-`signpool.py`), `breaker.py` keeps one failing host from slowing the others, `recorder.py`
-writes outcomes while a round still sends.
+`deliverer.py` runs rounds over the durable queue (`store/deliveries.py`, one of the leased
+queues of `store/queue.py`, leased through `work/leased.py`), put together from parts:
+`limits.py` (in flight overall and per peer), `breaker.py` (one failing host never slows the
+others), `presign.py` with `signing.py` (the one signing path) and `signpool.py` (signing
+processes), `schemes.py` (the signature scheme each peer accepts), `activities.py` (what is
+sent, and who signs it), `health.py` (unavailable domains), `targets.py` (what an inbox URL
+means for sending), `recorder.py` (outcomes written while a round still sends).
 
 The names below are loaded on first use: a signing process imports only `signing.py` (and
 keys and signatures), not the deliverer with the store and the HTTP client (~0.1 s and

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ...keys import KeyStore
+from ...parentdeath import die_with_parent
 from ...signatures import AnyPrivateKey, sign_headers
 
 __all__ = ["Presigned", "SignJob", "Signer", "init_signing_process", "sign_chunk", "signature_headers"]
@@ -65,9 +66,10 @@ async def signature_headers(
 _process_keys: KeyStore | None = None
 
 
-def init_signing_process(keys_dir: str) -> None:
-    """Pool initializer: where this process reads key files from."""
+def init_signing_process(keys_dir: str, parent: int) -> None:
+    """Pool initializer: end with the delivering process `parent`; read key files from `keys_dir`."""
     global _process_keys
+    die_with_parent(parent)
     _process_keys = KeyStore(Path(keys_dir))
 
 

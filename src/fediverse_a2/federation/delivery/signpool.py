@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -65,7 +66,7 @@ class SigningPool:
                 self.processes,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=init_signing_process,
-                initargs=(str(self.keys_dir),),
+                initargs=(str(self.keys_dir), os.getpid()),
             )
             self._warm = self._executor.submit(_ready)
             self._last_used = time.monotonic()

@@ -3,7 +3,7 @@
 With more than one core, `serve` splits its work: the web process verifies and stores what
 arrives and renders pages; a child `fediverse-a2 worker` process handles the stored inbox
 items, the deliveries, housekeeping and mail. They share the database; the web process wakes
-the worker through store/wakeups.py (a datagram on SQLite, NOTIFY on PostgreSQL).
+the worker through work/wakeups.py (a datagram on SQLite, NOTIFY on PostgreSQL).
 
 The child dies with its parent: on Linux the kernel sends it SIGKILL when `serve` ends for any
 reason (a `kill -9` included), so a restarted `serve` never finds an orphan worker still
@@ -15,42 +15,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
-import os
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
+
+from ..parentdeath import pre_exec_hook
 
 __all__ = ["WorkerChild"]
 
 log = logging.getLogger(__name__)
 
-_PR_SET_PDEATHSIG = 1
 _STOP_SECONDS = 10.0
 _MAX_PAUSE = 30.0
 _STEADY_SECONDS = 60.0
-
-
-def _death_signal() -> Callable[[], None] | None:
-    """A pre-exec hook that makes the kernel kill the child when its parent dies (Linux)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up now, not in the forked child
-    except (OSError, AttributeError):
-        return None
-    parent = os.getpid()
-
-    def hook() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:  # the parent died before the line above took effect
-            os._exit(1)
-
-    return hook
 
 
 class WorkerChild:
@@ -67,7 +46,7 @@ class WorkerChild:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "fediverse_a2", "--config", str(self.config_file), "worker"],
             stdin=subprocess.DEVNULL,
-            preexec_fn=_death_signal(),  # calls only a prctl resolved before the fork
+            preexec_fn=pre_exec_hook(),  # calls only a prctl resolved before the fork
         )
         self._started_at = time.monotonic()
 

@@ -1,9 +1,10 @@
-"""Background work inside `serve`: the inbox worker, the delivery worker and housekeeping.
+"""The background loops: the inbox worker, the delivery worker, housekeeping and mail.
 
 Each loop wakes when told or every poll interval. The inbox loop is told by the inbox
-route of this process; the delivery loop by a wake-up (store/wakeups.py: NOTIFY on
+route of this process; the delivery loop by a wake-up (work/wakeups.py: NOTIFY on
 PostgreSQL, a local datagram on SQLite) from whichever process queued deliveries, so a CLI
-`post` starts going out at once. The poll is only the safety net.
+`post` starts going out at once. The poll is only the safety net. Mail has a loop of its
+own, so a slow SMTP server delays nothing else.
 
 A web process whose loops run elsewhere (`serve` with a `worker` process beside it) starts
 none of them (`start_beside`); its inbox route wakes the other process instead.
@@ -24,15 +25,16 @@ from collections.abc import Awaitable, Callable
 
 from .. import retention
 from ..accounts import throttle
+from ..federation.actors import ActorDirectory
+from ..federation.delivery import Deliverer
+from ..federation.processing import InboxWorker
+from ..federation.pruning import InboxPruner
+from ..federation.retired import retire_keys
+from ..federation.subscriptions import SubscriptionRefresher
 from ..mail.worker import MailWorker
 from ..runtime import Runtime
-from ..store import domain_health, invites, login_failures, membership_requests, outgoing_mail, sessions, wakeups
-from .actors import ActorDirectory
-from .delivery import Deliverer
-from .processing import InboxWorker
-from .pruning import InboxPruner
-from .retired import retire_keys
-from .subscriptions import SubscriptionRefresher
+from ..store import invites, login_failures, membership_requests, outgoing_mail, sessions
+from ..work import wakeups
 
 __all__ = ["Workers"]
 
@@ -79,14 +81,10 @@ class Workers:
 
     def domain_seen(self, domain: str) -> None:
         """A valid signed POST arrived from a domain: it is available again."""
-        if domain in self.deliverer.unavailable:
-            self.deliverer.unavailable.discard(domain)
-            self._spawn(self._clear_unavailable(domain), "clear-unavailable")
-
-    async def _clear_unavailable(self, domain: str) -> None:
-        async with self.rt.db.transaction() as tx:
-            await domain_health.set_unavailable(tx, domain, False)
-            await domain_health.clear(tx, domain)
+        health = self.deliverer.health
+        if domain in health.unavailable:
+            health.unavailable.discard(domain)
+            self._spawn(health.clear(domain), "clear-unavailable")
 
     def _spawn(self, coro: Awaitable[None], name: str) -> None:
         task = asyncio.ensure_future(coro)
@@ -97,7 +95,7 @@ class Workers:
     async def start_beside(self) -> None:
         """For a web process whose loops run in another process: keep fresh only what the web
         side reads itself (the domain policy, and the unavailable domains for `domain_seen`)."""
-        await self.deliverer.refresh_unavailable()
+        await self.deliverer.health.refresh()
         poll = self.rt.config.server.poll_interval
         self._spawn(self._loop("web-side", self._refresh_beside, poll, None), "web-side")
 
@@ -105,13 +103,13 @@ class Workers:
         await self.rt.refresh_policy()  # one small read unless an admin changed the policy
         if time.time() >= self._next_unavailable_check:
             self._next_unavailable_check = time.time() + UNAVAILABLE_REFRESH_SECONDS
-            await self.deliverer.refresh_unavailable()
+            await self.deliverer.health.refresh()
         return 0
 
     async def start(self) -> None:
         """Start the loops (called from the app's lifespan)."""
         self._running = True
-        await self.deliverer.refresh_unavailable()
+        await self.deliverer.health.refresh()
         poll = self.rt.config.server.poll_interval
         try:
             self._listening = await wakeups.listen(self.rt.db, [wakeups.DELIVERIES, wakeups.INBOX], self._woken)
@@ -174,7 +172,7 @@ class Workers:
             wake.clear()
 
     async def stop(self) -> None:
-        """Cancel the loops and wait for them to end."""
+        """Cancel the loops (their unfinished leases are handed back) and wait for them to end."""
         self._stopping.set()
         self._running = False
         if self._listening is not None:
@@ -184,3 +182,4 @@ class Workers:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self.deliverer.close()  # its signing processes, if any
