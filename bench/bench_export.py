@@ -56,7 +56,7 @@ async def fill(config: Path, n: int) -> None:
                 await activities.add_many(tx, creates)
                 own = [
                     comments.NewComment(f"bench:c:{post_id}:{k}", post_id, alice.id, actor, rt.urls.host,
-                                        f"<p>Reactie {k} op {post_id}</p>", 1.7e9)
+                                        f"<p>Reactie {k} op {post_id}</p>", 1.7e9 + post_id * 60 + k)
                     for post_id in ids for k in range(10)
                 ]  # fmt: skip
                 await comments.add_many(tx, own)

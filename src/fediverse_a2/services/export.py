@@ -16,13 +16,14 @@ by item), so an account with years of posts never sits in memory whole.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import html
 import io
 import os
 import time
 import zipfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -37,6 +38,7 @@ from ..store import activities, comments, follows, media, member_reactions, noti
 __all__ = ["FOLLOWING_HEADER", "export_archive", "export_to_file"]
 
 PAGE = 200
+CHUNK = 64 * 1024
 FOLLOWING_HEADER = ["Account address", "Show boosts", "Notify on new posts", "Languages"]
 _T = TypeVar("_T")
 
@@ -85,6 +87,12 @@ class _Archive:
 
     def text(self, name: str, data: str | bytes) -> None:
         self.zf.writestr(name, data)
+
+    @contextlib.contextmanager
+    def entry(self, name: str) -> Iterator[IO[bytes]]:
+        """An entry written piece by piece, through a buffer (the compressor gets large writes)."""
+        with self.zf.open(name, "w") as raw, io.BufferedWriter(raw, CHUNK) as out:
+            yield out
 
     async def write(self) -> None:
         rt = self.rt
@@ -152,7 +160,7 @@ class _Archive:
             if m.file_name not in copied:  # two uploads of the same bytes share one file
                 copied.add(m.file_name)
                 await self.copy(m.file_name, f"media_attachments/{m.file_name}")
-        with self.zf.open("media.json", "w") as out:
+        with self.entry("media.json") as out:
             items = _JsonList(out, b"[")
             async for m in uploads():
                 items.add(
@@ -180,7 +188,7 @@ class _Archive:
     async def outbox(self) -> None:
         db, member = self.rt.db, self.member
         total = 0
-        with self.zf.open("outbox.json", "w") as out:
+        with self.entry("outbox.json") as out:
             out.write(b'{\n"@context": ' + orjson.dumps(build.CONTEXT) + b',\n"id": "outbox.json",\n')
             out.write(b'"type": "OrderedCollection",\n"orderedItems": [')
             items = _JsonList(out)
@@ -215,7 +223,7 @@ class _Archive:
 
     async def likes(self) -> None:
         db, member = self.rt.db, self.member
-        with self.zf.open("likes.json", "w") as out:
+        with self.entry("likes.json") as out:
             out.write(b'{\n"@context": "' + build.AS_CONTEXT.encode() + b'",\n"id": "likes.json",\n')
             out.write(b'"type": "OrderedCollection",\n"orderedItems": [')
             items = _JsonList(out)
@@ -231,7 +239,7 @@ class _Archive:
 
     async def accounts(self, table: str, name: str) -> None:
         db, member = self.rt.db, self.member
-        with self.zf.open(name, "w") as raw:
+        with self.entry(name) as raw:
             out = io.TextIOWrapper(raw, encoding="utf-8", newline="")
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(FOLLOWING_HEADER if table == "following" else ["Account address", "Actor URL"])
@@ -248,7 +256,10 @@ class _Archive:
 
     async def posts(self) -> None:
         db, member = self.rt.db, self.member
-        async for post in _pages(lambda after: posts.page_of_member(db, member.id, after, PAGE), lambda p: p.id, 0):
+        mine = _pages(
+            lambda after: posts.page_of_member(db, member.id, after, PAGE), lambda p: (p.published, p.id), (-1e18, 0)
+        )
+        async for post in mine:
             names = [name for name, _ in await tags.for_post(db, post.id)]
             images = [f"media_attachments/{m.file_name}" for m in await media.for_post(db, post.id)]
             self.text(f"posts/{post.id}.md", self._markdown(post, names, images))
@@ -285,26 +296,30 @@ class _Archive:
 
     async def comments(self) -> None:
         db, member = self.rt.db, self.member
-        with self.zf.open("comments.json", "w") as out:
+        with self.entry("comments.json") as out:
             items = _JsonList(out, b"[")
-            own = _pages(lambda after: comments.page_of_member(db, member.id, after, PAGE), lambda c: c.id, 0)
-            async for c in own:
-                items.add(
-                    {
-                        "id": c.ap_id,
-                        "post": self.rt.urls.post(c.post_id),
-                        "published": build.iso(c.published),
-                        "updated": build.iso(c.updated) if c.updated else None,
-                        "content": c.content_html,
-                        "visibility": c.visibility,
-                        "state": c.state,
-                    }
-                )
+            for state in comments.STATES:  # an erased comment is no longer anyone's data
+
+                async def page(after: tuple[float, int], state: str = state) -> list[comments.OwnComment]:
+                    return await comments.page_of_member(db, member.id, state, after, PAGE)
+
+                async for c in _pages(page, lambda c: (c.published, c.id), (-1e18, 0)):
+                    items.add(
+                        {
+                            "id": c.ap_id,
+                            "post": self.rt.urls.post(c.post_id),
+                            "published": build.iso(c.published),
+                            "updated": build.iso(c.updated) if c.updated else None,
+                            "content": c.content_html,
+                            "visibility": c.visibility,
+                            "state": c.state,
+                        }
+                    )
             out.write(b"\n]\n")
 
     async def notifications(self) -> None:
         db, member = self.rt.db, self.member
-        with self.zf.open("notifications.json", "w") as out:
+        with self.entry("notifications.json") as out:
             items = _JsonList(out, b"[")
             offset = 0
             while True:

@@ -411,11 +411,14 @@ class OwnComment:
     visibility: str
 
 
-async def page_of_member(db: Executor, member_id: int, after_id: int, limit: int) -> list[OwnComment]:
-    """A member's comments that are not erased, oldest first, after a row id (for an export)."""
+async def page_of_member(
+    db: Executor, member_id: int, state: str, after: tuple[float, int], limit: int
+) -> list[OwnComment]:
+    """A member's comments in one moderation state, oldest first, after (published, id) (for an export)."""
     rows = await db.fetchall(
-        f"SELECT {columns(OwnComment)} FROM comments WHERE member_id = ? AND id > ? AND state <> ? ORDER BY id LIMIT ?",
-        (member_id, after_id, ERASED, limit),
+        f"SELECT {columns(OwnComment)} FROM comments WHERE member_id = ? AND state = ? "
+        "AND (published, id) > (?, ?) ORDER BY published, id LIMIT ?",
+        (member_id, state, *after, limit),
     )
     return [record(OwnComment, r) for r in rows]
 

@@ -458,6 +458,9 @@ MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
             # An erased account keeps its row (state 'deleted'): its username is never given out
             # again, and its actor URL answers 410.
             "ALTER TABLE members ADD COLUMN deleted_at {real}",
+            # The newest Create/Update/Delete we sent of an object (what /notes/… and /comments/…
+            # serve, and each item of an export's outbox): an index instead of a scan per lookup.
+            "CREATE INDEX activities_by_object ON activities (object_id, id)",
         ],
     ),
 ]

@@ -257,11 +257,12 @@ async def ids_of_member(db: Executor, member_id: int) -> list[int]:
     return [int(r[0]) for r in await db.fetchall("SELECT id FROM posts WHERE member_id = ? ORDER BY id", (member_id,))]
 
 
-async def page_of_member(db: Executor, member_id: int, after_id: int, limit: int) -> list[Post]:
-    """A member's posts that are not deleted (drafts too), oldest first, after a row id (for an export)."""
+async def page_of_member(db: Executor, member_id: int, after: tuple[float, int], limit: int) -> list[Post]:
+    """A member's posts that are not deleted (drafts too), oldest first, after (published, id) (for an export)."""
     rows = await db.fetchall(
-        f"{_SELECT} WHERE p.member_id = ? AND p.deleted_at IS NULL AND p.id > ? ORDER BY p.id LIMIT ?",
-        (member_id, after_id, limit),
+        f"{_SELECT} WHERE p.member_id = ? AND p.deleted_at IS NULL AND (p.published, p.id) > (?, ?) "
+        "ORDER BY p.published, p.id LIMIT ?",
+        (member_id, *after, limit),
     )
     return [_post(r) for r in rows]
 
