@@ -32,7 +32,7 @@ async def test_erasing_comments_keeps_the_threads_of_others_whole(db: Database) 
     first = await _comment(db, post, top, alice, "http://a2.test/comments/a1")
     second = await _comment(db, post, first, alice, "http://a2.test/comments/a2")
     answer = await _comment(db, post, second, None, "https://r.test/c/2")
-    assert [c.id for c in await comments.page_of_member(db, alice, 0, 10)] == [first, second]
+    assert [c.id for c in await comments.page_of_member(db, alice, comments.VISIBLE, (-1e18, 0), 10)] == [first, second]
 
     erased = await comments.erase_by_member(db, alice)
     assert sorted(erased) == [(first, post), (second, post)]
@@ -42,7 +42,7 @@ async def test_erasing_comments_keeps_the_threads_of_others_whole(db: Database) 
     assert await comments.by_id(db, first, URLS) is None
     assert await comments.state_of(db, first) == comments.ERASED
     assert await db.fetchval("SELECT content_html FROM comments WHERE id = ?", (second,)) == ""
-    assert await comments.page_of_member(db, alice, 0, 10) == []
+    assert await comments.page_of_member(db, alice, comments.VISIBLE, (-1e18, 0), 10) == []
 
 
 async def test_erasing_a_member_keeps_the_username_and_the_legacy_ids(db: Database) -> None:
