@@ -18,13 +18,14 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..activitypub.jsonld import NormaliseError
 from ..activitypub.parse import actor_of
 from ..hosts import HostError, host_of, same_origin
 from ..jsondoc import parse_json_document
+from ..request_body import BodyError, read_body
 from ..runtime import Runtime
 from ..signatures import Candidate, SignatureError, parse_signatures, verify_request
 from ..store import actor_blocks, members, ownership
@@ -102,23 +103,10 @@ class InboxEndpoint:
             return JSONResponse({"error": exc.reason}, status_code=exc.status, headers=exc.headers)
 
     async def _read_body(self, request: Request) -> bytes:
-        declared = request.headers.get("content-length")
-        if declared is not None:
-            if not declared.isdigit():
-                raise BadRequest(400, "invalid Content-Length")
-            if int(declared) > self.max_bytes:
-                raise BadRequest(413, f"body larger than {self.max_bytes} bytes")
-        chunks: list[bytes] = []
-        size = 0
         try:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > self.max_bytes:
-                    raise BadRequest(413, f"body larger than {self.max_bytes} bytes")
-                chunks.append(chunk)
-        except ClientDisconnect:
-            raise BadRequest(400, "client disconnected") from None
-        return b"".join(chunks)
+            return await read_body(request, self.max_bytes)
+        except BodyError as exc:
+            raise BadRequest(exc.status, exc.reason) from None
 
     async def _receive(self, request: Request) -> Response:
         media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()

@@ -29,6 +29,7 @@ from ..services.erasure import erase_account
 from ..services.export import export_archive
 from ..store import members
 from .forms import text_field
+from .gate import member_of
 from .render import Renderer
 from .security import WebSecurity
 
@@ -77,9 +78,7 @@ class PrivacyPages:
 
     async def export(self, request: Request) -> Response:
         """GET: what the download holds; POST: the zip of the member's data."""
-        member = await self.security.member_or_login(request)
-        if isinstance(member, Response):
-            return member
+        member = member_of(request)
         if request.method == "GET":
             return await self.render.page(request, "settings_export.html")
         await self.security.form(request)
@@ -106,9 +105,7 @@ class PrivacyPages:
 
     async def delete(self, request: Request) -> Response:
         """GET: what deleting means; POST: erase the account, confirmed with the field `password`."""
-        member = await self.security.member_or_login(request)
-        if isinstance(member, Response):
-            return member
+        member = member_of(request)
         if request.method == "GET":
             return await self.render.page(request, "settings_delete.html")
         form = await self.security.form(request)

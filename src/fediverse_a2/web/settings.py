@@ -17,6 +17,7 @@ from ..services.moving import resolve_aliases
 from ..services.profile import MAX_FIELDS, update_profile
 from ..services.uploads import store_image
 from .forms import text_field
+from .gate import member_of
 from .render import Renderer
 from .security import FORM_LIMIT, WebSecurity
 
@@ -36,9 +37,7 @@ class SettingsPages:
 
     async def profile(self, request: Request) -> Response:
         """GET: the profile form; POST: save it (sends Update{Person})."""
-        member = await self.security.member_or_login(request)
-        if isinstance(member, Response):
-            return member
+        member = member_of(request)
         if request.method == "GET":
             return await self.render.page(
                 request, "settings_profile.html", fields=_slots(member), aliases=_aliases(member), saved=False
@@ -80,9 +79,7 @@ class SettingsPages:
 
     async def password(self, request: Request) -> Response:
         """GET: the form; POST: check the current password, set the new one, end the other sessions."""
-        member = await self.security.member_or_login(request)
-        if isinstance(member, Response):
-            return member
+        member = member_of(request)
         if request.method == "GET":
             return await self.render.page(request, "settings_password.html")
         form = await self.security.form(request)

@@ -104,7 +104,7 @@ async def on_create(ctx: Context) -> None:
             return
         await search.index_comments(ctx.tx, [comment_id])
         told = await notify.on_reply(ctx, note, post_id, comment_id)
-        await notify.on_mentions(ctx, note, f"{ctx.rt.urls.post(post_id)}#comment-{comment_id}", skip=told)
+        await notify.on_mentions(ctx, note, ctx.rt.urls.comment_on_page(post_id, comment_id), skip=told)
         return
     if shown:
         await notify.on_mentions(ctx, note)

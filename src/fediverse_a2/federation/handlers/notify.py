@@ -60,7 +60,7 @@ async def on_reply(ctx: Context, note: RemoteNote, post_id: int, comment_id: int
         return told
     parent = await comments.by_ap_id(ctx.tx, note.in_reply_to) if note.in_reply_to else None
     owners = [parent.member_id if parent is not None else None, post.member_id]
-    link = f"{ctx.rt.urls.post(post_id)}#comment-{comment_id}"
+    link = ctx.rt.urls.comment_on_page(post_id, comment_id)
     for member_id in owners:
         if member_id is not None and member_id not in told:
             told.add(member_id)
