@@ -20,6 +20,7 @@ from fediverse_a2.services.social import comment, follow
 from fediverse_a2.store import actors as actor_store
 from fediverse_a2.store import deliveries, follows, members, posts, search
 from helpers import LiveServer, live_server, wait_for
+from html_check import check_html
 from pg import DatabaseFactory
 from webclient import WebUser, member_with_password
 
@@ -107,6 +108,8 @@ async def test_deleting_an_account_reaches_every_server_and_leaves_nothing_but_4
         assert (await members.by_username(a.rt.db, "alice")).state == "active"  # type: ignore[union-attr]
         r = await web.submit("/settings/delete", "/settings/delete", {"password": PASSWORD})
         assert r.status_code == 200 and "a2_session=" in r.headers.get("set-cookie", "")
+        check_html(r.text)
+        assert "Uitloggen" not in r.text  # the page after is a visitor's
         # The session is gone with the account.
         assert (await web.get("/settings/profile")).status_code == 303
 

@@ -18,6 +18,7 @@ from fediverse_a2.services.reactions_out import react
 from fediverse_a2.services.social import comment, follow
 from fediverse_a2.store import follows, members
 from helpers import LiveServer, live_server, wait_for
+from html_check import check_html
 from media_samples import photo
 from webclient import WebUser, member_with_password
 
@@ -44,6 +45,7 @@ async def test_privacy_statement_comes_from_the_configuration_in_both_languages(
         for text in [*expected, "Autoriteit Persoonsgegevens"]:
             assert text in nl.text, text
         assert "Privacy statement" not in nl.text
+        check_html(nl.text)
         en = await web.get("/privacy?lang=en")
         for text in ("Privacy statement", "Controller: Stichting Ambtenaar 2.0", "after 14 days", "no log of requests"):
             assert text in en.text, text
@@ -94,6 +96,8 @@ async def test_export_holds_a_members_data_in_mastodons_shapes(server: LiveServe
 
         page = await web.get("/settings/export")
         assert page.status_code == 200 and 'action="/settings/export"' in page.text
+        check_html(page.text)
+        check_html((await web.get("/settings/profile")).text)  # with its other accounts
         refused = await web.submit("/settings/export", "/settings/export", {}, token=False)
         assert refused.status_code == 403
         r = await web.submit("/settings/export", "/settings/export", {})
@@ -165,6 +169,7 @@ async def test_delete_asks_the_password_and_keeps_the_last_admin(server: LiveSer
         await web.login("alice", PASSWORD)
         page = await web.get("/settings/delete")
         assert 'name="password"' in page.text and 'type="password"' in page.text
+        check_html(page.text)
         r = await web.submit("/settings/delete", "/settings/delete", {"password": PASSWORD})
         assert r.status_code == 400 and "enige beheerder" in r.text
         assert not (await members.by_username(server.rt.db, "alice")).is_deleted  # type: ignore[union-attr]
