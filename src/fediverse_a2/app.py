@@ -32,10 +32,12 @@ from .web.auth import AuthPages
 from .web.comments import CommentPages
 from .web.discovery import Discovery
 from .web.editor import Editor
+from .web.events import EventPages
 from .web.feed import atom_feed, member_feed, tag_feed
 from .web.followers import FollowPages
 from .web.gate import Access, Gate
 from .web.groups import GroupPages
+from .web.health import HealthPages, RequestTiming
 from .web.interact import InteractPages
 from .web.legacy import LegacyLinks, legacy_routes
 from .web.links import Links
@@ -95,8 +97,10 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     search_page = SearchPage(rt, renderer)
     archive = ArchivePages(rt, renderer, pages)
     group_pages = GroupPages(rt, renderer, security, pages)
+    event_pages = EventPages(rt, renderer, security, pages, objects.guard, workers.directory)
     oauth = OAuthService(rt)
     app_pages = AppPages(rt, renderer, security, oauth)
+    health = HealthPages(rt, renderer)
 
     async def home(request: Request) -> Response:
         return await pages.home(request)
@@ -165,6 +169,16 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         r("/posts/{post_id:id}/delete", editor.delete, M, methods=POST),
         r("/posts/{post_id:id}/comments", commenting.on_post, M, methods=POST),
         r("/comments/{comment_id:id}", objects.comment, V),
+        r("/events", event_pages.index, V),
+        r("/events.ics", event_pages.calendar_all, V),
+        r("/events/new", event_pages.new, M, methods=GET_POST),
+        r("/events/{event_id:id}", event_pages.show, V),
+        r("/events/{event_id:id}.ics", event_pages.calendar_one, V),
+        r("/events/{post_id:id}/replies", objects.replies, V),
+        r("/events/{event_id:id}/rsvp", event_pages.rsvp, M, methods=POST),
+        r("/events/{event_id:id}/comments", event_pages.comment, M, methods=POST),
+        r("/events/{event_id:id}/edit", event_pages.edit, M, methods=GET_POST),
+        r("/events/{event_id:id}/cancel", event_pages.cancel, M, methods=GET_POST),
         r("/reply", commenting.reply, M, methods=GET_POST),
         r("/timeline", timeline.timeline, M),
         r("/network", timeline.network, M),
@@ -191,6 +205,11 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         r("/admin/members", admin.members, ADMIN, methods=GET_POST),
         r("/admin/federation", admin.federation, ADMIN, methods=GET_POST),
         r("/admin/queue", admin.queue, ADMIN),
+        r("/admin/health", health.admin, ADMIN),
+        r("/healthz", health.healthz, V),
+        # Declared open: the handler admits only a scraper (a direct loopback peer, or the bearer of
+        # metrics.token: web/health.py) and refuses everyone else.
+        r("/metrics", health.metrics, V),
         r("/moderation", moderation.queue, M),
         r("/moderation/comments/{comment_id:id}", moderation.comment, M, methods=GET_POST),
         r("/moderation/blocks", moderation_lists.blocks, MOD, methods=GET_POST),
@@ -222,7 +241,9 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: refused},
+        # Timing outermost: a request's duration includes every middleware's work.
         middleware=[
+            Middleware(RequestTiming, metrics=rt.metrics),
             Middleware(ClientAddress, trusted=rt.config.server.trusted_proxies),
             Middleware(SecurityHeaders, csp=csp),
             Middleware(RefuseNul),

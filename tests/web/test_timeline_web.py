@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fake_mastodon import PUBLIC, FakeMastodon, running
+from fake_mastodon import PUBLIC, FakeMastodon, received, running
 from fediverse_a2.activitypub.note_images import images_of
 from fediverse_a2.activitypub.reactions import announce, like, undo_reaction
 from fediverse_a2.services.social import follow
@@ -32,15 +32,6 @@ class World:
     @property
     def alice(self) -> str:
         return f"{self.a2.base_url}/users/alice"
-
-
-async def received(fake: FakeMastodon, kind: str, count: int = 1) -> list[dict[str, Any]]:
-    async def check() -> list[dict[str, Any]] | None:
-        found = fake.received_of(kind)
-        return found if len(found) >= count else None
-
-    result: list[dict[str, Any]] = await wait_for(check, what=f"{count} {kind} at {fake.base}")
-    return result
 
 
 async def _stored(a2: LiveServer, count: int) -> bool:

@@ -102,7 +102,7 @@ async def require_post(rt: Runtime, url: str) -> Post:
     """The live local post a URL names, or a UserError."""
     post_id = rt.urls.post_id(url)
     post = await posts.by_id(rt.db, post_id) if post_id is not None else None
-    if post is None:
+    if post is None or post.is_event:  # an event is changed and cancelled as one (services/events.py)
         raise UserError(f"not a post on this instance: {url}", key="no_such_post")
     if post.deleted_at is not None:
         raise UserError(f"post was deleted: {url}", key="post_deleted")

@@ -14,7 +14,7 @@ from .db import Database, SqliteDatabase
 from .migrations import migrate
 from .postgres import PostgresDatabase
 
-__all__ = ["open_database"]
+__all__ = ["open_database", "open_postgres"]
 
 KEY = "storage.database"
 
@@ -36,7 +36,8 @@ def _sqlite_path(value: str, root: Path | None) -> Path:
     return path
 
 
-async def _open_postgres(url: str) -> Database:
+async def open_postgres(url: str) -> Database:
+    """Connect to a PostgreSQL server without migrating (backups read it as it is); ConfigError in one line."""
     try:
         import asyncpg  # noqa: F401  (only to learn whether it is installed and importable)
     except ImportError:
@@ -56,7 +57,7 @@ async def _open_postgres(url: str) -> Database:
 async def open_database(url_or_path: str, root: Path | None = None) -> Database:
     """Open (and migrate) the configured backend: a postgresql:// URL, or an SQLite file path."""
     if url_or_path.startswith(("postgresql://", "postgres://")):
-        db = await _open_postgres(url_or_path)
+        db = await open_postgres(url_or_path)
     else:
         path = _sqlite_path(url_or_path, root)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 
 from starlette.requests import Request
@@ -12,13 +13,15 @@ from ..i18n import translate
 from ..models import Member, Post
 from ..runtime import Runtime
 from ..services.posts import fold_tag
-from ..store import comments, follows, media, members, posts, tags
+from ..store import comments, events, follows, media, members, posts, tags
 from .gate import viewer_of
 from .paging import Paging
 from .render import Renderer
 from .threads import fill_texts, thread_order
 
 __all__ = ["Pages", "is_person", "summarise"]
+
+HOME_EVENTS = 3  # upcoming events on the front page
 
 # User agents of servers and crawlers that fetch HTML (link previews); their fetches
 # are not views by people.
@@ -88,6 +91,7 @@ class Pages:
         return await self.render.page(
             request, "home.html", posts=[summarise(p) for p in paged.items], paged=paged,
             member_count=await members.count(db),
+            upcoming_events=await events.upcoming(db, time.time(), HOME_EVENTS) if paging.number == 1 else [],
         )  # fmt: skip
 
     async def post(self, request: Request, post: Post) -> Response:

@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse
 
 from ..activitypub.build import iso
 from ..errors import UserError
-from ..i18n import LANGUAGES, choose_language, format_date, translate
+from ..i18n import LANGUAGES, choose_language, format_date, format_span, translate
 from ..runtime import Runtime
 from ..store import notifications
 from .links import Links, normal_path
@@ -74,6 +74,9 @@ class Renderer:
         def date(ts: float) -> str:
             return format_date(ts, lang, tz)
 
+        def span(start: float, end: float | None) -> str:
+            return format_span(start, end, lang, tz)
+
         def csrf() -> str:
             return self.security.csrf_for(request)
 
@@ -84,6 +87,7 @@ class Renderer:
         html = self.env.get_template(template).render(
             t=t,
             date=date,
+            span=span,
             iso=iso,
             csrf=csrf,
             lang=lang,

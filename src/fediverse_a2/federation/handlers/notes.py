@@ -1,4 +1,4 @@
-"""Create, Update and Delete of notes: replies become comments, followed actors' posts are kept.
+"""Create, Update and Delete of notes: replies become comments, followed actors' posts (and events) are kept.
 
 A note's visibility comes from its addressing (activitypub/visibility.py). A reply is stored
 with it; only public and unlisted replies are shown, indexed, held for approval or told as
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+from ...activitypub.events import parse_event
 from ...activitypub.note_images import images_of
 from ...activitypub.parse import ParseError, RemoteNote, parse_note
 from ...activitypub.visibility import DIRECT, SHOWN, visibility_of
@@ -19,6 +20,7 @@ from ...store import actors as actor_store
 from ...store import comment_holds, comments, follows, posts, reactions, remote_posts, search, tombstones
 from ...store import notifications as notification_store
 from ...store.db import Executor
+from ...store.remote_posts import RemoteEvent
 from . import notify
 from .context import Context, Rejected, parse_time
 from .groups import on_addressed, on_changed
@@ -46,12 +48,25 @@ def _note(ctx: Context) -> RemoteNote:
     return note
 
 
+def _event_of(obj: dict | None) -> RemoteEvent | None:
+    """The name, times and place of an incoming Event (None for a note, or an Event without a start)."""
+    fields = parse_event(obj or {})
+    starts_at = parse_time(fields.start) if fields is not None else None
+    if fields is None or starts_at is None:
+        return None
+    ends_at = parse_time(fields.end)
+    return RemoteEvent(fields.name, starts_at, ends_at if ends_at is not None and ends_at >= starts_at else None,
+                       fields.location)  # fmt: skip
+
+
 async def _local_parent(ctx: Context, url: str) -> tuple[int, int | None] | None:
-    """(post id, parent comment id) when url is a live local post or a comment under one."""
-    post_id = ctx.rt.urls.post_id(url)
+    """(post id, parent comment id) when url is a live local post or event, or a comment under one."""
+    event_id = ctx.rt.urls.event_id(url)
+    post_id = ctx.rt.urls.post_id(url) if event_id is None else event_id
     if post_id is not None:
         post = await posts.by_id(ctx.tx, post_id)
-        return (post_id, None) if post is not None and post.deleted_at is None else None
+        live = post is not None and post.deleted_at is None and post.is_event == (event_id is not None)
+        return (post_id, None) if live else None
     row = await comments.by_ap_id(ctx.tx, url)
     if row is not None:
         return row.post_id, row.id
@@ -117,7 +132,7 @@ async def on_create(ctx: Context) -> None:
         await remote_posts.add(
             ctx.tx, ap_id=note.id, actor_uri=ctx.actor.uri, content_html=html, summary=summary,
             url=note.url, in_reply_to=note.in_reply_to, published=published,
-            attachments=images_of(ctx.object() or {}), public=shown,
+            attachments=images_of(ctx.object() or {}), public=shown, event=_event_of(ctx.object()),
         )  # fmt: skip
         return
     ctx.notes.append("not a reply to us and not from a followed actor; ignored")
@@ -146,7 +161,9 @@ async def on_update(ctx: Context) -> None:
         if await comments.state_of(ctx.tx, row.id) == comments.VISIBLE:  # held and hidden stay unsearchable
             await search.index_comments(ctx.tx, [row.id])
         return
-    await remote_posts.update(ctx.tx, note.id, ctx.actor.uri, html, summary, updated, images_of(obj or {}))
+    await remote_posts.update(
+        ctx.tx, note.id, ctx.actor.uri, html, summary, updated, images_of(obj or {}), event=_event_of(obj)
+    )
 
 
 async def on_delete(ctx: Context) -> None:
