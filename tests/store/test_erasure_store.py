@@ -4,9 +4,10 @@ keeping only its username, and what an export pages through."""
 
 from __future__ import annotations
 
+from fediverse_a2 import models
 from fediverse_a2.activitypub.urls import Urls
 from fediverse_a2.policy import Policy
-from fediverse_a2.store import comments, legacy, members, posts
+from fediverse_a2.store import comments, events, legacy, members, posts
 from fediverse_a2.store.db import Database
 
 URLS = Urls("http://a2.test")
@@ -82,3 +83,26 @@ async def test_erasing_a_member_keeps_the_username_and_the_legacy_ids(db: Databa
     ) == [None]
     gone = await posts.by_id(db, post)
     assert gone is not None and gone.deleted_at == 5.0 and (gone.title, gone.body_md, gone.content_html) == ("", "", "")
+
+
+async def test_erasing_a_member_forgets_their_answers_and_their_events_place(db: Database) -> None:
+    alice = (await members.create(db, "alice", "Alice", "", "PEM")).id
+    bob = (await members.create(db, "bob", "Bob", "", "PEM")).id
+    own = await posts.create(db, alice, "Borrel", "bij mij thuis", "<p>bij mij thuis</p>")
+    other = await posts.create(db, bob, "Congres", "in Utrecht", "<p>in Utrecht</p>")
+    await events.add(db, events.EventRow(own, 2.0e9, None, "Thuis", "Dorpsstraat 1, Ergens", "https://meet.example/a"))
+    await events.add(db, events.EventRow(other, 2.0e9, None, "Jaarbeurs"))
+    await events.set_answer(db, events.RsvpRow(other, URLS.actor("alice"), models.GOING, member_id=alice))
+    await events.set_answer(db, events.RsvpRow(own, "https://r.test/u/carol", models.MAYBE))
+    await events.set_answer(db, events.RsvpRow(other, URLS.actor("bob"), models.GOING, member_id=bob))
+
+    await events.erase_for_member(db, alice, [own])
+    assert await events.answer_of(db, other, URLS.actor("alice")) is None  # her answer to bob's event
+    assert await events.answer_of(db, own, "https://r.test/u/carol") is None  # answers to her event
+    assert await events.answer_of(db, other, URLS.actor("bob")) == models.GOING  # bob's own stays
+    place = await db.fetchone(
+        "SELECT location_name, location_address, online_url FROM events WHERE post_id = ?", (own,)
+    )
+    assert place is not None and tuple(place) == ("", "", None)
+    kept = await db.fetchval("SELECT location_name FROM events WHERE post_id = ?", (other,))
+    assert kept == "Jaarbeurs"

@@ -34,6 +34,7 @@ from ..store import (
     comment_holds,
     comments,
     deliveries,
+    events,
     follows,
     groups,
     invites,
@@ -123,6 +124,7 @@ async def _forget(rt: Runtime, tx: Executor, member: Member, actor: str, now: fl
     for post_id in post_ids:
         await search.remove_post(tx, post_id)
     await tags.clear_for_posts(tx, post_ids)
+    await events.erase_for_member(tx, member.id, post_ids)
     await posts.erase_for_member(tx, member.id, now)
     await legacy.remove_redirects_to(
         tx,

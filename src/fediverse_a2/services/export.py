@@ -33,7 +33,7 @@ from ..activitypub import build
 from ..errors import UserError
 from ..models import Member, Post
 from ..runtime import Runtime
-from ..store import activities, comments, follows, media, member_reactions, notifications, posts, tags
+from ..store import activities, comments, events, follows, media, member_reactions, notifications, posts, tags
 
 __all__ = ["FOLLOWING_HEADER", "export_archive", "export_to_file"]
 
@@ -262,7 +262,16 @@ class _Archive:
         async for post in mine:
             names = [name for name, _ in await tags.for_post(db, post.id)]
             images = [f"media_attachments/{m.file_name}" for m in await media.for_post(db, post.id)]
-            self.text(f"posts/{post.id}.md", self._markdown(post, names, images))
+            details = self._details(post, names, images)
+            if post.is_event and (event := await events.by_id(db, post.id)) is not None:
+                details["event"] = {
+                    "starts": build.iso(event.starts_at),
+                    "ends": build.iso(event.ends_at) if event.ends_at else None,
+                    "place": event.location_name,
+                    "address": event.location_address,
+                    "online": event.online_url,
+                }
+            self.text(f"posts/{post.id}.md", self._markdown(post, details))
             self.text(f"posts/{post.id}.html", self._html(post))
 
     def _details(self, post: Post, names: list[str], images: list[str]) -> dict[str, Any]:
@@ -279,10 +288,10 @@ class _Archive:
             "views": post.views,
         }
 
-    def _markdown(self, post: Post, names: list[str], images: list[str]) -> str:
-        # Front matter as YAML, each value written as JSON (a JSON scalar or list is valid YAML).
+    def _markdown(self, post: Post, details: dict[str, Any]) -> str:
+        # Front matter as YAML, each value written as JSON (a JSON scalar, list or object is valid YAML).
         lines = ["---"]
-        lines += [f"{k}: {orjson.dumps(v).decode()}" for k, v in self._details(post, names, images).items()]
+        lines += [f"{k}: {orjson.dumps(v).decode()}" for k, v in details.items()]
         return "\n".join([*lines, "---", "", post.body_md.rstrip(), ""])
 
     def _html(self, post: Post) -> str:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from ..activitypub.urls import Urls
 from ..models import RSVP_STATUSES, Event, Post, Rsvp
 from .db import Executor, Row
+from .sql import chunks, marks
 
 __all__ = [
     "EventRow",
@@ -27,6 +28,7 @@ __all__ = [
     "answer_of",
     "by_id",
     "count_by_status",
+    "erase_for_member",
     "past",
     "remote_answerers",
     "remove_answer",
@@ -256,3 +258,15 @@ async def count_by_status(db: Executor, post_id: int) -> dict[str, int]:
     counts = dict.fromkeys(RSVP_STATUSES, 0)
     counts.update({r["status"]: int(r["n"]) for r in rows})
     return counts
+
+
+async def erase_for_member(db: Executor, member_id: int, post_ids: Sequence[int]) -> None:
+    """An erased account: its answers to events, and its events' place, link and every answer to them, go."""
+    await db.execute("DELETE FROM event_rsvps WHERE member_id = ?", (member_id,))
+    for chunk in chunks(list(post_ids)):
+        await db.execute(f"DELETE FROM event_rsvps WHERE post_id IN ({marks(len(chunk))})", tuple(chunk))
+        await db.execute(
+            f"UPDATE events SET location_name = '', location_address = '', online_url = NULL "
+            f"WHERE post_id IN ({marks(len(chunk))})",
+            tuple(chunk),
+        )
