@@ -30,6 +30,7 @@ from .web.apps import AppPages
 from .web.archive_pages import ArchivePages
 from .web.auth import AuthPages
 from .web.comments import CommentPages
+from .web.directory import DirectoryPages
 from .web.discovery import Discovery
 from .web.editor import Editor
 from .web.events import EventPages
@@ -38,6 +39,8 @@ from .web.followers import FollowPages
 from .web.gate import Access, Gate
 from .web.groups import GroupPages
 from .web.health import HealthPages, RequestTiming
+from .web.home import HomePage
+from .web.image_descriptions import ImageDescriptionPages
 from .web.interact import InteractPages
 from .web.legacy import LegacyLinks, legacy_routes
 from .web.links import Links
@@ -54,6 +57,7 @@ from .web.robots import Robots
 from .web.search import SearchPage
 from .web.security import RefuseNul, SecurityHeaders, WebSecurity, content_security_policy
 from .web.settings import SettingsPages
+from .web.site_files import SiteFiles
 from .web.timeline import TimelinePages
 
 __all__ = ["create_app"]
@@ -100,10 +104,11 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     event_pages = EventPages(rt, renderer, security, pages, objects.guard, workers.directory)
     oauth = OAuthService(rt)
     app_pages = AppPages(rt, renderer, security, oauth)
+    home_page = HomePage(rt, renderer)
+    directory = DirectoryPages(rt, renderer)
+    site_files = SiteFiles(rt)
+    image_pages = ImageDescriptionPages(rt, renderer, security)
     health = HealthPages(rt, renderer)
-
-    async def home(request: Request) -> Response:
-        return await pages.home(request)
 
     async def feed(request: Request) -> Response:
         return await atom_feed(rt, request)
@@ -150,7 +155,11 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     # The route table: every route with who may use it (web/gate.py). The inboxes answer GET with
     # 405 (Allow: POST); a member's collections are named so that /users/NAME/inbox is not one.
     routes: list[BaseRoute] = [
-        r("/", home, V),
+        r("/", home_page.page, V),
+        r("/favicon.ico", site_files.favicon, V),
+        r("/manifest.webmanifest", site_files.manifest, V),
+        r("/members", directory.members, V),
+        r("/groups", directory.groups, V),
         r("/robots.txt", robots.get, V),
         r("/feed.atom", feed, V),
         r("/actor", objects.instance_actor, V),
@@ -196,6 +205,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         r("/settings/notifications", notification_pages.settings, M, methods=GET_POST),
         r("/settings/moderation", moderation.settings, M, methods=GET_POST),
         r("/settings/apps", app_pages.settings, M, methods=GET_POST),
+        r("/settings/images", image_pages.page, M, methods=GET_POST),
         # The app's request is checked before signing in (a bad one is never redirected): the page sends
         # a visitor on to sign in itself.
         r("/oauth/authorize", app_pages.authorize, V, methods=GET_POST),

@@ -40,6 +40,10 @@ G, P, GP = ("GET", "HEAD"), ("POST",), ("GET", "HEAD", "POST")
 # path -> (declared access, methods)
 EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "/": (V, G),
+    "/favicon.ico": (V, G),
+    "/manifest.webmanifest": (V, G),
+    "/members": (V, G),
+    "/groups": (V, G),
     "/robots.txt": (V, G),
     "/feed.atom": (V, G),
     "/actor": (V, G),
@@ -85,6 +89,7 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "/settings/notifications": (M, GP),
     "/settings/moderation": (M, GP),
     "/settings/apps": (M, GP),
+    "/settings/images": (M, GP),
     "/oauth/authorize": (V, GP),  # the app's request is checked first; the page then sends a visitor to sign in
     "/notifications": (M, G),
     "/notifications/read": (M, P),

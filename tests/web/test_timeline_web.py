@@ -95,8 +95,9 @@ async def test_timeline_shows_followed_posts_with_warning_and_image(world: World
     assert image < cw < plain  # newest first
     assert "Carol Mastodon" in page and "@carol@" in page and f'href="{world.fake.base}/@carol"' in page
     assert '<time datetime="2026-11-28T10:00:00Z">' in page
-    assert "<details" in page and "<summary>Let op: Politiek</summary>" in page
-    details = page[page.index("<details") : page.index("</details>")]
+    assert '<details class="cw">' in page and "<summary>Let op: Politiek</summary>" in page
+    details = page[page.index('<details class="cw">') :]
+    details = details[: details.index("</details>")]
     assert "Het verhaal achter de waarschuwing" in details  # the content sits behind the warning
     assert 'alt="Een veld met rode tulpen"' in page and f'src="{world.fake.base}/media/tulpen.png"' in page
     assert 'width="640" height="480" loading="lazy" referrerpolicy="no-referrer"' in page

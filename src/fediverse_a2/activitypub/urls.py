@@ -97,6 +97,10 @@ class Urls:
     def media(self, file_name: str) -> str:
         return f"{self.base}/media/{file_name}"
 
+    def static(self, name: str) -> str:
+        """A file of web/static (the stylesheet, the icons)."""
+        return f"{self.base}/static/{name}"
+
     def tag(self, norm: str) -> str:
         return f"{self.base}/tags/{quote(norm, safe='')}"
 

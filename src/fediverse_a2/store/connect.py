@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..config import ConfigError
 from .db import Database, SqliteDatabase
+from .members import reindex_directory_if_pending
 from .migrations import migrate
 from .postgres import PostgresDatabase
 
@@ -66,6 +67,9 @@ async def open_database(url_or_path: str, root: Path | None = None) -> Database:
             raise ConfigError(f"config key {KEY}: cannot open the SQLite database {path}: {exc}") from None
     try:
         await migrate(db)
+        async with db.transaction() as tx:
+            # Members stored before the directory's search text existed (migration 16) get it once.
+            await reindex_directory_if_pending(tx)
     except BaseException:
         await db.close()
         raise

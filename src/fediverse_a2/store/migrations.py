@@ -428,6 +428,20 @@ MIGRATIONS: list[Step] = [
         ],
     ),
     (
+        16,
+        "member directory and the community front page",
+        [
+            # The member directory (/members) searches the name and the profile fields' values,
+            # folded in Python (store/members.directory_text); rows stored before are filled on
+            # the next start (reindex_directory_if_pending).
+            "ALTER TABLE members ADD COLUMN directory_text TEXT NOT NULL DEFAULT ''",
+            "CREATE INDEX members_by_kind_name ON members (kind, name)",
+            "INSERT INTO meta (key, value) SELECT 'directory_reindex', 'pending' WHERE EXISTS (SELECT 1 FROM members)",
+            # The front page's recent comments, newest first.
+            "CREATE INDEX comments_by_published ON comments (published)",
+        ],
+    ),
+    (
         17,
         "apps: OAuth 2 clients, codes and tokens; markers; ids of remote accounts",
         [

@@ -14,6 +14,7 @@ from .sql import LIVE_BLOG_POST, LIVE_POST, marks
 __all__ = [
     "NewPost",
     "add_many",
+    "all_of_member",
     "by_id",
     "by_ids",
     "count_live",
@@ -29,6 +30,7 @@ __all__ = [
     "publish",
     "recent",
     "set_views",
+    "touch",
     "update",
 ]
 
@@ -153,6 +155,14 @@ async def recent(db: Executor, limit: int, offset: int = 0, member_id: int | Non
     return [_post(r) for r in rows]
 
 
+async def all_of_member(db: Executor, member_id: int, limit: int = 10_000) -> list[Post]:
+    """A member's posts that are not deleted, drafts included, newest first."""
+    rows = await db.fetchall(
+        _SELECT + " WHERE p.member_id = ? AND p.deleted_at IS NULL" + _newest_first(), (member_id, limit, 0)
+    )
+    return [_post(r) for r in rows]
+
+
 async def live_ids(
     db: Executor,
     limit: int,
@@ -225,6 +235,13 @@ async def update(
         "WHERE id = ?",
         (title, body_md, content_html, summary, language, now, post_id),
     )
+    return now
+
+
+async def touch(db: Executor, post_id: int) -> float:
+    """Mark a post as changed now (its images' descriptions changed); returns the new `updated` time."""
+    now = time.time()
+    await db.execute("UPDATE posts SET updated = ? WHERE id = ?", (now, post_id))
     return now
 
 

@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse
 
 from ..activitypub.build import iso
 from ..errors import UserError
+from ..html_images import with_alt
 from ..i18n import LANGUAGES, choose_language, format_date, format_span, translate
 from ..runtime import Runtime
 from ..store import notifications
@@ -39,6 +40,8 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        # Stored HTML whose images may lack an alt (imported before descriptions were kept).
+        self.env.filters["with_alt"] = with_alt
 
     def language(self, request: Request) -> str:
         """The page language: ?lang=, then the language cookie, then Accept-Language, then the default."""
@@ -65,7 +68,7 @@ class Renderer:
         lang = self.language(request)
         tz = self.rt.tz
         member = await self.security.member(request)
-        # The header's "Meldingen (3)": one indexed count per page of a signed-in member.
+        # The header's count of unread notifications: one indexed count per page of a signed-in member.
         unread = await notifications.unread_count(self.rt.db, member.id) if member is not None else 0
 
         def t(key: str, **values: str) -> str:
