@@ -1,6 +1,6 @@
 """PURE: how long the service keeps what it no longer needs (data minimisation, AVG art. 5(1)(c)).
 
-Housekeeping (federation/workers.py) deletes by these windows; /privacy states them. The other
+Housekeeping (background/workers.py) deletes by these windows; /privacy states them. The other
 windows live where they are decided: sessions and invitations (services/accounts.py), failed
 sign-ins with their addresses (accounts/throttle.py), raw inbox bodies (`inbox.keep_raw_days`).
 """
