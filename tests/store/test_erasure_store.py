@@ -58,6 +58,8 @@ async def test_erasing_a_member_keeps_the_username_and_the_legacy_ids(db: Databa
         db, [posts.NewPost("ning:post:1", alice, "Oud", "tekst", "<p>tekst</p>", 1.0, None, "published", "ning")]
     )
     assert await members.admins_left(db, but=0) == 1 and await members.admins_left(db, but=alice) == 0
+    directory_text = "SELECT directory_text FROM members WHERE id = ?"
+    assert "vries" in await db.fetchval(directory_text, (alice,))
 
     await posts.erase_for_member(db, alice, 5.0)
     await members.erase(db, alice, 5.0)
@@ -70,6 +72,7 @@ async def test_erasing_a_member_keeps_the_username_and_the_legacy_ids(db: Databa
         (),
         None,
     )
+    assert await db.fetchval(directory_text, (alice,)) == ""  # the name is not kept for /members either
     assert erased.public_key_pem == "PEM"  # until the Delete went out
     assert await members.deleted_at(db, alice) == 5.0
     assert await members.erased_with_keys(db) == [(alice, "alice")]
