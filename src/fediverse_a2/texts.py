@@ -912,10 +912,10 @@ _PAIRS: tuple[tuple[str, str, str], ...] = (
     ("export_profile", "je profiel en accountgegevens;", "your profile and account details;"),
     (
         "export_posts",
-        "al je blogposts (ook concepten), in Markdown en HTML;",
-        "all your blog posts (drafts too), as Markdown and HTML;",
+        "al je blogposts en evenementen (ook concepten), in Markdown en HTML;",
+        "all your blog posts and events (drafts too), as Markdown and HTML;",
     ),
-    ("export_comments", "je reacties;", "your comments;"),
+    ("export_comments", "je reacties en je antwoorden op evenementen;", "your comments and your answers to events;"),
     ("export_media", "je afbeeldingen, met hun beschrijving;", "your images, with their descriptions;"),
     (
         "export_following",

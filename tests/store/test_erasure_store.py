@@ -98,11 +98,16 @@ async def test_erasing_a_member_forgets_their_answers_and_their_events_place(db:
     await events.set_answer(db, events.RsvpRow(other, URLS.actor("alice"), models.GOING, member_id=alice))
     await events.set_answer(db, events.RsvpRow(own, "https://r.test/u/carol", models.MAYBE))
     await events.set_answer(db, events.RsvpRow(other, URLS.actor("bob"), models.GOING, member_id=bob))
+    # What her export lists: her own answer only, paged by its id.
+    [answer] = await events.answers_of_member(db, alice, 0, 10)
+    assert (answer.post_id, answer.title, answer.starts_at, answer.status) == (other, "Congres", 2.0e9, models.GOING)
+    assert await events.answers_of_member(db, alice, answer.id, 10) == []
 
     await events.erase_for_member(db, alice, [own])
     assert await events.answer_of(db, other, URLS.actor("alice")) is None  # her answer to bob's event
     assert await events.answer_of(db, own, "https://r.test/u/carol") is None  # answers to her event
     assert await events.answer_of(db, other, URLS.actor("bob")) == models.GOING  # bob's own stays
+    assert await events.answers_of_member(db, alice, 0, 10) == []
     place = await db.fetchone(
         "SELECT location_name, location_address, online_url FROM events WHERE post_id = ?", (own,)
     )

@@ -23,6 +23,8 @@ from media_samples import photo
 from webclient import WebUser, member_with_password
 
 PASSWORD = "correct horse battery"
+EVENT = {"title": "Borrel", "start": "2031-06-14T10:00", "end": "2031-06-14T17:00", "location": "Jaarbeurs",
+         "address": "Jaarbeursplein 6, Utrecht", "link": "", "body": "Een **borrel**."}  # fmt: skip
 PRIVACY = {"controller": "Stichting Ambtenaar 2.0", "contact": "privacy@a2.example", "officer": "Fenna de Functionaris"}
 
 
@@ -93,6 +95,16 @@ async def test_export_holds_a_members_data_in_mastodons_shapes(server: LiveServe
 
         await wait_for(followed, what="carol's follow stored")
         await react(server.rt, server.workers.directory, "alice", "Like", note["id"])  # carol's toot, on the timeline
+        # An event of her own, and her answer to bob's.
+        own_event = await web.submit("/events/new", "/events/new", EVENT)
+        assert own_event.status_code == 303
+        async with WebUser(server.base_url) as bob:
+            await bob.login("bob", PASSWORD)
+            bobs = await bob.submit("/events/new", "/events/new", {**EVENT, "title": "Congres", "location": ""})
+            assert bobs.status_code == 303
+        bobs_event = bobs.headers["location"]
+        answered = await web.submit(bobs_event, f"{bobs_event}/rsvp", {"status": "maybe"})
+        assert answered.status_code == 303
 
         page = await web.get("/settings/export")
         assert page.status_code == 200 and 'action="/settings/export"' in page.text
@@ -113,9 +125,11 @@ async def test_export_holds_a_members_data_in_mastodons_shapes(server: LiveServe
     assert actor["publicKey"]["owner"] == alice
     outbox = orjson.loads(zf.read("outbox.json"))
     assert outbox["type"] == "OrderedCollection" and outbox["id"] == "outbox.json"
-    assert outbox["totalItems"] == len(outbox["orderedItems"]) == 2  # the post and the comment; no draft
+    assert outbox["totalItems"] == len(outbox["orderedItems"]) == 3  # the post, the comment, her event; no draft
     by_object = {item["object"]["id"]: item for item in outbox["orderedItems"]}
-    assert set(by_object) == {post, mine} and all(i["type"] == "Create" for i in outbox["orderedItems"])
+    assert set(by_object) == {post, mine, own_event.headers["location"]}
+    assert all(i["type"] == "Create" for i in outbox["orderedItems"])
+    assert by_object[own_event.headers["location"]]["object"]["type"] == "Event"
     [image] = by_object[post]["object"]["attachment"]
     assert image["name"] == "Een grafiek" and image["url"].startswith("media_attachments/")
     assert image["url"] in names  # the image itself is in the archive
@@ -146,6 +160,15 @@ async def test_export_holds_a_members_data_in_mastodons_shapes(server: LiveServe
     media = orjson.loads(zf.read("media.json"))
     assert [m["description"] for m in media] == ["Een grafiek"]
     assert orjson.loads(zf.read("notifications.json"))[0]["kind"] == "follow"
+    # Her event with its time and place; her answer to bob's event, not bob's data.
+    event_id = own_event.headers["location"].rsplit("/", 1)[1]
+    event_md = zf.read(f"posts/{event_id}.md").decode()
+    assert f'url: "{own_event.headers["location"]}"' in event_md
+    assert 'event: {"starts":"2031-06-14T08:00:00Z"' in event_md and '"place":"Jaarbeurs"' in event_md
+    [answer] = orjson.loads(zf.read("event_answers.json"))
+    assert answer == {"event": bobs_event, "title": "Congres", "starts": "2031-06-14T08:00:00Z", "answer": "maybe",
+                      "updated": answer["updated"]}  # fmt: skip
+    assert f"posts/{bobs_event.rsplit('/', 1)[1]}.md" not in names
     assert zf.testzip() is None
 
 

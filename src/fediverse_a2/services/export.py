@@ -7,7 +7,8 @@ no bookmarks here) and `media_attachments/`; the accounts followed as `following
 in the format of Mastodon's import (`Account address,Show boosts,Notify on new posts,Languages`).
 Beside those: `profile.json` (what the account says about the member, e-mail and mail choices
 included), every post (drafts too) as Markdown with its details and as HTML under `posts/`,
-`comments.json`, `followers.csv`, `notifications.json` and `media.json` (the uploads' details).
+`comments.json`, `event_answers.json` (their answers to events), `followers.csv`,
+`notifications.json` and `media.json` (the uploads' details).
 
 Everything is read a page at a time and written into the zip entry by entry (JSON lists item
 by item), so an account with years of posts never sits in memory whole.
@@ -51,6 +52,7 @@ actor.json, outbox.json  je account en berichten zoals Mastodon ze exporteert / 
                          Mastodon exports them (likes.json, bookmarks.json, media_attachments/)
 posts/                   elke blogpost in Markdown (.md) en HTML (.html) / every blog post as Markdown and HTML
 comments.json            je reacties / your comments
+event_answers.json       je antwoorden op evenementen / your answers to events
 following_accounts.csv   wie je volgt, in te lezen in Mastodon / whom you follow, for Mastodon's import
 followers.csv            wie jou volgt / who follows you
 notifications.json       je meldingen / your notifications
@@ -107,6 +109,7 @@ class _Archive:
         await self.accounts("followers", "followers.csv")
         await self.posts()
         await self.comments()
+        await self.answers()
         await self.notifications()
 
     async def profile(self) -> None:
@@ -277,7 +280,7 @@ class _Archive:
     def _details(self, post: Post, names: list[str], images: list[str]) -> dict[str, Any]:
         return {
             "title": post.title,
-            "url": self.rt.urls.post(post.id),
+            "url": self.rt.urls.object_of(post),
             "state": post.state,
             "published": build.iso(post.published),
             "updated": build.iso(post.updated) if post.updated else None,
@@ -324,6 +327,23 @@ class _Archive:
                             "state": c.state,
                         }
                     )
+            out.write(b"\n]\n")
+
+    async def answers(self) -> None:
+        db, member = self.rt.db, self.member
+        with self.entry("event_answers.json") as out:
+            items = _JsonList(out, b"[")
+            given = _pages(lambda after: events.answers_of_member(db, member.id, after, PAGE), lambda a: a.id, 0)
+            async for a in given:
+                items.add(
+                    {
+                        "event": self.rt.urls.event(a.post_id),
+                        "title": a.title,
+                        "starts": build.iso(a.starts_at),
+                        "answer": a.status,
+                        "updated": build.iso(a.updated_at),
+                    }
+                )
             out.write(b"\n]\n")
 
     async def notifications(self) -> None:

@@ -18,14 +18,16 @@ from dataclasses import dataclass
 from ..activitypub.urls import Urls
 from ..models import RSVP_STATUSES, Event, Post, Rsvp
 from .db import Executor, Row
-from .sql import chunks, marks
+from .sql import chunks, marks, record
 
 __all__ = [
     "EventRow",
+    "MemberAnswer",
     "RsvpRow",
     "add",
     "add_many",
     "answer_of",
+    "answers_of_member",
     "by_id",
     "count_by_status",
     "erase_for_member",
@@ -196,6 +198,29 @@ async def answer_of(db: Executor, post_id: int, actor_uri: str) -> str | None:
         "SELECT status FROM event_rsvps WHERE post_id = ? AND actor_uri = ?", (post_id, actor_uri)
     )
     return None if value is None else str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberAnswer:
+    """A member's answer to an event, as their data export lists it."""
+
+    id: int
+    post_id: int
+    title: str
+    starts_at: float
+    status: str
+    updated_at: float
+
+
+async def answers_of_member(db: Executor, member_id: int, after: int, limit: int) -> list[MemberAnswer]:
+    """A member's answers to events, in the order given, after answer `after` (for an export)."""
+    rows = await db.fetchall(
+        "SELECT r.id, r.post_id, p.title, e.starts_at, r.status, r.updated_at FROM event_rsvps r "
+        "JOIN posts p ON p.id = r.post_id JOIN events e ON e.post_id = r.post_id "
+        "WHERE r.member_id = ? AND r.id > ? ORDER BY r.id LIMIT ?",
+        (member_id, after, limit),
+    )
+    return [record(MemberAnswer, r) for r in rows]
 
 
 async def remote_answerers(db: Executor, post_id: int) -> list[str]:
