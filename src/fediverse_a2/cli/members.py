@@ -19,7 +19,7 @@ from ..services.membership import approve, pending_requests, reject
 from ..services.moving import move_account
 from ..store import members
 from .common import when
-from .registry import Registry
+from .registry import Registry, count
 
 __all__ = ["register"]
 
@@ -130,9 +130,9 @@ def register(cli: Registry) -> None:
     approve_cmd = cli.command(
         "member approve", "approve a request: creates the member, prints an invite link", _approve
     )
-    approve_cmd.add_argument("id", type=int)
+    approve_cmd.add_argument("id", type=count)
     approve_cmd.add_argument("--username", help="the new member's username (default: from the name)")
-    cli.command("member reject", "reject a membership request", _reject).add_argument("id", type=int)
+    cli.command("member reject", "reject a membership request", _reject).add_argument("id", type=count)
     export = cli.command("member export", "write a member's data (AVG) as a zip file", _export)
     export.add_argument("username")
     export.add_argument("file", help="the zip file to write (must not exist)")

@@ -40,7 +40,8 @@ class SettingsPages:
         member = member_of(request)
         if request.method == "GET":
             return await self.render.page(
-                request, "settings_profile.html", fields=_slots(member), aliases=_aliases(member), saved=False
+                request, "settings_profile.html", fields=_slots(member), aliases=_aliases(member), saved=False,
+                typed=_typed(member),
             )
         form = await self.security.form(request, limit=AVATAR_LIMIT, max_files=1)
         try:
@@ -55,6 +56,10 @@ class SettingsPages:
         ]
         avatar_id = None
         aliases = text_field(form, "also_known_as", 2600)
+        typed = {
+            "name": text_field(form, "name", 200), "summary": text_field(form, "summary", 600),
+            "locked": form.get("locked") == "1",
+        }  # fmt: skip
         try:
             # Looked up first (through the guarded client): an unknown account changes nothing.
             also_known_as = await resolve_aliases(self.rt, self.directory, member, re.split(r"[\s,]+", aliases))
@@ -64,17 +69,18 @@ class SettingsPages:
                 if data:
                     avatar_id = (await store_image(self.rt, member, data, member.name, avatar=True)).id
             updated = await update_profile(
-                self.rt, member, name=text_field(form, "name", 200), summary=text_field(form, "summary", 600),
-                fields=fields, avatar_id=avatar_id, locked=form.get("locked") == "1", also_known_as=also_known_as,
+                self.rt, member, name=str(typed["name"]), summary=str(typed["summary"]), fields=fields,
+                avatar_id=avatar_id, locked=bool(typed["locked"]), also_known_as=also_known_as,
             )  # fmt: skip
-        except UserError as exc:
+        except UserError as exc:  # everything typed comes back with why
             return await self.render.page(
-                request, "settings_profile.html", status=400, fields=fields, aliases=aliases, saved=False,
+                request, "settings_profile.html", status=400, fields=fields, aliases=aliases, saved=False, typed=typed,
                 error=self.render.error_text(request, exc),
             )  # fmt: skip
         request.state.member = updated
         return await self.render.page(
-            request, "settings_profile.html", fields=_slots(updated), aliases=_aliases(updated), saved=True
+            request, "settings_profile.html", fields=_slots(updated), aliases=_aliases(updated), saved=True,
+            typed=_typed(updated),
         )
 
     async def password(self, request: Request) -> Response:
@@ -98,6 +104,11 @@ class SettingsPages:
                 request, "settings_password.html", status=400, error=self.render.error_text(request, exc)
             )
         return await self.render.page(request, "settings_password.html", saved=True)
+
+
+def _typed(member: Member) -> dict[str, str | bool]:
+    """The profile form's own fields as stored."""
+    return {"name": member.name, "summary": member.summary, "locked": member.locked}
 
 
 def _slots(member: Member) -> list[tuple[str, str]]:
