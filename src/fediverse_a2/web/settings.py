@@ -40,7 +40,11 @@ class SettingsPages:
         member = member_of(request)
         if request.method == "GET":
             return await self.render.page(
-                request, "settings_profile.html", fields=_slots(member), aliases=_aliases(member), saved=False,
+                request,
+                "settings_profile.html",
+                fields=_slots(member),
+                aliases=_aliases(member),
+                saved=False,
                 typed=_typed(member),
             )
         form = await self.security.form(request, limit=AVATAR_LIMIT, max_files=1)
@@ -79,7 +83,11 @@ class SettingsPages:
             )  # fmt: skip
         request.state.member = updated
         return await self.render.page(
-            request, "settings_profile.html", fields=_slots(updated), aliases=_aliases(updated), saved=True,
+            request,
+            "settings_profile.html",
+            fields=_slots(updated),
+            aliases=_aliases(updated),
+            saved=True,
             typed=_typed(updated),
         )
 
