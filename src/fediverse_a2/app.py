@@ -50,6 +50,7 @@ from .web.moderation_lists import ModerationLists
 from .web.notifications import NotificationPages
 from .web.objects import Objects
 from .web.pages import Pages
+from .web.privacy import PrivacyPages
 from .web.proxies import ClientAddress
 from .web.render import Renderer
 from .web.robots import Robots
@@ -88,7 +89,8 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     editor = Editor(rt, renderer, security, pages)
     commenting = CommentPages(rt, renderer, security, pages, workers.directory)
     timeline = TimelinePages(rt, renderer, security, pages, workers.directory)
-    settings = SettingsPages(rt, renderer, security)
+    settings = SettingsPages(rt, renderer, security, workers.directory)
+    privacy = PrivacyPages(rt, renderer, security)
     notification_pages = NotificationPages(rt, renderer, security)
     admin = AdminPages(rt, renderer, security, pages)
     moderation = ModerationPages(rt, renderer, security, pages, workers.directory)
@@ -198,6 +200,9 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         r("/join", auth.join, V, methods=GET_POST),
         r("/settings/profile", settings.profile, M, methods=GET_POST),
         r("/settings/password", settings.password, M, methods=GET_POST),
+        r("/settings/export", privacy.export, M, methods=GET_POST),
+        r("/settings/delete", privacy.delete, M, methods=GET_POST),
+        r("/privacy", privacy.statement, V),
         r("/settings/notifications", notification_pages.settings, M, methods=GET_POST),
         r("/settings/moderation", moderation.settings, M, methods=GET_POST),
         r("/settings/apps", app_pages.settings, M),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .db import Executor
 from .sql import optional_str
 
-__all__ = ["KEEP_SECONDS", "Claim", "claim", "complete", "release"]
+__all__ = ["KEEP_SECONDS", "Claim", "claim", "complete", "delete_for_member", "release"]
 
 KEEP_SECONDS = 86_400
 
@@ -56,3 +56,8 @@ async def release(db: Executor, member_id: int, key: str) -> None:
     await db.execute(
         "DELETE FROM idempotency_keys WHERE member_id = ? AND key = ? AND status_id IS NULL", (member_id, key)
     )
+
+
+async def delete_for_member(db: Executor, member_id: int) -> None:
+    """Forget a member's keys (an erased account)."""
+    await db.execute("DELETE FROM idempotency_keys WHERE member_id = ?", (member_id,))

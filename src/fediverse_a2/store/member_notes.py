@@ -17,6 +17,7 @@ __all__ = [
     "by_id",
     "by_ids",
     "delete",
+    "delete_for_member",
     "page_by_member",
     "replies_to",
     "update",
@@ -109,6 +110,13 @@ async def update(db: Executor, note_id: int, content_html: str, source: str, sum
 async def delete(db: Executor, note_id: int) -> None:
     """Forget a note (its Delete was sent)."""
     await db.execute("DELETE FROM member_notes WHERE id = ?", (note_id,))
+
+
+async def delete_for_member(db: Executor, member_id: int) -> list[int]:
+    """Forget every note of a member (an erased account); returns their row ids."""
+    ids = [int(r[0]) for r in await db.fetchall("SELECT id FROM member_notes WHERE member_id = ?", (member_id,))]
+    await db.execute("DELETE FROM member_notes WHERE member_id = ?", (member_id,))
+    return ids
 
 
 async def page_by_member(

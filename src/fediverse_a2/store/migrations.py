@@ -507,6 +507,22 @@ MIGRATIONS: list[Step] = [
         ],
     ),
     (
+        20,
+        "privacy and moving house: a member's aliases and move, erased accounts",
+        [
+            # alsoKnownAs: the actor ids a member also is (JSON list), so an old account's Move
+            # to this one is accepted; moved_to: the account this one moved to (movedTo).
+            "ALTER TABLE members ADD COLUMN also_known_as TEXT NOT NULL DEFAULT '[]'",
+            "ALTER TABLE members ADD COLUMN moved_to TEXT",
+            # An erased account keeps its row (state 'deleted'): its username is never given out
+            # again, and its actor URL answers 410.
+            "ALTER TABLE members ADD COLUMN deleted_at {real}",
+            # The newest Create/Update/Delete we sent of an object (what /notes/… and /comments/…
+            # serve, and each item of an export's outbox): an index instead of a scan per lookup.
+            "CREATE INDEX activities_by_object ON activities (object_id, id)",
+        ],
+    ),
+    (
         22,
         "a new user's web: image names, tag spellings, notifications that say what and where",
         [

@@ -17,10 +17,12 @@ __all__ = [
     "add",
     "by_id",
     "claim_mail",
+    "delete_for_member",
     "digest_items",
     "digest_members",
     "dismiss",
     "forget_activity",
+    "forget_actor",
     "forget_texts_of",
     "get_settings",
     "mark_all_read",
@@ -228,3 +230,14 @@ async def digest_items(db: Executor, member_id: int, limit: int) -> list[Notific
         (member_id, limit),
     )
     return [_notification(r) for r in rows]
+
+
+async def delete_for_member(db: Executor, member_id: int) -> None:
+    """Forget a member's notifications and mail choices (an erased account)."""
+    await db.execute("DELETE FROM notifications WHERE member_id = ?", (member_id,))
+    await db.execute("DELETE FROM notification_settings WHERE member_id = ?", (member_id,))
+
+
+async def forget_actor(db: Executor, actor_uri: str) -> None:
+    """Forget the notifications an actor's activities made for anyone (that actor was erased)."""
+    await db.execute("DELETE FROM notifications WHERE actor_uri = ?", (actor_uri,))

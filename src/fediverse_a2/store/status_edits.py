@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import orjson
 
 from .db import Executor
+from .sql import chunks, marks
 
-__all__ = ["KINDS", "Version", "add", "for_status"]
+__all__ = ["KINDS", "Version", "add", "delete_for", "for_status"]
 
 KINDS = ("post", "comment", "note")
 
@@ -57,3 +58,9 @@ async def for_status(db: Executor, kind: str, row_id: int) -> list[Version]:
         (kind, row_id),
     )
     return [Version(str(r[0]), None if r[1] is None else str(r[1]), _media(str(r[2])), float(r[3])) for r in rows]
+
+
+async def delete_for(db: Executor, kind: str, row_ids: Sequence[int]) -> None:
+    """Forget the earlier versions of these statuses (an erased account's)."""
+    for chunk in chunks(list(row_ids)):
+        await db.execute(f"DELETE FROM status_edits WHERE kind = ? AND row_id IN ({marks(len(chunk))})", (kind, *chunk))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from .db import Executor
 from .sql import LIVE_POST, chunks, marks
 
-__all__ = ["add_many", "count_posts", "for_post", "for_posts", "set_for_post", "starting_with"]
+__all__ = ["add_many", "clear_for_posts", "count_posts", "for_post", "for_posts", "set_for_post", "starting_with"]
 
 
 async def set_for_post(db: Executor, post_id: int, tags: list[tuple[str, str]]) -> None:
@@ -82,3 +82,9 @@ async def starting_with(db: Executor, prefix: str, limit: int, offset: int = 0) 
         (escaped + "%", limit, offset),
     )
     return [(str(r[0]), str(r[1])) for r in rows]
+
+
+async def clear_for_posts(db: Executor, post_ids: Sequence[int]) -> None:
+    """Take every tag off these posts (an erased account's)."""
+    for chunk in chunks(list(post_ids)):
+        await db.execute(f"DELETE FROM post_tags WHERE post_id IN ({marks(len(chunk))})", tuple(chunk))
