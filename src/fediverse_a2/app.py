@@ -34,6 +34,7 @@ from .web.editor import Editor
 from .web.feed import atom_feed, member_feed, tag_feed
 from .web.followers import FollowPages
 from .web.groups import GroupPages
+from .web.inbox_route import InboxRoute
 from .web.interact import InteractPages
 from .web.legacy import LegacyLinks, legacy_routes
 from .web.media_files import MediaFiles
@@ -126,9 +127,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         Route("/", home),
         Route("/feed.atom", feed),
         Route("/actor", objects.instance_actor),
-        Route("/inbox", inbox.shared, methods=["POST"]),
         Route("/users/{username}", objects.actor),
-        Route("/users/{username}/inbox", inbox.personal, methods=["POST"]),
         Route("/users/{username}/feed.atom", feed_of_member),
         Route("/users/{username}/{collection:str}", objects.collection),
         Route("/notes/{token:str}", objects.note),
@@ -192,6 +191,8 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         middleware=[
             Middleware(ClientAddress, trusted=rt.config.server.trusted_proxies),
             Middleware(SecurityHeaders, csp=csp),
+            # POST /inbox and /users/{username}/inbox: below Starlette's routing (web/inbox_route.py).
+            Middleware(InboxRoute, endpoint=inbox),
         ],
     )
     # Starlette's slash redirect builds its Location from the request's Host header; every

@@ -1,0 +1,108 @@
+"""The inbox as a lean ASGI route: POST /inbox and POST /users/{username}/inbox, below Starlette's
+routing, Request and Response.
+
+The inbox is the one route that remote servers hit thousands of times a second; Starlette's
+request machinery (routing, the Request object and its URL, the Response object, the
+exception middleware) cost about as much CPU as the signature check. This middleware sits
+inside the others (the client address behind trusted proxies is decided once, by
+web/proxies.py, and SecurityHeaders still adds its headers) and answers the inbox's paths
+itself: every check stays in `InboxEndpoint`, which reads only an `InboxRequest`. An error
+raised here still reaches Starlette's ServerErrorMiddleware (500). Every other path goes on
+to Starlette unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Scope
+
+from ..federation.inbox import ClientGone, InboxAnswer, InboxEndpoint, InboxRequest
+
+__all__ = ["InboxRoute"]
+
+Receive = Callable[[], Awaitable[Any]]
+Send = Callable[[Any], Awaitable[None]]
+
+_SHARED = "/inbox"
+_PERSONAL_PREFIX, _PERSONAL_SUFFIX = "/users/", "/inbox"
+_JSON = (b"content-type", b"application/json")
+_NOT_ALLOWED = InboxAnswer(405, "method not allowed", {"Allow": "POST"})
+
+
+def _username(path: str) -> str | None:
+    """The member of /users/{username}/inbox (a name without '/', as Starlette's `{username}` matches)."""
+    if not (path.startswith(_PERSONAL_PREFIX) and path.endswith(_PERSONAL_SUFFIX)):
+        return None
+    name = path[len(_PERSONAL_PREFIX) : -len(_PERSONAL_SUFFIX)]
+    return name if name and "/" not in name else None
+
+
+def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Names lower-cased (ASGI servers send them so; a hand-made scope may not), values stripped,
+    repeated fields joined with ", " (what signatures.lower_headers does)."""
+    out: dict[str, str] = {}
+    for name_b, value_b in raw:
+        name, value = name_b.decode("latin-1").lower(), value_b.decode("latin-1").strip()
+        out[name] = value if name not in out else f"{out[name]}, {value}"
+    return out
+
+
+async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        chunk = message.get("body", b"")
+        if chunk:
+            yield chunk
+        if not message.get("more_body", False):
+            return
+
+
+async def _answer(send: Send, answer: InboxAnswer) -> None:
+    body = b"" if answer.error is None else orjson.dumps({"error": answer.error})
+    headers = [(b"content-length", str(len(body)).encode())]
+    if body:
+        headers.append(_JSON)
+    if answer.headers:
+        headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()]
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class InboxRoute:
+    """ASGI middleware: the inbox's two paths answered by `InboxEndpoint`, every other one passed on."""
+
+    def __init__(self, app: ASGIApp, endpoint: InboxEndpoint) -> None:
+        self.app = app
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        username = None if path == _SHARED else _username(path)
+        if path != _SHARED and username is None:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] != "POST":
+            await _answer(send, _NOT_ALLOWED)
+            return
+        client = scope.get("client")
+        request = InboxRequest(
+            method="POST",
+            path=path,
+            query=scope.get("query_string", b"").decode("latin-1"),
+            headers=_headers(scope["headers"]),
+            client=client[0] if client else "unknown",
+            chunks=_chunks(receive),
+        )
+        if username is None:
+            answer = await self.endpoint.shared(request)
+        else:
+            answer = await self.endpoint.personal(request, username)
+        await _answer(send, answer)
