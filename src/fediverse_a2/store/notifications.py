@@ -55,15 +55,19 @@ async def add(
     content_html: str | None = None,
 ) -> bool:
     """Store one notification; an activity already notified to this member (kind alike) is not stored twice."""
-    if activity_id is not None and await db.fetchval(
-        "SELECT 1 FROM notifications WHERE activity_id = ? AND member_id = ? AND kind = ?",
-        (activity_id, member_id, kind),
-    ):
-        return False
+    values = (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, time.time(), content_html)
+    if activity_id is None:
+        sql = (
+            "INSERT INTO notifications (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, "
+            "created_at, content_html) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        return await db.execute(sql, values) > 0
+    # One statement: the insert happens only when no row of this activity, member and kind exists.
     count = await db.execute(
         "INSERT INTO notifications (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, "
-        "created_at, content_html) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, time.time(), content_html),
+        "created_at, content_html) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS ("
+        "SELECT 1 FROM notifications WHERE activity_id = ? AND member_id = ? AND kind = ?)",
+        (*values, activity_id, member_id, kind),
     )
     return count > 0
 

@@ -16,9 +16,10 @@ from ...activitypub.visibility import DIRECT, SHOWN, visibility_of
 from ...content import inert_text, sanitise_remote_html
 from ...hosts import same_origin
 from ...store import actors as actor_store
-from ...store import comment_holds, comments, follows, posts, reactions, remote_posts, search, tombstones
+from ...store import comments, follows, reactions, remote_posts, search, tombstones
 from ...store import notifications as notification_store
 from ...store.db import Executor
+from ...store.reply_targets import ReplyTarget, reply_target
 from . import notify
 from .context import Context, Rejected, parse_time
 from .groups import on_addressed, on_changed
@@ -46,16 +47,14 @@ def _note(ctx: Context) -> RemoteNote:
     return note
 
 
-async def _local_parent(ctx: Context, url: str) -> tuple[int, int | None] | None:
-    """(post id, parent comment id) when url is a live local post or a comment under one."""
-    post_id = ctx.rt.urls.post_id(url)
-    if post_id is not None:
-        post = await posts.by_id(ctx.tx, post_id)
-        return (post_id, None) if post is not None and post.deleted_at is None else None
-    row = await comments.by_ap_id(ctx.tx, url)
-    if row is not None:
-        return row.post_id, row.id
-    return None
+async def _target(ctx: Context, note: RemoteNote) -> ReplyTarget:
+    """Where the note lands (a live local post, a comment under one, or nowhere), whether its
+    actor deleted it before, and whether it is held: one statement."""
+    in_reply_to = note.in_reply_to
+    post_id = ctx.rt.urls.post_id(in_reply_to) if in_reply_to else None
+    return await reply_target(
+        ctx.tx, note.id, ctx.actor.uri, post_id=post_id, parent_ap_id=in_reply_to if post_id is None else None
+    )
 
 
 def _audience(ctx: Context, note: RemoteNote) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -74,7 +73,8 @@ def _audience(ctx: Context, note: RemoteNote) -> tuple[tuple[str, ...], tuple[st
 async def on_create(ctx: Context) -> None:
     """Create{Note}: a reply to a local post or comment becomes a comment; posts of followed actors are kept."""
     note = _note(ctx)
-    if await tombstones.exists(ctx.tx, note.id, ctx.actor.uri):
+    target = await _target(ctx, note)
+    if target.deleted:
         ctx.notes.append("object was deleted before by its actor; ignored")
         return
     html = sanitise_remote_html(note.content)
@@ -84,26 +84,25 @@ async def on_create(ctx: Context) -> None:
     visibility = visibility_of(to, cc, ctx.actor.followers_url)
     shown = visibility in SHOWN
     await on_addressed(ctx, note, html)  # a post to one of our groups: the group may announce it
-    parent = await _local_parent(ctx, note.in_reply_to) if note.in_reply_to else None
-    if parent is not None:
-        post_id, parent_id = parent
+    if target.post_id is not None:
+        post_id, parent_id = target.post_id, target.parent_id
         # Waits for approval; a reply shown to no one but its addressees needs none.
-        held = shown and await comment_holds.should_hold(ctx.tx, post_id, ctx.actor.uri)
+        held = shown and target.held
+        state = comments.HELD if held else comments.VISIBLE
         comment_id = await comments.add(
             ctx.tx, ap_id=note.id, url=note.url, post_id=post_id, parent_id=parent_id,
             author_uri=ctx.actor.uri, member_id=None, domain=ctx.actor.domain,
             content_html=html, summary=summary, published=published,
-            updated=parse_time(note.updated), state=comments.HELD if held else comments.VISIBLE,
-            visibility=visibility,
+            updated=parse_time(note.updated), state=state, visibility=visibility,
         )  # fmt: skip
         if comment_id is None or held:
             return
         if not shown:
-            repliers = await notify.repliers(ctx, note, post_id)
+            repliers = notify.repliers(target)
             await notify.on_private(ctx, note, (*to, *cc), html, ctx.rt.urls.post(post_id), repliers)
             return
-        await search.index_comments(ctx.tx, [comment_id])
-        told = await notify.on_reply(ctx, note, post_id, comment_id)
+        await search.index_new_comment(ctx.tx, comment_id, post_id, summary, html, state=state, visibility=visibility)
+        told = await notify.on_reply(ctx, note, target, comment_id)
         await notify.on_mentions(ctx, note, f"{ctx.rt.urls.post(post_id)}#comment-{comment_id}", skip=told)
         return
     if shown:

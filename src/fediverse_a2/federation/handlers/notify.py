@@ -14,10 +14,11 @@ from urllib.parse import urlsplit
 from ...activitypub.parse import RemoteNote
 from ...content import inert_text
 from ...notices import KINDS
-from ...store import comments, members, posts
+from ...store import members
 from ...store import notifications as store
 from ...store.actors import ActorRecord
 from ...store.db import Executor
+from ...store.reply_targets import ReplyTarget
 from .context import Context
 
 __all__ = ["forget", "on_mentions", "on_private", "on_reaction", "on_reply", "record", "repliers"]
@@ -52,16 +53,13 @@ def _is_http(url: str) -> bool:
         return False
 
 
-async def on_reply(ctx: Context, note: RemoteNote, post_id: int, comment_id: int) -> set[int]:
+async def on_reply(ctx: Context, note: RemoteNote, target: ReplyTarget, comment_id: int) -> set[int]:
     """A remote comment was stored: its post's author and the author of the comment it answers hear of it."""
-    post = await posts.by_id(ctx.tx, post_id)
     told: set[int] = set()
-    if post is None:
+    if target.post_id is None:
         return told
-    parent = await comments.by_ap_id(ctx.tx, note.in_reply_to) if note.in_reply_to else None
-    owners = [parent.member_id if parent is not None else None, post.member_id]
-    link = f"{ctx.rt.urls.post(post_id)}#comment-{comment_id}"
-    for member_id in owners:
+    link = f"{ctx.rt.urls.post(target.post_id)}#comment-{comment_id}"
+    for member_id in (target.parent_member_id, target.post_member_id):
         if member_id is not None and member_id not in told:
             told.add(member_id)
             await record(ctx.tx, member_id, "reply", ctx.actor, link, note.id)
@@ -95,12 +93,9 @@ async def on_private(
         await record(ctx.tx, member.id, kind, ctx.actor, link, note.id, content_html=html)
 
 
-async def repliers(ctx: Context, note: RemoteNote, post_id: int) -> set[int]:
+def repliers(target: ReplyTarget) -> set[int]:
     """The members a reply answers: the post's author and the author of the comment it names."""
-    post = await posts.by_id(ctx.tx, post_id)
-    parent = await comments.by_ap_id(ctx.tx, note.in_reply_to) if note.in_reply_to else None
-    found = {parent.member_id if parent is not None else None, post.member_id if post is not None else None}
-    return {m for m in found if m is not None}
+    return {m for m in (target.parent_member_id, target.post_member_id) if m is not None}
 
 
 async def on_reaction(ctx: Context, kind: str, post_id: int, member_id: int) -> None:
