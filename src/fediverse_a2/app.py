@@ -24,6 +24,7 @@ from .runtime import Runtime
 from .services.groups import ensure_network_group
 from .services.oauth import OAuthService
 from .store import search as search_index
+from .store.db import DatabaseUnavailable
 from .web.admin import AdminPages
 from .web.apps import AppPages
 from .web.archive_pages import ArchivePages
@@ -54,6 +55,7 @@ __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
 GET_POST = ["GET", "POST"]
+RETRY_AFTER_UNAVAILABLE = 5  # seconds: a PostgreSQL restart takes a few
 
 
 def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
@@ -95,6 +97,11 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
 
     async def feed_of_tag(request: Request) -> Response:
         return await tag_feed(rt, request)
+
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        # The database server is restarting: answer at once (never hang), and say when to come back.
+        text = renderer.text(request, "unavailable_text")
+        return PlainTextResponse(text, status_code=503, headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE)})
 
     async def refused(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
@@ -187,7 +194,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={HTTPException: refused},
+        exception_handlers={HTTPException: refused, DatabaseUnavailable: unavailable},
         middleware=[
             Middleware(ClientAddress, trusted=rt.config.server.trusted_proxies),
             Middleware(SecurityHeaders, csp=csp),

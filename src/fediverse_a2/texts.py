@@ -639,7 +639,15 @@ _APPS: tuple[tuple[str, str, str], ...] = (
     ("app_revoked", "De toegang van de app is ingetrokken.", "The app's access was taken away."),
     ("app_not_found", "Die app heeft geen toegang (meer).", "That app has no access (any more)."),
 )
-for _key, _nl, _en in _PAIRS + _APPS:
+# A database server that restarts: every page answers 503 at once, with Retry-After.
+_UNAVAILABLE = (
+    (
+        "unavailable_text",
+        "De server is even niet bereikbaar. Probeer het over een paar seconden opnieuw.",
+        "The server is briefly unavailable. Please try again in a few seconds.",
+    ),
+)
+for _key, _nl, _en in _PAIRS + _APPS + _UNAVAILABLE:
     _TEXT["nl"][_key] = _nl
     _TEXT["en"][_key] = _en
 

@@ -35,7 +35,7 @@ from ..runtime import Runtime
 from ..store import actors as actor_store
 from ..store import inbox as inbox_store
 from ..store.actors import ActorRecord
-from ..store.db import Executor, Transaction, TransactionLost
+from ..store.db import DatabaseUnavailable, Executor, Transaction, TransactionLost
 from ..work.leased import LeasedWork
 from .actors import ActorDirectory
 from .handlers import Context, Rejected, dispatch
@@ -112,6 +112,8 @@ class InboxWorker:
                         break
                     count += 1
                 await inbox_store.mark_done_many(tx, done)
+        except DatabaseUnavailable:
+            raise  # nothing of the run was kept: its items are handed back and come again
         except Exception:
             log.exception("inbox batch of %d items failed; processing them one by one", count)
             for item in items[:count]:
@@ -144,7 +146,7 @@ class InboxWorker:
                 async with tx.savepoint():
                     ctx = Context(self.rt, tx, activity, actor)
                     await dispatch(ctx)
-        except TransactionLost:
+        except (TransactionLost, DatabaseUnavailable):
             raise
         except Exception as exc:
             await self._failed(tx, item, exc)
@@ -158,6 +160,8 @@ class InboxWorker:
         try:
             async with asyncio.timeout(ITEM_TIMEOUT):
                 notes = await self._handle(item)
+        except DatabaseUnavailable:
+            raise  # not the item's fault: it comes again once the database is back
         except Exception as exc:  # a bug in a handler must not stop the worker: see _failed
             await self._failed(self.rt.db, item, exc)
         else:

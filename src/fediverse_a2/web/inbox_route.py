@@ -6,8 +6,9 @@ request machinery (routing, the Request object and its URL, the Response object,
 exception middleware) cost about as much CPU as the signature check. This middleware sits
 inside the others (the client address behind trusted proxies is decided once, by
 web/proxies.py, and SecurityHeaders still adds its headers) and answers the inbox's paths
-itself: every check stays in `InboxEndpoint`, which reads only an `InboxRequest`. An error
-raised here still reaches Starlette's ServerErrorMiddleware (500). Every other path goes on
+itself: every check stays in `InboxEndpoint`, which reads only an `InboxRequest`. An
+unreachable database is a 503 with Retry-After (as for every other route, app.py); any other
+error raised here still reaches Starlette's ServerErrorMiddleware (500). Every other path goes on
 to Starlette unchanged.
 """
 
@@ -20,6 +21,7 @@ import orjson
 from starlette.types import ASGIApp, Scope
 
 from ..federation.inbox import ClientGone, InboxAnswer, InboxEndpoint, InboxRequest
+from ..store.db import DatabaseUnavailable
 
 __all__ = ["InboxRoute"]
 
@@ -30,6 +32,8 @@ _SHARED = "/inbox"
 _PERSONAL_PREFIX, _PERSONAL_SUFFIX = "/users/", "/inbox"
 _JSON = (b"content-type", b"application/json")
 _NOT_ALLOWED = InboxAnswer(405, "method not allowed", {"Allow": "POST"})
+# The database server is restarting: the sender retries later (Mastodon does on 503), nothing was stored.
+_UNAVAILABLE = InboxAnswer(503, "temporarily unavailable", {"Retry-After": "5"})
 
 
 def _username(path: str) -> str | None:
@@ -101,8 +105,11 @@ class InboxRoute:
             client=client[0] if client else "unknown",
             chunks=_chunks(receive),
         )
-        if username is None:
-            answer = await self.endpoint.shared(request)
-        else:
-            answer = await self.endpoint.personal(request, username)
+        try:
+            if username is None:
+                answer = await self.endpoint.shared(request)
+            else:
+                answer = await self.endpoint.personal(request, username)
+        except DatabaseUnavailable:
+            answer = _UNAVAILABLE
         await _answer(send, answer)
