@@ -18,7 +18,7 @@ from snowballstemmer.dutch_stemmer import DutchStemmer
 from fediverse_a2.search_text import STOPWORDS, fold, query_terms
 from fediverse_a2.texts import TEXT
 
-WORDS = [
+WORDS = (
     "ambtenaar",
     "ambtenaren",
     "gemeente",
@@ -88,7 +88,7 @@ WORDS = [
     "duurzaamheid",
     "opgaven",
     "opgave",
-]
+)
 SUFFIXES = ("", "en", "s", "e", "heid", "heden", "ing", "ingen", "lijk", "lijke", "baar", "je", "jes", "end", "ende")
 
 
