@@ -457,7 +457,8 @@ async def main() -> None:
         f"median {pct(soak.sign_in_ms, 50):.0f} ms"
     )
     rep.line(
-        f"replies: {soak.sent_replies} sent, {soak.accepted} accepted (202), {stored} stored; inbox_items {inbox_states}; "
+        f"replies: {soak.sent_replies} sent, {soak.accepted} accepted (202), {stored} stored; "
+        f"inbox_items {inbox_states}; "
         f"settled {settled_s:.1f} s after the load ended"
     )
     rep.line(
