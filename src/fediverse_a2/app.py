@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from .api.routes import api_routes
@@ -21,6 +21,7 @@ from .federation.authorized_fetch import make_fetch_guard
 from .federation.inbox import InboxEndpoint
 from .federation.jsonld_worker import JsonLdWorker
 from .runtime import Runtime
+from .services.apps import token_grant
 from .services.groups import ensure_network_group
 from .services.oauth import OAuthService
 from .store import search as search_index
@@ -34,10 +35,12 @@ from .web.discovery import Discovery
 from .web.editor import Editor
 from .web.feed import atom_feed, member_feed, tag_feed
 from .web.followers import FollowPages
+from .web.gate import Access, Gate
 from .web.groups import GroupPages
-from .web.inbox_route import InboxRoute
+from .web.inbox_route import InboxEndpoints, InboxRoute
 from .web.interact import InteractPages
 from .web.legacy import LegacyLinks, legacy_routes
+from .web.links import Links
 from .web.media_files import MediaFiles
 from .web.moderation import ModerationPages
 from .web.moderation_lists import ModerationLists
@@ -46,15 +49,17 @@ from .web.objects import Objects
 from .web.pages import Pages
 from .web.proxies import ClientAddress
 from .web.render import Renderer
+from .web.robots import Robots
 from .web.search import SearchPage
-from .web.security import SecurityHeaders, WebSecurity, content_security_policy
+from .web.security import RefuseNul, SecurityHeaders, WebSecurity, content_security_policy
 from .web.settings import SettingsPages
 from .web.timeline import TimelinePages
 
 __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
-GET_POST = ["GET", "POST"]
+GET_POST = ("GET", "POST")
+POST = ("POST",)
 RETRY_AFTER_UNAVAILABLE = 5  # seconds: a PostgreSQL restart takes a few
 
 
@@ -63,11 +68,20 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     workers = Workers(rt)
     jsonld = JsonLdWorker()
     security = WebSecurity(rt, rt.web_secret)
-    renderer = Renderer(rt, security)
+    links = Links(rt.urls)
+    renderer = Renderer(rt, security, links)
     pages = Pages(rt, renderer)
+    gate = Gate(
+        security,
+        links,
+        forbidden=lambda request: pages.error(request, 403),
+        tokens=lambda bearer: token_grant(rt, bearer),
+    )
+    robots = Robots(gate)
     objects = Objects(rt, pages, make_fetch_guard(rt, workers.directory.lookup_key))
     discovery = Discovery(rt)
     inbox = InboxEndpoint(rt, workers.directory, jsonld, workers.notify_inbox, workers.domain_seen)
+    inboxes = InboxEndpoints(inbox)
     auth = AuthPages(rt, renderer, security)
     editor = Editor(rt, renderer, security, pages)
     commenting = CommentPages(rt, renderer, security, pages, workers.directory)
@@ -105,12 +119,16 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
 
     async def refused(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
+        headers = exc.headers if isinstance(exc, HTTPException) else None  # Allow: POST on a 405
         if status == 404:
-            return await pages.error(request, 404)
-        detail = str(exc.detail) if isinstance(exc, HTTPException) else "error"
-        if "text/html" in request.headers.get("accept", ""):
-            return await pages.error(request, status, detail=detail)
-        return PlainTextResponse(detail, status_code=status)
+            response = await pages.error(request, 404)
+        elif "text/html" in request.headers.get("accept", ""):
+            detail = str(exc.detail) if isinstance(exc, HTTPException) else "error"
+            response = await pages.error(request, status, detail=detail)
+        else:
+            response = PlainTextResponse(str(exc.detail) if isinstance(exc, HTTPException) else "error", status)
+        response.headers.update(headers or {})
+        return response
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -130,66 +148,79 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
             jsonld.close()
 
     static = StaticFiles(directory=str(files("fediverse_a2.web") / "static"))
-    routes = [
-        Route("/", home),
-        Route("/feed.atom", feed),
-        Route("/actor", objects.instance_actor),
-        Route("/users/{username}", objects.actor),
-        Route("/users/{username}/feed.atom", feed_of_member),
-        Route("/users/{username}/{collection:str}", objects.collection),
-        Route("/notes/{token:str}", objects.note),
-        Route("/posts/new", editor.new, methods=GET_POST),
-        Route("/posts/{post_id:int}", objects.post),
-        Route("/posts/{post_id:int}/replies", objects.replies),
-        Route("/posts/{post_id:int}/edit", editor.edit, methods=GET_POST),
-        Route("/posts/{post_id:int}/delete", editor.delete, methods=["POST"]),
-        Route("/posts/{post_id:int}/comments", commenting.on_post, methods=["POST"]),
-        Route("/comments/{comment_id:int}", objects.comment),
-        Route("/reply", commenting.reply, methods=GET_POST),
-        Route("/timeline", timeline.timeline),
-        Route("/network", timeline.network),
-        Route("/timeline/react", timeline.react, methods=["POST"]),
-        Route("/timeline/reply", timeline.reply, methods=GET_POST),
-        Route("/login", auth.login, methods=GET_POST),
-        Route("/logout", auth.logout, methods=["POST"]),
-        Route("/invite/{token:str}", auth.invite, methods=GET_POST),
-        Route("/join", auth.join, methods=GET_POST),
-        Route("/settings/profile", settings.profile, methods=GET_POST),
-        Route("/settings/password", settings.password, methods=GET_POST),
-        Route("/settings/notifications", notification_pages.settings, methods=GET_POST),
-        Route("/settings/apps", app_pages.settings, methods=GET_POST),
-        Route("/oauth/authorize", app_pages.authorize, methods=GET_POST),
-        Route("/notifications", notification_pages.list),
-        Route("/notifications/read", notification_pages.mark_read, methods=["POST"]),
-        Route("/admin/requests", admin.requests, methods=GET_POST),
-        Route("/admin/members", admin.members, methods=GET_POST),
-        Route("/admin/federation", admin.federation, methods=GET_POST),
-        Route("/admin/queue", admin.queue),
-        Route("/moderation", moderation.queue),
-        Route("/moderation/comments/{comment_id:int}", moderation.comment, methods=GET_POST),
-        Route("/moderation/blocks", moderation_lists.blocks, methods=GET_POST),
-        Route("/moderation/reports", moderation_lists.reports, methods=GET_POST),
-        Route("/moderation/log", moderation_lists.log),
-        Route("/settings/moderation", moderation.settings, methods=GET_POST),
-        Route("/interact", interact.interact, methods=GET_POST),
-        Route("/followers", follow_pages.followers, methods=GET_POST),
-        Route("/following", follow_pages.following, methods=GET_POST),
-        Route("/groups/{username:str}", group_pages.page),
-        Route("/groups/{username:str}/remove", group_pages.remove, methods=["POST"]),
-        Route("/tags/{tag:str}", pages.tag),
-        Route("/tags/{tag:str}/feed.atom", feed_of_tag),
-        Route("/search", search_page.search),
-        Route("/archive", archive.index),
-        Route("/archive/{year:int}/{month:int}", archive.month),
-        Route("/media/{name:str}", media_files.get),
-        Route("/.well-known/webfinger", discovery.webfinger),
-        Route("/.well-known/nodeinfo", discovery.nodeinfo_links),
-        Route("/.well-known/host-meta", discovery.host_meta),
-        Route("/nodeinfo/2.1", discovery.nodeinfo),
-        *legacy_routes(LegacyLinks(rt)),
-        *api_routes(rt, workers.directory, oauth),  # the client API: /api/…, /oauth/token, /oauth/revoke
+    V, M, MOD, ADMIN, SIGNED = Access.VISITOR, Access.MEMBER, Access.MODERATOR, Access.ADMIN, Access.SIGNED
+    r = gate.route
+    # The route table: every route with who may use it (web/gate.py). The inboxes answer GET with
+    # 405 (Allow: POST); a member's collections are named so that /users/NAME/inbox is not one.
+    routes: list[BaseRoute] = [
+        r("/", home, V),
+        r("/robots.txt", robots.get, V),
+        r("/feed.atom", feed, V),
+        r("/actor", objects.instance_actor, V),
+        r("/inbox", inboxes.shared, SIGNED, methods=POST),
+        r("/users/{username}", objects.actor, V),
+        r("/users/{username}/inbox", inboxes.personal, SIGNED, methods=POST),
+        r("/users/{username}/feed.atom", feed_of_member, V),
+        r("/users/{username}/outbox", objects.collection, V),
+        r("/users/{username}/followers", objects.collection, V),
+        r("/users/{username}/following", objects.collection, V),
+        r("/notes/{token:str}", objects.note, V),
+        r("/posts/new", editor.new, M, methods=GET_POST),
+        r("/posts/{post_id:id}", objects.post, V),
+        r("/posts/{post_id:id}/replies", objects.replies, V),
+        r("/posts/{post_id:id}/edit", editor.edit, M, methods=GET_POST),
+        r("/posts/{post_id:id}/delete", editor.delete, M, methods=POST),
+        r("/posts/{post_id:id}/comments", commenting.on_post, M, methods=POST),
+        r("/comments/{comment_id:id}", objects.comment, V),
+        r("/reply", commenting.reply, M, methods=GET_POST),
+        r("/timeline", timeline.timeline, M),
+        r("/network", timeline.network, M),
+        r("/timeline/react", timeline.react, M, methods=POST),
+        r("/timeline/reply", timeline.reply, M, methods=GET_POST),
+        r("/login", auth.login, V, methods=GET_POST),
+        r("/logout", auth.logout, V, methods=POST),
+        r("/invite/{token:str}", auth.invite, V, methods=GET_POST),
+        r("/join", auth.join, V, methods=GET_POST),
+        r("/settings/profile", settings.profile, M, methods=GET_POST),
+        r("/settings/password", settings.password, M, methods=GET_POST),
+        r("/settings/notifications", notification_pages.settings, M, methods=GET_POST),
+        r("/settings/moderation", moderation.settings, M, methods=GET_POST),
+        r("/settings/apps", app_pages.settings, M, methods=GET_POST),
+        # The app's request is checked before signing in (a bad one is never redirected): the page sends
+        # a visitor on to sign in itself.
+        r("/oauth/authorize", app_pages.authorize, V, methods=GET_POST),
+        r("/notifications", notification_pages.list, M),
+        r("/notifications/read", notification_pages.mark_read, M, methods=POST),
+        r("/admin/requests", admin.requests, ADMIN, methods=GET_POST),
+        r("/admin/members", admin.members, ADMIN, methods=GET_POST),
+        r("/admin/federation", admin.federation, ADMIN, methods=GET_POST),
+        r("/admin/queue", admin.queue, ADMIN),
+        r("/moderation", moderation.queue, M),
+        r("/moderation/comments/{comment_id:id}", moderation.comment, M, methods=GET_POST),
+        r("/moderation/blocks", moderation_lists.blocks, MOD, methods=GET_POST),
+        r("/moderation/reports", moderation_lists.reports, MOD, methods=GET_POST),
+        r("/moderation/log", moderation_lists.log, MOD),
+        r("/interact", interact.interact, V, methods=GET_POST),
+        r("/followers", follow_pages.followers, M, methods=GET_POST),
+        r("/following", follow_pages.following, M, methods=GET_POST),
+        r("/groups/{username:str}", group_pages.page, V),
+        r("/groups/{username:str}/remove", group_pages.remove, M, methods=POST),
+        r("/tags/{tag:str}", pages.tag, V),
+        r("/tags/{tag:str}/feed.atom", feed_of_tag, V),
+        r("/search", search_page.search, V),
+        r("/archive", archive.index, V),
+        r("/archive/{year:int}/{month:int}", archive.month, V),
+        r("/media/{name:str}", media_files.get, V),
+        r("/.well-known/webfinger", discovery.webfinger, V),
+        r("/.well-known/nodeinfo", discovery.nodeinfo_links, V),
+        r("/.well-known/host-meta", discovery.host_meta, V),
+        r("/nodeinfo/2.1", discovery.nodeinfo, V),
+        *(r(path, endpoint, V) for path, endpoint in legacy_routes(LegacyLinks(rt))),
+        # The client API: /api/…, /oauth/token, /oauth/revoke; each endpoint declared in api/routes.py.
+        *api_routes(rt, workers.directory, oauth, gate),
         Mount("/static", static, name="static"),
     ]
+    Gate.check(routes)  # an undeclared route cannot ship: the app is not built
     csp = content_security_policy(allow_http=rt.config.federation.allow_private_network)
     app = Starlette(
         routes=routes,
@@ -198,7 +229,8 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         middleware=[
             Middleware(ClientAddress, trusted=rt.config.server.trusted_proxies),
             Middleware(SecurityHeaders, csp=csp),
-            # POST /inbox and /users/{username}/inbox: below Starlette's routing (web/inbox_route.py).
+            Middleware(RefuseNul),
+            # POSTs to /inbox and /users/{username}/inbox: below Starlette's routing (web/inbox_route.py).
             Middleware(InboxRoute, endpoint=inbox),
         ],
     )
@@ -207,4 +239,5 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     app.router.redirect_slashes = False
     app.state.rt = rt
     app.state.workers = workers
+    app.state.gate = gate  # every route it made, with its access (tests enumerate them)
     return app

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .client_address import parse_networks
-from .hosts import HostError, normalise_domain, parse_origin
+from .hosts import HostError, normalise_domain, origin_of, parse_origin
 
 __all__ = [
     "Config",
@@ -55,13 +55,13 @@ class InstanceConfig:
 
     @property
     def host(self) -> str:
-        """The authority part of base_url (host, plus the port when it has one)."""
-        return urlsplit(self.base_url).netloc
+        """The authority part of base_url (host, plus the port when it has one), canonical."""
+        return parse_origin(self.base_url).authority
 
     @property
     def hostname(self) -> str:
-        """The host name of base_url, without the port."""
-        return urlsplit(self.base_url).hostname or ""
+        """The canonical host of base_url, without the port."""
+        return parse_origin(self.base_url).host
 
 
 @dataclass(frozen=True)
@@ -272,7 +272,7 @@ def _validate(config: Config) -> None:
         raise ConfigError("config key federation.max_inbox_bytes must be at least 1024")
     for entry in config.federation.subscriptions:
         url = entry.split(":", 1)[1] if entry.startswith(("allow:", "block:")) else entry
-        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+        if origin_of(url) is None:
             raise ConfigError(f"config key federation.subscriptions has a non-http(s) URL: {url}")
     if config.delivery.concurrency < 1 or config.delivery.per_host < 1 or config.delivery.signing_processes < -1:
         raise ConfigError("delivery.concurrency and per_host must be at least 1, signing_processes at least -1")

@@ -42,12 +42,15 @@ __all__ = [
     "canonical_host",
     "canonical_url",
     "domain_suffixes",
+    "format_authority",
     "host_of",
+    "is_authority_of",
     "is_ip",
     "normalise_domain",
     "origin_of",
     "parse_origin",
     "reaches_listener",
+    "same_host",
     "same_origin",
     "split_hostport",
 ]
@@ -172,6 +175,12 @@ def domain_suffixes(host: str) -> tuple[str, ...]:
     return tuple(".".join(labels[i:]) for i in range(len(labels)))
 
 
+def format_authority(host: str, port: int | None) -> str:
+    """A canonical host and an optional port as URLs and handles write them (an IPv6 host in brackets)."""
+    shown = f"[{host}]" if ":" in host else host
+    return shown if port is None else f"{shown}:{port}"
+
+
 def split_hostport(authority: str) -> tuple[str, int | None]:
     """(host text, port or None) of `host`, `host:port`, `[v6]` or `[v6]:port`; HostError if malformed."""
     if authority.startswith("["):
@@ -207,8 +216,7 @@ class Origin:
     @property
     def authority(self) -> str:
         """host[:port] as a Host header or handle shows it: the default port left out."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return host if self.port == DEFAULT_PORTS[self.scheme] else f"{host}:{self.port}"
+        return format_authority(self.host, None if self.port == DEFAULT_PORTS[self.scheme] else self.port)
 
     def __str__(self) -> str:
         return f"{self.scheme}://{self.authority}"
@@ -267,6 +275,12 @@ def same_origin(a: object, b: object) -> bool:
     return oa is not None and oa == origin_of(b)
 
 
+def same_host(a: object, b: object) -> bool:
+    """Whether two http(s) URLs are on one canonical host (any scheme or port); never for non-URLs."""
+    oa, ob = origin_of(a), origin_of(b)
+    return oa is not None and ob is not None and oa.host == ob.host
+
+
 def host_of(url: str) -> str:
     """The canonical host of an http(s) URL, port dropped; HostError (a ValueError) otherwise."""
     return parse_origin(url.strip() if isinstance(url, str) else url).host
@@ -277,6 +291,19 @@ def canonical_authority(value: str, scheme: str) -> str:
     host_text, port = split_hostport(value.strip())
     origin = Origin(scheme, canonical_host(host_text), DEFAULT_PORTS[scheme] if port is None else port)
     return origin.authority
+
+
+def is_authority_of(value: str, origin: Origin) -> bool:
+    """Whether `host[:port]` (a handle's or a resource's) names `origin`, in any spelling; never raises.
+
+    Without a port it is the origin's scheme's default port, as in a URL.
+    """
+    try:
+        host_text, port = split_hostport(value.strip())
+        host = canonical_host(host_text)
+    except (HostError, TypeError):
+        return False
+    return host == origin.host and (DEFAULT_PORTS[origin.scheme] if port is None else port) == origin.port
 
 
 def normalise_domain(value: str) -> str:

@@ -458,6 +458,13 @@ _PAIRS: tuple[tuple[str, str, str], ...] = (
     ("forbidden", "Geen toegang", "Forbidden"),
     ("forbidden_text", "Je hebt geen toegang tot deze pagina.", "You have no access to this page."),
     ("refused", "Niet gelukt", "Not done"),
+    ("method_not_allowed", "Niet zo", "Not this way"),
+    (
+        "block_local",
+        "Dit account staat op deze server: blokkeren is voor accounts van andere servers.",
+        "This account is on this server: blocking is for accounts on other servers.",
+    ),
+    ("method_not_allowed_text", "Dit adres kan niet zo worden geopend.", "This address cannot be opened this way."),
     ("refused_text", "Dit verzoek kon niet worden uitgevoerd.", "This request could not be carried out."),
     ("comment_refused", "De reactie kon niet worden geplaatst.", "The comment could not be added."),
     ("title_empty", "Geef de blogpost een titel.", "Give the blog post a title."),

@@ -212,7 +212,7 @@ async def test_timeline_is_paged(world: World) -> None:
         await web.login("alice", PASSWORD)
         first = (await web.get("/timeline")).text
         second = (await web.get("/timeline", params={"page": "2"})).text
-    assert first.count("<article") == 20 and 'rel="next" href="/timeline?page=2"' in first
+    assert first.count("<article") == 20 and f'rel="next" href="{world.a2.base_url}/timeline?page=2"' in first
     assert "Kijk eens" in first and "Oud bericht 19" in first and "Oud bericht 3" not in first
     assert second.count("<article") == 4 and "Oud bericht 0" in second and 'rel="prev"' in second
     assert 'rel="next"' not in second

@@ -142,7 +142,7 @@ def instance_actor(urls: Urls, name: str, public_key_pem: str) -> dict[str, Any]
         "@context": CONTEXT,
         "id": actor,
         "type": "Application",
-        "preferredUsername": urls.host.split(":")[0],
+        "preferredUsername": urls.hostname,
         "name": name,
         "url": urls.base + "/",
         "inbox": urls.shared_inbox,

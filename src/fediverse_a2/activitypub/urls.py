@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import quote, urlsplit
 
-from ..hosts import Origin, origin_of, parse_origin
+from ..hosts import Origin, is_authority_of, origin_of, parse_origin
 
 __all__ = ["Urls"]
 
@@ -27,8 +27,13 @@ class Urls:
 
     @property
     def host(self) -> str:
-        """host[:port] as it appears in handles and the Host header."""
-        return urlsplit(self.base).netloc
+        """host[:port] as it appears in handles and the Host header (canonical, default port left out)."""
+        return self.origin.authority
+
+    @property
+    def hostname(self) -> str:
+        """The canonical host of base_url, without a port: what a domain rule or a `domain` column holds."""
+        return self.origin.host
 
     @property
     def instance_actor(self) -> str:
@@ -69,6 +74,10 @@ class Urls:
     def comment(self, comment_id: int) -> str:
         return f"{self.base}/comments/{comment_id}"
 
+    def comment_on_page(self, post_id: int, comment_id: int) -> str:
+        """Where a comment is shown: its place (#comment-ID) on its post's page."""
+        return f"{self.post(post_id)}#comment-{comment_id}"
+
     def media(self, file_name: str) -> str:
         return f"{self.base}/media/{file_name}"
 
@@ -81,8 +90,7 @@ class Urls:
     @property
     def hostname_handle(self) -> str:
         """The instance actor's account name: its host, as Mastodon names its own."""
-        host = urlsplit(self.base).hostname or ""
-        return f"{host}@{self.host}"
+        return f"{self.hostname}@{self.host}"
 
     def handle(self, username: str) -> str:
         return f"@{username}@{self.host}"
@@ -107,6 +115,10 @@ class Urls:
         """The member a local actor URL names, or None."""
         match = _ACTOR.match(self._local_path(url) or "")
         return match.group(1) if match else None
+
+    def is_own_authority(self, authority: str) -> bool:
+        """Whether a handle's `host[:port]` names this instance, in any spelling of its address."""
+        return is_authority_of(authority, self.origin)
 
     def is_local(self, url: str) -> bool:
         """Whether a URL lives on this instance, in any spelling of its address (case, IP forms, ports)."""

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from .. import hosts
 from ..hosts import origin_of
 
 __all__ = [
@@ -279,10 +280,8 @@ def pick_url(value: Any, prefer: str | None = None) -> tuple[str, str | None] | 
 
 
 def same_host(url: str | None, owner: str) -> str | None:
-    if url is None:
-        return None
-    a, b = origin_of(url), origin_of(owner)
-    return url if a is not None and b is not None and a.host == b.host else None
+    """`url` when it is on the owner's host (hosts.same_host), else None."""
+    return url if url is not None and hosts.same_host(url, owner) else None
 
 
 def image_url(value: Any) -> str | None:

@@ -1,11 +1,12 @@
 """The frame of the client API: one declaration per endpoint, and everything every endpoint shares.
 
 An `Endpoint` names its path, methods, handler and `Access` (who may call it: anyone, any
-app token, or a member's token with one of some scopes). `ApiApp` serves a list of them:
+app token, or a member's token with one of some scopes), the web's one declaration of access
+(web/gate.py). `ApiApp` serves a list of them, each route made by the app's Gate:
 
-* the bearer token is checked in one place (`_grant`), before the handler runs: a missing,
-  unknown or revoked token is 401, a token without the scope 403, an app's own token on a
-  member's route 422 (as Mastodon answers);
+* the bearer token is checked by the gate, before the handler runs: a missing, unknown or
+  revoked token is 401, a token without the scope 403, an app's own token on a member's route
+  422 (as Mastodon answers);
 * errors are `{"error": "…"}` with the right status, also for unknown paths and methods;
 * a path asked with a trailing slash answers the same as without;
 * CORS as Mastodon has it (any origin, no credentials, `Link` exposed), preflights included;
@@ -28,20 +29,19 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route, Router
+from starlette.routing import Router
 from starlette.types import Receive, Scope, Send
 
 from ..errors import NotFound, UserError
 from ..models import Member
-from ..oauth import scopes as scope_rules
 from ..runtime import Runtime
-from ..services.apps import TokenGrant, token_grant
+from ..services.apps import TokenGrant
+from ..web.gate import Access, Gate, grant_of
 from .params import ParamError, Params, read_params
 
 __all__ = [
     "ANYONE",
     "NO_TOKEN",
-    "Access",
     "ApiApp",
     "ApiCall",
     "ApiError",
@@ -69,32 +69,20 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
-@dataclass(frozen=True)
-class Access:
-    """Who may call an endpoint.
-
-    token: "none" (the OAuth endpoints, where Authorization carries the app's own Basic
-    credentials), "optional" (anyone; a token that is sent must still be valid), "app" (any
-    valid token, also an app's own) or "member" (a member's token). scopes: the token needs
-    one of them (Mastodon's `doorkeeper_authorize! :read, :'read:accounts'`); empty: any.
-    """
-
-    token: str
-    scopes: tuple[str, ...] = ()
-
-
-ANYONE = Access("optional")
-NO_TOKEN = Access("none")
+# The API's names for the gate's declarations. The token needs one of the scopes (Mastodon's
+# `doorkeeper_authorize! :read, :'read:accounts'`); none named: any token.
+ANYONE = Access.token(optional=True, user=False)  # anyone; a token that is sent must still be valid
+NO_TOKEN = Access.VISITOR  # the OAuth endpoints: Authorization carries the app's own credentials
 
 
 def any_token(*scopes: str) -> Access:
     """Any valid token, an app's own (client_credentials) included."""
-    return Access("app", scopes)
+    return Access.token(*scopes, user=False)
 
 
 def member(*scopes: str) -> Access:
     """A member's token holding one of these scopes."""
-    return Access("member", scopes)
+    return Access.token(*scopes)
 
 
 def json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -144,45 +132,22 @@ class Endpoint:
     max_files: int = 0
 
 
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization")
-    if header is None:
-        return None
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        raise ApiError(401, "The access token is invalid", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
-    return value.strip()
-
-
-async def _grant(rt: Runtime, request: Request, access: Access) -> TokenGrant | None:
-    """The token check of every endpoint: 401, 403 or 422 as Mastodon answers them."""
-    if access.token == "none":
-        return None
-    bearer = _bearer(request)
-    if bearer is None:
-        if access.token == "optional":
-            return None
-        raise ApiError(401, "The access token is invalid", {"WWW-Authenticate": 'Bearer realm="Doorkeeper"'})
-    grant = await token_grant(rt, bearer)
-    if grant is None:
-        raise ApiError(401, "The access token is invalid", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
-    if access.token == "optional":
-        return grant
-    if not scope_rules.covers(grant.token.scopes, access.scopes):
-        raise ApiError(403, "This action is outside the authorized scopes")
-    if access.token == "member" and grant.member is None:
-        raise ApiError(422, "This method requires an authenticated user")
+def _grant(request: Request) -> TokenGrant | None:
+    """The token the gate checked for this request (None: no token on an open endpoint)."""
+    grant = grant_of(request)
+    if grant is not None and not isinstance(grant, TokenGrant):
+        raise TypeError("the app's token authenticator must be services.apps.token_grant")
     return grant
 
 
 class ApiApp:
     """An ASGI app serving the API's endpoints (mounted by app.py under /api/ and /oauth/…)."""
 
-    def __init__(self, rt: Runtime, endpoints: Sequence[Endpoint]) -> None:
+    def __init__(self, rt: Runtime, endpoints: Sequence[Endpoint], gate: Gate) -> None:
         self.rt = rt
         self.endpoints = tuple(endpoints)
-        routes = [Route(e.path, self._serve(e), methods=list(e.methods)) for e in self.endpoints]
-        self.router = Router(routes=routes, redirect_slashes=False, default=self._not_found)
+        self.routes = [gate.route(e.path, self._serve(e), e.access, methods=e.methods) for e in self.endpoints]
+        self.router = Router(routes=list(self.routes), redirect_slashes=False, default=self._not_found)
         self.app = CORSMiddleware(
             self._dispatch, allow_origins=["*"], allow_methods=CORS_METHODS, allow_headers=["*"],
             expose_headers=CORS_EXPOSED, max_age=7200,
@@ -212,7 +177,7 @@ class ApiApp:
         async def serve(request: Request) -> Response:
             params: Params | None = None
             try:
-                grant = await _grant(rt, request, endpoint.access)
+                grant = _grant(request)
                 params = await read_params(request, endpoint.body_limit, endpoint.max_files)
                 call = ApiCall(rt, request, grant, params, dict(request.path_params))
                 response = await endpoint.handler(call)

@@ -66,7 +66,7 @@ def remote_account_id(remote_id: int) -> str:
 
 
 def _number(value: str) -> int | None:
-    if not value or len(value) > 19 or not value.isdigit():
+    if not value or len(value) > 19 or not (value.isascii() and value.isdigit()):
         return None
     number = int(value)
     return number if 0 < number <= _MAX_ID else None

@@ -73,7 +73,7 @@ class InstancePages:
             last = call.params.text(f"{timeline}[last_read_id]", 40)
             if last is None:
                 continue
-            if not last.isdigit():
+            if not (last.isascii() and last.isdigit()):
                 raise ApiError(422, f"{timeline}[last_read_id] must be an id")
             saved = await markers.save(self.rt.db, call.member.id, timeline, last)
             out[timeline] = entities.marker(saved.last_read_id, saved.version, saved.updated_at)

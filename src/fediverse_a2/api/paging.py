@@ -31,7 +31,7 @@ def _bound(params: Params, name: str) -> int | None:
         return None
     value = value.strip()
     # An id that is not ours (or not a number) bounds nothing, as Mastodon ignores it.
-    return int(value) if value.isdigit() and len(value) <= 19 else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 19 else None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,9 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
+
+from ..request_body import BodyError, read_body
 
 __all__ = ["ParamError", "Params", "read_params"]
 
@@ -92,9 +94,10 @@ class Params:
         value = self.get(name)
         if value is None or value == "":
             return default
-        if not value.strip().lstrip("-").isdigit() or len(value) > 30:
+        digits = value.strip().removeprefix("-")
+        if not (digits.isascii() and digits.isdigit()) or len(value) > 30:
             raise ParamError(422, f"{name} must be a number")
-        return int(value)
+        return int(value.strip())
 
     def strings(self, name: str) -> list[str]:
         """Every value of a list parameter (`name[]=a&name[]=b`, or `name` repeated)."""
@@ -113,7 +116,7 @@ class Params:
                 records[index] = {}
                 order.append(index)
             records[index][match.group(3)] = value
-        numeric = all(i.isdigit() for i in order)
+        numeric = all(i.isascii() and i.isdigit() for i in order)
         ordered = sorted(order, key=int) if numeric else order
         return [records[i] for i in ordered]
 
@@ -128,18 +131,10 @@ class Params:
 
 
 async def _body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise ParamError(413, "the request body is too large")
-    body = bytearray()
     try:
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                raise ParamError(413, "the request body is too large")
-    except ClientDisconnect:
-        raise ParamError(400, "the request body was not sent completely") from None
-    return bytes(body)
+        return await read_body(request, limit)
+    except BodyError as exc:
+        raise ParamError(exc.status, f"the request body: {exc.reason}") from None
 
 
 def _json(body: bytes) -> list[tuple[str, str]]:

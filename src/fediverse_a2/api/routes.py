@@ -1,7 +1,8 @@
 """Every endpoint of the client API, one line each: path, handler, who may call it, methods.
 
 To add an endpoint: write `async def handler(call: ApiCall) -> Response` in the module of its
-area and add a line here with its `Access` (`ANYONE`, `any_token(...)`, `member(scope, ...)`).
+area and add a line here with its `Access` (`ANYONE`, `any_token(...)`, `member(scope, ...)`:
+the gate's declarations, web/gate.py; tests/web/test_gate.py lists every route with its access).
 Paths are full paths; a trailing slash is accepted by the frame.
 """
 
@@ -12,6 +13,7 @@ from starlette.routing import BaseRoute, Route
 from ..federation.actors import ActorDirectory
 from ..runtime import Runtime
 from ..services.oauth import OAuthService
+from ..web.gate import Gate
 from .accounts import AVATAR_LIMIT, AccountPages
 from .frame import ANYONE, NO_TOKEN, ApiApp, Endpoint, any_token, member
 from .instance import InstancePages
@@ -76,9 +78,13 @@ def endpoints(rt: Runtime, directory: ActorDirectory, oauth: OAuthService) -> li
     ]
 
 
-def api_routes(rt: Runtime, directory: ActorDirectory, oauth: OAuthService) -> list[BaseRoute]:
-    """What app.py adds to its routes: every API path goes to the one ApiApp (CORS, tokens, JSON errors)."""
-    api = ApiApp(rt, endpoints(rt, directory, oauth))
+def api_routes(rt: Runtime, directory: ActorDirectory, oauth: OAuthService, gate: Gate) -> list[BaseRoute]:
+    """What app.py adds to its routes: every API path goes to the one ApiApp (CORS, tokens, JSON errors).
+
+    Its endpoints are the gate's routes (the gate checks their tokens); `Gate.check` finds them
+    through the ApiApp these routes hand over to.
+    """
+    api = ApiApp(rt, endpoints(rt, directory, oauth), gate)
     prefixes = ["/api/{rest:path}", "/oauth/token", "/oauth/token/", "/oauth/revoke", "/oauth/revoke/"]
     prefixes += ["/.well-known/oauth-authorization-server"]
     return [Route(path, api) for path in prefixes]

@@ -24,6 +24,7 @@ from ..activitypub.jsonld import NormaliseError
 from ..activitypub.parse import actor_of
 from ..hosts import HostError, host_of, same_origin
 from ..jsondoc import parse_json_document
+from ..request_body import BodyError, read_stream
 from ..runtime import Runtime
 from ..signatures import Candidate, SignatureError, parse_signatures, verify_request
 from ..store import actor_blocks, members, ownership
@@ -34,7 +35,7 @@ from .jsonld_worker import JsonLdWorker
 from .origin import object_ids, origin_problem, type_of
 from .ratelimit import TokenBucketLimiter
 
-__all__ = ["FAILED_VERIFICATIONS_PER_MINUTE", "ClientGone", "InboxAnswer", "InboxEndpoint", "InboxRequest"]
+__all__ = ["FAILED_VERIFICATIONS_PER_MINUTE", "InboxAnswer", "InboxEndpoint", "InboxRequest"]
 
 ACCEPTED_TYPES = frozenset({"application/activity+json", "application/ld+json", "application/json"})
 # Signatures that fail to verify, per source address: what a forger may cost us in key
@@ -52,10 +53,6 @@ class BadRequest(Exception):
         self.headers = headers
 
 
-class ClientGone(Exception):
-    """The client went away before its body was read in full."""
-
-
 @dataclass(frozen=True, slots=True)
 class InboxRequest:
     """What the inbox reads of a request. No framework's request object: the route that makes
@@ -66,7 +63,7 @@ class InboxRequest:
     query: str
     headers: Mapping[str, str]  # names lower-cased, repeated fields joined (signatures.lower_headers)
     client: str  # the client's address, after server.trusted_proxies
-    chunks: AsyncIterator[bytes]  # the body as it arrives; raises ClientGone
+    chunks: AsyncIterator[bytes]  # the body as it arrives; raises ClientDisconnect (request_body.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,23 +127,10 @@ class InboxEndpoint:
             return InboxAnswer(exc.status, exc.reason, exc.headers)
 
     async def _read_body(self, request: InboxRequest) -> bytes:
-        declared = request.headers.get("content-length")
-        if declared is not None:
-            if not declared.isdigit():
-                raise BadRequest(400, "invalid Content-Length")
-            if int(declared) > self.max_bytes:
-                raise BadRequest(413, f"body larger than {self.max_bytes} bytes")
-        chunks: list[bytes] = []
-        size = 0
         try:
-            async for chunk in request.chunks:
-                size += len(chunk)
-                if size > self.max_bytes:
-                    raise BadRequest(413, f"body larger than {self.max_bytes} bytes")
-                chunks.append(chunk)
-        except ClientGone:
-            raise BadRequest(400, "client disconnected") from None
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            return await read_stream(request.headers.get("content-length"), request.chunks, self.max_bytes)
+        except BodyError as exc:
+            raise BadRequest(exc.status, exc.reason) from None
 
     async def _receive(self, request: InboxRequest) -> InboxAnswer:
         media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()

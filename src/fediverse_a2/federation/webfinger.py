@@ -15,7 +15,7 @@ from urllib.parse import quote
 import httpx
 
 from ..errors import UserError
-from ..hosts import HostError, canonical_host, split_hostport
+from ..hosts import HostError, canonical_host, format_authority, split_hostport
 from ..httpclient import FetchError, read_limited
 from ..jsondoc import parse_json_document
 from ..runtime import Runtime
@@ -58,7 +58,7 @@ def parse_handle(value: str) -> Handle:
         host = canonical_host(host_text)
     except HostError:
         raise UserError(f"not a fediverse handle: {value.strip()[:100]} (the host is not valid)") from None
-    return Handle(user, host, host if port is None else f"{host}:{port}")
+    return Handle(user, host, format_authority(host, port))
 
 
 async def lookup(rt: Runtime, handle: Handle) -> WebFingerAnswer:

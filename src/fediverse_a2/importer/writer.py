@@ -83,7 +83,7 @@ class Writer:
         self.rt = rt
         self.urls = rt.urls
         self.language = rt.config.instance.language
-        self.domain = rt.urls.host.split(":")[0]
+        self.domain = rt.urls.hostname
         self.copier = copier
         self.authors = authors
         self.summary = summary
@@ -254,7 +254,7 @@ class Writer:
         cache: dict[int, Post | None] = {post.id: post for post, _, _ in self._pending}
         for row, (p, member_id, username), url, cid in zip(rows, owners, urls, comment_ids, strict=True):
             post_url = self.urls.post(row.post_id)
-            redirects.append((row.legacy_id, f"{post_url}#comment-{cid}", "comment"))
+            redirects.append((row.legacy_id, self.urls.comment_on_page(row.post_id, cid), "comment"))
             replies.setdefault(row.post_id, []).append(url)
             if p.legacy_id in fresh:
                 target = cache.get(row.post_id)  # None for a new draft

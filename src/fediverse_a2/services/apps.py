@@ -37,6 +37,11 @@ class TokenGrant:
     member: Member | None  # None for an app's own token (client_credentials)
     app: OAuthApp
 
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """The scopes the token holds (what the gate checks a route's scopes against)."""
+        return self.token.scopes
+
 
 async def register_app(
     rt: Runtime, *, name: str, redirect_uris: str | list[str] | None, scopes: str | None, website: str | None

@@ -30,6 +30,7 @@ __all__ = [
     "comments_in_state",
     "holds_comments",
     "permission",
+    "queue_of",
     "report_comment",
     "resolve_report",
     "set_holds_comments",
@@ -104,7 +105,7 @@ async def _tell_of_approved(tx: Executor, rt: Runtime, approver: Member, comment
         return
     post_author = await comments.post_author(tx, comment.id)
     parent_author = await comments.member_of(tx, comment.parent_id) if comment.parent_id else None
-    link = f"{rt.urls.post(comment.post_id)}#comment-{comment.id}"
+    link = rt.urls.comment_on_page(comment.post_id, comment.id)
     told = {approver.id}
     for member_id in (parent_author, post_author):
         if member_id is not None and member_id not in told:
@@ -133,6 +134,13 @@ async def comments_in_state(rt: Runtime, member: Member, state: str, limit: int 
         raise UserError(f"unknown state {state!r}")
     author = None if member.is_moderator else member.id
     return await comments.in_state(rt.db, state, rt.urls, limit, post_author_id=author)
+
+
+async def queue_of(rt: Runtime, member: Member) -> tuple[list[Comment], list[Comment]]:
+    """The held comments `member` may approve, and the hidden ones (for moderators; none for others)."""
+    held = await comments_in_state(rt, member, comments.HELD)
+    hidden = await comments_in_state(rt, member, comments.HIDDEN) if member.is_moderator else []
+    return held, hidden
 
 
 async def report_comment(rt: Runtime, member: Member, comment_id: int, reason: str) -> str:

@@ -10,12 +10,13 @@ server published: this is never an open redirect.
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
 from ..errors import UserError
 from ..federation import webfinger
+from ..hosts import origin_of
 from ..httpclient import FetchError
 from ..runtime import Runtime
 from ..store import members, posts
@@ -58,8 +59,8 @@ async def interaction_url(rt: Runtime, handle_text: str, target: str) -> str:
     if not template or "{uri}" not in template or len(template) > MAX_TEMPLATE:
         raise UserError(f"the server of {handle} does not offer remote interaction", key="interact_no_template")
     url = template.replace("{uri}", quote(target, safe=""))
-    parts = urlsplit(url)
+    origin = origin_of(url)
     schemes = ("https", "http") if rt.config.federation.allow_private_network else ("https",)
-    if parts.scheme not in schemes or not parts.hostname or rt.urls.is_local(url):
+    if origin is None or origin.scheme not in schemes or rt.urls.is_local(url):
         raise UserError(f"the server of {handle} gave an unusable address", key="interact_no_template")
     return url

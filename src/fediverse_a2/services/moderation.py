@@ -129,17 +129,19 @@ async def _actor_uri(rt: Runtime, directory: ActorDirectory, value: str) -> str:
     text = value.strip()
     if text.startswith(("http://", "https://")):
         if rt.urls.is_local(text):
-            raise UserError(f"{text} is on this instance: block and unblock are for remote actors")
+            raise UserError(f"{text} is on this instance: block and unblock are for remote actors", key="block_local")
         try:  # learn the handle too, so the actor can be named either way later
             await directory.get(text)
         except Exception as exc:  # the block must work even when the actor cannot be fetched
             log.info("blocking %s without its profile: %s", text, exc)
         return text
     if USERNAME_RE.fullmatch(text.lstrip("@")) and await members.by_username(rt.db, text.lstrip("@")):
-        raise UserError(f"{text} is a member of this instance: block and unblock are for remote actors")
+        raise UserError(
+            f"{text} is a member of this instance: block and unblock are for remote actors", key="block_local"
+        )
     handle = parse_handle(text)
-    if handle.authority == rt.urls.host or rt.urls.is_local(f"{rt.urls.origin.scheme}://{handle.authority}/"):
-        raise UserError(f"{text} is on this instance: block and unblock are for remote actors")
+    if rt.urls.is_own_authority(handle.authority):
+        raise UserError(f"{text} is on this instance: block and unblock are for remote actors", key="block_local")
     cached = await actor_store.uri_by_handle(rt.db, str(handle))
     if cached:
         return cached

@@ -21,7 +21,6 @@ from ..store.comments import CommentRef
 from ..store.db import Executor
 
 __all__ = [
-    "PAGE_SIZE",
     "mail_invitation",
     "mail_settings",
     "mark_read",
@@ -32,7 +31,6 @@ __all__ = [
     "valid_email",
 ]
 
-PAGE_SIZE = 50
 # Enough to catch typos, and nothing that could end a header or add a recipient.
 _EMAIL = re.compile(r"[^@\s<>,;:\"()\[\]\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253}[A-Za-z0-9])?\.[A-Za-z]{2,63}")
 
@@ -45,11 +43,9 @@ def valid_email(value: str) -> str:
     return value
 
 
-async def page(rt: Runtime, member: Member, number: int = 1) -> tuple[list[Notification], bool]:
-    """One page of a member's notifications, newest first, and whether an older page exists."""
-    number = max(1, number)
-    found = await store.page(rt.db, member.id, PAGE_SIZE + 1, (number - 1) * PAGE_SIZE)
-    return found[:PAGE_SIZE], len(found) > PAGE_SIZE
+async def page(rt: Runtime, member: Member, limit: int, offset: int = 0) -> list[Notification]:
+    """A window of a member's notifications, newest first."""
+    return await store.page(rt.db, member.id, limit, offset)
 
 
 async def unread_count(rt: Runtime, member: Member) -> int:
@@ -98,7 +94,7 @@ async def on_local_comment(
     if author is None:
         return
     owners = [parent.member_id if parent is not None else None, post.member_id]
-    link = f"{rt.urls.post(post.id)}#comment-{comment_id}"
+    link = rt.urls.comment_on_page(post.id, comment_id)
     actor_uri = rt.urls.actor(author.username)
     told: set[int] = {author_id}
     for member_id in owners:

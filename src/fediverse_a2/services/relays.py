@@ -17,7 +17,7 @@ from ..activitypub import build
 from ..errors import UserError
 from ..federation.actors import ActorDirectory
 from ..federation.outbox import queue_activity
-from ..hosts import HostError, host_of
+from ..hosts import HostError, host_of, origin_of
 from ..runtime import Runtime
 from ..store import relays
 
@@ -39,8 +39,7 @@ def is_inbox_url(url: str) -> bool:
 
 
 def _check_url(rt: Runtime, url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+    if origin_of(url) is None or urlsplit(url).fragment:
         raise UserError(f"not a relay URL: {url}")
     try:
         domain = host_of(url)

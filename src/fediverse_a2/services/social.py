@@ -111,7 +111,7 @@ async def _comment_local(rt: Runtime, member_id: int, username: str, url: str, h
             parent_id=parent.id if parent else None,
             author_uri=me,
             member_id=member_id,
-            domain=urls.host.split(":")[0],
+            domain=urls.hostname,
             content_html=html,
             summary=None,
             published=now,

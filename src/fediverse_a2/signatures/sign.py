@@ -12,6 +12,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
+from ..hosts import DEFAULT_PORTS, canonical_authority
 from .cavage import signing_string
 from .common import AnyPrivateKey, has_body, target
 from .digests import content_digest_header, digest_header
@@ -21,15 +22,15 @@ from .structured_fields import Item, Params, serialize_bare, serialize_inner_lis
 
 __all__ = ["SignatureAuth", "sign_headers"]
 
-_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 _SCHEMES = ("cavage", "rfc9421")
 
 
 def _host(parts: SplitResult) -> str:
-    # What httpx sends as Host: user info dropped, the scheme's default port left out.
-    host = parts.netloc.rpartition("@")[2].lower()
-    default = _DEFAULT_PORTS.get(parts.scheme.lower())
-    return host[: -len(default)] if default and host.endswith(default) else host
+    # The Host sent (and signed): canonical, user info dropped, the scheme's default port left out.
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS:
+        raise ValueError(f"not an http(s) URL: {scheme!r}")
+    return canonical_authority(parts.netloc.rpartition("@")[2], scheme)
 
 
 def sign_headers(

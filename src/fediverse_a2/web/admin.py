@@ -8,13 +8,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ..errors import UserError
-from ..models import ROLES, Member
+from ..models import ROLES
 from ..runtime import Runtime
 from ..services import member_admin
 from ..services.membership import approve, pending_requests, reject
 from ..services.moderation import ACTIONS as DOMAIN_ACTIONS
 from ..services.moderation import import_domains, list_domains, set_domain
 from .forms import field
+from .gate import member_of
+from .ids import parse_id
 from .pages import Pages
 from .render import Renderer
 from .security import WebSecurity
@@ -39,32 +41,22 @@ class AdminPages:
         self.security = security
         self.pages = pages
 
-    async def _admin(self, request: Request) -> Member | Response:
-        member = await self.security.member_or_login(request)
-        if isinstance(member, Response):
-            return member
-        if not member.is_admin:
-            return await self.pages.error(request, 403)
-        return member
-
     async def requests(self, request: Request) -> Response:
         """GET: the waiting requests; POST: approve (with a username) or reject one."""
-        admin = await self._admin(request)
-        if isinstance(admin, Response):
-            return admin
+        admin = member_of(request)
         approved = error = None
         if request.method == "POST":
             form = await self.security.form(request)
-            raw_id, decision, username = form.get("request"), form.get("decision"), form.get("username")
+            request_id, decision, username = parse_id(form.get("request")), form.get("decision"), form.get("username")
             try:
-                if not isinstance(raw_id, str) or not raw_id.isdigit():
+                if request_id is None:
                     raise UserError("no such request", key="request_not_pending")
                 if decision == "approve":
                     chosen = username.strip() if isinstance(username, str) and username.strip() else None
-                    member, link = await approve(self.rt, int(raw_id), admin, chosen)
+                    member, link = await approve(self.rt, request_id, admin, chosen)
                     approved = (member, link)
                 elif decision == "reject":
-                    await reject(self.rt, int(raw_id), admin)
+                    await reject(self.rt, request_id, admin)
                 else:
                     raise UserError("choose approve or reject", key="request_not_pending")
             except UserError as exc:
@@ -76,9 +68,7 @@ class AdminPages:
 
     async def members(self, request: Request) -> Response:
         """GET: every member with role and state; POST: change a role, disable or enable (as `member ...`)."""
-        admin = await self._admin(request)
-        if isinstance(admin, Response):
-            return admin
+        admin = member_of(request)
         error = None
         if request.method == "POST":
             form = await self.security.form(request)
@@ -100,9 +90,7 @@ class AdminPages:
 
     async def federation(self, request: Request) -> Response:
         """GET: the mode and every rule in force with its source; POST: change a rule or import a CSV."""
-        admin = await self._admin(request)
-        if isinstance(admin, Response):
-            return admin
+        admin = member_of(request)
         error = imported = None
         if request.method == "POST":
             form = await self.security.form(request, limit=CSV_LIMIT, max_files=1)
@@ -134,9 +122,6 @@ class AdminPages:
 
     async def queue(self, request: Request) -> Response:
         """The deliveries by state and the recent failures with their last error (as `queue`)."""
-        admin = await self._admin(request)
-        if isinstance(admin, Response):
-            return admin
         return await self.render.page(
             request, "admin_queue.html", counts=await member_admin.delivery_summary(self.rt),
             failures=await member_admin.delivery_failures(self.rt),

@@ -10,7 +10,7 @@ with a button that takes its access away.
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -21,6 +21,8 @@ from ..runtime import Runtime
 from ..services import apps, oauth
 from ..services.oauth import Consent, OAuthAnswer, OAuthCall, OAuthService
 from .forms import field
+from .gate import member_of, viewer_of
+from .ids import parse_id
 from .render import Renderer
 from .security import WebSecurity, content_security_policy
 
@@ -71,7 +73,7 @@ class AppPages:
 
     async def authorize(self, request: Request) -> Response:
         """GET: check the request, sign in, ask the member; POST: the member's decision."""
-        member = await self.security.member(request)
+        member = viewer_of(request)
         decision = None
         if request.method == "GET":
             params = list(request.query_params.multi_items())
@@ -83,7 +85,7 @@ class AppPages:
         if isinstance(checked, OAuthAnswer):
             return await self._answer(request, checked)
         if member is None:  # the request is sound: sign in, and come back to it
-            return self.security.to_login(quote(f"{AUTHORIZE}?{urlencode(params)}", safe=""))
+            return RedirectResponse(self.render.links.login(f"{AUTHORIZE}?{urlencode(params)}"), status_code=303)
         if decision is None:
             return await self._consent_page(request, member, checked)
         approve = decision == "approve"
@@ -102,15 +104,13 @@ class AppPages:
 
     async def settings(self, request: Request) -> Response:
         """GET: the apps the member let in; POST: take one's access away (field `app`)."""
-        member = await self.security.member_or_login(request)
-        if isinstance(member, Response):
-            return member
+        member = member_of(request)
         revoked = False
         if request.method == "POST":
             form = await self.security.form(request)
-            raw = field(form, "app", 20)
-            if raw.isdigit():
-                revoked = await apps.revoke_app(self.rt, member, int(raw))
+            app_id = parse_id(field(form, "app", 20))
+            if app_id is not None:
+                revoked = await apps.revoke_app(self.rt, member, app_id)
             if revoked:
                 return RedirectResponse(f"{self.rt.urls.base}/settings/apps?revoked=1", status_code=303)
             return await self.render.page(

@@ -16,7 +16,8 @@ from starlette.responses import Response
 from ..i18n import month_name
 from ..runtime import Runtime
 from ..store import archive_months, posts
-from .pages import PAGE_SIZE, Pages, page_number, summarise
+from .pages import Pages, summarise
+from .paging import Paging
 from .render import Renderer
 
 __all__ = ["ArchivePages", "month_bounds", "months_between"]
@@ -76,15 +77,16 @@ class ArchivePages:
         if not (_FIRST_YEAR <= year <= _LAST_YEAR and 1 <= month <= 12):
             return await self.pages.error(request, 404)
         newest = request.query_params.get("order") == "newest"
-        page = page_number(request)
+        paging = Paging.of(request, self.render.links)
         start, end = month_bounds(year, month, self.rt.tz)
         ids = await posts.live_ids(
-            self.rt.db, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE, between=(start, end), oldest_first=not newest
+            self.rt.db, paging.limit, paging.offset, between=(start, end), oldest_first=not newest
         )
-        items = await posts.by_ids(self.rt.db, ids[:PAGE_SIZE])
+        paged = paging.cut(ids, newest_first=False)
+        items = await posts.by_ids(self.rt.db, paged.items)
         lang = self.render.language(request)
         return await self.render.page(
             request, "archive_month.html", year=year, month=month, month_name=month_name(month, lang),
-            posts=[summarise(p) for p in items], page=page, has_next=len(ids) > PAGE_SIZE,
+            posts=[summarise(p) for p in items], paged=paged,
             order="newest" if newest else "oldest", base=f"/archive/{year}/{month:02d}",
         )  # fmt: skip

@@ -10,6 +10,7 @@ from ..runtime import Runtime
 from ..services import accounts
 from ..services.membership import request_membership
 from .forms import text_field
+from .links import MAX_TARGET, local_target
 from .render import Renderer
 from .security import WebSecurity
 
@@ -18,14 +19,9 @@ __all__ = ["AuthPages"]
 SESSION_SECONDS = accounts.SESSION_DAYS * 86400
 
 
-NEXT_LIMIT = 4000  # an app's authorisation request (/oauth/authorize?…) comes back through here
-
-
-def _next_path(value: str) -> str:
-    """Where to go after signing in: a path on this site only (never an open redirect)."""
-    if value.startswith("/") and not value.startswith("//") and "\\" not in value and len(value) < NEXT_LIMIT:
-        return value
-    return "/"
+def _next(value: str) -> str:
+    """Where to go after signing in: a path on this site in normal form (never an open redirect)."""
+    return local_target(value) or "/"
 
 
 def _address(request: Request) -> str:
@@ -43,10 +39,10 @@ class AuthPages:
     async def login(self, request: Request) -> Response:
         """GET: the sign-in form; POST: check it, start a fresh session, go on."""
         if request.method == "GET":
-            return await self.render.page(request, "login.html", next=_next_path(request.query_params.get("next", "")))
+            return await self.render.page(request, "login.html", next=_next(request.query_params.get("next", "")))
         form = await self.security.form(request)
         username, password = text_field(form, "username", 64), text_field(form, "password", 1024)
-        next_path = _next_path(text_field(form, "next", NEXT_LIMIT))
+        next_path = _next(text_field(form, "next", MAX_TARGET))
         try:
             signed = await accounts.sign_in(
                 self.rt, username, password, _address(request), self.security.session_id(request)
@@ -61,7 +57,7 @@ class AuthPages:
             return await self.render.page(
                 request, "login.html", status=401, error="login_wrong", username=username, next=next_path
             )
-        response = RedirectResponse(self.rt.urls.base + next_path, status_code=303)
+        response = RedirectResponse(self.rt.urls.base + next_path, status_code=303)  # a path of ours only
         self.security.set_session(response, signed.session_id, SESSION_SECONDS)
         return response
 

@@ -14,6 +14,7 @@ from ..federation.actors import ActorDirectory
 from ..runtime import Runtime
 from ..services.social import comment
 from ..store import comments, posts
+from .gate import member_of
 from .pages import Pages
 from .render import Renderer
 from .security import WebSecurity
@@ -37,9 +38,7 @@ class CommentPages:
 
     async def on_post(self, request: Request) -> Response:
         """A member's comment under a post."""
-        member = await self.security.member(request)
-        if member is None:
-            return self.security.to_login(request.url.path.removesuffix("/comments"))
+        member = member_of(request)
         form = await self.security.form(request)
         post = await posts.by_id(self.rt.db, request.path_params["post_id"])
         if post is None or post.deleted_at is not None or post.is_draft:
@@ -50,8 +49,7 @@ class CommentPages:
             url = await comment(self.rt, self.directory, member.username, self.rt.urls.post(post.id), text)
         except UserError as exc:
             return await self.pages.error(request, 400, exc.key or "comment_refused")
-        comment_id = self.rt.urls.comment_id(url)
-        return RedirectResponse(f"{self.rt.urls.post(post.id)}#comment-{comment_id}", status_code=303)
+        return RedirectResponse(self._at(post.id, url), status_code=303)
 
     async def reply(self, request: Request) -> Response:
         """GET: the answer form for the comment `?to=` names; POST: send the answer."""
@@ -67,9 +65,7 @@ class CommentPages:
         parent = await comments.by_id(self.rt.db, row.id, self.rt.urls)
         if parent is None:
             return await self.pages.error(request, 404)  # followers-only or direct: not shown, not answered here
-        member = await self.security.member(request)
-        if member is None:
-            return self.security.to_login(f"/reply?to={target}")
+        member = member_of(request)
         if request.method == "GET":
             return await self.render.page(
                 request, "reply.html", parent=parent, post_url=self.rt.urls.post(parent.post_id)
@@ -83,5 +79,9 @@ class CommentPages:
                 request, "reply.html", status=400, parent=parent, post_url=self.rt.urls.post(parent.post_id),
                 error=self.render.error_text(request, exc), body=text,
             )  # fmt: skip
-        comment_id = self.rt.urls.comment_id(url)
-        return RedirectResponse(f"{self.rt.urls.post(parent.post_id)}#comment-{comment_id}", status_code=303)
+        return RedirectResponse(self._at(parent.post_id, url), status_code=303)
+
+    def _at(self, post_id: int, comment_url: str) -> str:
+        """The place of a comment we just made, under its post."""
+        comment_id = self.rt.urls.comment_id(comment_url)
+        return self.rt.urls.comment_on_page(post_id, comment_id) if comment_id else self.rt.urls.post(post_id)

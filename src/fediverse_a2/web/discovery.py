@@ -30,8 +30,8 @@ class Discovery:
         urls = self.rt.urls
         username: str | None
         if resource.startswith("acct:"):
-            user, _, host = resource[5:].lstrip("@").rpartition("@")
-            username = user if host.lower() == urls.host.lower() else None
+            user, _, authority = resource[5:].lstrip("@").rpartition("@")
+            username = user if urls.is_own_authority(authority) else None
         else:
             username = urls.username(resource)
         if resource in (f"acct:{urls.hostname_handle}", urls.instance_actor):

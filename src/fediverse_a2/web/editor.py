@@ -24,6 +24,8 @@ from ..services.uploads import store_image
 from ..store import groups, media, posts, tags
 from ..store.media import Media
 from .forms import text_field
+from .gate import member_of
+from .ids import parse_id
 from .pages import Pages
 from .render import Renderer
 from .security import FORM_LIMIT, WebSecurity
@@ -52,18 +54,14 @@ class Editor:
 
     async def new(self, request: Request) -> Response:
         """GET: an empty editor; POST: preview, save a draft, or publish."""
-        member = await self.security.member_or_login(request)
-        if isinstance(member, Response):
-            return member
+        member = member_of(request)
         if request.method == "GET":
             return await self._form(request, Draft("", ""), [])
         return await self._submit(request, member, None)
 
     async def edit(self, request: Request) -> Response:
         """GET: the editor filled in with the post; POST: as for a new post (an edit sends Update)."""
-        member = await self.security.member_or_login(request)
-        if isinstance(member, Response):
-            return member
+        member = member_of(request)
         post = await self._own_post(request, member)
         if isinstance(post, Response):
             return post
@@ -78,9 +76,7 @@ class Editor:
 
     async def delete(self, request: Request) -> Response:
         """POST only: delete one's own post (a Delete goes to everyone who received it)."""
-        member = await self.security.member_or_login(request)
-        if isinstance(member, Response):
-            return member
+        member = member_of(request)
         await self.security.form(request)
         post = await self._own_post(request, member)
         if isinstance(post, Response):
@@ -119,7 +115,8 @@ class Editor:
         error: str | None = None
         # Images already attached (in a preview, or to the post being edited), then new uploads.
         for raw in form.getlist("media")[:MAX_IMAGES]:
-            found = await media.by_id(self.rt.db, int(raw)) if isinstance(raw, str) and raw.isdigit() else None
+            media_id = parse_id(raw)
+            found = await media.by_id(self.rt.db, media_id) if media_id is not None else None
             if found is None or found.member_id != member.id or form.get(f"remove_{found.id}") == "1":
                 continue
             alt = text_field(form, f"alt_{found.id}", 1500)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from xml.sax.saxutils import escape, quoteattr
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..activitypub.build import iso
 from ..models import Post
 from ..runtime import Runtime
 from ..services.posts import fold_tag
@@ -16,10 +16,6 @@ from ..store import members, posts
 __all__ = ["atom_feed", "member_feed", "tag_feed"]
 
 FEED_SIZE = 30
-
-
-def _when(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 async def atom_feed(rt: Runtime, request: Request) -> Response:
@@ -54,7 +50,7 @@ def _feed(rt: Runtime, items: list[Post], title: str, self_path: str, alternate_
         '<feed xmlns="http://www.w3.org/2005/Atom">',
         f"<id>{escape(base + self_path)}</id>",
         f"<title>{escape(title)}</title>",
-        f"<updated>{_when(updated)}</updated>",
+        f"<updated>{iso(updated)}</updated>",
         f'<link rel="self" href={quoteattr(base + self_path)}/>',
         f'<link rel="alternate" type="text/html" href={quoteattr(base + alternate_path)}/>',
     ]
@@ -66,8 +62,8 @@ def _feed(rt: Runtime, items: list[Post], title: str, self_path: str, alternate_
             f"<title>{escape(post.title)}</title>",
             f'<link rel="alternate" type="text/html" href={quoteattr(url)}/>',
             f"<author><name>{escape(post.author_name)}</name><uri>{escape(rt.urls.actor(post.username))}</uri></author>",
-            f"<published>{_when(post.published)}</published>",
-            f"<updated>{_when(post.updated or post.published)}</updated>",
+            f"<published>{iso(post.published)}</published>",
+            f"<updated>{iso(post.updated or post.published)}</updated>",
             f'<content type="html">{escape(post.content_html)}</content>',
             "</entry>",
         ]

@@ -17,7 +17,9 @@ from ..services.followers import approve_request, reject_request, remove_followe
 from ..services.social import follow, unfollow
 from ..store import follow_requests, follows
 from .forms import field
-from .pages import PAGE_SIZE, page_number
+from .gate import member_of
+from .ids import parse_id
+from .paging import Paging
 from .render import Renderer
 from .security import WebSecurity
 
@@ -34,20 +36,18 @@ class FollowPages:
         self.directory = directory
 
     async def followers(self, request: Request) -> Response:
-        member = await self.security.member_or_login(request)
-        if isinstance(member, Response):
-            return member
+        member = member_of(request)
         error = None
         if request.method == "POST":
             form = await self.security.form(request)
             action = field(form, "action", 20)
             try:
                 if action in ("approve", "reject"):
-                    raw = field(form, "request", 20)
-                    if not raw.isdigit():
+                    request_id = parse_id(field(form, "request", 20))
+                    if request_id is None:
                         raise UserError("no such follow request", key="no_follow_request")
                     decide = approve_request if action == "approve" else reject_request
-                    await decide(self.rt, member, int(raw))
+                    await decide(self.rt, member, request_id)
                 elif action == "remove":
                     await remove_follower(self.rt, member, field(form, "actor"))
                 else:
@@ -55,20 +55,18 @@ class FollowPages:
                 return RedirectResponse(f"{self.rt.urls.base}/followers", status_code=303)
             except UserError as exc:
                 error = self.render.error_text(request, exc)
-        page = page_number(request)
+        paging = Paging.of(request, self.render.links)
         db = self.rt.db
-        rows = await follows.follower_rows(db, member.id, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
+        paged = paging.cut(await follows.follower_rows(db, member.id, paging.limit, paging.offset))
         return await self.render.page(
             request, "followers.html", status=400 if error else 200, error=error,
-            requests=await follow_requests.for_member(db, member.id) if page == 1 else [],
-            followers=rows[:PAGE_SIZE], page=page, has_next=len(rows) > PAGE_SIZE,
+            requests=await follow_requests.for_member(db, member.id) if paging.number == 1 else [],
+            followers=paged.items, paged=paged,
             total=await follows.count_followers(db, member.id),
         )  # fmt: skip
 
     async def following(self, request: Request) -> Response:
-        member = await self.security.member_or_login(request)
-        if isinstance(member, Response):
-            return member
+        member = member_of(request)
         error = handle = None
         if request.method == "POST":
             form = await self.security.form(request)
@@ -87,11 +85,11 @@ class FollowPages:
                 error = self.render.error_text(request, exc)
             except FetchError:
                 error = self.render.error_text(request, UserError("not found", key="interact_unknown"))
-        page = page_number(request)
+        paging = Paging.of(request, self.render.links)
         db = self.rt.db
-        rows = await follows.following_rows(db, member.id, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
+        paged = paging.cut(await follows.following_rows(db, member.id, paging.limit, paging.offset))
         return await self.render.page(
             request, "following.html", status=400 if error else 200, error=error, handle=handle or "",
-            following=rows[:PAGE_SIZE], page=page, has_next=len(rows) > PAGE_SIZE,
+            following=paged.items, paged=paged,
             total=await follows.count_following(db, member.id),
         )  # fmt: skip

@@ -16,7 +16,10 @@ from ..runtime import Runtime
 from ..services.groups import can_moderate, ensure_network_group, page_url, remove_from_group
 from ..store import groups, posts
 from ..store.groups import Group, GroupPost
+from .gate import member_of, viewer_of
+from .ids import parse_id
 from .pages import Pages
+from .paging import Paging
 from .render import Renderer
 from .security import WebSecurity
 
@@ -29,11 +32,6 @@ PAGE_SIZE = 30
 class _Item:
     shown: GroupPost
     post: Post | None  # the local post, when it is one
-
-
-def _page(request: Request) -> int:
-    raw = request.query_params.get("page", "1")
-    return max(1, min(int(raw), 10_000)) if raw.isdigit() else 1
 
 
 class GroupPages:
@@ -60,39 +58,32 @@ class GroupPages:
 
     async def _render(self, request: Request, group: Group, *, notice: str | None = None,
                       error: str | None = None, status: int = 200) -> Response:  # fmt: skip
-        page = _page(request)
-        rows = await groups.posts(self.rt.db, group.id, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
+        paging = Paging.of(request, self.render.links, PAGE_SIZE)
+        paged = paging.cut(await groups.posts(self.rt.db, group.id, paging.limit, paging.offset))
         items = []
-        for shown in rows[:PAGE_SIZE]:
+        for shown in paged.items:
             post = await posts.by_id(self.rt.db, shown.post_id) if shown.post_id is not None else None
             if shown.post_id is not None and (post is None or post.deleted_at is not None):
                 continue
             items.append(_Item(shown, post))
-        me = await self.security.member(request)
         return await self.render.page(
             request, "group.html", status=status, group=group, handle=self.rt.urls.handle(group.username),
-            items=items, page=page, has_next=len(rows) > PAGE_SIZE, can_moderate=await can_moderate(self.rt, group, me),
+            items=items, paged=paged, can_moderate=await can_moderate(self.rt, group, viewer_of(request)),
             notice=notice, error=error,
         )  # fmt: skip
 
     async def remove(self, request: Request) -> Response:
         """POST only: a group moderator takes one post out of the group (an Undo{Announce} follows)."""
+        me = member_of(request)
         form = await self.security.form(request)
         group = await self._group(request)
         if group is None:
             return await self.pages.error(request, 404)
-        me = await self.security.member(request)
-        if me is None:
-            return self.security.to_login(request.url.path)
         if not await can_moderate(self.rt, group, me):
             return await self.pages.error(request, 403)
-        raw = form.get("item")
+        item = parse_id(form.get("item"))
         try:
-            if (
-                not isinstance(raw, str)
-                or not raw.isdigit()
-                or not await remove_from_group(self.rt, group, int(raw), me)
-            ):
+            if item is None or not await remove_from_group(self.rt, group, item, me):
                 return await self._render(request, group, error=self.render.text(request, "no_such_post"), status=404)
         except UserError as exc:
             return await self._render(request, group, error=self.render.error_text(request, exc), status=403)

@@ -9,7 +9,9 @@ web/proxies.py, and SecurityHeaders still adds its headers) and answers the inbo
 itself: every check stays in `InboxEndpoint`, which reads only an `InboxRequest`. An
 unreachable database is a 503 with Retry-After (as for every other route, app.py); any other
 error raised here still reaches Starlette's ServerErrorMiddleware (500). Every other path goes on
-to Starlette unchanged.
+to Starlette unchanged, and so do the inboxes' other methods (the route table answers them: 405
+with Allow: POST). The route table (web/gate.py) still declares both inboxes, with the endpoints
+of `InboxEndpoints`: the same answers, for a request that reaches Starlette's router.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Scope
 
-from ..federation.inbox import ClientGone, InboxAnswer, InboxEndpoint, InboxRequest
+from ..federation.inbox import InboxAnswer, InboxEndpoint, InboxRequest
 from ..store.db import DatabaseUnavailable
 
-__all__ = ["InboxRoute"]
+__all__ = ["InboxEndpoints", "InboxRoute"]
 
 Receive = Callable[[], Awaitable[Any]]
 Send = Callable[[Any], Awaitable[None]]
@@ -31,7 +35,6 @@ Send = Callable[[Any], Awaitable[None]]
 _SHARED = "/inbox"
 _PERSONAL_PREFIX, _PERSONAL_SUFFIX = "/users/", "/inbox"
 _JSON = (b"content-type", b"application/json")
-_NOT_ALLOWED = InboxAnswer(405, "method not allowed", {"Allow": "POST"})
 # The database server is restarting: the sender retries later (Mastodon does on 503), nothing was stored.
 _UNAVAILABLE = InboxAnswer(503, "temporarily unavailable", {"Retry-After": "5"})
 
@@ -58,7 +61,7 @@ async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            raise ClientGone
+            raise ClientDisconnect
         chunk = message.get("body", b"")
         if chunk:
             yield chunk
@@ -66,26 +69,74 @@ async def _chunks(receive: Receive) -> AsyncIterator[bytes]:
             return
 
 
-async def _answer(send: Send, answer: InboxAnswer) -> None:
+def _encoded(answer: InboxAnswer) -> tuple[bytes, list[tuple[bytes, bytes]]]:
     body = b"" if answer.error is None else orjson.dumps({"error": answer.error})
     headers = [(b"content-length", str(len(body)).encode())]
     if body:
         headers.append(_JSON)
     if answer.headers:
         headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()]
+    return body, headers
+
+
+async def _answer(send: Send, answer: InboxAnswer) -> None:
+    body, headers = _encoded(answer)
     await send({"type": "http.response.start", "status": answer.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
+async def _dispatch(endpoint: InboxEndpoint, scope: Scope, receive: Receive, username: str | None) -> InboxAnswer:
+    """The inbox's answer to one POST, from the ASGI scope and body."""
+    client = scope.get("client")
+    request = InboxRequest(
+        method="POST",
+        path=scope["path"],
+        query=scope.get("query_string", b"").decode("latin-1"),
+        headers=_headers(scope["headers"]),
+        client=client[0] if client else "unknown",
+        chunks=_chunks(receive),
+    )
+    try:
+        if username is None:
+            return await endpoint.shared(request)
+        return await endpoint.personal(request, username)
+    except DatabaseUnavailable:
+        return _UNAVAILABLE
+
+
+class InboxEndpoints:
+    """The inboxes as Starlette endpoints, for the route table: the same answers as InboxRoute gives
+    (which, in front of the router, takes every POST to these paths first)."""
+
+    def __init__(self, endpoint: InboxEndpoint) -> None:
+        self.endpoint = endpoint
+
+    async def shared(self, request: Request) -> Response:
+        """POST /inbox."""
+        return self._response(await _dispatch(self.endpoint, request.scope, request.receive, None))
+
+    async def personal(self, request: Request) -> Response:
+        """POST /users/{username}/inbox."""
+        username = request.path_params["username"]
+        return self._response(await _dispatch(self.endpoint, request.scope, request.receive, username))
+
+    @staticmethod
+    def _response(answer: InboxAnswer) -> Response:
+        body, headers = _encoded(answer)
+        response = Response(body, status_code=answer.status)
+        response.raw_headers = headers
+        return response
+
+
 class InboxRoute:
-    """ASGI middleware: the inbox's two paths answered by `InboxEndpoint`, every other one passed on."""
+    """ASGI middleware: POSTs to the inbox's two paths answered by `InboxEndpoint`, everything else passed on."""
 
     def __init__(self, app: ASGIApp, endpoint: InboxEndpoint) -> None:
         self.app = app
         self.endpoint = endpoint
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
@@ -93,23 +144,4 @@ class InboxRoute:
         if path != _SHARED and username is None:
             await self.app(scope, receive, send)
             return
-        if scope["method"] != "POST":
-            await _answer(send, _NOT_ALLOWED)
-            return
-        client = scope.get("client")
-        request = InboxRequest(
-            method="POST",
-            path=path,
-            query=scope.get("query_string", b"").decode("latin-1"),
-            headers=_headers(scope["headers"]),
-            client=client[0] if client else "unknown",
-            chunks=_chunks(receive),
-        )
-        try:
-            if username is None:
-                answer = await self.endpoint.shared(request)
-            else:
-                answer = await self.endpoint.personal(request, username)
-        except DatabaseUnavailable:
-            answer = _UNAVAILABLE
-        await _answer(send, answer)
+        await _answer(send, await _dispatch(self.endpoint, scope, receive, username))

@@ -9,12 +9,12 @@ unknown is an ordinary 404. Attachments copied from the archive are served for d
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
-from starlette.routing import Route
 
 from ..importer.media import FILE_TYPES, is_file_name
 from ..runtime import Runtime
@@ -22,6 +22,7 @@ from ..store import legacy
 
 __all__ = ["LegacyLinks", "legacy_routes"]
 
+Endpoint = Callable[[Request], Awaitable[Response]]
 # Paths under which the old platform showed an item by its address (looked up as a whole).
 _ADDRESS_ROUTES = (
     "/profiles/blogs/{slug:str}",
@@ -84,13 +85,13 @@ class LegacyLinks:
         )
 
 
-def legacy_routes(links: LegacyLinks) -> list[Route]:
-    """The routes of old addresses and archive attachments (placed after the app's own routes)."""
-    routes = [
-        Route("/xn/detail/{old:str}", links.by_id),
-        Route("/profile/{name:str}", links.profile),
-        Route("/files/{name:str}", links.attachment),
+def legacy_routes(links: LegacyLinks) -> list[tuple[str, Endpoint]]:
+    """The paths of old addresses and archive attachments with their endpoints (for the route table)."""
+    routes: list[tuple[str, Endpoint]] = [
+        ("/xn/detail/{old:str}", links.by_id),
+        ("/profile/{name:str}", links.profile),
+        ("/files/{name:str}", links.attachment),
     ]
-    routes += [Route(path, links.by_query) for path in _SHOW_ROUTES]
-    routes += [Route(path, links.by_address) for path in _ADDRESS_ROUTES]
+    routes += [(path, links.by_query) for path in _SHOW_ROUTES]
+    routes += [(path, links.by_address) for path in _ADDRESS_ROUTES]
     return routes

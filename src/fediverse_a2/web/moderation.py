@@ -15,9 +15,8 @@ from ..models import Member
 from ..runtime import Runtime
 from ..services import comment_moderation as cm
 from ..services.moderation import block_actor, set_domain
-from ..store import comments
 from .forms import field
-from .guards import Guard
+from .gate import member_of
 from .pages import Pages
 from .render import Renderer
 from .security import WebSecurity
@@ -46,16 +45,12 @@ class ModerationPages:
         self.render = render
         self.security = security
         self.pages = pages
-        self.guard = Guard(rt, security, pages)
         self.directory = directory
 
     async def queue(self, request: Request) -> Response:
         """The held comments this member may approve; moderators also see the hidden ones."""
-        member = await self.guard.member(request)
-        if isinstance(member, Response):
-            return member
-        held = await cm.comments_in_state(self.rt, member, comments.HELD)
-        hidden = await cm.comments_in_state(self.rt, member, comments.HIDDEN) if member.is_moderator else []
+        member = member_of(request)
+        held, hidden = await cm.queue_of(self.rt, member)
         return await self.render.page(
             request, "moderation_queue.html", held=held, hidden=hidden, done=done_of(request),
             holding=await cm.holds_comments(self.rt, member),
@@ -63,9 +58,7 @@ class ModerationPages:
 
     async def comment(self, request: Request) -> Response:
         """GET: a comment with what this member may do to it; POST: do it."""
-        member = await self.guard.member(request)
-        if isinstance(member, Response):
-            return member
+        member = member_of(request)
         comment_id = request.path_params["comment_id"]
         allowed = await cm.permission(self.rt, member, comment_id)
         if allowed is None:
@@ -78,7 +71,7 @@ class ModerationPages:
             result = await self._act(member, allowed, action, field(form, "reason", REASON_LIMIT))
         except UserError as exc:
             return await self._comment_page(request, allowed, error=self.render.error_text(request, exc), status=400)
-        if result == "deleted" or not member.is_moderator:
+        if result == "deleted" or not allowed.moderator:
             return RedirectResponse(f"{self.rt.urls.base}/moderation?done={action}", status_code=303)
         return RedirectResponse(f"{self.rt.urls.base}/moderation/comments/{comment_id}?done={action}", status_code=303)
 
@@ -110,9 +103,7 @@ class ModerationPages:
 
     async def settings(self, request: Request) -> Response:
         """GET/POST: whether comments from accounts the member does not follow wait for approval."""
-        member = await self.guard.member(request)
-        if isinstance(member, Response):
-            return member
+        member = member_of(request)
         if request.method == "POST":
             form = await self.security.form(request)
             await cm.set_holds_comments(self.rt, member, field(form, "hold", 10) == "on")

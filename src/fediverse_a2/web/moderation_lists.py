@@ -15,7 +15,8 @@ from ..services import comment_moderation as cm
 from ..services.moderation import block_actor, list_actor_blocks, list_reports, set_domain, unblock_actor
 from ..store.reports import Report
 from .forms import field
-from .guards import Guard
+from .gate import member_of
+from .ids import parse_id
 from .pages import Pages
 from .render import Renderer
 from .security import WebSecurity
@@ -53,7 +54,6 @@ class ModerationLists:
         self.rt = rt
         self.render = render
         self.security = security
-        self.guard = Guard(rt, security, pages)
         self.directory = directory
 
     def _done(self, request: Request) -> str | None:
@@ -62,9 +62,7 @@ class ModerationLists:
 
     async def blocks(self, request: Request) -> Response:
         """GET: the blocked actors; POST: block or unblock an actor, or block a domain (as the CLI does)."""
-        member = await self.guard.moderator(request)
-        if isinstance(member, Response):
-            return member
+        member = member_of(request)
         error = None
         if request.method == "POST":
             form = await self.security.form(request)
@@ -90,17 +88,16 @@ class ModerationLists:
 
     async def reports(self, request: Request) -> Response:
         """GET: reports received, newest first; POST: resolve or dismiss one, with a note."""
-        member = await self.guard.moderator(request)
-        if isinstance(member, Response):
-            return member
+        member = member_of(request)
         error = None
         if request.method == "POST":
             form = await self.security.form(request)
             raw_id, resolution = field(form, "report", 20), field(form, "resolution", 20)
             try:
-                if not raw_id.isdigit():
+                report_id = parse_id(raw_id)
+                if report_id is None:
                     raise UserError("no such report", key="report_unknown")
-                await cm.resolve_report(self.rt, member, int(raw_id), resolution, field(form, "note", 2000))
+                await cm.resolve_report(self.rt, member, report_id, resolution, field(form, "note", 2000))
                 return RedirectResponse(f"{self.rt.urls.base}/moderation/reports?done={resolution}", status_code=303)
             except UserError as exc:
                 error = self.render.error_text(request, exc)
@@ -112,11 +109,7 @@ class ModerationLists:
 
     async def log(self, request: Request) -> Response:
         """The audit log, newest first, a page at a time (?before=ID)."""
-        member = await self.guard.moderator(request)
-        if isinstance(member, Response):
-            return member
-        raw = request.query_params.get("before", "")
-        before = int(raw) if raw.isdigit() and len(raw) < 19 else None
+        before = parse_id(request.query_params.get("before"))
         entries = await cm.audit_entries(self.rt, LOG_PAGE + 1, before)
         more = entries[LOG_PAGE - 1].id if len(entries) > LOG_PAGE else None
         return await self.render.page(request, "moderation_log.html", entries=entries[:LOG_PAGE], more=more)

@@ -12,10 +12,15 @@ from ..notices import GROUPS, MODES, MailSettings, describe
 from ..runtime import Runtime
 from ..services import notifications
 from .forms import text_field
+from .gate import member_of
+from .ids import parse_id
+from .paging import Paging
 from .render import Renderer
 from .security import WebSecurity
 
 __all__ = ["NotificationPages"]
+
+PAGE_SIZE = 50
 
 
 class NotificationPages:
@@ -28,34 +33,28 @@ class NotificationPages:
 
     async def list(self, request: Request) -> Response:
         """GET: the signed-in member's notifications, newest first, unread ones marked."""
-        member = await self.security.member_or_login(request)
-        if isinstance(member, Response):
-            return member
-        raw = request.query_params.get("page", "1")
-        number = int(raw) if raw.isdigit() and len(raw) < 7 else 1
-        items, has_next = await notifications.page(self.rt, member, number)
+        member = member_of(request)
+        paging = Paging.of(request, self.render.links, PAGE_SIZE)
+        found = await notifications.page(self.rt, member, paging.limit, paging.offset)
+        paged = paging.cut(found)
         lang = self.render.language(request)
-        rows = [(n, describe(lang, n)) for n in items]
+        rows = [(n, describe(lang, n)) for n in paged.items]
         return await self.render.page(
-            request, "notifications.html", rows=rows, page=number, has_next=has_next,
-            newest=items[0].id if items and number == 1 else None,
+            request, "notifications.html", rows=rows, paged=paged,
+            newest=paged.items[0].id if paged.items and paging.number == 1 else None,
         )  # fmt: skip
 
     async def mark_read(self, request: Request) -> Response:
         """POST: mark read what the page showed (everything up to its newest notification)."""
-        member = await self.security.member_or_login(request)
-        if isinstance(member, Response):
-            return member
+        member = member_of(request)
         form = await self.security.form(request)
         raw = text_field(form, "up_to", 20)
-        await notifications.mark_read(self.rt, member, int(raw) if raw.isdigit() else None)
+        await notifications.mark_read(self.rt, member, parse_id(raw))
         return RedirectResponse(f"{self.rt.urls.base}/notifications", status_code=303)
 
     async def settings(self, request: Request) -> Response:
         """GET: the mail choices per kind (and the address when there is none); POST: save them."""
-        member = await self.security.member_or_login(request)
-        if isinstance(member, Response):
-            return member
+        member = member_of(request)
         current = await notifications.mail_settings(self.rt, member)
         if request.method == "GET":
             return await self._settings_page(request, member, current)

@@ -17,22 +17,19 @@ from ..services.posts import note_of
 from ..store import activities, comments, follows, groups, members, posts
 from .negotiation import activity_response, wants_activity_json
 from .pages import Pages
+from .paging import parse_page
 
 __all__ = ["Objects"]
 
 COLLECTION_PAGE = 50
+MAX_COLLECTION_PAGE = 1_000_000
 FetchGuard = Callable[[Request], Awaitable[Response | None]]
 
 
 def _page_param(request: Request) -> int | None:
     """The ?page=N of a collection request; None for the collection head."""
     raw = request.query_params.get("page")
-    if raw is None:
-        return None
-    try:
-        return max(1, min(int(raw), 1_000_000))
-    except ValueError:
-        return 1
+    return None if raw is None else parse_page(raw, MAX_COLLECTION_PAGE)
 
 
 class Objects:
@@ -115,7 +112,7 @@ class Objects:
         if await comments.state_of(self.rt.db, comment.id) != comments.VISIBLE:
             return await self._missing(request, as_json, 404)  # hidden by a moderator
         if not as_json:
-            return RedirectResponse(f"{self.rt.urls.post(comment.post_id)}#comment-{comment.id}", status_code=303)
+            return RedirectResponse(self.rt.urls.comment_on_page(comment.post_id, comment.id), status_code=303)
         if (refusal := await self.guard(request)) is not None:
             return refusal
         return await self._sent_object(request, comment.ap_id)
@@ -138,7 +135,7 @@ class Objects:
 
     async def collection(self, request: Request) -> Response:
         """A member's outbox, followers or following collection, paged."""
-        kind = request.path_params["collection"]
+        kind = request.url.path.rsplit("/", 1)[1]  # the routes: /users/NAME/outbox, followers, following
         member = await members.by_username(self.rt.db, request.path_params["username"])
         if member is None or kind not in ("outbox", "followers", "following"):
             return await self._missing(request, True, 404)

@@ -13,12 +13,12 @@ from ..models import Member, Post
 from ..runtime import Runtime
 from ..services.posts import fold_tag
 from ..store import comments, follows, media, members, posts, tags
+from .gate import viewer_of
+from .paging import Paging
 from .render import Renderer
 from .threads import fill_texts, thread_order
 
-__all__ = ["PAGE_SIZE", "Pages", "is_person", "page_number"]
-
-PAGE_SIZE = 20
+__all__ = ["Pages", "is_person", "summarise"]
 
 # User agents of servers and crawlers that fetch HTML (link previews); their fetches
 # are not views by people.
@@ -32,14 +32,6 @@ def is_person(request: Request) -> bool:
     """Whether a page view should count: a GET from something that is not a known bot."""
     agent = request.headers.get("user-agent", "").lower()
     return request.method == "GET" and bool(agent) and not any(m in agent for m in _BOT_MARKERS)
-
-
-def page_number(request: Request) -> int:
-    """The ?page=N of a listing (1 when absent or nonsense)."""
-    try:
-        return max(1, min(int(request.query_params.get("page", "1")), 10_000))
-    except ValueError:
-        return 1
 
 
 @dataclass(frozen=True)
@@ -81,6 +73,7 @@ class Pages:
             410: ("gone", "gone_text"),
             403: ("forbidden", "forbidden_text"),
             400: ("refused", "refused_text"),
+            405: ("method_not_allowed", "method_not_allowed_text"),
         }.get(status, ("not_found", "not_found_text"))
         return await self.render.page(
             request, "error.html", status=status, heading=translate(lang, heading),
@@ -89,17 +82,17 @@ class Pages:
 
     async def home(self, request: Request) -> Response:
         """Recent posts, paged; instructions while there are no members."""
-        page = page_number(request)
+        paging = Paging.of(request, self.render.links)
         db = self.rt.db
-        items = await posts.recent(db, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
+        paged = paging.cut(await posts.recent(db, paging.limit, paging.offset))
         return await self.render.page(
-            request, "home.html", posts=[summarise(p) for p in items[:PAGE_SIZE]], page=page,
-            has_next=len(items) > PAGE_SIZE, member_count=await members.count(db),
+            request, "home.html", posts=[summarise(p) for p in paged.items], paged=paged,
+            member_count=await members.count(db),
         )  # fmt: skip
 
     async def post(self, request: Request, post: Post) -> Response:
         """A blog post with its comments; counts the view when a person asked. Drafts: their author only."""
-        me = await self.render.security.member(request)
+        me = viewer_of(request)
         if post.is_draft and (me is None or me.id != post.member_id):
             return await self.error(request, 404)
         if is_person(request) and not post.is_draft:
@@ -121,25 +114,23 @@ class Pages:
 
     async def profile(self, request: Request, member: Member) -> Response:
         """A member's profile with their posts (and, for the member, their drafts)."""
-        page = page_number(request)
-        items = await posts.recent(self.rt.db, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE, member.id)
-        me = await self.render.security.member(request)
-        drafts = await posts.drafts(self.rt.db, member.id) if me is not None and me.id == member.id else []
+        paging = Paging.of(request, self.render.links)
+        found = await posts.recent(self.rt.db, paging.limit, paging.offset, member.id)
+        paged = paging.cut(found)
+        me = viewer_of(request)
+        own = me is not None and me.id == member.id
         return await self.render.page(
-            request, "profile.html", member=member, posts=items[:PAGE_SIZE], drafts=drafts,
-            page=page, has_next=len(items) > PAGE_SIZE, own=me is not None and me.id == member.id,
+            request, "profile.html", member=member, posts=paged.items, paged=paged, own=own,
+            drafts=await posts.drafts(self.rt.db, member.id) if own else [],
             follower_count=await follows.count_followers(self.rt.db, member.id),
             following_count=await follows.count_following(self.rt.db, member.id),
-            comments=await comments.recent_by_member(self.rt.db, member.id, PAGE_SIZE) if page == 1 else [],
+            comments=await comments.recent_by_member(self.rt.db, member.id, paging.size) if paging.number == 1 else [],
         )  # fmt: skip
 
     async def tag(self, request: Request) -> Response:
         """/tags/{tag}: the posts carrying a tag, newest first."""
         norm = fold_tag(request.path_params["tag"])[:60]
-        page = page_number(request)
-        ids = await posts.live_ids(self.rt.db, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE, tag=norm)
-        items = await posts.by_ids(self.rt.db, ids[:PAGE_SIZE])
-        return await self.render.page(
-            request, "tag.html", tag=norm, posts=[summarise(p) for p in items], page=page,
-            has_next=len(ids) > PAGE_SIZE,
-        )  # fmt: skip
+        paging = Paging.of(request, self.render.links)
+        paged = paging.cut(await posts.live_ids(self.rt.db, paging.limit, paging.offset, tag=norm))
+        items = await posts.by_ids(self.rt.db, paged.items)
+        return await self.render.page(request, "tag.html", tag=norm, posts=[summarise(p) for p in items], paged=paged)

@@ -17,6 +17,7 @@ from ..errors import UserError
 from ..i18n import LANGUAGES, choose_language, format_date, translate
 from ..runtime import Runtime
 from ..store import notifications
+from .links import Links, normal_path
 from .security import WebSecurity
 
 __all__ = ["LANG_COOKIE", "Renderer"]
@@ -28,9 +29,10 @@ _YEAR = 365 * 86400
 class Renderer:
     """Renders HTML pages; one per app, built once."""
 
-    def __init__(self, rt: Runtime, security: WebSecurity) -> None:
+    def __init__(self, rt: Runtime, security: WebSecurity, links: Links) -> None:
         self.rt = rt
         self.security = security
+        self.links = links
         self.env = jinja2.Environment(
             loader=jinja2.PackageLoader("fediverse_a2.web", "templates"),
             autoescape=True,
@@ -75,6 +77,10 @@ class Renderer:
         def csrf() -> str:
             return self.security.csrf_for(request)
 
+        def here(**changes: str | int | None) -> str:
+            # This page on this site (base_url + normalised path), e.g. in another language.
+            return self.links.here(request, **changes)
+
         html = self.env.get_template(template).render(
             t=t,
             date=date,
@@ -84,7 +90,9 @@ class Renderer:
             me=member,
             instance=self.rt.config.instance,
             urls=self.rt.urls,
-            path=request.url.path,
+            path=normal_path(request.scope["path"]),
+            here=here,
+            canonical=self.links.here(request, lang=None) if status == 200 else None,
             unread=unread,
             **context,
         )

@@ -11,7 +11,7 @@ from ..content import plain_text
 from ..runtime import Runtime
 from ..search_text import MAX_QUERY, Segment, mark, query_terms, snippet
 from ..store import search
-from .pages import PAGE_SIZE, page_number
+from .paging import Paging
 from .render import Renderer
 
 __all__ = ["SearchPage"]
@@ -32,7 +32,7 @@ class Result:
 
 
 class SearchPage:
-    """GET /search: the form, and the results of `q`, PAGE_SIZE per page."""
+    """GET /search: the form, and the results of `q`, a page at a time."""
 
     def __init__(self, rt: Runtime, renderer: Renderer) -> None:
         self.rt = rt
@@ -45,7 +45,7 @@ class SearchPage:
         else:
             author_url = hit.author_url
         return Result(
-            url=post_url if hit.comment_id is None else f"{post_url}#comment-{hit.comment_id}",
+            url=post_url if hit.comment_id is None else self.rt.urls.comment_on_page(hit.post_id, hit.comment_id),
             title=mark(hit.title, terms),
             is_comment=hit.comment_id is not None,
             author_name=hit.author_name,
@@ -61,14 +61,14 @@ class SearchPage:
         if len(query) > MAX_QUERY:
             return await self.render.page(
                 request, "search.html", status=400, query=query[:MAX_QUERY], too_long=True, max_query=MAX_QUERY,
-                results=[], page=1, has_next=False, searched=False,
+                results=[], searched=False,
             )  # fmt: skip
         query = query.strip()
         terms = query_terms(query)
-        page = page_number(request)
-        hits = await search.search(self.rt.db, terms, self.rt.policy, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
+        paging = Paging.of(request, self.render.links)
+        hits = await search.search(self.rt.db, terms, self.rt.policy, paging.limit, paging.offset)
+        paged = paging.cut(hits, newest_first=False)
         return await self.render.page(
             request, "search.html", query=query, too_long=False, max_query=MAX_QUERY,
-            results=[self._result(h, terms) for h in hits[:PAGE_SIZE]], page=page,
-            has_next=len(hits) > PAGE_SIZE, searched=bool(terms),
+            results=[self._result(h, terms) for h in paged.items], paged=paged, searched=bool(terms),
         )  # fmt: skip

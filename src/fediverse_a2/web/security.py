@@ -16,16 +16,17 @@ from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 
 from ..accounts.tokens import csrf_token, new_token, tokens_equal
 from ..hosts import origin_of
 from ..models import Member
+from ..request_body import BodyError, read_body
 from ..runtime import Runtime
 from ..services.accounts import member_for_session
 
-__all__ = ["CSRF_FIELD", "SecurityHeaders", "WebSecurity"]
+__all__ = ["CSRF_FIELD", "RefuseNul", "SecurityHeaders", "WebSecurity"]
 
 CSRF_FIELD = "csrf"
 FORM_LIMIT = 256_000  # bytes of a form without uploads
@@ -91,6 +92,26 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class RefuseNul:
+    """ASGI middleware: 400 for a NUL character in the path or query, which no link of ours holds.
+
+    PostgreSQL cannot store NUL in text, and no browser sends one from a form or a link: such a
+    request is refused before any route looks at it (forms are checked in `WebSecurity.form`).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(
+        self, scope: Scope, receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]
+    ) -> None:
+        query = scope.get("query_string", b"")
+        if scope["type"] == "http" and ("\x00" in scope["path"] or b"%00" in query or b"\x00" in query):
+            await PlainTextResponse("NUL characters are not allowed in a URL", status_code=400)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 class WebSecurity:
     """Sessions, CSRF and form reading for the HTML routes."""
 
@@ -115,15 +136,6 @@ class WebSecurity:
             request.state.member = await member_for_session(self.rt, session) if session else None
         member: Member | None = request.state.member
         return member
-
-    def to_login(self, next_path: str) -> Response:
-        """303 to the sign-in page, which comes back to `next_path` (a path on this site) after."""
-        return RedirectResponse(f"{self.rt.urls.base}/login?next={next_path}", status_code=303)
-
-    async def member_or_login(self, request: Request) -> Member | Response:
-        """The signed-in member, or for a visitor the way to the sign-in page (and back here)."""
-        member = await self.member(request)
-        return member if member is not None else self.to_login(request.url.path)
 
     def _cookie(self, response: Response, name: str, value: str, max_age: int | None) -> None:
         response.set_cookie(name, value, max_age=max_age, path="/", secure=self.https, httponly=True, samesite="lax")
@@ -176,18 +188,10 @@ class WebSecurity:
         """
         if not self._same_origin(request):
             raise HTTPException(403, "this form must be sent from this site (Origin or Referer)")
-        declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            raise HTTPException(413, "the form is too large")
-        body = bytearray()
         try:
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > limit:
-                    raise HTTPException(413, "the form is too large")
-        except ClientDisconnect:
-            raise HTTPException(400, "the form was not sent completely") from None
-        request._body = bytes(body)  # starlette's form parser reads the cached body
+            request._body = await read_body(request, limit)  # starlette's form parser reads the cached body
+        except BodyError as exc:
+            raise HTTPException(exc.status, f"the form: {exc.reason}") from None
         try:
             form = await request.form(max_files=max_files, max_fields=100, max_part_size=limit)
         except (ValueError, KeyError, HTTPException) as exc:
@@ -196,4 +200,7 @@ class WebSecurity:
         if not isinstance(sent, str) or not self._token_ok(request, sent):
             await form.close()  # uploads of a refused form are spooled files: let them go now
             raise HTTPException(403, "the form's security token is missing or out of date; reload the page")
+        if any(isinstance(value, str) and "\x00" in value for _, value in form.multi_items()):
+            await form.close()
+            raise HTTPException(400, "the form contains a NUL character")
         return form

@@ -13,6 +13,7 @@ from ..services import accounts
 from ..services.profile import MAX_FIELDS, update_profile
 from ..services.uploads import store_image
 from .forms import text_field
+from .gate import member_of
 from .render import Renderer
 from .security import FORM_LIMIT, WebSecurity
 
@@ -31,9 +32,7 @@ class SettingsPages:
 
     async def profile(self, request: Request) -> Response:
         """GET: the profile form; POST: save it (sends Update{Person})."""
-        member = await self.security.member_or_login(request)
-        if isinstance(member, Response):
-            return member
+        member = member_of(request)
         if request.method == "GET":
             return await self.render.page(request, "settings_profile.html", fields=_slots(member), saved=False)
         form = await self.security.form(request, limit=AVATAR_LIMIT, max_files=1)
@@ -68,9 +67,7 @@ class SettingsPages:
 
     async def password(self, request: Request) -> Response:
         """GET: the form; POST: check the current password, set the new one, end the other sessions."""
-        member = await self.security.member_or_login(request)
-        if isinstance(member, Response):
-            return member
+        member = member_of(request)
         if request.method == "GET":
             return await self.render.page(request, "settings_password.html")
         form = await self.security.form(request)

@@ -20,7 +20,9 @@ from ..services.social import comment
 from ..store import member_reactions
 from ..store import remote_posts as remote_post_store
 from ..store.remote_posts import TimelinePost
-from .pages import PAGE_SIZE, Pages, page_number
+from .gate import member_of
+from .pages import Pages
+from .paging import Paging, parse_page
 from .render import Renderer
 from .security import WebSecurity
 
@@ -40,11 +42,6 @@ class Entry:
 
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
-
-
-def _page_of(value: object) -> int:
-    text = _text(value)
-    return max(1, min(int(text), 10_000)) if text.isdigit() and len(text) <= 5 else 1
 
 
 def _back(page: int, post_id: int | None = None) -> str:
@@ -69,39 +66,31 @@ class TimelinePages:
 
     async def timeline(self, request: Request) -> Response:
         """The posts of the accounts the member follows, newest first, paged."""
-        member = await self.security.member(request)
-        if member is None:
-            return self.security.to_login("/timeline")
-        page = page_number(request)
-        found = await remote_post_store.timeline_page(self.rt.db, member.id, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
-        shown = found[:PAGE_SIZE]
-        mine = await member_reactions.of_objects(self.rt.db, member.id, [p.ap_id for p in shown])
-        entries = [Entry(p, ("Like", p.ap_id) in mine, ("Announce", p.ap_id) in mine) for p in shown]
-        return await self.render.page(
-            request, "timeline.html", entries=entries, page=page, has_next=len(found) > PAGE_SIZE
-        )
+        member = member_of(request)
+        paging = Paging.of(request, self.render.links)
+        found = await remote_post_store.timeline_page(self.rt.db, member.id, paging.limit, paging.offset)
+        paged = paging.cut(found)
+        mine = await member_reactions.of_objects(self.rt.db, member.id, [p.ap_id for p in paged.items])
+        entries = [Entry(p, ("Like", p.ap_id) in mine, ("Announce", p.ap_id) in mine) for p in paged.items]
+        return await self.render.page(request, "timeline.html", entries=entries, page=paging.number, paged=paged)
 
     async def network(self, request: Request) -> Response:
         """The network timeline: public posts that relays brought from other government instances."""
-        member = await self.security.member(request)
-        if member is None:
-            return self.security.to_login("/network")
-        page = page_number(request)
-        found = await remote_post_store.network_page(self.rt.db, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
-        entries = [Entry(p, False, False) for p in found[:PAGE_SIZE]]
+        paging = Paging.of(request, self.render.links)
+        found = await remote_post_store.network_page(self.rt.db, paging.limit, paging.offset)
+        paged = paging.cut(found)
+        entries = [Entry(p, False, False) for p in paged.items]
         return await self.render.page(
-            request, "timeline.html", entries=entries, page=page, has_next=len(found) > PAGE_SIZE, network=True
+            request, "timeline.html", entries=entries, page=paging.number, paged=paged, network=True
         )
 
     async def react(self, request: Request) -> Response:
         """Like or boost a post (or, with undo=1, take that back)."""
-        member = await self.security.member(request)
-        if member is None:
-            return self.security.to_login("/timeline")
+        member = member_of(request)
         form = await self.security.form(request)
         kind = _text(form.get("kind"))
         object_id = _text(form.get("object"))
-        page = _page_of(form.get("page"))
+        page = parse_page(form.get("page"))
         if kind not in KINDS or not object_id:
             return await self.pages.error(request, 400)
         send = unreact if form.get("undo") == "1" else react
@@ -117,17 +106,12 @@ class TimelinePages:
 
     async def reply(self, request: Request) -> Response:
         """GET: the answer form for the timeline post `?to=` names; POST: send the answer to its author."""
-        member = await self.security.member(request)
+        member = member_of(request)
         if request.method == "GET":
-            target = request.query_params.get("to", "")
-            if member is None:
-                return self.security.to_login("/timeline")
-            post = await self._visible(member, target)
+            post = await self._visible(member, request.query_params.get("to", ""))
             if post is None:
                 return await self.pages.error(request, 404)
             return await self.render.page(request, "timeline_reply.html", post=post)
-        if member is None:
-            return self.security.to_login("/timeline")
         form = await self.security.form(request)
         post = await self._visible(member, _text(form.get("to")))
         if post is None:

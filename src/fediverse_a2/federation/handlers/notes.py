@@ -103,7 +103,7 @@ async def on_create(ctx: Context) -> None:
             return
         await search.index_new_comment(ctx.tx, comment_id, post_id, summary, html, state=state, visibility=visibility)
         told = await notify.on_reply(ctx, note, target, comment_id)
-        await notify.on_mentions(ctx, note, f"{ctx.rt.urls.post(post_id)}#comment-{comment_id}", skip=told)
+        await notify.on_mentions(ctx, note, ctx.rt.urls.comment_on_page(post_id, comment_id), skip=told)
         return
     if shown:
         await notify.on_mentions(ctx, note)

@@ -58,7 +58,7 @@ async def on_reply(ctx: Context, note: RemoteNote, target: ReplyTarget, comment_
     told: set[int] = set()
     if target.post_id is None:
         return told
-    link = f"{ctx.rt.urls.post(target.post_id)}#comment-{comment_id}"
+    link = ctx.rt.urls.comment_on_page(target.post_id, comment_id)
     for member_id in (target.parent_member_id, target.post_member_id):
         if member_id is not None and member_id not in told:
             told.add(member_id)
