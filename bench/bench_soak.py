@@ -411,8 +411,8 @@ async def main() -> None:
 
             soak.started = time.perf_counter()
             await asyncio.gather(
-                soak.paced(args.replies, 8, soak.reply),
-                soak.paced(args.pages, 4, soak.page),
+                soak.paced(args.replies, 32, soak.reply),
+                soak.paced(args.pages, 16, soak.page),
                 soak.paced(args.searches, 1, soak.search),
                 soak.sign_ins(2.0),
                 sampler(),
