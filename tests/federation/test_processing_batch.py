@@ -1,4 +1,5 @@
-"""The inbox worker's runs: many items in one transaction, a savepoint each (federation/processing.py).
+"""The inbox worker's runs: many items in one transaction (federation/processing.py); an item whose
+handler fails undoes the run, which is done again without it.
 
 A hostile item in a run (a forgery, an id on another host, a Delete of another's comment) is
 marked exactly as on its own and costs the others nothing; a run ends up row for row as the
