@@ -10,6 +10,7 @@ connections (pg_terminate_backend).
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -17,6 +18,7 @@ import asyncpg
 import httpx
 import pytest
 
+from fediverse_a2.store.connect import open_database
 from fediverse_a2.store.db import DatabaseUnavailable
 from hostile import World, make_world
 from pg import server_url
@@ -108,3 +110,47 @@ async def test_connections_the_server_cuts_are_replaced(tmp_path: Path, database
         assert (await world.send("carol", world.reply("carol", "<p>Daarna</p>"))).status_code == 202
         await world.drain()
         assert await _stored(world) == ["<p>Daarna</p>"]
+
+
+async def test_statements_in_flight_when_the_server_goes_away_fail_as_unavailable(database_url: str) -> None:
+    """Statements and transactions running at the moment the server ends their connections (what
+    a restart does: FATAL 57P01 to every backend, as pg_terminate_backend sends): every failure is
+    DatabaseUnavailable (nothing else reaches a page as a 500), and the same Database works on."""
+    name = urlsplit(database_url).path.lstrip("/")
+    db = await open_database(database_url)
+    admin = await asyncpg.connect(server_url())
+    try:
+        failures: list[BaseException] = []
+        done = asyncio.Event()
+
+        async def busy(i: int) -> None:
+            while not done.is_set():
+                try:
+                    if i % 2:
+                        await db.fetchval("SELECT pg_sleep(0.002)")
+                    else:
+                        async with db.transaction() as tx:
+                            await tx.fetchval("SELECT 1")
+                            await tx.fetchval("SELECT pg_sleep(0.002)")
+                            await tx.fetchval("SELECT 2")
+                except Exception as exc:
+                    failures.append(exc)
+                await asyncio.sleep(0)
+
+        async def terminator() -> None:
+            for _ in range(30):
+                await asyncio.sleep(0.02)
+                await admin.fetchval(
+                    "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = $1 AND pid <> pg_backend_pid()",
+                    name,
+                )
+            done.set()
+
+        await asyncio.gather(*(busy(i) for i in range(8)), terminator())
+        assert failures, "nothing was in flight when the connections were ended"
+        assert all(isinstance(f, DatabaseUnavailable) for f in failures), {type(f).__name__ for f in failures}
+        assert await db.fetchval("SELECT 41 + 1") == 42
+    finally:
+        await admin.close()
+        await db.close()

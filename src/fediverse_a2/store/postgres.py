@@ -52,13 +52,34 @@ def _connection_errors() -> tuple[type[BaseException], ...]:
     )
 
 
+@lru_cache(maxsize=1)
+def _client_state_errors() -> tuple[type[BaseException], ...]:
+    """What asyncpg raises when the connection in use was lost meanwhile ("released back to the
+    pool", "another operation is in progress"); also what a misuse raises, so these count as a
+    lost server only when the connection is indeed gone (`_gone`)."""
+    import asyncpg
+
+    return (asyncpg.exceptions.InterfaceError, asyncpg.exceptions.InternalClientError)
+
+
+def _gone(conn: Any) -> bool:
+    """Whether a pooled connection was lost: closed, or detached from its proxy by the pool when it
+    closed (asyncpg releases a connection that closes while in use; `_con` is then None)."""
+    raw = getattr(conn, "_con", conn)
+    return raw is None or bool(raw.is_closed())
+
+
 @contextmanager
-def _translated() -> Iterator[None]:
-    """Errors of a lost or unreachable server become DatabaseUnavailable; all others pass as they are."""
+def _translated(conn: Any = None) -> Iterator[None]:
+    """Errors of a lost or unreachable server (or of the lost connection `conn`) become
+    DatabaseUnavailable; all others pass as they are."""
     try:
         yield
     except Exception as exc:
-        if isinstance(exc, _connection_errors()):
+        lost = isinstance(exc, _connection_errors()) or (
+            conn is not None and isinstance(exc, _client_state_errors()) and _gone(conn)
+        )
+        if lost:
             raise DatabaseUnavailable(f"PostgreSQL unavailable: {str(exc) or type(exc).__name__}") from exc
         raise
 
@@ -111,26 +132,26 @@ class _PgExecutor:
         callback()
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        with _translated():
+        with _translated(self._conn):
             return _rowcount(await self._conn.execute(to_dollar(sql), *params))
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         rows = list(rows)
         if rows:
-            with _translated():
+            with _translated(self._conn):
                 await self._conn.executemany(to_dollar(sql), rows)
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        with _translated():
+        with _translated(self._conn):
             row: Row | None = await self._conn.fetchrow(to_dollar(sql), *params)
         return row
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        with _translated():
+        with _translated(self._conn):
             return list(await self._conn.fetch(to_dollar(sql), *params))
 
     async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        with _translated():
+        with _translated(self._conn):
             return await self._conn.fetchval(to_dollar(sql), *params)
 
     async def fetchval_each(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[Any]:
@@ -145,7 +166,7 @@ class _PgExecutor:
         if not rows:
             return []
         statement = f"WITH each_row AS ({to_dollar(sql)}) SELECT (SELECT * FROM each_row LIMIT 1)"
-        with _translated():
+        with _translated(self._conn):
             return [record[0] for record in await self._conn.fetchmany(statement, rows)]
 
 
@@ -163,7 +184,7 @@ class _PgTransaction(CommitHooks, _PgExecutor):
         SAVEPOINT). TransactionLost when the savepoint cannot be rolled back or released (the
         enclosing transaction is then unusable)."""
         savepoint = self._conn.transaction()
-        with _translated():
+        with _translated(self._conn):
             await savepoint.start()
         callbacks = len(self.committed)
         try:
@@ -173,6 +194,8 @@ class _PgTransaction(CommitHooks, _PgExecutor):
             try:
                 await savepoint.rollback()
             except Exception as exc:
+                if _gone(self._conn):
+                    raise DatabaseUnavailable(f"PostgreSQL unavailable: {exc}") from exc
                 raise TransactionLost(f"savepoint rollback failed: {exc}") from exc
             raise
         else:
@@ -226,7 +249,7 @@ class PostgresDatabase:
             try:
                 await self._pool.release(conn)
             except Exception as exc:  # a connection that died with the server: the pool lets it go
-                if not isinstance(exc, _connection_errors()):
+                if not (isinstance(exc, _connection_errors()) or _gone(conn)):
                     raise
                 log.debug("releasing a lost connection: %s", exc)
 
@@ -270,19 +293,19 @@ class PostgresDatabase:
             tx = _PgTransaction(conn, self.url)
             transaction = conn.transaction()
             try:
-                with _translated():
+                with _translated(conn):
                     await transaction.start()
                 try:
                     yield tx
                 except BaseException:
-                    if not conn.is_closed():
+                    if not _gone(conn):
                         try:
                             await transaction.rollback()
                         except Exception as exc:  # the server went away meanwhile: nothing to undo there
-                            if not isinstance(exc, _connection_errors()):
+                            if not (isinstance(exc, _connection_errors()) or _gone(conn)):
                                 raise
                     raise
-                with _translated():
+                with _translated(conn):
                     await transaction.commit()
             finally:
                 tx.ended = True
