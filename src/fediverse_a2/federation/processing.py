@@ -34,6 +34,7 @@ from ..leases import LeaseOwner, current_owner
 from ..runtime import Runtime
 from ..store import actors as actor_store
 from ..store import inbox as inbox_store
+from ..store import notifications as notification_store
 from ..store.actors import ActorRecord
 from ..store.db import DatabaseUnavailable, Executor, Transaction, TransactionLost
 from ..work.leased import LeasedWork
@@ -120,10 +121,13 @@ class InboxWorker:
             async with self.rt.db.transaction() as tx:
                 # Actors read in this transaction; only a Delete (of an actor) changes them.
                 actors: dict[str, ActorRecord] = {}
+                # Reply notifications of the run's Creates, written in one statement.
+                pending: list[notification_store.NewNotification] = []
                 for index, item in enumerate(items[: self.run]):
-                    if not await self._offline(tx, index, item, actors, done):
+                    if not await self._offline(tx, index, item, actors, done, pending):
                         break
                     count += 1
+                await notification_store.add_many(tx, pending)
                 await inbox_store.mark_done_many(tx, done)
         except DatabaseUnavailable:
             raise  # nothing of the run was kept: its items are handed back and come again
@@ -147,6 +151,7 @@ class InboxWorker:
         item: inbox_store.InboxItem,
         actors: dict[str, ActorRecord],
         done: list[int],
+        pending: list[notification_store.NewNotification],
     ) -> bool:
         """One item of an offline batch; False (nothing done) when it needs the network.
         _HandlerFailed when its handler raised (what it wrote must be rolled back)."""
@@ -170,7 +175,11 @@ class InboxWorker:
                     and await self.preparer.from_relay(tx, activity, actor)
                 ):
                     return False
-                ctx = Context(self.rt, tx, activity, actor)
+                if activity.type != "Create" and pending:
+                    # Anything but a Create may read or remove notifications: the run's go in first.
+                    await notification_store.add_many(tx, pending)
+                    pending.clear()
+                ctx = Context(self.rt, tx, activity, actor, pending=pending if activity.type == "Create" else None)
                 await dispatch(ctx)
         except (TransactionLost, DatabaseUnavailable):
             raise

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from ..notices import GROUPS, MailSettings, Notification
 from .db import Executor, Row
-from .sql import columns, record
+from .sql import chunks, columns, record
 
 __all__ = [
+    "NewNotification",
     "add",
+    "add_many",
     "claim_mail",
     "digest_items",
     "digest_members",
@@ -70,6 +73,43 @@ async def add(
         (*values, activity_id, member_id, kind),
     )
     return count > 0
+
+
+@dataclass(frozen=True, slots=True)
+class NewNotification:
+    """A notification to store with others in one statement (`add_many`)."""
+
+    member_id: int
+    kind: str
+    actor_uri: str
+    actor_name: str
+    actor_url: str | None
+    object_url: str
+    activity_id: str
+    content_html: str | None = None
+
+
+# Typed in the first place they appear, so PostgreSQL does not take the VALUES as text.
+_ROW = "(CAST(? AS BIGINT), ?, ?, ?, ?, ?, ?, CAST(? AS DOUBLE PRECISION), ?)"
+
+
+async def add_many(db: Executor, rows: Sequence[NewNotification]) -> None:
+    """Store notifications in one statement (per 500); like `add`, one already stored for the same
+    activity, member and kind (or twice in `rows`) is stored once."""
+    unique = list({(r.activity_id, r.member_id, r.kind): r for r in rows}.values())
+    now = time.time()
+    for chunk in chunks(unique):
+        values: list[object] = []
+        for r in chunk:
+            values += (r.member_id, r.kind, r.actor_uri, r.actor_name, r.actor_url, r.object_url, r.activity_id, now)
+            values.append(r.content_html)
+        await db.execute(
+            "INSERT INTO notifications (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, "
+            f"created_at, content_html) SELECT * FROM (VALUES {', '.join([_ROW] * len(chunk))}) AS v "
+            "WHERE NOT EXISTS (SELECT 1 FROM notifications n "
+            "WHERE n.activity_id = v.column7 AND n.member_id = v.column1 AND n.kind = v.column2)",
+            values,
+        )
 
 
 async def update_text(db: Executor, activity_id: str, actor_uri: str, content_html: str) -> None:

@@ -34,15 +34,22 @@ async def record(
     object_url: str,
     activity_id: str | None = None,
     content_html: str | None = None,
+    pending: list[store.NewNotification] | None = None,
 ) -> bool:
     """Notify a member of what a remote actor did (with the text of a private note); False when
-    it was notified before."""
+    it was notified before. With `pending` (a run of the inbox worker) it is added there, to be
+    written with the run's others (still once per activity, member and kind), and True."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     name = inert_text(actor.name, 100) or inert_text(actor.handle, 100)
     # Both become links on the page and in mail: only http(s), whatever a remote server sent.
     actor_url = actor.url if actor.url and _is_http(actor.url) else actor.uri
     link = object_url if _is_http(object_url) else actor_url
+    if pending is not None and activity_id is not None:
+        pending.append(
+            store.NewNotification(member_id, kind, actor.uri, name, actor_url, link, activity_id, content_html)
+        )
+        return True
     return await store.add(tx, member_id, kind, actor.uri, name, actor_url, link, activity_id, content_html)
 
 
@@ -62,7 +69,7 @@ async def on_reply(ctx: Context, note: RemoteNote, target: ReplyTarget, comment_
     for member_id in (target.parent_member_id, target.post_member_id):
         if member_id is not None and member_id not in told:
             told.add(member_id)
-            await record(ctx.tx, member_id, "reply", ctx.actor, link, note.id)
+            await record(ctx.tx, member_id, "reply", ctx.actor, link, note.id, pending=ctx.pending)
     return told
 
 
