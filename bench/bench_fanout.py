@@ -133,9 +133,8 @@ def wait_worker(pid: int, config: Path, timeout: float = 20.0) -> int | None:
     while time.time() < deadline:
         for child in children_of(pid):
             with contextlib.suppress(OSError):
-                if b"worker" in Path(f"/proc/{child}/cmdline").read_bytes():
-                    if any(wake.glob(f"{child}-*.port")):
-                        return child
+                if b"worker" in Path(f"/proc/{child}/cmdline").read_bytes() and any(wake.glob(f"{child}-*.port")):
+                    return child
         time.sleep(0.02)
     raise RuntimeError("serve started no worker child")
 
