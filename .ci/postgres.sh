@@ -143,6 +143,8 @@ _a2_pg_main() {
   _a2_pg_init || { _a2_pg_stop; return 1; }
   _a2_pg_start || { _a2_pg_stop; return 1; }
   export FEDIVERSE_A2_TEST_POSTGRES="postgresql://postgres@127.0.0.1:$_A2_PG_PORT/postgres"
+  # The backup tests run pg_dump and psql: those of this server's version come first.
+  export PATH="$_A2_PG_BIN:$PATH"
   _a2_pg_log "$("$_A2_PG_BIN/postgres" --version) on 127.0.0.1:$_A2_PG_PORT ($(awk "BEGIN{printf \"%.1f\", $(date +%s.%N) - $started}")s)"
 }
 

@@ -50,6 +50,7 @@ __all__ = [
     "browser_page",
     "format_violations",
     "html_problems",
+    "html_problems_of",
     "launch_chromium",
     "open_page",
     "outline_problems",
@@ -189,7 +190,8 @@ async def open_page(browser: Browser, base_url: str | None = None, **options: An
             found.console_errors.append(message.text)
 
     def on_failed(request: Request) -> None:
-        if request.url not in found.blocked_requests:
+        # ERR_ABORTED: the page was left while it loaded (a lazy image, an icon); not the page's fault.
+        if request.url not in found.blocked_requests and request.failure != "net::ERR_ABORTED":
             found.failed_requests.append(f"{request.method} {request.url}: {request.failure}")
 
     def on_response(response: Response) -> None:
@@ -270,27 +272,38 @@ HTML_VALIDATE_CONFIG = {
 
 def html_problems(html: str) -> list[str]:
     """What html-validate (tests/browser's pinned version) finds wrong with a document."""
+    return html_problems_of({"page": html})["page"]
+
+
+def html_problems_of(documents: dict[str, str]) -> dict[str, list[str]]:
+    """html_problems of several documents (by name) in one run of html-validate (one Node start)."""
     require_tools()
+    names = list(documents)
     with tempfile.TemporaryDirectory() as folder:
         config = Path(folder) / "htmlvalidate.json"
         config.write_text(json.dumps(HTML_VALIDATE_CONFIG))
+        files = []
+        for n, name in enumerate(names):
+            path = Path(folder) / f"page{n}.html"
+            path.write_text(documents[name])
+            files.append(path.name)
         proc = subprocess.run(
-            ["node", str(HTML_VALIDATE), "--config", str(config), "--formatter", "json", "--stdin"],
-            input=html,
+            ["node", str(HTML_VALIDATE), "--config", str(config), "--formatter", "json", *files],
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=60 + 5 * len(files),
             cwd=folder,  # no configuration files found by searching upwards
         )
-    if proc.returncode not in (0, 1) or not proc.stdout.strip():
+    if proc.returncode not in (0, 1) or (proc.returncode == 1 and not proc.stdout.strip()):
         raise AssertionError(f"html-validate failed ({proc.returncode}): {proc.stderr}")
-    lines = html.splitlines()
-    problems = []
-    for result in json.loads(proc.stdout):
+    found: dict[str, list[str]] = {name: [] for name in names}
+    for result in json.loads(proc.stdout or "[]"):
+        name = names[int(Path(result["filePath"]).stem.removeprefix("page"))]
+        lines = documents[name].splitlines()
         for m in result["messages"]:
             source = lines[m["line"] - 1].strip()[:120] if 0 < m["line"] <= len(lines) else ""
-            problems.append(f"line {m['line']}: {m['message']} [{m['ruleId']}]\n    {source}")
-    return problems
+            found[name].append(f"line {m['line']}: {m['message']} [{m['ruleId']}]\n    {source}")
+    return found
 
 
 _FIELDS = {"input", "select", "textarea"}

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from helpers import free_socket, serving
+from helpers import free_socket, serving, wait_for
 
 AP = "application/activity+json"
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
@@ -250,3 +250,14 @@ class FakeMastodon:
 def running(fake: FakeMastodon) -> Any:
     """Serve the fake on its socket for the duration of the block."""
     return serving(fake)
+
+
+async def received(fake: FakeMastodon, kind: str, count: int = 1) -> list[dict[str, Any]]:
+    """Wait until the fake received `count` activities of a kind; they are returned."""
+
+    async def check() -> list[dict[str, Any]] | None:
+        found = fake.received_of(kind)
+        return found if len(found) >= count else None
+
+    result: list[dict[str, Any]] = await wait_for(check, what=f"{count} {kind} at {fake.base}")
+    return result

@@ -73,16 +73,20 @@ def free_socket(host: str = "127.0.0.1") -> socket.socket:
 
 
 class CountingSink:
-    """An inbox server on 127.0.0.1 that accepts every POST (202) and counts them per path."""
+    """An inbox server on 127.0.0.1 that accepts every POST (202, after `delay` seconds) and counts
+    them per path."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         self.sock = free_socket()
         self.base = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.delay = delay
         self.hits: Counter[str] = Counter()
         self.app = Starlette(routes=[Route("/{path:path}", self.inbox, methods=["POST"])])
 
     async def inbox(self, request: Request) -> Response:
         await request.body()
+        if self.delay:
+            await asyncio.sleep(self.delay)  # a slow remote, so a fan-out takes a while
         self.hits[request.url.path] += 1
         return Response(status_code=202)
 
@@ -185,10 +189,15 @@ class ServiceProcess:
     """`fediverse-a2 serve` as a real subprocess, configured in its own folder."""
 
     def __init__(
-        self, folder: Path, host: str = "127.0.0.1", database: str | None = None, **sections: dict[str, Any]
+        self,
+        folder: Path,
+        host: str = "127.0.0.1",
+        database: str | None = None,
+        port: int | None = None,
+        **sections: dict[str, Any],
     ) -> None:
         self.host = host
-        self.port = free_port(host)
+        self.port = port or free_port(host)  # a given port: another instance folder at the same address
         self.base_url = f"http://{host}:{self.port}"
         self.folder = folder
         self.config_path = write_config(folder, self.base_url, database=database, **sections)

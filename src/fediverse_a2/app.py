@@ -31,12 +31,17 @@ from .web.apps import AppPages
 from .web.archive_pages import ArchivePages
 from .web.auth import AuthPages
 from .web.comments import CommentPages
+from .web.directory import DirectoryPages
 from .web.discovery import Discovery
 from .web.editor import Editor
+from .web.events import EventPages
 from .web.feed import atom_feed, member_feed, tag_feed
 from .web.followers import FollowPages
 from .web.gate import Access, Gate
 from .web.groups import GroupPages
+from .web.health import HealthPages, RequestTiming
+from .web.home import HomePage
+from .web.image_descriptions import ImageDescriptionPages
 from .web.inbox_route import InboxEndpoints, InboxRoute
 from .web.interact import InteractPages
 from .web.legacy import LegacyLinks, legacy_routes
@@ -53,6 +58,7 @@ from .web.robots import Robots
 from .web.search import SearchPage
 from .web.security import RefuseNul, SecurityHeaders, WebSecurity, content_security_policy
 from .web.settings import SettingsPages
+from .web.site_files import SiteFiles
 from .web.timeline import TimelinePages
 
 __all__ = ["create_app"]
@@ -97,11 +103,14 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     search_page = SearchPage(rt, renderer)
     archive = ArchivePages(rt, renderer, pages)
     group_pages = GroupPages(rt, renderer, security, pages)
+    event_pages = EventPages(rt, renderer, security, pages, objects.guard, workers.directory)
     oauth = OAuthService(rt)
     app_pages = AppPages(rt, renderer, security, oauth)
-
-    async def home(request: Request) -> Response:
-        return await pages.home(request)
+    home_page = HomePage(rt, renderer)
+    directory = DirectoryPages(rt, renderer)
+    site_files = SiteFiles(rt)
+    image_pages = ImageDescriptionPages(rt, renderer, security)
+    health = HealthPages(rt, renderer)
 
     async def feed(request: Request) -> Response:
         return await atom_feed(rt, request)
@@ -153,7 +162,11 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     # The route table: every route with who may use it (web/gate.py). The inboxes answer GET with
     # 405 (Allow: POST); a member's collections are named so that /users/NAME/inbox is not one.
     routes: list[BaseRoute] = [
-        r("/", home, V),
+        r("/", home_page.page, V),
+        r("/favicon.ico", site_files.favicon, V),
+        r("/manifest.webmanifest", site_files.manifest, V),
+        r("/members", directory.members, V),
+        r("/groups", directory.groups, V),
         r("/robots.txt", robots.get, V),
         r("/feed.atom", feed, V),
         r("/actor", objects.instance_actor, V),
@@ -172,6 +185,16 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         r("/posts/{post_id:id}/delete", editor.delete, M, methods=POST),
         r("/posts/{post_id:id}/comments", commenting.on_post, M, methods=POST),
         r("/comments/{comment_id:id}", objects.comment, V),
+        r("/events", event_pages.index, V),
+        r("/events.ics", event_pages.calendar_all, V),
+        r("/events/new", event_pages.new, M, methods=GET_POST),
+        r("/events/{event_id:id}", event_pages.show, V),
+        r("/events/{event_id:id}.ics", event_pages.calendar_one, V),
+        r("/events/{post_id:id}/replies", objects.replies, V),
+        r("/events/{event_id:id}/rsvp", event_pages.rsvp, M, methods=POST),
+        r("/events/{event_id:id}/comments", event_pages.comment, M, methods=POST),
+        r("/events/{event_id:id}/edit", event_pages.edit, M, methods=GET_POST),
+        r("/events/{event_id:id}/cancel", event_pages.cancel, M, methods=GET_POST),
         r("/reply", commenting.reply, M, methods=GET_POST),
         r("/timeline", timeline.timeline, M),
         r("/network", timeline.network, M),
@@ -186,6 +209,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         r("/settings/notifications", notification_pages.settings, M, methods=GET_POST),
         r("/settings/moderation", moderation.settings, M, methods=GET_POST),
         r("/settings/apps", app_pages.settings, M, methods=GET_POST),
+        r("/settings/images", image_pages.page, M, methods=GET_POST),
         # The app's request is checked before signing in (a bad one is never redirected): the page sends
         # a visitor on to sign in itself.
         r("/oauth/authorize", app_pages.authorize, V, methods=GET_POST),
@@ -195,6 +219,11 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         r("/admin/members", admin.members, ADMIN, methods=GET_POST),
         r("/admin/federation", admin.federation, ADMIN, methods=GET_POST),
         r("/admin/queue", admin.queue, ADMIN),
+        r("/admin/health", health.admin, ADMIN),
+        r("/healthz", health.healthz, V),
+        # Declared open: the handler admits only a scraper (a direct loopback peer, or the bearer of
+        # metrics.token: web/health.py) and refuses everyone else.
+        r("/metrics", health.metrics, V),
         r("/moderation", moderation.queue, M),
         r("/moderation/comments/{comment_id:id}", moderation.comment, M, methods=GET_POST),
         r("/moderation/blocks", moderation_lists.blocks, MOD, methods=GET_POST),
@@ -226,7 +255,9 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: refused, DatabaseUnavailable: unavailable},
+        # Timing outermost: a request's duration includes every middleware's work.
         middleware=[
+            Middleware(RequestTiming, metrics=rt.metrics),
             Middleware(ClientAddress, trusted=rt.config.server.trusted_proxies),
             Middleware(SecurityHeaders, csp=csp),
             Middleware(RefuseNul),

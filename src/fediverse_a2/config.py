@@ -28,6 +28,7 @@ __all__ = [
     "InboxConfig",
     "InstanceConfig",
     "MailConfig",
+    "MetricsConfig",
     "NetworkConfig",
     "ServerConfig",
     "StorageConfig",
@@ -165,6 +166,13 @@ class NetworkConfig:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    # /metrics answers only loopback peers while this is empty; with a token it answers anyone
+    # who sends `Authorization: Bearer TOKEN`, and no one else.
+    token: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
 class Config:
     instance: InstanceConfig = field(default_factory=InstanceConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
@@ -174,6 +182,7 @@ class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     mail: MailConfig = field(default_factory=MailConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     root: Path = Path(".")
     source: Path | None = None
     # Read from mail.password_file when the config is loaded; never in repr or logs.
@@ -213,6 +222,7 @@ _SECTIONS: dict[str, type] = {
     "server": ServerConfig,
     "mail": MailConfig,
     "network": NetworkConfig,
+    "metrics": MetricsConfig,
 }
 
 
@@ -285,6 +295,8 @@ def _validate(config: Config) -> None:
     except ValueError as exc:
         raise ConfigError(f"config key server.trusted_proxies: {exc}") from None
     _validate_mail(config.mail)
+    if config.metrics.token and not re.fullmatch(r"[\x21-\x7e]{16,}", config.metrics.token):
+        raise ConfigError("config key metrics.token must be at least 16 characters, without spaces")
     if not re.fullmatch(r"[a-z0-9_]{1,30}", config.network.username):
         raise ConfigError("config key network.username must be 1-30 characters a-z, 0-9 or _")
     # Domain lists are checked here too, so a typo stops start-up instead of silently

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from .texts import TEXT
 
-__all__ = ["LANGUAGES", "choose_language", "format_date", "month_name", "translate"]
+__all__ = ["LANGUAGES", "choose_language", "format_date", "format_span", "local_input", "month_name", "translate"]
 
 LANGUAGES = ("nl", "en")
 
@@ -43,6 +43,13 @@ _MONTHS = {
         "November",
         "December",
     ],
+}
+
+
+_DASH = "\u2013"  # an en dash between two times
+_WEEKDAYS = {
+    "nl": ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"],
+    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
 }
 
 
@@ -86,3 +93,26 @@ def format_date(ts: float, language: str, tz: ZoneInfo) -> str:
 def month_name(month: int, language: str) -> str:
     """The name of a month (1-12) in the interface language: 'februari', 'February'."""
     return _MONTHS.get(language, _MONTHS["nl"])[month - 1]
+
+
+def format_span(start: float, end: float | None, language: str, tz: ZoneInfo) -> str:
+    """When an event takes place: 'zaterdag 14 juni 2025, 10.00-17.00' (with an en dash), or across days."""
+    days = _WEEKDAYS.get(language, _WEEKDAYS["nl"])
+    months = _MONTHS.get(language, _MONTHS["nl"])
+    clock = "%H:%M" if language == "en" else "%H.%M"
+
+    def day(dt: datetime) -> str:
+        return f"{days[dt.weekday()]} {dt.day} {months[dt.month - 1]} {dt.year}"
+
+    first = datetime.fromtimestamp(start, tz)
+    if end is None:
+        return f"{day(first)}, {first:{clock}}"
+    last = datetime.fromtimestamp(end, tz)
+    if first.date() == last.date():
+        return f"{day(first)}, {first:{clock}}{_DASH}{last:{clock}}"
+    return f"{day(first)}, {first:{clock}} {_DASH} {day(last)}, {last:{clock}}"
+
+
+def local_input(ts: float, tz: ZoneInfo) -> str:
+    """A moment as a datetime-local form field holds it: wall-clock time in tz, 'YYYY-MM-DDTHH:MM'."""
+    return datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%dT%H:%M")

@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ROLES", "Comment", "Member", "Post", "RemoteAuthor"]
+__all__ = [
+    "EVENT",
+    "GOING",
+    "MAYBE",
+    "NOT_GOING",
+    "POST",
+    "ROLES",
+    "RSVP_STATUSES",
+    "Comment",
+    "Event",
+    "Member",
+    "Post",
+    "RemoteAuthor",
+    "Rsvp",
+]
 
 ROLES = ("member", "moderator", "admin")  # the old network had owners too: they are admins here
+POST, EVENT = "post", "event"  # the kinds of posts: a blog post (a Note), an event (an Event)
+GOING, MAYBE, NOT_GOING = "going", "maybe", "not_going"
+RSVP_STATUSES = (GOING, MAYBE, NOT_GOING)  # an answer to an event, as its page lists them
 
 
 @dataclass(frozen=True)
@@ -60,11 +77,54 @@ class Post:
     summary: str | None = None  # content warning
     language: str | None = None  # the post's own language (else the instance's)
     state: str = "published"  # published | draft (a draft is never federated)
+    kind: str = POST  # post | event (an event's own fields are in Event)
 
     @property
     def is_draft(self) -> bool:
         """Whether this is a private draft of its author."""
         return self.state == "draft"
+
+    @property
+    def is_event(self) -> bool:
+        """Whether this post is an event (served at /events/ID as an AS2 Event)."""
+        return self.kind == EVENT
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event: a post of kind event (author, title, description, dates, group, comments) and its times and place.
+
+    Times are epoch seconds (UTC); pages show them in the instance's time zone.
+    """
+
+    post: Post
+    starts_at: float
+    ends_at: float | None  # None: no end given (an imported event may lack one)
+    location_name: str = ""
+    location_address: str = ""
+    online_url: str | None = None
+
+    @property
+    def id(self) -> int:
+        """The event's id: its post's."""
+        return self.post.id
+
+    def is_over(self, now: float) -> bool:
+        """Whether the event has ended (one without an end, once it started): answers to it are closed."""
+        return (self.ends_at if self.ends_at is not None else self.starts_at) < now
+
+
+@dataclass(frozen=True)
+class Rsvp:
+    """One person's answer to an event: a member, or a remote actor who sent Join, Accept, TentativeAccept or Reject."""
+
+    actor_uri: str
+    status: str  # going | maybe | not_going
+    member_id: int | None
+    name: str
+    handle: str
+    url: str  # their profile
+    updated_at: float
 
 
 @dataclass(frozen=True)

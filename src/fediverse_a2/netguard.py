@@ -17,7 +17,7 @@ from __future__ import annotations
 import ipaddress
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
-__all__ = ["address_refusal", "is_forbidden_address", "is_ip_literal", "parse_ip"]
+__all__ = ["address_refusal", "is_forbidden_address", "is_ip_literal", "is_loopback", "parse_ip"]
 
 _V4 = IPv4Network
 _V6 = IPv6Network
@@ -82,6 +82,15 @@ def parse_ip(value: str) -> IPAddress | None:
         return ipaddress.ip_address(text)
     except ValueError:
         return None
+
+
+def is_loopback(value: str | None) -> bool:
+    """Whether an address (a peer's, as a server sees it) is this machine's loopback, in any
+    spelling (an IPv4-mapped IPv6 address included)."""
+    ip = parse_ip(value or "")
+    if isinstance(ip, IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip is not None and ip.is_loopback
 
 
 def is_ip_literal(host: str) -> bool:

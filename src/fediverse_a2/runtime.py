@@ -18,6 +18,7 @@ from .activitypub.urls import Urls
 from .config import Config
 from .httpclient import FetchSettings, OwnSockets, create_http_client, own_sockets
 from .keys import INSTANCE_KEY, KeyStore, public_pem
+from .metrics import Metrics
 from .policy import DomainRule, Policy
 from .store import domain_rules, meta
 from .store.connect import open_database
@@ -46,6 +47,7 @@ class Runtime:
     # Tests may swap these before the first request: a resolver they control, short timeouts.
     resolver: Any = None
     fetch_settings: Any = None
+    metrics: Metrics = field(default_factory=Metrics)  # this process's counts (metrics.py)
     _http: httpx.AsyncClient | None = field(default=None, repr=False)
 
     @classmethod

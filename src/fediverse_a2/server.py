@@ -17,16 +17,19 @@ import dataclasses
 import gc
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Coroutine
+import tempfile
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 
+from . import metrics
 from .app import create_app
 from .background.child import WorkerChild
 from .background.workers import Workers
@@ -156,21 +159,57 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if workers < 1:
         raise UserError("--workers must be at least 1")
-    if workers == 1:
-        terminated = _Terminated()
+    if workers > 1 and not config.storage.is_postgres:
+        raise UserError(
+            '--workers above 1 needs PostgreSQL (storage.database = "postgresql://…"); SQLite has one writer'
+        )
+    processes = workers + (1 if config.server.background_here(os.cpu_count()) == "process" else 0)
+    terminated = _Terminated()
+    with _shared_counts(processes):
+        if workers > 1:
+            _run(_supervise(config, host, port, workers))
+            return
         previous = signal.signal(signal.SIGTERM, terminated)
         try:
             _run(_serve(config, host, port, reuse_port, terminated))
         finally:
             signal.signal(signal.SIGTERM, previous)
-        if terminated.received:
-            signal.raise_signal(signal.SIGTERM)
+    if terminated.received:  # only now: the counts' folder is gone too
+        signal.raise_signal(signal.SIGTERM)
+
+
+_COUNTS = "fediverse-a2-metrics-"
+
+
+def _sweep_counts() -> None:
+    """Remove the count folders of serves that ended without removing theirs (a kill -9)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_COUNTS}*-*"):
+        pid = folder.name.removeprefix(_COUNTS).split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:
+            pass  # another user's serve
+
+
+@contextlib.contextmanager
+def _shared_counts(processes: int) -> Iterator[None]:
+    """With more than one process, their counts for /metrics go into one folder (metrics.py),
+    made for this serve and removed when it ends; one the admin (or our own parent) set is used
+    as it is."""
+    if processes < 2 or metrics.shared_folder() is not None:
+        yield
         return
-    if not config.storage.is_postgres:
-        raise UserError(
-            '--workers above 1 needs PostgreSQL (storage.database = "postgresql://…"); SQLite has one writer'
-        )
-    _run(_supervise(config, host, port, workers))
+    _sweep_counts()
+    folder = Path(tempfile.mkdtemp(prefix=f"{_COUNTS}{os.getpid()}-"))
+    metrics.share_between_processes(folder)
+    try:
+        yield
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 async def _supervise(config: Config, host: str, port: int, workers: int) -> None:

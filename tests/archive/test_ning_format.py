@@ -551,10 +551,28 @@ def test_sanitiser_keeps_structure_and_drops_hostile_markup() -> None:
     clean = sanitise_archive_html(dirty)
     for bad in ("script", "alert", "onclick", "onerror", "style=", "javascript:", "data:", "iframe"):
         assert bad not in clean
-    for good in ("<p>Tekst <strong>vet</strong></p>", "<ul><li>een</li></ul>", '<img src="x.jpg">',
+    for good in ("<p>Tekst <strong>vet</strong></p>", "<ul><li>een</li></ul>", '<img src="x.jpg" alt="">',
                  'href="https://www.youtube.com/embed/abc"', 'href="https://example.nl/?a=1&amp;b=2"',
                  '<td colspan="2">'):  # fmt: skip
         assert good in clean
+
+
+def test_images_take_their_description_from_the_archive() -> None:
+    html = (
+        '<p><img src="a.jpg" title="Het stadhuis van Zwolle"></p>'
+        '<figure class="image"><img src="b.jpg"><figcaption>De <b>raad</b> vergadert</figcaption></figure>'
+        '<img src="c.jpg" alt="Eigen beschrijving" title="Titel">'
+        '<figure><img src="d.jpg"><img src="e.jpg"><figcaption>Twee foto\'s</figcaption></figure>'
+        '<img src="f.jpg">'
+    )
+    clean = sanitise_archive_html(html)
+    assert '<img src="a.jpg" title="Het stadhuis van Zwolle" alt="Het stadhuis van Zwolle">' in clean
+    assert '<img src="b.jpg" alt="De raad vergadert">' in clean  # the caption, as plain text
+    assert '<img src="c.jpg" alt="Eigen beschrijving" title="Titel">' in clean  # a description stays
+    # A caption under two images describes neither; an image without anything gets an empty alt
+    # (its author describes it later on /settings/images).
+    for name in ("d", "e", "f"):
+        assert f'<img src="{name}.jpg" alt="">' in clean
 
 
 def test_sanitiser_rewrites_media_urls() -> None:

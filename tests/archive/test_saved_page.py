@@ -276,7 +276,8 @@ def test_html_fixture_comments_oldest_first_in_utc(html_page) -> None:  # type: 
         ),
         (
             "Zoë de Wit", utc(2014, 3, 30, 1, 1),
-            '<p>Net na het verzetten van de klok.</p><p><img src="https://api.ning.com/files/z2/grafiek.png"></p>',
+            '<p>Net na het verzetten van de klok.</p>'
+            '<p><img src="https://api.ning.com/files/z2/grafiek.png" alt=""></p>',
         ),
     ]  # fmt: skip
 

@@ -9,7 +9,7 @@ import pytest
 
 from fediverse_a2.activitypub.urls import Urls
 from fediverse_a2.policy import Policy
-from fediverse_a2.store import comments, media, members, migrations, posts, remote_posts
+from fediverse_a2.store import comments, media, migrations, posts, remote_posts
 from fediverse_a2.store.connect import open_database
 from fediverse_a2.store.db import Database
 
@@ -36,8 +36,17 @@ async def test_migration_14_keeps_every_row_and_lets_two_members_share_a_file(
     db = await _open_at(target, 13, monkeypatch)
     try:
         assert await migrations.schema_version(db) == 13
-        alice = (await members.create(db, "alice", "Alice", "", "PEM")).id
-        bob = (await members.create(db, "bob", "Bob", "", "PEM")).id
+        # Rows as the release before wrote them (later steps add columns today's store writes).
+        alice, bob = [
+            int(
+                await db.fetchval(
+                    "INSERT INTO members (username, name, public_key_pem, created_at) VALUES (?, ?, 'PEM', ?) "
+                    "RETURNING id",
+                    (username, username.title(), NOW),
+                )
+            )
+            for username in ("alice", "bob")
+        ]
         post = await posts.create(db, alice, "T", "b", "<p>b</p>")
         await db.execute(
             "INSERT INTO media (member_id, file_name, media_type, width, height, size, alt, created_at) "

@@ -4,6 +4,7 @@ and the delivery queue; who may open them, CSRF, and the audit log (CLI changes 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -109,12 +110,13 @@ async def test_federation_rules_and_csv_import(a2: LiveServer) -> None:
     async with await signed_in(a2, "ria") as admin:
         page = (await admin.get("/admin/federation")).text
         assert '<strong class="mode">open</strong>' in page
-        assert "<td>config.example</td><td>config</td>" in page  # a rule from config.toml, with its source
+        # a rule from config.toml, with its source
+        assert re.search(r"<td[^>]*>config\.example</td><td[^>]*>config</td>", page)
 
         r = await admin.submit("/admin/federation", "/admin/federation", {"action": "block", "domain": "Bad.Example"})
         assert r.status_code == 303
         assert a2.rt.policy.is_blocked("sub.bad.example")
-        assert "<td>bad.example</td><td>admin</td>" in (await admin.get("/admin/federation")).text
+        assert re.search(r"<td[^>]*>bad\.example</td><td[^>]*>admin</td>", (await admin.get("/admin/federation")).text)
 
         r = await admin.submit("/admin/federation", "/admin/federation", {"action": "unblock", "domain": "bad.example"})
         assert r.status_code == 303 and not a2.rt.policy.is_blocked("bad.example")
@@ -127,7 +129,7 @@ async def test_federation_rules_and_csv_import(a2: LiveServer) -> None:
         r = await admin.submit("/admin/federation", "/admin/federation", {"action": "import"}, files=files)
         assert r.status_code == 200 and "2 blokkade(s) toegevoegd" in r.text
         assert a2.rt.policy.is_blocked("spam.example")
-        assert "<td>spam.example</td><td>admin</td><td>suspend</td>" in r.text
+        assert re.search(r"<td[^>]*>spam\.example</td><td[^>]*>admin</td><td[^>]*>suspend</td>", r.text)
         broken = {"csv": ("blocks.csv", b"#domain,#severity\nnot a domain!,suspend\n", "text/csv")}
         r = await admin.submit("/admin/federation", "/admin/federation", {"action": "import"}, files=broken)
         assert r.status_code == 400 and 'role="alert"' in r.text
@@ -140,7 +142,10 @@ async def test_federation_rules_and_csv_import(a2: LiveServer) -> None:
     assert any(who == "ria" and what == "domain_import" for who, what, _, _ in log)
     async with await signed_in(a2, "mod") as mod:
         page = (await mod.get("/moderation/log")).text
-        assert '<td class="who">cli</td><td class="what">domain_block</td><td><code>cli.example</code>' in page
+        assert re.search(
+            r'<td class="who"[^>]*>cli</td><td class="what"[^>]*>domain_block</td><td[^>]*><code>cli\.example</code>',
+            page,
+        )
 
 
 async def test_queue_page_shows_states_and_failures(a2: LiveServer) -> None:
@@ -155,8 +160,8 @@ async def test_queue_page_shows_states_and_failures(a2: LiveServer) -> None:
     await wait_for(lambda: deliveries.failures(a2.rt.db), what="a failed delivery")
     async with await signed_in(a2, "ria") as admin:
         page = (await admin.get("/admin/queue")).text
-        assert "http://127.0.0.1:9/users/nobody/inbox" in page and "<td>Create</td>" in page
-        assert '<td class="error-text">' in page and '<td class="error-text"></td>' not in page
+        assert "http://127.0.0.1:9/users/nobody/inbox" in page and re.search(r"<td[^>]*>Create</td>", page)
+        assert '<td class="error-text"' in page and not re.search(r'<td class="error-text"[^>]*></td>', page)
         assert '<th scope="row">pending</th>' in page
 
 

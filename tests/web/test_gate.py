@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 
 from api_client import register, token_for
 from fediverse_a2.models import Member
+from fediverse_a2.services.events import add_event
 from fediverse_a2.services.groups import add_group, add_moderator
 from fediverse_a2.services.posts import publish_post
 from fediverse_a2.services.social import comment
@@ -39,6 +40,10 @@ G, P, GP = ("GET", "HEAD"), ("POST",), ("GET", "HEAD", "POST")
 # path -> (declared access, methods)
 EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "/": (V, G),
+    "/favicon.ico": (V, G),
+    "/manifest.webmanifest": (V, G),
+    "/members": (V, G),
+    "/groups": (V, G),
     "/robots.txt": (V, G),
     "/feed.atom": (V, G),
     "/actor": (V, G),
@@ -57,6 +62,16 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "/posts/{post_id:id}/delete": (M, P),
     "/posts/{post_id:id}/comments": (M, P),
     "/comments/{comment_id:id}": (V, G),
+    "/events": (V, G),
+    "/events.ics": (V, G),
+    "/events/new": (M, GP),
+    "/events/{event_id:id}": (V, G),
+    "/events/{event_id:id}.ics": (V, G),
+    "/events/{post_id:id}/replies": (V, G),
+    "/events/{event_id:id}/edit": (M, GP),
+    "/events/{event_id:id}/cancel": (M, GP),
+    "/events/{event_id:id}/rsvp": (M, P),
+    "/events/{event_id:id}/comments": (M, P),
     "/reply": (M, GP),
     "/timeline": (M, G),
     "/network": (M, G),
@@ -71,6 +86,7 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "/settings/notifications": (M, GP),
     "/settings/moderation": (M, GP),
     "/settings/apps": (M, GP),
+    "/settings/images": (M, GP),
     "/oauth/authorize": (V, GP),  # the app's request is checked first; the page then sends a visitor to sign in
     "/notifications": (M, G),
     "/notifications/read": (M, P),
@@ -78,6 +94,9 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "/admin/members": (ADMIN, GP),
     "/admin/federation": (ADMIN, GP),
     "/admin/queue": (ADMIN, G),
+    "/admin/health": (ADMIN, G),
+    "/healthz": (V, G),
+    "/metrics": (V, G),  # open to the gate; its handler admits only a scraper (web/health.py)
     "/moderation": (M, G),
     "/moderation/comments/{comment_id:id}": (M, GP),
     "/moderation/blocks": (MOD, GP),
@@ -159,6 +178,7 @@ class Person:
     post: int
     spare_post: int  # deleted by the delete route
     comment: int
+    event: int  # one they organise (its edit and cancel pages)
 
 
 @dataclass
@@ -178,9 +198,10 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             post = await publish_post(a2.rt, name, f"Post van {name}", "Tekst")
             spare = await publish_post(a2.rt, name, f"Weg met {name}", "Tekst")
             said = await comment(a2.rt, a2.workers.directory, name, post, "Zelf gezegd")
+            event = await add_event(a2.rt, name, f"Overleg van {name}", "2031-06-14T10:00", "2031-06-14T11:00")
             web = WebUser(a2.base_url)
             assert (await web.login(name, PASSWORD)).status_code == 303
-            people.append(Person(name, role, web, _id(post), _id(spare), _id(said)))
+            people.append(Person(name, role, web, _id(post), _id(spare), _id(said), _id(event)))
         try:
             yield World(a2, people)
         finally:
@@ -197,6 +218,7 @@ def _path(route: GatedRoute, who: Person | None) -> str:
     values = {
         "post_id": str(who.spare_post if who and route.path.endswith("/delete") else who.post if who else 1),
         "comment_id": str(who.comment if who else 1),
+        "event_id": str(who.event if who else 1),
         "username": "buurt" if route.path.startswith("/groups/") else who.name if who else "mia",
         "year": "2024",
         "month": "1",

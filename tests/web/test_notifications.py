@@ -46,9 +46,10 @@ async def _kinds(a2: LiveServer, username: str) -> list[str]:
 
 
 def _header_link(page: str) -> str:
-    match = re.search(r'<li><a href="/notifications"[^>]*>([^<]*)</a></li>', page)
+    """What the header's notifications link says (to a screen reader too): its text without the tags."""
+    match = re.search(r'<li><a class="nav-notifications[^"]*" href="/notifications"[^>]*>(.*?)</a></li>', page)
     assert match, "no notifications link in the header"
-    return match.group(1)
+    return " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split())
 
 
 async def _everything_from_carol(a2: LiveServer, fake: FakeMastodon, post_url: str) -> dict[str, Any]:
@@ -84,7 +85,7 @@ async def test_remote_activity_is_listed_with_an_unread_count_and_marked_read(
     async with WebUser(a2.base_url) as alice:
         await alice.login("alice", PASSWORD)
         page = (await alice.get("/notifications")).text
-        assert _header_link(page) == "Meldingen (4)"
+        assert _header_link(page) == "Meldingen 4 ongelezen"
         assert page.count('class="notification ') == 4 and page.count(" unread") >= 4
         assert "Carol Mastodon" in page and "volgt je nu" in page and "boostte je blogpost" in page
         assert "reageerde op je blogpost of reactie" in page and "markeerde je blogpost als favoriet" in page
@@ -94,7 +95,7 @@ async def test_remote_activity_is_listed_with_an_unread_count_and_marked_read(
         assert f'href="{fake.base}/@carol"' in page  # the actor's profile
         assert "Hoi @bob" not in page and "noemde je" not in page  # Bob's mention is Bob's
         english = (await alice.get("/notifications?lang=en")).text
-        assert _header_link(english) == "Notifications (4)" and "favourited your post" in english
+        assert _header_link(english) == "Notifications 4 unread" and "favourited your post" in english
 
         # A POST without the form's token changes nothing.
         refused = await alice.client.post("/notifications/read", data={}, headers={"Origin": a2.base_url})
@@ -126,7 +127,7 @@ async def test_remote_activity_is_listed_with_an_unread_count_and_marked_read(
     async with WebUser(a2.base_url) as bob:
         await bob.login("bob", PASSWORD)
         page = (await bob.get("/notifications")).text
-        assert _header_link(page) == "Meldingen (1)"
+        assert _header_link(page) == "Meldingen 1 ongelezen"
         assert "Carol Mastodon" in page and "noemde je" in page and "volgt je nu" not in page
         assert f'href="{sent["mention"]["url"]}"' in page
 
@@ -170,7 +171,7 @@ async def test_local_comments_notify_the_author_but_not_oneself(world: tuple[Liv
     async with WebUser(a2.base_url) as alice:
         await alice.login("alice", PASSWORD)
         page = (await alice.get("/notifications")).text
-        assert "Bob Jansen" in page and _header_link(page) == "Meldingen (1)"
+        assert "Bob Jansen" in page and _header_link(page) == "Meldingen 1 ongelezen"
         assert f'href="{a2.base_url}/users/bob"' in page
 
 

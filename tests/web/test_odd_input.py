@@ -21,6 +21,7 @@ import pytest
 
 from api_client import token_for
 from fediverse_a2.httpclient import StaticResolver
+from fediverse_a2.services.events import add_event
 from fediverse_a2.services.posts import publish_post
 from fediverse_a2.services.social import comment
 from fediverse_a2.store import actor_blocks, follows, members
@@ -43,6 +44,7 @@ ODD = [
     "//evil.example/",
     "http://[::1]:1/x",
 ]
+IDS = {"event_id": "2"}  # the fixture's event (an event is a post: its id follows the post's); other ids are 1
 PATH_ODD = [BIG, "-1", "²", "é😀", "%00", "x" * 1500, "@x@[::1]:1", "%2F%2Fevil.example"]
 QUERY_NAMES = (
     "page", "q", "to", "uri", "resource", "next", "before", "lang", "order", "done", "id",
@@ -74,6 +76,8 @@ async def a2(tmp_path: Path, database_url: str | None) -> AsyncIterator[LiveServ
         await member_with_password(server, "ada", "Ada Admin", PASSWORD, role="admin")
         post = await publish_post(server.rt, "ada", "Een post", "Tekst")
         await comment(server.rt, server.workers.directory, "ada", post, "Een reactie")
+        event = await add_event(server.rt, "ada", "Een evenement", "2031-06-14T10:00", "2031-06-14T11:00")
+        assert event.endswith(f"/events/{IDS['event_id']}")
         yield server
 
 
@@ -96,7 +100,7 @@ def _paths(route: GatedRoute) -> list[str]:
         def value(m: re.Match[str]) -> str:
             if m.group(1) == odd_name:
                 return odd
-            return "1" if m.group(0).endswith((":id}", ":int}")) else "ada"
+            return IDS.get(m.group(1), "1") if m.group(0).endswith((":id}", ":int}")) else "ada"
 
         return re.sub(r"\{(\w+)(?::\w+)?\}", value, route.path)
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fake_mastodon import PUBLIC, FakeMastodon, running
+from fake_mastodon import PUBLIC, FakeMastodon, received, running
 from fediverse_a2.activitypub.note_images import images_of
 from fediverse_a2.activitypub.reactions import announce, like, undo_reaction
 from fediverse_a2.services.social import follow
@@ -32,15 +32,6 @@ class World:
     @property
     def alice(self) -> str:
         return f"{self.a2.base_url}/users/alice"
-
-
-async def received(fake: FakeMastodon, kind: str, count: int = 1) -> list[dict[str, Any]]:
-    async def check() -> list[dict[str, Any]] | None:
-        found = fake.received_of(kind)
-        return found if len(found) >= count else None
-
-    result: list[dict[str, Any]] = await wait_for(check, what=f"{count} {kind} at {fake.base}")
-    return result
 
 
 async def _stored(a2: LiveServer, count: int) -> bool:
@@ -104,8 +95,9 @@ async def test_timeline_shows_followed_posts_with_warning_and_image(world: World
     assert image < cw < plain  # newest first
     assert "Carol Mastodon" in page and "@carol@" in page and f'href="{world.fake.base}/@carol"' in page
     assert '<time datetime="2026-11-28T10:00:00Z">' in page
-    assert "<details" in page and "<summary>Let op: Politiek</summary>" in page
-    details = page[page.index("<details") : page.index("</details>")]
+    assert '<details class="cw">' in page and "<summary>Let op: Politiek</summary>" in page
+    details = page[page.index('<details class="cw">') :]
+    details = details[: details.index("</details>")]
     assert "Het verhaal achter de waarschuwing" in details  # the content sits behind the warning
     assert 'alt="Een veld met rode tulpen"' in page and f'src="{world.fake.base}/media/tulpen.png"' in page
     assert 'width="640" height="480" loading="lazy" referrerpolicy="no-referrer"' in page

@@ -88,6 +88,16 @@ COMPACT_CONTEXT: list[Any] = [
             "@id": "https://w3id.org/security#publicKeyMultibase",
             "@type": "https://w3id.org/security#multibase",
         },
+        # Events (activitypub/events.py): schema.org's postal address as Mobilizon declares it; its
+        # schema.org `location` and `Place` come out as `sc:location` and `sc:Place`.
+        "sc": "http://schema.org#",
+        "PostalAddress": "sc:PostalAddress",
+        "address": "sc:address",
+        "streetAddress": "sc:streetAddress",
+        "postalCode": "sc:postalCode",
+        "addressLocality": "sc:addressLocality",
+        "addressRegion": "sc:addressRegion",
+        "addressCountry": "sc:addressCountry",
     },
 ]
 

@@ -8,10 +8,12 @@ from functools import cached_property
 from urllib.parse import quote, urlsplit
 
 from ..hosts import Origin, is_authority_of, origin_of, parse_origin
+from ..models import EVENT, Post
 
 __all__ = ["Urls"]
 
 _POST = re.compile(r"^/posts/(\d{1,18})$")
+_EVENT = re.compile(r"^/events/(\d{1,18})$")
 _COMMENT = re.compile(r"^/comments/(\d{1,18})$")
 _ACTOR = re.compile(r"^/users/([a-z0-9_]{1,30})$")
 
@@ -68,8 +70,22 @@ class Urls:
     def post(self, post_id: int) -> str:
         return f"{self.base}/posts/{post_id}"
 
+    def event(self, event_id: int) -> str:
+        return f"{self.base}/events/{event_id}"
+
+    def event_ics(self, event_id: int) -> str:
+        return f"{self.event(event_id)}.ics"
+
+    def object_of(self, post: Post) -> str:
+        """The id (and page) of a post's ActivityPub object: /posts/ID for a blog post, /events/ID for an event."""
+        return self.event(post.id) if post.kind == EVENT else self.post(post.id)
+
     def replies(self, post_id: int) -> str:
         return f"{self.post(post_id)}/replies"
+
+    def replies_of(self, post: Post) -> str:
+        """The replies collection of a blog post or an event."""
+        return f"{self.object_of(post)}/replies"
 
     def comment(self, comment_id: int) -> str:
         return f"{self.base}/comments/{comment_id}"
@@ -80,6 +96,10 @@ class Urls:
 
     def media(self, file_name: str) -> str:
         return f"{self.base}/media/{file_name}"
+
+    def static(self, name: str) -> str:
+        """A file of web/static (the stylesheet, the icons)."""
+        return f"{self.base}/static/{name}"
 
     def tag(self, norm: str) -> str:
         return f"{self.base}/tags/{quote(norm, safe='')}"
@@ -104,6 +124,11 @@ class Urls:
     def post_id(self, url: str) -> int | None:
         """The local post id a URL names, or None."""
         match = _POST.match(self._local_path(url) or "")
+        return int(match.group(1)) if match else None
+
+    def event_id(self, url: str) -> int | None:
+        """The local event id a URL names, or None."""
+        match = _EVENT.match(self._local_path(url) or "")
         return int(match.group(1)) if match else None
 
     def comment_id(self, url: str) -> int | None:

@@ -5,7 +5,8 @@ links, emphasis, code, quotes, headings) plus what Ning's editor wrote and a rea
 images (`src`, `alt`, `title`, numeric `width`/`height`), `b i u s sub sup`, `div`, `h1`-`h6` and
 plain tables. Scripts, styles, event handlers, `javascript:` and `data:` URLs go. Embedded players
 (`<iframe>`/`<embed>` with a `src`, e.g. YouTube) become a link to what they showed, as Discourse's
-Ning importer does, instead of vanishing.
+Ning importer does, instead of vanishing. An image without a description gets one from the archive
+where it has one: its `title`, else the caption of the `<figure>` it stands in.
 
 `rewrite_url(tag, url)` lets the importer point images and links at the copied media (return the
 new URL, or None to drop the attribute). Without it, absolute http(s) URLs stay, `mailto:` links
@@ -22,9 +23,10 @@ from contextvars import ContextVar
 import nh3
 
 from fediverse_a2.archive.ning_media import local_path
-from fediverse_a2.content import DROP_CONTENT_TAGS, LINK_REL, POST_TAGS
+from fediverse_a2.content import DROP_CONTENT_TAGS, LINK_REL, POST_TAGS, plain_text
+from fediverse_a2.html_images import describe, find_images, with_alt
 
-__all__ = ["ARCHIVE_ATTRIBUTES", "ARCHIVE_TAGS", "UrlRewriter", "sanitise_archive_html"]
+__all__ = ["ARCHIVE_ATTRIBUTES", "ARCHIVE_TAGS", "UrlRewriter", "describe_from_archive", "sanitise_archive_html"]
 
 UrlRewriter = Callable[[str, str], str | None]
 
@@ -43,6 +45,8 @@ _LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 _IMAGE_SCHEMES = frozenset({"http", "https"})
 _SCHEME = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.-]*):")
 _NUMBER = re.compile(r"\d{1,5}")
+_FIGURE = re.compile(r"<figure\b.*?</figure\s*>", re.IGNORECASE | re.DOTALL)
+_CAPTION = re.compile(r"<figcaption\b[^>]*>(.*?)</figcaption\s*>", re.IGNORECASE | re.DOTALL)
 _EMBED = re.compile(r"""<(?:iframe|embed)\b[^>]*?\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))[^>]*>""", re.IGNORECASE)
 
 
@@ -52,6 +56,25 @@ def _embed_as_link(m: re.Match[str]) -> str:
         url = "https:" + url  # protocol-relative embeds (//www.youtube.com/embed/...)
     escaped = html_lib.escape(url)
     return f'<a href="{escaped}">{escaped}</a>'
+
+
+def _described_by_caption(m: re.Match[str]) -> str:
+    figure = m[0]
+    caption = _CAPTION.search(figure)
+    images = find_images(figure)
+    if caption is None or len(images) != 1:
+        return figure
+    return describe(figure, {images[0].src: plain_text(caption[1])})
+
+
+def describe_from_archive(html: str) -> str:
+    """Images without a description get their `title`, else their `<figure>`'s caption, as alt text;
+    the others an empty one (their authors describe them later, see services/image_descriptions.py)."""
+    titles: dict[str, str] = {}
+    for ref in find_images(html):
+        if not ref.alt and ref.title.strip():
+            titles.setdefault(ref.src, ref.title)
+    return with_alt(_FIGURE.sub(_described_by_caption, describe(html, titles)))
 
 
 def _allowed(tag: str, url: str) -> bool:
@@ -110,7 +133,7 @@ def sanitise_archive_html(html: str, *, rewrite_url: UrlRewriter | None = None) 
     """Clean archived HTML to ARCHIVE_TAGS, keeping its structure and images; see the module docstring."""
     if not html:
         return ""
-    html = _EMBED.sub(_embed_as_link, html)
+    html = describe_from_archive(_EMBED.sub(_embed_as_link, html))
     call = _Call(rewrite_url)
     token = _CALL.set(call)
     try:

@@ -15,13 +15,13 @@ from typing import NoReturn
 from ..config import Config, ConfigError, config_path, load_config
 from ..errors import UserError
 from ..runtime import Runtime
-from . import federation, groups, imports, members, moderation, posts, relays, serve
+from . import backup, events, federation, groups, imports, members, moderation, posts, relays, serve
 from .registry import Handler, Parser, Registry
 
 __all__ = ["GROUPS", "PROG", "build_parser", "main"]
 
 PROG = "fediverse-a2"
-GROUPS = (serve, members, posts, federation, moderation, imports, groups, relays)
+GROUPS = (serve, members, posts, events, federation, moderation, imports, groups, relays, backup)
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, Registry]:

@@ -6,6 +6,7 @@ import argparse
 
 from ..content import plain_text
 from ..federation.actors import ActorDirectory
+from ..i18n import format_span
 from ..runtime import Runtime
 from ..services.social import follow, timeline, unfollow
 from ..store import deliveries
@@ -32,7 +33,12 @@ async def _timeline(rt: Runtime, args: argparse.Namespace) -> None:
     for post in found:
         text = plain_text(post.content_html)
         text = text if len(text) <= 200 else text[:200] + "…"
-        print(f"{when(post.published)}  {post.author_handle or ''}  {post.url or post.ap_id}\n    {text}")
+        print(f"{when(post.published)}  {post.author_handle or ''}  {post.url or post.ap_id}")
+        if post.event is not None:
+            span = format_span(post.event.starts_at, post.event.ends_at, "en", rt.tz)
+            place = f" · {post.event.location}" if post.event.location else ""
+            print(f"    event: {post.event.name} · {span} ({rt.tz.key}){place}")
+        print(f"    {text}")
 
 
 async def _queue(rt: Runtime, args: argparse.Namespace) -> None:

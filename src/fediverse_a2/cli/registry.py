@@ -11,7 +11,7 @@ from ..runtime import Runtime
 
 __all__ = ["DirectHandler", "Handler", "Parser", "Registry", "port_number"]
 
-# A command that runs on an opened Runtime, or (serve, worker) one that runs its own process.
+# A command that runs on an opened Runtime, or (serve, worker, backup) one that runs on the config alone.
 Handler = Callable[[Runtime, argparse.Namespace], Awaitable[None]]
 DirectHandler = Callable[[Config, argparse.Namespace], None]
 
@@ -63,7 +63,8 @@ class Registry:
         return self._parser(name, help)
 
     def process(self, name: str, help: str, handler: DirectHandler) -> argparse.ArgumentParser:
-        """A command that runs a long-lived process of its own (serve, worker)."""
+        """A command that runs without the CLI's Runtime: a long-lived process of its own (serve,
+        worker), or one that must not open it (backup)."""
         self.direct[name] = handler
         return self._parser(name, help)
 

@@ -43,14 +43,22 @@ ACCEPTED_TYPES = frozenset({"application/activity+json", "application/ld+json", 
 FAILED_VERIFICATIONS_PER_MINUTE = 60
 
 
-class BadRequest(Exception):
-    """A refusal with an HTTP status and a short reason."""
+# How a refusal is counted (metrics.py), by status unless the refusal names its own kind.
+_KINDS = {400: "malformed", 401: "signature", 403: "forbidden", 404: "no_such_member", 413: "too_large",
+          415: "content_type", 429: "rate_limited"}  # fmt: skip
 
-    def __init__(self, status: int, reason: str, headers: dict[str, str] | None = None) -> None:
+
+class BadRequest(Exception):
+    """A refusal with an HTTP status and a short reason (`kind`: how /metrics counts it)."""
+
+    def __init__(
+        self, status: int, reason: str, headers: dict[str, str] | None = None, kind: str | None = None
+    ) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
         self.headers = headers
+        self.kind = kind or _KINDS.get(status, "other")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +125,7 @@ class InboxEndpoint:
     async def personal(self, request: InboxRequest, username: str) -> InboxAnswer:
         """A member's own inbox; 404 for unknown members."""
         if await members.by_username(self.rt.db, username) is None:
+            self.rt.metrics.inbox_refused("no_such_member")
             return InboxAnswer(404, "no such member")
         return await self._handle(request)
 
@@ -124,6 +133,7 @@ class InboxEndpoint:
         try:
             return await self._receive(request)
         except BadRequest as exc:
+            self.rt.metrics.inbox_refused(exc.kind)
             return InboxAnswer(exc.status, exc.reason, exc.headers)
 
     async def _read_body(self, request: InboxRequest) -> bytes:
@@ -152,12 +162,13 @@ class InboxEndpoint:
         hosts = _hosts(actor, candidates)
         policy = self.rt.policy
         if not all(policy.is_allowed(host) for host in hosts):
-            raise BadRequest(403, "domain not allowed by this instance's federation policy")
+            raise BadRequest(403, "domain not allowed by this instance's federation policy", kind="policy")
         if await actor_blocks.is_blocked(self.rt.db, actor):
-            raise BadRequest(403, "actor is blocked")
+            raise BadRequest(403, "actor is blocked", kind="blocked_actor")
         if doc.get("type") == "Delete" and _object_id(doc) == actor and not await actor_store.exists(self.rt.db, actor):
             # An account we never saw deleting itself: its key is gone too, and there is
             # nothing to remove. Answer 202 without fetching anything (as Mastodon does).
+            self.rt.metrics.inbox_accepted("ignored")
             return ACCEPTED
         await self._verify(request, body, candidates, actor)
         actor_host = hosts[0]
@@ -169,15 +180,16 @@ class InboxEndpoint:
         if not isinstance(activity_id, str) or not same_origin(activity_id, actor):
             raise BadRequest(400, "activity id missing or not on the actor's host")
         if (problem := origin_problem(checked, actor)) is not None:
-            raise BadRequest(403, problem)
+            raise BadRequest(403, problem, kind="origin")
         kind = type_of(checked.get("type"))
         if kind in ("Update", "Delete", "Undo"):
             for object_id in object_ids(checked):
                 if await ownership.owner_of(self.rt.db, object_id) not in (None, actor):
-                    raise BadRequest(403, f"{kind} of something that belongs to another actor")
+                    raise BadRequest(403, f"{kind} of something that belongs to another actor", kind="ownership")
         document = None if checked is doc else orjson.dumps(checked).decode()
         stored = await inbox_store.add(self.rt.db, activity_id, actor, actor_host, body.decode("utf-8"), document)
         self.seen_domain(actor_host)
+        self.rt.metrics.inbox_accepted("new" if stored else "duplicate")
         if stored:
             self.notify()
         return ACCEPTED
@@ -186,7 +198,7 @@ class InboxEndpoint:
         """The signature, bound to this instance's own URL; failures are charged per source address."""
         source = request.client
         if self.failures.peek(source) > 0:
-            raise BadRequest(429, "too many failed signatures from this address", _retry_after(60))
+            raise BadRequest(429, "too many failed signatures from this address", _retry_after(60), "failed_signatures")
         url = self.rt.urls.base + request.path + (f"?{request.query}" if request.query else "")
         try:
             verified = await verify_request(
@@ -204,7 +216,7 @@ class InboxEndpoint:
         try:
             checked = await self.jsonld.normalise(doc)
         except NormaliseError as exc:
-            raise BadRequest(400, f"unusable JSON-LD: {str(exc)[:120]}") from None
+            raise BadRequest(400, f"unusable JSON-LD: {str(exc)[:120]}", kind="jsonld") from None
         if actor_of(checked) != actor:
             raise BadRequest(400, "activity's actor is ambiguous")
         return checked

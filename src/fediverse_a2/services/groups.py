@@ -122,7 +122,7 @@ async def announce_saved(rt: Runtime, tx: Executor, post: Post, activity: dict[s
     the Update on (Announce{Update}, and the author's own Update to its followers). A post a
     moderator took out of a group stays out.
     """
-    note_id = rt.urls.post(post.id)
+    note_id = rt.urls.object_of(post)  # a Note's id, or an Event's
     author = rt.urls.actor(post.username)
     shown = {s.group_id: s for s in await groups.shown_in(tx, note_id)}
     for group in await _groups_of(rt, tx, post):

@@ -33,11 +33,13 @@ async def local_target(rt: Runtime, uri: str) -> str | None:
     if username is not None:
         member = await members.by_username(rt.db, username)
         return urls.actor(member.username) if member is not None and not member.disabled else None
-    post_id = urls.post_id(uri)
+    event_id = urls.event_id(uri)
+    post_id = urls.post_id(uri) if event_id is None else event_id
     if post_id is not None:
         post = await posts.by_id(rt.db, post_id)
-        if post is not None and post.deleted_at is None and post.state == "published":
-            return urls.post(post.id)
+        live = post is not None and post.deleted_at is None and post.state == "published"
+        if post is not None and live and post.is_event == (event_id is not None):
+            return urls.object_of(post)  # a post's Note or an event's Event
     return None
 
 

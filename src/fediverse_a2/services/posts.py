@@ -35,6 +35,7 @@ __all__ = [
     "publish_post",
     "require_post",
     "save_post",
+    "send_update",
 ]
 
 MAX_TITLE = 300
@@ -102,7 +103,7 @@ async def require_post(rt: Runtime, url: str) -> Post:
     """The live local post a URL names, or a UserError."""
     post_id = rt.urls.post_id(url)
     post = await posts.by_id(rt.db, post_id) if post_id is not None else None
-    if post is None:
+    if post is None or post.is_event:  # an event is changed and cancelled as one (services/events.py)
         raise UserError(f"not a post on this instance: {url}", key="no_such_post")
     if post.deleted_at is not None:
         raise UserError(f"post was deleted: {url}", key="post_deleted")
@@ -176,15 +177,23 @@ async def save_post(rt: Runtime, member: Member, draft: Draft, *, publish: bool,
         await search.index_posts(tx, [post_id])  # a draft stays out of the index
         if not fresh.is_draft:
             if was_public:
-                total = await comments.count_visible(tx, post_id, rt.policy)
-                note = await note_of(rt, tx, fresh, total)
-                assert fresh.updated is not None
-                activity = build.update(note, fresh.updated)
+                await send_update(rt, tx, fresh)
             else:
                 activity = build.create(await note_of(rt, tx, fresh))
-            row = await queue_activity(tx, activity, member.id, followers_of=member.id, to_relays=True)
-            await announce_saved(rt, tx, fresh, activity, row)
+                row = await queue_activity(tx, activity, member.id, followers_of=member.id, to_relays=True)
+                await announce_saved(rt, tx, fresh, activity, row)
     return fresh
+
+
+async def send_update(rt: Runtime, tx: Executor, post: Post) -> None:
+    """Queue Update{Note} (with `updated` set) of a changed public post to its author's followers,
+    the relays and the groups that show it."""
+    total = await comments.count_visible(tx, post.id, rt.policy)
+    note = await note_of(rt, tx, post, total)
+    assert post.updated is not None
+    activity = build.update(note, post.updated)
+    row = await queue_activity(tx, activity, post.member_id, followers_of=post.member_id, to_relays=True)
+    await announce_saved(rt, tx, post, activity, row)
 
 
 async def publish_post(

@@ -79,7 +79,8 @@ async def comment(rt: Runtime, directory: ActorDirectory, username: str, url: st
 
 async def _comment_local(rt: Runtime, member_id: int, username: str, url: str, html: str) -> str:
     urls = rt.urls
-    post_id = urls.post_id(url)
+    event_id = urls.event_id(url)
+    post_id = urls.post_id(url) if event_id is None else event_id
     parent: CommentRef | None = None
     if post_id is None:
         parent = await comments.by_ap_id(rt.db, url)
@@ -88,7 +89,9 @@ async def _comment_local(rt: Runtime, member_id: int, username: str, url: str, h
             raise UserError(f"not a post or comment on this instance: {url}")
         post_id = parent.post_id
     post = await posts.by_id(rt.db, post_id)
-    if post is None or post.deleted_at is not None:
+    if post is None or (parent is None and post.is_event != (event_id is not None)):  # /posts/ID of an event...
+        raise UserError(f"not a post or comment on this instance: {url}")
+    if post.deleted_at is not None:
         raise UserError(f"post was deleted: {url}")
     me = urls.actor(username)
     cc = [urls.followers(post.username)]

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .db import Executor
+from .sql import LIVE_BLOG_POST
 
 __all__ = ["AccountStats", "InstanceStats", "for_instance", "for_members"]
 
@@ -18,15 +19,16 @@ class AccountStats:
     last_status_at: float | None
 
 
-_QUERY = """
+# Statuses are blog posts and comments: events are not listed among an account's statuses.
+_QUERY = f"""
 SELECT m.id,
-  (SELECT COUNT(*) FROM posts p WHERE p.member_id = m.id AND p.deleted_at IS NULL AND p.state = 'published'),
+  (SELECT COUNT(*) FROM posts p WHERE p.member_id = m.id AND {LIVE_BLOG_POST}),
   (SELECT COUNT(*) FROM comments c WHERE c.member_id = m.id AND c.state = 'visible'),
   (SELECT COUNT(*) FROM followers f WHERE f.member_id = m.id),
   (SELECT COUNT(*) FROM following g WHERE g.member_id = m.id AND g.state = 'accepted'),
-  (SELECT MAX(p.published) FROM posts p WHERE p.member_id = m.id AND p.deleted_at IS NULL AND p.state = 'published'),
+  (SELECT MAX(p.published) FROM posts p WHERE p.member_id = m.id AND {LIVE_BLOG_POST}),
   (SELECT MAX(c.published) FROM comments c WHERE c.member_id = m.id AND c.state = 'visible')
-FROM members m WHERE m.id IN ({marks})
+FROM members m WHERE m.id IN ({{marks}})
 """
 
 
@@ -54,7 +56,7 @@ async def for_instance(db: Executor) -> InstanceStats:
     """What the instance entity counts."""
     row = await db.fetchone(
         """SELECT (SELECT COUNT(*) FROM members WHERE kind = 'person' AND state = 'active'),
-                  (SELECT COUNT(*) FROM posts WHERE deleted_at IS NULL AND state = 'published'),
+                  (SELECT COUNT(*) FROM posts WHERE deleted_at IS NULL AND state = 'published' AND kind = 'post'),
                   (SELECT COUNT(*) FROM comments WHERE member_id IS NOT NULL AND state = 'visible'),
                   (SELECT COUNT(DISTINCT domain) FROM actors)"""
     )

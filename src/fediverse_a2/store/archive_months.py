@@ -1,11 +1,12 @@
-"""Live published posts by date range: the archive by year and month (posts.live_ids lists a range's posts)."""
+"""Live published blog posts (not events) by date range: the archive by year and month (posts.live_ids
+lists a range's posts)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from .db import Executor
-from .sql import LIVE_POST
+from .sql import LIVE_BLOG_POST
 
 __all__ = ["count_between", "published_span"]
 
@@ -14,7 +15,7 @@ _RANGES_PER_STATEMENT = 120
 
 async def published_span(db: Executor) -> tuple[float, float] | None:
     """The first and last publication time of the live posts, or None when there are none."""
-    row = await db.fetchone(f"SELECT MIN(p.published), MAX(p.published) FROM posts p WHERE {LIVE_POST}")
+    row = await db.fetchone(f"SELECT MIN(p.published), MAX(p.published) FROM posts p WHERE {LIVE_BLOG_POST}")
     if row is None or row[0] is None:
         return None
     return float(row[0]), float(row[1])
@@ -30,7 +31,7 @@ async def count_between(db: Executor, ranges: Sequence[tuple[float, float]]) -> 
             for j in range(len(part))
         )
         row = await db.fetchone(
-            f"SELECT {sums} FROM posts p WHERE {LIVE_POST} AND p.published >= ? AND p.published < ?",
+            f"SELECT {sums} FROM posts p WHERE {LIVE_BLOG_POST} AND p.published >= ? AND p.published < ?",
             [bound for pair in part for bound in pair] + [part[0][0], part[-1][1]],
         )
         assert row is not None

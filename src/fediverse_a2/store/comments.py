@@ -31,6 +31,7 @@ __all__ = [
     "CommentRef",
     "MemberComment",
     "NewComment",
+    "RecentComment",
     "add",
     "add_many",
     "by_ap_id",
@@ -47,6 +48,7 @@ __all__ = [
     "owner",
     "page_by_member",
     "post_author",
+    "recent",
     "recent_by_member",
     "set_ap_id",
     "set_ap_ids",
@@ -373,6 +375,45 @@ async def in_state(
     return [_comment(r, urls) for r in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class RecentComment:
+    """A comment as the front page lists it: who, on which post, when, what."""
+
+    id: int
+    post_id: int
+    post_title: str
+    author_name: str
+    author_username: str | None  # a local member's
+    author_avatar: str | None  # a local member's avatar file (remote pictures are not shown here)
+    published: float
+    content_html: str
+    language: str | None
+
+
+async def recent(db: Executor, policy: Policy, limit: int) -> list[RecentComment]:
+    """The newest visible comments on live published posts, newest first."""
+    rows = await db.fetchall(
+        f"""SELECT c.id, c.post_id, p.title, COALESCE(m.name, a.name, '') AS author_name,
+                   COALESCE(a.handle, c.author_uri) AS handle, m.username, av.file_name AS avatar,
+                   c.published, c.content_html, c.language, c.domain
+            FROM comments c
+            JOIN posts p ON p.id = c.post_id
+            LEFT JOIN actors a ON a.uri = c.author_uri
+            LEFT JOIN members m ON m.id = c.member_id
+            LEFT JOIN media av ON av.id = m.avatar_id
+            WHERE {_NOT_BLOCKED} AND {LIVE_POST}
+            ORDER BY c.published DESC, c.id DESC LIMIT ?""",
+        (limit + 20,),  # a few spare for those of blocked domains
+    )
+    out = []
+    for row_id, post_id, title, name, handle, username, avatar, published, html, language, domain in rows:
+        if not policy.is_blocked(domain):
+            out.append(
+                RecentComment(row_id, post_id, title, name or handle, username, avatar, published, html, language)
+            )
+    return out[:limit]
+
+
 async def page_by_member(
     db: Executor,
     member_id: int,
@@ -405,13 +446,18 @@ async def by_ids(db: Executor, comment_ids: list[int], urls: Urls) -> dict[int, 
     return {c.id: c for c in (_comment(r, urls) for r in rows)}
 
 
-async def counts_for_posts(db: Executor, post_ids: list[int]) -> dict[int, int]:
-    """How many visible comments each post has (a status's replies_count)."""
+async def counts_for_posts(db: Executor, post_ids: list[int], policy: Policy | None = None) -> dict[int, int]:
+    """How many visible comments each post has (a status's replies_count; a card's count of
+    comments); with a policy, those of blocked domains are left out, as on the post's page."""
     if not post_ids:
         return {}
     rows = await db.fetchall(
-        f"SELECT c.post_id, COUNT(*) FROM comments c WHERE c.post_id IN ({marks(len(post_ids))}) AND {_NOT_BLOCKED} "
-        "GROUP BY c.post_id",
+        f"SELECT c.post_id, c.domain, COUNT(*) FROM comments c WHERE c.post_id IN ({marks(len(post_ids))}) "
+        f"AND {_NOT_BLOCKED} GROUP BY c.post_id, c.domain",
         tuple(post_ids),
     )
-    return {int(post_id): int(n) for post_id, n in rows}
+    out: dict[int, int] = {}
+    for post_id, domain, n in rows:
+        if policy is None or not policy.is_blocked(domain):
+            out[int(post_id)] = out.get(int(post_id), 0) + int(n)
+    return out

@@ -11,10 +11,11 @@ from pathlib import Path
 
 from ..config import ConfigError
 from .db import Database, SqliteDatabase
+from .members import reindex_directory_if_pending
 from .migrations import migrate
 from .postgres import PostgresDatabase
 
-__all__ = ["open_database"]
+__all__ = ["open_database", "open_postgres"]
 
 KEY = "storage.database"
 
@@ -36,7 +37,8 @@ def _sqlite_path(value: str, root: Path | None) -> Path:
     return path
 
 
-async def _open_postgres(url: str) -> Database:
+async def open_postgres(url: str) -> Database:
+    """Connect to a PostgreSQL server without migrating (backups read it as it is); ConfigError in one line."""
     try:
         import asyncpg  # noqa: F401  (only to learn whether it is installed and importable)
     except ImportError:
@@ -56,7 +58,7 @@ async def _open_postgres(url: str) -> Database:
 async def open_database(url_or_path: str, root: Path | None = None) -> Database:
     """Open (and migrate) the configured backend: a postgresql:// URL, or an SQLite file path."""
     if url_or_path.startswith(("postgresql://", "postgres://")):
-        db = await _open_postgres(url_or_path)
+        db = await open_postgres(url_or_path)
     else:
         path = _sqlite_path(url_or_path, root)
         try:
@@ -65,6 +67,9 @@ async def open_database(url_or_path: str, root: Path | None = None) -> Database:
             raise ConfigError(f"config key {KEY}: cannot open the SQLite database {path}: {exc}") from None
     try:
         await migrate(db)
+        async with db.transaction() as tx:
+            # Members stored before the directory's search text existed (migration 16) get it once.
+            await reindex_directory_if_pending(tx)
     except BaseException:
         await db.close()
         raise

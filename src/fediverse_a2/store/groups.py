@@ -12,6 +12,7 @@ __all__ = [
     "ARCHIVED",
     "RULES",
     "Group",
+    "GroupOverview",
     "GroupPost",
     "add_moderator",
     "by_id",
@@ -22,6 +23,7 @@ __all__ = [
     "list_all",
     "mark_removed",
     "moderators",
+    "overview",
     "post_by_id",
     "posts",
     "record_post",
@@ -196,3 +198,53 @@ async def mark_removed(db: Executor, row_id: int) -> bool:
         "UPDATE group_posts SET removed_at = ? WHERE id = ? AND removed_at IS NULL", (time.time(), row_id)
     )
     return bool(changed)
+
+
+@dataclass(frozen=True)
+class GroupOverview:
+    """A group as the group list and the front page show it: counts and its latest post."""
+
+    group: Group
+    followers: int
+    post_count: int
+    latest: GroupPost | None
+    latest_title: str | None  # the title when the latest is a local post
+
+
+# A live record of group g: not taken out, and not a local post since deleted.
+_SHOWN = """{t}.group_id = g.id AND {t}.removed_at IS NULL AND ({t}.post_id IS NULL
+   OR {t}.post_id IN (SELECT id FROM posts WHERE deleted_at IS NULL AND state = 'published'))"""
+_LATEST = (
+    f"(SELECT gp.id FROM group_posts gp WHERE {_SHOWN.format(t='gp')} ORDER BY gp.created_at DESC, gp.id DESC LIMIT 1)"
+)
+
+
+async def overview(
+    db: Executor, *, active: bool = False, limit: int = 1000, leave_out: str | None = None
+) -> list[GroupOverview]:
+    """Every group (but the one named `leave_out`) with its follower count, number of posts and
+    latest post: by name, or with `active` only groups that have posts, the most recently active first."""
+    order = "lp.created_at DESC, g.id" if active else "g.name, g.id"
+    where = (
+        "g.kind = 'group'"
+        + (" AND lp.id IS NOT NULL" if active else "")
+        + (" AND g.username <> ?" if leave_out else "")
+    )
+    # Group's columns, the two counts, GroupPost's columns of the latest record, that post's title.
+    rows = await db.fetchall(
+        f"""SELECT g.id, g.username, g.name, g.summary, COALESCE(NULLIF(g.group_rule, ''), 'followers'), g.created_at,
+                   (SELECT COUNT(*) FROM followers f WHERE f.member_id = g.id),
+                   (SELECT COUNT(*) FROM group_posts c WHERE {_SHOWN.format(t="c")}),
+                   {columns(GroupPost, "lp")}, p.title
+            FROM members g
+            LEFT JOIN group_posts lp ON lp.id = {_LATEST}
+            LEFT JOIN posts p ON p.id = lp.post_id
+            WHERE {where}
+            ORDER BY {order} LIMIT ?""",
+        (leave_out, limit) if leave_out else (limit,),
+    )
+    out = []
+    for r in rows:
+        latest = record(GroupPost, r[8:18]) if r[8] is not None else None
+        out.append(GroupOverview(record(Group, r[:6]), int(r[6]), int(r[7]), latest, r[18]))
+    return out

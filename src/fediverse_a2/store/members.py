@@ -9,19 +9,27 @@ from dataclasses import dataclass
 import orjson
 
 from ..models import Member
+from ..search_text import fold
+from . import meta
 from .db import Executor, Row
-from .sql import optional_int, optional_str
+from .sql import marks, optional_int, optional_str
 
 __all__ = [
+    "DIRECTORY_REINDEX_KEY",
     "NewMember",
     "add_many",
+    "avatars",
     "by_id",
     "by_name",
     "by_username",
     "count",
     "create",
+    "directory",
+    "directory_text",
     "list_all",
+    "newest",
     "password_hash",
+    "reindex_directory_if_pending",
     "set_avatar",
     "set_disabled",
     "set_email",
@@ -52,6 +60,9 @@ _COLUMNS = (
     "m.email, m.fields, a.file_name AS avatar, m.locked"
 )
 _SELECT = f"SELECT {_COLUMNS} FROM members m LEFT JOIN media a ON a.id = m.avatar_id"
+# Who the directory and the newest-members list show: people who can take part.
+_LISTED = "m.kind = 'person' AND m.state = 'active' AND m.disabled = 0"
+DIRECTORY_REINDEX_KEY = "directory_reindex"
 
 
 def _fields(raw: str | None) -> tuple[tuple[str, str], ...]:
@@ -80,6 +91,12 @@ def _member(row: Row) -> Member:
     )
 
 
+def directory_text(name: str, fields: tuple[tuple[str, str], ...] | list[tuple[str, str]] = ()) -> str:
+    """What the member directory searches: the name and the profile fields' values, folded
+    (lower case, no accents), so "rene" finds René and "utrecht" a "Gemeente Utrecht"."""
+    return fold(" ".join([name, *(value for _, value in fields)]))
+
+
 async def create(
     db: Executor,
     username: str,
@@ -94,9 +111,9 @@ async def create(
 ) -> Member:
     """Insert a member; the caller has checked the username is free and valid."""
     member_id = await db.fetchval(
-        "INSERT INTO members (username, name, summary, public_key_pem, created_at, role, state, email) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        (username, name, summary, public_key_pem, created_at or time.time(), role, state, email),
+        "INSERT INTO members (username, name, summary, public_key_pem, created_at, role, state, email, "
+        "directory_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (username, name, summary, public_key_pem, created_at or time.time(), role, state, email, directory_text(name)),
     )
     member = await by_id(db, int(member_id))
     assert member is not None
@@ -107,13 +124,16 @@ async def add_many(db: Executor, rows: Sequence[NewMember]) -> list[int | None]:
     """Insert archive members (public_key_pem ''); the new row ids, None where the legacy id was there already."""
     ids = await db.fetchval_each(
         "INSERT INTO members (username, name, summary, public_key_pem, created_at, role, state, email, disabled, "
-        "legacy_id) VALUES (?, ?, '', '', ?, ?, ?, ?, ?, ?) ON CONFLICT (legacy_id) DO NOTHING RETURNING id",
-        [
-            (r.username, r.name, r.created_at, r.role, r.state, r.email, 1 if r.disabled else 0, r.legacy_id)
-            for r in rows
-        ],
+        "legacy_id, directory_text) VALUES (?, ?, '', '', ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (legacy_id) DO NOTHING RETURNING id",
+        [_new_member_values(r) for r in rows],
     )
     return [optional_int(i) for i in ids]
+
+
+def _new_member_values(r: NewMember) -> tuple[object, ...]:
+    disabled = 1 if r.disabled else 0
+    return (r.username, r.name, r.created_at, r.role, r.state, r.email, disabled, r.legacy_id, directory_text(r.name))
 
 
 async def set_legacy_id(db: Executor, member_id: int, legacy_id: str) -> None:
@@ -194,12 +214,68 @@ async def set_profile(
 ) -> None:
     """Replace what a member's profile shows."""
     await db.execute(
-        "UPDATE members SET name = ?, summary = ?, fields = ?, avatar_id = COALESCE(?, avatar_id), locked = ? "
-        "WHERE id = ?",
-        (name, summary, orjson.dumps([list(f) for f in fields]).decode(), avatar_id, 1 if locked else 0, member_id),
+        "UPDATE members SET name = ?, summary = ?, fields = ?, avatar_id = COALESCE(?, avatar_id), locked = ?, "
+        "directory_text = ? WHERE id = ?",
+        (
+            name,
+            summary,
+            orjson.dumps([list(f) for f in fields]).decode(),
+            avatar_id,
+            1 if locked else 0,
+            directory_text(name, fields),
+            member_id,
+        ),
     )
 
 
 async def set_email(db: Executor, member_id: int, email: str | None) -> None:
     """A member's e-mail address (for invitations and notification mail; never published)."""
     await db.execute("UPDATE members SET email = ? WHERE id = ?", (email, member_id))
+
+
+async def newest(db: Executor, limit: int) -> list[Member]:
+    """The members who joined last (people who can take part), newest first."""
+    rows = await db.fetchall(f"{_SELECT} WHERE {_LISTED} ORDER BY m.created_at DESC, m.id DESC LIMIT ?", (limit,))
+    return [_member(r) for r in rows]
+
+
+def _like(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def directory(db: Executor, words: list[str], limit: int, offset: int = 0) -> list[Member]:
+    """People who can take part, by name; with `words` (folded), those whose name or profile
+    fields contain every one of them."""
+    where = _LISTED + "".join(" AND m.directory_text LIKE ? ESCAPE '\\'" for _ in words)
+    rows = await db.fetchall(
+        f"{_SELECT} WHERE {where} ORDER BY m.name, m.id LIMIT ? OFFSET ?",
+        (*(_like(w) for w in words), limit, offset),
+    )
+    return [_member(r) for r in rows]
+
+
+async def avatars(db: Executor, member_ids: list[int]) -> dict[int, str]:
+    """The avatar file of each of these members that has one."""
+    if not member_ids:
+        return {}
+    unique = list(dict.fromkeys(member_ids))
+    rows = await db.fetchall(
+        "SELECT m.id, a.file_name FROM members m JOIN media a ON a.id = m.avatar_id "
+        f"WHERE m.id IN ({marks(len(unique))})",
+        tuple(unique),
+    )
+    return {int(member_id): str(file_name) for member_id, file_name in rows}
+
+
+async def reindex_directory_if_pending(db: Executor) -> int | None:
+    """Fill the directory's search text when a migration asked for it (members stored before it)."""
+    if await meta.get(db, DIRECTORY_REINDEX_KEY) is None:
+        return None
+    rows = await db.fetchall("SELECT id, name, fields FROM members")
+    await db.executemany(
+        "UPDATE members SET directory_text = ? WHERE id = ?",
+        [(directory_text(name, _fields(fields)), member_id) for member_id, name, fields in rows],
+    )
+    await db.execute("DELETE FROM meta WHERE key = ?", (DIRECTORY_REINDEX_KEY,))
+    return len(rows)

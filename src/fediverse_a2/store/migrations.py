@@ -2,15 +2,30 @@
 
 The DDL is written once; a few tokens are filled in per dialect ({id}, {real}).
 Append new steps to MIGRATIONS; never edit a step that has shipped.
+
+An upgrade is all or nothing: every pending step runs in one transaction (both engines have
+transactional DDL), so a step that fails leaves the database exactly as it was, on its old
+schema, and the next start tries again. A database that a newer version of the service has
+already upgraded is refused: this code would not know its tables.
 """
 
 from __future__ import annotations
 
 import time
 
+from ..errors import UserError
 from .db import Database, Executor
 
-__all__ = ["MIGRATIONS", "migrate", "schema_version"]
+__all__ = ["LATEST", "MIGRATIONS", "MigrationFailed", "SchemaTooNew", "Step", "migrate", "schema_version", "too_new"]
+
+
+class SchemaTooNew(UserError):
+    """The database was upgraded by a newer version of the service than this one."""
+
+
+class MigrationFailed(UserError):
+    """A step of an upgrade failed; the whole upgrade was rolled back."""
+
 
 _TOKENS = {
     "sqlite": {"id": "INTEGER PRIMARY KEY AUTOINCREMENT", "real": "REAL", "big": "INTEGER"},
@@ -21,8 +36,11 @@ _TOKENS = {
     },
 }
 
-# A statement may be a dict by dialect, for what only one engine has (FTS5, tsvector).
-MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
+# One step: its number, what it is for, its statements. A statement may be a dict by dialect,
+# for what only one engine has (FTS5, tsvector).
+Step = tuple[int, str, list[str | dict[str, str]]]
+
+MIGRATIONS: list[Step] = [
     (
         1,
         "members, posts, federation tables",
@@ -410,6 +428,20 @@ MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
         ],
     ),
     (
+        16,
+        "member directory and the community front page",
+        [
+            # The member directory (/members) searches the name and the profile fields' values,
+            # folded in Python (store/members.directory_text); rows stored before are filled on
+            # the next start (reindex_directory_if_pending).
+            "ALTER TABLE members ADD COLUMN directory_text TEXT NOT NULL DEFAULT ''",
+            "CREATE INDEX members_by_kind_name ON members (kind, name)",
+            "INSERT INTO meta (key, value) SELECT 'directory_reindex', 'pending' WHERE EXISTS (SELECT 1 FROM members)",
+            # The front page's recent comments, newest first.
+            "CREATE INDEX comments_by_published ON comments (published)",
+        ],
+    ),
+    (
         17,
         "apps: OAuth 2 clients, codes and tokens; markers; ids of remote accounts",
         [
@@ -447,7 +479,37 @@ MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
             "CREATE INDEX posts_by_member_state ON posts (member_id, state, deleted_at, published)",
         ],
     ),
+    (
+        18,
+        "events: posts of kind event with their times and place, answers (RSVPs), remote events",
+        [
+            # An event is a post of kind 'event' (as Mobilizon keeps them beside posts): its author,
+            # title, description, publication, deletion (cancelling), group, comments and search
+            # entry are the post's; what only an event has lives in `events`, keyed by the post.
+            "ALTER TABLE posts ADD COLUMN kind TEXT NOT NULL DEFAULT 'post'",
+            """CREATE TABLE events (
+                post_id {big} PRIMARY KEY REFERENCES posts(id), starts_at {real} NOT NULL, ends_at {real},
+                location_name TEXT NOT NULL DEFAULT '', location_address TEXT NOT NULL DEFAULT '',
+                online_url TEXT)""",
+            "CREATE INDEX events_by_start ON events (starts_at)",
+            # One answer per person and event: a member (member_id, their actor URI) or a remote
+            # actor; activity_id is the Join/Accept/TentativeAccept/Reject it came in (for Undo).
+            """CREATE TABLE event_rsvps (
+                id {id}, post_id {big} NOT NULL REFERENCES posts(id), actor_uri TEXT NOT NULL,
+                member_id {big} REFERENCES members(id), status TEXT NOT NULL, activity_id TEXT,
+                created_at {real} NOT NULL, updated_at {real} NOT NULL, UNIQUE (post_id, actor_uri))""",
+            "CREATE UNIQUE INDEX event_rsvps_by_activity ON event_rsvps (activity_id)",
+            # Remote events on the timeline: a remote post with a name, times and a place.
+            "ALTER TABLE remote_posts ADD COLUMN name TEXT",
+            "ALTER TABLE remote_posts ADD COLUMN starts_at {real}",
+            "ALTER TABLE remote_posts ADD COLUMN ends_at {real}",
+            "ALTER TABLE remote_posts ADD COLUMN location TEXT",
+        ],
+    ),
 ]
+
+
+LATEST = MIGRATIONS[-1][0]
 
 
 async def _lock(tx: Executor) -> None:
@@ -456,13 +518,27 @@ async def _lock(tx: Executor) -> None:
         await tx.execute("SELECT pg_advisory_xact_lock(7242001)")
 
 
-async def schema_version(db: Database) -> int:
+async def schema_version(db: Executor) -> int:
     """The highest migration applied so far (0 on an empty database)."""
     return int(await db.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") or 0)
 
 
-async def migrate(db: Database) -> int:
-    """Apply every migration not yet recorded; returns the resulting version."""
+def too_new(version: int) -> SchemaTooNew:
+    """The refusal of a database (or a backup of one) at a schema this code does not know."""
+    return SchemaTooNew(
+        f"the database has schema {version}, newer than this version of fediverse-a2 knows ({LATEST}): "
+        "run the newer version, or restore a backup made before the upgrade"
+    )
+
+
+async def migrate(db: Database, steps: list[Step] | None = None) -> int:
+    """Apply every migration not yet recorded, all in one transaction; returns the resulting version.
+
+    `steps` replaces MIGRATIONS (for tests). SchemaTooNew when the database is ahead of this
+    code; MigrationFailed (and nothing changed) when a step fails.
+    """
+    steps = MIGRATIONS if steps is None else steps
+    latest = steps[-1][0]
     tokens = _TOKENS[db.dialect]
     async with db.transaction() as tx:
         await _lock(tx)
@@ -470,21 +546,40 @@ async def migrate(db: Database) -> int:
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             f"(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at {tokens['real']} NOT NULL)"
         )
-    for version, name, statements in MIGRATIONS:
-        async with db.transaction() as tx:
-            await _lock(tx)
-            # Checked inside the transaction so two processes starting at once
-            # cannot both apply the same step.
-            done = await tx.fetchval("SELECT 1 FROM schema_migrations WHERE version = ?", (version,))
-            if done:
+    if (current := await schema_version(db)) > latest:
+        raise too_new(current)
+    if current == latest and await _all_recorded(db, steps):
+        return current  # the common start: nothing to do, no write lock taken
+    async with db.transaction() as tx:
+        # Checked inside the transaction (under the lock) so two processes starting at once
+        # cannot both apply the same step.
+        await _lock(tx)
+        current = await schema_version(tx)
+        if current > latest:
+            raise too_new(current)
+        done = {int(v) for (v,) in await tx.fetchall("SELECT version FROM schema_migrations")}
+        for version, name, statements in steps:
+            if version in done:
                 continue
-            for statement in statements:
-                if isinstance(statement, dict):
-                    statement = statement.get(db.dialect, "")
-                if statement:
-                    await tx.execute(statement.format(**tokens))
+            try:
+                for statement in statements:
+                    if isinstance(statement, dict):
+                        statement = statement.get(db.dialect, "")
+                    if statement:
+                        await tx.execute(statement.format(**tokens))
+            except Exception as exc:  # the transaction rolls back: the database is as it was
+                detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+                raise MigrationFailed(
+                    f"upgrading the database from schema {current} failed at step {version} ({name}): "
+                    f"{detail}; nothing was changed, the database is still at schema {current}"
+                ) from exc
             await tx.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 (version, name, time.time()),
             )
     return await schema_version(db)
+
+
+async def _all_recorded(db: Executor, steps: list[Step]) -> bool:
+    count = int(await db.fetchval("SELECT COUNT(*) FROM schema_migrations") or 0)
+    return count >= len(steps)

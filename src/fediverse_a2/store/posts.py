@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..models import Post
+from ..models import POST, Post
 from .db import Executor, Row
-from .sql import LIVE_POST, marks
+from .sql import LIVE_BLOG_POST, LIVE_POST, marks
 
 __all__ = [
     "NewPost",
     "add_many",
+    "all_of_member",
     "by_id",
     "by_ids",
     "count_live",
@@ -26,6 +27,7 @@ __all__ = [
     "publish",
     "recent",
     "set_views",
+    "touch",
     "update",
 ]
 
@@ -44,6 +46,7 @@ class NewPost:
     state: str
     source: str
     views: int = 0
+    kind: str = POST  # an archive event's post is of kind event (its times: store/events.py add_many)
 
 
 _SELECT = """
@@ -51,7 +54,7 @@ SELECT p.id, p.member_id, m.username, m.name AS author_name, p.title, p.body_md,
        p.published, p.updated, p.deleted_at, p.views,
        (SELECT COUNT(*) FROM reactions r WHERE r.post_id = p.id AND r.kind = 'like') AS likes,
        (SELECT COUNT(*) FROM reactions r WHERE r.post_id = p.id AND r.kind = 'announce') AS boosts,
-       p.summary, p.language, p.state
+       p.summary, p.language, p.state, p.kind
 FROM posts p JOIN members m ON m.id = p.member_id
 """
 
@@ -80,6 +83,7 @@ def _post(row: Row) -> Post:
         summary=row["summary"],
         language=row["language"],
         state=row["state"],
+        kind=row["kind"],
     )
 
 
@@ -97,25 +101,25 @@ async def create(
     updated: float | None = None,
     views: int = 0,
     source: str | None = None,
+    kind: str = POST,
+    legacy_id: str | None = None,
 ) -> int:
-    """Insert a post and return its id."""
+    """Insert a post (or the post of an event, `kind` event) and return its id."""
+    values: dict[str, Any] = {
+        "member_id": member_id, "title": title, "body_md": body_md, "content_html": content_html,
+        "published": published or time.time(), "summary": summary, "language": language, "state": state,
+        "updated": updated, "views": views, "source": source,
+    }  # fmt: skip
+    # A blog post leaves kind (and a missing legacy id) to the columns' defaults, so the statement is
+    # also right on a database from before those columns (the upgrade tests write such rows).
+    if kind != POST:
+        values["kind"] = kind
+    if legacy_id is not None:
+        values["legacy_id"] = legacy_id
     return int(
         await db.fetchval(
-            "INSERT INTO posts (member_id, title, body_md, content_html, published, summary, language, state, "
-            "updated, views, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (
-                member_id,
-                title,
-                body_md,
-                content_html,
-                published or time.time(),
-                summary,
-                language,
-                state,
-                updated,
-                views,
-                source,
-            ),
+            f"INSERT INTO posts ({', '.join(values)}) VALUES ({marks(len(values))}) RETURNING id",
+            tuple(values.values()),
         )
     )
 
@@ -124,10 +128,10 @@ async def add_many(db: Executor, rows: Sequence[NewPost]) -> list[int]:
     """Insert archive posts (the caller has checked their legacy ids are new); their row ids, in order."""
     ids = await db.fetchval_each(
         "INSERT INTO posts (member_id, title, body_md, content_html, published, updated, views, state, source, "
-        "legacy_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "legacy_id, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         [
             (r.member_id, r.title, r.body_md, r.content_html, r.published, r.updated, r.views, r.state, r.source,
-             r.legacy_id)
+             r.legacy_id, r.kind)
             for r in rows
         ],
     )  # fmt: skip
@@ -141,10 +145,18 @@ async def by_id(db: Executor, post_id: int) -> Post | None:
 
 
 async def recent(db: Executor, limit: int, offset: int = 0, member_id: int | None = None) -> list[Post]:
-    """Live published posts, newest first, optionally by one member."""
-    where = f"WHERE {LIVE_POST}" + (" AND p.member_id = ?" if member_id is not None else "")
+    """Live published blog posts (not events), newest first, optionally by one member."""
+    where = f"WHERE {LIVE_BLOG_POST}" + (" AND p.member_id = ?" if member_id is not None else "")
     params: tuple[Any, ...] = (member_id,) if member_id is not None else ()
     rows = await db.fetchall(_SELECT + f" {where}" + _newest_first(), (*params, limit, offset))
+    return [_post(r) for r in rows]
+
+
+async def all_of_member(db: Executor, member_id: int, limit: int = 10_000) -> list[Post]:
+    """A member's posts that are not deleted, drafts included, newest first."""
+    rows = await db.fetchall(
+        _SELECT + " WHERE p.member_id = ? AND p.deleted_at IS NULL" + _newest_first(), (member_id, limit, 0)
+    )
     return [_post(r) for r in rows]
 
 
@@ -157,8 +169,8 @@ async def live_ids(
     between: tuple[float, float] | None = None,
     oldest_first: bool = False,
 ) -> list[int]:
-    """Ids of live published posts, newest first (or oldest first): those with a tag (its folded
-    name), or published in [start, end), when given. by_ids reads the posts of a page of them."""
+    """Ids of live published blog posts (not events), newest first (or oldest first): those with a tag
+    (its folded name), or published in [start, end), when given. by_ids reads the posts of a page of them."""
     joins, where = "", ""
     params: list[Any] = []
     if tag is not None:
@@ -169,7 +181,7 @@ async def live_ids(
         where += " AND p.published >= ? AND p.published < ?"
         params += between
     rows = await db.fetchall(
-        f"SELECT p.id FROM posts p{joins} WHERE {LIVE_POST}{where}" + _newest_first(oldest_first),
+        f"SELECT p.id FROM posts p{joins} WHERE {LIVE_BLOG_POST}{where}" + _newest_first(oldest_first),
         (*params, limit, offset),
     )
     return [int(r[0]) for r in rows]
@@ -187,17 +199,20 @@ async def by_ids(db: Executor, post_ids: list[int]) -> list[Post]:
 async def drafts(db: Executor, member_id: int) -> list[Post]:
     """A member's own drafts, newest first."""
     rows = await db.fetchall(
-        _SELECT + " WHERE p.member_id = ? AND p.state = 'draft' AND p.deleted_at IS NULL ORDER BY p.id DESC",
+        _SELECT + " WHERE p.member_id = ? AND p.state = 'draft' AND p.deleted_at IS NULL AND p.kind = 'post' "
+        "ORDER BY p.id DESC",
         (member_id,),
     )
     return [_post(r) for r in rows]
 
 
 async def count_live(db: Executor, member_id: int | None = None) -> int:
-    """How many posts are published and not deleted."""
+    """How many blog posts are published and not deleted."""
     if member_id is None:
-        return int(await db.fetchval(f"SELECT COUNT(*) FROM posts p WHERE {LIVE_POST}"))
-    return int(await db.fetchval(f"SELECT COUNT(*) FROM posts p WHERE {LIVE_POST} AND p.member_id = ?", (member_id,)))
+        return int(await db.fetchval(f"SELECT COUNT(*) FROM posts p WHERE {LIVE_BLOG_POST}"))
+    return int(
+        await db.fetchval(f"SELECT COUNT(*) FROM posts p WHERE {LIVE_BLOG_POST} AND p.member_id = ?", (member_id,))
+    )
 
 
 async def update(
@@ -217,6 +232,13 @@ async def update(
         "WHERE id = ?",
         (title, body_md, content_html, summary, language, now, post_id),
     )
+    return now
+
+
+async def touch(db: Executor, post_id: int) -> float:
+    """Mark a post as changed now (its images' descriptions changed); returns the new `updated` time."""
+    now = time.time()
+    await db.execute("UPDATE posts SET updated = ? WHERE id = ?", (now, post_id))
     return now
 
 
@@ -259,8 +281,9 @@ async def page_by_member(
     only_media: bool = False,
     oldest_first: bool = False,
 ) -> list[Post]:
-    """A member's live posts published between two times (exclusive), newest first (oldest first when asked)."""
-    where = f"WHERE {LIVE_POST} AND p.member_id = ?"
+    """A member's live blog posts (not events) published between two times (exclusive), newest first (oldest
+    first when asked)."""
+    where = f"WHERE {LIVE_BLOG_POST} AND p.member_id = ?"
     params: list[Any] = [member_id]
     if before is not None:
         where += " AND p.published < ?"

@@ -10,9 +10,10 @@ from typing import Any
 import orjson
 
 from .db import Executor, Row
-from .sql import optional_str, record
+from .sql import optional_float, optional_str, record
 
 __all__ = [
+    "RemoteEvent",
     "TimelinePost",
     "add",
     "delete",
@@ -24,6 +25,16 @@ __all__ = [
     "update",
     "visible_to",
 ]
+
+
+@dataclass(frozen=True)
+class RemoteEvent:
+    """What a remote post that is an Event (Mobilizon, Gancio, another instance) adds: name, times, place."""
+
+    name: str
+    starts_at: float
+    ends_at: float | None
+    location: str  # the place's name and address in one line ("" when none)
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,7 @@ class TimelinePost:
     author_url: str | None
     images: tuple[Mapping[str, Any], ...]
     public: bool  # addressed to Public: may be boosted
+    event: RemoteEvent | None = None
 
 
 def _encode(attachments: Sequence[Mapping[str, Any]]) -> str:
@@ -58,14 +70,22 @@ def _images(raw: str | None) -> tuple[Mapping[str, Any], ...]:
     return tuple(item for item in value if isinstance(item, dict)) if isinstance(value, list) else ()
 
 
+def _event(name: Any, starts_at: Any, ends_at: Any, location: Any) -> RemoteEvent | None:
+    if starts_at is None:
+        return None
+    return RemoteEvent(name or "", float(starts_at), optional_float(ends_at), location or "")
+
+
 def _post(row: Row) -> TimelinePost:
     """The post of a row that selected _COLUMNS."""
-    return record(TimelinePost, (*row[:-2], _images(row[-2]), bool(row[-1])))
+    *fields, attachments, public, name, starts_at, ends_at, location = row
+    event = _event(name, starts_at, ends_at, location)
+    return record(TimelinePost, (*fields, _images(attachments), bool(public), event))
 
 
-# In TimelinePost's field order (images and public last, decoded by _post).
+# In TimelinePost's field order (images, public and an event's name, times and place last, decoded by _post).
 _COLUMNS = """r.id, r.ap_id, r.url, r.actor_uri, r.content_html, r.summary, r.in_reply_to, r.published, r.updated,
-              a.name, a.handle, a.url, r.attachments, r.public"""
+              a.name, a.handle, a.url, r.attachments, r.public, r.name, r.starts_at, r.ends_at, r.location"""
 _SELECT = f"""SELECT {_COLUMNS}
              FROM remote_posts r
              JOIN following f ON f.actor_uri = r.actor_uri AND f.member_id = ?
@@ -85,15 +105,26 @@ async def add(
     published: float | None,
     attachments: Sequence[Mapping[str, Any]] = (),
     public: bool = False,
+    event: RemoteEvent | None = None,
 ) -> None:
-    """Store a remote post once (a duplicate delivery changes nothing)."""
+    """Store a remote post (or event) once (a duplicate delivery changes nothing)."""
     images = _encode(attachments)
     await db.execute(
         """INSERT INTO remote_posts
-               (ap_id, actor_uri, content_html, summary, url, in_reply_to, published, received_at, attachments, public)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ap_id) DO NOTHING""",
-        (ap_id, actor_uri, content_html, summary, url, in_reply_to, published, time.time(), images, int(public)),
-    )
+               (ap_id, actor_uri, content_html, summary, url, in_reply_to, published, received_at, attachments, public,
+                name, starts_at, ends_at, location)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ap_id) DO NOTHING""",
+        (
+            ap_id, actor_uri, content_html, summary, url, in_reply_to, published, time.time(), images, int(public),
+            *_event_values(event),
+        ),
+    )  # fmt: skip
+
+
+def _event_values(event: RemoteEvent | None) -> tuple[str | None, float | None, float | None, str | None]:
+    if event is None:
+        return None, None, None, None
+    return event.name, event.starts_at, event.ends_at, event.location
 
 
 async def update(
@@ -104,14 +135,22 @@ async def update(
     summary: str | None,
     updated: float,
     attachments: Sequence[Mapping[str, Any]] | None = None,
+    event: RemoteEvent | None = None,
 ) -> None:
-    """Apply an Update from the post's own author; its images are replaced when given."""
+    """Apply an Update from the post's own author; its images, and an event's name, times and place, are
+    replaced when given."""
     images = None if attachments is None else _encode(attachments)
+    name, starts_at, ends_at, location = _event_values(event)
     await db.execute(
-        """UPDATE remote_posts SET content_html = ?, summary = ?, updated = ?, attachments = COALESCE(?, attachments)
+        """UPDATE remote_posts SET content_html = ?, summary = ?, updated = ?, attachments = COALESCE(?, attachments),
+               name = COALESCE(?, name), starts_at = COALESCE(?, starts_at),
+               ends_at = CASE WHEN ? = 1 THEN ? ELSE ends_at END, location = COALESCE(?, location)
            WHERE ap_id = ? AND actor_uri = ?""",
-        (content_html, summary, updated, images, ap_id, actor_uri),
-    )
+        (
+            content_html, summary, updated, images, name, starts_at, int(event is not None), ends_at, location,
+            ap_id, actor_uri,
+        ),
+    )  # fmt: skip
 
 
 async def delete(db: Executor, ap_id: str, actor_uri: str) -> None:

@@ -29,7 +29,8 @@ class ReplyTarget:
 
 
 # A comment named by ap_id gives its post (as comments.by_ap_id did, whatever the post's state);
-# a post named by id must be live (not deleted). `EXISTS` is a boolean on PostgreSQL, 0/1 on SQLite.
+# a post named by id must be live (not deleted) and of the kind its URL names (a blog post's
+# /posts/ID or an event's /events/ID). `EXISTS` is a boolean on PostgreSQL, 0/1 on SQLite.
 _SQL = """
 SELECT t.deleted, p.id, p.member_id, c.id, c.member_id,
        EXISTS (SELECT 1 FROM comment_holds h WHERE h.member_id = p.member_id AND NOT EXISTS (
@@ -37,16 +38,23 @@ SELECT t.deleted, p.id, p.member_id, c.id, c.member_id,
                WHERE f.member_id = p.member_id AND f.actor_uri = ? AND f.state = 'accepted'))
 FROM (SELECT EXISTS (SELECT 1 FROM tombstones WHERE ap_id = ? AND actor_uri = ?) AS deleted) t
 LEFT JOIN comments c ON c.ap_id = ?
-LEFT JOIN posts p ON p.id = COALESCE(c.post_id, ?) AND (c.id IS NOT NULL OR p.deleted_at IS NULL)
+LEFT JOIN posts p ON p.id = COALESCE(c.post_id, ?) AND (c.id IS NOT NULL OR (p.deleted_at IS NULL AND p.kind = ?))
 """
 
 
 async def reply_target(
-    db: Executor, note_id: str, actor_uri: str, *, post_id: int | None, parent_ap_id: str | None
+    db: Executor,
+    note_id: str,
+    actor_uri: str,
+    *,
+    post_id: int | None,
+    parent_ap_id: str | None,
+    kind: str = "post",
 ) -> ReplyTarget:
     """Where the note `note_id` by `actor_uri` lands: `post_id` when its inReplyTo is one of our
-    posts' URLs, else `parent_ap_id` (its inReplyTo, maybe a stored comment), else neither."""
-    row = await db.fetchone(_SQL, (actor_uri, note_id, actor_uri, parent_ap_id, post_id))
+    posts' (or, `kind` event, events') URLs, else `parent_ap_id` (its inReplyTo, maybe a stored
+    comment), else neither."""
+    row = await db.fetchone(_SQL, (actor_uri, note_id, actor_uri, parent_ap_id, post_id, kind))
     assert row is not None  # the FROM is one row, whatever the joins find
     deleted, found_post, post_member, parent_id, parent_member, held = row
     return ReplyTarget(

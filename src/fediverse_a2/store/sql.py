@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 __all__ = [
     "CHUNK",
+    "LIVE_BLOG_POST",
     "LIVE_POST",
     "chunks",
     "columns",
@@ -28,6 +29,8 @@ _T = TypeVar("_T")
 
 # A post (aliased `p`) that anyone may see: published, not a draft, not deleted.
 LIVE_POST = "p.deleted_at IS NULL AND p.state = 'published'"
+# A live blog post: events (posts of kind event) have their own listings (store/events.py).
+LIVE_BLOG_POST = LIVE_POST + " AND p.kind = 'post'"
 # Bound parameters per IN (...) list: well below SQLite's and PostgreSQL's limits.
 CHUNK = 500
 

@@ -16,7 +16,8 @@ from starlette.responses import Response
 from ..i18n import month_name
 from ..runtime import Runtime
 from ..store import archive_months, posts
-from .pages import Pages, summarise
+from .cards import post_cards
+from .pages import Pages
 from .paging import Paging
 from .render import Renderer
 
@@ -87,6 +88,6 @@ class ArchivePages:
         lang = self.render.language(request)
         return await self.render.page(
             request, "archive_month.html", year=year, month=month, month_name=month_name(month, lang),
-            posts=[summarise(p) for p in items], paged=paged,
+            cards=await post_cards(self.rt, items), paged=paged,
             order="newest" if newest else "oldest", base=f"/archive/{year}/{month:02d}",
         )  # fmt: skip

@@ -46,7 +46,7 @@ class Editor:
 
     async def _own_post(self, request: Request, member: Member) -> Post | Response:
         post = await posts.by_id(self.rt.db, request.path_params["post_id"])
-        if post is None or post.deleted_at is not None:
+        if post is None or post.deleted_at is not None or post.is_event:  # events: /events/ID/edit
             return await self.pages.error(request, 404)
         if post.member_id != member.id:
             return await self.pages.error(request, 403)

@@ -74,6 +74,8 @@ class Objects:
         as_json = wants_activity_json(request)
         if post is None or (post.is_draft and as_json):
             return await self._missing(request, as_json, 404)
+        if post.is_event:  # one URL per object: an event's is /events/ID
+            return RedirectResponse(self.rt.urls.event(post.id), status_code=301)
         if post.deleted_at is not None:
             if as_json:
                 return activity_response(build.tombstone(self.rt.urls.post(post.id), post.deleted_at), 410)
@@ -87,13 +89,15 @@ class Objects:
         return activity_response(await note_of(self.rt, self.rt.db, post, total, first))
 
     async def replies(self, request: Request) -> Response:
-        """The replies collection of a post, paged."""
+        """The replies collection of a post or an event, paged."""
         post = await posts.by_id(self.rt.db, request.path_params["post_id"])
+        if post is not None and post.is_event != request.url.path.startswith("/events/"):
+            post = None  # /posts/ID/replies of an event, or the reverse
         if post is None or post.is_draft or post.deleted_at is not None:
             return await self._missing(request, True, 410 if post is not None and post.deleted_at else 404)
         if (refusal := await self.guard(request)) is not None:
             return refusal
-        coll = self.rt.urls.replies(post.id)
+        coll = self.rt.urls.replies_of(post)
         page = _page_param(request)
         if page is None:
             total = await comments.count_visible(self.rt.db, post.id, self.rt.policy)

@@ -1,24 +1,25 @@
-"""HTML pages: home, post with threaded comments, member profile, tag pages, error pages."""
+"""HTML pages: post with threaded comments, member profile, tag pages, error pages."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..content import plain_text
 from ..i18n import translate
 from ..models import Member, Post
 from ..runtime import Runtime
 from ..services.posts import fold_tag
 from ..store import comments, follows, media, members, posts, tags
+from .cards import post_cards
 from .gate import viewer_of
+from .open_graph import post_preview, profile_preview
 from .paging import Paging
 from .render import Renderer
 from .threads import fill_texts, thread_order
 
-__all__ = ["Pages", "is_person", "summarise"]
+__all__ = ["Pages", "is_person"]
 
 # User agents of servers and crawlers that fetch HTML (link previews); their fetches
 # are not views by people.
@@ -32,29 +33,6 @@ def is_person(request: Request) -> bool:
     """Whether a page view should count: a GET from something that is not a known bot."""
     agent = request.headers.get("user-agent", "").lower()
     return request.method == "GET" and bool(agent) and not any(m in agent for m in _BOT_MARKERS)
-
-
-@dataclass(frozen=True)
-class Summary:
-    """A post as listings show it."""
-
-    id: int
-    username: str
-    author_name: str
-    title: str
-    published: float
-    views: int
-    excerpt: str
-    language: str | None
-
-
-def summarise(post: Post) -> Summary:
-    """A post's listing entry, with a plain-text excerpt."""
-    text = plain_text(post.content_html)
-    excerpt = text if len(text) <= 280 else text[:280].rsplit(" ", 1)[0] + " …"
-    return Summary(
-        post.id, post.username, post.author_name, post.title, post.published, post.views, excerpt, post.language
-    )
 
 
 class Pages:
@@ -80,16 +58,6 @@ class Pages:
             text=translate(lang, text_key or text), detail=detail,
         )  # fmt: skip
 
-    async def home(self, request: Request) -> Response:
-        """Recent posts, paged; instructions while there are no members."""
-        paging = Paging.of(request, self.render.links)
-        db = self.rt.db
-        paged = paging.cut(await posts.recent(db, paging.limit, paging.offset))
-        return await self.render.page(
-            request, "home.html", posts=[summarise(p) for p in paged.items], paged=paged,
-            member_count=await members.count(db),
-        )  # fmt: skip
-
     async def post(self, request: Request, post: Post) -> Response:
         """A blog post with its comments; counts the view when a person asked. Drafts: their author only."""
         me = viewer_of(request)
@@ -106,10 +74,13 @@ class Pages:
         comment_text = {
             key: translate(lang, key) for key in ("edited", "original", "content_warning", "permalink", "reply")
         }
+        images = await media.for_post(db, post.id)
+        avatar = (await members.avatars(db, [post.member_id])).get(post.member_id)
+        preview = post_preview(self.rt.urls, post, images, avatar, comment_text["content_warning"])
         return await self.render.page(
             request, "post.html", post=post, post_url=self.rt.urls.post(post.id), thread=thread,
             comment_count=len(items), comment_text=comment_text, tags=await tags.for_post(db, post.id),
-            images=await media.for_post(db, post.id), mine=me is not None and me.id == post.member_id,
+            images=images, mine=me is not None and me.id == post.member_id, author_avatar=avatar, preview=preview,
         )  # fmt: skip
 
     async def profile(self, request: Request, member: Member) -> Response:
@@ -125,6 +96,7 @@ class Pages:
             follower_count=await follows.count_followers(self.rt.db, member.id),
             following_count=await follows.count_following(self.rt.db, member.id),
             comments=await comments.recent_by_member(self.rt.db, member.id, paging.size) if paging.number == 1 else [],
+            preview=profile_preview(self.rt.urls, member),
         )  # fmt: skip
 
     async def tag(self, request: Request) -> Response:
@@ -133,4 +105,6 @@ class Pages:
         paging = Paging.of(request, self.render.links)
         paged = paging.cut(await posts.live_ids(self.rt.db, paging.limit, paging.offset, tag=norm))
         items = await posts.by_ids(self.rt.db, paged.items)
-        return await self.render.page(request, "tag.html", tag=norm, posts=[summarise(p) for p in items], paged=paged)
+        return await self.render.page(
+            request, "tag.html", tag=norm, cards=await post_cards(self.rt, items), paged=paged
+        )

@@ -14,7 +14,8 @@ from starlette.responses import HTMLResponse
 
 from ..activitypub.build import iso
 from ..errors import UserError
-from ..i18n import LANGUAGES, choose_language, format_date, translate
+from ..html_images import with_alt
+from ..i18n import LANGUAGES, choose_language, format_date, format_span, translate
 from ..runtime import Runtime
 from ..store import notifications
 from .links import Links, normal_path
@@ -39,6 +40,8 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        # Stored HTML whose images may lack an alt (imported before descriptions were kept).
+        self.env.filters["with_alt"] = with_alt
 
     def language(self, request: Request) -> str:
         """The page language: ?lang=, then the language cookie, then Accept-Language, then the default."""
@@ -65,7 +68,7 @@ class Renderer:
         lang = self.language(request)
         tz = self.rt.tz
         member = await self.security.member(request)
-        # The header's "Meldingen (3)": one indexed count per page of a signed-in member.
+        # The header's count of unread notifications: one indexed count per page of a signed-in member.
         unread = await notifications.unread_count(self.rt.db, member.id) if member is not None else 0
 
         def t(key: str, **values: str) -> str:
@@ -73,6 +76,9 @@ class Renderer:
 
         def date(ts: float) -> str:
             return format_date(ts, lang, tz)
+
+        def span(start: float, end: float | None) -> str:
+            return format_span(start, end, lang, tz)
 
         def csrf() -> str:
             return self.security.csrf_for(request)
@@ -84,6 +90,7 @@ class Renderer:
         html = self.env.get_template(template).render(
             t=t,
             date=date,
+            span=span,
             iso=iso,
             csrf=csrf,
             lang=lang,

@@ -44,6 +44,7 @@ __all__ = [
     "Poker",
     "announce",
     "listen",
+    "live_listeners",
     "ports",
     "send",
     "send_to",
@@ -122,6 +123,15 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def live_listeners(folder: Path) -> list[int]:
+    """The process ids of the listeners of `folder` that still run (a serve or worker on this database)."""
+    try:
+        entries = list(folder.glob("*.port"))
+    except OSError:
+        return []
+    return sorted({pid for entry in entries if (pid := _pid_of(entry)) is not None and _alive(pid)})
 
 
 class LocalListener:

@@ -48,6 +48,7 @@ __all__ = ["UNAVAILABLE_AFTER_DAYS", "Attempt", "Deliverer"]
 log = logging.getLogger(__name__)
 
 _HEADERS = {"Content-Type": "application/activity+json", "Accept": "application/activity+json"}
+_OUTCOME = {DeliveryState.PENDING: "retry"}  # how /metrics names an attempt's outcome; else its state
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,7 @@ class Deliverer:
             for actor_uri in sorted(gone):
                 # A personal inbox answering 410: that follower is gone.
                 await follows.remove_actor(tx, actor_uri)
+        self.rt.metrics.deliveries(_OUTCOME.get(a.result.state, a.result.state.value) for a in attempts)
 
     async def record_health(self, attempts: Sequence[Attempt]) -> None:
         """Count a round's failures and successes per domain (after all of its outcomes, as one)."""

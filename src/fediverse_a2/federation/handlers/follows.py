@@ -12,6 +12,7 @@ from ...store import follow_requests, follows, members, reactions
 from ..outbox import queue_activity
 from . import notify, relays
 from .context import Context, Rejected
+from .events import ANSWERS, on_undo_answer
 
 __all__ = ["on_accept", "on_follow", "on_reject", "on_undo"]
 
@@ -58,7 +59,7 @@ async def on_follow(ctx: Context) -> None:
 
 
 async def on_undo(ctx: Context) -> None:
-    """Undo of a Follow, Like or Announce by the same actor."""
+    """Undo of a Follow, Like or Announce, or of an answer to one of our events, by the same actor."""
     inner = ctx.activity.object
     inner_id = ctx.activity.object_id
     inner_type = inner.get("type") if isinstance(inner, dict) else None
@@ -67,6 +68,8 @@ async def on_undo(ctx: Context) -> None:
         inner_actor = inner_actor.get("id")
     if inner_actor is not None and inner_actor != ctx.actor.uri:
         raise Rejected("Undo of another actor's activity")
+    if inner_id and (inner_type in ANSWERS or inner_type is None) and await on_undo_answer(ctx, inner_id):
+        return
     if inner_type == "Follow" or (inner_type is None and inner_id):
         target = inner.get("object") if isinstance(inner, dict) else None
         username = ctx.rt.urls.username(target) if isinstance(target, str) else None

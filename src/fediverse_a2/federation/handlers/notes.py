@@ -1,4 +1,4 @@
-"""Create, Update and Delete of notes: replies become comments, followed actors' posts are kept.
+"""Create, Update and Delete of notes: replies become comments, followed actors' posts (and events) are kept.
 
 A note's visibility comes from its addressing (activitypub/visibility.py). A reply is stored
 with it; only public and unlisted replies are shown, indexed, held for approval or told as
@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import time
 
+from ...activitypub.events import parse_event
 from ...activitypub.note_images import images_of
 from ...activitypub.parse import ParseError, RemoteNote, parse_note
 from ...activitypub.visibility import DIRECT, SHOWN, visibility_of
 from ...content import inert_text, sanitise_remote_html
 from ...hosts import same_origin
+from ...models import EVENT, POST
 from ...store import actors as actor_store
 from ...store import comments, follows, reactions, remote_posts, search, tombstones
 from ...store import notifications as notification_store
 from ...store.db import Executor
+from ...store.remote_posts import RemoteEvent
 from ...store.reply_targets import ReplyTarget, reply_target
 from . import notify
 from .context import Context, Rejected, parse_time
@@ -47,14 +50,29 @@ def _note(ctx: Context) -> RemoteNote:
     return note
 
 
+def _event_of(obj: dict | None) -> RemoteEvent | None:
+    """The name, times and place of an incoming Event (None for a note, or an Event without a start)."""
+    fields = parse_event(obj or {})
+    starts_at = parse_time(fields.start) if fields is not None else None
+    if fields is None or starts_at is None:
+        return None
+    ends_at = parse_time(fields.end)
+    return RemoteEvent(fields.name, starts_at, ends_at if ends_at is not None and ends_at >= starts_at else None,
+                       fields.location)  # fmt: skip
+
+
 async def _target(ctx: Context, note: RemoteNote) -> ReplyTarget:
-    """Where the note lands (a live local post, a comment under one, or nowhere), whether its
-    actor deleted it before, and whether it is held: one statement."""
+    """Where the note lands (a live local post or event, a comment under one, or nowhere),
+    whether its actor deleted it before, and whether it is held: one statement."""
     in_reply_to = note.in_reply_to
-    post_id = ctx.rt.urls.post_id(in_reply_to) if in_reply_to else None
+    if not in_reply_to:
+        return await reply_target(ctx.tx, note.id, ctx.actor.uri, post_id=None, parent_ap_id=None)
+    event_id = ctx.rt.urls.event_id(in_reply_to)
+    post_id = ctx.rt.urls.post_id(in_reply_to) if event_id is None else event_id
     return await reply_target(
-        ctx.tx, note.id, ctx.actor.uri, post_id=post_id, parent_ap_id=in_reply_to if post_id is None else None
-    )
+        ctx.tx, note.id, ctx.actor.uri, post_id=post_id, parent_ap_id=in_reply_to if post_id is None else None,
+        kind=POST if event_id is None else EVENT,
+    )  # fmt: skip
 
 
 def _audience(ctx: Context, note: RemoteNote) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -116,7 +134,7 @@ async def on_create(ctx: Context) -> None:
         await remote_posts.add(
             ctx.tx, ap_id=note.id, actor_uri=ctx.actor.uri, content_html=html, summary=summary,
             url=note.url, in_reply_to=note.in_reply_to, published=published,
-            attachments=images_of(ctx.object() or {}), public=shown,
+            attachments=images_of(ctx.object() or {}), public=shown, event=_event_of(ctx.object()),
         )  # fmt: skip
         return
     ctx.notes.append("not a reply to us and not from a followed actor; ignored")
@@ -145,7 +163,9 @@ async def on_update(ctx: Context) -> None:
         if await comments.state_of(ctx.tx, row.id) == comments.VISIBLE:  # held and hidden stay unsearchable
             await search.index_comments(ctx.tx, [row.id])
         return
-    await remote_posts.update(ctx.tx, note.id, ctx.actor.uri, html, summary, updated, images_of(obj or {}))
+    await remote_posts.update(
+        ctx.tx, note.id, ctx.actor.uri, html, summary, updated, images_of(obj or {}), event=_event_of(obj)
+    )
 
 
 async def on_delete(ctx: Context) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from types import MappingProxyType
 
 from .context import Context
+from .events import answer_or, on_answer
 from .follows import on_accept, on_follow, on_reject, on_undo
 from .notes import on_create, on_delete, on_update
 from .reactions import on_announce, on_flag, on_like
@@ -22,8 +23,11 @@ HANDLERS = MappingProxyType(
         "Undo": on_undo,
         "Like": on_like,
         "Announce": on_announce,
-        "Accept": on_accept,
-        "Reject": on_reject,
+        "Accept": answer_or(on_accept),  # of a Follow, or of one of our events (going)
+        "Reject": answer_or(on_reject),  # of a Follow, or of one of our events (not going)
+        "TentativeAccept": on_answer,  # of one of our events (maybe)
+        "Join": on_answer,  # Mobilizon: going
+        "Leave": on_answer,  # Mobilizon: no longer going
         "Flag": on_flag,
     }
 )

@@ -1,0 +1,1 @@
+"""PURE: the backup archive format (manifest.py) and its safe writing and reading (tarball.py)."""
