@@ -85,7 +85,7 @@ _PAIRS: tuple[tuple[str, str, str], ...] = (
     ("moderation", "Moderatie", "Moderation"),
     ("moderation_menu", "Moderatie en beheer", "Moderation and admin"),
     ("moderation_queue", "Wachtrij", "Queue"),
-    ("moderation_reports", "Meldingen", "Reports"),
+    ("moderation_reports", "Rapportages", "Reports"),
     ("moderation_blocks", "Blokkades", "Blocks"),
     ("moderation_log", "Logboek", "Audit log"),
     ("moderation_settings", "Reacties goedkeuren", "Approving comments"),
@@ -126,28 +126,28 @@ _PAIRS: tuple[tuple[str, str, str], ...] = (
     ("moderation_done_hide", "De reactie is verborgen.", "The comment is hidden."),
     ("moderation_done_unhide", "De reactie is weer zichtbaar.", "The comment is shown again."),
     ("moderation_done_delete", "De reactie is verwijderd.", "The comment was deleted."),
-    ("moderation_done_report", "De melding is verstuurd.", "The report was sent."),
+    ("moderation_done_report", "De rapportage is verstuurd.", "The report was sent."),
     ("moderation_done_block_actor", "Het account is geblokkeerd.", "The account is blocked."),
     ("moderation_done_unblock_actor", "De blokkade is opgeheven.", "The block was lifted."),
     ("moderation_done_block_domain", "De server is geblokkeerd.", "The server is blocked."),
-    ("moderation_done_resolved", "De melding is afgehandeld.", "The report is resolved."),
-    ("moderation_done_dismissed", "De melding is afgewezen.", "The report is dismissed."),
+    ("moderation_done_resolved", "De rapportage is afgehandeld.", "The report is resolved."),
+    ("moderation_done_dismissed", "De rapportage is afgewezen.", "The report is dismissed."),
     ("moderation_not_allowed", "Dat kan niet bij deze reactie.", "That is not possible for this comment."),
-    ("report_send_title", "Melden bij de eigen server", "Report to its own server"),
+    ("report_send_title", "Rapporteren bij de eigen server", "Report to its own server"),
     (
         "report_send_explain",
-        "De melding gaat namens deze server (niet namens jou) naar de moderatoren van {domain}.",
+        "De rapportage gaat namens deze server (niet namens jou) naar de moderatoren van {domain}.",
         "The report goes to the moderators of {domain} on behalf of this server (not you).",
     ),
     ("report_reason", "Reden", "Reason"),
-    ("report_send", "Melding versturen", "Send the report"),
+    ("report_send", "Rapportage versturen", "Send the report"),
     ("report_reason_missing", "Geef een reden op.", "Give a reason."),
     (
         "report_no_actor",
         "De schrijver van deze reactie is hier niet bekend.",
         "The comment's author is not known here.",
     ),
-    ("no_reports", "Er zijn geen meldingen.", "There are no reports."),
+    ("no_reports", "Er zijn geen rapportages.", "There are no reports."),
     ("report_from", "Van", "From"),
     ("report_objects", "Gaat over", "About"),
     ("report_resolution", "Afhandeling", "Resolution"),
@@ -156,7 +156,7 @@ _PAIRS: tuple[tuple[str, str, str], ...] = (
     ("report_note", "Toelichting", "Note"),
     ("report_resolve", "Afgehandeld", "Resolved"),
     ("report_dismiss", "Afwijzen", "Dismiss"),
-    ("report_unknown", "Die melding bestaat niet.", "There is no such report."),
+    ("report_unknown", "Die rapportage bestaat niet.", "There is no such report."),
     ("report_resolution_unknown", "Kies afgehandeld of afgewezen.", "Choose resolved or dismissed."),
     ("block_target", "Account (@naam@server of adres) of server", "Account (@name@server or address) or server"),
     ("block_target_missing", "Vul een account of server in.", "Give an account or a server."),
@@ -234,6 +234,10 @@ _PAIRS: tuple[tuple[str, str, str], ...] = (
     ("notice_boost", "{name} boostte je blogpost", "{name} boosted your post"),
     ("notice_follow", "{name} volgt je nu", "{name} follows you now"),
     ("notice_follow_request", "{name} vraagt of hij of zij je mag volgen", "{name} asks to follow you"),
+    ("notice_reply_on", "{name} reageerde op ‘{title}’", "{name} commented on ‘{title}’"),
+    ("notice_mention_on", "{name} noemde je bij ‘{title}’", "{name} mentioned you on ‘{title}’"),
+    ("notice_like_on", "{name} markeerde ‘{title}’ als favoriet", "{name} favourited ‘{title}’"),
+    ("notice_boost_on", "{name} boostte ‘{title}’", "{name} boosted ‘{title}’"),
     ("notifications", "Meldingen", "Notifications"),
     ("notifications_unread", "{count} ongelezen", "{count} unread"),
     ("no_notifications", "Je hebt nog geen meldingen.", "You have no notifications yet."),
@@ -767,6 +771,236 @@ _PAIRS: tuple[tuple[str, str, str], ...] = (
     ("health_last_attempt", "Laatste poging", "Last attempt"),
     ("yes", "ja", "yes"),
     ("no", "nee", "no"),
+    # Privacy (AVG): the privacy statement, taking your data, deleting your account.
+    ("privacy_link", "Privacy", "Privacy"),
+    ("privacy_title", "Privacyverklaring", "Privacy statement"),
+    (
+        "privacy_intro",
+        "Deze pagina zegt welke persoonsgegevens {instance} bewaart, waarom en hoe lang, en welke rechten je "
+        "hebt onder de Algemene verordening gegevensbescherming (AVG).",
+        "This page says which personal data {instance} keeps, why and for how long, and which rights you have "
+        "under the General Data Protection Regulation (GDPR, in Dutch: AVG).",
+    ),
+    ("privacy_who", "Wie is verantwoordelijk", "Who is responsible"),
+    ("privacy_controller", "Verwerkingsverantwoordelijke: {name}.", "Controller: {name}."),
+    ("privacy_contact", "Contact over privacy:", "Contact about privacy:"),
+    (
+        "privacy_no_contact",
+        "Er is nog geen contactadres voor privacyvragen ingesteld. De beheerder stelt het in met privacy.contact "
+        "in de configuratie.",
+        "No contact address for privacy questions has been set yet. The administrator sets it with "
+        "privacy.contact in the configuration.",
+    ),
+    ("privacy_officer", "Functionaris gegevensbescherming:", "Data protection officer:"),
+    ("privacy_what", "Wat we bewaren, waarom en hoe lang", "What we keep, why and for how long"),
+    ("privacy_account_h", "Je account", "Your account"),
+    (
+        "privacy_account",
+        "Gebruikersnaam, naam, e-mailadres, rol en je wachtwoord (alleen als onomkeerbare hash, argon2id): om je "
+        "te laten inloggen en je uitnodigingen en meldingen te mailen. Bewaard tot je je account verwijdert; "
+        "daarna blijft alleen de gebruikersnaam, zodat niemand anders hem krijgt.",
+        "Username, name, e-mail address, role and your password (only as an irreversible hash, argon2id): to let "
+        "you sign in and to mail you invitations and notifications. Kept until you delete your account; after "
+        "that only the username remains, so that nobody else gets it.",
+    ),
+    ("privacy_public_h", "Wat je publiceert", "What you publish"),
+    (
+        "privacy_public",
+        "Je profiel (naam, beschrijving, profielvelden, foto, andere accounts) en je blogposts, reacties, "
+        "afbeeldingen, favorieten en gedeelde berichten zijn openbaar: daarvoor is dit netwerk er. Bewaard tot "
+        "je ze verwijdert of je account verwijdert. Concepten ziet alleen jij.",
+        "Your profile (name, summary, profile fields, photo, other accounts) and your blog posts, comments, "
+        "images, likes and boosts are public: that is what this network is for. Kept until you delete them or "
+        "your account. Only you see your drafts.",
+    ),
+    ("privacy_sessions_h", "Inloggen", "Signing in"),
+    (
+        "privacy_sessions",
+        "Als je inlogt, krijgt je browser een sessiecookie; de server bewaart alleen een hash ervan, tot je "
+        "uitlogt of hoogstens {days} dagen. Een uitnodigingslink is {invite_days} dagen geldig; ook daarvan "
+        "bewaart de server alleen een hash.",
+        "When you sign in, your browser gets a session cookie; the server keeps only a hash of it, until you "
+        "sign out or for at most {days} days. An invitation link is valid for {invite_days} days; of that too "
+        "the server keeps only a hash.",
+    ),
+    ("privacy_addresses_h", "IP-adressen", "IP addresses"),
+    (
+        "privacy_addresses",
+        "Een mislukte inlogpoging wordt met het IP-adres bewaard, om het raden van wachtwoorden af te remmen: "
+        "hoogstens 15 minuten. Verder bewaart de server geen IP-adressen.",
+        "A failed sign-in is kept with its IP address, to slow down the guessing of passwords: for at most 15 "
+        "minutes. Otherwise the server keeps no IP addresses.",
+    ),
+    ("privacy_access_log_off", "De server houdt geen log van verzoeken bij.", "The server keeps no log of requests."),
+    (
+        "privacy_access_log_on",
+        "De server schrijft per verzoek een regel met het IP-adres in zijn log; de beheerder bepaalt hoe lang dat "
+        "log bewaard blijft.",
+        "The server writes a line with the IP address in its log for every request; the administrator decides how "
+        "long that log is kept.",
+    ),
+    ("privacy_join_h", "Lid worden", "Joining"),
+    (
+        "privacy_join",
+        "Een aanvraag om lid te worden (naam, e-mailadres, organisatie, motivatie) is er om over je lidmaatschap te "
+        "beslissen. Een afgewezen aanvraag wordt na {days} dagen verwijderd.",
+        "A request to join (name, e-mail address, organisation, motivation) is there to decide on your "
+        "membership. A rejected request is deleted after {days} days.",
+    ),
+    ("privacy_notifications_h", "Meldingen en mail", "Notifications and mail"),
+    (
+        "privacy_notifications",
+        "Je meldingen (reacties, vermeldingen, volgers) en je keuzes voor mail, tot je account verwijderd wordt.",
+        "Your notifications (replies, mentions, followers) and your mail choices, until your account is deleted.",
+    ),
+    (
+        "privacy_mail",
+        "Een verstuurde mail wordt nog {days} dagen bewaard, om te zien wat ermee gebeurde.",
+        "A mail that was sent is kept for {days} more days, to see what happened to it.",
+    ),
+    ("privacy_remote_h", "Van andere servers", "From other servers"),
+    (
+        "privacy_remote",
+        "Profielen en berichten van accounts elders die leden volgen of die hier reageren, om ze te tonen.",
+        "Profiles and posts of accounts elsewhere that members follow or that reply here, to show them.",
+    ),
+    (
+        "privacy_raw_days",
+        "Ontvangen berichten zoals ze binnenkwamen worden na {days} dagen geleegd.",
+        "Received messages as they came in are emptied after {days} days.",
+    ),
+    (
+        "privacy_raw_kept",
+        "Ontvangen berichten worden bewaard zoals ze binnenkwamen.",
+        "Received messages are kept as they came in.",
+    ),
+    ("privacy_cookies_h", "Cookies", "Cookies"),
+    (
+        "privacy_cookies",
+        "Alleen functionele cookies: je sessie, je taalkeuze en de beveiliging van formulieren. Geen tracking, "
+        "geen statistieken, geen advertenties.",
+        "Only functional cookies: your session, your choice of language and the protection of forms. No "
+        "tracking, no statistics, no advertising.",
+    ),
+    ("privacy_federation_h", "Andere servers (de fediverse)", "Other servers (the fediverse)"),
+    (
+        "privacy_federation",
+        "Wat je publiceert, gaat naar de servers van wie je volgt; die bewaren een kopie onder hun eigen beheer. "
+        "Verwijder je iets, of je hele account, dan vragen we al die servers het ook te verwijderen. We kunnen "
+        "niet afdwingen dat elke server dat doet.",
+        "What you publish goes to the servers of those who follow you; they keep a copy under their own "
+        "management. When you delete something, or your whole account, we ask all those servers to delete it "
+        "too. We cannot force every server to do so.",
+    ),
+    ("privacy_rights_h", "Je rechten", "Your rights"),
+    (
+        "privacy_right_access",
+        "Inzien en meenemen: download al je gegevens.",
+        "Access and take along: download all your data.",
+    ),
+    ("privacy_right_fix", "Verbeteren: pas je profiel aan.", "Correct: change your profile."),
+    ("privacy_right_erase", "Vergeten worden: verwijder je account.", "Be forgotten: delete your account."),
+    (
+        "privacy_right_other",
+        "Voor andere vragen of bezwaar: neem contact op met de verwerkingsverantwoordelijke hierboven. Je kunt ook "
+        "een klacht indienen bij de Autoriteit Persoonsgegevens.",
+        "For other questions or objections: contact the controller above. You can also file a complaint with the "
+        "Dutch Data Protection Authority (Autoriteit Persoonsgegevens).",
+    ),
+    ("export_title", "Je gegevens downloaden", "Download your data"),
+    (
+        "export_intro",
+        "Je krijgt één zip-bestand met al je gegevens op deze server:",
+        "You get one zip file with all your data on this server:",
+    ),
+    ("export_profile", "je profiel en accountgegevens;", "your profile and account details;"),
+    (
+        "export_posts",
+        "al je blogposts en evenementen (ook concepten), in Markdown en HTML;",
+        "all your blog posts and events (drafts too), as Markdown and HTML;",
+    ),
+    ("export_comments", "je reacties en je antwoorden op evenementen;", "your comments and your answers to events;"),
+    ("export_media", "je afbeeldingen, met hun beschrijving;", "your images, with their descriptions;"),
+    (
+        "export_following",
+        "wie je volgt, als CSV-bestand dat Mastodon kan inlezen (Voorkeuren, Importeren);",
+        "whom you follow, as a CSV file that Mastodon can import (Preferences, Import);",
+    ),
+    ("export_followers", "wie jou volgt, en je meldingen;", "who follows you, and your notifications;"),
+    (
+        "export_mastodon",
+        "je account en berichten zoals Mastodon ze in zijn archief zet (actor.json, outbox.json).",
+        "your account and posts as Mastodon puts them in its archive (actor.json, outbox.json).",
+    ),
+    ("export_download", "Download", "Download"),
+    ("delete_account_title", "Account verwijderen", "Delete your account"),
+    (
+        "delete_account_intro",
+        "Je account verwijderen kan niet ongedaan worden gemaakt:",
+        "Deleting your account cannot be undone:",
+    ),
+    (
+        "delete_account_posts",
+        "je blogposts en reacties verdwijnen; hun adressen melden voortaan dat ze verwijderd zijn;",
+        "your blog posts and comments disappear; their addresses say from now on that they were deleted;",
+    ),
+    (
+        "delete_account_data",
+        "je profiel, e-mailadres, wachtwoord, meldingen, afbeeldingen en wie je volgt worden gewist;",
+        "your profile, e-mail address, password, notifications, images and whom you follow are erased;",
+    ),
+    (
+        "delete_account_servers",
+        "servers die je berichten kregen of die je volgen, krijgen het verzoek alles van je te verwijderen;",
+        "servers that received your posts or follow you are asked to delete everything of yours;",
+    ),
+    (
+        "delete_account_name",
+        "je gebruikersnaam wordt niet opnieuw uitgegeven.",
+        "your username is not given out again.",
+    ),
+    (
+        "delete_account_export",
+        "Wil je je gegevens bewaren? Download ze eerst:",
+        "Want to keep your data? Download it first:",
+    ),
+    ("delete_account_password", "Je wachtwoord, ter bevestiging", "Your password, to confirm"),
+    ("delete_account_button", "Account definitief verwijderen", "Delete my account for good"),
+    ("delete_wrong_password", "Het wachtwoord klopt niet.", "The password is wrong."),
+    (
+        "delete_last_admin",
+        "Je bent de enige beheerder: maak eerst iemand anders beheerder.",
+        "You are the only admin: make someone else an admin first.",
+    ),
+    ("account_deleted_title", "Account verwijderd", "Account deleted"),
+    (
+        "account_deleted",
+        "Je account is verwijderd. Servers die je kenden, krijgen het verzoek alles van je te verwijderen.",
+        "Your account has been deleted. Servers that knew you are asked to delete everything of yours.",
+    ),
+    ("member_deleted", "Dit account is verwijderd.", "This account has been deleted."),
+    ("account_gone", "Dit account is verwijderd.", "This account has been deleted."),
+    # Moving house: other accounts (alsoKnownAs) and a move (movedTo).
+    ("aliases", "Je andere accounts", "Your other accounts"),
+    (
+        "aliases_hint",
+        "Verhuis je hierheen van een ander account, bijvoorbeeld op Mastodon? Zet dat account hier (@naam@server of "
+        "het adres), één per regel, hoogstens vijf. Daarna kun je op de oude server de verhuizing starten.",
+        "Moving here from another account, on Mastodon for example? Put that account here (@name@server or its "
+        "address), one per line, at most five. Then start the move on the old server.",
+    ),
+    ("too_many_aliases", "Hoogstens vijf andere accounts.", "At most five other accounts."),
+    (
+        "alias_unknown",
+        "Een van je andere accounts kon niet worden gevonden. Controleer het adres.",
+        "One of your other accounts could not be found. Check its address.",
+    ),
+    (
+        "alias_self",
+        "Je kunt dit account niet als ander account opgeven.",
+        "You cannot list this account as another one.",
+    ),
+    ("moved_to", "Dit account is verhuisd naar", "This account has moved to"),
 )
 # Apps: the authorisation page (/oauth/authorize) and /settings/apps.
 _APPS: tuple[tuple[str, str, str], ...] = (
@@ -839,6 +1073,170 @@ _APPS: tuple[tuple[str, str, str], ...] = (
     ("app_revoked", "De toegang van de app is ingetrokken.", "The app's access was taken away."),
     ("app_not_found", "Die app heeft geen toegang (meer).", "That app has no access (any more)."),
 )
+# What a new user tripped over: states and codes in words, refusals in the visitor's language,
+# asking before anything is deleted, notifications that say what and where, a new password.
+_NEWCOMER: tuple[tuple[str, str, str], ...] = (
+    # Member states (the archive's) and delivery states, in words.
+    ("member_state_active", "actief", "active"),
+    ("member_state_suspended", "geschorst", "suspended"),
+    ("member_state_left", "vertrokken", "left"),
+    ("member_state_pending", "niet afgerond", "not completed"),
+    ("delivery_pending", "wacht", "waiting"),
+    ("delivery_sent", "bezorgd", "delivered"),
+    ("delivery_failed", "mislukt", "failed"),
+    ("delivery_gone", "bestaat niet meer", "gone"),
+    ("delivery_skipped", "overgeslagen", "skipped"),
+    # The federation policy: mode names, where a rule comes from, Mastodon's severities.
+    ("rule_source_config", "configuratie (config.toml)", "configuration (config.toml)"),
+    ("rule_source_admin", "beheerder", "admin"),
+    ("rule_source_list", "lijst {url}", "list {url}"),
+    ("severity_suspend", "volledig blokkeren", "suspend"),
+    ("severity_silence", "beperken", "limit"),
+    ("severity_noop", "geen", "none"),
+    # The audit log: who, what, and the details of an action.
+    ("audit_cli", "opdrachtregel", "command line"),
+    ("audit_comment_approve", "reactie goedgekeurd", "comment approved"),
+    ("audit_comment_hide", "reactie verborgen", "comment hidden"),
+    ("audit_comment_unhide", "reactie weer getoond", "comment shown again"),
+    ("audit_comment_delete", "reactie verwijderd", "comment deleted"),
+    ("audit_report_send", "rapportage verstuurd", "report sent"),
+    ("audit_report_resolved", "rapportage afgehandeld", "report resolved"),
+    ("audit_report_dismissed", "rapportage afgewezen", "report dismissed"),
+    ("audit_domain_block", "server geblokkeerd", "server blocked"),
+    ("audit_domain_unblock", "blokkade van server opgeheven", "server unblocked"),
+    ("audit_domain_allow", "server toegestaan", "server allowed"),
+    ("audit_domain_disallow", "server niet meer toegestaan", "server no longer allowed"),
+    ("audit_domain_import", "blokkadelijst geïmporteerd", "block list imported"),
+    ("audit_actor_block", "account geblokkeerd", "account blocked"),
+    ("audit_actor_unblock", "blokkade van account opgeheven", "account unblocked"),
+    ("audit_member_role", "rol gewijzigd", "role changed"),
+    ("audit_member_disable", "lid uitgeschakeld", "member disabled"),
+    ("audit_member_enable", "lid ingeschakeld", "member enabled"),
+    ("audit_removed_followers", "{n} volger(s) verwijderd", "{n} follower(s) removed"),
+    ("audit_imported", "{n} van {total} blokkade(s) toegevoegd", "{n} of {total} block(s) added"),
+    ("audit_report", "rapportage #{n}", "report #{n}"),
+    ("audit_role", "nieuwe rol: {role}", "new role: {role}"),
+    ("audit_csv", "CSV-bestand", "CSV file"),
+    # The domain-block CSV, what can be wrong with it.
+    ("csv_malformed", "Regel {line}: dit is geen geldige CSV.", "Line {line}: this is not valid CSV."),
+    (
+        "csv_severity",
+        "Regel {line}: onbekende zwaarte '{value}' (suspend, silence of noop).",
+        "Line {line}: unknown severity '{value}' (suspend, silence or noop).",
+    ),
+    (
+        "csv_domain",
+        "Regel {line}: '{value}' is geen geldige domeinnaam.",
+        "Line {line}: '{value}' is not a valid domain.",
+    ),
+    ("domain_invalid", "'{domain}' is geen geldige domeinnaam.", "'{domain}' is not a valid domain."),
+    # Refusals of services, in words (the command line says them in English).
+    ("password_short", "Een wachtwoord heeft minstens 10 tekens.", "A password needs at least 10 characters."),
+    ("password_long", "Dat wachtwoord is te lang.", "That password is too long."),
+    ("password_spaces", "Een wachtwoord kan niet alleen uit spaties bestaan.", "A password cannot be only spaces."),
+    ("cannot_sign_in", "Met dit account kan niet worden ingelogd.", "This account cannot sign in."),
+    (
+        "username_none_free",
+        "Er is geen vrije gebruikersnaam gevonden; kies er zelf een.",
+        "No free username was found; choose one.",
+    ),
+    ("comment_empty", "Schrijf eerst een reactie.", "Write a comment first."),
+    ("comment_long", "De reactie is te lang.", "The comment is too long."),
+    ("follow_local", "Dat account staat op deze server.", "That account is on this server."),
+    ("not_following", "Je volgt dat account niet.", "You do not follow that account."),
+    (
+        "cannot_fetch",
+        "Dat bericht kon niet worden opgehaald bij zijn server. Probeer het later nog eens.",
+        "That post could not be fetched from its server. Try again later.",
+    ),
+    ("cannot_reply", "Daarop kun je niet reageren.", "That cannot be answered."),
+    ("host_refused", "Deze server federeert niet met {host}.", "This server does not federate with {host}."),
+    ("choice_unknown", "Kies een van de mogelijkheden.", "Choose one of the options."),
+    # Asking first (web/confirm.py): what each destructive action does, and the way back.
+    ("confirm_keep", "Nee, terug", "No, go back"),
+    ("domain_to_block", "Server (domein) om te blokkeren", "Server (domain) to block"),
+    ("domain_to_allow", "Server (domein) om toe te staan", "Server (domain) to allow"),
+    ("sensitive_media", "Gevoelige afbeelding: tonen", "Sensitive media: show"),
+    ("confirm_delete", "Ja, verwijderen", "Yes, delete"),
+    ("delete_post_title", "‘{title}’ verwijderen?", "Delete ‘{title}’?"),
+    (
+        "delete_post_explain",
+        "De blogpost verdwijnt van deze site, met de reacties eronder, en wie hem ontving hoort dat hij is "
+        "verwijderd. Dit kan niet ongedaan worden gemaakt.",
+        "The blog post disappears from this site with the comments under it, and whoever received it hears "
+        "that it was deleted. This cannot be undone.",
+    ),
+    ("delete_comment", "Reactie verwijderen", "Delete comment"),
+    ("delete_comment_title", "Deze reactie van {name} verwijderen?", "Delete this comment by {name}?"),
+    (
+        "delete_comment_explain",
+        "De reactie verdwijnt van deze site en komt niet terug, ook niet als de server van de schrijver hem "
+        "opnieuw stuurt. Dit kan niet ongedaan worden gemaakt.",
+        "The comment disappears from this site and does not come back, not even when its author's server "
+        "sends it again. This cannot be undone.",
+    ),
+    ("delete_own_comment_title", "Je reactie verwijderen?", "Delete your comment?"),
+    (
+        "delete_own_comment_explain",
+        "Je reactie verdwijnt van deze site, en de servers die hem ontvingen horen dat hij is verwijderd. "
+        "Dit kan niet ongedaan worden gemaakt.",
+        "Your comment disappears from this site, and the servers that received it hear that it was deleted. "
+        "This cannot be undone.",
+    ),
+    ("group_remove_title", "‘{title}’ uit {group} halen?", "Remove ‘{title}’ from {group}?"),
+    (
+        "group_remove_explain",
+        "De groep deelt dit bericht dan niet meer, en de volgers van de groep horen dat. Het bericht zelf blijft "
+        "bestaan.",
+        "The group then no longer shares this post, and the group's followers hear so. The post itself stays.",
+    ),
+    ("group_remove_confirm", "Ja, uit de groep halen", "Yes, remove it"),
+    ("block_actor_title", "{name} blokkeren?", "Block {name}?"),
+    (
+        "block_actor_explain",
+        "Alles van dit account wordt geweigerd, zijn reacties worden verborgen en het volgt hier niemand meer. "
+        "De blokkade kun je later opheffen, maar wie volgde moet dan opnieuw volgen.",
+        "Everything from this account is refused, its comments are hidden and it no longer follows anyone "
+        "here. You can lift the block later, but whoever followed must follow again.",
+    ),
+    ("block_domain_title", "De hele server {domain} blokkeren?", "Block the whole server {domain}?"),
+    (
+        "block_domain_explain",
+        "Niets van deze server komt nog binnen en er gaat niets meer heen; reacties van zijn accounts worden "
+        "verborgen en al zijn volgers worden verwijderd.",
+        "Nothing from this server comes in and nothing goes there any more; comments of its accounts are "
+        "hidden and all its followers are removed.",
+    ),
+    ("block_confirm", "Ja, blokkeren", "Yes, block"),
+    ("remove_follower_title", "{name} verwijderen als volger?", "Remove {name} as a follower?"),
+    (
+        "remove_follower_explain",
+        "Dit account krijgt je blogposts dan niet meer. Het kan je later opnieuw volgen.",
+        "This account then no longer gets your blog posts. It may follow you again later.",
+    ),
+    ("remove_follower_confirm", "Ja, verwijderen", "Yes, remove"),
+    ("unfollow_title", "{name} ontvolgen?", "Unfollow {name}?"),
+    (
+        "unfollow_explain",
+        "Je ziet de berichten van dit account dan niet meer op je tijdlijn.",
+        "You then no longer see this account's posts on your timeline.",
+    ),
+    ("unfollow_confirm", "Ja, ontvolgen", "Yes, unfollow"),
+    ("app_revoke_title", "De toegang van {app} intrekken?", "Take away the access of {app}?"),
+    (
+        "app_revoke_explain",
+        "De app kan dan niets meer met je account. Wil je hem weer gebruiken, dan vraagt hij opnieuw toestemming.",
+        "The app can then do nothing more with your account. To use it again, it asks for permission again.",
+    ),
+    ("app_revoke_confirm", "Ja, intrekken", "Yes, take it away"),
+    ("request_reject_title", "De aanvraag van {name} afwijzen?", "Reject the request of {name}?"),
+    (
+        "request_reject_explain",
+        "De aanvraag wordt afgewezen en verdwijnt uit de lijst. Dit kan niet ongedaan worden gemaakt.",
+        "The request is rejected and leaves the list. This cannot be undone.",
+    ),
+    ("request_reject_confirm", "Ja, afwijzen", "Yes, reject"),
+)
 # A database server that restarts: every page answers 503 at once, with Retry-After.
 _UNAVAILABLE = (
     (
@@ -847,7 +1245,7 @@ _UNAVAILABLE = (
         "The server is briefly unavailable. Please try again in a few seconds.",
     ),
 )
-for _key, _nl, _en in _PAIRS + _APPS + _UNAVAILABLE:
+for _key, _nl, _en in _PAIRS + _APPS + _NEWCOMER + _UNAVAILABLE:
     _TEXT["nl"][_key] = _nl
     _TEXT["en"][_key] = _en
 

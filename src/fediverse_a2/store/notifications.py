@@ -19,9 +19,11 @@ __all__ = [
     "add",
     "add_many",
     "claim_mail",
+    "delete_for_member",
     "digest_items",
     "digest_members",
     "forget_activity",
+    "forget_actor",
     "forget_texts_of",
     "get_settings",
     "mark_all_read",
@@ -56,19 +58,25 @@ async def add(
     object_url: str,
     activity_id: str | None = None,
     content_html: str | None = None,
+    *,
+    subject: str | None = None,
+    excerpt: str | None = None,
 ) -> bool:
-    """Store one notification; an activity already notified to this member (kind alike) is not stored twice."""
-    values = (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, time.time(), content_html)
+    """Store one notification; an activity already notified to this member (kind alike) is not stored twice.
+
+    `subject` is the title of the member's post it concerns, `excerpt` the plain beginning of what was said."""
+    values = (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, time.time(), content_html,
+              subject, excerpt)  # fmt: skip
     if activity_id is None:
         sql = (
             "INSERT INTO notifications (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, "
-            "created_at, content_html) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "created_at, content_html, subject, excerpt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         )
         return await db.execute(sql, values) > 0
     # One statement: the insert happens only when no row of this activity, member and kind exists.
     count = await db.execute(
         "INSERT INTO notifications (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, "
-        "created_at, content_html) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS ("
+        "created_at, content_html, subject, excerpt) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS ("
         "SELECT 1 FROM notifications WHERE activity_id = ? AND member_id = ? AND kind = ?)",
         (*values, activity_id, member_id, kind),
     )
@@ -87,10 +95,12 @@ class NewNotification:
     object_url: str
     activity_id: str
     content_html: str | None = None
+    subject: str | None = None  # the title of the member's post it concerns
+    excerpt: str | None = None  # the plain beginning of what was said
 
 
 # Typed in the first place they appear, so PostgreSQL does not take the VALUES as text.
-_ROW = "(CAST(? AS BIGINT), ?, ?, ?, ?, ?, ?, CAST(? AS DOUBLE PRECISION), ?)"
+_ROW = "(CAST(? AS BIGINT), ?, ?, ?, ?, ?, ?, CAST(? AS DOUBLE PRECISION), ?, ?, ?)"
 
 
 async def add_many(db: Executor, rows: Sequence[NewNotification]) -> None:
@@ -102,22 +112,27 @@ async def add_many(db: Executor, rows: Sequence[NewNotification]) -> None:
         values: list[object] = []
         for r in chunk:
             values += (r.member_id, r.kind, r.actor_uri, r.actor_name, r.actor_url, r.object_url, r.activity_id, now)
-            values.append(r.content_html)
+            values += (r.content_html, r.subject, r.excerpt)
         await db.execute(
             "INSERT INTO notifications (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, "
-            f"created_at, content_html) SELECT * FROM (VALUES {', '.join([_ROW] * len(chunk))}) AS v "
+            f"created_at, content_html, subject, excerpt) SELECT * FROM (VALUES {', '.join([_ROW] * len(chunk))}) AS v "
             "WHERE NOT EXISTS (SELECT 1 FROM notifications n "
             "WHERE n.activity_id = v.column7 AND n.member_id = v.column1 AND n.kind = v.column2)",
             values,
         )
 
 
-async def update_text(db: Executor, activity_id: str, actor_uri: str, content_html: str) -> None:
-    """Its author edited a private note: the notifications that carry its text show the new one."""
+async def update_text(db: Executor, activity_id: str, actor_uri: str, content_html: str, excerpt: str | None) -> None:
+    """Its author edited a note: the notifications that quote it show the new excerpt (and a private
+    note's, the new text)."""
     await db.execute(
         "UPDATE notifications SET content_html = ? "
         "WHERE activity_id = ? AND actor_uri = ? AND content_html IS NOT NULL",
         (content_html, activity_id, actor_uri),
+    )
+    await db.execute(
+        "UPDATE notifications SET excerpt = ? WHERE activity_id = ? AND actor_uri = ? AND excerpt IS NOT NULL",
+        (excerpt, activity_id, actor_uri),
     )
 
 
@@ -215,3 +230,14 @@ async def digest_items(db: Executor, member_id: int, limit: int) -> list[Notific
         (member_id, limit),
     )
     return [_notification(r) for r in rows]
+
+
+async def delete_for_member(db: Executor, member_id: int) -> None:
+    """Forget a member's notifications and mail choices (an erased account)."""
+    await db.execute("DELETE FROM notifications WHERE member_id = ?", (member_id,))
+    await db.execute("DELETE FROM notification_settings WHERE member_id = ?", (member_id,))
+
+
+async def forget_actor(db: Executor, actor_uri: str) -> None:
+    """Forget the notifications an actor's activities made for anyone (that actor was erased)."""
+    await db.execute("DELETE FROM notifications WHERE actor_uri = ?", (actor_uri,))

@@ -23,6 +23,7 @@ class ReplyTarget:
     deleted: bool  # its actor deleted the note before (a tombstone): it stays deleted
     post_id: int | None  # the local post it answers (None: not a reply to anything of ours)
     post_member_id: int | None  # that post's author
+    post_title: str | None  # that post's title (notifications name it)
     parent_id: int | None  # the comment it answers, when it answers one
     parent_member_id: int | None  # that comment's local author, if a member wrote it
     held: bool  # the post's author holds comments of this actor for approval
@@ -32,7 +33,7 @@ class ReplyTarget:
 # a post named by id must be live (not deleted) and of the kind its URL names (a blog post's
 # /posts/ID or an event's /events/ID). `EXISTS` is a boolean on PostgreSQL, 0/1 on SQLite.
 _SQL = """
-SELECT t.deleted, p.id, p.member_id, c.id, c.member_id,
+SELECT t.deleted, p.id, p.member_id, p.title, c.id, c.member_id,
        EXISTS (SELECT 1 FROM comment_holds h WHERE h.member_id = p.member_id AND NOT EXISTS (
                SELECT 1 FROM following f
                WHERE f.member_id = p.member_id AND f.actor_uri = ? AND f.state = 'accepted'))
@@ -56,11 +57,12 @@ async def reply_target(
     comment), else neither."""
     row = await db.fetchone(_SQL, (actor_uri, note_id, actor_uri, parent_ap_id, post_id, kind))
     assert row is not None  # the FROM is one row, whatever the joins find
-    deleted, found_post, post_member, parent_id, parent_member, held = row
+    deleted, found_post, post_member, post_title, parent_id, parent_member, held = row
     return ReplyTarget(
         deleted=bool(deleted),
         post_id=None if found_post is None else int(found_post),
         post_member_id=None if post_member is None else int(post_member),
+        post_title=None if post_title is None else str(post_title),
         parent_id=None if parent_id is None else int(parent_id),
         parent_member_id=None if parent_member is None else int(parent_member),
         held=found_post is not None and bool(held),
