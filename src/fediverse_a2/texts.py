@@ -1240,7 +1240,15 @@ _NEWCOMER: tuple[tuple[str, str, str], ...] = (
     ),
     ("request_reject_confirm", "Ja, afwijzen", "Yes, reject"),
 )
-for _key, _nl, _en in _PAIRS + _APPS + _NEWCOMER:
+# A database server that restarts: every page answers 503 at once, with Retry-After.
+_UNAVAILABLE = (
+    (
+        "unavailable_text",
+        "De server is even niet bereikbaar. Probeer het over een paar seconden opnieuw.",
+        "The server is briefly unavailable. Please try again in a few seconds.",
+    ),
+)
+for _key, _nl, _en in _PAIRS + _APPS + _NEWCOMER + _UNAVAILABLE:
     _TEXT["nl"][_key] = _nl
     _TEXT["en"][_key] = _en
 
