@@ -224,6 +224,21 @@ async def test_nothing_of_it_is_federated_and_its_actor_refuses_follows(scene: S
     )
     assert followers == 0
     assert not await _received(fake, "Accept", follow["id"])
+    # A remote reply naming the members-only post (or its comment) lands nowhere; one to the public
+    # post, sent after them to the same inbox, is stored: by then the others were processed.
+    inbox = f"{server.base_url}/users/alice/inbox"
+    for target in (scene.post, scene.comment):
+        note = fake.note("fan", "Ik weet er toch van", target)
+        assert (await fake.send("fan", inbox, fake.create("fan", note))).status_code == 202
+    note = fake.note("fan", "Een open antwoord", scene.public)
+    assert (await fake.send("fan", inbox, fake.create("fan", note))).status_code == 202
+
+    async def stored() -> bool:
+        return bool(await server.rt.db.fetchval("SELECT COUNT(*) FROM comments WHERE ap_id = ?", (note["id"],)))
+
+    await wait_for(stored, what="the reply to the public post")
+    found = await server.rt.db.fetchval("SELECT COUNT(*) FROM comments WHERE content_html LIKE '%toch van%'")
+    assert found == 0
 
 
 async def test_group_member_and_bad_calls_on_the_cli(tmp_path: Path) -> None:
