@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import io
+from collections.abc import Mapping
 from datetime import datetime
 from importlib import resources
 from zoneinfo import ZoneInfo
@@ -26,6 +27,7 @@ __all__ = [
     "LOCALES",
     "catalog_path",
     "choose_language",
+    "environment_language",
     "format_date",
     "format_number",
     "format_span",
@@ -134,6 +136,25 @@ def choose_language(query_lang: str | None, accept_language: str | None, default
         if weight > 0 and (best is None or weight > best[0]):
             best = (weight, primary)
     return best[1] if best else default
+
+
+def environment_language(environ: Mapping[str, str]) -> str:
+    """A command-line program's language as gettext finds it: LANGUAGE, LC_ALL, LC_MESSAGES, LANG.
+
+    The first of them that is set decides (LANGUAGE may list several, 'nl:en'); a language we have no
+    catalog for, or C/POSIX, gives English, the language the command line speaks by default.
+    """
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(variable, "")
+        if not value:
+            continue
+        for tag in value.split(":") if variable == "LANGUAGE" else [value]:
+            primary = tag.split(".")[0].split("@")[0].replace("-", "_").split("_")[0].lower()
+            if primary in LANGUAGES:
+                return primary
+        if variable != "LANGUAGE":
+            break  # LC_ALL / LC_MESSAGES / LANG: the first one set is the locale, supported or not
+    return "en"
 
 
 def _locale(language: str) -> str:

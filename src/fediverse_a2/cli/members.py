@@ -13,7 +13,7 @@ from ..services import accounts
 from ..services.members import add_member, require_member
 from ..services.membership import approve, pending_requests, reject
 from ..store import members
-from .common import when
+from .common import say, when
 from .registry import Registry
 
 __all__ = ["register"]
@@ -59,13 +59,13 @@ async def _role(rt: Runtime, args: argparse.Namespace) -> None:
 
 async def _disable(rt: Runtime, args: argparse.Namespace) -> None:
     member = await accounts.set_disabled(rt, args.username, args.action == "disable")
-    print(f"{member.username} {'disabled' if args.action == 'disable' else 'enabled'}")
+    say(args, "cli_member_disabled" if args.action == "disable" else "cli_member_enabled", name=member.username)
 
 
 async def _requests(rt: Runtime, args: argparse.Namespace) -> None:
     waiting = await pending_requests(rt)
     if not waiting:
-        print("no open membership requests")
+        say(args, "cli_no_requests")
     for r in waiting:
         print(f"#{r.id}\t{when(r.created_at)}\t{r.name}\t{r.email}\t{r.organisation}\n    {r.motivation}")
 
