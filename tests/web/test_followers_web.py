@@ -11,32 +11,17 @@ from typing import Any
 import httpx
 import pytest
 
-from fake_mastodon import FakeMastodon, running
+from fake_mastodon import FakeMastodon, received
 from fediverse_a2.store import follow_requests, follows, members, notifications
-from helpers import AP, LiveServer, live_server, wait_for
-from webclient import WebUser, member_with_password
-
-PASSWORD = "correct horse battery"
+from helpers import AP, LiveServer, wait_for
+from webclient import WebUser
+from worlds import PASSWORD, mastodon_world
 
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, FakeMastodon]]:
-    async with live_server(tmp_path / "a2", run_workers=True) as a2:
-        await member_with_password(a2, "alice", "Alice de Vries", PASSWORD)
-        fake = FakeMastodon()
-        for name in ("carol", "dave"):
-            fake.add_user(name, name.title())
-        async with running(fake):
-            yield a2, fake
-
-
-async def received(fake: FakeMastodon, kind: str, count: int = 1) -> list[dict[str, Any]]:
-    async def check() -> list[dict[str, Any]] | None:
-        found = fake.received_of(kind)
-        return found if len(found) >= count else None
-
-    result: list[dict[str, Any]] = await wait_for(check, what=f"{count} {kind} at the fake")
-    return result
+    async with mastodon_world(tmp_path, remote=[("carol", "Carol"), ("dave", "Dave")]) as world:
+        yield world
 
 
 async def send_follow(a2: LiveServer, fake: FakeMastodon, name: str) -> dict[str, Any]:

@@ -10,25 +10,21 @@ from typing import Any
 
 import pytest
 
-from fake_mastodon import FakeMastodon, running
+from fake_mastodon import FakeMastodon
 from fediverse_a2.services.posts import publish_post
 from fediverse_a2.store import members
 from fediverse_a2.store import notifications as store
-from helpers import LiveServer, live_server, wait_for
-from webclient import WebUser, member_with_password
-
-PASSWORD = "correct horse battery"
+from helpers import LiveServer, wait_for
+from webclient import WebUser
+from worlds import PASSWORD, mastodon_world
 
 
 @pytest.fixture
 async def world(tmp_path: Path, database_url: str | None) -> AsyncIterator[tuple[LiveServer, FakeMastodon]]:
-    async with live_server(tmp_path / "a2", run_workers=True, database=database_url) as a2:
-        await member_with_password(a2, "alice", "Alice de Vries", PASSWORD)
-        await member_with_password(a2, "bob", "Bob Jansen", PASSWORD)
-        fake = FakeMastodon()
-        fake.add_user("carol", "Carol Mastodon")
-        async with running(fake):
-            yield a2, fake
+    async with mastodon_world(
+        tmp_path, members=[("alice", "Alice de Vries"), ("bob", "Bob Jansen")], database=database_url
+    ) as world:
+        yield world
 
 
 async def _member_id(a2: LiveServer, username: str) -> int:
