@@ -17,7 +17,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from fediverse_a2.i18n import LANGUAGES, format_date, format_number, format_span, month_name, translate
-from fediverse_a2.web.render import _environment
+from fediverse_a2.web.render import template_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src"
@@ -116,9 +116,9 @@ def test_templates_get_gettext_from_the_i18n_extension() -> None:
             "{{ gettext('recent_posts') }}|{{ ngettext('archive_count', 'archive_count', n) }}|{{ n | number }}"
         }
     )
-    nl = _environment(loader, "nl").get_template("page.html").render(who="<b>Bob</b>", n=2000)
+    nl = template_environment(loader, "nl").get_template("page.html").render(who="<b>Bob</b>", n=2000)
     assert nl == "Reactie van &lt;b&gt;Bob&lt;/b&gt; op x|Recente blogposts|Recente blogposts|2.000 blogposts|2.000"
-    en = _environment(loader, "en").get_template("page.html").render(who="Bob", n=1)
+    en = template_environment(loader, "en").get_template("page.html").render(who="Bob", n=1)
     assert en == "Comment by Bob on x|Recent blog posts|Recent blog posts|1 blog post|1"
 
 

@@ -27,13 +27,13 @@ from ..store import notifications
 from .links import Links, normal_path
 from .security import WebSecurity
 
-__all__ = ["LANG_COOKIE", "Renderer"]
+__all__ = ["LANG_COOKIE", "Renderer", "template_environment"]
 
 LANG_COOKIE = "a2_lang"
 _YEAR = 365 * 86400
 
 
-def _environment(loader: jinja2.BaseLoader, language: str) -> jinja2.Environment:
+def template_environment(loader: jinja2.BaseLoader, language: str) -> jinja2.Environment:
     """The templates' environment for one language: gettext callables on its catalog, numbers by Babel."""
     env = jinja2.Environment(
         loader=loader,
@@ -65,7 +65,7 @@ class Renderer:
         self.security = security
         self.links = links
         loader = jinja2.PackageLoader("fediverse_a2.web", "templates")
-        self.envs = {language: _environment(loader, language) for language in LANGUAGES}
+        self.envs = {language: template_environment(loader, language) for language in LANGUAGES}
 
     def language(self, request: Request) -> str:
         """The page language: ?lang=, then the language cookie, then Accept-Language, then the default."""
