@@ -37,6 +37,10 @@ def test_errors_and_messages_in_dutch_under_a_dutch_locale(config: Path) -> None
     assert listing.returncode == 0 and listing.stdout.strip() == "geen geblokkeerde accounts"
     assert run(config, "nl_NL.UTF-8", "member", "add", "bob", "--name", "Bob").returncode == 0
     assert run(config, "nl_NL.UTF-8", "member", "disable", "bob").stdout.strip() == "bob uitgeschakeld"
+    blocklist = config.parent / "blocks.csv"
+    blocklist.write_text("#domain,#severity\nspam.example,suspend\n")
+    imported = run(config, "nl_NL.UTF-8", "domain", "import", str(blocklist))
+    assert imported.stdout.strip() == "1 domeinblokkade geïmporteerd"  # the singular form of a plural entry
 
 
 def test_english_under_the_c_locale_with_the_services_own_words(config: Path) -> None:

@@ -18,12 +18,12 @@ __all__ = ["register"]
 
 async def _follow(rt: Runtime, args: argparse.Namespace) -> None:
     uri = await follow(rt, ActorDirectory(rt), args.username, args.target)
-    print(f"follow request sent to {uri}")
+    say(args, "cli_follow_sent", uri=uri)
 
 
 async def _unfollow(rt: Runtime, args: argparse.Namespace) -> None:
     uri = await unfollow(rt, ActorDirectory(rt), args.username, args.target)
-    print(f"unfollowed {uri}")
+    say(args, "cli_unfollowed", uri=uri)
 
 
 async def _timeline(rt: Runtime, args: argparse.Namespace) -> None:

@@ -21,7 +21,7 @@ __all__ = ["register"]
 
 async def _add(rt: Runtime, args: argparse.Namespace) -> None:
     member = await add_member(rt, args.username, args.name, args.summary or "")
-    print(f"created {rt.urls.handle(member.username)}")
+    say(args, "cli_member_created", handle=rt.urls.handle(member.username))
     print(rt.urls.actor(member.username))
 
 
@@ -45,7 +45,7 @@ def _read_password() -> str:
 async def _password(rt: Runtime, args: argparse.Namespace) -> None:
     member = await require_member(rt, args.username)
     await accounts.set_password(rt, member, _read_password())
-    print(f"password set for {member.username}; their sessions were ended")
+    say(args, "cli_password_set", name=member.username)
 
 
 async def _invite(rt: Runtime, args: argparse.Namespace) -> None:
@@ -72,13 +72,13 @@ async def _requests(rt: Runtime, args: argparse.Namespace) -> None:
 
 async def _approve(rt: Runtime, args: argparse.Namespace) -> None:
     member, link = await approve(rt, args.id, None, args.username)
-    print(f"created {rt.urls.handle(member.username)}; invitation link:")
+    say(args, "cli_invited", handle=rt.urls.handle(member.username))
     print(link)
 
 
 async def _reject(rt: Runtime, args: argparse.Namespace) -> None:
     await reject(rt, args.id, None)
-    print(f"request #{args.id} rejected")
+    say(args, "cli_request_rejected", id=str(args.id))
 
 
 def register(cli: Registry) -> None:

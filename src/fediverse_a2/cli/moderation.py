@@ -28,7 +28,7 @@ async def _domain_change(rt: Runtime, args: argparse.Namespace) -> None:
 
 
 async def _domain_list(rt: Runtime, args: argparse.Namespace) -> None:
-    print(f"mode: {rt.config.federation.mode}")
+    say(args, "cli_mode", mode=rt.config.federation.mode)
     rules = await list_domains(rt)
     if not rules:
         say(args, "cli_no_domain_rules")
@@ -38,7 +38,7 @@ async def _domain_list(rt: Runtime, args: argparse.Namespace) -> None:
 
 async def _domain_import(rt: Runtime, args: argparse.Namespace) -> None:
     text = read_text_file(args.file)
-    print(f"imported {await import_domains(rt, text, by='cli')} domain block(s)")
+    say(args, "cli_domains_imported", n=await import_domains(rt, text, by="cli"))
 
 
 async def _domain_export(rt: Runtime, args: argparse.Namespace) -> None:
@@ -53,11 +53,11 @@ async def _block(rt: Runtime, args: argparse.Namespace) -> None:
         for uri, handle, created in blocks:
             print(f"{handle or '-'}\t{uri}\t{when(created)}")
         return
-    print(f"blocked {await block_actor(rt, ActorDirectory(rt), args.target, by='cli')}")
+    say(args, "cli_blocked", target=await block_actor(rt, ActorDirectory(rt), args.target, by="cli"))
 
 
 async def _unblock(rt: Runtime, args: argparse.Namespace) -> None:
-    print(f"unblocked {await unblock_actor(rt, ActorDirectory(rt), args.target, by='cli')}")
+    say(args, "cli_unblocked", target=await unblock_actor(rt, ActorDirectory(rt), args.target, by="cli"))
 
 
 async def _reports(rt: Runtime, args: argparse.Namespace) -> None:
