@@ -50,6 +50,7 @@ from .web.moderation_lists import ModerationLists
 from .web.notifications import NotificationPages
 from .web.objects import Objects
 from .web.pages import Pages
+from .web.privacy import PrivacyPages
 from .web.proxies import ClientAddress
 from .web.render import Renderer
 from .web.robots import Robots
@@ -88,7 +89,8 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     editor = Editor(rt, renderer, security, pages)
     commenting = CommentPages(rt, renderer, security, pages, workers.directory)
     timeline = TimelinePages(rt, renderer, security, pages, workers.directory)
-    settings = SettingsPages(rt, renderer, security)
+    settings = SettingsPages(rt, renderer, security, workers.directory)
+    privacy = PrivacyPages(rt, renderer, security)
     notification_pages = NotificationPages(rt, renderer, security)
     admin = AdminPages(rt, renderer, security, pages)
     moderation = ModerationPages(rt, renderer, security, pages, workers.directory)
@@ -173,9 +175,10 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         r("/posts/{post_id:id}", objects.post, V),
         r("/posts/{post_id:id}/replies", objects.replies, V),
         r("/posts/{post_id:id}/edit", editor.edit, M, methods=GET_POST),
-        r("/posts/{post_id:id}/delete", editor.delete, M, methods=POST),
+        r("/posts/{post_id:id}/delete", editor.delete, M, methods=GET_POST),
         r("/posts/{post_id:id}/comments", commenting.on_post, M, methods=POST),
         r("/comments/{comment_id:id}", objects.comment, V),
+        r("/comments/{comment_id:id}/delete", commenting.delete, M, methods=GET_POST),
         r("/events", event_pages.index, V),
         r("/events.ics", event_pages.calendar_all, V),
         r("/events/new", event_pages.new, M, methods=GET_POST),
@@ -197,9 +200,13 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         r("/join", auth.join, V, methods=GET_POST),
         r("/settings/profile", settings.profile, M, methods=GET_POST),
         r("/settings/password", settings.password, M, methods=GET_POST),
+        r("/settings/export", privacy.export, M, methods=GET_POST),
+        r("/settings/delete", privacy.delete, M, methods=GET_POST),
+        r("/privacy", privacy.statement, V),
         r("/settings/notifications", notification_pages.settings, M, methods=GET_POST),
         r("/settings/moderation", moderation.settings, M, methods=GET_POST),
-        r("/settings/apps", app_pages.settings, M, methods=GET_POST),
+        r("/settings/apps", app_pages.settings, M),
+        r("/settings/apps/revoke", app_pages.revoke, M, methods=GET_POST),
         r("/settings/images", image_pages.page, M, methods=GET_POST),
         # The app's request is checked before signing in (a bad one is never redirected): the page sends
         # a visitor on to sign in itself.
@@ -207,6 +214,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         r("/notifications", notification_pages.list, M),
         r("/notifications/read", notification_pages.mark_read, M, methods=POST),
         r("/admin/requests", admin.requests, ADMIN, methods=GET_POST),
+        r("/admin/requests/reject", admin.reject, ADMIN, methods=GET_POST),
         r("/admin/members", admin.members, ADMIN, methods=GET_POST),
         r("/admin/federation", admin.federation, ADMIN, methods=GET_POST),
         r("/admin/queue", admin.queue, ADMIN),
@@ -217,14 +225,18 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         r("/metrics", health.metrics, V),
         r("/moderation", moderation.queue, M),
         r("/moderation/comments/{comment_id:id}", moderation.comment, M, methods=GET_POST),
+        r("/moderation/comments/{comment_id:id}/delete", moderation.delete, M, methods=GET_POST),
+        r("/moderation/block", moderation_lists.block, MOD, methods=GET_POST),
         r("/moderation/blocks", moderation_lists.blocks, MOD, methods=GET_POST),
         r("/moderation/reports", moderation_lists.reports, MOD, methods=GET_POST),
         r("/moderation/log", moderation_lists.log, MOD),
         r("/interact", interact.interact, V, methods=GET_POST),
         r("/followers", follow_pages.followers, M, methods=GET_POST),
         r("/following", follow_pages.following, M, methods=GET_POST),
+        r("/followers/remove", follow_pages.remove_follower, M, methods=GET_POST),
+        r("/following/remove", follow_pages.unfollow, M, methods=GET_POST),
         r("/groups/{username:str}", group_pages.page, V),
-        r("/groups/{username:str}/remove", group_pages.remove, M, methods=POST),
+        r("/groups/{username:str}/remove", group_pages.remove, M, methods=GET_POST),
         r("/tags/{tag:str}", pages.tag, V),
         r("/tags/{tag:str}/feed.atom", feed_of_tag, V),
         r("/search", search_page.search, V),

@@ -31,6 +31,7 @@ __all__ = [
     "format_date",
     "format_number",
     "format_span",
+    "has_text",
     "local_input",
     "month_name",
     "plural_keys",
@@ -53,14 +54,16 @@ def catalog_path(language: str) -> resources.abc.Traversable:
 
 
 @functools.cache
-def _catalog(language: str) -> tuple[Translations, frozenset[str]]:
+def _catalog(language: str) -> tuple[Translations, frozenset[str], frozenset[str]]:
+    """A language's translations, compiled in memory; the ids it translates; those with plural forms."""
     with catalog_path(language).open("rb") as f:
         catalog = read_po(f, locale=language, domain=DOMAIN)
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)
+    ids = frozenset(m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and m.string)
     plurals = frozenset(m.id[0] for m in catalog if isinstance(m.id, tuple))
-    return Translations(compiled, domain=DOMAIN), plurals
+    return Translations(compiled, domain=DOMAIN), ids, plurals
 
 
 def translations(language: str) -> Translations:
@@ -70,17 +73,23 @@ def translations(language: str) -> Translations:
 
 @functools.cache
 def _with_fallback(language: str) -> Translations:
-    english, _ = _catalog("en")
+    english = _catalog("en")[0]
     if language == "en":
         return english
-    own, _ = _catalog(language)
+    own = _catalog(language)[0]
     own.add_fallback(english)
     return own
 
 
 def plural_keys() -> frozenset[str]:
     """The message ids that have plural forms (they take a count `n`)."""
-    return _catalog("en")[1]
+    return _catalog("en")[2]
+
+
+def has_text(key: str) -> bool:
+    """Whether an interface text of this name exists (in Dutch and English alike)."""
+    key = key.removesuffix("_one") if key.removesuffix("_one") in plural_keys() else key
+    return key in _catalog("nl")[1] and key in _catalog("en")[1]
 
 
 def _count(value: str | int) -> int:

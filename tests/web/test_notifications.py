@@ -83,15 +83,17 @@ async def test_remote_activity_is_listed_with_an_unread_count_and_marked_read(
         page = (await alice.get("/notifications")).text
         assert _header_link(page) == "Meldingen 4 ongelezen"
         assert page.count('class="notification ') == 4 and page.count(" unread") >= 4
-        assert "Carol Mastodon" in page and "volgt je nu" in page and "boostte je blogpost" in page
-        assert "reageerde op je blogpost of reactie" in page and "markeerde je blogpost als favoriet" in page
+        assert "Carol Mastodon" in page and "volgt je nu" in page and "boostte ‘Open data’" in page
+        # What happened and where, with what was said and a link to it.
+        assert "Carol Mastodon reageerde op ‘Open data’" in page and "markeerde ‘Open data’ als favoriet" in page
+        assert '<blockquote class="notification-excerpt"><p><a href="' in page and ">Mooi stuk!</a>" in page
         assert page.count("<time datetime=") == 4
         comment_id = await a2.rt.db.fetchval("SELECT id FROM comments WHERE ap_id = ?", (sent["reply"]["id"],))
         assert f'href="{post_url}#comment-{comment_id}"' in page  # the reply, on our page
         assert f'href="{fake.base}/@carol"' in page  # the actor's profile
         assert "Hoi @bob" not in page and "noemde je" not in page  # Bob's mention is Bob's
         english = (await alice.get("/notifications?lang=en")).text
-        assert _header_link(english) == "Notifications 4 unread" and "favourited your post" in english
+        assert _header_link(english) == "Notifications 4 unread" and "favourited ‘Open data’" in english
 
         # A POST without the form's token changes nothing.
         refused = await alice.client.post("/notifications/read", data={}, headers={"Origin": a2.base_url})

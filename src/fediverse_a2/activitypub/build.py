@@ -23,16 +23,19 @@ __all__ = [
     "HashtagRef",
     "Image",
     "accept",
+    "actor_tombstone",
     "announce",
     "collection",
     "collection_page",
     "comment_note",
     "create",
     "delete",
+    "delete_actor",
     "follow",
     "group_actor",
     "instance_actor",
     "iso",
+    "move",
     "person",
     "post_content",
     "post_note",
@@ -53,6 +56,9 @@ EXTENSIONS: dict[str, Any] = {
     "Hashtag": "as:Hashtag",
     "toot": "http://joinmastodon.org/ns#",
     "discoverable": "toot:discoverable",
+    # Moving house (FEP-7628, as Mastodon writes them): both name other actors by id.
+    "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
+    "movedTo": {"@id": "as:movedTo", "@type": "@id"},
 }
 CONTEXT: list[Any] = [AS_CONTEXT, SECURITY_CONTEXT, EXTENSIONS]
 
@@ -117,7 +123,28 @@ def person(member: Member, urls: Urls) -> dict[str, Any]:
     if member.avatar:
         kind = "image/png" if member.avatar.endswith(".png") else "image/jpeg"
         doc["icon"] = {"type": "Image", "mediaType": kind, "url": urls.media(member.avatar)}
+    if member.also_known_as:
+        doc["alsoKnownAs"] = list(member.also_known_as)
+    if member.moved_to:
+        doc["movedTo"] = member.moved_to
     return doc
+
+
+def actor_tombstone(actor: str, deleted: float | None) -> dict[str, Any]:
+    """What an erased member's actor URL answers (with HTTP 410)."""
+    doc = tombstone(actor, deleted)
+    doc["formerType"] = "Person"
+    return doc
+
+
+def delete_actor(actor: str) -> dict[str, Any]:
+    """Delete of an actor by itself (an erased account), addressed to the public as Mastodon sends it."""
+    return _activity("Delete", f"{actor}#delete", actor, actor, to=[PUBLIC])
+
+
+def move(activity_id: str, actor: str, target: str, followers: str) -> dict[str, Any]:
+    """Move{actor -> target} to the actor's followers (FEP-7628: actor and object are the old account)."""
+    return _activity("Move", activity_id, actor, actor, target=target, to=[followers])
 
 
 def group_actor(group: Member, urls: Urls, page_url: str) -> dict[str, Any]:

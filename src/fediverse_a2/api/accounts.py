@@ -13,7 +13,7 @@ from ..errors import UserError
 from ..federation.actors import ActorDirectory
 from ..hosts import HostError, canonical_authority
 from ..httpclient import FetchError
-from ..models import Member
+from ..models import DELETED, Member
 from ..runtime import Runtime
 from ..services.followers import approve_request, reject_request
 from ..services.profile import MAX_FIELDS, update_profile
@@ -104,7 +104,7 @@ class AccountPages:
             return None
         if not host or self._is_ours(host):
             member = await members.by_username(self.rt.db, user.lower())
-            return member if member is not None and member.state != "pending" else None
+            return member if member is not None and member.state not in ("pending", DELETED) else None
         uri = await actor_store.uri_by_handle(self.rt.db, f"@{acct}")
         return await actor_store.by_uri(self.rt.db, uri) if uri is not None else None
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..activitypub.build import HashtagRef, post_content
 from ..content import sanitise_remote_html
-from ..models import Comment, Member, Post
+from ..models import DELETED, Comment, Member, Post
 from ..runtime import Runtime
 from ..store import account_stats, comments, media, members, posts, relationships, remote_account_ids, tags
 from ..store import actors as actor_store
@@ -57,7 +57,7 @@ class Presenter:
         """The member or remote actor behind a parsed id."""
         if ref.member_id is not None:
             member = await members.by_id(self.rt.db, ref.member_id)
-            return member if member is not None and member.state != "pending" else None
+            return member if member is not None and member.state not in ("pending", DELETED) else None
         assert ref.remote_id is not None
         uri = await remote_account_ids.uri_of(self.rt.db, ref.remote_id)
         return await actor_store.by_uri(self.rt.db, uri) if uri is not None else None

@@ -50,10 +50,12 @@ async def add_member(
 
 
 async def require_member(rt: Runtime, username: str) -> Member:
-    """The member named username, or a UserError saying it does not exist."""
+    """The member named username, or a UserError saying it does not exist (or was erased)."""
     member = await members.by_username(rt.db, username)
     if member is None:
         raise UserError(f"no member named {username!r}", key="no_such_member")
+    if member.is_deleted:
+        raise UserError(f"the account {username!r} was deleted", key="member_deleted")
     return member
 
 
@@ -83,4 +85,4 @@ async def suggest_username(rt: Runtime, name: str, email: str = "") -> str:
         candidate = base if n == 1 else f"{base}{n}"
         if await members.by_username(rt.db, candidate) is None and not rt.keys.exists(candidate):
             return candidate
-    raise UserError(f"no free username for {name!r}; give one")
+    raise UserError(f"no free username for {name!r}; give one", key="username_none_free")

@@ -7,19 +7,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .db import Executor
-from .sql import columns, optional_str, record
+from .sql import chunks, columns, marks, optional_str, record
 
 __all__ = [
     "NewActivity",
+    "OwnActivity",
     "SentActivity",
     "add",
     "add_many",
     "body",
     "count_for_member",
     "create_of",
+    "delete_for_member",
+    "delete_ids",
     "for_member",
     "is_deleted",
     "latest_version",
+    "object_ids_of_member",
+    "page_of_member",
+    "passed_on_of_member",
     "with_sender",
 ]
 
@@ -124,3 +130,56 @@ async def with_sender(db: Executor, activity_id: int) -> tuple[str, str | None] 
         (activity_id,),
     )
     return None if row is None else (str(row[0]), optional_str(row[1]))
+
+
+@dataclass(frozen=True, slots=True)
+class OwnActivity:
+    """An activity a member sent, as their data export reads it."""
+
+    id: int
+    type: str
+    object_id: str | None
+    body: str
+    created_at: float
+
+
+async def page_of_member(
+    db: Executor, member_id: int, kinds: Sequence[str], after_id: int, limit: int
+) -> list[OwnActivity]:
+    """A member's sent activities of these types, oldest first, after a row id."""
+    rows = await db.fetchall(
+        f"SELECT {columns(OwnActivity)} FROM activities WHERE member_id = ? AND type IN ({marks(len(kinds))}) "
+        "AND id > ? ORDER BY id LIMIT ?",
+        (member_id, *kinds, after_id, limit),
+    )
+    return [record(OwnActivity, r) for r in rows]
+
+
+async def object_ids_of_member(db: Executor, member_id: int) -> list[str]:
+    """The ids of every object a member created (posts, comments, replies elsewhere)."""
+    rows = await db.fetchall(
+        "SELECT DISTINCT object_id FROM activities WHERE member_id = ? AND type = 'Create' AND object_id IS NOT NULL",
+        (member_id,),
+    )
+    return [str(r[0]) for r in rows]
+
+
+async def delete_for_member(db: Executor, member_id: int, keep: int) -> None:
+    """Forget every activity a member sent but `keep` (their deliveries must be gone first)."""
+    await db.execute("DELETE FROM activities WHERE member_id = ? AND id <> ?", (member_id, keep))
+
+
+async def passed_on_of_member(db: Executor, member_id: int) -> list[int]:
+    """Row ids of other actors' activities that carry one of a member's (a group's Announce{Update})."""
+    rows = await db.fetchall(
+        "SELECT id FROM activities WHERE (member_id IS NULL OR member_id <> ?) "
+        "AND object_id IN (SELECT ap_id FROM activities WHERE member_id = ?)",
+        (member_id, member_id),
+    )
+    return [int(r[0]) for r in rows]
+
+
+async def delete_ids(db: Executor, ids: Sequence[int]) -> None:
+    """Forget these activities (their deliveries must be gone first)."""
+    for chunk in chunks(list(ids)):
+        await db.execute(f"DELETE FROM activities WHERE id IN ({marks(len(chunk))})", tuple(chunk))

@@ -14,6 +14,7 @@ __all__ = [
     "by_uri",
     "delete",
     "exists",
+    "inboxes_of_repliers",
     "key",
     "keys_for",
     "search",
@@ -109,6 +110,20 @@ async def exists(db: Executor, uri: str) -> bool:
 async def uri_by_handle(db: Executor, handle: str) -> str | None:
     """The id of a cached actor by its @user@host handle."""
     return optional_str(await db.fetchval("SELECT uri FROM actors WHERE handle = ?", (handle,)))
+
+
+async def inboxes_of_repliers(db: Executor, member_id: int) -> list[tuple[str, str, str | None]]:
+    """(inbox, domain, None) of the cached remote actors who replied to, liked or boosted a member's posts
+    (their servers hold copies of those posts)."""
+    rows = await db.fetchall(
+        """SELECT DISTINCT COALESCE(a.shared_inbox, a.inbox), a.domain FROM actors a
+           WHERE a.uri IN (SELECT c.author_uri FROM comments c JOIN posts p ON p.id = c.post_id
+                           WHERE p.member_id = ? AND c.member_id IS NULL)
+              OR a.uri IN (SELECT r.actor_uri FROM reactions r JOIN posts p ON p.id = r.post_id WHERE p.member_id = ?)
+           ORDER BY 1""",
+        (member_id, member_id),
+    )
+    return [(str(r[0]), str(r[1]), None) for r in rows]
 
 
 async def search(db: Executor, needle: str, limit: int) -> list[ActorRecord]:

@@ -23,6 +23,7 @@ from .db import Executor, Row
 from .sql import LIVE_POST, columns, marks, optional_int, optional_str, record
 
 __all__ = [
+    "ERASED",
     "HELD",
     "HIDDEN",
     "SHOWN_SQL",
@@ -31,6 +32,7 @@ __all__ = [
     "CommentRef",
     "MemberComment",
     "NewComment",
+    "OwnComment",
     "RecentComment",
     "add",
     "add_many",
@@ -40,6 +42,7 @@ __all__ = [
     "count_visible",
     "counts_for_posts",
     "delete",
+    "erase_by_member",
     "ids_by_author",
     "ids_for_post",
     "in_state",
@@ -47,6 +50,7 @@ __all__ = [
     "member_of",
     "owner",
     "page_by_member",
+    "page_of_member",
     "post_author",
     "recent",
     "recent_by_member",
@@ -59,6 +63,9 @@ __all__ = [
 
 VISIBLE, HELD, HIDDEN = "visible", "held", "hidden"
 STATES = (VISIBLE, HELD, HIDDEN)
+# A comment of an erased account: its text is gone, its URL answers 410, and the row stays so
+# that importing the archive again (by legacy id) does not bring it back. Never read as a comment.
+ERASED = "erased"
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,8 +250,8 @@ async def by_ap_id(db: Executor, ap_id: str) -> CommentRef | None:
 
 
 async def by_id(db: Executor, comment_id: int, urls: Urls) -> Comment | None:
-    """A comment shown to everyone (public or unlisted) by row id, or None."""
-    row = await db.fetchone(_SELECT + f" WHERE c.id = ? AND {SHOWN_SQL}", (comment_id,))
+    """A comment shown to everyone (public or unlisted) by row id, or None (also for an erased one)."""
+    row = await db.fetchone(_SELECT + f" WHERE c.id = ? AND {SHOWN_SQL} AND c.state <> '{ERASED}'", (comment_id,))
     return _comment(row, urls) if row else None
 
 
@@ -373,6 +380,49 @@ async def in_state(
             (state, post_author_id, limit),
         )
     return [_comment(r, urls) for r in rows]
+
+
+async def erase_by_member(db: Executor, member_id: int) -> list[tuple[int, int]]:
+    """Erase a member's comments (text gone, state erased; answers move up to the erased one's parent);
+    returns their (row id, post id) pairs."""
+    rows = [(int(r[0]), int(r[1])) for r in await db.fetchall(
+        "SELECT id, post_id FROM comments WHERE member_id = ? ORDER BY id", (member_id,)
+    )]  # fmt: skip
+    for row_id, _ in rows:
+        # Read now, not up front: an earlier step may have moved this comment up already.
+        parent = await db.fetchval("SELECT parent_id FROM comments WHERE id = ?", (row_id,))
+        await db.execute("UPDATE comments SET parent_id = ? WHERE parent_id = ?", (parent, row_id))
+    await db.execute(
+        "UPDATE comments SET content_html = '', summary = NULL, state = ?, parent_id = NULL WHERE member_id = ?",
+        (ERASED, member_id),
+    )
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class OwnComment:
+    """A member's own comment, as their data export lists it."""
+
+    id: int
+    ap_id: str
+    post_id: int
+    content_html: str
+    published: float
+    updated: float | None
+    state: str
+    visibility: str
+
+
+async def page_of_member(
+    db: Executor, member_id: int, state: str, after: tuple[float, int], limit: int
+) -> list[OwnComment]:
+    """A member's comments in one moderation state, oldest first, after (published, id) (for an export)."""
+    rows = await db.fetchall(
+        f"SELECT {columns(OwnComment)} FROM comments WHERE member_id = ? AND state = ? "
+        "AND (published, id) > (?, ?) ORDER BY published, id LIMIT ?",
+        (member_id, state, *after, limit),
+    )
+    return [record(OwnComment, r) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)

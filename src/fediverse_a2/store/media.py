@@ -11,9 +11,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .db import Executor, Row
-from .sql import columns, marks, record
+from .sql import chunks, columns, marks, record
 
-__all__ = ["Media", "add", "attach", "attach_many", "by_file_name", "by_id", "for_post", "for_posts", "set_alt"]
+__all__ = [
+    "Media",
+    "add",
+    "attach",
+    "attach_many",
+    "by_file_name",
+    "by_id",
+    "delete_for_member",
+    "for_post",
+    "for_posts",
+    "in_use",
+    "page_of_member",
+    "set_alt",
+]
 
 
 @dataclass(frozen=True)
@@ -26,6 +39,7 @@ class Media:
     height: int
     size: int
     alt: str
+    original_name: str = ""  # the uploaded file's own name ("" for imported and older images)
 
 
 _COLUMNS = columns(Media)
@@ -36,15 +50,23 @@ def _media(row: Row) -> Media:
 
 
 async def add(
-    db: Executor, member_id: int | None, file_name: str, media_type: str, width: int, height: int, size: int, alt: str
+    db: Executor,
+    member_id: int | None,
+    file_name: str,
+    media_type: str,
+    width: int,
+    height: int,
+    size: int,
+    alt: str,
+    original_name: str = "",
 ) -> Media:
     """Store a new record of an image for its uploader (never someone else's record of the same file)."""
     media_id = await db.fetchval(
-        "INSERT INTO media (member_id, file_name, media_type, width, height, size, alt, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        (member_id, file_name, media_type, width, height, size, alt, time.time()),
+        "INSERT INTO media (member_id, file_name, media_type, width, height, size, alt, created_at, original_name) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (member_id, file_name, media_type, width, height, size, alt, time.time(), original_name),
     )
-    return Media(int(media_id), member_id, file_name, media_type, width, height, size, alt)
+    return Media(int(media_id), member_id, file_name, media_type, width, height, size, alt, original_name)
 
 
 async def by_id(db: Executor, media_id: int) -> Media | None:
@@ -100,3 +122,28 @@ async def for_posts(db: Executor, post_ids: list[int]) -> dict[int, list[Media]]
     for r in rows:
         out.setdefault(int(r[0]), []).append(record(Media, r[1:]))
     return out
+
+
+async def page_of_member(db: Executor, member_id: int, after_id: int, limit: int) -> list[Media]:
+    """A member's uploads, oldest first, after a row id (for an export)."""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM media WHERE member_id = ? AND id > ? ORDER BY id LIMIT ?", (member_id, after_id, limit)
+    )
+    return [_media(r) for r in rows]
+
+
+async def delete_for_member(db: Executor, member_id: int, post_ids: Sequence[int]) -> list[str]:
+    """Forget a member's uploads and the images of their posts; returns the file names they used."""
+    for chunk in chunks(list(post_ids)):
+        await db.execute(f"DELETE FROM post_media WHERE post_id IN ({marks(len(chunk))})", tuple(chunk))
+    rows = await db.fetchall("SELECT DISTINCT file_name FROM media WHERE member_id = ?", (member_id,))
+    await db.execute(
+        "DELETE FROM post_media WHERE media_id IN (SELECT id FROM media WHERE member_id = ?)", (member_id,)
+    )
+    await db.execute("DELETE FROM media WHERE member_id = ?", (member_id,))
+    return [str(r[0]) for r in rows]
+
+
+async def in_use(db: Executor, file_name: str) -> bool:
+    """Whether any record still uses a stored file (uploads of the same bytes share one)."""
+    return bool(await db.fetchval("SELECT 1 FROM media WHERE file_name = ? LIMIT 1", (file_name,)))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from .db import Executor
 from .sql import columns, marks, record
 
-__all__ = ["KINDS", "MemberReaction", "add", "get", "of_objects", "remove"]
+__all__ = ["KINDS", "MemberReaction", "add", "delete_for_member", "get", "of_objects", "page_of_member", "remove"]
 
 KINDS = ("Like", "Announce")
 
@@ -62,3 +62,17 @@ async def of_objects(db: Executor, member_id: int, object_ids: Sequence[str]) ->
         (member_id, *object_ids),
     )
     return {(str(r[0]), str(r[1])) for r in rows}
+
+
+async def delete_for_member(db: Executor, member_id: int) -> None:
+    """Forget a member's likes and boosts (an erased account)."""
+    await db.execute("DELETE FROM member_reactions WHERE member_id = ?", (member_id,))
+
+
+async def page_of_member(db: Executor, member_id: int, kind: str, offset: int, limit: int) -> list[MemberReaction]:
+    """A page of a member's reactions of one kind, oldest first (for an export)."""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM member_reactions WHERE member_id = ? AND kind = ? ORDER BY id LIMIT ? OFFSET ?",
+        (member_id, kind, limit, offset),
+    )
+    return [record(MemberReaction, r) for r in rows]

@@ -506,6 +506,36 @@ MIGRATIONS: list[Step] = [
             "ALTER TABLE remote_posts ADD COLUMN location TEXT",
         ],
     ),
+    (
+        20,
+        "privacy and moving house: a member's aliases and move, erased accounts",
+        [
+            # alsoKnownAs: the actor ids a member also is (JSON list), so an old account's Move
+            # to this one is accepted; moved_to: the account this one moved to (movedTo).
+            "ALTER TABLE members ADD COLUMN also_known_as TEXT NOT NULL DEFAULT '[]'",
+            "ALTER TABLE members ADD COLUMN moved_to TEXT",
+            # An erased account keeps its row (state 'deleted'): its username is never given out
+            # again, and its actor URL answers 410.
+            "ALTER TABLE members ADD COLUMN deleted_at {real}",
+            # The newest Create/Update/Delete we sent of an object (what /notes/… and /comments/…
+            # serve, and each item of an export's outbox): an index instead of a scan per lookup.
+            "CREATE INDEX activities_by_object ON activities (object_id, id)",
+        ],
+    ),
+    (
+        22,
+        "a new user's web: image names, tag spellings, notifications that say what and where",
+        [
+            # The name of the file a member uploaded (the editor labels its description with it).
+            "ALTER TABLE media ADD COLUMN original_name TEXT NOT NULL DEFAULT ''",
+            # A tag as the author typed it on this post (tags.name is its first spelling anywhere).
+            "ALTER TABLE post_tags ADD COLUMN name TEXT",
+            # What a notification is about (the title of the member's post) and a plain-text
+            # excerpt of what was said, so it says what happened and where.
+            "ALTER TABLE notifications ADD COLUMN subject TEXT",
+            "ALTER TABLE notifications ADD COLUMN excerpt TEXT",
+        ],
+    ),
 ]
 
 

@@ -20,13 +20,17 @@ __all__ = [
     "count_live",
     "create",
     "drafts",
+    "erase_for_member",
+    "ids_of_member",
     "increment_views",
     "live_ids",
     "mark_deleted",
     "page_by_member",
+    "page_of_member",
     "publish",
     "recent",
     "set_views",
+    "title_of",
     "touch",
     "update",
 ]
@@ -142,6 +146,12 @@ async def by_id(db: Executor, post_id: int) -> Post | None:
     """A post (deleted ones and drafts included: the caller decides who may see them)."""
     row = await db.fetchone(_SELECT + " WHERE p.id = ?", (post_id,))
     return _post(row) if row else None
+
+
+async def title_of(db: Executor, post_id: int) -> str | None:
+    """A post's (or an event's) title, or None when there is no such post."""
+    value = await db.fetchval("SELECT title FROM posts WHERE id = ?", (post_id,))
+    return None if value is None else str(value)
 
 
 async def recent(db: Executor, limit: int, offset: int = 0, member_id: int | None = None) -> list[Post]:
@@ -268,6 +278,31 @@ async def set_views(db: Executor, post_id: int, views: int) -> None:
     """Carry a view count over from the old platform (the counter continues from there)."""
     await db.execute(
         "UPDATE posts SET views = CASE WHEN views < ? THEN ? ELSE views END WHERE id = ?", (views, views, post_id)
+    )
+
+
+async def ids_of_member(db: Executor, member_id: int) -> list[int]:
+    """Row ids of every post of a member: published, drafts and deleted ones."""
+    return [int(r[0]) for r in await db.fetchall("SELECT id FROM posts WHERE member_id = ? ORDER BY id", (member_id,))]
+
+
+async def page_of_member(db: Executor, member_id: int, after: tuple[float, int], limit: int) -> list[Post]:
+    """A member's posts that are not deleted (drafts too), oldest first, after (published, id) (for an export)."""
+    rows = await db.fetchall(
+        f"{_SELECT} WHERE p.member_id = ? AND p.deleted_at IS NULL AND (p.published, p.id) > (?, ?) "
+        "ORDER BY p.published, p.id LIMIT ?",
+        (member_id, *after, limit),
+    )
+    return [_post(r) for r in rows]
+
+
+async def erase_for_member(db: Executor, member_id: int, now: float) -> None:
+    """An erased account's posts: deleted (their URLs answer 410) and their text gone; the rows stay
+    (with their legacy ids, so importing the archive again does not bring them back)."""
+    await db.execute(
+        "UPDATE posts SET deleted_at = COALESCE(deleted_at, ?), title = '', body_md = '', content_html = '', "
+        "summary = NULL WHERE member_id = ?",
+        (now, member_id),
     )
 
 
