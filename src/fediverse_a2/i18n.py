@@ -11,12 +11,13 @@ from __future__ import annotations
 import functools
 import io
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date as babel_date
-from babel.dates import format_datetime, get_month_names
+from babel import Locale
+from babel.dates import DateTimePattern, get_date_format, get_month_names, parse_pattern
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -170,15 +171,40 @@ def _locale(language: str) -> str:
     return LOCALES.get(language, LOCALES["nl"])
 
 
+@dataclass(frozen=True, slots=True)
+class _DateFormats:
+    """A language's date patterns, parsed once: a page formats a date per comment."""
+
+    locale: Locale
+    long_date: DateTimePattern
+    day: DateTimePattern
+    clock: DateTimePattern
+    at_time: str
+
+
+@functools.cache
+def _formats(language: str) -> _DateFormats:
+    locale = Locale.parse(_locale(language))
+    return _DateFormats(
+        locale=locale,
+        long_date=parse_pattern(get_date_format("long", locale=locale).pattern),
+        day=parse_pattern("EEEE d MMMM y"),
+        clock=parse_pattern(_CLOCK.get(language, _CLOCK["nl"])),
+        at_time=translate(language, "date_at_time"),
+    )
+
+
 def _clock(dt: datetime, language: str) -> str:
-    return format_datetime(dt, _CLOCK.get(language, _CLOCK["nl"]), tzinfo=dt.tzinfo, locale=_locale(language))
+    formats = _formats(language)
+    return formats.clock.apply(dt, formats.locale)
 
 
 def format_date(ts: float, language: str, tz: ZoneInfo) -> str:
     """A date as the old platform wrote it: '20 februari 2014 om 15.16'."""
     dt = datetime.fromtimestamp(ts, tz)
-    day = babel_date(dt.date(), "long", locale=_locale(language))
-    return translate(language, "date_at_time", date=day, time=_clock(dt, language))
+    formats = _formats(language)
+    day = formats.long_date.apply(dt.date(), formats.locale)
+    return formats.at_time.format(date=day, time=formats.clock.apply(dt, formats.locale))
 
 
 def month_name(month: int, language: str) -> str:
@@ -189,8 +215,10 @@ def month_name(month: int, language: str) -> str:
 def format_span(start: float, end: float | None, language: str, tz: ZoneInfo) -> str:
     """When an event takes place: 'zaterdag 14 juni 2025, 10.00-17.00' (with an en dash), or across days."""
 
+    formats = _formats(language)
+
     def day(dt: datetime) -> str:
-        return babel_date(dt.date(), "EEEE d MMMM y", locale=_locale(language))
+        return formats.day.apply(dt.date(), formats.locale)
 
     first = datetime.fromtimestamp(start, tz)
     if end is None:

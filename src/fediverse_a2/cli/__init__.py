@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from ..config import Config, ConfigError, config_path, load_config
 from ..errors import UserError
-from ..i18n import environment_language, translate
+from ..i18n import environment_language, has_text, translate
 from ..runtime import Runtime
 from . import backup, events, federation, groups, imports, members, moderation, posts, relays, serve
 from .registry import Handler, Parser, Registry
@@ -60,10 +60,8 @@ def user_message(exc: UserError, language: str) -> str:
     The service's message is the English source text and often names what was refused; the
     catalog's text is the page's wording, used for a language the message is not written in.
     """
-    if language != "en" and exc.key is not None:
-        text = translate(language, exc.key)
-        if text != exc.key:
-            return text
+    if language != "en" and exc.key is not None and has_text(exc.key):
+        return translate(language, exc.key, **exc.values)
     return str(exc)
 
 
