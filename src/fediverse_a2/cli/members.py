@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..federation.actors import ActorDirectory
+from ..i18n import translate
 from ..models import ROLES
 from ..runtime import Runtime
 from ..services import accounts
@@ -59,7 +60,7 @@ async def _invite(rt: Runtime, args: argparse.Namespace) -> None:
 
 async def _role(rt: Runtime, args: argparse.Namespace) -> None:
     member = await accounts.set_role(rt, args.username, args.role)
-    print(f"{member.username} is now {args.role}")
+    say(args, "cli_role_set", name=member.username, role=args.role)
 
 
 async def _disable(rt: Runtime, args: argparse.Namespace) -> None:
@@ -89,24 +90,24 @@ async def _reject(rt: Runtime, args: argparse.Namespace) -> None:
 async def _export(rt: Runtime, args: argparse.Namespace) -> None:
     member = await require_member(rt, args.username)
     await export_to_file(rt, member, Path(args.file))
-    print(f"wrote the data of {member.username} to {args.file}")
+    say(args, "cli_exported", name=member.username, file=args.file)
 
 
 async def _delete(rt: Runtime, args: argparse.Namespace) -> None:
     member = await require_member(rt, args.username)
     if sys.stdin.isatty():
-        typed = input(f"This erases {member.username} for good. Type the username to confirm: ").strip()
+        typed = input(translate(args.language, "cli_delete_confirm", name=member.username)).strip()
         if typed != member.username:
-            raise UserError("not confirmed; nothing was deleted")
+            raise UserError("not confirmed; nothing was deleted", key="cli_not_confirmed")
     erased = await erase_account(rt, member, "cli")
-    print(f"deleted {member.username}; its actor answers 410 from now on")
+    say(args, "cli_deleted", name=member.username)
     if erased.inboxes:
-        print(f"a Delete of {erased.actor} is queued to {erased.inboxes} inboxes (`serve` or `worker` sends it)")
+        say(args, "cli_delete_queued", actor=erased.actor, n=erased.inboxes)
 
 
 async def _move(rt: Runtime, args: argparse.Namespace) -> None:
     target = await move_account(rt, ActorDirectory(rt), args.username, args.target)
-    print(f"{args.username} moved to {target}; a Move is queued to its followers")
+    say(args, "cli_moved", name=args.username, target=target)
 
 
 def register(cli: Registry) -> None:
