@@ -3,7 +3,9 @@
     python scripts/texts_to_po.py [--texts src/fediverse_a2/texts.py] [--locale src/fediverse_a2/locale]
 
 Writes LOCALE/{nl,en}/LC_MESSAGES/messages.po. The key becomes the msgid (symbolic ids), the text
-the msgstr; a text with `{name}` placeholders is flagged python-brace-format. A pair `KEY_one` +
+the msgstr; a text with `{name}` placeholders gets a translator comment naming them (not the
+python-brace-format flag: with symbolic ids, `msgfmt --check` and Poedit would then demand the
+placeholders in the msgid, and Babel drops the flag on reading anyway). A pair `KEY_one` +
 `KEY` (with `{n}`) becomes one plural entry `KEY` (msgstr[0] the singular, msgstr[1] the plural).
 
 The .po files are the source of truth; texts.py is gone. This script serves to fold in keys that
@@ -19,11 +21,12 @@ import string
 import sys
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po, write_po
 
 LANGUAGES = ("nl", "en")
 ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDERS = "placeholders: "
 
 
 def load_texts(path: Path) -> dict[str, dict[str, str]]:
@@ -77,12 +80,20 @@ def build(language: str, texts: dict[str, str], bases: set[str], old: Catalog | 
         key = message.id[0] if isinstance(message.id, tuple) else message.id
         if key and key not in done and key + "_one" not in texts:
             catalog[message.id] = message
-    # Babel derives the format flag from the msgid, which is symbolic here: flag by the text.
     for message in catalog:
-        texts_of = message.string if isinstance(message.string, tuple) else (message.string,)
-        if message.id and any(placeholders(text) for text in texts_of):
-            message.flags.add("python-brace-format")
+        if message.id:
+            mark_placeholders(message)
     return catalog
+
+
+def mark_placeholders(message: Message) -> None:
+    """Name a text's {placeholders} in a translator comment (the msgid, a symbolic key, cannot show them)."""
+    texts = message.string if isinstance(message.string, tuple) else (message.string,)
+    names = sorted(set().union(*(placeholders(text) for text in texts)))
+    message.flags.discard("python-brace-format")
+    message.auto_comments = [c for c in message.auto_comments if not c.startswith(PLACEHOLDERS)]
+    if names:
+        message.auto_comments.append(PLACEHOLDERS + ", ".join(f"{{{name}}}" for name in names))
 
 
 def main(argv: list[str] | None = None) -> int:

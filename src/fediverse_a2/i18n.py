@@ -1,7 +1,7 @@
 """Interface text in Dutch (the default) and English, and choosing between them.
 
 Texts come from gettext catalogs, `locale/LANG/LC_MESSAGES/messages.po` in this package, with
-symbolic message ids (the key) and `{name}` placeholders (python-brace-format). They are read
+symbolic message ids (the key) and `{name}` placeholders (str.format). They are read
 with Babel and compiled in memory on first use, so an editable and a plain install both work
 without a build step. Dates and numbers are formatted by Babel in `nl_NL` and `en_GB`.
 """

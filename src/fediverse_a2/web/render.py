@@ -6,7 +6,7 @@ Accept-Language, else the instance's default. Templates escape everything by def
 Each language has its own Jinja2 environment with the i18n extension, its gettext callables bound
 to that language's catalog: `t('key', name=...)`, `_()` and `gettext()` are one function,
 `ngettext('key', 'key', count)` picks a plural form. The catalogs' placeholders are `{name}`
-(python-brace-format), so the callables are installed old-style (Jinja's newstyle gettext
+(str.format), so the callables are installed old-style (Jinja's newstyle gettext
 would apply `%` formatting); `{% trans %}` blocks are not used.
 """
 
