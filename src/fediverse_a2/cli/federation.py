@@ -37,7 +37,7 @@ async def _timeline(rt: Runtime, args: argparse.Namespace) -> None:
         if post.event is not None:
             span = format_span(post.event.starts_at, post.event.ends_at, args.language, rt.tz)
             place = f" · {post.event.location}" if post.event.location else ""
-            print(f"    event: {post.event.name} · {span} ({rt.tz.key}){place}")
+            print(f"    {translate(args.language, 'cli_event')}: {post.event.name} · {span} ({rt.tz.key}){place}")
         print(f"    {text}")
 
 

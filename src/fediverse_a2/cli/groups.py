@@ -26,7 +26,7 @@ async def _list(rt: Runtime, args: argparse.Namespace) -> None:
 
 async def _moderator(rt: Runtime, args: argparse.Namespace) -> None:
     await groups.add_moderator(rt, args.slug, args.username)
-    print(f"{args.username} now moderates group {args.slug}")
+    say(args, "cli_group_moderator", name=args.username, group=args.slug)
 
 
 def register(cli: Registry) -> None:

@@ -38,19 +38,19 @@ async def _list(rt: Runtime, args: argparse.Namespace) -> None:
         print(f"{member.username}\t{member.name}\t{rt.urls.actor(member.username)}{extra}")
 
 
-def _read_password() -> str:
+def _read_password(language: str) -> str:
     """The new password: typed without echo on a terminal, else one line from standard input."""
     if sys.stdin.isatty():
-        first = getpass.getpass("new password: ")
-        if getpass.getpass("again: ") != first:
-            raise UserError("the two passwords differ")
+        first = getpass.getpass(translate(language, "cli_new_password"))
+        if getpass.getpass(translate(language, "cli_password_again")) != first:
+            raise UserError("the two passwords differ", key="passwords_differ")
         return first
     return sys.stdin.readline().rstrip("\r\n")
 
 
 async def _password(rt: Runtime, args: argparse.Namespace) -> None:
     member = await require_member(rt, args.username)
-    await accounts.set_password(rt, member, _read_password())
+    await accounts.set_password(rt, member, _read_password(args.language))
     say(args, "cli_password_set", name=member.username)
 
 

@@ -26,7 +26,7 @@ async def _remove(rt: Runtime, args: argparse.Namespace) -> None:
 async def _list(rt: Runtime, args: argparse.Namespace) -> None:
     relays = await list_relays(rt)
     if not relays:
-        print("no relays (subscribe to one with: fediverse-a2 relay add URL)")
+        say(args, "cli_no_relays")
     for relay in relays:
         print(f"{relay.url} {relay.state}")
 
