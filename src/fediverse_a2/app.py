@@ -25,6 +25,7 @@ from .services.apps import token_grant
 from .services.groups import ensure_network_group
 from .services.oauth import OAuthService
 from .store import search as search_index
+from .store.db import DatabaseUnavailable
 from .web.admin import AdminPages
 from .web.apps import AppPages
 from .web.archive_pages import ArchivePages
@@ -41,6 +42,7 @@ from .web.groups import GroupPages
 from .web.health import HealthPages, RequestTiming
 from .web.home import HomePage
 from .web.image_descriptions import ImageDescriptionPages
+from .web.inbox_route import InboxEndpoints, InboxRoute
 from .web.interact import InteractPages
 from .web.legacy import LegacyLinks, legacy_routes
 from .web.links import Links
@@ -65,6 +67,7 @@ __all__ = ["create_app"]
 log = logging.getLogger(__name__)
 GET_POST = ("GET", "POST")
 POST = ("POST",)
+RETRY_AFTER_UNAVAILABLE = 5  # seconds: a PostgreSQL restart takes a few
 
 
 def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
@@ -85,6 +88,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     objects = Objects(rt, pages, make_fetch_guard(rt, workers.directory.lookup_key))
     discovery = Discovery(rt)
     inbox = InboxEndpoint(rt, workers.directory, jsonld, workers.notify_inbox, workers.domain_seen)
+    inboxes = InboxEndpoints(inbox)
     auth = AuthPages(rt, renderer, security)
     editor = Editor(rt, renderer, security, pages)
     commenting = CommentPages(rt, renderer, security, pages, workers.directory)
@@ -118,6 +122,11 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
 
     async def feed_of_tag(request: Request) -> Response:
         return await tag_feed(rt, request)
+
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        # The database server is restarting: answer at once (never hang), and say when to come back.
+        text = renderer.text(request, "unavailable_text")
+        return PlainTextResponse(text, status_code=503, headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE)})
 
     async def refused(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
@@ -163,9 +172,9 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         r("/robots.txt", robots.get, V),
         r("/feed.atom", feed, V),
         r("/actor", objects.instance_actor, V),
-        r("/inbox", inbox.shared, SIGNED, methods=POST),
+        r("/inbox", inboxes.shared, SIGNED, methods=POST),
         r("/users/{username}", objects.actor, V),
-        r("/users/{username}/inbox", inbox.personal, SIGNED, methods=POST),
+        r("/users/{username}/inbox", inboxes.personal, SIGNED, methods=POST),
         r("/users/{username}/feed.atom", feed_of_member, V),
         r("/users/{username}/outbox", objects.collection, V),
         r("/users/{username}/followers", objects.collection, V),
@@ -257,13 +266,15 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={HTTPException: refused},
+        exception_handlers={HTTPException: refused, DatabaseUnavailable: unavailable},
         # Timing outermost: a request's duration includes every middleware's work.
         middleware=[
             Middleware(RequestTiming, metrics=rt.metrics),
             Middleware(ClientAddress, trusted=rt.config.server.trusted_proxies),
             Middleware(SecurityHeaders, csp=csp),
             Middleware(RefuseNul),
+            # POSTs to /inbox and /users/{username}/inbox: below Starlette's routing (web/inbox_route.py).
+            Middleware(InboxRoute, endpoint=inbox),
         ],
     )
     # Starlette's slash redirect builds its Location from the request's Host header; every

@@ -34,6 +34,7 @@ from ..federation.subscriptions import SubscriptionRefresher
 from ..mail.worker import MailWorker
 from ..runtime import Runtime
 from ..store import invites, login_failures, membership_requests, outgoing_mail, sessions
+from ..store.db import DatabaseUnavailable
 from ..work import wakeups
 
 __all__ = ["Workers"]
@@ -158,6 +159,11 @@ class Workers:
                 done = await step()
             except asyncio.CancelledError:
                 raise
+            except DatabaseUnavailable as exc:  # the server restarts: wait, the pool reconnects
+                log.warning("%s worker: %s; trying again in %.1f s", name, exc, poll)
+                done = 0
+                await asyncio.sleep(poll)
+                continue
             except Exception:  # keep the loop alive; the error is logged with its traceback
                 log.exception("%s worker step failed", name)
                 done = 0

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from ..notices import GROUPS, MailSettings, Notification
 from .db import Executor, Row
-from .sql import columns, record
+from .sql import chunks, columns, record
 
 __all__ = [
+    "NewNotification",
     "add",
+    "add_many",
     "claim_mail",
     "delete_for_member",
     "digest_items",
@@ -62,18 +65,61 @@ async def add(
     """Store one notification; an activity already notified to this member (kind alike) is not stored twice.
 
     `subject` is the title of the member's post it concerns, `excerpt` the plain beginning of what was said."""
-    if activity_id is not None and await db.fetchval(
-        "SELECT 1 FROM notifications WHERE activity_id = ? AND member_id = ? AND kind = ?",
-        (activity_id, member_id, kind),
-    ):
-        return False
+    values = (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, time.time(), content_html,
+              subject, excerpt)  # fmt: skip
+    if activity_id is None:
+        sql = (
+            "INSERT INTO notifications (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, "
+            "created_at, content_html, subject, excerpt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        return await db.execute(sql, values) > 0
+    # One statement: the insert happens only when no row of this activity, member and kind exists.
     count = await db.execute(
         "INSERT INTO notifications (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, "
-        "created_at, content_html, subject, excerpt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, time.time(), content_html,
-         subject, excerpt),
-    )  # fmt: skip
+        "created_at, content_html, subject, excerpt) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS ("
+        "SELECT 1 FROM notifications WHERE activity_id = ? AND member_id = ? AND kind = ?)",
+        (*values, activity_id, member_id, kind),
+    )
     return count > 0
+
+
+@dataclass(frozen=True, slots=True)
+class NewNotification:
+    """A notification to store with others in one statement (`add_many`)."""
+
+    member_id: int
+    kind: str
+    actor_uri: str
+    actor_name: str
+    actor_url: str | None
+    object_url: str
+    activity_id: str
+    content_html: str | None = None
+    subject: str | None = None  # the title of the member's post it concerns
+    excerpt: str | None = None  # the plain beginning of what was said
+
+
+# Typed in the first place they appear, so PostgreSQL does not take the VALUES as text.
+_ROW = "(CAST(? AS BIGINT), ?, ?, ?, ?, ?, ?, CAST(? AS DOUBLE PRECISION), ?, ?, ?)"
+
+
+async def add_many(db: Executor, rows: Sequence[NewNotification]) -> None:
+    """Store notifications in one statement (per 500); like `add`, one already stored for the same
+    activity, member and kind (or twice in `rows`) is stored once."""
+    unique = list({(r.activity_id, r.member_id, r.kind): r for r in rows}.values())
+    now = time.time()
+    for chunk in chunks(unique):
+        values: list[object] = []
+        for r in chunk:
+            values += (r.member_id, r.kind, r.actor_uri, r.actor_name, r.actor_url, r.object_url, r.activity_id, now)
+            values += (r.content_html, r.subject, r.excerpt)
+        await db.execute(
+            "INSERT INTO notifications (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, "
+            f"created_at, content_html, subject, excerpt) SELECT * FROM (VALUES {', '.join([_ROW] * len(chunk))}) AS v "
+            "WHERE NOT EXISTS (SELECT 1 FROM notifications n "
+            "WHERE n.activity_id = v.column7 AND n.member_id = v.column1 AND n.kind = v.column2)",
+            values,
+        )
 
 
 async def update_text(db: Executor, activity_id: str, actor_uri: str, content_html: str, excerpt: str | None) -> None:
