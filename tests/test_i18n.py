@@ -179,3 +179,16 @@ def test_texts_to_po_converts_and_merges(tmp_path: Path) -> None:
     # A second run changes nothing.
     subprocess.run(run, check=True, capture_output=True, timeout=60)
     assert old.read_text() == written
+
+
+def test_texts_to_po_without_texts_only_tidies(tmp_path: Path) -> None:
+    locale = tmp_path / "locale"
+    for language, text in (("nl", "Hallo {name}"), ("en", "Hello {name}")):
+        po = locale / language / "LC_MESSAGES" / "messages.po"
+        po.parent.mkdir(parents=True)
+        po.write_text(f'msgid ""\nmsgstr ""\n\nmsgid "hello"\nmsgstr "{text}"\n')
+    script = ROOT / "scripts" / "texts_to_po.py"
+    run = [sys.executable, str(script), "--texts", str(tmp_path / "absent.py"), "--locale", str(locale)]
+    subprocess.run(run, check=True, capture_output=True, timeout=60)
+    written = (locale / "nl" / "LC_MESSAGES" / "messages.po").read_text()
+    assert '#. placeholders: {name}\nmsgid "hello"\nmsgstr "Hallo {name}"' in written
