@@ -280,3 +280,20 @@ async def received(fake: FakeMastodon, kind: str, count: int = 1) -> list[dict[s
 
     result: list[dict[str, Any]] = await wait_for(check, what=f"{count} {kind} at {fake.base}")
     return result
+
+
+async def received_about(fake: FakeMastodon, kind: str, object_id: str) -> dict[str, Any]:
+    """Wait for the first activity of a kind about an object (embedded, named, or inside an Undo)."""
+
+    def named(value: Any) -> Any:
+        return value.get("id") if isinstance(value, dict) else value
+
+    async def check() -> dict[str, Any] | None:
+        for activity in fake.received_of(kind):
+            obj = activity["object"]
+            if object_id in (named(obj), named(obj.get("object")) if isinstance(obj, dict) else None):
+                return activity
+        return None
+
+    result: dict[str, Any] = await wait_for(check, what=f"a {kind} of {object_id} at {fake.base}")
+    return result

@@ -220,6 +220,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         # The app's request is checked before signing in (a bad one is never redirected): the page sends
         # a visitor on to sign in itself.
         r("/oauth/authorize", app_pages.authorize, V, methods=GET_POST),
+        r("/oauth/authorize/", app_pages.authorize, V, methods=GET_POST),  # as toot asks for it
         r("/notifications", notification_pages.list, M),
         r("/notifications/read", notification_pages.mark_read, M, methods=POST),
         r("/admin/requests", admin.requests, ADMIN, methods=GET_POST),

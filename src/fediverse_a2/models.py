@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .content import first_words
+
 __all__ = [
     "DELETED",
     "EVENT",
@@ -94,6 +96,12 @@ class Post:
         return self.state == "draft"
 
     @property
+    def heading(self) -> str:
+        """What names the post in lists, page titles and feeds: its title, or the first words of a
+        short post (one written in an app, without a title); "" for a short post of images alone."""
+        return self.title or first_words(self.content_html)
+
+    @property
     def is_event(self) -> bool:
         """Whether this post is an event (served at /events/ID as an AS2 Event)."""
         return self.kind == EVENT
@@ -160,3 +168,5 @@ class Comment:
     updated: float | None
     local: bool = False
     language: str | None = None
+    visibility: str = "public"  # public | unlisted | followers | direct (activitypub/visibility.py)
+    source: str | None = None  # what a local member typed (None for remote comments and old ones)

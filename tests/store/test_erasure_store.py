@@ -7,7 +7,7 @@ from __future__ import annotations
 from fediverse_a2 import models
 from fediverse_a2.activitypub.urls import Urls
 from fediverse_a2.policy import Policy
-from fediverse_a2.store import comments, events, legacy, members, posts
+from fediverse_a2.store import comments, events, idempotency, legacy, member_notes, members, posts, status_edits
 from fediverse_a2.store.db import Database
 
 URLS = Urls("http://a2.test")
@@ -114,3 +114,36 @@ async def test_erasing_a_member_forgets_their_answers_and_their_events_place(db:
     assert place is not None and tuple(place) == ("", "", None)
     kept = await db.fetchval("SELECT location_name FROM events WHERE post_id = ?", (other,))
     assert kept == "Jaarbeurs"
+
+
+async def test_erasing_forgets_what_apps_wrote(db: Database) -> None:
+    alice = (await members.create(db, "alice", "Alice", "", "PEM")).id
+    bob = (await members.create(db, "bob", "Bob", "", "PEM")).id
+    notes: dict[int, int] = {}
+    for who in (alice, bob):
+        notes[who] = await member_notes.add(
+            db, who, f"http://a2.test/notes/{who}", in_reply_to="https://r.test/n/1", visibility="followers",
+            content_html="<p>alleen voor volgers</p>", source="alleen voor volgers", summary=None, language=None,
+        )  # fmt: skip
+        await status_edits.add(db, "note", notes[who], "<p>eerst</p>", None, [], 1.0)
+        await idempotency.claim(db, who, "k-1")
+    post = await posts.create(db, alice, "", "kort", "<p>kort</p>")
+    await status_edits.add(db, "post", post, "<p>eerder</p>", None, [], 1.0)
+    comment = await _comment(db, post, None, alice, "http://a2.test/comments/a1")
+    await db.execute("UPDATE comments SET source = ? WHERE id = ?", ("wat ik typte", comment))
+
+    assert await member_notes.delete_for_member(db, alice) == [notes[alice]]
+    await status_edits.delete_for(db, "note", [notes[alice]])
+    await status_edits.delete_for(db, "post", [post])
+    await idempotency.delete_for_member(db, alice)
+    await comments.erase_by_member(db, alice)
+
+    assert await member_notes.by_id(db, notes[alice]) is None
+    assert await status_edits.for_status(db, "note", notes[alice]) == []
+    assert await status_edits.for_status(db, "post", post) == []
+    assert await db.fetchval("SELECT COUNT(*) FROM idempotency_keys WHERE member_id = ?", (alice,)) == 0
+    assert await db.fetchval("SELECT source FROM comments WHERE id = ?", (comment,)) is None
+    # bob's stay
+    assert await member_notes.by_id(db, notes[bob]) is not None
+    assert len(await status_edits.for_status(db, "note", notes[bob])) == 1
+    assert await db.fetchval("SELECT COUNT(*) FROM idempotency_keys WHERE member_id = ?", (bob,)) == 1

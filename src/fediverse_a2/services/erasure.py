@@ -37,10 +37,12 @@ from ..store import (
     events,
     follows,
     groups,
+    idempotency,
     invites,
     legacy,
     markers,
     media,
+    member_notes,
     member_reactions,
     members,
     membership_requests,
@@ -50,6 +52,7 @@ from ..store import (
     posts,
     search,
     sessions,
+    status_edits,
     tags,
     tombstones,
 )
@@ -124,6 +127,11 @@ async def _forget(rt: Runtime, tx: Executor, member: Member, actor: str, now: fl
     for post_id in post_ids:
         await search.remove_post(tx, post_id)
     await tags.clear_for_posts(tx, post_ids)
+    # what apps wrote: notes, earlier versions of posts, comments and notes, idempotency keys
+    note_ids = await member_notes.delete_for_member(tx, member.id)
+    for kind, row_ids in (("post", post_ids), ("comment", [c for c, _ in erased]), ("note", note_ids)):
+        await status_edits.delete_for(tx, kind, row_ids)
+    await idempotency.delete_for_member(tx, member.id)
     await events.erase_for_member(tx, member.id, post_ids)
     await posts.erase_for_member(tx, member.id, now)
     await legacy.remove_redirects_to(

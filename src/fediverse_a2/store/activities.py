@@ -6,8 +6,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .db import Executor
-from .sql import chunks, columns, marks, optional_str, record
+from .db import Executor, Row
+from .sql import chunks, columns, marks, optional_int, optional_str, record
 
 __all__ = [
     "NewActivity",
@@ -39,6 +39,7 @@ class SentActivity:
     type: str
     object_id: str | None
     body: str  # the JSON sent
+    listed: bool = True  # False: for its addressees only (never in the outbox, never served to a fetch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +57,23 @@ class NewActivity:
 _SENT = f"SELECT {columns(SentActivity)} FROM activities"
 
 
-async def add(db: Executor, ap_id: str, member_id: int | None, kind: str, object_id: str | None, body: str) -> int:
-    """Store an outgoing activity and return its row id."""
+def _sent(row: Row) -> SentActivity:
+    return SentActivity(int(row[0]), optional_int(row[1]), str(row[2]), optional_str(row[3]), str(row[4]),
+                        bool(row[5]))  # fmt: skip
+
+
+async def add(
+    db: Executor, ap_id: str, member_id: int | None, kind: str, object_id: str | None, body: str, *, listed: bool = True
+) -> int:
+    """Store an outgoing activity and return its row id; `listed=False`: one for its addressees only."""
+    # A listed activity leaves the column to its default, so the statement also suits a
+    # database from before it (as the upgrade tests have one).
+    extra, values = ("", ()) if listed else (", listed", (0,))
     return int(
         await db.fetchval(
-            "INSERT INTO activities (ap_id, member_id, type, object_id, body, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-            (ap_id, member_id, kind, object_id, body, time.time()),
+            f"INSERT INTO activities (ap_id, member_id, type, object_id, body, created_at{extra}) "
+            f"VALUES (?, ?, ?, ?, ?, ?{', ?' if extra else ''}) RETURNING id",
+            (ap_id, member_id, kind, object_id, body, time.time(), *values),
         )
     )
 
@@ -88,7 +99,8 @@ async def count_for_member(db: Executor, member_id: int) -> int:
     """How many public activities are in a member's outbox."""
     return int(
         await db.fetchval(
-            f"SELECT COUNT(*) FROM activities WHERE member_id = ? AND type IN {_OUTBOX_TYPES}", (member_id,)
+            f"SELECT COUNT(*) FROM activities WHERE member_id = ? AND type IN {_OUTBOX_TYPES} AND listed = 1",
+            (member_id,),
         )
     )
 
@@ -96,7 +108,7 @@ async def count_for_member(db: Executor, member_id: int) -> int:
 async def for_member(db: Executor, member_id: int, limit: int, offset: int) -> list[str]:
     """The JSON bodies of a page of a member's outbox, newest first."""
     rows = await db.fetchall(
-        f"SELECT body FROM activities WHERE member_id = ? AND type IN {_OUTBOX_TYPES} "
+        f"SELECT body FROM activities WHERE member_id = ? AND type IN {_OUTBOX_TYPES} AND listed = 1 "
         "ORDER BY id DESC LIMIT ? OFFSET ?",
         (member_id, limit, offset),
     )
@@ -109,13 +121,13 @@ async def latest_version(db: Executor, object_id: str) -> SentActivity | None:
         f"{_SENT} WHERE object_id = ? AND type IN ('Create', 'Update', 'Delete') ORDER BY id DESC LIMIT 1",
         (object_id,),
     )
-    return None if row is None else record(SentActivity, row)
+    return None if row is None else _sent(row)
 
 
 async def create_of(db: Executor, object_id: str) -> SentActivity | None:
     """The Create we sent of an object, or None."""
     row = await db.fetchone(f"{_SENT} WHERE object_id = ? AND type = 'Create'", (object_id,))
-    return None if row is None else record(SentActivity, row)
+    return None if row is None else _sent(row)
 
 
 async def is_deleted(db: Executor, object_id: str) -> bool:

@@ -24,6 +24,7 @@ __all__ = [
     "for_post",
     "for_posts",
     "in_use",
+    "is_attached",
     "page_of_member",
     "set_alt",
 ]
@@ -79,6 +80,11 @@ async def by_file_name(db: Executor, file_name: str) -> Media | None:
     """The first record of a stored file (several members may have uploaded the same bytes)."""
     row = await db.fetchone(f"SELECT {_COLUMNS} FROM media WHERE file_name = ? ORDER BY id LIMIT 1", (file_name,))
     return _media(row) if row else None
+
+
+async def is_attached(db: Executor, media_id: int) -> bool:
+    """Whether a post carries this image."""
+    return bool(await db.fetchval("SELECT 1 FROM post_media WHERE media_id = ? LIMIT 1", (media_id,)))
 
 
 async def set_alt(db: Executor, media_id: int, alt: str) -> None:

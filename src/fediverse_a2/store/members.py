@@ -21,8 +21,10 @@ __all__ = [
     "admins_left",
     "avatars",
     "by_id",
+    "by_ids",
     "by_name",
     "by_username",
+    "by_usernames",
     "count",
     "create",
     "deleted_at",
@@ -174,6 +176,24 @@ async def by_id(db: Executor, member_id: int) -> Member | None:
     """The member with this id, or None."""
     row = await db.fetchone(f"{_SELECT} WHERE m.id = ?", (member_id,))
     return _member(row) if row else None
+
+
+async def by_ids(db: Executor, member_ids: Sequence[int]) -> dict[int, Member]:
+    """Several members by id, in one statement."""
+    wanted = list(dict.fromkeys(member_ids))
+    if not wanted:
+        return {}
+    rows = await db.fetchall(f"{_SELECT} WHERE m.id IN ({marks(len(wanted))})", tuple(wanted))
+    return {m.id: m for m in (_member(r) for r in rows)}
+
+
+async def by_usernames(db: Executor, usernames: Sequence[str]) -> dict[str, Member]:
+    """Several members by username, in one statement."""
+    wanted = list(dict.fromkeys(usernames))
+    if not wanted:
+        return {}
+    rows = await db.fetchall(f"{_SELECT} WHERE m.username IN ({marks(len(wanted))})", tuple(wanted))
+    return {m.username: m for m in (_member(r) for r in rows)}
 
 
 async def by_name(db: Executor, name: str) -> list[Member]:

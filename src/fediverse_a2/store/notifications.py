@@ -18,16 +18,19 @@ __all__ = [
     "NewNotification",
     "add",
     "add_many",
+    "by_id",
     "claim_mail",
     "delete_for_member",
     "digest_items",
     "digest_members",
+    "dismiss",
     "forget_activity",
     "forget_actor",
     "forget_texts_of",
     "get_settings",
     "mark_all_read",
     "page",
+    "page_between",
     "put_settings",
     "to_triage",
     "unread_count",
@@ -153,6 +156,49 @@ async def page(db: Executor, member_id: int, limit: int, offset: int = 0) -> lis
         (member_id, limit, offset),
     )
     return [_notification(r) for r in rows]
+
+
+async def page_between(
+    db: Executor,
+    member_id: int,
+    kinds: Sequence[str],
+    *,
+    below: int | None,
+    above: int | None,
+    limit: int,
+    oldest_first: bool = False,
+) -> list[Notification]:
+    """A member's notifications of some kinds with ids between two (exclusive), newest first (or oldest first)."""
+    if not kinds:
+        return []
+    where = f"member_id = ? AND kind IN ({', '.join('?' * len(kinds))})"
+    params: list[object] = [member_id, *kinds]
+    if below is not None:
+        where += " AND id < ?"
+        params.append(below)
+    if above is not None:
+        where += " AND id > ?"
+        params.append(above)
+    order = "ASC" if oldest_first else "DESC"
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM notifications WHERE {where} ORDER BY id {order} LIMIT ?", (*params, limit)
+    )
+    return [_notification(r) for r in rows]
+
+
+async def by_id(db: Executor, member_id: int, notification_id: int) -> Notification | None:
+    """One of a member's notifications."""
+    row = await db.fetchone(
+        f"SELECT {_COLUMNS} FROM notifications WHERE id = ? AND member_id = ?", (notification_id, member_id)
+    )
+    return None if row is None else _notification(row)
+
+
+async def dismiss(db: Executor, member_id: int, notification_id: int | None = None) -> int:
+    """Remove one of a member's notifications (or, with None, all of them); how many went."""
+    if notification_id is None:
+        return await db.execute("DELETE FROM notifications WHERE member_id = ?", (member_id,))
+    return await db.execute("DELETE FROM notifications WHERE id = ? AND member_id = ?", (notification_id, member_id))
 
 
 async def unread_count(db: Executor, member_id: int) -> int:

@@ -25,6 +25,7 @@ __all__ = [
     "increment_views",
     "live_ids",
     "mark_deleted",
+    "page",
     "page_by_member",
     "page_of_member",
     "publish",
@@ -318,8 +319,31 @@ async def page_by_member(
 ) -> list[Post]:
     """A member's live blog posts (not events) published between two times (exclusive), newest first (oldest
     first when asked)."""
-    where = f"WHERE {LIVE_BLOG_POST} AND p.member_id = ?"
-    params: list[Any] = [member_id]
+    return await page(db, before=before, after=after, limit=limit, only_media=only_media, oldest_first=oldest_first,
+                      member_id=member_id)  # fmt: skip
+
+
+async def page(
+    db: Executor,
+    *,
+    before: float | None,
+    after: float | None,
+    limit: int,
+    only_media: bool = False,
+    oldest_first: bool = False,
+    member_id: int | None = None,
+    tag: str | None = None,
+) -> list[Post]:
+    """Live blog posts (not events) published between two times (exclusive), newest first (oldest first when
+    asked): every member's, or one member's, or those with a tag (its folded name)."""
+    where = f"WHERE {LIVE_BLOG_POST}"
+    params: list[Any] = []
+    if member_id is not None:
+        where += " AND p.member_id = ?"
+        params.append(member_id)
+    if tag is not None:
+        where += " AND p.id IN (SELECT pt.post_id FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE t.norm = ?)"
+        params.append(tag)
     if before is not None:
         where += " AND p.published < ?"
         params.append(before)

@@ -61,7 +61,7 @@ def _feed(rt: Runtime, items: list[Post], title: str, self_path: str, alternate_
         parts += [
             "<entry>",
             f"<id>{escape(url)}</id>",
-            f"<title>{escape(post.title)}</title>",
+            f"<title>{escape(post.heading or post.author_name)}</title>",
             f'<link rel="alternate" type="text/html" href={quoteattr(url)}/>',
             f"<author><name>{escape(post.author_name)}</name><uri>{escape(rt.urls.actor(post.username))}</uri></author>",
             f"<published>{iso(post.published)}</published>",

@@ -138,7 +138,8 @@ class Objects:
         sent = await activities.latest_version(self.rt.db, object_id)
         if sent is None and await tombstones.is_deleted(self.rt.db, object_id):
             return activity_response(build.tombstone(object_id), 410)  # its author's account was erased
-        if sent is None:
+        if sent is None or not sent.listed:
+            # A followers-only or direct note reached its addressees in its Create; it is never served.
             return await self._missing(request, True, 404)
         if sent.type == "Delete":
             return activity_response(build.tombstone(object_id), 410)
