@@ -7,6 +7,7 @@ import argparse
 from ..runtime import Runtime
 from ..services import groups
 from ..store.groups import RULES, VISIBILITIES
+from .common import say
 from .registry import Registry
 
 __all__ = ["register"]
@@ -15,10 +16,10 @@ __all__ = ["register"]
 async def _add(rt: Runtime, args: argparse.Namespace) -> None:
     group = await groups.add_group(rt, args.slug, args.name, args.rule, args.summary or "", args.visibility)
     if group.members_only:
-        print(f"created members-only group {group.username}: add members with `group member {group.username} USER`")
+        say(args, "cli_group_created_members_only", group=group.username)
         print(groups.page_url(rt, group.username))
         return
-    print(f"created group {rt.urls.handle(group.username)} ({group.rule})")
+    say(args, "cli_group_created", handle=rt.urls.handle(group.username), rule=group.rule)
     print(rt.urls.actor(group.username))
 
 
@@ -29,12 +30,12 @@ async def _list(rt: Runtime, args: argparse.Namespace) -> None:
 
 async def _member(rt: Runtime, args: argparse.Namespace) -> None:
     added = await groups.add_member(rt, args.slug, args.username)
-    print(f"{args.username} {'is now' if added else 'was already'} a member of group {args.slug}")
+    say(args, "cli_group_member_added" if added else "cli_group_member_already", name=args.username, group=args.slug)
 
 
 async def _moderator(rt: Runtime, args: argparse.Namespace) -> None:
     await groups.add_moderator(rt, args.slug, args.username)
-    print(f"{args.username} now moderates group {args.slug}")
+    say(args, "cli_group_moderator", name=args.username, group=args.slug)
 
 
 def register(cli: Registry) -> None:
