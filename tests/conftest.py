@@ -27,6 +27,9 @@ BACKENDS = ["sqlite", "postgresql"]
 def pytest_configure(config: pytest.Config) -> None:
     """Register the marker of PostgreSQL variants (`-m postgresql` runs only those)."""
     config.addinivalue_line("markers", "postgresql: runs against the PostgreSQL test server")
+    config.addinivalue_line(
+        "markers", "slow: takes minutes; under pytest-xdist it starts first, so it does not end the run alone"
+    )
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
@@ -46,8 +49,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.xdist_group(group))
         if item.get_closest_marker("xdist_group") is not None:
             grouped.add(item.nodeid)
-    # The groups are the long units of work: started first, they do not end the run on one worker.
-    items.sort(key=lambda item: item.nodeid not in grouped)
+    # The long units of work start first (the slow tests, then the groups): the run then does not
+    # end with one worker busy on one of them while the other has nothing left to do.
+    items.sort(key=lambda item: (item.get_closest_marker("slow") is None, item.nodeid not in grouped))
 
 
 def _shared_group(item: pytest.Item) -> str | None:
