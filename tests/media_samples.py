@@ -17,6 +17,13 @@ def photo(size: tuple[int, int] = (800, 600), secret: str = "GPS 52.37N 4.89E") 
     return out.getvalue()
 
 
+def png_bytes(size: tuple[int, int] = (64, 48), colour: tuple[int, int, int] = (200, 80, 20)) -> bytes:
+    """A plain PNG."""
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "PNG")
+    return out.getvalue()
+
+
 # -- one image per kind of metadata, each carrying a phone number -----------------------------
 
 PHONE = "0612345678"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -15,6 +16,8 @@ __all__ = ["BROWSER", "WebUser", "csrf_of", "member_with_password"]
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0", "Accept": "text/html"}
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+_QUESTION = re.compile(r'<section class="form-page confirm">.*?<form method="post" action="([^"]*)">(.*?)</form>', re.S)
+_HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 
 
 def csrf_of(html: str) -> str:
@@ -65,6 +68,16 @@ class WebUser:
             fields.setdefault("csrf", csrf_of(page.text))
         headers = {} if origin is None else {"Origin": self.base_url if origin == "self" else origin}
         return await self.client.post(action, data=fields, files=files, headers=headers)
+
+    async def confirm(self, page: str) -> httpx.Response:
+        """Open a page that asks first (web/confirm.py) and answer yes: its form POSTed as shown."""
+        shown = await self.get(page)
+        assert shown.status_code == 200, (page, shown.status_code, shown.text[:300])
+        form = _QUESTION.search(shown.text)
+        assert form, f"{page} asks nothing"
+        fields = {name: html.unescape(value) for name, value in _HIDDEN.findall(form.group(2))}
+        action = html.unescape(form.group(1))
+        return await self.client.post(action, data=fields, headers={"Origin": self.base_url})
 
     async def login(self, username: str, password: str) -> httpx.Response:
         """Sign in through /login."""

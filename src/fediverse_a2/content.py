@@ -25,9 +25,11 @@ __all__ = [
     "REMOTE_ATTRIBUTES",
     "REMOTE_TAGS",
     "REMOTE_URL_SCHEMES",
+    "excerpt",
     "inert_text",
     "plain_text",
     "render_markdown",
+    "render_post",
     "sanitise_post_html",
     "sanitise_remote_html",
 ]
@@ -49,7 +51,7 @@ POST_TAGS = frozenset(
 POST_ATTRIBUTES: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "*": frozenset(),  # replaces ammonia's default generic attributes (lang, title)
-        "a": frozenset({"href"}),
+        "a": frozenset({"href", "class"}),  # class: only "mention hashtag", as Mastodon marks a #tag
         "ol": frozenset({"start"}),  # "3. item" lists keep their numbering
         "code": frozenset({"class"}),  # only language-* survives the filter, for highlighting
     }
@@ -87,6 +89,7 @@ REMOTE_URL_SCHEMES = frozenset(
 # spans (invisible/ellipsis) its own posts are made of.
 _REMOTE_CLASS = re.compile(r"(?:h|p|u|dt|e)-\S*|mention|hashtag|ellipsis|invisible")
 _CODE_CLASS = re.compile(r"language-[A-Za-z0-9_+#.-]{1,40}")
+_HASHTAG_CLASS = re.compile(r"mention|hashtag")
 _INTEGER = re.compile(r"-?[0-9]{1,9}")
 _LANG = re.compile(r"[A-Za-z0-9-]{1,35}")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
@@ -113,7 +116,7 @@ def _post_filter(tag: str, attr: str, value: str) -> str | None:
     if attr == "href":
         return _absolute(value, POST_URL_SCHEMES)
     if attr == "class":
-        return _keep_classes(value, _CODE_CLASS)
+        return _keep_classes(value, _HASHTAG_CLASS if tag == "a" else _CODE_CLASS)
     if attr == "start":
         return value if _INTEGER.fullmatch(value.strip()) else None
     return value
@@ -197,6 +200,13 @@ def plain_text(html: str) -> str:
     return _WHITESPACE.sub(" ", html_lib.unescape(text)).strip()
 
 
+def excerpt(text: str, limit: int = 280) -> str:
+    """A text cut to about `limit` characters at a word boundary, with " …" when cut."""
+    if len(text) <= limit:
+        return text
+    return (text[:limit].rsplit(" ", 1)[0] or text[:limit]) + " …"
+
+
 # --- Markdown --------------------------------------------------------------------------------
 
 
@@ -246,12 +256,68 @@ def _adjust(tokens: list[Token], outline: list[tuple[int, int]] | None = None) -
             _adjust(token.children, outline)
 
 
+# A #tag in running text: after a start, a space or punctuation (not inside a word, an entity or a
+# URL), letters, digits and _, at least one of them a letter (#2024 is a number, not a tag).
+_HASHTAG = re.compile(r"(?<![\w&#/])#([^\W_]\w{0,49})")
+
+
+def _hashtag_tokens(token: Token, tag_url: Callable[[str], str], found: list[str]) -> list[Token]:
+    """A text token split into text and links to the tag pages of its #tags."""
+    out: list[Token] = []
+    text, at = token.content, 0
+    for match in _HASHTAG.finditer(text):
+        name = match.group(1)
+        if not any(c.isalpha() for c in name):
+            continue
+        if match.start() > at:
+            out.append(Token("text", "", 0, content=text[at : match.start()]))
+        out.append(Token("link_open", "a", 1, attrs={"href": tag_url(name), "class": "mention hashtag"}))
+        out.append(Token("text", "", 0, content=match.group(0)))
+        out.append(Token("link_close", "a", -1))
+        found.append(name)
+        at = match.end()
+    if not out:
+        return [token]
+    if at < len(text):
+        out.append(Token("text", "", 0, content=text[at:]))
+    return out
+
+
+def _link_hashtags(tokens: list[Token], tag_url: Callable[[str], str], found: list[str]) -> None:
+    """Make every #tag of running text a link to its tag page (not in code, not inside another link)."""
+    for token in tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        children: list[Token] = []
+        in_link = 0
+        for child in token.children:
+            if child.type == "link_open":
+                in_link += 1
+            elif child.type == "link_close":
+                in_link -= 1
+            if child.type == "text" and not in_link and "#" in child.content:
+                children += _hashtag_tokens(child, tag_url, found)
+            else:
+                children.append(child)
+        token.children = children
+
+
 def render_markdown(text: str) -> str:
     """A member's Markdown (CommonMark, no raw HTML) as sanitised post HTML."""
     env: dict[str, Any] = {}
     tokens = _MD.parse(text or "", env)
     _adjust(tokens)
     return sanitise_post_html(_MD.renderer.render(tokens, _MD.options, env))
+
+
+def render_post(text: str, tag_url: Callable[[str], str]) -> tuple[str, list[str]]:
+    """A post's Markdown as sanitised HTML whose #tags link to `tag_url(tag)`, and those tags as written."""
+    env: dict[str, Any] = {}
+    tokens = _MD.parse(text or "", env)
+    _adjust(tokens)
+    found: list[str] = []
+    _link_hashtags(tokens, tag_url, found)
+    return sanitise_post_html(_MD.renderer.render(tokens, _MD.options, env)), found
 
 
 # --- inert text ------------------------------------------------------------------------------

@@ -9,12 +9,14 @@ class UserError(Exception):
     """A request that cannot be carried out; str(exc) is a one-line explanation.
 
     `key` names the interface text (see i18n) that says the same on a page, in the
-    visitor's language; without one, pages show the message itself.
+    visitor's language, with `values` filled into its {placeholders}; without one, an English
+    page shows the message itself and a Dutch page a general refusal (never English).
     """
 
-    def __init__(self, message: str, *, key: str | None = None) -> None:
+    def __init__(self, message: str, *, key: str | None = None, values: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.key = key
+        self.values = values or {}
 
 
 class NotFound(UserError):

@@ -7,7 +7,16 @@ from zoneinfo import ZoneInfo
 
 from .texts import TEXT
 
-__all__ = ["LANGUAGES", "choose_language", "format_date", "format_span", "local_input", "month_name", "translate"]
+__all__ = [
+    "LANGUAGES",
+    "choose_language",
+    "format_date",
+    "format_span",
+    "has_text",
+    "local_input",
+    "month_name",
+    "translate",
+]
 
 LANGUAGES = ("nl", "en")
 
@@ -51,6 +60,11 @@ _WEEKDAYS = {
     "nl": ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"],
     "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
 }
+
+
+def has_text(key: str) -> bool:
+    """Whether an interface text of this name exists (in Dutch and English alike)."""
+    return key in _TEXT["nl"] and key in _TEXT["en"]
 
 
 def translate(language: str, key: str, **values: str) -> str:

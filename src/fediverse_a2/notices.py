@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .content import excerpt, plain_text
 from .i18n import translate
 
 __all__ = [
@@ -19,7 +20,10 @@ __all__ = [
     "MailSettings",
     "Notification",
     "describe",
+    "excerpt_of",
 ]
+
+EXCERPT = 200  # characters of what was said that a notification shows
 
 # reply: to a member's post or comment; follow_request: a follow waiting for approval.
 KINDS = ("reply", "mention", "like", "boost", "follow", "follow_request")
@@ -56,6 +60,8 @@ class Notification:
     read_at: float | None = None
     # The sanitised text of a followers-only or direct note (never shown anywhere else).
     content_html: str | None = None
+    subject: str | None = None  # the title of the member's post it is about
+    excerpt: str | None = None  # the beginning of what was said, plain text
 
     @property
     def unread(self) -> bool:
@@ -79,7 +85,14 @@ class MailSettings:
         return self.modes.get(group) or DEFAULT_MODES.get(group, "never")
 
 
+def excerpt_of(html: str) -> str | None:
+    """The plain-text beginning of a comment or note a notification quotes (None when it says nothing)."""
+    return excerpt(plain_text(html), EXCERPT) or None
+
+
 def describe(language: str, notification: Notification) -> str:
-    """One line: who did what ("Carol reageerde op je bericht")."""
+    """One line: who did what, and where ("Bob Jansen reageerde op ‘Open data’")."""
     name = notification.actor_name or notification.actor_uri
+    if notification.subject:
+        return translate(language, f"notice_{notification.kind}_on", name=name, title=notification.subject)
     return translate(language, f"notice_{notification.kind}", name=name)

@@ -35,6 +35,7 @@ from .background.child import WorkerChild
 from .background.workers import Workers
 from .config import Config
 from .errors import UserError
+from .hosts import format_authority, origin_of
 from .runtime import Runtime
 from .store import members
 
@@ -44,7 +45,9 @@ NO_MEMBERS = (
     "No members yet. Add one with:\n"
     '  fediverse-a2 member add USERNAME --name "Display Name"\n'
     "then publish with:\n"
-    '  fediverse-a2 post USERNAME --title "Title" --body "Text in Markdown"'
+    '  fediverse-a2 post USERNAME --title "Title" --body "Text in Markdown"\n'
+    "and sign in on the web with the link of:\n"
+    "  fediverse-a2 member invite USERNAME"
 )
 
 
@@ -109,11 +112,8 @@ async def _serve(config: Config, host: str, port: int, reuse_port: bool, termina
         gc.collect()
         gc.freeze()
         where = {"process": "in a worker process", "inline": "in this process", "none": "not here"}[mode]
-        print(
-            f"fediverse-a2 serving {config.instance.base_url} on http://{host}:{port} (background work: {where})",
-            file=sys.stderr,
-            flush=True,
-        )
+        line = f"fediverse-a2 serving {_where(config, host, port)} (background work: {where})"
+        print(line, file=sys.stderr, flush=True)
         await server.serve(sockets=[sock])
     finally:
         if watching is not None:
@@ -124,6 +124,13 @@ async def _serve(config: Config, host: str, port: int, reuse_port: bool, termina
             await asyncio.to_thread(child.stop)
         sock.close()
         await rt.close()
+
+
+def _where(config: Config, host: str, port: int) -> str:
+    """The address to name: base_url, and the socket only when it is another address (behind a proxy)."""
+    bound = f"http://{format_authority(host, port)}"
+    public = config.instance.base_url
+    return public if origin_of(bound) == origin_of(public) else f"{public} (listening on {bound})"
 
 
 def _config_file(config: Config) -> Path:

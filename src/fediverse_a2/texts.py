@@ -85,7 +85,7 @@ _PAIRS: tuple[tuple[str, str, str], ...] = (
     ("moderation", "Moderatie", "Moderation"),
     ("moderation_menu", "Moderatie en beheer", "Moderation and admin"),
     ("moderation_queue", "Wachtrij", "Queue"),
-    ("moderation_reports", "Meldingen", "Reports"),
+    ("moderation_reports", "Rapportages", "Reports"),
     ("moderation_blocks", "Blokkades", "Blocks"),
     ("moderation_log", "Logboek", "Audit log"),
     ("moderation_settings", "Reacties goedkeuren", "Approving comments"),
@@ -126,28 +126,28 @@ _PAIRS: tuple[tuple[str, str, str], ...] = (
     ("moderation_done_hide", "De reactie is verborgen.", "The comment is hidden."),
     ("moderation_done_unhide", "De reactie is weer zichtbaar.", "The comment is shown again."),
     ("moderation_done_delete", "De reactie is verwijderd.", "The comment was deleted."),
-    ("moderation_done_report", "De melding is verstuurd.", "The report was sent."),
+    ("moderation_done_report", "De rapportage is verstuurd.", "The report was sent."),
     ("moderation_done_block_actor", "Het account is geblokkeerd.", "The account is blocked."),
     ("moderation_done_unblock_actor", "De blokkade is opgeheven.", "The block was lifted."),
     ("moderation_done_block_domain", "De server is geblokkeerd.", "The server is blocked."),
-    ("moderation_done_resolved", "De melding is afgehandeld.", "The report is resolved."),
-    ("moderation_done_dismissed", "De melding is afgewezen.", "The report is dismissed."),
+    ("moderation_done_resolved", "De rapportage is afgehandeld.", "The report is resolved."),
+    ("moderation_done_dismissed", "De rapportage is afgewezen.", "The report is dismissed."),
     ("moderation_not_allowed", "Dat kan niet bij deze reactie.", "That is not possible for this comment."),
-    ("report_send_title", "Melden bij de eigen server", "Report to its own server"),
+    ("report_send_title", "Rapporteren bij de eigen server", "Report to its own server"),
     (
         "report_send_explain",
-        "De melding gaat namens deze server (niet namens jou) naar de moderatoren van {domain}.",
+        "De rapportage gaat namens deze server (niet namens jou) naar de moderatoren van {domain}.",
         "The report goes to the moderators of {domain} on behalf of this server (not you).",
     ),
     ("report_reason", "Reden", "Reason"),
-    ("report_send", "Melding versturen", "Send the report"),
+    ("report_send", "Rapportage versturen", "Send the report"),
     ("report_reason_missing", "Geef een reden op.", "Give a reason."),
     (
         "report_no_actor",
         "De schrijver van deze reactie is hier niet bekend.",
         "The comment's author is not known here.",
     ),
-    ("no_reports", "Er zijn geen meldingen.", "There are no reports."),
+    ("no_reports", "Er zijn geen rapportages.", "There are no reports."),
     ("report_from", "Van", "From"),
     ("report_objects", "Gaat over", "About"),
     ("report_resolution", "Afhandeling", "Resolution"),
@@ -156,7 +156,7 @@ _PAIRS: tuple[tuple[str, str, str], ...] = (
     ("report_note", "Toelichting", "Note"),
     ("report_resolve", "Afgehandeld", "Resolved"),
     ("report_dismiss", "Afwijzen", "Dismiss"),
-    ("report_unknown", "Die melding bestaat niet.", "There is no such report."),
+    ("report_unknown", "Die rapportage bestaat niet.", "There is no such report."),
     ("report_resolution_unknown", "Kies afgehandeld of afgewezen.", "Choose resolved or dismissed."),
     ("block_target", "Account (@naam@server of adres) of server", "Account (@name@server or address) or server"),
     ("block_target_missing", "Vul een account of server in.", "Give an account or a server."),
@@ -234,6 +234,10 @@ _PAIRS: tuple[tuple[str, str, str], ...] = (
     ("notice_boost", "{name} boostte je blogpost", "{name} boosted your post"),
     ("notice_follow", "{name} volgt je nu", "{name} follows you now"),
     ("notice_follow_request", "{name} vraagt of hij of zij je mag volgen", "{name} asks to follow you"),
+    ("notice_reply_on", "{name} reageerde op ‘{title}’", "{name} commented on ‘{title}’"),
+    ("notice_mention_on", "{name} noemde je bij ‘{title}’", "{name} mentioned you on ‘{title}’"),
+    ("notice_like_on", "{name} markeerde ‘{title}’ als favoriet", "{name} favourited ‘{title}’"),
+    ("notice_boost_on", "{name} boostte ‘{title}’", "{name} boosted ‘{title}’"),
     ("notifications", "Meldingen", "Notifications"),
     ("notifications_unread", "{count} ongelezen", "{count} unread"),
     ("no_notifications", "Je hebt nog geen meldingen.", "You have no notifications yet."),
@@ -839,7 +843,171 @@ _APPS: tuple[tuple[str, str, str], ...] = (
     ("app_revoked", "De toegang van de app is ingetrokken.", "The app's access was taken away."),
     ("app_not_found", "Die app heeft geen toegang (meer).", "That app has no access (any more)."),
 )
-for _key, _nl, _en in _PAIRS + _APPS:
+# What a new user tripped over: states and codes in words, refusals in the visitor's language,
+# asking before anything is deleted, notifications that say what and where, a new password.
+_NEWCOMER: tuple[tuple[str, str, str], ...] = (
+    # Member states (the archive's) and delivery states, in words.
+    ("member_state_active", "actief", "active"),
+    ("member_state_suspended", "geschorst", "suspended"),
+    ("member_state_left", "vertrokken", "left"),
+    ("member_state_pending", "niet afgerond", "not completed"),
+    ("delivery_pending", "wacht", "waiting"),
+    ("delivery_sent", "bezorgd", "delivered"),
+    ("delivery_failed", "mislukt", "failed"),
+    ("delivery_gone", "bestaat niet meer", "gone"),
+    ("delivery_skipped", "overgeslagen", "skipped"),
+    # The federation policy: mode names, where a rule comes from, Mastodon's severities.
+    ("rule_source_config", "configuratie (config.toml)", "configuration (config.toml)"),
+    ("rule_source_admin", "beheerder", "admin"),
+    ("rule_source_list", "lijst {url}", "list {url}"),
+    ("severity_suspend", "volledig blokkeren", "suspend"),
+    ("severity_silence", "beperken", "limit"),
+    ("severity_noop", "geen", "none"),
+    # The audit log: who, what, and the details of an action.
+    ("audit_cli", "opdrachtregel", "command line"),
+    ("audit_comment_approve", "reactie goedgekeurd", "comment approved"),
+    ("audit_comment_hide", "reactie verborgen", "comment hidden"),
+    ("audit_comment_unhide", "reactie weer getoond", "comment shown again"),
+    ("audit_comment_delete", "reactie verwijderd", "comment deleted"),
+    ("audit_report_send", "rapportage verstuurd", "report sent"),
+    ("audit_report_resolved", "rapportage afgehandeld", "report resolved"),
+    ("audit_report_dismissed", "rapportage afgewezen", "report dismissed"),
+    ("audit_domain_block", "server geblokkeerd", "server blocked"),
+    ("audit_domain_unblock", "blokkade van server opgeheven", "server unblocked"),
+    ("audit_domain_allow", "server toegestaan", "server allowed"),
+    ("audit_domain_disallow", "server niet meer toegestaan", "server no longer allowed"),
+    ("audit_domain_import", "blokkadelijst geïmporteerd", "block list imported"),
+    ("audit_actor_block", "account geblokkeerd", "account blocked"),
+    ("audit_actor_unblock", "blokkade van account opgeheven", "account unblocked"),
+    ("audit_member_role", "rol gewijzigd", "role changed"),
+    ("audit_member_disable", "lid uitgeschakeld", "member disabled"),
+    ("audit_member_enable", "lid ingeschakeld", "member enabled"),
+    ("audit_removed_followers", "{n} volger(s) verwijderd", "{n} follower(s) removed"),
+    ("audit_imported", "{n} van {total} blokkade(s) toegevoegd", "{n} of {total} block(s) added"),
+    ("audit_report", "rapportage #{n}", "report #{n}"),
+    ("audit_role", "nieuwe rol: {role}", "new role: {role}"),
+    ("audit_csv", "CSV-bestand", "CSV file"),
+    # The domain-block CSV, what can be wrong with it.
+    ("csv_malformed", "Regel {line}: dit is geen geldige CSV.", "Line {line}: this is not valid CSV."),
+    (
+        "csv_severity",
+        "Regel {line}: onbekende zwaarte '{value}' (suspend, silence of noop).",
+        "Line {line}: unknown severity '{value}' (suspend, silence or noop).",
+    ),
+    (
+        "csv_domain",
+        "Regel {line}: '{value}' is geen geldige domeinnaam.",
+        "Line {line}: '{value}' is not a valid domain.",
+    ),
+    ("domain_invalid", "'{domain}' is geen geldige domeinnaam.", "'{domain}' is not a valid domain."),
+    # Refusals of services, in words (the command line says them in English).
+    ("password_short", "Een wachtwoord heeft minstens 10 tekens.", "A password needs at least 10 characters."),
+    ("password_long", "Dat wachtwoord is te lang.", "That password is too long."),
+    ("password_spaces", "Een wachtwoord kan niet alleen uit spaties bestaan.", "A password cannot be only spaces."),
+    ("cannot_sign_in", "Met dit account kan niet worden ingelogd.", "This account cannot sign in."),
+    (
+        "username_none_free",
+        "Er is geen vrije gebruikersnaam gevonden; kies er zelf een.",
+        "No free username was found; choose one.",
+    ),
+    ("comment_empty", "Schrijf eerst een reactie.", "Write a comment first."),
+    ("comment_long", "De reactie is te lang.", "The comment is too long."),
+    ("follow_local", "Dat account staat op deze server.", "That account is on this server."),
+    ("not_following", "Je volgt dat account niet.", "You do not follow that account."),
+    (
+        "cannot_fetch",
+        "Dat bericht kon niet worden opgehaald bij zijn server. Probeer het later nog eens.",
+        "That post could not be fetched from its server. Try again later.",
+    ),
+    ("cannot_reply", "Daarop kun je niet reageren.", "That cannot be answered."),
+    ("host_refused", "Deze server federeert niet met {host}.", "This server does not federate with {host}."),
+    ("choice_unknown", "Kies een van de mogelijkheden.", "Choose one of the options."),
+    # Asking first (web/confirm.py): what each destructive action does, and the way back.
+    ("confirm_keep", "Nee, terug", "No, go back"),
+    ("domain_to_block", "Server (domein) om te blokkeren", "Server (domain) to block"),
+    ("domain_to_allow", "Server (domein) om toe te staan", "Server (domain) to allow"),
+    ("sensitive_media", "Gevoelige afbeelding: tonen", "Sensitive media: show"),
+    ("confirm_delete", "Ja, verwijderen", "Yes, delete"),
+    ("delete_post_title", "‘{title}’ verwijderen?", "Delete ‘{title}’?"),
+    (
+        "delete_post_explain",
+        "De blogpost verdwijnt van deze site, met de reacties eronder, en wie hem ontving hoort dat hij is "
+        "verwijderd. Dit kan niet ongedaan worden gemaakt.",
+        "The blog post disappears from this site with the comments under it, and whoever received it hears "
+        "that it was deleted. This cannot be undone.",
+    ),
+    ("delete_comment", "Reactie verwijderen", "Delete comment"),
+    ("delete_comment_title", "Deze reactie van {name} verwijderen?", "Delete this comment by {name}?"),
+    (
+        "delete_comment_explain",
+        "De reactie verdwijnt van deze site en komt niet terug, ook niet als de server van de schrijver hem "
+        "opnieuw stuurt. Dit kan niet ongedaan worden gemaakt.",
+        "The comment disappears from this site and does not come back, not even when its author's server "
+        "sends it again. This cannot be undone.",
+    ),
+    ("delete_own_comment_title", "Je reactie verwijderen?", "Delete your comment?"),
+    (
+        "delete_own_comment_explain",
+        "Je reactie verdwijnt van deze site, en de servers die hem ontvingen horen dat hij is verwijderd. "
+        "Dit kan niet ongedaan worden gemaakt.",
+        "Your comment disappears from this site, and the servers that received it hear that it was deleted. "
+        "This cannot be undone.",
+    ),
+    ("group_remove_title", "‘{title}’ uit {group} halen?", "Remove ‘{title}’ from {group}?"),
+    (
+        "group_remove_explain",
+        "De groep deelt dit bericht dan niet meer, en de volgers van de groep horen dat. Het bericht zelf blijft "
+        "bestaan.",
+        "The group then no longer shares this post, and the group's followers hear so. The post itself stays.",
+    ),
+    ("group_remove_confirm", "Ja, uit de groep halen", "Yes, remove it"),
+    ("block_actor_title", "{name} blokkeren?", "Block {name}?"),
+    (
+        "block_actor_explain",
+        "Alles van dit account wordt geweigerd, zijn reacties worden verborgen en het volgt hier niemand meer. "
+        "De blokkade kun je later opheffen, maar wie volgde moet dan opnieuw volgen.",
+        "Everything from this account is refused, its comments are hidden and it no longer follows anyone "
+        "here. You can lift the block later, but whoever followed must follow again.",
+    ),
+    ("block_domain_title", "De hele server {domain} blokkeren?", "Block the whole server {domain}?"),
+    (
+        "block_domain_explain",
+        "Niets van deze server komt nog binnen en er gaat niets meer heen; reacties van zijn accounts worden "
+        "verborgen en al zijn volgers worden verwijderd.",
+        "Nothing from this server comes in and nothing goes there any more; comments of its accounts are "
+        "hidden and all its followers are removed.",
+    ),
+    ("block_confirm", "Ja, blokkeren", "Yes, block"),
+    ("remove_follower_title", "{name} verwijderen als volger?", "Remove {name} as a follower?"),
+    (
+        "remove_follower_explain",
+        "Dit account krijgt je blogposts dan niet meer. Het kan je later opnieuw volgen.",
+        "This account then no longer gets your blog posts. It may follow you again later.",
+    ),
+    ("remove_follower_confirm", "Ja, verwijderen", "Yes, remove"),
+    ("unfollow_title", "{name} ontvolgen?", "Unfollow {name}?"),
+    (
+        "unfollow_explain",
+        "Je ziet de berichten van dit account dan niet meer op je tijdlijn.",
+        "You then no longer see this account's posts on your timeline.",
+    ),
+    ("unfollow_confirm", "Ja, ontvolgen", "Yes, unfollow"),
+    ("app_revoke_title", "De toegang van {app} intrekken?", "Take away the access of {app}?"),
+    (
+        "app_revoke_explain",
+        "De app kan dan niets meer met je account. Wil je hem weer gebruiken, dan vraagt hij opnieuw toestemming.",
+        "The app can then do nothing more with your account. To use it again, it asks for permission again.",
+    ),
+    ("app_revoke_confirm", "Ja, intrekken", "Yes, take it away"),
+    ("request_reject_title", "De aanvraag van {name} afwijzen?", "Reject the request of {name}?"),
+    (
+        "request_reject_explain",
+        "De aanvraag wordt afgewezen en verdwijnt uit de lijst. Dit kan niet ongedaan worden gemaakt.",
+        "The request is rejected and leaves the list. This cannot be undone.",
+    ),
+    ("request_reject_confirm", "Ja, afwijzen", "Yes, reject"),
+)
+for _key, _nl, _en in _PAIRS + _APPS + _NEWCOMER:
     _TEXT["nl"][_key] = _nl
     _TEXT["en"][_key] = _en
 

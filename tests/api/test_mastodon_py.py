@@ -14,22 +14,18 @@ import pytest
 from mastodon import Mastodon
 
 from api_client import REDIRECT, authorize_code, code_from
-from fake_mastodon import FakeMastodon, running
-from helpers import LiveServer, live_server, wait_for
-from webclient import WebUser, member_with_password
+from fake_mastodon import FakeMastodon
+from helpers import LiveServer, wait_for
+from webclient import WebUser
+from worlds import PASSWORD, mastodon_world
 
-PASSWORD = "correct horse battery"
 SCOPES = ["read", "write", "follow", "push"]
 
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, FakeMastodon]]:
-    async with live_server(tmp_path / "a2", run_workers=True) as a2:
-        await member_with_password(a2, "alice", "Alice de Vries", PASSWORD)
-        fake = FakeMastodon()
-        fake.add_user("carol", "Carol")
-        async with running(fake):
-            yield a2, fake
+    async with mastodon_world(tmp_path, remote=[("carol", "Carol")]) as world:
+        yield world
 
 
 async def sync(fn: Any, *args: Any, **kwargs: Any) -> Any:

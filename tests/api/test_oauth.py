@@ -4,6 +4,7 @@ exchange with and without PKCE, client credentials, revocation, scopes, and ever
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -349,10 +350,14 @@ async def test_settings_apps_lists_the_apps_and_revokes_one(a2: LiveServer) -> N
         await web.login("alice", PASSWORD)
         page = await web.get("/settings/apps")
         assert page.status_code == 200 and "Test app" in page.text and "read write follow push" in page.text
-        app_id = dict(hidden_fields(page.text))["app"]
-        forged = await web.client.post("/settings/apps", data={"app": app_id}, headers={"Origin": a2.base_url})
+        link = re.search(r'href="/settings/apps/revoke\?app=(\d+)"', page.text)
+        assert link is not None
+        app_id = link.group(1)
+        forged = await web.client.post("/settings/apps/revoke", data={"app": app_id}, headers={"Origin": a2.base_url})
         assert forged.status_code == 403 and (await me(a2, token)).status_code == 200
-        r = await web.submit("/settings/apps", "/settings/apps", {"app": app_id})
+        asked = await web.get(f"/settings/apps/revoke?app={app_id}")  # asks first: nothing happens yet
+        assert asked.status_code == 200 and "Test app" in asked.text and (await me(a2, token)).status_code == 200
+        r = await web.confirm(f"/settings/apps/revoke?app={app_id}")
         assert r.status_code == 303
         after = await web.get("/settings/apps?revoked=1")
         assert "Test app" not in after.text

@@ -93,7 +93,10 @@ async def test_a_member_lets_an_app_in_from_the_browser(a2: LiveServer) -> None:
         await page.goto("/settings/apps")
         assert "Test app" in await page.content()
         await check_page(bp)
-        await page.click("form[action='/settings/apps'] button[type=submit]")
+        await page.click("a[href^='/settings/apps/revoke']")
+        await page.wait_for_url("**/settings/apps/revoke?app=*")
+        await check_page(bp)  # the page that asks first
+        await page.click("form[action='/settings/apps/revoke'] button[type=submit]")
         await page.wait_for_url("**/settings/apps?revoked=1")
         assert "Test app" not in await page.inner_text("main")
         await check_page(bp)

@@ -7,39 +7,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
 from browser import BrowserPage, browser_page, require_browser
-from fake_mastodon import FakeMastodon, running
+from fake_mastodon import FakeMastodon, received
 from fediverse_a2.services.posts import publish_post
 from fediverse_a2.store import comments, follow_requests, members
-from helpers import LiveServer, live_server, wait_for
-from webclient import member_with_password
-
-PASSWORD = "correct horse battery"
+from helpers import LiveServer, wait_for
+from worlds import PASSWORD, mastodon_world
 
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, FakeMastodon]]:
     require_browser()
-    async with live_server(tmp_path / "a2", run_workers=True) as a2:
-        await member_with_password(a2, "alice", "Alice de Vries", PASSWORD, role="moderator")
-        fake = FakeMastodon()
-        fake.add_user("carol", "Carol Mastodon")
-        async with running(fake):
-            yield a2, fake
-
-
-async def received(fake: FakeMastodon, kind: str, count: int = 1) -> list[dict[str, Any]]:
-    async def check() -> list[dict[str, Any]] | None:
-        found = fake.received_of(kind)
-        return found if len(found) >= count else None
-
-    result: list[dict[str, Any]] = await wait_for(check, what=f"{count} {kind} at the fake")
-    return result
+    async with mastodon_world(tmp_path, members=[("alice", "Alice de Vries", "moderator")]) as world:
+        yield world
 
 
 async def sign_in(bp: BrowserPage) -> None:

@@ -16,33 +16,18 @@ from typing import Any
 import pytest
 
 from browser import BrowserPage, assert_accessible, assert_valid_html, browser_page, outline_problems, require_browser
-from fake_mastodon import FakeMastodon, running
+from fake_mastodon import FakeMastodon
 from fediverse_a2.store import comments, posts
-from helpers import LiveServer, live_server, wait_for
+from helpers import LiveServer, wait_for
 from media_samples import photo
-from webclient import member_with_password
-
-PASSWORD = "correct horse battery"
+from worlds import PASSWORD, mastodon_world
 
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, FakeMastodon]]:
-    """An instance with alice (an admin) followed by carol on a Mastodon-shaped server."""
     require_browser()
-    async with live_server(tmp_path / "a2", run_workers=True) as a2:
-        await member_with_password(a2, "alice", "Alice de Vries", PASSWORD, role="admin")
-        fake = FakeMastodon()
-        fake.add_user("carol", "Carol Mastodon")
-        async with running(fake):
-            follow = {"id": f"{fake.base}/follows/1", "type": "Follow", "actor": fake.uri("carol"),
-                      "object": f"{a2.base_url}/users/alice"}  # fmt: skip
-            assert (await fake.send("carol", f"{a2.base_url}/users/alice/inbox", follow)).status_code == 202
-            await wait_for(lambda: _now(fake.received_of("Accept")), what="the Accept")
-            yield a2, fake
-
-
-async def _now(value: Any) -> Any:
-    return value
+    async with mastodon_world(tmp_path, members=[("alice", "Alice de Vries", "admin")], followed_by="carol") as world:
+        yield world
 
 
 def assert_clean_here(bp: BrowserPage, fake: FakeMastodon) -> None:

@@ -16,16 +16,13 @@ from fediverse_a2.services.members import add_member
 from fediverse_a2.services.posts import publish_post
 from fediverse_a2.store import comments, follows, members, posts
 from helpers import LiveServer, live_server, wait_for
+from worlds import mastodon_world
 
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, FakeMastodon]]:
-    async with live_server(tmp_path / "a2", run_workers=True) as a2:
-        await add_member(a2.rt, "alice", "Alice")
-        fake = FakeMastodon()
-        fake.add_user("carol", "Carol Mastodon")
-        async with running(fake):
-            yield a2, fake
+    async with mastodon_world(tmp_path, members=[("alice", "Alice")]) as world:
+        yield world
 
 
 async def _follow(a2: LiveServer, fake: FakeMastodon) -> dict:

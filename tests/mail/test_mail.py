@@ -140,11 +140,12 @@ async def test_a_reply_is_mailed_at_once_with_safe_headers(tmp_path: Path) -> No
             assert msg["To"] == "alice@example.org" and FROM in msg["From"] and "Test A2" in msg["From"]
             assert msg["Bcc"] is None and len(msg.get_all("Subject") or []) == 1
             assert "\n" not in msg["Subject"] and "\r" not in msg["Subject"]
-            assert msg["Subject"].startswith("Test A2: Carol") and "replied to your post" in msg["Subject"]
+            assert msg["Subject"].startswith("Test A2: Carol") and "commented on ‘Open data’" in msg["Subject"]
             assert msg["Auto-Submitted"] == "auto-generated" and msg["Message-ID"]
             comment_id = await a2.rt.db.fetchval("SELECT id FROM comments WHERE ap_id = ?", (reply["id"],))
             text = text_of(msg)
-            assert f"{post_url}#comment-{comment_id}" in text and "replied to your post or comment" in text
+            assert f"{post_url}#comment-{comment_id}" in text and "commented on ‘Open data’" in text
+            assert "“Mooi stuk!”" in text and "“Mooi stuk!”" in html_of(msg)  # what was said
             assert f"{a2.base_url}/settings/notifications" in text
             assert f'href="{post_url}#comment-{comment_id}"' in html_of(msg) and "<script" not in html_of(msg)
             # The like waits for the digest: no second mail.
@@ -189,8 +190,8 @@ async def test_the_daily_digest_is_read_back_and_never_sends_nothing(tmp_path: P
             assert digest.rcpt_tos == ["alice@example.org"]
             assert digest.message["Subject"] == "Test A2: 2 nieuwe meldingen"
             text = text_of(digest.message)
-            assert "Carol Mastodon markeerde je blogpost als favoriet" in text
-            assert "Carol Mastodon boostte je blogpost" in text and text.count(alice_post) == 2
+            assert "Carol Mastodon markeerde ‘Open data’ als favoriet" in text
+            assert "Carol Mastodon boostte ‘Open data’" in text and text.count(alice_post) == 2
             assert "Bob" not in text and bob_post not in text
             assert f"{a2.base_url}/notifications" in text
             assert not await a2.rt.db.fetchval("SELECT COUNT(*) FROM notifications WHERE mail_state = 'digest'")

@@ -109,14 +109,17 @@ async def test_role_change_and_disable_through_admin_members(a2: LiveServer) -> 
 async def test_federation_rules_and_csv_import(a2: LiveServer) -> None:
     async with await signed_in(a2, "ria") as admin:
         page = (await admin.get("/admin/federation")).text
-        assert '<strong class="mode">open</strong>' in page
-        # a rule from config.toml, with its source
-        assert re.search(r"<td[^>]*>config\.example</td><td[^>]*>config</td>", page)
+        assert '<strong class="mode" data-mode="open">alle servers behalve de geblokkeerde</strong>' in page
+        # a rule from config.toml, with its source in words
+        assert re.search(r"<td[^>]*>config\.example</td><td[^>]*>configuratie \(config\.toml\)</td>", page)
 
-        r = await admin.submit("/admin/federation", "/admin/federation", {"action": "block", "domain": "Bad.Example"})
+        asked = await admin.get("/moderation/block", params={"kind": "domain", "target": "Bad.Example"})
+        assert asked.status_code == 200 and "bad.example" in asked.text and not a2.rt.policy.is_blocked("bad.example")
+        r = await admin.confirm("/moderation/block?kind=domain&target=Bad.Example")
         assert r.status_code == 303
         assert a2.rt.policy.is_blocked("sub.bad.example")
-        assert re.search(r"<td[^>]*>bad\.example</td><td[^>]*>admin</td>", (await admin.get("/admin/federation")).text)
+        rules = (await admin.get("/admin/federation")).text
+        assert re.search(r"<td[^>]*>bad\.example</td><td[^>]*>beheerder</td>", rules)
 
         r = await admin.submit("/admin/federation", "/admin/federation", {"action": "unblock", "domain": "bad.example"})
         assert r.status_code == 303 and not a2.rt.policy.is_blocked("bad.example")
@@ -129,10 +132,11 @@ async def test_federation_rules_and_csv_import(a2: LiveServer) -> None:
         r = await admin.submit("/admin/federation", "/admin/federation", {"action": "import"}, files=files)
         assert r.status_code == 200 and "2 blokkade(s) toegevoegd" in r.text
         assert a2.rt.policy.is_blocked("spam.example")
-        assert re.search(r"<td[^>]*>spam\.example</td><td[^>]*>admin</td><td[^>]*>suspend</td>", r.text)
+        assert re.search(r"<td[^>]*>spam\.example</td><td[^>]*>beheerder</td><td[^>]*>volledig blokkeren</td>", r.text)
         broken = {"csv": ("blocks.csv", b"#domain,#severity\nnot a domain!,suspend\n", "text/csv")}
         r = await admin.submit("/admin/federation", "/admin/federation", {"action": "import"}, files=broken)
         assert r.status_code == 400 and 'role="alert"' in r.text
+        assert "Regel 2: &#39;not a domain!&#39; is geen geldige domeinnaam." in r.text
 
     # the CLI's changes are in the same log, as "cli"
     await asyncio.to_thread(cli, a2.config_path, "domain", "block", "cli.example")
@@ -143,7 +147,8 @@ async def test_federation_rules_and_csv_import(a2: LiveServer) -> None:
     async with await signed_in(a2, "mod") as mod:
         page = (await mod.get("/moderation/log")).text
         assert re.search(
-            r'<td class="who"[^>]*>cli</td><td class="what"[^>]*>domain_block</td><td[^>]*><code>cli\.example</code>',
+            r'<td class="who"[^>]*>opdrachtregel</td><td class="what"[^>]*>server geblokkeerd</td>'
+            r"<td[^>]*><code>cli\.example</code>",
             page,
         )
 
@@ -162,14 +167,14 @@ async def test_queue_page_shows_states_and_failures(a2: LiveServer) -> None:
         page = (await admin.get("/admin/queue")).text
         assert "http://127.0.0.1:9/users/nobody/inbox" in page and re.search(r"<td[^>]*>Create</td>", page)
         assert '<td class="error-text"' in page and not re.search(r'<td class="error-text"[^>]*></td>', page)
-        assert '<th scope="row">pending</th>' in page
+        assert '<th scope="row">wacht</th>' in page
 
 
 async def test_admin_posts_without_a_token_are_refused(a2: LiveServer) -> None:
     forms = [
         ("/admin/members", {"username": "bob", "action": "role", "role": "admin"}, None),
         ("/admin/members", {"username": "bob", "action": "disable"}, None),
-        ("/admin/federation", {"action": "block", "domain": "evil.example"}, None),
+        ("/admin/federation", {"action": "allow", "domain": "evil.example"}, None),
         ("/admin/federation", {"action": "import"}, {"csv": ("b.csv", CSV.encode(), "text/csv")}),
     ]
     async with await signed_in(a2, "ria") as admin:

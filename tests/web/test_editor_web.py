@@ -17,32 +17,20 @@ import orjson
 import pytest
 from PIL import Image
 
-from fake_mastodon import FakeMastodon, running
+from fake_mastodon import FakeMastodon, received
 from fediverse_a2.store import activities, comments, media, posts
-from helpers import LiveServer, live_server, wait_for
+from helpers import LiveServer, wait_for
 from media_samples import photo
 from webclient import WebUser, member_with_password
+from worlds import PASSWORD, mastodon_world
 
-PASSWORD = "correct horse battery"
 AP = "application/activity+json"
 
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, FakeMastodon]]:
-    async with live_server(tmp_path / "a2", run_workers=True) as a2:
-        await member_with_password(a2, "alice", "Alice de Vries", PASSWORD)
-        fake = FakeMastodon()
-        fake.add_user("carol", "Carol Mastodon")
-        async with running(fake):
-            follow = {"id": f"{fake.base}/follows/1", "type": "Follow", "actor": fake.uri("carol"),
-                      "object": f"{a2.base_url}/users/alice"}  # fmt: skip
-            assert (await fake.send("carol", f"{a2.base_url}/users/alice/inbox", follow)).status_code == 202
-            await wait_for(lambda: _async(fake.received_of("Accept")), what="the Accept")
-            yield a2, fake
-
-
-async def _async(value: Any) -> Any:
-    return value
+    async with mastodon_world(tmp_path, followed_by="carol") as world:
+        yield world
 
 
 class _Markup(HTMLParser):
@@ -65,15 +53,6 @@ def unsafe_markup(page: str) -> list[str]:
     parser = _Markup()
     parser.feed(page)
     return parser.found
-
-
-async def received(fake: FakeMastodon, kind: str, count: int = 1) -> list[dict[str, Any]]:
-    async def check() -> list[dict[str, Any]] | None:
-        found = fake.received_of(kind)
-        return found if len(found) >= count else None
-
-    result: list[dict[str, Any]] = await wait_for(check, what=f"{count} {kind} at the fake")
-    return result
 
 
 async def test_publish_with_image_tags_and_warning_reaches_the_follower(world: tuple[LiveServer, FakeMastodon]) -> None:

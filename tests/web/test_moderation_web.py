@@ -4,6 +4,7 @@ the approval queue, hide/unhide/delete, blocks, reports received and sent, the a
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -101,7 +102,16 @@ async def search_page(w: World, q: str) -> str:
 
 
 async def moderate(web: WebUser, comment_id: int, action: str, **fields: str) -> httpx.Response:
+    """What the comment's page does: a button, or (deleting, blocking) a link to a page that asks first."""
     page = f"/moderation/comments/{comment_id}"
+    if action == "delete":
+        return await web.confirm(f"{page}/delete")
+    if action in ("block_actor", "block_domain"):
+        shown = (await web.get(page)).text
+        kind = action.removeprefix("block_")
+        link = re.search(rf'href="(/moderation/block\?kind={kind}&amp;target=[^"]+)"', shown)
+        assert link, shown
+        return await web.confirm(html.unescape(link.group(1)))
     return await web.submit(page, page, {"action": action, **fields})
 
 
@@ -219,7 +229,10 @@ async def test_block_actor_and_domain_from_the_web(world: World) -> None:
         if refused.status_code == 202:
             await processed(w, create["id"])
         assert await comments.by_ap_id(w.a2.rt.db, note["id"]) is None
-        r = await web.submit("/moderation/blocks", "/moderation/blocks", {"action": "block_actor", "target": "x"})
+        r = await web.get("/moderation/block", params={"kind": "actor", "target": "x"})
+        assert r.status_code == 200  # asked first; the lookup fails when it is done
+        fields = {"kind": "actor", "target": "x"}
+        r = await web.submit("/moderation/block?kind=actor&target=x", "/moderation/block", fields)
         assert r.status_code == 400 and 'role="alert"' in r.text
     entries = await log_entries(w)
     assert ("mod", "actor_block", w.fake.uri("carol")) in entries
@@ -253,7 +266,7 @@ async def test_a_flag_from_the_remote_is_listed_and_resolved(world: World) -> No
         r = await web.submit("/moderation/reports", "/moderation/reports", {"report": "999", "resolution": "resolved"})
         assert r.status_code == 400
         log = (await web.get("/moderation/log")).text
-        assert "report_resolved" in log and f"report #{report_id}" in log
+        assert "rapportage afgehandeld" in log and f"rapportage #{report_id}" in log
         assert re.search(r'<td class="who"[^>]*>mod</td>', log)
     report = await reports.by_id(w.a2.rt.db, report_id)
     assert report is not None
@@ -304,18 +317,19 @@ async def test_every_post_without_a_token_is_refused_and_changes_nothing(world: 
     before = await log_entries(w)
     forms = [
         (f"/moderation/comments/{cid}", {"action": "hide"}),
-        (f"/moderation/comments/{cid}", {"action": "delete"}),
-        (f"/moderation/comments/{cid}", {"action": "block_actor"}),
+        (f"/moderation/comments/{cid}/delete", {}),
+        ("/moderation/block", {"kind": "actor", "target": w.fake.uri("carol")}),
         (f"/moderation/comments/{cid}", {"action": "report", "reason": "x"}),
-        ("/moderation/blocks", {"action": "block_domain", "target": "127.0.0.2"}),
+        ("/moderation/block", {"kind": "domain", "target": "127.0.0.2"}),
         ("/moderation/reports", {"report": "1", "resolution": "dismissed"}),
         ("/settings/moderation", {"hold": "on"}),
     ]
     async with await signed_in(w, "mod") as web:
         for path, fields in forms:
-            r = await web.submit(path, path, fields, token=False)
+            page = "/moderation/blocks" if path == "/moderation/block" else path
+            r = await web.submit(page, path, fields, token=False)
             assert r.status_code == 403, path
-            r = await web.submit(path, path, {**fields, "csrf": "forged"})
+            r = await web.submit(page, path, {**fields, "csrf": "forged"})
             assert r.status_code == 403, path
     assert await comments.state_of(w.a2.rt.db, cid) == "visible"
     assert not await actor_blocks.is_blocked(w.a2.rt.db, w.fake.uri("carol"))

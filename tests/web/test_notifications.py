@@ -10,25 +10,21 @@ from typing import Any
 
 import pytest
 
-from fake_mastodon import FakeMastodon, running
+from fake_mastodon import FakeMastodon
 from fediverse_a2.services.posts import publish_post
 from fediverse_a2.store import members
 from fediverse_a2.store import notifications as store
-from helpers import LiveServer, live_server, wait_for
-from webclient import WebUser, member_with_password
-
-PASSWORD = "correct horse battery"
+from helpers import LiveServer, wait_for
+from webclient import WebUser
+from worlds import PASSWORD, mastodon_world
 
 
 @pytest.fixture
 async def world(tmp_path: Path, database_url: str | None) -> AsyncIterator[tuple[LiveServer, FakeMastodon]]:
-    async with live_server(tmp_path / "a2", run_workers=True, database=database_url) as a2:
-        await member_with_password(a2, "alice", "Alice de Vries", PASSWORD)
-        await member_with_password(a2, "bob", "Bob Jansen", PASSWORD)
-        fake = FakeMastodon()
-        fake.add_user("carol", "Carol Mastodon")
-        async with running(fake):
-            yield a2, fake
+    async with mastodon_world(
+        tmp_path, members=[("alice", "Alice de Vries"), ("bob", "Bob Jansen")], database=database_url
+    ) as world:
+        yield world
 
 
 async def _member_id(a2: LiveServer, username: str) -> int:
@@ -87,15 +83,17 @@ async def test_remote_activity_is_listed_with_an_unread_count_and_marked_read(
         page = (await alice.get("/notifications")).text
         assert _header_link(page) == "Meldingen 4 ongelezen"
         assert page.count('class="notification ') == 4 and page.count(" unread") >= 4
-        assert "Carol Mastodon" in page and "volgt je nu" in page and "boostte je blogpost" in page
-        assert "reageerde op je blogpost of reactie" in page and "markeerde je blogpost als favoriet" in page
+        assert "Carol Mastodon" in page and "volgt je nu" in page and "boostte ‘Open data’" in page
+        # What happened and where, with what was said and a link to it.
+        assert "Carol Mastodon reageerde op ‘Open data’" in page and "markeerde ‘Open data’ als favoriet" in page
+        assert '<blockquote class="notification-excerpt"><p><a href="' in page and ">Mooi stuk!</a>" in page
         assert page.count("<time datetime=") == 4
         comment_id = await a2.rt.db.fetchval("SELECT id FROM comments WHERE ap_id = ?", (sent["reply"]["id"],))
         assert f'href="{post_url}#comment-{comment_id}"' in page  # the reply, on our page
         assert f'href="{fake.base}/@carol"' in page  # the actor's profile
         assert "Hoi @bob" not in page and "noemde je" not in page  # Bob's mention is Bob's
         english = (await alice.get("/notifications?lang=en")).text
-        assert _header_link(english) == "Notifications 4 unread" and "favourited your post" in english
+        assert _header_link(english) == "Notifications 4 unread" and "favourited ‘Open data’" in english
 
         # A POST without the form's token changes nothing.
         refused = await alice.client.post("/notifications/read", data={}, headers={"Origin": a2.base_url})

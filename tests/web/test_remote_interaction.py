@@ -59,6 +59,20 @@ async def test_reply_from_the_visitors_own_server(world: tuple[LiveServer, FakeM
         assert f'value="@carol@{authority(fake)}"' in again.text
 
 
+async def test_the_form_names_the_post_or_member_not_a_raw_url(world: tuple[LiveServer, FakeMastodon, str]) -> None:
+    a2, _, post_url = world
+    async with WebUser(a2.base_url) as web:
+        reply = (await web.get(f"/interact?uri={quote(post_url, safe='')}")).text
+        target = reply.split('class="interact-target"', 1)[1].split("</p>", 1)[0]
+        assert "<strong>Open overheid</strong>" in target and "door Alice de Vries" in target
+        assert f"@alice@{a2.base_url.removeprefix('http://')}" in target and f">{post_url}<" not in reply
+        actor = a2.rt.urls.actor("alice")
+        follow = (await web.get(f"/interact?uri={quote(actor, safe='')}&lang=en")).text
+        target = follow.split('class="interact-target"', 1)[1].split("</p>", 1)[0]
+        assert f'href="{actor}"' in target and "<strong>Alice de Vries</strong>" in target and " by " not in target
+        assert f">{actor}<" not in follow
+
+
 async def test_follow_a_member_from_elsewhere(world: tuple[LiveServer, FakeMastodon, str]) -> None:
     a2, fake, _ = world
     actor = a2.rt.urls.actor("alice")

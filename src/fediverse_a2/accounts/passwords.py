@@ -26,14 +26,14 @@ _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 _DUMMY = _HASHER.hash("not a password anyone has")
 
 
-def check_password_rules(password: str) -> str | None:
-    """Why a new password is not acceptable, or None."""
+def check_password_rules(password: str) -> tuple[str, str] | None:
+    """Why a new password is not acceptable, as (message, interface text key), or None."""
     if len(password) < MIN_PASSWORD:
-        return f"a password needs at least {MIN_PASSWORD} characters"
+        return f"a password needs at least {MIN_PASSWORD} characters", "password_short"
     if len(password) > MAX_PASSWORD:
-        return f"a password has at most {MAX_PASSWORD} characters"
+        return f"a password has at most {MAX_PASSWORD} characters", "password_long"
     if not password.strip():
-        return "a password cannot be only spaces"
+        return "a password cannot be only spaces", "password_spaces"
     return None
 
 

@@ -19,16 +19,39 @@ from fediverse_a2.archive.saved_page_text import parse_text_page
 
 __all__ = [
     "AMBTENAAR20",
+    "NotASavedPage",
     "SavedComment",
     "SavedPage",
     "SiteChrome",
     "decode_page",
     "looks_like_html",
+    "looks_like_text",
     "parse_saved_page",
     "read_saved_page",
 ]
 
 _HTML_START = re.compile(r"\s*(?:<!doctype\s+html|<html\b|<!--\s*saved from|<head\b|<body\b)", re.IGNORECASE)
+
+
+class NotASavedPage(ValueError):
+    """A file that is neither text nor HTML (an image, a PDF, an archive ...)."""
+
+
+# Control bytes a text file never holds (tab, line feed, form feed, carriage return and escape
+# aside); a few in a long file are noise, more are a binary file.
+_CONTROL = frozenset(range(32)) - {9, 10, 12, 13, 27}
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def looks_like_text(data: bytes) -> bool:
+    """Whether bytes read as text: no NUL and hardly any other control byte in the first 8 kB
+    (a UTF-16 file, with its byte order mark, is text too)."""
+    if data.startswith(_UTF16_BOMS):
+        return True
+    head = data[:8192]
+    if b"\x00" in head:
+        return False
+    return sum(1 for byte in head if byte in _CONTROL) <= len(head) // 200
 
 
 def looks_like_html(text: str) -> bool:
@@ -37,7 +60,9 @@ def looks_like_html(text: str) -> bool:
 
 
 def decode_page(data: bytes) -> str:
-    """The text of a saved page's bytes: UTF-8 (BOM dropped), else Windows-1252."""
+    """The text of a saved page's bytes: UTF-16 or UTF-8 by their byte order mark, else UTF-8, else Windows-1252."""
+    if data.startswith(_UTF16_BOMS):
+        return data.decode("utf-16", errors="replace")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -55,7 +80,9 @@ def parse_saved_page(
 
 
 def read_saved_page(path: str | os.PathLike[str], *, chrome: SiteChrome = AMBTENAAR20) -> SavedPage:
-    """Read and parse a saved page file (text or HTML)."""
+    """Read and parse a saved page file (text or HTML); NotASavedPage for any other kind of file."""
     with open(path, "rb") as fh:
         data = fh.read()
+    if not looks_like_text(data):
+        raise NotASavedPage(f"{os.fspath(path)} is not a saved page: not text or HTML")
     return parse_saved_page(decode_page(data), chrome=chrome)

@@ -25,10 +25,22 @@ from collections.abc import Sequence
 from fediverse_a2.archive.dutch_dates import match_byline, match_comment_header, match_views
 from fediverse_a2.archive.saved_page_model import AMBTENAAR20, SavedComment, SavedPage, SiteChrome
 
-__all__ = ["page_from_paragraphs", "paragraphs_html", "parse_text_page", "split_paragraphs"]
+__all__ = ["page_from_paragraphs", "paragraphs_html", "parse_text_page", "split_paragraphs", "title_text"]
 
 _BLOG_OF = re.compile(r"\s*(?:Blog|Alle blogberichten) van\s+(?P<name>.+?)\s+bekijken\s*", re.IGNORECASE)
 _BYLINE_WINDOW = 40  # the byline sits just under the title, near the top
+_TITLE_MAX = 300  # a longer paragraph is text, not a title
+_HEADING_MARK = re.compile(r"#{1,6}\s+")
+_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+
+
+def title_text(paragraph: str) -> str:
+    """A title as written, without the Markdown a text file may hold ("# Titel", "**Titel**")."""
+    text = _HEADING_MARK.sub("", paragraph.strip(), count=1) if paragraph.lstrip().startswith("#") else paragraph
+    text = _STRONG.sub(lambda m: m[2], text).strip()
+    if len(text) > 2 and text[0] == text[-1] and text[0] in "*_" and text[1] != text[0]:
+        text = text[1:-1].strip()  # *Titel* or _Titel_
+    return text
 
 
 def split_paragraphs(text: str) -> list[list[str]]:
@@ -52,7 +64,10 @@ def paragraphs_html(paragraphs: Sequence[Sequence[str]]) -> str:
     return "".join("<p>" + "<br>".join(html.escape(line, quote=False) for line in p) + "</p>" for p in paragraphs)
 
 
-def _title_index(flat: list[str], byline_at: int | None, chrome: SiteChrome) -> int | None:
+def _title_index(
+    paragraphs: Sequence[Sequence[str]], flat: list[str], byline_at: int | None, chrome: SiteChrome
+) -> int | None:
+    """The paragraph that is the title: one line, not chrome (None when the first candidate is text)."""
     candidates = range(byline_at - 1, -1, -1) if byline_at is not None else range(len(flat))
     for i in candidates:
         text = flat[i]
@@ -60,7 +75,7 @@ def _title_index(flat: list[str], byline_at: int | None, chrome: SiteChrome) -> 
             continue
         if byline_at is None and (match_views(text) is not None or match_comment_header(text) is not None):
             return None
-        return i
+        return i if len(paragraphs[i]) == 1 and len(text) <= _TITLE_MAX else None
     return None
 
 
@@ -100,7 +115,7 @@ def page_from_paragraphs(
         if found is not None:
             (author, published), byline_at = found, i
             break
-    title_at = _title_index(flat, byline_at, chrome)
+    title_at = _title_index(paragraphs, flat, byline_at, chrome)
     body_start = max(-1 if title_at is None else title_at, -1 if byline_at is None else byline_at) + 1
 
     body_end = n
@@ -128,7 +143,7 @@ def page_from_paragraphs(
         chrome_text = "\n".join(flat[:body_start] + flat[body_end:first_header] + flat[footer:])
         old_url = chrome.find_old_url(chrome_text)
     return SavedPage(
-        title=flat[title_at] if title_at is not None else "",
+        title=title_text(flat[title_at]) if title_at is not None else "",
         author_name=author,
         published=published,
         body_html=paragraphs_html(body),

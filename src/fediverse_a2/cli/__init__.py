@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import select
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -47,6 +49,25 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     raise SystemExit(code)
 
 
+def _stdout_closed() -> bool:
+    """Whether standard output is a pipe whose reader has gone (poll reports an error on it)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+    except (OSError, ValueError):
+        return False
+
+
+def _reader_left() -> NoReturn:
+    """The reader of our output went away (`import map | head -1`): stop quietly, as `cat` does.
+
+    What is still buffered for stdout would fail again at exit; it goes to /dev/null instead."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise SystemExit(0)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the console script and `python -m fediverse_a2`."""
     parser, registry = build_parser()
@@ -67,5 +88,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         _fail(str(exc), 2)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
+    except BrokenPipeError as exc:
+        if _stdout_closed():
+            _reader_left()
+        _fail(str(exc))
     except OSError as exc:
         _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))

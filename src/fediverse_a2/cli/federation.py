@@ -11,7 +11,7 @@ from ..runtime import Runtime
 from ..services.social import follow, timeline, unfollow
 from ..store import deliveries
 from .common import when
-from .registry import Registry
+from .registry import Registry, count
 
 __all__ = ["register"]
 
@@ -71,5 +71,5 @@ def register(cli: Registry) -> None:
         p.add_argument("target", metavar="HANDLE_OR_URL")
     t = cli.command("timeline", "list posts received from followed actors", _timeline)
     t.add_argument("username")
-    t.add_argument("--limit", type=int, default=50)
+    t.add_argument("--limit", type=count, default=50, metavar="N", help="how many posts (default 50)")
     cli.command("queue", "show deliveries by state and the latest failures", _queue)

@@ -12,19 +12,9 @@ from ..importer.page import import_pages
 from ..importer.progress import make_progress
 from ..runtime import Runtime
 from ..store import legacy
-from .registry import Registry
+from .registry import Registry, count
 
 __all__ = ["register"]
-
-
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
-    return number
 
 
 async def _ning(rt: Runtime, args: argparse.Namespace) -> None:
@@ -59,7 +49,7 @@ def register(cli: Registry) -> None:
     ning.add_argument("folder", metavar="DIR", help="the folder with ning-members.json, ning-blogs.json, ...")
     ning.add_argument("--dry-run", action="store_true", help="say what would be imported; change nothing")
     ning.add_argument(
-        "--batch-size", type=_positive, default=DEFAULT_BATCH, metavar="N",
+        "--batch-size", type=count, default=DEFAULT_BATCH, metavar="N",
         help=f"posts (with their comments) per transaction (default {DEFAULT_BATCH})",
     )  # fmt: skip
     page = cli.command("import page", "import pages saved from the old site; prints each post's URL", _page)

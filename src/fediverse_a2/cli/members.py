@@ -14,7 +14,7 @@ from ..services.members import add_member, require_member
 from ..services.membership import approve, pending_requests, reject
 from ..store import members
 from .common import when
-from .registry import Registry
+from .registry import Registry, count
 
 __all__ = ["register"]
 
@@ -102,6 +102,6 @@ def register(cli: Registry) -> None:
     approve_cmd = cli.command(
         "member approve", "approve a request: creates the member, prints an invite link", _approve
     )
-    approve_cmd.add_argument("id", type=int)
+    approve_cmd.add_argument("id", type=count)
     approve_cmd.add_argument("--username", help="the new member's username (default: from the name)")
-    cli.command("member reject", "reject a membership request", _reject).add_argument("id", type=int)
+    cli.command("member reject", "reject a membership request", _reject).add_argument("id", type=count)

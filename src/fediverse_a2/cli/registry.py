@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 from ..config import Config
 from ..runtime import Runtime
 
-__all__ = ["DirectHandler", "Handler", "Parser", "Registry", "port_number"]
+__all__ = ["DirectHandler", "Handler", "Parser", "Registry", "count", "port_number"]
 
 # A command that runs on an opened Runtime, or (serve, worker, backup) one that runs on the config alone.
 Handler = Callable[[Runtime, argparse.Namespace], Awaitable[None]]
@@ -32,6 +32,17 @@ def port_number(value: str) -> int:
     if not 1 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"port must be between 1 and 65535, not {port}")
     return port
+
+
+def count(value: str) -> int:
+    """An argparse type: a count or an id, 1 or more (a negative or zero count is a mistake, not "none")."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
 
 
 class Registry:

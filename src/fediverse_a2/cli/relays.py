@@ -23,7 +23,10 @@ async def _remove(rt: Runtime, args: argparse.Namespace) -> None:
 
 
 async def _list(rt: Runtime, args: argparse.Namespace) -> None:
-    for relay in await list_relays(rt):
+    relays = await list_relays(rt)
+    if not relays:
+        print("no relays (subscribe to one with: fediverse-a2 relay add URL)")
+    for relay in relays:
         print(f"{relay.url} {relay.state}")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..config import BACKGROUND_MODES, Config
-from .registry import Registry, port_number
+from .registry import Registry, count, port_number
 
 __all__ = ["register"]
 
@@ -31,7 +31,7 @@ def register(cli: Registry) -> None:
     p = cli.process("serve", "run the web server and the background workers", _serve)
     p.add_argument("--host", help="address to listen on (default [server] host)")
     p.add_argument("--port", type=port_number, help="port to listen on (default [server] port)")
-    p.add_argument("--workers", type=int, default=1, help="processes sharing the port (PostgreSQL only)")
+    p.add_argument("--workers", type=count, default=1, help="processes sharing the port (PostgreSQL only)")
     p.add_argument(
         "--background",
         choices=BACKGROUND_MODES,

@@ -190,4 +190,4 @@ class ActorDirectory:
             return await self.get(answer.actor, refresh=True)
         except (FetchError, httpx.HTTPError) as exc:
             reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
-            raise UserError(f"cannot look up {value}: {reason}") from None
+            raise UserError(f"cannot look up {value}: {reason}", key="interact_unknown") from None

@@ -52,19 +52,23 @@ def parse_handle(value: str) -> Handle:
     text = value.strip().removeprefix("acct:").lstrip("@")
     user, at, authority = text.rpartition("@")
     if not at or not user or not authority or any(c in user for c in "@/ \t") or len(text) > 300:
-        raise UserError(f"not a fediverse handle: {value.strip()[:100]} (use @user@host)")
+        raise UserError(f"not a fediverse handle: {value.strip()[:100]} (use @user@host)", key="interact_bad_handle")
     try:
         host_text, port = split_hostport(authority)
         host = canonical_host(host_text)
     except HostError:
-        raise UserError(f"not a fediverse handle: {value.strip()[:100]} (the host is not valid)") from None
+        raise UserError(
+            f"not a fediverse handle: {value.strip()[:100]} (the host is not valid)", key="interact_bad_handle"
+        ) from None
     return Handle(user, host, format_authority(host, port))
 
 
 async def lookup(rt: Runtime, handle: Handle) -> WebFingerAnswer:
     """Ask the handle's server about it; FetchError (or UserError for a refused host) otherwise."""
     if not rt.policy.is_allowed(handle.host):
-        raise UserError(f"{handle.host} is not allowed by the federation policy")
+        raise UserError(
+            f"{handle.host} is not allowed by the federation policy", key="host_refused", values={"host": handle.host}
+        )
     resource = quote(f"acct:{handle.user}@{handle.authority}", safe=":@")
     schemes = ["https"] + (["http"] if rt.config.federation.allow_private_network else [])
     last: Exception | None = None

@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..archive.saved_page import SavedPage, read_saved_page
+from ..archive.saved_page import NotASavedPage, SavedPage, read_saved_page
 from ..errors import UserError
 from ..runtime import Runtime
 from ..store import legacy, members
@@ -44,6 +44,8 @@ def _read(path: Path) -> SavedPage:
         return read_saved_page(path)
     except FileNotFoundError:
         raise UserError(f"page not found: {path}") from None
+    except NotASavedPage as exc:
+        raise UserError(str(exc)) from None
     except IsADirectoryError:
         raise UserError(f"not a file: {path}") from None
     except OSError as exc:

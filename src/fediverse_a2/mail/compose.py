@@ -45,8 +45,10 @@ def notification_mail(language: str, instance: str, base_url: str, notification:
     subject = header_text(f"{instance}: {line}")
     footer = _footer(language, base_url)
     seen = translate(language, "mail_see_all", url=f"{base_url}/notifications")
-    text = f"{line}\n{notification.object_url}\n\n{seen}\n\n-- \n{footer}\n"
-    return Composed(subject, text, _html([], [(line, notification.object_url)], [seen], footer))
+    quoted = [f"“{notification.excerpt}”"] if notification.excerpt else []
+    said = f"\n{quoted[0]}\n" if quoted else ""
+    text = f"{line}\n{said}{notification.object_url}\n\n{seen}\n\n-- \n{footer}\n"
+    return Composed(subject, text, _html([], [(line, notification.object_url)], [*quoted, seen], footer))
 
 
 def digest_mail(language: str, instance: str, base_url: str, items: list[Notification]) -> Composed:

@@ -7,7 +7,7 @@ layers and call in. Hosts are compared in the canonical form of `fediverse_a2.ho
 from __future__ import annotations
 
 from .lists import parse_domain_list, parse_subscription
-from .mastodon_csv import CSV_HEADER, format_domain_csv, parse_domain_csv
+from .mastodon_csv import CSV_HEADER, CsvError, format_domain_csv, parse_domain_csv
 from .rules import KINDS, MODES, SEVERITIES, DomainRule, Policy, effective_rules
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "KINDS",
     "MODES",
     "SEVERITIES",
+    "CsvError",
     "DomainRule",
     "Policy",
     "effective_rules",

@@ -8,10 +8,21 @@ from collections.abc import Iterable
 
 from .rules import SEVERITIES, DomainRule, effective_rules
 
-__all__ = ["CSV_HEADER", "csv_entries", "format_domain_csv", "parse_domain_csv"]
+__all__ = ["CSV_HEADER", "CsvError", "csv_entries", "format_domain_csv", "parse_domain_csv"]
 
 # Mastodon's export header and column order (Admin::ExportDomainBlocksController).
 CSV_HEADER = ("#domain", "#severity", "#reject_media", "#reject_reports", "#public_comment", "#obfuscate")
+
+
+class CsvError(ValueError):
+    """A row that cannot be read: its line, what is wrong (`problem`: malformed, severity, domain)
+    and the value concerned, so a page can say it in its own language."""
+
+    def __init__(self, line: int, problem: str, value: str, detail: str) -> None:
+        super().__init__(f"line {line}: {detail}")
+        self.line = line
+        self.problem = problem
+        self.value = value[:100]
 
 
 def _csv_rows(text: str) -> Iterable[tuple[int, list[str]]]:
@@ -22,7 +33,7 @@ def _csv_rows(text: str) -> Iterable[tuple[int, list[str]]]:
             if any(cell.strip() for cell in row):
                 yield reader.line_num, row
     except csv.Error as exc:
-        raise ValueError(f"line {reader.line_num}: malformed CSV ({exc})") from None
+        raise CsvError(reader.line_num, "malformed", "", f"malformed CSV ({exc})") from None
 
 
 def _csv_columns(row: list[str]) -> dict[str, int] | None:
@@ -54,16 +65,16 @@ def csv_entries(text: str) -> Iterable[tuple[int, str, str, str]]:
 
 
 def parse_domain_csv(text: str) -> list[DomainRule]:
-    """Admin blocks from a Mastodon domain-block CSV; ValueError naming the line of the first bad row."""
+    """Admin blocks from a Mastodon domain-block CSV; CsvError naming the line of the first bad row."""
     rules: dict[str, DomainRule] = {}
     # Every row is checked before anything is returned, so one bad line never imports half a file.
     for line, domain, severity, comment in csv_entries(text):
         if severity not in SEVERITIES:
-            raise ValueError(f"line {line}: unknown severity {severity!r}")
+            raise CsvError(line, "severity", severity, f"unknown severity {severity!r}")
         try:
             rule = DomainRule(domain=domain, kind="block", source="admin", severity=severity, comment=comment)
         except ValueError as exc:
-            raise ValueError(f"line {line}: {exc}") from None
+            raise CsvError(line, "domain", domain, str(exc)) from None
         rules.setdefault(rule.domain, rule)
     return list(rules.values())
 

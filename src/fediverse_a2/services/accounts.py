@@ -123,7 +123,7 @@ async def end_session(rt: Runtime, session_id: str) -> None:
 async def set_password(rt: Runtime, member: Member, password: str, keep_session: str | None = None) -> None:
     """Set a new password; every other session of the member ends, and so do the apps' tokens."""
     if (problem := check_password_rules(password)) is not None:
-        raise UserError(problem)
+        raise UserError(problem[0], key=problem[1])
     hashed = await hash_password(password)
     async with rt.db.transaction() as tx:
         await members.set_password_hash(tx, member.id, hashed)
@@ -160,20 +160,20 @@ async def invited_member(rt: Runtime, token: str) -> Member | None:
 async def use_invite(rt: Runtime, token: str, password: str) -> SignIn:
     """Choose a password through an invitation (once); signs the member in."""
     if (problem := check_password_rules(password)) is not None:
-        raise UserError(problem)
+        raise UserError(problem[0], key=problem[1])
     hashed = await hash_password(password)
     now = time.time()
     async with rt.db.transaction() as tx:
         member_id = await invites.take(tx, token_hash(token), now) if token and len(token) <= 128 else None
         if member_id is None:
-            raise UserError("this invitation is not valid (used, expired or unknown)")
+            raise UserError("this invitation is not valid (used, expired or unknown)", key="invite_invalid")
         await members.set_password_hash(tx, member_id, hashed)
         await sessions.delete_for_member(tx, member_id)
         await oauth_tokens.delete_for_member(tx, member_id)
     member = await members.by_id(rt.db, member_id)
     assert member is not None
     if not member.can_sign_in:
-        raise UserError("this account cannot sign in")
+        raise UserError("this account cannot sign in", key="cannot_sign_in")
     return SignIn(member, await new_session(rt, member, now))
 
 

@@ -15,9 +15,10 @@ from ..errors import UserError
 from ..federation.handlers import notify
 from ..federation.outbox import queue_activity
 from ..models import Comment, Member
+from ..notices import excerpt_of
 from ..runtime import Runtime
 from ..store import actors as actor_store
-from ..store import audit, comment_holds, comments, reports, search, tombstones
+from ..store import audit, comment_holds, comments, posts, reports, search, tombstones
 from ..store.audit import AuditEntry
 from ..store.db import Executor
 from .social import delete_comment
@@ -106,11 +107,15 @@ async def _tell_of_approved(tx: Executor, rt: Runtime, approver: Member, comment
     post_author = await comments.post_author(tx, comment.id)
     parent_author = await comments.member_of(tx, comment.parent_id) if comment.parent_id else None
     link = rt.urls.comment_on_page(comment.post_id, comment.id)
+    title = await posts.title_of(tx, comment.post_id)
     told = {approver.id}
     for member_id in (parent_author, post_author):
         if member_id is not None and member_id not in told:
             told.add(member_id)
-            await notify.record(tx, member_id, "reply", actor, link, comment.ap_id)
+            await notify.record(
+                tx, member_id, "reply", actor, link, comment.ap_id, subject=title,
+                excerpt=excerpt_of(comment.content_html),
+            )  # fmt: skip
 
 
 async def _delete(rt: Runtime, member: Member, comment: Comment) -> None:

@@ -10,6 +10,7 @@ server published: this is never an open redirect.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import quote
 
 import httpx
@@ -21,25 +22,38 @@ from ..httpclient import FetchError
 from ..runtime import Runtime
 from ..store import members, posts
 
-__all__ = ["interaction_url", "local_target"]
+__all__ = ["Target", "interaction_url", "local_target"]
 
 MAX_TEMPLATE = 2000
 
 
-async def local_target(rt: Runtime, uri: str) -> str | None:
-    """`uri` when it is one of this instance's members (actor URL) or live posts, else None."""
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a visitor is about to follow or answer: its URL, and how a page names it."""
+
+    url: str  # a member's actor URL, or a post's Note (an event's Event)
+    name: str  # the member's name, or the post's title
+    author: str  # the member's, or the post's author's, name
+    handle: str  # the member's, or the post's author's, @user@host
+
+
+async def local_target(rt: Runtime, uri: str) -> Target | None:
+    """The member (actor URL) or live post `uri` names on this instance, else None."""
     urls = rt.urls
     username = urls.username(uri)
     if username is not None:
         member = await members.by_username(rt.db, username)
-        return urls.actor(member.username) if member is not None and not member.disabled else None
+        if member is None or member.disabled:
+            return None
+        return Target(urls.actor(member.username), member.name, member.name, urls.handle(member.username))
     event_id = urls.event_id(uri)
     post_id = urls.post_id(uri) if event_id is None else event_id
     if post_id is not None:
         post = await posts.by_id(rt.db, post_id)
         live = post is not None and post.deleted_at is None and post.state == "published"
         if post is not None and live and post.is_event == (event_id is not None):
-            return urls.object_of(post)  # a post's Note or an event's Event
+            # a post's Note or an event's Event
+            return Target(urls.object_of(post), post.title, post.author_name, urls.handle(post.username))
     return None
 
 

@@ -83,4 +83,4 @@ async def suggest_username(rt: Runtime, name: str, email: str = "") -> str:
         candidate = base if n == 1 else f"{base}{n}"
         if await members.by_username(rt.db, candidate) is None and not rt.keys.exists(candidate):
             return candidate
-    raise UserError(f"no free username for {name!r}; give one")
+    raise UserError(f"no free username for {name!r}; give one", key="username_none_free")

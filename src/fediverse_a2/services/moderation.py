@@ -12,7 +12,7 @@ from ..errors import UserError
 from ..federation.actors import ActorDirectory
 from ..federation.webfinger import parse_handle
 from ..hosts import HostError, normalise_domain
-from ..policy import DomainRule, format_domain_csv, parse_domain_csv
+from ..policy import CsvError, DomainRule, format_domain_csv, parse_domain_csv
 from ..runtime import POLICY_VERSION, Runtime
 from ..store import actor_blocks, audit, domain_rules, follows, members, meta, reports
 from ..store import actors as actor_store
@@ -21,6 +21,7 @@ from .members import USERNAME_RE
 
 __all__ = [
     "block_actor",
+    "checked_domain",
     "export_domains",
     "import_domains",
     "list_actor_blocks",
@@ -40,17 +41,18 @@ ACTIONS = {
 }
 
 
-def _domain(value: str) -> str:
+def checked_domain(value: str) -> str:
+    """A domain as rules store it (normalised); UserError when it is none."""
     try:
         return normalise_domain(value)
     except HostError as exc:
-        raise UserError(str(exc)) from None
+        raise UserError(str(exc), key="domain_invalid", values={"domain": value.strip()[:100]}) from None
 
 
 async def set_domain(rt: Runtime, action: str, value: str, source: str = "admin", *, by: str = "cli") -> str:
     """domain block|unblock|allow|disallow: change the admin's rules; returns a summary line."""
     kind, add = ACTIONS[action]
-    domain = _domain(value)
+    domain = checked_domain(value)
     removed = 0
     async with rt.db.transaction() as tx:
         if add:
@@ -75,8 +77,9 @@ async def import_domains(rt: Runtime, text: str, *, by: str = "cli") -> int:
     """Import a Mastodon domain-block CSV as admin blocks; returns how many rules were added."""
     try:
         rules = parse_domain_csv(text)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    except CsvError as exc:
+        values = {"line": str(exc.line), "value": exc.value}
+        raise UserError(str(exc), key=f"csv_{exc.problem}", values=values) from None
     added = 0
     blocks = [rule for rule in rules if rule.severity != "noop"]
     async with rt.db.transaction() as tx:

@@ -13,7 +13,7 @@ from ..errors import UserError
 from ..i18n import LANGUAGES
 from ..mail.compose import invitation_mail
 from ..models import Member, Post
-from ..notices import GROUPS, MODES, MailSettings, Notification
+from ..notices import GROUPS, MODES, MailSettings, Notification, excerpt_of
 from ..runtime import Runtime
 from ..store import members, outgoing_mail
 from ..store import notifications as store
@@ -73,10 +73,10 @@ async def save_mail_settings(
     for group in GROUPS:
         mode = modes.get(group)
         if mode not in MODES:
-            raise UserError(f"unknown choice for {group}: {mode!r}")
+            raise UserError(f"unknown choice for {group}: {mode!r}", key="choice_unknown")
         clean[group] = mode
     if language not in (*LANGUAGES, None):
-        raise UserError(f"unknown language {language!r}")
+        raise UserError(f"unknown language {language!r}", key="language_unknown")
     address = valid_email(email) if email and email.strip() else None
     settings = MailSettings(modes=clean, language=language)
     async with rt.db.transaction() as tx:
@@ -87,9 +87,10 @@ async def save_mail_settings(
 
 
 async def on_local_comment(
-    tx: Executor, rt: Runtime, author_id: int, post: Post, parent: CommentRef | None, comment_id: int
+    tx: Executor, rt: Runtime, author_id: int, post: Post, parent: CommentRef | None, comment_id: int, html: str
 ) -> None:
-    """A member commented here: the post's author and the author of the answered comment hear of it (not oneself)."""
+    """A member commented here: the post's author and the author of the answered comment hear of it (not
+    oneself), with the post's title and the beginning of the comment."""
     author = await members.by_id(tx, author_id)
     if author is None:
         return
@@ -100,7 +101,10 @@ async def on_local_comment(
     for member_id in owners:
         if member_id is not None and member_id not in told:
             told.add(member_id)
-            await store.add(tx, member_id, "reply", actor_uri, inert_text(author.name, 100), actor_uri, link)
+            await store.add(
+                tx, member_id, "reply", actor_uri, inert_text(author.name, 100), actor_uri, link,
+                subject=post.title, excerpt=excerpt_of(html),
+            )  # fmt: skip
 
 
 async def mail_invitation(rt: Runtime, member: Member, link: str, expires: float) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..activitypub import build
-from ..content import inert_text, render_markdown
+from ..content import inert_text, render_post
 from ..errors import UserError
 from ..federation.outbox import queue_activity
 from ..models import Member, Post
@@ -32,16 +32,19 @@ __all__ = [
     "fold_tag",
     "note_of",
     "parse_tags",
+    "post_html",
     "publish_post",
     "require_post",
     "save_post",
     "send_update",
+    "typed_tags",
 ]
 
 MAX_TITLE = 300
 MAX_BODY = 200_000
 MAX_SUMMARY = 500
-MAX_TAGS = 10
+MAX_TAGS = 10  # typed in the tags field
+MAX_ALL_TAGS = 30  # with the #tags of the text
 MAX_IMAGES = 4
 # Languages a post can be marked with; the interface itself is Dutch or English.
 LANGUAGES = ("nl", "en", "de", "fr", "fy")
@@ -80,6 +83,28 @@ def parse_tags(text: str) -> list[tuple[str, str]]:
     if len(found) > MAX_TAGS:
         raise UserError(f"at most {MAX_TAGS} tags", key="too_many_tags")
     return [(name, norm) for norm, name in found.items()]
+
+
+def post_html(rt: Runtime, body: str, typed: str) -> tuple[str, list[tuple[str, str]]]:
+    """A post's HTML, its #tags linking to their tag pages, and its tags: those typed in the tags field
+    (UserError when one is not a tag), then those of the text, each as its author wrote it."""
+    tag_list = parse_tags(typed)
+    html, written = render_post(body, lambda name: rt.urls.tag(fold_tag(name)))
+    known = {norm for _, norm in tag_list}
+    for name in written:
+        if len(tag_list) >= MAX_ALL_TAGS:
+            break
+        if (norm := fold_tag(name)) not in known:
+            known.add(norm)
+            tag_list.append((name, norm))
+    return html, tag_list
+
+
+def typed_tags(body: str, tags: list[tuple[str, str]]) -> str:
+    """The tags field of a stored post: its tags but those its text carries as #tags (they come from the text)."""
+    _, written = render_post(body, lambda name: "")
+    in_text = {fold_tag(name) for name in written}
+    return " ".join(name for name, norm in tags if norm not in in_text)
 
 
 def _check(draft: Draft) -> None:
@@ -146,8 +171,7 @@ async def save_post(rt: Runtime, member: Member, draft: Draft, *, publish: bool,
     _check(draft)
     if not member.can_sign_in and post is None:
         raise UserError("this account cannot write", key="cannot_write")
-    tag_list = parse_tags(draft.tags)
-    html = render_markdown(draft.body)
+    html, tag_list = post_html(rt, draft.body, draft.tags)
     title = draft.title.strip()
     summary = inert_text(draft.summary, MAX_SUMMARY) or None
     language = draft.language or None
@@ -216,7 +240,7 @@ async def edit_post(rt: Runtime, url: str, title: str | None, body: str | None) 
         post.body_md if body is None else body,
         post.summary or "",
         post.language or "",
-        " ".join(name for name, _ in current),
+        typed_tags(post.body_md, current),
         images,
     )
     await save_post(rt, member, draft, publish=not post.is_draft, post=post)

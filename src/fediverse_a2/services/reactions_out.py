@@ -54,7 +54,7 @@ async def _prepare(
     try:
         author = await directory.get(author_uri)
     except FetchError as exc:
-        raise UserError(f"cannot fetch the author {author_uri}: {exc.reason}") from None
+        raise UserError(f"cannot fetch the author {author_uri}: {exc.reason}", key="cannot_fetch") from None
     return await ensure_key(rt, member), author
 
 

@@ -38,7 +38,7 @@ async def follow(rt: Runtime, directory: ActorDirectory, username: str, handle_o
     member = await require_member(rt, username)
     actor = await directory.resolve(handle_or_url)
     if rt.urls.is_local(actor.uri):
-        raise UserError("that actor is on this instance")
+        raise UserError("that actor is on this instance", key="follow_local")
     me = rt.urls.actor(member.username)
     activity = build.follow(f"{me}#follows/{uuid.uuid4().hex}", me, actor.uri)
     async with rt.db.transaction() as tx:
@@ -56,7 +56,7 @@ async def unfollow(rt: Runtime, directory: ActorDirectory, username: str, handle
     async with rt.db.transaction() as tx:
         row = await follows.remove_following(tx, member.id, actor.uri)
         if row is None:
-            raise UserError(f"{username} does not follow {actor.handle}")
+            raise UserError(f"{username} does not follow {actor.handle}", key="not_following")
         inner = build.follow(row.follow_id, me, actor.uri)
         undo = build.undo(f"{me}#undo/{uuid.uuid4().hex}", me, inner)
         await queue_activity(tx, undo, member.id, targets=[(actor.inbox, actor.domain, actor.uri)])
@@ -67,9 +67,9 @@ async def comment(rt: Runtime, directory: ActorDirectory, username: str, url: st
     """Comment as a member on a local post or comment, or reply to a remote object; returns the comment URL."""
     member = await require_member(rt, username)
     if not body.strip():
-        raise UserError("--body must not be empty")
+        raise UserError("--body must not be empty", key="comment_empty")
     if len(body) > MAX_COMMENT:
-        raise UserError(f"the comment is longer than {MAX_COMMENT} characters")
+        raise UserError(f"the comment is longer than {MAX_COMMENT} characters", key="comment_long")
     html = render_markdown(body)
     # A remote reply stored under one of our posts is answered in that thread, too.
     if rt.urls.is_local(url) or await comments.by_ap_id(rt.db, url) is not None:
@@ -86,13 +86,13 @@ async def _comment_local(rt: Runtime, member_id: int, username: str, url: str, h
         parent = await comments.by_ap_id(rt.db, url)
         # A followers-only or direct reply is its addressees' alone: never answered in public.
         if parent is None or await comments.by_id(rt.db, parent.id, urls) is None:
-            raise UserError(f"not a post or comment on this instance: {url}")
+            raise UserError(f"there is no post or comment at {url} on this instance")
         post_id = parent.post_id
     post = await posts.by_id(rt.db, post_id)
     if post is None or (parent is None and post.is_event != (event_id is not None)):  # /posts/ID of an event...
-        raise UserError(f"not a post or comment on this instance: {url}")
+        raise UserError(f"there is no {'event' if event_id is not None else 'post'} at {url} on this instance")
     if post.deleted_at is not None:
-        raise UserError(f"post was deleted: {url}")
+        raise UserError(f"post was deleted: {url}", key="post_deleted")
     me = urls.actor(username)
     cc = [urls.followers(post.username)]
     mentions: list[tuple[str, str]] = []
@@ -123,7 +123,7 @@ async def _comment_local(rt: Runtime, member_id: int, username: str, url: str, h
         ap_id = urls.comment(comment_id)
         await comments.set_ap_id(tx, comment_id, ap_id)
         await search.index_comments(tx, [comment_id])
-        await notifications.on_local_comment(tx, rt, member_id, post, parent, comment_id)
+        await notifications.on_local_comment(tx, rt, member_id, post, parent, comment_id, html)
         note = build.comment_note(ap_id, me, url, html, now, rt.config.instance.language, [build.PUBLIC], cc, mentions)
         await queue_activity(tx, build.create(note), member_id, followers_of=post.member_id, targets=targets)
     return ap_id
@@ -136,9 +136,9 @@ async def _reply_remote(
         note = parse_note(await directory.fetch_document(url))
         author = await directory.get(note.attributed_to)
     except FetchError as exc:
-        raise UserError(f"cannot fetch {url}: {exc.reason}") from None
+        raise UserError(f"cannot fetch {url}: {exc.reason}", key="cannot_fetch") from None
     except ParseError as exc:
-        raise UserError(f"{url} is not something to reply to: {exc}") from None
+        raise UserError(f"{url} is not something to reply to: {exc}", key="cannot_reply") from None
     urls = rt.urls
     me = urls.actor(username)
     note_id = f"{urls.base}/notes/{uuid.uuid4().hex}"

@@ -14,7 +14,7 @@ from ..runtime import Runtime
 from ..store import media
 from ..store.media import Media
 
-__all__ = ["MAX_ALT", "store_image"]
+__all__ = ["MAX_ALT", "store_image", "upload_name"]
 
 MAX_ALT = 1500  # Mastodon's limit for image descriptions
 
@@ -29,7 +29,15 @@ def _write(folder: Path, processed: Processed) -> None:
     os.replace(temporary, target)  # never a half-written file under the final name
 
 
-async def store_image(rt: Runtime, member: Member, data: bytes, alt: str, *, avatar: bool = False) -> Media:
+def upload_name(name: str | None) -> str:
+    """An uploaded file's own name, as it may be shown: its last part, inert, at most 200 characters."""
+    last = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    return inert_text(last, 200)
+
+
+async def store_image(
+    rt: Runtime, member: Member, data: bytes, alt: str, *, avatar: bool = False, original_name: str | None = None
+) -> Media:
     """Re-encode an upload and keep it; UserError (in the member's words) when it is not a usable image."""
     try:
         # Decoding and encoding images is CPU work: off the event loop.
@@ -39,5 +47,5 @@ async def store_image(rt: Runtime, member: Member, data: bytes, alt: str, *, ava
     await asyncio.to_thread(_write, rt.config.media_path, processed)
     return await media.add(
         rt.db, member.id, processed.file_name, processed.media_type, processed.width, processed.height,
-        len(processed.data), inert_text(alt, MAX_ALT),
+        len(processed.data), inert_text(alt, MAX_ALT), upload_name(original_name),
     )  # fmt: skip

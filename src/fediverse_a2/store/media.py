@@ -26,6 +26,7 @@ class Media:
     height: int
     size: int
     alt: str
+    original_name: str = ""  # the uploaded file's own name ("" for imported and older images)
 
 
 _COLUMNS = columns(Media)
@@ -36,15 +37,23 @@ def _media(row: Row) -> Media:
 
 
 async def add(
-    db: Executor, member_id: int | None, file_name: str, media_type: str, width: int, height: int, size: int, alt: str
+    db: Executor,
+    member_id: int | None,
+    file_name: str,
+    media_type: str,
+    width: int,
+    height: int,
+    size: int,
+    alt: str,
+    original_name: str = "",
 ) -> Media:
     """Store a new record of an image for its uploader (never someone else's record of the same file)."""
     media_id = await db.fetchval(
-        "INSERT INTO media (member_id, file_name, media_type, width, height, size, alt, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        (member_id, file_name, media_type, width, height, size, alt, time.time()),
+        "INSERT INTO media (member_id, file_name, media_type, width, height, size, alt, created_at, original_name) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (member_id, file_name, media_type, width, height, size, alt, time.time(), original_name),
     )
-    return Media(int(media_id), member_id, file_name, media_type, width, height, size, alt)
+    return Media(int(media_id), member_id, file_name, media_type, width, height, size, alt, original_name)
 
 
 async def by_id(db: Executor, media_id: int) -> Media | None:

@@ -506,6 +506,20 @@ MIGRATIONS: list[Step] = [
             "ALTER TABLE remote_posts ADD COLUMN location TEXT",
         ],
     ),
+    (
+        22,
+        "a new user's web: image names, tag spellings, notifications that say what and where",
+        [
+            # The name of the file a member uploaded (the editor labels its description with it).
+            "ALTER TABLE media ADD COLUMN original_name TEXT NOT NULL DEFAULT ''",
+            # A tag as the author typed it on this post (tags.name is its first spelling anywhere).
+            "ALTER TABLE post_tags ADD COLUMN name TEXT",
+            # What a notification is about (the title of the member's post) and a plain-text
+            # excerpt of what was said, so it says what happened and where.
+            "ALTER TABLE notifications ADD COLUMN subject TEXT",
+            "ALTER TABLE notifications ADD COLUMN excerpt TEXT",
+        ],
+    ),
 ]
 
 

@@ -53,8 +53,13 @@ async def add(
     object_url: str,
     activity_id: str | None = None,
     content_html: str | None = None,
+    *,
+    subject: str | None = None,
+    excerpt: str | None = None,
 ) -> bool:
-    """Store one notification; an activity already notified to this member (kind alike) is not stored twice."""
+    """Store one notification; an activity already notified to this member (kind alike) is not stored twice.
+
+    `subject` is the title of the member's post it concerns, `excerpt` the plain beginning of what was said."""
     if activity_id is not None and await db.fetchval(
         "SELECT 1 FROM notifications WHERE activity_id = ? AND member_id = ? AND kind = ?",
         (activity_id, member_id, kind),
@@ -62,18 +67,24 @@ async def add(
         return False
     count = await db.execute(
         "INSERT INTO notifications (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, "
-        "created_at, content_html) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, time.time(), content_html),
-    )
+        "created_at, content_html, subject, excerpt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, time.time(), content_html,
+         subject, excerpt),
+    )  # fmt: skip
     return count > 0
 
 
-async def update_text(db: Executor, activity_id: str, actor_uri: str, content_html: str) -> None:
-    """Its author edited a private note: the notifications that carry its text show the new one."""
+async def update_text(db: Executor, activity_id: str, actor_uri: str, content_html: str, excerpt: str | None) -> None:
+    """Its author edited a note: the notifications that quote it show the new excerpt (and a private
+    note's, the new text)."""
     await db.execute(
         "UPDATE notifications SET content_html = ? "
         "WHERE activity_id = ? AND actor_uri = ? AND content_html IS NOT NULL",
         (content_html, activity_id, actor_uri),
+    )
+    await db.execute(
+        "UPDATE notifications SET excerpt = ? WHERE activity_id = ? AND actor_uri = ? AND excerpt IS NOT NULL",
+        (excerpt, activity_id, actor_uri),
     )
 
 

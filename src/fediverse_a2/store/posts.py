@@ -27,6 +27,7 @@ __all__ = [
     "publish",
     "recent",
     "set_views",
+    "title_of",
     "touch",
     "update",
 ]
@@ -142,6 +143,12 @@ async def by_id(db: Executor, post_id: int) -> Post | None:
     """A post (deleted ones and drafts included: the caller decides who may see them)."""
     row = await db.fetchone(_SELECT + " WHERE p.id = ?", (post_id,))
     return _post(row) if row else None
+
+
+async def title_of(db: Executor, post_id: int) -> str | None:
+    """A post's (or an event's) title, or None when there is no such post."""
+    value = await db.fetchval("SELECT title FROM posts WHERE id = ?", (post_id,))
+    return None if value is None else str(value)
 
 
 async def recent(db: Executor, limit: int, offset: int = 0, member_id: int | None = None) -> list[Post]:

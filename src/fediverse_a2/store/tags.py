@@ -17,8 +17,8 @@ async def set_for_post(db: Executor, post_id: int, tags: list[tuple[str, str]]) 
 
 
 async def add_many(db: Executor, rows: Sequence[tuple[int, str, str]]) -> None:
-    """Tag posts: (post id, display name, folded name) triples; tags are created when new (a tag
-    already known keeps its display name)."""
+    """Tag posts: (post id, name as written, folded name) triples; tags are created when new. A post keeps
+    the spelling its author wrote (the tag itself keeps the first one, for posts from before that)."""
     if not rows:
         return
     names = {norm: name for _, name, norm in rows}
@@ -31,15 +31,16 @@ async def add_many(db: Executor, rows: Sequence[tuple[int, str, str]]) -> None:
         found = await db.fetchall(f"SELECT norm, id FROM tags WHERE norm IN ({marks(len(chunk))})", chunk)
         ids.update((str(r[0]), int(r[1])) for r in found)
     await db.executemany(
-        "INSERT INTO post_tags (post_id, tag_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-        [(post_id, ids[norm]) for post_id, _, norm in rows],
+        "INSERT INTO post_tags (post_id, tag_id, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        [(post_id, ids[norm], name) for post_id, name, norm in rows],
     )
 
 
 async def for_post(db: Executor, post_id: int) -> list[tuple[str, str]]:
-    """A post's (name, folded name) tags, by name."""
+    """A post's (name as its author wrote it, folded name) tags, by name."""
     rows = await db.fetchall(
-        "SELECT t.name, t.norm FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE pt.post_id = ? ORDER BY t.norm",
+        "SELECT COALESCE(pt.name, t.name), t.norm FROM post_tags pt JOIN tags t ON t.id = pt.tag_id "
+        "WHERE pt.post_id = ? ORDER BY t.norm",
         (post_id,),
     )
     return [(str(r[0]), str(r[1])) for r in rows]
@@ -50,7 +51,7 @@ async def for_posts(db: Executor, post_ids: list[int]) -> dict[int, list[tuple[s
     if not post_ids:
         return {}
     rows = await db.fetchall(
-        f"SELECT pt.post_id, t.name, t.norm FROM post_tags pt JOIN tags t ON t.id = pt.tag_id "
+        f"SELECT pt.post_id, COALESCE(pt.name, t.name), t.norm FROM post_tags pt JOIN tags t ON t.id = pt.tag_id "
         f"WHERE pt.post_id IN ({marks(len(post_ids))}) ORDER BY t.norm",
         tuple(post_ids),
     )

@@ -10,6 +10,7 @@ with a button that takes its access away.
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -20,6 +21,7 @@ from ..oauth.redirects import OOB, form_action_source
 from ..runtime import Runtime
 from ..services import apps, oauth
 from ..services.oauth import Consent, OAuthAnswer, OAuthCall, OAuthService
+from .confirm import Ask, ask
 from .forms import field
 from .gate import member_of, viewer_of
 from .ids import parse_id
@@ -103,21 +105,32 @@ class AppPages:
         return page
 
     async def settings(self, request: Request) -> Response:
-        """GET: the apps the member let in; POST: take one's access away (field `app`)."""
+        """The apps the member let in, each with the way to take its access away (/settings/apps/revoke)."""
         member = member_of(request)
-        revoked = False
-        if request.method == "POST":
-            form = await self.security.form(request)
-            app_id = parse_id(field(form, "app", 20))
-            if app_id is not None:
-                revoked = await apps.revoke_app(self.rt, member, app_id)
-            if revoked:
-                return RedirectResponse(f"{self.rt.urls.base}/settings/apps?revoked=1", status_code=303)
-            return await self.render.page(
-                request, "settings_apps.html", status=400, apps=await apps.authorised_apps(self.rt, member),
-                error_key="app_not_found",
-            )  # fmt: skip
         return await self.render.page(
             request, "settings_apps.html", apps=await apps.authorised_apps(self.rt, member),
             revoked=request.query_params.get("revoked") == "1",
         )  # fmt: skip
+
+    async def revoke(self, request: Request) -> Response:
+        """GET ?app=ID: asks first; POST: every token the app holds for the member ends."""
+        member = member_of(request)
+        if request.method == "POST":
+            form = await self.security.form(request)
+            app_id = parse_id(field(form, "app", 20))
+        else:
+            app_id = parse_id(request.query_params.get("app"))
+        mine = await apps.authorised_apps(self.rt, member)
+        found = next((a for a in mine if a.app_id == app_id), None)
+        if found is None:
+            page = "settings_apps.html"
+            return await self.render.page(request, page, status=404, apps=mine, error_key="app_not_found")
+        if request.method == "GET":
+            t = functools.partial(self.render.text, request)
+            question = Ask(
+                t("app_revoke_title", app=found.name), t("app_revoke_explain"), t("app_revoke_confirm"),
+                "/settings/apps", fields=(("app", str(found.app_id)),),
+            )  # fmt: skip
+            return await ask(self.render, request, question)
+        await apps.revoke_app(self.rt, member, found.app_id)
+        return RedirectResponse(f"{self.rt.urls.base}/settings/apps?revoked=1", status_code=303)

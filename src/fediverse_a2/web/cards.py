@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..content import excerpt as shorten
 from ..content import plain_text
 from ..html_images import first_image
 from ..models import Post
@@ -19,8 +20,7 @@ SUMMARY = 280  # characters of a post's excerpt in a listing
 
 def cut(text: str, limit: int) -> str:
     """Text on one line, cut at a word to at most `limit` characters (and an ellipsis)."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+    return shorten(" ".join(text.split()), limit)
 
 
 def excerpt(html: str, limit: int = EXCERPT) -> str:

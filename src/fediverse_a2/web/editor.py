@@ -8,6 +8,7 @@ preview keeps them; the form then carries their ids, and each is checked to be t
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from typing import Any
 
@@ -15,14 +16,14 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..content import render_markdown
 from ..errors import UserError
 from ..models import Member, Post
 from ..runtime import Runtime
-from ..services.posts import LANGUAGES, MAX_IMAGES, Draft, delete_post, parse_tags, save_post
+from ..services.posts import LANGUAGES, MAX_IMAGES, Draft, delete_post, post_html, save_post, typed_tags
 from ..services.uploads import store_image
 from ..store import groups, media, posts, tags
 from ..store.media import Media
+from .confirm import Ask, ask
 from .forms import text_field
 from .gate import member_of
 from .ids import parse_id
@@ -67,7 +68,7 @@ class Editor:
             return post
         if request.method == "GET":
             images = await media.for_post(self.rt.db, post.id)
-            current = " ".join(name for name, _ in await tags.for_post(self.rt.db, post.id))
+            current = typed_tags(post.body_md, await tags.for_post(self.rt.db, post.id))
             group = await groups.group_of_post(self.rt.db, post.id)
             draft = Draft(post.title, post.body_md, post.summary or "", post.language or "", current,
                           group=group.username if group else "")  # fmt: skip
@@ -75,12 +76,20 @@ class Editor:
         return await self._submit(request, member, post)
 
     async def delete(self, request: Request) -> Response:
-        """POST only: delete one's own post (a Delete goes to everyone who received it)."""
+        """GET: asks first; POST: deletes one's own post (a Delete goes to everyone who received it)."""
         member = member_of(request)
-        await self.security.form(request)
+        if request.method == "POST":
+            await self.security.form(request)
         post = await self._own_post(request, member)
         if isinstance(post, Response):
             return post
+        if request.method == "GET":
+            t = functools.partial(self.render.text, request)
+            question = Ask(
+                t("delete_post_title", title=post.title), t("delete_post_explain"), t("confirm_delete"),
+                self.rt.urls.post(post.id),
+            )  # fmt: skip
+            return await ask(self.render, request, question)
         await delete_post(self.rt, self.rt.urls.post(post.id))
         return RedirectResponse(self.rt.urls.actor(member.username), status_code=303)
 
@@ -94,10 +103,11 @@ class Editor:
         status: int = 200,
         error: str | None = None,
         preview: dict[str, Any] | None = None,
+        new_alts: list[str] | None = None,
     ) -> Response:
         return await self.render.page(
             request, "editor.html", status=status, draft=draft, images=images, post=post, error=error,
-            preview=preview, languages=LANGUAGES, max_images=MAX_IMAGES, topic_groups=[
+            preview=preview, languages=LANGUAGES, max_images=MAX_IMAGES, new_alts=new_alts or [], topic_groups=[
                 g for g in await groups.list_all(self.rt.db) if g.username != self.rt.config.network.username],
             action=f"/posts/{post.id}/edit" if post else "/posts/new",
         )  # fmt: skip
@@ -113,6 +123,7 @@ class Editor:
         action = text_field(form, "action", 20)
         kept: list[Media] = []
         error: str | None = None
+        refused_alts: list[str] = []  # descriptions typed for uploads that were refused: kept in the form
         # Images already attached (in a preview, or to the post being edited), then new uploads.
         for raw in form.getlist("media")[:MAX_IMAGES]:
             media_id = parse_id(raw)
@@ -131,10 +142,12 @@ class Editor:
             data = await upload.read()
             if not data:
                 continue
+            alt = text_field(form, f"alt_new_{slot}", 1500)
             try:
-                kept.append(await store_image(self.rt, member, data, text_field(form, f"alt_new_{slot}", 1500)))
+                kept.append(await store_image(self.rt, member, data, alt, original_name=upload.filename))
             except UserError as exc:
                 error = self.render.error_text(request, exc)
+                refused_alts.append(alt)
         draft = Draft(
             text_field(form, "title", 400),
             text_field(form, "body", 210_000),
@@ -148,12 +161,13 @@ class Editor:
             preview = None
             if error is None:
                 try:
-                    preview = {"html": render_markdown(draft.body), "tags": parse_tags(draft.tags)}
+                    html, tag_list = post_html(self.rt, draft.body, draft.tags)
+                    preview = {"html": html, "tags": tag_list}
                 except UserError as exc:
                     error = self.render.error_text(request, exc)
             return await self._form(
                 request, draft, kept[:MAX_IMAGES], post=post, status=400 if error else 200, error=error,
-                preview=preview,
+                preview=preview, new_alts=refused_alts,
             )  # fmt: skip
         try:
             saved = await save_post(self.rt, member, draft, publish=action == "publish", post=post)

@@ -30,8 +30,8 @@ from .negotiation import activity_response, wants_activity_json
 from .pages import Pages
 from .paging import Paging
 from .render import Renderer
-from .security import WebSecurity
-from .threads import fill_texts, thread_order
+from .security import FORM_LIMIT, WebSecurity
+from .threads import comment_texts, fill_texts, thread_order
 
 __all__ = ["EventPages"]
 
@@ -102,16 +102,17 @@ class EventPages:
             return activity_response(await event_document(self.rt, self.rt.db, event))
         return await self._page(request, event)
 
-    async def _page(self, request: Request, event: Event, status: int = 200, error: str | None = None) -> Response:
+    async def _page(
+        self, request: Request, event: Event, status: int = 200, error: str | None = None, *,
+        comment_error: str = "", comment_body: str = "",
+    ) -> Response:  # fmt: skip
         db = self.rt.db
         me = viewer_of(request)
         lang = self.render.language(request)
         items = await comments.list_for_post(db, event.id, self.rt.policy, self.rt.urls)
         thread = thread_order(items)
         fill_texts(thread, lang, self.rt.tz)
-        comment_text = {
-            key: translate(lang, key) for key in ("edited", "original", "content_warning", "permalink", "reply")
-        }
+        comment_text = comment_texts(lang)
         answers = await events.rsvps(db, event.id, self.rt.urls)
         by_status = {status: [a for a in answers if a.status == status] for status in RSVP_STATUSES}
         mine = None
@@ -122,6 +123,7 @@ class EventPages:
             event_url=self.rt.urls.object_of(event.post), answers=by_status, my_answer=mine,
             statuses=RSVP_STATUSES, thread=thread, comment_count=len(items), comment_text=comment_text,
             group=await groups.group_of_post(db, event.id), error=error, tz=self.rt.tz.key,
+            comment_error=comment_error, comment_body=comment_body,
             organiser=me is not None and me.id == event.post.member_id, over=event.is_over(time.time()),
         )  # fmt: skip
 
@@ -240,10 +242,10 @@ class EventPages:
             return posted
         member, form, event = posted
         url = self.rt.urls.object_of(event.post)
+        text = text_field(form, "body", FORM_LIMIT)
         try:
-            made = await comment(
-                self.rt, self.directory, member.username, url, text_field(form, "body", MAX_COMMENT + 1)
-            )
-        except UserError as exc:
-            return await self._page(request, event, 400, self.render.error_text(request, exc))
+            made = await comment(self.rt, self.directory, member.username, url, text[: MAX_COMMENT + 1])
+        except UserError as exc:  # the event again, the comment still in its form, and why
+            error = self.render.error_text(request, exc)
+            return await self._page(request, event, 400, comment_error=error, comment_body=text)
         return RedirectResponse(f"{url}#comment-{self.rt.urls.comment_id(made)}", status_code=303)

@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from ..errors import UserError
 from ..runtime import Runtime
-from ..services.interaction import interaction_url, local_target
+from ..services.interaction import Target, interaction_url, local_target
 from .pages import Pages
 from .render import Renderer
 from .security import WebSecurity
@@ -46,7 +46,7 @@ class InteractPages:
             return await self.pages.error(request, 400)
         handle = raw_handle.strip()[:300] if isinstance(raw_handle, str) else ""
         try:
-            url = await interaction_url(self.rt, handle, target)
+            url = await interaction_url(self.rt, handle, target.url)
         except UserError as exc:
             return await self._form(request, target, handle, error=exc, status=400)
         response = RedirectResponse(url, status_code=303)
@@ -57,12 +57,10 @@ class InteractPages:
         return response
 
     async def _form(
-        self, request: Request, target: str, handle: str, error: UserError | None = None, status: int = 200
+        self, request: Request, target: Target, handle: str, error: UserError | None = None, status: int = 200
     ) -> Response:
-        urls = self.rt.urls
-        username = urls.username(target)
         return await self.render.page(
             request, "interact.html", status=status, target=target, handle=handle,
-            follow=username is not None, error_key=error.key if error else None,
-            error_text=str(error) if error else None,
+            follow=self.rt.urls.username(target.url) is not None,
+            error=self.render.error_text(request, error) if error else None,
         )  # fmt: skip

@@ -17,7 +17,7 @@ from .gate import viewer_of
 from .open_graph import post_preview, profile_preview
 from .paging import Paging
 from .render import Renderer
-from .threads import fill_texts, thread_order
+from .threads import comment_texts, fill_texts, thread_order
 
 __all__ = ["Pages", "is_person"]
 
@@ -58,8 +58,12 @@ class Pages:
             text=translate(lang, text_key or text), detail=detail,
         )  # fmt: skip
 
-    async def post(self, request: Request, post: Post) -> Response:
-        """A blog post with its comments; counts the view when a person asked. Drafts: their author only."""
+    async def post(
+        self, request: Request, post: Post, *, status: int = 200, comment_error: str = "", comment_body: str = ""
+    ) -> Response:
+        """A blog post with its comments; counts the view when a person asked. Drafts: their author only.
+
+        A comment that was refused comes back in the form with why (`comment_error`, `comment_body`)."""
         me = viewer_of(request)
         if post.is_draft and (me is None or me.id != post.member_id):
             return await self.error(request, 404)
@@ -71,14 +75,13 @@ class Pages:
         lang = self.render.language(request)
         thread = thread_order(items)
         fill_texts(thread, lang, self.rt.tz)
-        comment_text = {
-            key: translate(lang, key) for key in ("edited", "original", "content_warning", "permalink", "reply")
-        }
+        comment_text = comment_texts(lang)
         images = await media.for_post(db, post.id)
         avatar = (await members.avatars(db, [post.member_id])).get(post.member_id)
         preview = post_preview(self.rt.urls, post, images, avatar, comment_text["content_warning"])
         return await self.render.page(
-            request, "post.html", post=post, post_url=self.rt.urls.post(post.id), thread=thread,
+            request, "post.html", status=status, post=post, post_url=self.rt.urls.post(post.id), thread=thread,
+            comment_error=comment_error, comment_body=comment_body,
             comment_count=len(items), comment_text=comment_text, tags=await tags.for_post(db, post.id),
             images=images, mine=me is not None and me.id == post.member_id, author_avatar=avatar, preview=preview,
         )  # fmt: skip

@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse
 from ..activitypub.build import iso
 from ..errors import UserError
 from ..html_images import with_alt
-from ..i18n import LANGUAGES, choose_language, format_date, format_span, translate
+from ..i18n import LANGUAGES, choose_language, format_date, format_span, has_text, translate
 from ..runtime import Runtime
 from ..store import notifications
 from .links import Links, normal_path
@@ -56,12 +56,12 @@ class Renderer:
         return translate(self.language(request), key, **values)
 
     def error_text(self, request: Request, exc: UserError) -> str:
-        """A refusal in the visitor's language when it has a text of its own, else as the service said it."""
-        if exc.key is not None:
-            text = translate(self.language(request), exc.key)
-            if text != exc.key:
-                return text
-        return str(exc)
+        """A refusal in the visitor's language: its own text, else (in English) as the service said
+        it, else a general refusal: a Dutch page never shows the service's English."""
+        language = self.language(request)
+        if exc.key is not None and has_text(exc.key):
+            return translate(language, exc.key, **exc.values)
+        return str(exc) if language == "en" else translate(language, "refused_text")
 
     async def page(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         """Render a template into an HTML response."""

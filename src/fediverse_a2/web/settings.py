@@ -34,7 +34,9 @@ class SettingsPages:
         """GET: the profile form; POST: save it (sends Update{Person})."""
         member = member_of(request)
         if request.method == "GET":
-            return await self.render.page(request, "settings_profile.html", fields=_slots(member), saved=False)
+            return await self.render.page(
+                request, "settings_profile.html", fields=_slots(member), saved=False, typed=_typed(member)
+            )
         form = await self.security.form(request, limit=AVATAR_LIMIT, max_files=1)
         try:
             return await self._save_profile(request, member, form)
@@ -47,6 +49,10 @@ class SettingsPages:
             for i in range(MAX_FIELDS)
         ]
         avatar_id = None
+        typed = {
+            "name": text_field(form, "name", 200), "summary": text_field(form, "summary", 600),
+            "locked": form.get("locked") == "1",
+        }  # fmt: skip
         try:
             upload = form.get("avatar")
             if isinstance(upload, UploadFile) and upload.filename:
@@ -54,16 +60,18 @@ class SettingsPages:
                 if data:
                     avatar_id = (await store_image(self.rt, member, data, member.name, avatar=True)).id
             updated = await update_profile(
-                self.rt, member, name=text_field(form, "name", 200), summary=text_field(form, "summary", 600),
-                fields=fields, avatar_id=avatar_id, locked=form.get("locked") == "1",
+                self.rt, member, name=str(typed["name"]), summary=str(typed["summary"]), fields=fields,
+                avatar_id=avatar_id, locked=bool(typed["locked"]),
             )  # fmt: skip
-        except UserError as exc:
+        except UserError as exc:  # everything typed comes back with why
             return await self.render.page(
-                request, "settings_profile.html", status=400, fields=fields, saved=False,
+                request, "settings_profile.html", status=400, fields=fields, saved=False, typed=typed,
                 error=self.render.error_text(request, exc),
             )  # fmt: skip
         request.state.member = updated
-        return await self.render.page(request, "settings_profile.html", fields=_slots(updated), saved=True)
+        return await self.render.page(
+            request, "settings_profile.html", fields=_slots(updated), saved=True, typed=_typed(updated)
+        )
 
     async def password(self, request: Request) -> Response:
         """GET: the form; POST: check the current password, set the new one, end the other sessions."""
@@ -86,6 +94,11 @@ class SettingsPages:
                 request, "settings_password.html", status=400, error=self.render.error_text(request, exc)
             )
         return await self.render.page(request, "settings_password.html", saved=True)
+
+
+def _typed(member: Member) -> dict[str, str | bool]:
+    """The profile form's own fields as stored."""
+    return {"name": member.name, "summary": member.summary, "locked": member.locked}
 
 
 def _slots(member: Member) -> list[tuple[str, str]]:

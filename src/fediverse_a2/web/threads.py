@@ -12,7 +12,7 @@ from ..activitypub.build import iso
 from ..i18n import format_date, translate
 from ..models import Comment
 
-__all__ = ["MAX_DEPTH", "ThreadEntry", "fill_texts", "thread_order"]
+__all__ = ["MAX_DEPTH", "ThreadEntry", "comment_texts", "fill_texts", "thread_order"]
 
 # Replies deeper than this are shown at this indentation, each saying whom it answers:
 # a thread thousands deep stays readable and the page stays flat enough to render.
@@ -76,6 +76,12 @@ def thread_order(items: list[Comment], max_depth: int = MAX_DEPTH) -> list[Threa
             if kids := answers.get(c.id):
                 stack.extend((a, depth + 1) for a in reversed(kids))
     return entries
+
+
+def comment_texts(lang: str) -> dict[str, str]:
+    """The words every comment of a thread shows (looked up once per page, not per comment)."""
+    keys = ("edited", "original", "content_warning", "permalink", "reply", "delete", "sensitive_media")
+    return {key: translate(lang, key) for key in keys}
 
 
 def fill_texts(entries: list[ThreadEntry], lang: str, tz: ZoneInfo) -> None:

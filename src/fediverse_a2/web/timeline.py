@@ -116,9 +116,9 @@ class TimelinePages:
         post = await self._visible(member, _text(form.get("to")))
         if post is None:
             return await self.pages.error(request, 404)
-        text = _text(form.get("body"))[: MAX_BODY + 1]
+        text = _text(form.get("body"))
         try:
-            await comment(self.rt, self.directory, member.username, post.ap_id, text)
+            await comment(self.rt, self.directory, member.username, post.ap_id, text[: MAX_BODY + 1])
         except UserError as exc:
             return await self.render.page(
                 request, "timeline_reply.html", status=400, post=post,

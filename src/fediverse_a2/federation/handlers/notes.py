@@ -16,6 +16,7 @@ from ...activitypub.parse import ParseError, RemoteNote, parse_note
 from ...activitypub.visibility import DIRECT, SHOWN, visibility_of
 from ...content import inert_text, sanitise_remote_html
 from ...hosts import same_origin
+from ...notices import excerpt_of
 from ...store import actors as actor_store
 from ...store import comment_holds, comments, follows, posts, reactions, remote_posts, search, tombstones
 from ...store import notifications as notification_store
@@ -113,16 +114,18 @@ async def on_create(ctx: Context) -> None:
         )  # fmt: skip
         if comment_id is None or held:
             return
+        title = await posts.title_of(ctx.tx, post_id)
         if not shown:
             repliers = await notify.repliers(ctx, note, post_id)
-            await notify.on_private(ctx, note, (*to, *cc), html, ctx.rt.urls.post(post_id), repliers)
+            await notify.on_private(ctx, note, (*to, *cc), html, ctx.rt.urls.post(post_id), repliers, title)
             return
         await search.index_comments(ctx.tx, [comment_id])
-        told = await notify.on_reply(ctx, note, post_id, comment_id)
-        await notify.on_mentions(ctx, note, ctx.rt.urls.comment_on_page(post_id, comment_id), skip=told)
+        told = await notify.on_reply(ctx, note, post_id, comment_id, html)
+        link = ctx.rt.urls.comment_on_page(post_id, comment_id)
+        await notify.on_mentions(ctx, note, html, link, skip=told, subject=title)
         return
     if shown:
-        await notify.on_mentions(ctx, note)
+        await notify.on_mentions(ctx, note, html)
     else:
         await notify.on_private(ctx, note, (*to, *cc), html, note.url or note.id, set())
     if await follows.is_following(ctx.tx, ctx.actor.uri) or (ctx.via and await follows.is_following(ctx.tx, ctx.via)):
@@ -152,7 +155,8 @@ async def on_update(ctx: Context) -> None:
     html = sanitise_remote_html(note.content)
     await on_changed(ctx, note.id)  # a group that announced it passes the Update on
     summary = inert_text(note.summary, 500) or None
-    await notification_store.update_text(ctx.tx, note.id, ctx.actor.uri, html)  # a private note's text
+    # The notifications that quote it: a private note's text, the others' excerpt.
+    await notification_store.update_text(ctx.tx, note.id, ctx.actor.uri, html, excerpt_of(html))
     row = await comments.by_ap_id(ctx.tx, note.id)
     if row is not None:
         if row.author_uri != ctx.actor.uri:

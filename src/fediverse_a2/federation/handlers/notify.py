@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from ...activitypub.parse import RemoteNote
 from ...content import inert_text
-from ...notices import KINDS
+from ...notices import KINDS, excerpt_of
 from ...store import comments, members, posts
 from ...store import notifications as store
 from ...store.actors import ActorRecord
@@ -33,16 +33,22 @@ async def record(
     object_url: str,
     activity_id: str | None = None,
     content_html: str | None = None,
+    *,
+    subject: str | None = None,
+    excerpt: str | None = None,
 ) -> bool:
-    """Notify a member of what a remote actor did (with the text of a private note); False when
-    it was notified before."""
+    """Notify a member of what a remote actor did (with the text of a private note, the title of the
+    post concerned and an excerpt of what was said); False when it was notified before."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     name = inert_text(actor.name, 100) or inert_text(actor.handle, 100)
     # Both become links on the page and in mail: only http(s), whatever a remote server sent.
     actor_url = actor.url if actor.url and _is_http(actor.url) else actor.uri
     link = object_url if _is_http(object_url) else actor_url
-    return await store.add(tx, member_id, kind, actor.uri, name, actor_url, link, activity_id, content_html)
+    return await store.add(
+        tx, member_id, kind, actor.uri, name, actor_url, link, activity_id, content_html, subject=subject,
+        excerpt=excerpt,
+    )  # fmt: skip
 
 
 def _is_http(url: str) -> bool:
@@ -52,8 +58,9 @@ def _is_http(url: str) -> bool:
         return False
 
 
-async def on_reply(ctx: Context, note: RemoteNote, post_id: int, comment_id: int) -> set[int]:
-    """A remote comment was stored: its post's author and the author of the comment it answers hear of it."""
+async def on_reply(ctx: Context, note: RemoteNote, post_id: int, comment_id: int, html: str) -> set[int]:
+    """A remote comment was stored: its post's author and the author of the comment it answers hear of it,
+    with the post's title and the beginning of the comment."""
     post = await posts.by_id(ctx.tx, post_id)
     told: set[int] = set()
     if post is None:
@@ -64,11 +71,20 @@ async def on_reply(ctx: Context, note: RemoteNote, post_id: int, comment_id: int
     for member_id in owners:
         if member_id is not None and member_id not in told:
             told.add(member_id)
-            await record(ctx.tx, member_id, "reply", ctx.actor, link, note.id)
+            await record(
+                ctx.tx, member_id, "reply", ctx.actor, link, note.id, subject=post.title, excerpt=excerpt_of(html)
+            )
     return told
 
 
-async def on_mentions(ctx: Context, note: RemoteNote, link: str | None = None, skip: set[int] | None = None) -> None:
+async def on_mentions(
+    ctx: Context,
+    note: RemoteNote,
+    html: str,
+    link: str | None = None,
+    skip: set[int] | None = None,
+    subject: str | None = None,
+) -> None:
     """Members named in a note's Mention tags (but not those told of it as a reply)."""
     for tag in note.tags[:50]:
         if tag.type != "Mention" or not tag.href:
@@ -76,11 +92,20 @@ async def on_mentions(ctx: Context, note: RemoteNote, link: str | None = None, s
         username = ctx.rt.urls.username(tag.href)
         member = await members.by_username(ctx.tx, username) if username else None
         if member is not None and member.id not in (skip or set()):
-            await record(ctx.tx, member.id, "mention", ctx.actor, link or note.url or note.id, note.id)
+            await record(
+                ctx.tx, member.id, "mention", ctx.actor, link or note.url or note.id, note.id, subject=subject,
+                excerpt=excerpt_of(html),
+            )  # fmt: skip
 
 
 async def on_private(
-    ctx: Context, note: RemoteNote, audience: tuple[str, ...], html: str, link: str, repliers: set[int]
+    ctx: Context,
+    note: RemoteNote,
+    audience: tuple[str, ...],
+    html: str,
+    link: str,
+    repliers: set[int],
+    subject: str | None = None,
 ) -> None:
     """A followers-only or direct note: each member in its audience (`to` + `cc`) is told, with its
     sanitised text; as a reply when it answers their post or comment (`repliers`), else as a mention."""
@@ -92,7 +117,7 @@ async def on_private(
             continue
         told.add(member.id)
         kind = "reply" if member.id in repliers else "mention"
-        await record(ctx.tx, member.id, kind, ctx.actor, link, note.id, content_html=html)
+        await record(ctx.tx, member.id, kind, ctx.actor, link, note.id, content_html=html, subject=subject)
 
 
 async def repliers(ctx: Context, note: RemoteNote, post_id: int) -> set[int]:
@@ -103,9 +128,9 @@ async def repliers(ctx: Context, note: RemoteNote, post_id: int) -> set[int]:
     return {m for m in found if m is not None}
 
 
-async def on_reaction(ctx: Context, kind: str, post_id: int, member_id: int) -> None:
-    """A Like ("like") or Announce ("boost") of a member's post."""
-    await record(ctx.tx, member_id, kind, ctx.actor, ctx.rt.urls.post(post_id), ctx.activity.id)
+async def on_reaction(ctx: Context, kind: str, post_id: int, member_id: int, title: str) -> None:
+    """A Like ("like") or Announce ("boost") of a member's post (with its title)."""
+    await record(ctx.tx, member_id, kind, ctx.actor, ctx.rt.urls.post(post_id), ctx.activity.id, subject=title)
 
 
 async def forget(tx: Executor, activity_id: str, actor_uri: str) -> None:

@@ -23,7 +23,7 @@ async def _react(ctx: Context, kind: str) -> None:
     if post is None or post.deleted_at is not None:
         return
     await reactions.add(ctx.tx, ctx.activity.id, kind, ctx.actor.uri, post_id)
-    await notify.on_reaction(ctx, "boost" if kind == "announce" else kind, post_id, post.member_id)
+    await notify.on_reaction(ctx, "boost" if kind == "announce" else kind, post_id, post.member_id, post.title)
 
 
 async def on_like(ctx: Context) -> None:
