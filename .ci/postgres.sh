@@ -91,6 +91,10 @@ synchronous_commit = off
 full_page_writes = off
 max_connections = 300
 EOF
+  # Statement counts for bench/bench_scale.py (pg_stat_statements), where the server ships it.
+  if [ -f "$_A2_PG_BIN/../lib/pg_stat_statements.so" ]; then
+    echo "shared_preload_libraries = 'pg_stat_statements'" >>"$_A2_PG_DATA/postgresql.conf"
+  fi
 }
 
 # Start on the first free port from 55432; a port taken meanwhile (a concurrent run)

@@ -5,13 +5,17 @@
 
 Seeded straight into SQLite as the issue sets it: 100 members, 10,000 posts and 100,000
 comments (the measured member, alice, wrote 1,000 of the posts and 10,000 of the comments),
-2,000 remote followers of alice, 50 cached remote actors. The token is made through the store
-(an app and a token hash), since the OAuth flow is not what is measured.
+2,000 remote followers of alice, 50 remote accounts alice follows with 5,000 posts between them.
+The token is made through the store (an app and a token hash), since the OAuth flow is not what
+is measured.
   verify_credentials: the token check (one lookup of its hash, its app, the member), the
              member's counts (posts, comments, followers, following, last status: one
              statement), waiting follow requests. Target: <= 5 ms at p95.
   account statuses: GET /api/v1/accounts/:id/statuses?limit=40, alice's newest posts and
-             comments as Statuses (for reference; timelines are the next step's).
+             comments as Statuses (for reference).
+  home timeline: GET /api/v1/timelines/home?limit=40 (every member's posts, the posts of the 50
+             accounts alice follows elsewhere, 5,000 of them, and her own comments), the first
+             page and the fifth (paged by max_id). Target: <= 20 ms at p95.
 Measured in-process (the ASGI app through httpx.ASGITransport: the server's own time) and over
 HTTP against `fediverse-a2 serve` (the client's round trip on 127.0.0.1).
 """
@@ -43,6 +47,7 @@ async def seed(config: Path, n_members: int = 100, n_posts: int = 10_000, n_comm
     from fediverse_a2.store import oauth_apps, oauth_tokens
 
     rt = await Runtime.open(load_config(config))
+    base = rt.urls.base  # the members' comments are theirs: their ids and authors on this instance
     await rt.close()
     db = sqlite3.connect(config.parent / "data" / "db.sqlite3")
     now = time.time()
@@ -62,8 +67,8 @@ async def seed(config: Path, n_members: int = 100, n_posts: int = 10_000, n_comm
         db.executemany(
             "INSERT INTO comments (id, ap_id, url, post_id, author_uri, member_id, domain, content_html, published, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?, '127.0.0.1', ?, ?, ?)",
-            [(i + 1, f"http://127.0.0.1/comments/{i + 1}", f"http://127.0.0.1/comments/{i + 1}", (i % n_posts) + 1,
-              f"http://127.0.0.1/users/{'alice' if i % 10 == 0 else f'lid{(i % (n_members - 1)) + 1}'}",
+            [(i + 1, f"{base}/comments/{i + 1}", f"{base}/comments/{i + 1}", (i % n_posts) + 1,
+              f"{base}/users/{'alice' if i % 10 == 0 else f'lid{(i % (n_members - 1)) + 1}'}",
               1 if i % 10 == 0 else (i % (n_members - 1)) + 2, "<p>Mee eens.</p>",
               now - year + (i % n_posts) * (year / n_posts) + 60, now)
              for i in range(n_comments)],
@@ -73,6 +78,26 @@ async def seed(config: Path, n_members: int = 100, n_posts: int = 10_000, n_comm
             "VALUES (1, ?, ?, NULL, ?, NULL, ?)",
             [(f"https://s{i % 50}.example/users/f{i}", f"https://s{i % 50}.example/users/f{i}/inbox",
               f"s{i % 50}.example", now) for i in range(2000)],
+        )  # fmt: skip
+        # Alice follows 50 accounts elsewhere, which posted 5,000 statuses (1,000 with an image).
+        actors = [f"https://s{i % 10}.example/users/a{i}" for i in range(50)]
+        db.executemany(
+            "INSERT INTO actors (uri, domain, type, username, handle, name, inbox, fetched_at) "
+            "VALUES (?, ?, 'Person', ?, ?, ?, ?, ?)",
+            [(uri, uri.split("/")[2], uri.rsplit("/", 1)[1], f"@{uri.rsplit('/', 1)[1]}@{uri.split('/')[2]}",
+              f"Collega {i}", f"{uri}/inbox", now) for i, uri in enumerate(actors)],
+        )  # fmt: skip
+        db.executemany(
+            "INSERT INTO following (member_id, actor_uri, follow_id, state, created_at) "
+            "VALUES (1, ?, ?, 'accepted', ?)",
+            [(uri, f"{base}/users/alice#follows/{i}", now) for i, uri in enumerate(actors)],
+        )
+        image = '[{"url": "https://s1.example/media/1.jpg", "mediaType": "image/jpeg", "name": "Foto"}]'
+        db.executemany(
+            "INSERT INTO remote_posts (ap_id, actor_uri, content_html, url, published, received_at, attachments, "
+            "public) VALUES (?, ?, '<p>Een bericht van elders.</p>', ?, ?, ?, ?, 1)",
+            [(f"{actors[i % 50]}/statuses/{i}", actors[i % 50], f"{actors[i % 50]}/statuses/{i}",
+              now - year + i * (year / 5000) + 30, now, image if i % 5 == 0 else "[]") for i in range(5000)],
         )  # fmt: skip
     db.close()
     rt = await Runtime.open(load_config(config))
@@ -90,7 +115,14 @@ async def measure(client: httpx.AsyncClient, member_id: int, n: int) -> dict[str
     paths = {
         "verify_credentials": "/api/v1/accounts/verify_credentials",
         "account statuses, limit 40": f"/api/v1/accounts/{member_id}/statuses?limit=40",
+        "home timeline, limit 40": "/api/v1/timelines/home?limit=40",
+        "home timeline, page 5": "",  # filled in below: max_id of the 4th page
     }
+    cursor = ""
+    for _ in range(4):  # the fifth page down: paging by max_id, as apps scroll
+        r = await client.get(f"/api/v1/timelines/home?limit=40{cursor}")
+        cursor = f"&max_id={r.json()[-1]['id']}"
+    paths["home timeline, page 5"] = f"/api/v1/timelines/home?limit=40{cursor}"
     out: dict[str, list[float]] = {}
     for name, path in paths.items():
         times, cpu = [], []
@@ -105,6 +137,8 @@ async def measure(client: httpx.AsyncClient, member_id: int, n: int) -> dict[str
         out[f"{name} (CPU)"] = cpu  # in-process: the server's own CPU time, whatever else runs on the machine
     first = await client.get(paths["verify_credentials"])
     assert first.json()["statuses_count"] == 11_000, first.json()["statuses_count"]
+    home = (await client.get(paths["home timeline, limit 40"])).json()
+    assert len(home) == 40 and {s["account"]["acct"] for s in home} > {"alice"}, len(home)
     return out
 
 
@@ -160,6 +194,10 @@ async def main() -> None:
         b = http.get(name)
         remote = f"{median(b) * 1e3:9.2f} / {pct(b, 95) * 1e3:6.2f}" if b and "CPU" not in name else ""
         rep.line(f"{name:36} {median(a) * 1e3:12.2f} / {pct(a, 95) * 1e3:6.2f}     {remote}")
+    home, home_cpu = pct(inproc["home timeline, limit 40"], 95), pct(inproc["home timeline, limit 40 (CPU)"], 95)
+    rep.line(f"RESULT home timeline (40 statuses) p95 {home * 1e3:.2f} ms server time "
+             f"({home_cpu * 1e3:.2f} ms of CPU), {pct(http['home timeline, limit 40'], 95) * 1e3:.2f} ms over HTTP "
+             f"(target <= 20 ms: {'MET' if home <= 0.020 else 'NOT MET'})")  # fmt: skip
     verify, cpu = pct(inproc["verify_credentials"], 95), pct(inproc["verify_credentials (CPU)"], 95)
     rep.line(f"RESULT verify_credentials p95 {verify * 1e3:.2f} ms server time ({cpu * 1e3:.2f} ms of CPU), "
              f"{pct(http['verify_credentials'], 95) * 1e3:.2f} ms over HTTP "

@@ -181,6 +181,7 @@ class Run:
     visible: int = 0
     comments: int = 0
     states: dict[str, int] = field(default_factory=dict)
+    statements: list[tuple[int, str]] = field(default_factory=list)  # PostgreSQL: (calls, query), timed part
 
     @property
     def rate(self) -> float:
@@ -226,6 +227,7 @@ class Bench:
         await blast(port, warm, min(self.args.connections, len(warm)))
         await wait_total(port, post_b, len(warm), 60)
         await _until_processed(db, 60)
+        counting = db.dialect == "postgresql" and await _statements_reset(db)
         prefix = f"{self.args.profile}-{run.setup}"
         spies = [start_profiler(pid, f"{prefix}-{name}.txt") for name, pid in self.profiled(groups)]
         before = {name: tree_cpu(pids) for name, pids in groups.items()}
@@ -238,6 +240,8 @@ class Bench:
         run.cpu = {name: tree_cpu(pids) - before[name] for name, pids in groups.items()}
         for spy in spies:
             stop_profiler(spy)
+        if counting:
+            run.statements = await _statements(db)
         run.cpu["client (this process)"] = _own_cpu() - client
         # What else ran meanwhile: other people's processes on a shared machine, py-spy, and
         # kernel time not charged to any process.
@@ -316,6 +320,30 @@ def _command(config: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "fediverse_a2", "--config", str(config), *args]
 
 
+async def _statements_reset(db: Database) -> bool:
+    """Start counting statements (pg_stat_statements, when the server preloads it)."""
+    try:
+        await db.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        await db.fetchval("SELECT pg_stat_statements_reset()")
+    except Exception as exc:  # not preloaded: no counts, the rest of the bench runs as before
+        print(f"(no statement counts: {str(exc).splitlines()[0][:100]})")
+        return False
+    return True
+
+
+# What the bench itself asks while it waits (polling), not counted as the server's work per reply.
+POLLING = ("FROM inbox_items WHERE state = 'queued'", "pg_stat_statements")
+
+
+async def _statements(db: Database) -> list[tuple[int, str]]:
+    """Calls per statement in this database since the reset, most called first."""
+    rows = await db.fetchall(
+        "SELECT calls, query FROM pg_stat_statements "
+        "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY calls DESC"
+    )
+    return [(int(r["calls"]), " ".join(str(r["query"]).split())) for r in rows]
+
+
 async def _until_processed(db: Database, timeout: float) -> float:
     """Poll until no inbox item is queued; returns the time that was seen."""
     deadline = time.perf_counter() + timeout
@@ -381,6 +409,15 @@ def report_run(rep: Report, run: Run, warm: int) -> None:
         + f" = {server_cpu / run.total_s:.2f} cores busy on average"
         + f" (the rest of the machine: {run.cpu.get('rest of the machine', 0.0) / run.total_s:.2f} cores)"
     )
+    if run.statements:
+        served = [(c, q) for c, q in run.statements if not any(p in q for p in POLLING)]
+        total = sum(c for c, _ in served)
+        rep.line(
+            f"           PostgreSQL statements per reply (pg_stat_statements, timed part, the bench's own polling "
+            f"left out): {total / run.n:.2f}; the most called:"
+        )
+        for calls, query in served[:14]:
+            rep.line(f"             {calls / run.n:5.2f}  {query[:150]}")
 
 
 async def main() -> None:

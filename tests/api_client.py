@@ -13,12 +13,39 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
+from fediverse_a2.store import follows, members
+from helpers import wait_for
 from webclient import WebUser
 
-__all__ = ["REDIRECT", "App", "Consent", "authorize_code", "hidden_fields", "pkce_pair", "register", "token_for"]
+__all__ = [
+    "REDIRECT",
+    "Api",
+    "App",
+    "Consent",
+    "authorize_code",
+    "follows_member",
+    "hidden_fields",
+    "member_follows",
+    "pkce_pair",
+    "register",
+    "token_for",
+]
 
 REDIRECT = "fediverse-a2-test://oauth-callback"
 _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+
+
+class Api:
+    """httpx on a running instance with a member's bearer token."""
+
+    def __init__(self, server: Any, token: str) -> None:
+        self.client: httpx.AsyncClient = server.client(headers={"Authorization": f"Bearer {token}"})
+
+    async def get(self, path: str, **params: Any) -> httpx.Response:
+        return await self.client.get(path, params=params)
+
+    async def post(self, path: str, **kw: Any) -> httpx.Response:
+        return await self.client.post(path, **kw)
 
 
 @dataclass(frozen=True)
@@ -98,3 +125,42 @@ async def token_for(
     assert r.status_code == 200, r.text
     token: str = r.json()["access_token"]
     return token
+
+
+async def follows_member(server: Any, fake: Any, name: str, username: str) -> None:
+    """A user of the fake server follows a member (accepted at once: the member is not locked)."""
+    follow = {"id": f"{fake.base}/follows/{name}-{username}", "type": "Follow", "actor": fake.uri(name),
+              "object": server.rt.urls.actor(username)}  # fmt: skip
+    assert (await fake.send(name, server.rt.urls.inbox(username), follow)).status_code == 202
+    member = await members.by_username(server.rt.db, username)
+    assert member is not None
+
+    async def following() -> bool:
+        return await follows.is_follower(server.rt.db, member.id, fake.uri(name))
+
+    await wait_for(following, what=f"{name} following {username}")
+
+
+async def member_follows(server: Any, fake: Any, name: str, token: str) -> str:
+    """The member of a token follows a user of the fake server through the API (the fake accepts); their account id."""
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=20,
+                                 headers={"Authorization": f"Bearer {token}"}) as api:  # fmt: skip
+        handle = f"{name}@{fake.base.removeprefix('http://')}"
+        found = (await api.get("/api/v1/accounts/search", params={"q": handle, "resolve": "true"})).json()
+        account_id: str = found[0]["id"]
+        assert (await api.post(f"/api/v1/accounts/{account_id}/follow")).status_code == 200
+
+        async def follow_arrived() -> list[dict[str, Any]]:
+            return [f for f in fake.received_of("Follow") if f["object"] == fake.uri(name)]
+
+        follow = (await wait_for(follow_arrived, what=f"the Follow of {name}"))[-1]
+        accept = {"id": f"{fake.base}/accepts/{secrets.token_hex(4)}", "type": "Accept", "actor": fake.uri(name),
+                  "object": follow}  # fmt: skip
+        assert (await fake.send(name, follow["actor"] + "/inbox", accept)).status_code == 202
+
+        async def accepted() -> bool:
+            rel = (await api.get("/api/v1/accounts/relationships", params={"id[]": account_id})).json()
+            return bool(rel[0]["following"])
+
+        await wait_for(accepted, what=f"following {name}")
+    return account_id

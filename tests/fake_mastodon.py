@@ -42,6 +42,8 @@ class FakeUser:
     key: rsa.RSAPrivateKey = field(
         default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048)
     )
+    also_known_as: list[str] = field(default_factory=list)  # the account's aliases (moving house)
+    moved_to: str | None = None
 
     def private_pem(self) -> bytes:
         return self.key.private_bytes(
@@ -69,6 +71,7 @@ class FakeMastodon:
         self.received: list[dict[str, Any]] = []
         self.refused: list[str] = []
         self.gone: set[str] = set()
+        self.keys: dict[str, str] = {}  # key id -> PEM of the keys verified before (Mastodon keeps them)
         self.app = Starlette(
             routes=[
                 Route("/users/{name}", self.actor),
@@ -105,6 +108,8 @@ class FakeMastodon:
             "endpoints": {"sharedInbox": f"{self.base}/inbox"},
             "icon": {"type": "Image", "mediaType": "image/png", "url": f"{self.base}/avatars/{name}.png"},
             "publicKey": {"id": f"{uri}{self.key_suffix}", "owner": uri, "publicKeyPem": user.public_pem()},
+            **({"alsoKnownAs": user.also_known_as} if user.also_known_as else {}),
+            **({"movedTo": user.moved_to} if user.moved_to else {}),
         }
 
     # -- routes ------------------------------------------------------------------------
@@ -155,19 +160,33 @@ class FakeMastodon:
             return JSONResponse({"error": "digest"}, status_code=401)
         params = dict(part.split("=", 1) for part in headers["signature"].split(","))
         key_id = params["keyId"].strip('"')
-        async with httpx.AsyncClient(timeout=5) as client:
-            actor = (await client.get(key_id.split("#")[0], headers={"Accept": AP})).json()
-        verifier = httpsig.HeaderVerifier(
-            headers=headers,
-            secret=actor["publicKey"]["publicKeyPem"].encode(),
-            required_headers=["(request-target)", "host", "date", "digest"],
-            method="POST",
-            path=request.url.path,
-            sign_header="signature",
-        )
-        if not verifier.verify():
-            self.refused.append("bad signature")
-            return JSONResponse({"error": "Verification failed"}, status_code=401)
+
+        def verified(pem: str) -> bool:
+            return bool(
+                httpsig.HeaderVerifier(
+                    headers=headers,
+                    secret=pem.encode(),
+                    required_headers=["(request-target)", "host", "date", "digest"],
+                    method="POST",
+                    path=request.url.path,
+                    sign_header="signature",
+                ).verify()
+            )
+
+        # As Mastodon: the key it knows first (how a Delete of an actor that is gone, 410, is
+        # still verified), fetched again when that fails or is unknown (a key that changed).
+        cached = self.keys.get(key_id)
+        if cached is None or not verified(cached):
+            async with httpx.AsyncClient(timeout=5) as client:
+                fetched = await client.get(key_id.split("#")[0], headers={"Accept": AP})
+            if fetched.status_code != 200:
+                self.refused.append(f"key not found ({fetched.status_code})")
+                return JSONResponse({"error": "Verification failed"}, status_code=401)
+            pem = fetched.json()["publicKey"]["publicKeyPem"]
+            if not verified(pem):
+                self.refused.append("bad signature")
+                return JSONResponse({"error": "Verification failed"}, status_code=401)
+            self.keys[key_id] = pem
         activity = orjson.loads(body)
         activity["_key_id"] = key_id
         self.received.append(activity)
@@ -260,4 +279,21 @@ async def received(fake: FakeMastodon, kind: str, count: int = 1) -> list[dict[s
         return found if len(found) >= count else None
 
     result: list[dict[str, Any]] = await wait_for(check, what=f"{count} {kind} at {fake.base}")
+    return result
+
+
+async def received_about(fake: FakeMastodon, kind: str, object_id: str) -> dict[str, Any]:
+    """Wait for the first activity of a kind about an object (embedded, named, or inside an Undo)."""
+
+    def named(value: Any) -> Any:
+        return value.get("id") if isinstance(value, dict) else value
+
+    async def check() -> dict[str, Any] | None:
+        for activity in fake.received_of(kind):
+            obj = activity["object"]
+            if object_id in (named(obj), named(obj.get("object")) if isinstance(obj, dict) else None):
+                return activity
+        return None
+
+    result: dict[str, Any] = await wait_for(check, what=f"a {kind} of {object_id} at {fake.base}")
     return result

@@ -25,6 +25,7 @@ from .services.apps import token_grant
 from .services.groups import ensure_network_group
 from .services.oauth import OAuthService
 from .store import search as search_index
+from .store.db import DatabaseUnavailable
 from .web.admin import AdminPages
 from .web.apps import AppPages
 from .web.archive_pages import ArchivePages
@@ -41,6 +42,7 @@ from .web.groups import GroupPages
 from .web.health import HealthPages, RequestTiming
 from .web.home import HomePage
 from .web.image_descriptions import ImageDescriptionPages
+from .web.inbox_route import InboxEndpoints, InboxRoute
 from .web.interact import InteractPages
 from .web.legacy import LegacyLinks, legacy_routes
 from .web.links import Links
@@ -50,6 +52,7 @@ from .web.moderation_lists import ModerationLists
 from .web.notifications import NotificationPages
 from .web.objects import Objects
 from .web.pages import Pages
+from .web.privacy import PrivacyPages
 from .web.proxies import ClientAddress
 from .web.render import Renderer
 from .web.robots import Robots
@@ -64,6 +67,7 @@ __all__ = ["create_app"]
 log = logging.getLogger(__name__)
 GET_POST = ("GET", "POST")
 POST = ("POST",)
+RETRY_AFTER_UNAVAILABLE = 5  # seconds: a PostgreSQL restart takes a few
 
 
 def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
@@ -84,11 +88,13 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     objects = Objects(rt, pages, make_fetch_guard(rt, workers.directory.lookup_key))
     discovery = Discovery(rt)
     inbox = InboxEndpoint(rt, workers.directory, jsonld, workers.notify_inbox, workers.domain_seen)
+    inboxes = InboxEndpoints(inbox)
     auth = AuthPages(rt, renderer, security)
     editor = Editor(rt, renderer, security, pages)
     commenting = CommentPages(rt, renderer, security, pages, workers.directory)
     timeline = TimelinePages(rt, renderer, security, pages, workers.directory)
-    settings = SettingsPages(rt, renderer, security)
+    settings = SettingsPages(rt, renderer, security, workers.directory)
+    privacy = PrivacyPages(rt, renderer, security)
     notification_pages = NotificationPages(rt, renderer, security)
     admin = AdminPages(rt, renderer, security, pages)
     moderation = ModerationPages(rt, renderer, security, pages, workers.directory)
@@ -116,6 +122,11 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
 
     async def feed_of_tag(request: Request) -> Response:
         return await tag_feed(rt, request)
+
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        # The database server is restarting: answer at once (never hang), and say when to come back.
+        text = renderer.text(request, "unavailable_text")
+        return PlainTextResponse(text, status_code=503, headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE)})
 
     async def refused(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
@@ -161,9 +172,9 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         r("/robots.txt", robots.get, V),
         r("/feed.atom", feed, V),
         r("/actor", objects.instance_actor, V),
-        r("/inbox", inbox.shared, SIGNED, methods=POST),
+        r("/inbox", inboxes.shared, SIGNED, methods=POST),
         r("/users/{username}", objects.actor, V),
-        r("/users/{username}/inbox", inbox.personal, SIGNED, methods=POST),
+        r("/users/{username}/inbox", inboxes.personal, SIGNED, methods=POST),
         r("/users/{username}/feed.atom", feed_of_member, V),
         r("/users/{username}/outbox", objects.collection, V),
         r("/users/{username}/followers", objects.collection, V),
@@ -198,6 +209,9 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         r("/join", auth.join, V, methods=GET_POST),
         r("/settings/profile", settings.profile, M, methods=GET_POST),
         r("/settings/password", settings.password, M, methods=GET_POST),
+        r("/settings/export", privacy.export, M, methods=GET_POST),
+        r("/settings/delete", privacy.delete, M, methods=GET_POST),
+        r("/privacy", privacy.statement, V),
         r("/settings/notifications", notification_pages.settings, M, methods=GET_POST),
         r("/settings/moderation", moderation.settings, M, methods=GET_POST),
         r("/settings/apps", app_pages.settings, M),
@@ -206,6 +220,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         # The app's request is checked before signing in (a bad one is never redirected): the page sends
         # a visitor on to sign in itself.
         r("/oauth/authorize", app_pages.authorize, V, methods=GET_POST),
+        r("/oauth/authorize/", app_pages.authorize, V, methods=GET_POST),  # as toot asks for it
         r("/notifications", notification_pages.list, M),
         r("/notifications/read", notification_pages.mark_read, M, methods=POST),
         r("/admin/requests", admin.requests, ADMIN, methods=GET_POST),
@@ -252,13 +267,15 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={HTTPException: refused},
+        exception_handlers={HTTPException: refused, DatabaseUnavailable: unavailable},
         # Timing outermost: a request's duration includes every middleware's work.
         middleware=[
             Middleware(RequestTiming, metrics=rt.metrics),
             Middleware(ClientAddress, trusted=rt.config.server.trusted_proxies),
             Middleware(SecurityHeaders, csp=csp),
             Middleware(RefuseNul),
+            # POSTs to /inbox and /users/{username}/inbox: below Starlette's routing (web/inbox_route.py).
+            Middleware(InboxRoute, endpoint=inbox),
         ],
     )
     # Starlette's slash redirect builds its Location from the request's Host header; every

@@ -30,6 +30,7 @@ __all__ = [
     "MailConfig",
     "MetricsConfig",
     "NetworkConfig",
+    "PrivacyConfig",
     "ServerConfig",
     "StorageConfig",
     "load_config",
@@ -151,12 +152,26 @@ class ServerConfig:
     # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client; empty:
     # the direct peer is the client, and the header is ignored.
     trusted_proxies: tuple[str, ...] = ()
+    # One line per request on the console (with the client's address). Off by default: data
+    # minimisation (the reverse proxy in front keeps its own log, under its own retention).
+    access_log: bool = False
 
     def background_here(self, cores: int | None) -> str:
         """`background` with "auto" decided for a machine of `cores` cores."""
         if self.background != "auto":
             return self.background
         return "process" if (cores or 1) > 1 else "inline"
+
+
+@dataclass(frozen=True)
+class PrivacyConfig:
+    # Who is responsible for the personal data (the AVG's "verwerkingsverantwoordelijke"), and
+    # how members reach them: shown on /privacy. Empty: the page says the instance's name and
+    # that no contact was configured.
+    controller: str = ""
+    contact: str = ""  # an e-mail address, a web address or a postal address
+    # The data protection officer ("functionaris gegevensbescherming"), where there is one.
+    officer: str = ""
 
 
 @dataclass(frozen=True)
@@ -183,6 +198,7 @@ class Config:
     mail: MailConfig = field(default_factory=MailConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     root: Path = Path(".")
     source: Path | None = None
     # Read from mail.password_file when the config is loaded; never in repr or logs.
@@ -223,6 +239,7 @@ _SECTIONS: dict[str, type] = {
     "mail": MailConfig,
     "network": NetworkConfig,
     "metrics": MetricsConfig,
+    "privacy": PrivacyConfig,
 }
 
 

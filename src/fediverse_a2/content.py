@@ -26,6 +26,7 @@ __all__ = [
     "REMOTE_TAGS",
     "REMOTE_URL_SCHEMES",
     "excerpt",
+    "first_words",
     "inert_text",
     "plain_text",
     "render_markdown",
@@ -205,6 +206,11 @@ def excerpt(text: str, limit: int = 280) -> str:
     if len(text) <= limit:
         return text
     return (text[:limit].rsplit(" ", 1)[0] or text[:limit]) + " …"
+
+
+def first_words(html: str, limit: int = 80) -> str:
+    """The start of an HTML text as plain text, cut at a word and marked when cut (names a short post)."""
+    return excerpt(plain_text(html), limit)
 
 
 # --- Markdown --------------------------------------------------------------------------------

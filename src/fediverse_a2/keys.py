@@ -94,6 +94,11 @@ class KeyStore:
             key = self._cache[name] = loaded
         return key
 
+    def remove(self, name: str) -> None:
+        """Drop the key of `name` for good: its file and this process's copy (an erased account's)."""
+        self._cache.pop(name, None)
+        self.path(name).unlink(missing_ok=True)
+
     def exists(self, name: str) -> bool:
         """Whether a key file for `name` is present."""
         return self.path(name).exists()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .content import first_words
+
 __all__ = [
+    "DELETED",
     "EVENT",
     "GOING",
     "MAYBE",
@@ -21,6 +24,7 @@ __all__ = [
 ]
 
 ROLES = ("member", "moderator", "admin")  # the old network had owners too: they are admins here
+DELETED = "deleted"  # the state of an erased account
 POST, EVENT = "post", "event"  # the kinds of posts: a blog post (a Note), an event (an Event)
 GOING, MAYBE, NOT_GOING = "going", "maybe", "not_going"
 RSVP_STATUSES = (GOING, MAYBE, NOT_GOING)  # an answer to an event, as its page lists them
@@ -36,16 +40,23 @@ class Member:
     created_at: float
     role: str = "member"
     disabled: bool = False
-    state: str = "active"  # active | suspended | left | pending (as the archive had them)
+    state: str = "active"  # active | suspended | left | pending (as the archive had them) | deleted
     email: str | None = None  # for invitations; never published
     fields: tuple[tuple[str, str], ...] = ()  # profile fields (organisation, role...): PropertyValue
     avatar: str | None = None  # file name of the avatar in the media folder
     locked: bool = False  # manuallyApprovesFollowers
+    also_known_as: tuple[str, ...] = ()  # actor ids of the member's other accounts (alsoKnownAs)
+    moved_to: str | None = None  # the account this one moved to (movedTo)
 
     @property
     def can_sign_in(self) -> bool:
         """Whether this account may sign in (not disabled, not suspended, not gone)."""
         return not self.disabled and self.state == "active"
+
+    @property
+    def is_deleted(self) -> bool:
+        """Whether the account was erased (its username stays taken; its actor answers 410)."""
+        return self.state == DELETED
 
     @property
     def is_moderator(self) -> bool:
@@ -83,6 +94,12 @@ class Post:
     def is_draft(self) -> bool:
         """Whether this is a private draft of its author."""
         return self.state == "draft"
+
+    @property
+    def heading(self) -> str:
+        """What names the post in lists, page titles and feeds: its title, or the first words of a
+        short post (one written in an app, without a title); "" for a short post of images alone."""
+        return self.title or first_words(self.content_html)
 
     @property
     def is_event(self) -> bool:
@@ -151,3 +168,5 @@ class Comment:
     updated: float | None
     local: bool = False
     language: str | None = None
+    visibility: str = "public"  # public | unlisted | followers | direct (activitypub/visibility.py)
+    source: str | None = None  # what a local member typed (None for remote comments and old ones)

@@ -60,6 +60,7 @@ class Notification:
     read_at: float | None = None
     # The sanitised text of a followers-only or direct note (never shown anywhere else).
     content_html: str | None = None
+    activity_id: str | None = None  # the note, like or boost told of (what an Undo or Delete takes away)
     subject: str | None = None  # the title of the member's post it is about
     excerpt: str | None = None  # the beginning of what was said, plain text
 

@@ -8,9 +8,11 @@ into its own kind of answer (JSON for the inbox, the error page for forms).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from starlette.requests import ClientDisconnect, Request
 
-__all__ = ["BodyError", "read_body"]
+__all__ = ["BodyError", "read_body", "read_stream"]
 
 _MAX_LENGTH_DIGITS = 18  # a longer Content-Length is over every limit (and int() of it is costly)
 
@@ -26,7 +28,13 @@ class BodyError(Exception):
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, at most `limit` bytes; BodyError otherwise."""
-    declared = request.headers.get("content-length")
+    return await read_stream(request.headers.get("content-length"), request.stream(), limit)
+
+
+async def read_stream(declared: str | None, chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    """The whole body from its chunks (which raise ClientDisconnect when the client goes away) and
+    its declared Content-Length, at most `limit` bytes; BodyError otherwise. For a route below
+    Starlette's Request (web/inbox_route.py)."""
     if declared is not None:
         if not (declared.isascii() and declared.isdigit()):
             raise BodyError(400, "invalid Content-Length")
@@ -34,7 +42,7 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise BodyError(413, f"body larger than {limit} bytes")
     body = bytearray()
     try:
-        async for chunk in request.stream():
+        async for chunk in chunks:
             body += chunk
             if len(body) > limit:
                 raise BodyError(413, f"body larger than {limit} bytes")

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-import snowballstemmer
+import Stemmer  # PyStemmer: Snowball's own C stemmers
 
 from .content import plain_text
 
@@ -123,7 +123,10 @@ STOPWORDS = frozenset(
 # folded word is kept instead; these join such words' plural to their singular.
 _KEEP = {"overheden": "overheid"}
 
-_STEMMER = snowballstemmer.stemmer("dutch")
+# The C implementation of Snowball's Dutch stemmer (PyStemmer), with its word cache off (ours is
+# the lru_cache below): the same stems as the pure-Python snowballstemmer package, checked on the
+# 408,152 words of Debian's Dutch word list, at ~2 µs a word instead of ~140 µs.
+_STEMMER = Stemmer.Stemmer("dutch", 0)
 
 
 def fold(text: str) -> str:

@@ -97,6 +97,7 @@ async def _serve(config: Config, host: str, port: int, reuse_port: bool, termina
             uvicorn.Config(
                 create_app(rt, run_workers=mode == "inline"),
                 log_level="info",
+                access_log=config.server.access_log,
                 proxy_headers=False,
                 server_header=False,
                 timeout_graceful_shutdown=5,

@@ -471,6 +471,9 @@ _PAIRS: tuple[tuple[str, str, str], ...] = (
     ("refused_text", "Dit verzoek kon niet worden uitgevoerd.", "This request could not be carried out."),
     ("comment_refused", "De reactie kon niet worden geplaatst.", "The comment could not be added."),
     ("title_empty", "Geef de blogpost een titel.", "Give the blog post a title."),
+    # A short post: written in an app, it has no title (its text names it in lists).
+    ("short_post", "Bericht zonder titel", "Post without a title"),
+    ("short_post_by", "Bericht van {name}", "Post by {name}"),
     ("title_long", "De titel is te lang.", "The title is too long."),
     ("body_empty", "De tekst mag niet leeg zijn.", "The text must not be empty."),
     ("body_long", "De tekst is te lang.", "The text is too long."),
@@ -771,6 +774,236 @@ _PAIRS: tuple[tuple[str, str, str], ...] = (
     ("health_last_attempt", "Laatste poging", "Last attempt"),
     ("yes", "ja", "yes"),
     ("no", "nee", "no"),
+    # Privacy (AVG): the privacy statement, taking your data, deleting your account.
+    ("privacy_link", "Privacy", "Privacy"),
+    ("privacy_title", "Privacyverklaring", "Privacy statement"),
+    (
+        "privacy_intro",
+        "Deze pagina zegt welke persoonsgegevens {instance} bewaart, waarom en hoe lang, en welke rechten je "
+        "hebt onder de Algemene verordening gegevensbescherming (AVG).",
+        "This page says which personal data {instance} keeps, why and for how long, and which rights you have "
+        "under the General Data Protection Regulation (GDPR, in Dutch: AVG).",
+    ),
+    ("privacy_who", "Wie is verantwoordelijk", "Who is responsible"),
+    ("privacy_controller", "Verwerkingsverantwoordelijke: {name}.", "Controller: {name}."),
+    ("privacy_contact", "Contact over privacy:", "Contact about privacy:"),
+    (
+        "privacy_no_contact",
+        "Er is nog geen contactadres voor privacyvragen ingesteld. De beheerder stelt het in met privacy.contact "
+        "in de configuratie.",
+        "No contact address for privacy questions has been set yet. The administrator sets it with "
+        "privacy.contact in the configuration.",
+    ),
+    ("privacy_officer", "Functionaris gegevensbescherming:", "Data protection officer:"),
+    ("privacy_what", "Wat we bewaren, waarom en hoe lang", "What we keep, why and for how long"),
+    ("privacy_account_h", "Je account", "Your account"),
+    (
+        "privacy_account",
+        "Gebruikersnaam, naam, e-mailadres, rol en je wachtwoord (alleen als onomkeerbare hash, argon2id): om je "
+        "te laten inloggen en je uitnodigingen en meldingen te mailen. Bewaard tot je je account verwijdert; "
+        "daarna blijft alleen de gebruikersnaam, zodat niemand anders hem krijgt.",
+        "Username, name, e-mail address, role and your password (only as an irreversible hash, argon2id): to let "
+        "you sign in and to mail you invitations and notifications. Kept until you delete your account; after "
+        "that only the username remains, so that nobody else gets it.",
+    ),
+    ("privacy_public_h", "Wat je publiceert", "What you publish"),
+    (
+        "privacy_public",
+        "Je profiel (naam, beschrijving, profielvelden, foto, andere accounts) en je blogposts, reacties, "
+        "afbeeldingen, favorieten en gedeelde berichten zijn openbaar: daarvoor is dit netwerk er. Bewaard tot "
+        "je ze verwijdert of je account verwijdert. Concepten ziet alleen jij.",
+        "Your profile (name, summary, profile fields, photo, other accounts) and your blog posts, comments, "
+        "images, likes and boosts are public: that is what this network is for. Kept until you delete them or "
+        "your account. Only you see your drafts.",
+    ),
+    ("privacy_sessions_h", "Inloggen", "Signing in"),
+    (
+        "privacy_sessions",
+        "Als je inlogt, krijgt je browser een sessiecookie; de server bewaart alleen een hash ervan, tot je "
+        "uitlogt of hoogstens {days} dagen. Een uitnodigingslink is {invite_days} dagen geldig; ook daarvan "
+        "bewaart de server alleen een hash.",
+        "When you sign in, your browser gets a session cookie; the server keeps only a hash of it, until you "
+        "sign out or for at most {days} days. An invitation link is valid for {invite_days} days; of that too "
+        "the server keeps only a hash.",
+    ),
+    ("privacy_addresses_h", "IP-adressen", "IP addresses"),
+    (
+        "privacy_addresses",
+        "Een mislukte inlogpoging wordt met het IP-adres bewaard, om het raden van wachtwoorden af te remmen: "
+        "hoogstens 15 minuten. Verder bewaart de server geen IP-adressen.",
+        "A failed sign-in is kept with its IP address, to slow down the guessing of passwords: for at most 15 "
+        "minutes. Otherwise the server keeps no IP addresses.",
+    ),
+    ("privacy_access_log_off", "De server houdt geen log van verzoeken bij.", "The server keeps no log of requests."),
+    (
+        "privacy_access_log_on",
+        "De server schrijft per verzoek een regel met het IP-adres in zijn log; de beheerder bepaalt hoe lang dat "
+        "log bewaard blijft.",
+        "The server writes a line with the IP address in its log for every request; the administrator decides how "
+        "long that log is kept.",
+    ),
+    ("privacy_join_h", "Lid worden", "Joining"),
+    (
+        "privacy_join",
+        "Een aanvraag om lid te worden (naam, e-mailadres, organisatie, motivatie) is er om over je lidmaatschap te "
+        "beslissen. Een afgewezen aanvraag wordt na {days} dagen verwijderd.",
+        "A request to join (name, e-mail address, organisation, motivation) is there to decide on your "
+        "membership. A rejected request is deleted after {days} days.",
+    ),
+    ("privacy_notifications_h", "Meldingen en mail", "Notifications and mail"),
+    (
+        "privacy_notifications",
+        "Je meldingen (reacties, vermeldingen, volgers) en je keuzes voor mail, tot je account verwijderd wordt.",
+        "Your notifications (replies, mentions, followers) and your mail choices, until your account is deleted.",
+    ),
+    (
+        "privacy_mail",
+        "Een verstuurde mail wordt nog {days} dagen bewaard, om te zien wat ermee gebeurde.",
+        "A mail that was sent is kept for {days} more days, to see what happened to it.",
+    ),
+    ("privacy_remote_h", "Van andere servers", "From other servers"),
+    (
+        "privacy_remote",
+        "Profielen en berichten van accounts elders die leden volgen of die hier reageren, om ze te tonen.",
+        "Profiles and posts of accounts elsewhere that members follow or that reply here, to show them.",
+    ),
+    (
+        "privacy_raw_days",
+        "Ontvangen berichten zoals ze binnenkwamen worden na {days} dagen geleegd.",
+        "Received messages as they came in are emptied after {days} days.",
+    ),
+    (
+        "privacy_raw_kept",
+        "Ontvangen berichten worden bewaard zoals ze binnenkwamen.",
+        "Received messages are kept as they came in.",
+    ),
+    ("privacy_cookies_h", "Cookies", "Cookies"),
+    (
+        "privacy_cookies",
+        "Alleen functionele cookies: je sessie, je taalkeuze en de beveiliging van formulieren. Geen tracking, "
+        "geen statistieken, geen advertenties.",
+        "Only functional cookies: your session, your choice of language and the protection of forms. No "
+        "tracking, no statistics, no advertising.",
+    ),
+    ("privacy_federation_h", "Andere servers (de fediverse)", "Other servers (the fediverse)"),
+    (
+        "privacy_federation",
+        "Wat je publiceert, gaat naar de servers van wie je volgt; die bewaren een kopie onder hun eigen beheer. "
+        "Verwijder je iets, of je hele account, dan vragen we al die servers het ook te verwijderen. We kunnen "
+        "niet afdwingen dat elke server dat doet.",
+        "What you publish goes to the servers of those who follow you; they keep a copy under their own "
+        "management. When you delete something, or your whole account, we ask all those servers to delete it "
+        "too. We cannot force every server to do so.",
+    ),
+    ("privacy_rights_h", "Je rechten", "Your rights"),
+    (
+        "privacy_right_access",
+        "Inzien en meenemen: download al je gegevens.",
+        "Access and take along: download all your data.",
+    ),
+    ("privacy_right_fix", "Verbeteren: pas je profiel aan.", "Correct: change your profile."),
+    ("privacy_right_erase", "Vergeten worden: verwijder je account.", "Be forgotten: delete your account."),
+    (
+        "privacy_right_other",
+        "Voor andere vragen of bezwaar: neem contact op met de verwerkingsverantwoordelijke hierboven. Je kunt ook "
+        "een klacht indienen bij de Autoriteit Persoonsgegevens.",
+        "For other questions or objections: contact the controller above. You can also file a complaint with the "
+        "Dutch Data Protection Authority (Autoriteit Persoonsgegevens).",
+    ),
+    ("export_title", "Je gegevens downloaden", "Download your data"),
+    (
+        "export_intro",
+        "Je krijgt één zip-bestand met al je gegevens op deze server:",
+        "You get one zip file with all your data on this server:",
+    ),
+    ("export_profile", "je profiel en accountgegevens;", "your profile and account details;"),
+    (
+        "export_posts",
+        "al je blogposts en evenementen (ook concepten), in Markdown en HTML;",
+        "all your blog posts and events (drafts too), as Markdown and HTML;",
+    ),
+    ("export_comments", "je reacties en je antwoorden op evenementen;", "your comments and your answers to events;"),
+    ("export_media", "je afbeeldingen, met hun beschrijving;", "your images, with their descriptions;"),
+    (
+        "export_following",
+        "wie je volgt, als CSV-bestand dat Mastodon kan inlezen (Voorkeuren, Importeren);",
+        "whom you follow, as a CSV file that Mastodon can import (Preferences, Import);",
+    ),
+    ("export_followers", "wie jou volgt, en je meldingen;", "who follows you, and your notifications;"),
+    (
+        "export_mastodon",
+        "je account en berichten zoals Mastodon ze in zijn archief zet (actor.json, outbox.json).",
+        "your account and posts as Mastodon puts them in its archive (actor.json, outbox.json).",
+    ),
+    ("export_download", "Download", "Download"),
+    ("delete_account_title", "Account verwijderen", "Delete your account"),
+    (
+        "delete_account_intro",
+        "Je account verwijderen kan niet ongedaan worden gemaakt:",
+        "Deleting your account cannot be undone:",
+    ),
+    (
+        "delete_account_posts",
+        "je blogposts en reacties verdwijnen; hun adressen melden voortaan dat ze verwijderd zijn;",
+        "your blog posts and comments disappear; their addresses say from now on that they were deleted;",
+    ),
+    (
+        "delete_account_data",
+        "je profiel, e-mailadres, wachtwoord, meldingen, afbeeldingen en wie je volgt worden gewist;",
+        "your profile, e-mail address, password, notifications, images and whom you follow are erased;",
+    ),
+    (
+        "delete_account_servers",
+        "servers die je berichten kregen of die je volgen, krijgen het verzoek alles van je te verwijderen;",
+        "servers that received your posts or follow you are asked to delete everything of yours;",
+    ),
+    (
+        "delete_account_name",
+        "je gebruikersnaam wordt niet opnieuw uitgegeven.",
+        "your username is not given out again.",
+    ),
+    (
+        "delete_account_export",
+        "Wil je je gegevens bewaren? Download ze eerst:",
+        "Want to keep your data? Download it first:",
+    ),
+    ("delete_account_password", "Je wachtwoord, ter bevestiging", "Your password, to confirm"),
+    ("delete_account_button", "Account definitief verwijderen", "Delete my account for good"),
+    ("delete_wrong_password", "Het wachtwoord klopt niet.", "The password is wrong."),
+    (
+        "delete_last_admin",
+        "Je bent de enige beheerder: maak eerst iemand anders beheerder.",
+        "You are the only admin: make someone else an admin first.",
+    ),
+    ("account_deleted_title", "Account verwijderd", "Account deleted"),
+    (
+        "account_deleted",
+        "Je account is verwijderd. Servers die je kenden, krijgen het verzoek alles van je te verwijderen.",
+        "Your account has been deleted. Servers that knew you are asked to delete everything of yours.",
+    ),
+    ("member_deleted", "Dit account is verwijderd.", "This account has been deleted."),
+    ("account_gone", "Dit account is verwijderd.", "This account has been deleted."),
+    # Moving house: other accounts (alsoKnownAs) and a move (movedTo).
+    ("aliases", "Je andere accounts", "Your other accounts"),
+    (
+        "aliases_hint",
+        "Verhuis je hierheen van een ander account, bijvoorbeeld op Mastodon? Zet dat account hier (@naam@server of "
+        "het adres), één per regel, hoogstens vijf. Daarna kun je op de oude server de verhuizing starten.",
+        "Moving here from another account, on Mastodon for example? Put that account here (@name@server or its "
+        "address), one per line, at most five. Then start the move on the old server.",
+    ),
+    ("too_many_aliases", "Hoogstens vijf andere accounts.", "At most five other accounts."),
+    (
+        "alias_unknown",
+        "Een van je andere accounts kon niet worden gevonden. Controleer het adres.",
+        "One of your other accounts could not be found. Check its address.",
+    ),
+    (
+        "alias_self",
+        "Je kunt dit account niet als ander account opgeven.",
+        "You cannot list this account as another one.",
+    ),
+    ("moved_to", "Dit account is verhuisd naar", "This account has moved to"),
 )
 # Apps: the authorisation page (/oauth/authorize) and /settings/apps.
 _APPS: tuple[tuple[str, str, str], ...] = (
@@ -1007,7 +1240,15 @@ _NEWCOMER: tuple[tuple[str, str, str], ...] = (
     ),
     ("request_reject_confirm", "Ja, afwijzen", "Yes, reject"),
 )
-for _key, _nl, _en in _PAIRS + _APPS + _NEWCOMER:
+# A database server that restarts: every page answers 503 at once, with Retry-After.
+_UNAVAILABLE = (
+    (
+        "unavailable_text",
+        "De server is even niet bereikbaar. Probeer het over een paar seconden opnieuw.",
+        "The server is briefly unavailable. Please try again in a few seconds.",
+    ),
+)
+for _key, _nl, _en in _PAIRS + _APPS + _NEWCOMER + _UNAVAILABLE:
     _TEXT["nl"][_key] = _nl
     _TEXT["en"][_key] = _en
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from fediverse_a2.activitypub import build
 from fediverse_a2.activitypub.urls import Urls
 from fediverse_a2.models import Member, Post
@@ -105,3 +107,27 @@ def test_urls_recognise_only_their_own_objects() -> None:
     assert URLS.comment_id("https://a2.example/comments/3") == 3
     assert URLS.username("https://a2.example/users/alice") == "alice"
     assert URLS.username("https://a2.example/users/../etc") is None
+
+
+def test_person_names_its_other_accounts_and_where_it_moved_only_when_it_has() -> None:
+    assert "alsoKnownAs" not in build.person(MEMBER, URLS) and "movedTo" not in build.person(MEMBER, URLS)
+    moved = dataclasses.replace(
+        MEMBER, also_known_as=("https://old.example/users/alice",), moved_to="https://new.example/users/alice"
+    )
+    doc = build.person(moved, URLS)
+    assert doc["alsoKnownAs"] == ["https://old.example/users/alice"]
+    assert doc["movedTo"] == "https://new.example/users/alice"
+    # Both terms are defined in the context, as ids (Mastodon's definitions).
+    assert build.EXTENSIONS["alsoKnownAs"] == {"@id": "as:alsoKnownAs", "@type": "@id"}
+    assert build.EXTENSIONS["movedTo"] == {"@id": "as:movedTo", "@type": "@id"}
+
+
+def test_move_and_the_delete_of_an_actor() -> None:
+    old, new = "https://a2.example/users/alice", "https://new.example/users/alice"
+    move = build.move(f"{old}#moves/1", old, new, f"{old}/followers")
+    assert (move["type"], move["actor"], move["object"], move["target"]) == ("Move", old, old, new)
+    assert move["to"] == [f"{old}/followers"]
+    delete = build.delete_actor(old)
+    assert (delete["type"], delete["actor"], delete["object"], delete["to"]) == ("Delete", old, old, [build.PUBLIC])
+    gone = build.actor_tombstone(old, 1_700_000_000.0)
+    assert gone["type"] == "Tombstone" and gone["formerType"] == "Person" and gone["deleted"] == "2023-11-14T22:13:20Z"

@@ -137,6 +137,21 @@ def test_mastodon_actor() -> None:
     assert key.pem is not None and key.pem.startswith("-----BEGIN PUBLIC KEY-----")
     assert find_key(doc, ALICE + "#main-key") == key
     assert find_key(doc, ALICE + "#other-key") is None
+    assert actor.also_known_as == () and actor.moved_to is None
+
+
+def test_actor_aliases_and_move_are_read_as_ids() -> None:
+    doc = load("mastodon_actor.json")
+    old = "https://old.example/users/alice"
+    doc["alsoKnownAs"] = [old, {"id": "https://other.example/users/a"}, old, "not a url", 7, "javascript:alert(1)"]
+    doc["movedTo"] = "https://new.example/users/alice"
+    actor = parse_actor(doc)
+    assert actor.also_known_as == (old, "https://other.example/users/a")
+    assert actor.moved_to == "https://new.example/users/alice"
+    doc["alsoKnownAs"] = old  # a single value is a list of one
+    assert parse_actor(doc).also_known_as == (old,)
+    doc["alsoKnownAs"] = [f"https://x.example/{i}" for i in range(100)]
+    assert len(parse_actor(doc).also_known_as) == 20
 
 
 def test_gotosocial_create() -> None:

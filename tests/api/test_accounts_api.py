@@ -13,16 +13,14 @@ import httpx
 import pytest
 
 from api_client import token_for
-from fake_mastodon import FakeMastodon, running
+from fake_mastodon import FakeMastodon
 from fediverse_a2.services.posts import Draft, save_post
 from fediverse_a2.services.social import comment
 from fediverse_a2.services.uploads import store_image
 from fediverse_a2.store import follow_requests, members, posts
-from helpers import LiveServer, live_server, wait_for
+from helpers import LiveServer, wait_for
 from media_samples import photo
-from webclient import member_with_password
-
-PASSWORD = "correct horse battery"
+from worlds import PASSWORD, mastodon_world
 
 
 class Api:
@@ -40,17 +38,12 @@ class Api:
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, FakeMastodon, Api]]:
-    async with live_server(tmp_path / "a2", run_workers=True) as a2:
-        await member_with_password(a2, "alice", "Alice de Vries", PASSWORD)
-        fake = FakeMastodon()
-        for name in ("carol", "dave"):
-            fake.add_user(name, name.title())
-        async with running(fake):
-            api = Api(a2, await token_for(a2.base_url, "alice", PASSWORD))
-            try:
-                yield a2, fake, api
-            finally:
-                await api.client.aclose()
+    async with mastodon_world(tmp_path, remote=(("carol", "Carol"), ("dave", "Dave"))) as (a2, fake):
+        api = Api(a2, await token_for(a2.base_url, "alice", PASSWORD))
+        try:
+            yield a2, fake, api
+        finally:
+            await api.client.aclose()
 
 
 async def alice(a2: LiveServer) -> Any:

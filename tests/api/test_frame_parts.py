@@ -39,10 +39,11 @@ def test_status_ids_name_one_row_and_sort_by_time() -> None:
     ref = parse_status_id(older)
     assert ref is not None and (ref.kind, ref.row_id, ref.second) == (StatusKind.COMMENT, 999_999, 1_700_000_000)
     assert parse_status_id(status_id(StatusKind.REMOTE, 5, -10)).kind == StatusKind.REMOTE  # type: ignore[union-attr]
-    for bad in ("0", "x", str(3 << 30)):  # kind 3 does not exist, row 0 neither
+    assert parse_status_id(status_id(StatusKind.NOTE, 7, 1)).kind == StatusKind.NOTE  # type: ignore[union-attr]
+    for bad in ("0", "x", str((7 << 29) | 1), str(1 << 29)):  # kind 7 does not exist, row 0 neither
         assert parse_status_id(bad) is None
     with pytest.raises(ValueError):
-        status_id(StatusKind.POST, 1 << 30, 0)
+        status_id(StatusKind.POST, 1 << 29, 0)
 
 
 def test_paging_bounds_and_order() -> None:

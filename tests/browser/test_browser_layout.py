@@ -85,13 +85,14 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
             *post.values(), f"/posts/{demo.imported_post_id}", "/users/alice", "/users/dewi", "/tags/opendata",
             "/archive", f"/archive/{when.year}/{when.month:02d}", "/search?q=open", "/events",
             f"/events/{demo.event_id}",
-            f"/interact?uri={quote(server.rt.urls.actor('alice'), safe='')}", "/nergens",
+            f"/interact?uri={quote(server.rt.urls.actor('alice'), safe='')}", "/privacy", "/nergens",
         ]  # fmt: skip
         visitor = [*common, "/login", "/join"]
         member = [
             *common, "/posts/new", f"{post['open_data']}/edit", f"/reply?to={quote(comment, safe='')}",
             "/timeline", "/network", "/notifications", "/settings/profile", "/settings/password",
-            "/settings/notifications", "/settings/images", "/settings/apps", "/settings/moderation", "/followers",
+            "/settings/notifications", "/settings/images", "/settings/apps", "/settings/export", "/settings/delete",
+            "/settings/moderation", "/followers",
             "/following", "/moderation", f"/moderation/comments/{comment.rsplit('/', 1)[1]}", "/moderation/blocks",
             "/moderation/reports", "/moderation/log", "/admin/members", "/admin/requests", "/admin/federation",
             "/admin/queue", "/admin/health", "/events/new", f"/events/{demo.event_id}/edit",

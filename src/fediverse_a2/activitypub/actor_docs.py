@@ -32,6 +32,7 @@ __all__ = ["ActorKey", "RemoteActor", "find_key", "parse_actor"]
 _MAX_PEM = 16_384
 _MAX_MULTIBASE = 4_096
 _KEY_TYPES = frozenset({"CryptographicKey", "Key", "Multikey"})
+MAX_ALIASES = 20
 _USERNAME_BAD = re.compile(r"[\x00-\x20\x7f@/\\:?#]")
 
 
@@ -59,6 +60,8 @@ class RemoteActor:
     icon: str | None  # avatar URL
     keys: tuple[ActorKey, ...]
     handle: str  # "@preferredUsername@host" (normalised host of id, port kept if not default)
+    also_known_as: tuple[str, ...] = ()  # the actor's other accounts (alsoKnownAs), by id
+    moved_to: str | None = None  # where the account moved (movedTo)
 
 
 def _key_from(item: dict[str, Any], multikey: bool) -> ActorKey | None:
@@ -141,7 +144,19 @@ def parse_actor(doc: dict[str, Any]) -> RemoteActor:
         icon=image_url(doc.get("icon")),
         keys=_keys(doc),
         handle=f"@{user}@{host}",
+        also_known_as=_aliases(doc.get("alsoKnownAs")),
+        moved_to=ref(doc.get("movedTo")),
     )
+
+
+def _aliases(value: Any) -> tuple[str, ...]:
+    """The ids an actor says it is also known as (at most MAX_ALIASES, each an http(s) id)."""
+    found: list[str] = []
+    for item in items_of(value, MAX_ALIASES):
+        ident = ref(item)
+        if ident is not None and ident not in found:
+            found.append(ident)
+    return tuple(found)
 
 
 def find_key(doc: dict[str, Any], key_id: str) -> ActorKey | None:

@@ -23,16 +23,20 @@ __all__ = [
     "HashtagRef",
     "Image",
     "accept",
+    "actor_tombstone",
+    "addressing",
     "announce",
     "collection",
     "collection_page",
     "comment_note",
     "create",
     "delete",
+    "delete_actor",
     "follow",
     "group_actor",
     "instance_actor",
     "iso",
+    "move",
     "person",
     "post_content",
     "post_note",
@@ -53,6 +57,9 @@ EXTENSIONS: dict[str, Any] = {
     "Hashtag": "as:Hashtag",
     "toot": "http://joinmastodon.org/ns#",
     "discoverable": "toot:discoverable",
+    # Moving house (FEP-7628, as Mastodon writes them): both name other actors by id.
+    "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
+    "movedTo": {"@id": "as:movedTo", "@type": "@id"},
 }
 CONTEXT: list[Any] = [AS_CONTEXT, SECURITY_CONTEXT, EXTENSIONS]
 
@@ -117,7 +124,28 @@ def person(member: Member, urls: Urls) -> dict[str, Any]:
     if member.avatar:
         kind = "image/png" if member.avatar.endswith(".png") else "image/jpeg"
         doc["icon"] = {"type": "Image", "mediaType": kind, "url": urls.media(member.avatar)}
+    if member.also_known_as:
+        doc["alsoKnownAs"] = list(member.also_known_as)
+    if member.moved_to:
+        doc["movedTo"] = member.moved_to
     return doc
+
+
+def actor_tombstone(actor: str, deleted: float | None) -> dict[str, Any]:
+    """What an erased member's actor URL answers (with HTTP 410)."""
+    doc = tombstone(actor, deleted)
+    doc["formerType"] = "Person"
+    return doc
+
+
+def delete_actor(actor: str) -> dict[str, Any]:
+    """Delete of an actor by itself (an erased account), addressed to the public as Mastodon sends it."""
+    return _activity("Delete", f"{actor}#delete", actor, actor, to=[PUBLIC])
+
+
+def move(activity_id: str, actor: str, target: str, followers: str) -> dict[str, Any]:
+    """Move{actor -> target} to the actor's followers (FEP-7628: actor and object are the old account)."""
+    return _activity("Move", activity_id, actor, actor, target=target, to=[followers])
 
 
 def group_actor(group: Member, urls: Urls, page_url: str) -> dict[str, Any]:
@@ -157,13 +185,16 @@ def post_content(title: str, body_html: str, tags: Sequence[HashtagRef] = ()) ->
     """Note content for a blog post: the title as a bold first paragraph, then the body, then its tags.
 
     Mastodon flattens headings and drops the body of an Article, so a bold line it is. The tags
-    are linked at the end as Mastodon writes them, so every client shows them.
+    are linked at the end as Mastodon writes them, so every client shows them, except those the
+    text already links (a #tag typed in it). A short post (one without a title, as apps write
+    them) is its text alone.
     """
-    content = f"<p><strong>{html.escape(title)}</strong></p>{body_html}"
-    if tags:
+    content = f"<p><strong>{html.escape(title)}</strong></p>{body_html}" if title.strip() else body_html
+    rest = [t for t in tags if f'href="{html.escape(t.href)}"' not in body_html]
+    if rest:
         links = " ".join(
             f'<a href="{html.escape(t.href)}" class="mention hashtag" rel="tag">#<span>{html.escape(t.name)}</span></a>'
-            for t in tags
+            for t in rest
         )
         content += f"<p>{links}</p>"
     return content
@@ -228,23 +259,40 @@ def post_note(
     return note
 
 
+def addressing(visibility: str, followers: str, named: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(to, cc) of a note we send with a visibility (activitypub/visibility.py), as Mastodon addresses them.
+
+    `followers` is the followers collection it reaches; `named` the actors it answers or mentions.
+    """
+    if visibility == "public":
+        return [PUBLIC], [followers, *named]
+    if visibility == "unlisted":
+        return [followers], [PUBLIC, *named]
+    if visibility == "followers":
+        return [followers], list(named)
+    if visibility == "direct":
+        return list(named), []
+    raise ValueError(f"unknown visibility {visibility!r}")
+
+
 def comment_note(
     note_id: str,
     actor: str,
-    in_reply_to: str,
+    in_reply_to: str | None,
     content_html: str,
     published: float,
     language: str,
     to: Iterable[str],
     cc: Iterable[str],
     mentions: Iterable[tuple[str, str]] = (),
+    summary: str | None = None,
 ) -> dict[str, Any]:
-    """A local member's comment as a Note replying to `in_reply_to`.
+    """A local member's comment as a Note replying to `in_reply_to` (or a note of their own, with None).
 
     `mentions` are (actor URI, @user@host) pairs; a Mention tag is what makes the
-    remote server notify that person.
+    remote server notify that person. `summary` is a content warning.
     """
-    return {
+    note = {
         "@context": CONTEXT,
         "id": note_id,
         "type": "Note",
@@ -256,9 +304,12 @@ def comment_note(
         "contentMap": {language: content_html},
         "url": note_id,
         "published": iso(published),
-        "sensitive": False,
+        "sensitive": bool(summary),
         "tag": [{"type": "Mention", "href": href, "name": name} for href, name in mentions],
     }
+    if summary:
+        note["summary"] = summary
+    return note
 
 
 def _activity(kind: str, activity_id: str, actor: str, obj: Any, **extra: Any) -> dict[str, Any]:

@@ -131,6 +131,11 @@ class Urls:
         match = _EVENT.match(self._local_path(url) or "")
         return int(match.group(1)) if match else None
 
+    def any_post_id(self, url: str) -> int | None:
+        """The post a URL of ours names, a blog post (/posts/ID) or an event (/events/ID), or None."""
+        post_id = self.post_id(url)
+        return post_id if post_id is not None else self.event_id(url)
+
     def comment_id(self, url: str) -> int | None:
         """The local comment id a URL names, or None."""
         match = _COMMENT.match(self._local_path(url) or "")

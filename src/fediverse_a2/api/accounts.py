@@ -13,20 +13,22 @@ from ..errors import UserError
 from ..federation.actors import ActorDirectory
 from ..hosts import HostError, canonical_authority
 from ..httpclient import FetchError
-from ..models import Member
+from ..models import DELETED, Member
 from ..runtime import Runtime
 from ..services.followers import approve_request, reject_request
 from ..services.profile import MAX_FIELDS, update_profile
 from ..services.social import follow, unfollow
 from ..services.uploads import store_image
 from ..store import actors as actor_store
-from ..store import comments, follow_requests, members, posts, relationships, remote_posts
+from ..store import follow_requests, members, relationships
 from ..store.actors import ActorRecord
+from ..store.remote_posts import TimelinePost
 from . import entities
 from .frame import ApiCall, ApiError, json
-from .ids import parse_status_id
-from .paging import Page, paged
+from .paging import Page, Source, gather, paged
 from .present import Account, Presenter
+from .sources import StatusSources
+from .status_views import Item, StatusViews, is_reply, item_status_id
 
 __all__ = ["AVATAR_LIMIT", "AccountPages"]
 
@@ -36,10 +38,12 @@ AVATAR_LIMIT = 12_000_000  # a 10 MB image in a multipart form, with room for th
 class AccountPages:
     """Handlers of /api/v1/accounts/… and /api/v1/follow_requests/…."""
 
-    def __init__(self, rt: Runtime, directory: ActorDirectory, present: Presenter) -> None:
+    def __init__(self, rt: Runtime, directory: ActorDirectory, present: Presenter, views: StatusViews) -> None:
         self.rt = rt
         self.directory = directory
         self.present = present
+        self.views = views
+        self.sources = StatusSources(rt)
 
     async def _target(self, call: ApiCall) -> Account:
         found = await self.present.resolve(str(call.path["id"]))
@@ -104,7 +108,7 @@ class AccountPages:
             return None
         if not host or self._is_ours(host):
             member = await members.by_username(self.rt.db, user.lower())
-            return member if member is not None and member.state != "pending" else None
+            return member if member is not None and member.state not in ("pending", DELETED) else None
         uri = await actor_store.uri_by_handle(self.rt.db, f"@{acct}")
         return await actor_store.by_uri(self.rt.db, uri) if uri is not None else None
 
@@ -116,47 +120,34 @@ class AccountPages:
             return False
 
     async def statuses(self, call: ApiCall) -> Response:
-        """GET /api/v1/accounts/:id/statuses (exclude_replies, only_media, pinned): posts, and comments as replies."""
+        """GET /api/v1/accounts/:id/statuses (exclude_replies, only_media, pinned): posts, and comments as replies.
+
+        A member's followers-only and direct statuses are listed to themself only."""
         target = await self._target(call)
-        page = Page.of(call.params)
-        if call.params.flag("pinned"):
+        params = call.params
+        if params.flag("pinned"):
             return paged(call, [], [])  # nothing is pinned here
-        before = self._second_bound(page.max_id, upper=True)
-        after = self._second_bound(page.lower, upper=False)
-        fetch = page.limit + 10  # statuses of the same second are sorted out by id below
+        only_media, no_replies = params.flag("only_media"), params.flag("exclude_replies")
+        sources: list[Source[Item]]
         if not isinstance(target, Member):
             # What is stored of a remote account: its public posts that reached a member here.
-            stored = await remote_posts.page_by_actor(
-                self.rt.db, target.uri, before=before, after=after, limit=fetch, oldest_first=page.ascending
-            )
-            remote = await self.present.remote_statuses(stored)
-            if call.params.flag("only_media"):
-                remote = [item for item in remote if item[1]["media_attachments"]]
-            if call.params.flag("exclude_replies"):
-                remote = [item for item in remote if item[1]["in_reply_to_id"] is None]
-            chosen = page.select(remote, key=lambda item: item[0])
-            return paged(call, [status for _, status in chosen], [key for key, _ in chosen])
-        found = await self.present.post_statuses(
-            await posts.page_by_member(self.rt.db, target.id, before=before, after=after, limit=fetch,
-                                       only_media=call.params.flag("only_media"), oldest_first=page.ascending)
-        )  # fmt: skip
-        if not call.params.flag("exclude_replies") and not call.params.flag("only_media"):
-            found += await self.present.comment_statuses(
-                await comments.page_by_member(self.rt.db, target.id, self.rt.urls, before=before, after=after,
-                                              limit=fetch, oldest_first=page.ascending)
-            )  # fmt: skip
-        chosen = page.select(found, key=lambda item: item[0])
-        return paged(call, [status for _, status in chosen], [key for key, _ in chosen])
+            sources = [self.sources.remote_by(target.uri)]
+        else:
+            shown_only = call.viewer is None or call.viewer.id != target.id
+            sources = [self.sources.posts(member_id=target.id, only_media=only_media)]
+            if not only_media:
+                sources.append(self.sources.notes_of(target.id, shown_only=shown_only))
+            if not only_media and not no_replies:
+                sources.append(self.sources.comments_of(target.id, shown_only=shown_only))
 
-    @staticmethod
-    def _second_bound(bound: int | None, *, upper: bool) -> float | None:
-        """A time that is safely outside a status-id bound (ids of the same second are compared exactly later)."""
-        if bound is None:
-            return None
-        ref = parse_status_id(str(bound))
-        if ref is None:
-            return None
-        return float(ref.second + 1) if upper else float(ref.second)
+        def keep(item: Item) -> bool:
+            if only_media and isinstance(item, TimelinePost) and not item.images:
+                return False
+            return not (no_replies and is_reply(item))
+
+        chosen = await gather(Page.of(params), sources, lambda i: int(item_status_id(i)), keep)
+        statuses = await self.views.render(chosen, call.viewer)
+        return paged(call, statuses, [int(s["id"]) for s in statuses])
 
     async def _follow_list(self, call: ApiCall, which: str) -> Response:
         target = await self._target(call)
@@ -220,13 +211,20 @@ class AccountPages:
         """GET /api/v1/accounts/search?q=…: members and known accounts; `resolve=true` looks a handle up."""
         query = (call.params.text("q", 300) or "").strip()
         limit = min(max(call.params.integer("limit", 40) or 40, 1), 80)
+        found = await self.find(query, limit, resolve=call.params.flag("resolve"))
+        return json(await self.present.accounts(found))
+
+    async def find(self, query: str, limit: int, *, resolve: bool = False, offset: int = 0) -> list[Account]:
+        """Accounts matching a query: the exact handle first (looked up with WebFinger when `resolve`),
+        then members and known accounts whose name or handle contains it."""
         if not query:
-            return json([])
+            return []
         found: list[Account] = []
         handle = query.lstrip("@")
+        wanted = offset + limit
         if "@" in handle:
             exact = await self._by_acct(handle)
-            if exact is None and call.params.flag("resolve"):
+            if exact is None and resolve:
                 try:
                     exact = await self.directory.resolve(f"@{handle}")
                 except (FetchError, UserError, ValueError):
@@ -235,16 +233,16 @@ class AccountPages:
                 found.append(exact)
         needle = handle.split("@")[0].lower()
         for member in await members.list_all(self.rt.db):
-            if len(found) >= limit:
+            if len(found) >= wanted:
                 break
             if member.state == "active" and (needle in member.username or needle in member.name.lower()):
                 found.append(member)
-        for actor in await actor_store.search(self.rt.db, needle, limit):
-            if len(found) >= limit:
+        for actor in await actor_store.search(self.rt.db, needle, wanted):
+            if len(found) >= wanted:
                 break
             if all(not (isinstance(f, ActorRecord) and f.uri == actor.uri) for f in found):
                 found.append(actor)
-        return json(await self.present.accounts(found[:limit]))
+        return found[offset:wanted]
 
     async def follow_requests(self, call: ApiCall) -> Response:
         """GET /api/v1/follow_requests: accounts waiting for the member's approval."""

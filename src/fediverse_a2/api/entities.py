@@ -29,10 +29,12 @@ __all__ = [
     "marker",
     "media_attachment",
     "notification",
+    "notification_group",
     "plain_to_html",
     "relationship",
     "role",
     "status",
+    "status_edit",
 ]
 
 MASTODON_VERSION = "4.3.0"  # the API level served; clients choose endpoints by it
@@ -270,6 +272,15 @@ def status(view: StatusView) -> dict[str, Any]:
     return data
 
 
+def status_edit(
+    content: str, spoiler_text: str, created_at: float, account: dict[str, Any], media: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A StatusEdit: one version of a status, as its history lists it."""
+    return {"content": content, "spoiler_text": spoiler_text, "sensitive": bool(spoiler_text),
+            "created_at": iso(created_at), "account": account, "poll": None, "media_attachments": media,
+            "emojis": []}  # fmt: skip
+
+
 def application(name: str, website: str | None) -> dict[str, Any]:
     """An Application (what a status was written with; what /apps/verify_credentials answers)."""
     return {"name": name, "website": website}
@@ -288,6 +299,19 @@ def notification(
                             "group_key": f"ungrouped-{notification_id}", "account": account}  # fmt: skip
     if status is not None:
         data["status"] = status
+    return data
+
+
+def notification_group(notification: dict[str, Any], status_id: str | None) -> dict[str, Any]:
+    """A NotificationGroup of one notification (Mastodon 4.3's grouped notifications, ungrouped here)."""
+    data: dict[str, Any] = {
+        "group_key": notification["group_key"], "notifications_count": 1, "type": notification["type"],
+        "most_recent_notification_id": notification["id"], "page_min_id": notification["id"],
+        "page_max_id": notification["id"], "latest_page_notification_at": notification["created_at"],
+        "sample_account_ids": [notification["account"]["id"]],
+    }  # fmt: skip
+    if status_id is not None:
+        data["status_id"] = status_id
     return data
 
 

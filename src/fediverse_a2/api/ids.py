@@ -3,9 +3,10 @@
 Accounts: a member's id is their own row id; a remote account's is `REMOTE_BASE` plus its row
 in `remote_account_ids`, which keeps one number per actor URI for good.
 
-Statuses come from three tables (posts, comments, remote posts), so an id packs where a
-status lives and when it was published, newest highest as Mastodon's own ids are:
-`(published second << 32) | (kind << 30) | row id`. Sorting by id sorts by time, a timeline
+Statuses come from several tables (posts, comments, remote posts, members' notes), and a
+notification may carry a status known only from it, so an id packs where a status lives and
+when it was published, newest highest as Mastodon's own ids are:
+`(published second << 32) | (kind << 29) | row id`. Sorting by id sorts by time, a timeline
 pages by id across tables, and an id always names exactly one row.
 """
 
@@ -27,7 +28,7 @@ __all__ = [
 ]
 
 REMOTE_BASE = 10**12  # member row ids stay far below
-_ROW_BITS = 30
+_ROW_BITS = 29
 _ROW_MASK = (1 << _ROW_BITS) - 1
 _MAX_ID = (1 << 63) - 1
 
@@ -38,6 +39,8 @@ class StatusKind(IntEnum):
     POST = 0
     COMMENT = 1
     REMOTE = 2
+    NOTE = 3  # a member's note (store/member_notes.py)
+    NOTICE = 4  # a note known only from the notification that told of it
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ def parse_status_id(value: str) -> StatusRef | None:
     number = _number(value)
     if number is None:
         return None
-    kind = (number >> _ROW_BITS) & 0b11
+    kind = (number >> _ROW_BITS) & 0b111
     row_id = number & _ROW_MASK
     if kind > max(StatusKind) or row_id == 0:
         return None

@@ -99,6 +99,10 @@ class Params:
             raise ParamError(422, f"{name} must be a number")
         return int(value.strip())
 
+    def given(self, name: str) -> bool:
+        """Whether a parameter (or list parameter) was sent at all, even empty."""
+        return any(key in (name, f"{name}[]") for key, _ in self.pairs)
+
     def strings(self, name: str) -> list[str]:
         """Every value of a list parameter (`name[]=a&name[]=b`, or `name` repeated)."""
         return [value for key, value in self.pairs if key in (name, f"{name}[]")]

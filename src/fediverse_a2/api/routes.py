@@ -15,23 +15,39 @@ from ..runtime import Runtime
 from ..services.oauth import OAuthService
 from ..web.gate import Gate
 from .accounts import AVATAR_LIMIT, AccountPages
+from .finder import StatusFinder
 from .frame import ANYONE, NO_TOKEN, ApiApp, Endpoint, any_token, member
 from .instance import InstancePages
+from .media import UPLOAD_LIMIT, MediaPages
+from .notifications import NotificationPages
 from .oauth import OAuthEndpoints
 from .present import Presenter
+from .search import SearchPages
+from .status_actions import StatusActions
+from .status_views import StatusViews
+from .statuses import StatusPages
+from .timelines import TimelinePages
 
 __all__ = ["api_routes", "endpoints"]
 
-GET, POST = ("GET",), ("POST",)
+GET, POST, PUT, DELETE = ("GET",), ("POST",), ("PUT",), ("DELETE",)
 PATCH = ("PATCH", "PUT", "POST")  # clients differ in how they send update_credentials
 
 
 def endpoints(rt: Runtime, directory: ActorDirectory, oauth: OAuthService) -> list[Endpoint]:
     """The API's endpoints."""
     present = Presenter(rt)
+    views = StatusViews(rt, present)
     apps = OAuthEndpoints(oauth)
     instance = InstancePages(rt)
-    accounts = AccountPages(rt, directory, present)
+    accounts = AccountPages(rt, directory, present, views)
+    finder = StatusFinder(rt)
+    statuses = StatusPages(rt, directory, finder, views)
+    around = StatusActions(rt, directory, finder, views, present)
+    timelines = TimelinePages(rt, views)
+    notices = NotificationPages(rt, present, views, finder)
+    uploads = MediaPages(rt, views)
+    finding = SearchPages(rt, directory, accounts, present, views, finder)
     e = Endpoint
     return [
         # OAuth and apps (the authorisation page itself is web/apps.py)
@@ -75,6 +91,38 @@ def endpoints(rt: Runtime, directory: ActorDirectory, oauth: OAuthService) -> li
         e("/api/v1/follow_requests", accounts.follow_requests, member("read:follows")),
         e("/api/v1/follow_requests/{id}/authorize", accounts.authorize_request, member("write:follows"), POST),
         e("/api/v1/follow_requests/{id}/reject", accounts.reject_request, member("write:follows"), POST),
+        # statuses
+        e("/api/v1/statuses", statuses.create, member("write:statuses"), POST),
+        e("/api/v1/statuses/{id}", statuses.show, ANYONE),
+        e("/api/v1/statuses/{id}", statuses.edit, member("write:statuses"), PUT),
+        e("/api/v1/statuses/{id}", statuses.delete, member("write:statuses"), DELETE),
+        e("/api/v1/statuses/{id}/history", statuses.history, ANYONE),
+        e("/api/v1/statuses/{id}/source", statuses.source, member("read:statuses")),
+        e("/api/v1/statuses/{id}/context", around.context, ANYONE),
+        e("/api/v1/statuses/{id}/favourite", around.favourite, member("write:favourites"), POST),
+        e("/api/v1/statuses/{id}/unfavourite", around.unfavourite, member("write:favourites"), POST),
+        e("/api/v1/statuses/{id}/reblog", around.reblog, member("write:statuses"), POST),
+        e("/api/v1/statuses/{id}/unreblog", around.unreblog, member("write:statuses"), POST),
+        e("/api/v1/statuses/{id}/favourited_by", around.favourited_by, ANYONE),
+        e("/api/v1/statuses/{id}/reblogged_by", around.reblogged_by, ANYONE),
+        # timelines
+        e("/api/v1/timelines/home", timelines.home, member("read:statuses")),
+        e("/api/v1/timelines/public", timelines.public, ANYONE),
+        e("/api/v1/timelines/tag/{hashtag}", timelines.tag, ANYONE),
+        # notifications
+        e("/api/v1/notifications", notices.index, member("read:notifications")),
+        e("/api/v1/notifications/clear", notices.clear, member("write:notifications"), POST),
+        e("/api/v1/notifications/unread_count", notices.unread_count, member("read:notifications")),
+        e("/api/v2/notifications", notices.grouped, member("read:notifications")),
+        e("/api/v1/notifications/{id}", notices.show, member("read:notifications")),
+        e("/api/v1/notifications/{id}/dismiss", notices.dismiss, member("write:notifications"), POST),
+        # media
+        e("/api/v1/media", uploads.upload, member("write:media"), POST, body_limit=UPLOAD_LIMIT, max_files=2),
+        e("/api/v2/media", uploads.upload, member("write:media"), POST, body_limit=UPLOAD_LIMIT, max_files=2),
+        e("/api/v1/media/{id}", uploads.show, member("write:media")),
+        e("/api/v1/media/{id}", uploads.update, member("write:media"), PUT),
+        # search
+        e("/api/v2/search", finding.search, ANYONE),
     ]
 
 

@@ -9,8 +9,10 @@ own, so a slow SMTP server delays nothing else.
 A web process whose loops run elsewhere (`serve` with a `worker` process beside it) starts
 none of them (`start_beside`); its inbox route wakes the other process instead.
 
-Housekeeping also prunes the raw bodies of old inbox items (federation/pruning.py), and the
-failed sign-ins (with their addresses) once they are out of the throttling window.
+Housekeeping also prunes the raw bodies of old inbox items (federation/pruning.py), the
+failed sign-ins (with their addresses) once they are out of the throttling window, expired
+sessions and invitations, sent mail and rejected membership requests (retention.py), and the
+keys of erased accounts once their Delete went out.
 """
 
 from __future__ import annotations
@@ -21,15 +23,18 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from .. import retention
 from ..accounts import throttle
 from ..federation.actors import ActorDirectory
 from ..federation.delivery import Deliverer
 from ..federation.processing import InboxWorker
 from ..federation.pruning import InboxPruner
+from ..federation.retired import retire_keys
 from ..federation.subscriptions import SubscriptionRefresher
 from ..mail.worker import MailWorker
 from ..runtime import Runtime
-from ..store import login_failures
+from ..store import invites, login_failures, membership_requests, outgoing_mail, sessions
+from ..store.db import DatabaseUnavailable
 from ..work import wakeups
 
 __all__ = ["Workers"]
@@ -129,6 +134,13 @@ class Workers:
         if time.time() >= self._next_login_prune:
             self._next_login_prune = time.time() + LOGIN_FAILURES_PRUNE_SECONDS
             await login_failures.prune(self.rt.db, time.time() - throttle.WINDOW)
+            # Kept no longer than they serve: ended sessions and invitations, erased accounts' keys.
+            now = time.time()
+            await sessions.prune(self.rt.db, now)
+            await invites.prune(self.rt.db, now)
+            await outgoing_mail.prune(self.rt.db, now - retention.MAIL_DAYS * 86400)
+            await membership_requests.prune_rejected(self.rt.db, now - retention.REJECTED_REQUEST_DAYS * 86400)
+            await retire_keys(self.rt)
         if self.rt.config.federation.subscriptions and time.time() >= self._next_subscription_check:
             done, next_due = await self.subscriptions.run_once()
             # Check again when the next list is due (a restart right after a fetch must not
@@ -147,6 +159,11 @@ class Workers:
                 done = await step()
             except asyncio.CancelledError:
                 raise
+            except DatabaseUnavailable as exc:  # the server restarts: wait, the pool reconnects
+                log.warning("%s worker: %s; trying again in %.1f s", name, exc, poll)
+                done = 0
+                await asyncio.sleep(poll)
+                continue
             except Exception:  # keep the loop alive; the error is logged with its traceback
                 log.exception("%s worker step failed", name)
                 done = 0

@@ -5,13 +5,18 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from pathlib import Path
 
 from ..errors import UserError
+from ..federation.actors import ActorDirectory
 from ..models import ROLES
 from ..runtime import Runtime
 from ..services import accounts
+from ..services.erasure import erase_account
+from ..services.export import export_to_file
 from ..services.members import add_member, require_member
 from ..services.membership import approve, pending_requests, reject
+from ..services.moving import move_account
 from ..store import members
 from .common import when
 from .registry import Registry, count
@@ -81,6 +86,29 @@ async def _reject(rt: Runtime, args: argparse.Namespace) -> None:
     print(f"request #{args.id} rejected")
 
 
+async def _export(rt: Runtime, args: argparse.Namespace) -> None:
+    member = await require_member(rt, args.username)
+    await export_to_file(rt, member, Path(args.file))
+    print(f"wrote the data of {member.username} to {args.file}")
+
+
+async def _delete(rt: Runtime, args: argparse.Namespace) -> None:
+    member = await require_member(rt, args.username)
+    if sys.stdin.isatty():
+        typed = input(f"This erases {member.username} for good. Type the username to confirm: ").strip()
+        if typed != member.username:
+            raise UserError("not confirmed; nothing was deleted")
+    erased = await erase_account(rt, member, "cli")
+    print(f"deleted {member.username}; its actor answers 410 from now on")
+    if erased.inboxes:
+        print(f"a Delete of {erased.actor} is queued to {erased.inboxes} inboxes (`serve` or `worker` sends it)")
+
+
+async def _move(rt: Runtime, args: argparse.Namespace) -> None:
+    target = await move_account(rt, ActorDirectory(rt), args.username, args.target)
+    print(f"{args.username} moved to {target}; a Move is queued to its followers")
+
+
 def register(cli: Registry) -> None:
     """Add the member commands."""
     cli.group("member", "manage members and their accounts")
@@ -105,3 +133,12 @@ def register(cli: Registry) -> None:
     approve_cmd.add_argument("id", type=count)
     approve_cmd.add_argument("--username", help="the new member's username (default: from the name)")
     cli.command("member reject", "reject a membership request", _reject).add_argument("id", type=count)
+    export = cli.command("member export", "write a member's data (AVG) as a zip file", _export)
+    export.add_argument("username")
+    export.add_argument("file", help="the zip file to write (must not exist)")
+    cli.command(
+        "member delete", "erase a member's account for good; a Delete goes to every server that knows it", _delete
+    ).add_argument("username")
+    move = cli.command("member move", "move a member's account to another one that lists it as an alias", _move)
+    move.add_argument("username")
+    move.add_argument("target", help="the new account: @user@host or its URL")

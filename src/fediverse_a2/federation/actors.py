@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -26,6 +27,7 @@ from .fetch import fetch_object
 __all__ = ["ActorDirectory"]
 
 KEY_CACHE_SIZE = 20_000
+_T = TypeVar("_T")
 
 
 def _strip_fragment(url: str) -> str:
@@ -113,7 +115,22 @@ class ActorDirectory:
         doc = await self.fetch_document(uri)
         return await self._store_actor(doc)
 
+    async def fetch_actor(self, uri: str) -> tuple[ActorRecord, RemoteActor]:
+        """An actor fetched fresh from its origin (and cached), with what only its document says
+        (alsoKnownAs, movedTo): what a Move is checked against."""
+        return await self._store_parsed(await self.fetch_document(uri))
+
+    async def fetch_actor_document(self, uri: str) -> tuple[ActorRecord, dict[str, Any]]:
+        """`fetch_actor`, with the document itself (FetchError when it is no usable actor)."""
+        doc = await self.fetch_document(uri)
+        record, _ = await self._store_parsed(doc)
+        return record, doc
+
     async def _store_actor(self, doc: dict[str, Any]) -> ActorRecord:
+        record, _ = await self._store_parsed(doc)
+        return record
+
+    async def _store_parsed(self, doc: dict[str, Any]) -> tuple[ActorRecord, RemoteActor]:
         try:
             actor = parse_actor(doc)
         except ParseError as exc:
@@ -132,7 +149,7 @@ class ActorDirectory:
         await actor_store.upsert(self.rt.db, record, keys)
         for key_id, *_ in keys:
             self._keys.pop(key_id, None)
-        return record
+        return record, actor
 
     async def lookup_key(self, key_id: str, refresh: bool) -> PublicKey:
         """The KeyLookup for signature verification (parsed keys cached in memory)."""
@@ -180,14 +197,21 @@ class ActorDirectory:
 
     async def resolve(self, handle_or_url: str) -> ActorRecord:
         """An actor from a URL or a @user@host handle (via WebFinger); UserError if impossible."""
+        return await self._resolving(handle_or_url, lambda uri: self.get(uri, refresh=True))
+
+    async def resolve_fresh(self, handle_or_url: str) -> tuple[ActorRecord, RemoteActor]:
+        """`resolve`, with the actor's document as fetched just now (its alsoKnownAs, movedTo)."""
+        return await self._resolving(handle_or_url, self.fetch_actor)
+
+    async def _resolving(self, handle_or_url: str, fetch: Callable[[str], Awaitable[_T]]) -> _T:
         value = handle_or_url.strip()
         try:
             if value.startswith(("http://", "https://")):
-                return await self.get(value, refresh=True)
+                return await fetch(value)
             answer = await webfinger.lookup(self.rt, webfinger.parse_handle(value))
             if answer.actor is None:
                 raise FetchError("WebFinger answer has no ActivityPub link")
-            return await self.get(answer.actor, refresh=True)
+            return await fetch(answer.actor)
         except (FetchError, httpx.HTTPError) as exc:
             reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
             raise UserError(f"cannot look up {value}: {reason}", key="interact_unknown") from None

@@ -14,18 +14,17 @@ origin (400) -> object origin (403) -> ownership of what an Update, Delete or Un
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
 from ..activitypub.jsonld import NormaliseError
 from ..activitypub.parse import actor_of
 from ..hosts import HostError, host_of, same_origin
 from ..jsondoc import parse_json_document
-from ..request_body import BodyError, read_body
+from ..request_body import BodyError, read_stream
 from ..runtime import Runtime
 from ..signatures import Candidate, SignatureError, parse_signatures, verify_request
 from ..store import actor_blocks, members, ownership
@@ -36,7 +35,7 @@ from .jsonld_worker import JsonLdWorker
 from .origin import object_ids, origin_problem, type_of
 from .ratelimit import TokenBucketLimiter
 
-__all__ = ["FAILED_VERIFICATIONS_PER_MINUTE", "InboxEndpoint"]
+__all__ = ["FAILED_VERIFICATIONS_PER_MINUTE", "InboxAnswer", "InboxEndpoint", "InboxRequest"]
 
 ACCEPTED_TYPES = frozenset({"application/activity+json", "application/ld+json", "application/json"})
 # Signatures that fail to verify, per source address: what a forger may cost us in key
@@ -60,6 +59,31 @@ class BadRequest(Exception):
         self.reason = reason
         self.headers = headers
         self.kind = kind or _KINDS.get(status, "other")
+
+
+@dataclass(frozen=True, slots=True)
+class InboxRequest:
+    """What the inbox reads of a request. No framework's request object: the route that makes
+    it (web/inbox_route.py) sits below Starlette's routing, Request and Response."""
+
+    method: str
+    path: str  # as this server received it (the signature is bound to base_url + path + query)
+    query: str
+    headers: Mapping[str, str]  # names lower-cased, repeated fields joined (signatures.lower_headers)
+    client: str  # the client's address, after server.trusted_proxies
+    chunks: AsyncIterator[bytes]  # the body as it arrives; raises ClientDisconnect (request_body.py)
+
+
+@dataclass(frozen=True, slots=True)
+class InboxAnswer:
+    """The inbox's answer: 202 with no body, or a refusal with its reason (sent as JSON)."""
+
+    status: int
+    error: str | None = None
+    headers: Mapping[str, str] | None = None
+
+
+ACCEPTED = InboxAnswer(202)
 
 
 def _retry_after(wait: float) -> dict[str, str]:
@@ -94,31 +118,31 @@ class InboxEndpoint:
         self.limiter = TokenBucketLimiter(fed.inbox_rate_limit)
         self.failures = TokenBucketLimiter(FAILED_VERIFICATIONS_PER_MINUTE)
 
-    async def shared(self, request: Request) -> Response:
+    async def shared(self, request: InboxRequest) -> InboxAnswer:
         """The shared inbox."""
         return await self._handle(request)
 
-    async def personal(self, request: Request) -> Response:
+    async def personal(self, request: InboxRequest, username: str) -> InboxAnswer:
         """A member's own inbox; 404 for unknown members."""
-        if await members.by_username(self.rt.db, request.path_params["username"]) is None:
+        if await members.by_username(self.rt.db, username) is None:
             self.rt.metrics.inbox_refused("no_such_member")
-            return JSONResponse({"error": "no such member"}, status_code=404)
+            return InboxAnswer(404, "no such member")
         return await self._handle(request)
 
-    async def _handle(self, request: Request) -> Response:
+    async def _handle(self, request: InboxRequest) -> InboxAnswer:
         try:
             return await self._receive(request)
         except BadRequest as exc:
             self.rt.metrics.inbox_refused(exc.kind)
-            return JSONResponse({"error": exc.reason}, status_code=exc.status, headers=exc.headers)
+            return InboxAnswer(exc.status, exc.reason, exc.headers)
 
-    async def _read_body(self, request: Request) -> bytes:
+    async def _read_body(self, request: InboxRequest) -> bytes:
         try:
-            return await read_body(request, self.max_bytes)
+            return await read_stream(request.headers.get("content-length"), request.chunks, self.max_bytes)
         except BodyError as exc:
             raise BadRequest(exc.status, exc.reason) from None
 
-    async def _receive(self, request: Request) -> Response:
+    async def _receive(self, request: InboxRequest) -> InboxAnswer:
         media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media not in ACCEPTED_TYPES:
             raise BadRequest(415, "content type must be application/activity+json or application/ld+json")
@@ -145,7 +169,7 @@ class InboxEndpoint:
             # An account we never saw deleting itself: its key is gone too, and there is
             # nothing to remove. Answer 202 without fetching anything (as Mastodon does).
             self.rt.metrics.inbox_accepted("ignored")
-            return Response(status_code=202)
+            return ACCEPTED
         await self._verify(request, body, candidates, actor)
         actor_host = hosts[0]
         wait = self.limiter.allow(actor_host)
@@ -168,14 +192,14 @@ class InboxEndpoint:
         self.rt.metrics.inbox_accepted("new" if stored else "duplicate")
         if stored:
             self.notify()
-        return Response(status_code=202)
+        return ACCEPTED
 
-    async def _verify(self, request: Request, body: bytes, candidates: list[Candidate], actor: str) -> None:
+    async def _verify(self, request: InboxRequest, body: bytes, candidates: list[Candidate], actor: str) -> None:
         """The signature, bound to this instance's own URL; failures are charged per source address."""
-        source = request.client.host if request.client else "unknown"
+        source = request.client
         if self.failures.peek(source) > 0:
             raise BadRequest(429, "too many failed signatures from this address", _retry_after(60), "failed_signatures")
-        url = self.rt.urls.base + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        url = self.rt.urls.base + request.path + (f"?{request.query}" if request.query else "")
         try:
             verified = await verify_request(
                 request.method, url, request.headers, body, self.directory.lookup_key, candidates=candidates

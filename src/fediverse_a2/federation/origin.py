@@ -80,14 +80,21 @@ def _object_problem(kind: str, obj: Any, actor: str) -> str | None:
                 return "Undo of another actor's activity"
         if object_id is not None and not same_origin(object_id, actor):
             return "Undo of an activity on another host"
+    elif kind == "Move" and object_id != actor:
+        # FEP-7628: an account moves itself only (actor and object are the old account).
+        return "Move of an account other than its actor"
     return None
 
 
 def origin_problem(doc: dict[str, Any], actor: str) -> str | None:
     """Why this activity may not come from `actor`, or None when its origins are consistent."""
     kind = type_of(doc.get("type"))
-    if kind not in ("Create", "Update", "Delete", "Undo"):
+    if kind not in ("Create", "Update", "Delete", "Undo", "Move"):
         return None
+    if kind == "Move":
+        target = _items(doc.get("target"))
+        if len(target) != 1 or _id(target[0]) is None or _id(target[0]) == actor:
+            return "Move needs one target other than its actor"
     objects = _items(doc.get("object"))
     if len(objects) > MAX_OBJECTS:
         return "too many objects"

@@ -27,19 +27,21 @@ async def queue_activity(
     followers_of: int | None = None,
     targets: Iterable[tuple[str, str, str | None]] = (),
     to_relays: bool = False,
+    listed: bool = True,
 ) -> int:
     """Store `activity` and queue its deliveries inside the caller's transaction.
 
     `followers_of` is the member whose followers receive it (usually the sender);
     `targets` are extra (inbox, domain, recipient actor URI) triples, for example the
     author of a remote post being replied to; `to_relays` (a public post's Create, Update or
-    Delete) adds the inbox of every accepted relay. Returns the activity's row id.
+    Delete) adds the inbox of every accepted relay; `listed=False` keeps an activity for its
+    addressees (a followers-only or direct note) out of the outbox. Returns the activity's row id.
     """
     obj = activity.get("object")
     # A Flag names several objects (a list): it has no single object id.
     object_id = obj.get("id") if isinstance(obj, dict) else obj if isinstance(obj, str) else None
     row_id = await activities.add(
-        tx, activity["id"], member_id, activity["type"], object_id, orjson.dumps(activity).decode()
+        tx, activity["id"], member_id, activity["type"], object_id, orjson.dumps(activity).decode(), listed=listed
     )
     now = time.time()
     if followers_of is not None:

@@ -5,8 +5,9 @@ document: the object of a Create or Update sent by id (fetched from the actor's 
 profile to refresh (Update{Person}), what a group announced (FEP-1b12: an
 `Announce{Create{Note}}` is unwrapped, and the note is fetched from its own origin and handled
 as if its author had sent it directly), or what a relay this instance subscribes to announced
-by id (fetched, and handled as its author's Create). The group's or relay's copy is never
-trusted: only the fetched object from its own origin is.
+by id (fetched, and handled as its author's Create), or the new account of a Move of an account
+a member follows (FEP-7628: fetched fresh, so its alsoKnownAs is the one it has now). The
+group's or relay's copy is never trusted: only the fetched object from its own origin is.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ..activitypub.parse import Activity, ParseError, RemoteNote, parse_activity
 from ..hosts import HostError, host_of, same_origin
 from ..policy import Policy
 from ..runtime import Runtime
-from ..store import actor_blocks, relays
+from ..store import actor_blocks, follows, relays
 from ..store.actors import ActorRecord
 from ..store.db import Executor
 from .actors import ActorDirectory
@@ -54,6 +55,8 @@ def needs_network(activity: Activity) -> bool:
     """Whether `Preparer.prepare` fetches something for this activity (besides an unknown actor, and
     an Announce by id from a relay, which the caller checks)."""
     inner = activity.object
+    if activity.type == "Move":
+        return True  # the new account is fetched fresh (see Preparer._move)
     if activity.type == "Announce":
         return isinstance(inner, dict) and inner.get("type") in UNWRAPPED
     if activity.type in UNWRAPPED and isinstance(inner, str):
@@ -103,7 +106,21 @@ class Preparer:
             return Prepared(activity, actor, fetched=await self.directory.fetch_document(inner))
         if _refreshes_actor(activity):
             actor = await self.directory.get(activity.actor, refresh=True)
+        if activity.type == "Move":
+            return await self._move(activity, actor)
         return Prepared(activity, actor)
+
+    async def _move(self, move: Activity, actor: ActorRecord) -> Prepared:
+        """A Move of an account a member follows: the new account fetched fresh from its own origin,
+        so the handler checks its alsoKnownAs as it is now (never a copy the Move carried)."""
+        target = move.target
+        if target is None or self.rt.urls.is_local(target) or not await follows.is_following(self.rt.db, actor.uri):
+            return Prepared(move, actor)  # nothing to fetch: the handler decides from what is stored
+        check_allowed(self.rt.policy, host_or_none(target))
+        if await actor_blocks.is_blocked(self.rt.db, target):
+            raise Rejected("the target of the Move is blocked")
+        _, fetched = await self.directory.fetch_actor_document(target)
+        return Prepared(move, actor, fetched=fetched)
 
     async def _unwrap(self, announce: Activity, inner: dict[str, Any]) -> Prepared:
         """What a group announced, checked as a direct delivery: the object is fetched from its

@@ -8,9 +8,9 @@ an `Announce{Create{Note}}` is unwrapped, and the note is fetched from its own o
 handled as if its author had sent it directly. That preparation is prepare.py's.
 
 Items that need nothing from the network (the common case: a reply, a Like, a Delete from an
-actor already stored) are handled in runs, one transaction per run and a SAVEPOINT per item:
-an item that fails rolls back alone and is marked in the same transaction, as it would be on
-its own; one commit serves the run, which is what a backlog after a restart needs. An item that
+actor already stored) are handled in runs, one transaction per run: an item whose handler
+fails ends the run, which is rolled back and done again without it, and it is marked as it
+would be on its own; one commit serves the run, which is what a backlog after a restart needs. An item that
 needs the network (an object sent by id, a profile to refresh, a first-contact actor, what a
 group or relay announced) ends the run and is handled on its own, outside any transaction until
 its handler runs, as before. Items keep their order either way.
@@ -34,8 +34,9 @@ from ..leases import LeaseOwner, current_owner
 from ..runtime import Runtime
 from ..store import actors as actor_store
 from ..store import inbox as inbox_store
+from ..store import notifications as notification_store
 from ..store.actors import ActorRecord
-from ..store.db import Executor, Transaction, TransactionLost
+from ..store.db import DatabaseUnavailable, Executor, Transaction, TransactionLost
 from ..work.leased import LeasedWork
 from .actors import ActorDirectory
 from .handlers import Context, Rejected, dispatch
@@ -49,6 +50,15 @@ log = logging.getLogger(__name__)
 
 MAX_TRANSIENT_ATTEMPTS = 8
 ITEM_TIMEOUT = 60.0
+
+
+class _HandlerFailed(Exception):
+    """The handler of the run's item at `index` raised `error`."""
+
+    def __init__(self, index: int, error: Exception) -> None:
+        super().__init__(str(error))
+        self.index = index
+        self.error = error
 
 
 class InboxWorker:
@@ -94,12 +104,16 @@ class InboxWorker:
         return len(items)
 
     async def _run_offline(self, items: list[inbox_store.InboxItem]) -> int:
-        """Handle the leading items that need nothing from the network in one transaction, each
-        in a savepoint of its own; returns how many were finished.
+        """Handle the leading items that need nothing from the network in one transaction;
+        returns how many were finished.
 
-        An item that fails rolls back only its savepoint and is marked in the same transaction,
-        exactly as `_process` would mark it. When the transaction itself fails, nothing of it
-        is kept and its items go through `_process` one by one instead.
+        An item refused before its handler ran (it wrote nothing) is marked in the same
+        transaction. An item whose handler raised ends the run: the transaction is rolled back,
+        the items before it are done again as a run (they had succeeded), and it is marked
+        exactly as `_process` would mark it. No savepoint per item: on PostgreSQL those were two
+        of the statements of every stored reply, for the rare item that fails in its handler.
+        When the transaction itself fails, nothing of it is kept and its items go through
+        `_process` one by one instead.
         """
         done: list[int] = []
         count = 0
@@ -107,11 +121,23 @@ class InboxWorker:
             async with self.rt.db.transaction() as tx:
                 # Actors read in this transaction; only a Delete (of an actor) changes them.
                 actors: dict[str, ActorRecord] = {}
-                for item in items[: self.run]:
-                    if not await self._offline(tx, item, actors, done):
+                # Reply notifications of the run's Creates, written in one statement.
+                pending: list[notification_store.NewNotification] = []
+                for index, item in enumerate(items[: self.run]):
+                    if not await self._offline(tx, index, item, actors, done, pending):
                         break
                     count += 1
+                await notification_store.add_many(tx, pending)
                 await inbox_store.mark_done_many(tx, done)
+        except DatabaseUnavailable:
+            raise  # nothing of the run was kept: its items are handed back and come again
+        except _HandlerFailed as failed:
+            redone = await self._run_offline(items[: failed.index]) if failed.index else 0
+            if redone < failed.index:
+                return redone  # the rest of the batch goes on from there
+            await self._failed(self.rt.db, items[failed.index], failed.error)
+            after = failed.index + 1  # the run goes on after it, in a transaction of its own
+            return after + (await self._run_offline(items[after:]) if after < len(items) else 0)
         except Exception:
             log.exception("inbox batch of %d items failed; processing them one by one", count)
             for item in items[:count]:
@@ -119,9 +145,17 @@ class InboxWorker:
         return count
 
     async def _offline(
-        self, tx: Transaction, item: inbox_store.InboxItem, actors: dict[str, ActorRecord], done: list[int]
+        self,
+        tx: Transaction,
+        index: int,
+        item: inbox_store.InboxItem,
+        actors: dict[str, ActorRecord],
+        done: list[int],
+        pending: list[notification_store.NewNotification],
     ) -> bool:
-        """One item of an offline batch; False (nothing done) when it needs the network."""
+        """One item of an offline batch; False (nothing done) when it needs the network.
+        _HandlerFailed when its handler raised (what it wrote must be rolled back)."""
+        ctx: Context | None = None
         try:
             async with asyncio.timeout(ITEM_TIMEOUT):
                 activity = self._checked(item)
@@ -141,13 +175,18 @@ class InboxWorker:
                     and await self.preparer.from_relay(tx, activity, actor)
                 ):
                     return False
-                async with tx.savepoint():
-                    ctx = Context(self.rt, tx, activity, actor)
-                    await dispatch(ctx)
-        except TransactionLost:
+                if activity.type != "Create" and pending:
+                    # Anything but a Create may read or remove notifications: the run's go in first.
+                    await notification_store.add_many(tx, pending)
+                    pending.clear()
+                ctx = Context(self.rt, tx, activity, actor, pending=pending if activity.type == "Create" else None)
+                await dispatch(ctx)
+        except (TransactionLost, DatabaseUnavailable):
             raise
         except Exception as exc:
-            await self._failed(tx, item, exc)
+            if ctx is not None:  # the handler ran and may have written: the run is undone
+                raise _HandlerFailed(index, exc) from exc
+            await self._failed(tx, item, exc)  # refused before its handler: nothing of it was written
             return True
         done.append(item.id)
         if ctx.notes:
@@ -158,6 +197,8 @@ class InboxWorker:
         try:
             async with asyncio.timeout(ITEM_TIMEOUT):
                 notes = await self._handle(item)
+        except DatabaseUnavailable:
+            raise  # not the item's fault: it comes again once the database is back
         except Exception as exc:  # a bug in a handler must not stop the worker: see _failed
             await self._failed(self.rt.db, item, exc)
         else:

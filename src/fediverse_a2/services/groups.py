@@ -29,6 +29,7 @@ __all__ = [
     "ensure_network_group",
     "list_groups",
     "page_url",
+    "pass_on_erasure",
     "remove_from_group",
     "require_group",
     "topic_group",
@@ -156,3 +157,18 @@ async def remove_from_group(rt: Runtime, group: Group, row_id: int, by: Member) 
         if record.post_id is not None and group.username != rt.config.network.username:
             await groups.set_post_group(tx, record.post_id, None)  # no longer addressed to the group
         return await sending.undo_announce(tx, rt.urls, group, record)
+
+
+async def pass_on_erasure(tx: Executor, post_urls: list[str], delete_row: int) -> None:
+    """An author's account was erased: every group that showed their posts passes the Delete of the
+    actor on to its followers (once per group), and drops the posts."""
+    shared: set[int] = set()
+    for url in post_urls:
+        for record in await groups.shown_in(tx, url):
+            group = await groups.by_id(tx, record.group_id)
+            if group is None or record.removed_at is not None:
+                continue
+            if delete_row and group.id not in shared:
+                shared.add(group.id)
+                await sending.share_with_followers(tx, delete_row, group)
+            await groups.mark_removed(tx, record.id)

@@ -49,14 +49,14 @@ async def undescribed_images(rt: Runtime, member: Member) -> list[Undescribed]:
     for post in items:
         for m in attached.get(post.id, []):
             if not m.alt.strip():
-                out.append(Undescribed(f"m{m.id}", post.id, post.title, rt.urls.media(m.file_name), m.width,
+                out.append(Undescribed(f"m{m.id}", post.id, post.heading, rt.urls.media(m.file_name), m.width,
                                        m.height, True))  # fmt: skip
         if post.body_md != post.content_html:
             continue  # a member's own Markdown post has no images in its text
         sizes = {ref.src: ref for ref in find_images(post.content_html)}
         for src in undescribed(post.content_html):
             ref = sizes[src]
-            out.append(Undescribed(_inline_key(post.id, src), post.id, post.title, src, ref.width, ref.height,
+            out.append(Undescribed(_inline_key(post.id, src), post.id, post.heading, src, ref.width, ref.height,
                                    src.startswith(own)))  # fmt: skip
     return out
 

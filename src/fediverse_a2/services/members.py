@@ -50,10 +50,12 @@ async def add_member(
 
 
 async def require_member(rt: Runtime, username: str) -> Member:
-    """The member named username, or a UserError saying it does not exist."""
+    """The member named username, or a UserError saying it does not exist (or was erased)."""
     member = await members.by_username(rt.db, username)
     if member is None:
         raise UserError(f"no member named {username!r}", key="no_such_member")
+    if member.is_deleted:
+        raise UserError(f"the account {username!r} was deleted", key="member_deleted")
     return member
 
 

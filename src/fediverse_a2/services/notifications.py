@@ -21,10 +21,12 @@ from ..store.comments import CommentRef
 from ..store.db import Executor
 
 __all__ = [
+    "forget_activity",
     "mail_invitation",
     "mail_settings",
     "mark_read",
     "on_local_comment",
+    "on_local_reaction",
     "page",
     "save_mail_settings",
     "unread_count",
@@ -87,24 +89,48 @@ async def save_mail_settings(
 
 
 async def on_local_comment(
-    tx: Executor, rt: Runtime, author_id: int, post: Post, parent: CommentRef | None, comment_id: int, html: str
+    tx: Executor,
+    rt: Runtime,
+    author_id: int,
+    post: Post,
+    parent: CommentRef | None,
+    comment_id: int,
+    html: str,
+    content_html: str | None = None,
 ) -> None:
     """A member commented here: the post's author and the author of the answered comment hear of it (not
-    oneself), with the post's title and the beginning of the comment."""
+    oneself), with the post's title and the beginning of the comment.
+
+    `content_html`: the text of a followers-only or direct comment, which the notification carries
+    (shown nowhere else)."""
     author = await members.by_id(tx, author_id)
     if author is None:
         return
     owners = [parent.member_id if parent is not None else None, post.member_id]
     link = rt.urls.comment_on_page(post.id, comment_id)
     actor_uri = rt.urls.actor(author.username)
+    name = inert_text(author.name, 100)
     told: set[int] = {author_id}
     for member_id in owners:
         if member_id is not None and member_id not in told:
             told.add(member_id)
             await store.add(
-                tx, member_id, "reply", actor_uri, inert_text(author.name, 100), actor_uri, link,
-                subject=post.title, excerpt=excerpt_of(html),
+                tx, member_id, "reply", actor_uri, name, actor_uri, link, rt.urls.comment(comment_id), content_html,
+                subject=post.heading, excerpt=excerpt_of(html),
             )  # fmt: skip
+
+
+async def on_local_reaction(
+    tx: Executor, rt: Runtime, actor: Member, member_id: int, kind: str, object_url: str, activity_id: str
+) -> None:
+    """A member liked ("like") or boosted ("boost") another member's post or comment: its author hears of it."""
+    actor_uri = rt.urls.actor(actor.username)
+    await store.add(tx, member_id, kind, actor_uri, inert_text(actor.name, 100), actor_uri, object_url, activity_id)
+
+
+async def forget_activity(tx: Executor, activity_id: str, actor_uri: str) -> None:
+    """A member took back what they did (a like, a boost, a comment): so go its notifications."""
+    await store.forget_activity(tx, activity_id, actor_uri)
 
 
 async def mail_invitation(rt: Runtime, member: Member, link: str, expires: float) -> bool:

@@ -18,7 +18,7 @@ from ..errors import UserError
 from ..federation.outbox import queue_activity
 from ..models import Member, Post
 from ..runtime import Runtime
-from ..store import comments, media, posts, search, tags
+from ..store import comments, media, posts, search, status_edits, tags
 from ..store import groups as group_store
 from ..store.db import Executor
 from .groups import announce_deleted, announce_saved, topic_group
@@ -62,6 +62,7 @@ class Draft:
     tags: str = ""
     media_ids: Sequence[int] = ()
     group: str | None = None  # a topic group's username; "" for none, None to leave it as it is
+    short: bool = False  # a short post (as apps write them): no title needed, its text alone
 
 
 def fold_tag(name: str) -> str:
@@ -108,11 +109,11 @@ def typed_tags(body: str, tags: list[tuple[str, str]]) -> str:
 
 
 def _check(draft: Draft) -> None:
-    if not draft.title.strip():
+    if not draft.title.strip() and not draft.short:
         raise UserError("--title must not be empty", key="title_empty")
     if len(draft.title) > MAX_TITLE:
         raise UserError(f"--title is longer than {MAX_TITLE} characters", key="title_long")
-    if not draft.body.strip():
+    if not draft.body.strip() and not (draft.short and draft.media_ids):  # a short post may be images alone
         raise UserError("the body must not be empty", key="body_empty")
     if len(draft.body) > MAX_BODY:
         raise UserError(f"the body is longer than {MAX_BODY} characters", key="body_long")
@@ -133,6 +134,14 @@ async def require_post(rt: Runtime, url: str) -> Post:
     if post.deleted_at is not None:
         raise UserError(f"post was deleted: {url}", key="post_deleted")
     return post
+
+
+async def _keep_version(rt: Runtime, tx: Executor, post: Post) -> None:
+    """Before an edit of a published post: what its Note said until now (its edit history)."""
+    images = [m.id for m in await media.for_post(tx, post.id)]
+    tag_refs = [build.HashtagRef(name, rt.urls.tag(norm)) for name, norm in await tags.for_post(tx, post.id)]
+    content = build.post_content(post.title, post.content_html, tag_refs)
+    await status_edits.add(tx, "post", post.id, content, post.summary, images, post.updated or post.published)
 
 
 async def note_of(
@@ -188,6 +197,8 @@ async def save_post(rt: Runtime, member: Member, draft: Draft, *, publish: bool,
         else:
             post_id = post.id
             was_public = not post.is_draft
+            if was_public:
+                await _keep_version(rt, tx, post)
             await posts.update(tx, post_id, title, draft.body, html, summary=summary, language=language)
             if publish and post.is_draft:
                 await posts.publish(tx, post_id)
@@ -242,6 +253,7 @@ async def edit_post(rt: Runtime, url: str, title: str | None, body: str | None) 
         post.language or "",
         typed_tags(post.body_md, current),
         images,
+        short=not post.title,
     )
     await save_post(rt, member, draft, publish=not post.is_draft, post=post)
     return url

@@ -4,28 +4,32 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import dataclass
 
 import orjson
 
 from ..activitypub import build
 from ..activitypub.parse import ParseError, parse_note
-from ..content import render_markdown
+from ..activitypub.visibility import DIRECT, FOLLOWERS, PUBLIC, SHOWN, VISIBILITIES
+from ..content import inert_text, render_markdown
 from ..errors import UserError
 from ..federation.actors import ActorDirectory
 from ..federation.outbox import queue_activity
 from ..httpclient import FetchError
 from ..runtime import Runtime
-from ..store import activities, comments, deliveries, follows, posts, remote_posts, search, tombstones
+from ..store import activities, comments, deliveries, follows, member_notes, posts, remote_posts, search, tombstones
 from ..store import actors as actor_store
 from ..store.actors import ActorRecord
 from ..store.comments import CommentRef
+from ..store.member_notes import MemberNote
 from ..store.remote_posts import TimelinePost
 from . import notifications
 from .members import require_member
 
-__all__ = ["comment", "follow", "timeline", "unfollow"]
+__all__ = ["MAX_COMMENT", "MAX_SUMMARY", "Reply", "comment", "delete_comment", "follow", "timeline", "unfollow"]
 
 MAX_COMMENT = 20_000
+MAX_SUMMARY = 500
 
 
 def _target(actor: ActorRecord) -> tuple[str, str, str | None]:
@@ -63,21 +67,47 @@ async def unfollow(rt: Runtime, directory: ActorDirectory, username: str, handle
     return actor.uri
 
 
-async def comment(rt: Runtime, directory: ActorDirectory, username: str, url: str, body: str) -> str:
-    """Comment as a member on a local post or comment, or reply to a remote object; returns the comment URL."""
+@dataclass(frozen=True)
+class Reply:
+    """What a member writes in answer to something: the text (Markdown) and how it is shown."""
+
+    body: str
+    visibility: str = PUBLIC  # public | unlisted | followers | direct
+    summary: str = ""  # a content warning
+    language: str = ""
+
+
+async def comment(rt: Runtime, directory: ActorDirectory, username: str, url: str, body: str | Reply) -> str:
+    """Comment as a member on a local post or comment, or reply to a remote object; returns the comment URL.
+
+    A public or unlisted answer is shown under the post; a followers-only or direct one is for
+    its addressees alone (as a remote one is): never shown, listed or served to anyone else.
+    """
+    reply = body if isinstance(body, Reply) else Reply(body)
     member = await require_member(rt, username)
-    if not body.strip():
+    if not reply.body.strip():
         raise UserError("--body must not be empty", key="comment_empty")
-    if len(body) > MAX_COMMENT:
+    if len(reply.body) > MAX_COMMENT:
         raise UserError(f"the comment is longer than {MAX_COMMENT} characters", key="comment_long")
-    html = render_markdown(body)
+    if reply.visibility not in VISIBILITIES:
+        raise UserError(f"unknown visibility {reply.visibility!r}")
+    if len(reply.summary) > MAX_SUMMARY:
+        raise UserError(f"the content warning is longer than {MAX_SUMMARY} characters", key="summary_long")
+    html = render_markdown(reply.body)
+    own_note = await member_notes.by_ap_id(rt.db, url) if rt.urls.is_local(url) else None
+    if own_note is not None:
+        return await _reply_to_note(rt, directory, member.id, member.username, own_note, html, reply)
     # A remote reply stored under one of our posts is answered in that thread, too.
     if rt.urls.is_local(url) or await comments.by_ap_id(rt.db, url) is not None:
-        return await _comment_local(rt, member.id, member.username, url, html)
-    return await _reply_remote(rt, directory, member.id, member.username, url, html)
+        return await _comment_local(rt, member.id, member.username, url, html, reply)
+    return await _reply_remote(rt, directory, member.id, member.username, url, html, reply)
 
 
-async def _comment_local(rt: Runtime, member_id: int, username: str, url: str, html: str) -> str:
+def _summary(reply: Reply) -> str | None:
+    return inert_text(reply.summary, MAX_SUMMARY) or None
+
+
+async def _comment_local(rt: Runtime, member_id: int, username: str, url: str, html: str, reply: Reply) -> str:
     urls = rt.urls
     event_id = urls.event_id(url)
     post_id = urls.post_id(url) if event_id is None else event_id
@@ -94,43 +124,46 @@ async def _comment_local(rt: Runtime, member_id: int, username: str, url: str, h
     if post.deleted_at is not None:
         raise UserError(f"post was deleted: {url}", key="post_deleted")
     me = urls.actor(username)
-    cc = [urls.followers(post.username)]
     mentions: list[tuple[str, str]] = []
     targets: list[tuple[str, str, str | None]] = []
     if parent is not None and parent.member_id is None:
         author = await actor_store.by_uri(rt.db, parent.author_uri)
         if author is not None:
-            cc.append(author.uri)
             mentions.append((author.uri, author.handle))
             targets.append(_target(author))
+    shown = reply.visibility in SHOWN
+    # A comment shown under the post reaches the post author's followers, as the post did;
+    # a followers-only one the commenter's own followers; a direct one only whom it names.
+    followers_of = post.member_id if shown else member_id if reply.visibility == FOLLOWERS else None
+    followers_owner = post.username if shown else username
+    to, cc = build.addressing(reply.visibility, urls.followers(followers_owner), [uri for uri, _ in mentions])
+    summary = _summary(reply)
     now = time.time()
     async with rt.db.transaction() as tx:
         placeholder = f"urn:uuid:{uuid.uuid4()}"
         comment_id = await comments.add(
-            tx,
-            ap_id=placeholder,
-            url=None,
-            post_id=post.id,
-            parent_id=parent.id if parent else None,
-            author_uri=me,
-            member_id=member_id,
-            domain=urls.hostname,
-            content_html=html,
-            summary=None,
-            published=now,
-        )
+            tx, ap_id=placeholder, url=None, post_id=post.id, parent_id=parent.id if parent else None,
+            author_uri=me, member_id=member_id, domain=urls.hostname, content_html=html,
+            summary=summary, published=now, visibility=reply.visibility, source=reply.body,
+            language=reply.language or None,
+        )  # fmt: skip
         assert comment_id is not None
         ap_id = urls.comment(comment_id)
         await comments.set_ap_id(tx, comment_id, ap_id)
         await search.index_comments(tx, [comment_id])
-        await notifications.on_local_comment(tx, rt, member_id, post, parent, comment_id, html)
-        note = build.comment_note(ap_id, me, url, html, now, rt.config.instance.language, [build.PUBLIC], cc, mentions)
-        await queue_activity(tx, build.create(note), member_id, followers_of=post.member_id, targets=targets)
+        await notifications.on_local_comment(
+            tx, rt, member_id, post, parent, comment_id, html, content_html=None if shown else html
+        )
+        language = reply.language or rt.config.instance.language
+        note = build.comment_note(ap_id, me, url, html, now, language, to, cc, mentions, summary)
+        await queue_activity(
+            tx, build.create(note), member_id, followers_of=followers_of, targets=targets, listed=shown
+        )
     return ap_id
 
 
 async def _reply_remote(
-    rt: Runtime, directory: ActorDirectory, member_id: int, username: str, url: str, html: str
+    rt: Runtime, directory: ActorDirectory, member_id: int, username: str, url: str, html: str, reply: Reply
 ) -> str:
     try:
         note = parse_note(await directory.fetch_document(url))
@@ -139,22 +172,50 @@ async def _reply_remote(
         raise UserError(f"cannot fetch {url}: {exc.reason}", key="cannot_fetch") from None
     except ParseError as exc:
         raise UserError(f"{url} is not something to reply to: {exc}", key="cannot_reply") from None
+    return await _send_reply(rt, member_id, username, note.id, author, html, reply)
+
+
+async def _reply_to_note(
+    rt: Runtime, directory: ActorDirectory, member_id: int, username: str, note: MemberNote, html: str, reply: Reply
+) -> str:
+    """An answer to a member's own note (a thread of their own on another server's conversation):
+    it names the author of what that note answered, when that is known here."""
+    if note.visibility not in SHOWN and note.member_id != member_id:
+        raise UserError(f"not a post or comment on this instance: {note.ap_id}")
+    owner = await remote_posts.owner(rt.db, note.in_reply_to) if note.in_reply_to else None
+    try:
+        author = await directory.get(owner) if owner is not None else None
+    except FetchError:
+        author = None
+    return await _send_reply(rt, member_id, username, note.ap_id, author, html, reply)
+
+
+async def _send_reply(
+    rt: Runtime, member_id: int, username: str, in_reply_to: str, author: ActorRecord | None, html: str, reply: Reply
+) -> str:
+    """A member's note answering something on another server (or their own note there), sent to its author
+    (when known) and, unless direct, to the member's followers; kept as theirs (store.member_notes)."""
     urls = rt.urls
     me = urls.actor(username)
     note_id = f"{urls.base}/notes/{uuid.uuid4().hex}"
-    doc = build.comment_note(
-        note_id,
-        me,
-        note.id,
-        html,
-        time.time(),
-        rt.config.instance.language,
-        [build.PUBLIC],
-        [author.uri, urls.followers(username)],
-        [(author.uri, author.handle)],
-    )
+    named = [(author.uri, author.handle)] if author is not None else []
+    if reply.visibility == DIRECT and not named:
+        raise UserError("a direct answer needs someone to go to, and who wrote this is not known here")
+    to, cc = build.addressing(reply.visibility, urls.followers(username), [uri for uri, _ in named])
+    summary = _summary(reply)
+    now = time.time()
+    language = reply.language or rt.config.instance.language
+    doc = build.comment_note(note_id, me, in_reply_to, html, now, language, to, cc, named, summary)
+    followers_of = None if reply.visibility == DIRECT else member_id
     async with rt.db.transaction() as tx:
-        await queue_activity(tx, build.create(doc), member_id, followers_of=member_id, targets=[_target(author)])
+        await member_notes.add(
+            tx, member_id, note_id, in_reply_to=in_reply_to, visibility=reply.visibility, content_html=html,
+            source=reply.body, summary=summary, language=reply.language or None, published=now,
+        )  # fmt: skip
+        await queue_activity(
+            tx, build.create(doc), member_id, followers_of=followers_of,
+            targets=[_target(author)] if author is not None else [], listed=reply.visibility in SHOWN,
+        )  # fmt: skip
     return note_id
 
 
@@ -179,7 +240,11 @@ async def delete_comment(rt: Runtime, url: str) -> str:
         if row is not None:
             await search.remove_comments(tx, [row.id])
             await comments.delete(tx, row.id)
+        note = await member_notes.by_ap_id(tx, url)
+        if note is not None:
+            await member_notes.delete(tx, note.id)
         await tombstones.add(tx, url, actor)
+        await notifications.forget_activity(tx, url, actor)  # the reply notifications it made
         activity = build.delete(actor, url, sent.get("to", []), sent.get("cc", []))
-        await queue_activity(tx, activity, create.member_id, targets=targets)
+        await queue_activity(tx, activity, create.member_id, targets=targets, listed=create.listed)
     return url

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import email.utils
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 from ..hosts import HostError, canonical_authority
 from .candidates import Candidate
@@ -39,7 +40,9 @@ def cavage_signing_string(method: str, path_and_query: str, headers: Mapping[str
     return signing_string(method, path_and_query, lower_headers(headers), [c.lower() for c in covered])
 
 
+@lru_cache(maxsize=256)
 def _http_date(value: str) -> float:
+    # Cached: a busy sender signs many requests in the same second (email.utils parsing is ~10 µs).
     try:
         parsed = email.utils.parsedate_tz(value)
         if parsed is not None:

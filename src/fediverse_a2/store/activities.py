@@ -6,20 +6,26 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .db import Executor
-from .sql import columns, optional_str, record
+from .db import Executor, Row
+from .sql import chunks, columns, marks, optional_int, optional_str, record
 
 __all__ = [
     "NewActivity",
+    "OwnActivity",
     "SentActivity",
     "add",
     "add_many",
     "body",
     "count_for_member",
     "create_of",
+    "delete_for_member",
+    "delete_ids",
     "for_member",
     "is_deleted",
     "latest_version",
+    "object_ids_of_member",
+    "page_of_member",
+    "passed_on_of_member",
     "with_sender",
 ]
 
@@ -33,6 +39,7 @@ class SentActivity:
     type: str
     object_id: str | None
     body: str  # the JSON sent
+    listed: bool = True  # False: for its addressees only (never in the outbox, never served to a fetch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,13 +57,23 @@ class NewActivity:
 _SENT = f"SELECT {columns(SentActivity)} FROM activities"
 
 
-async def add(db: Executor, ap_id: str, member_id: int | None, kind: str, object_id: str | None, body: str) -> int:
-    """Store an outgoing activity and return its row id."""
+def _sent(row: Row) -> SentActivity:
+    return SentActivity(int(row[0]), optional_int(row[1]), str(row[2]), optional_str(row[3]), str(row[4]),
+                        bool(row[5]))  # fmt: skip
+
+
+async def add(
+    db: Executor, ap_id: str, member_id: int | None, kind: str, object_id: str | None, body: str, *, listed: bool = True
+) -> int:
+    """Store an outgoing activity and return its row id; `listed=False`: one for its addressees only."""
+    # A listed activity leaves the column to its default, so the statement also suits a
+    # database from before it (as the upgrade tests have one).
+    extra, values = ("", ()) if listed else (", listed", (0,))
     return int(
         await db.fetchval(
-            "INSERT INTO activities (ap_id, member_id, type, object_id, body, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-            (ap_id, member_id, kind, object_id, body, time.time()),
+            f"INSERT INTO activities (ap_id, member_id, type, object_id, body, created_at{extra}) "
+            f"VALUES (?, ?, ?, ?, ?, ?{', ?' if extra else ''}) RETURNING id",
+            (ap_id, member_id, kind, object_id, body, time.time(), *values),
         )
     )
 
@@ -82,7 +99,8 @@ async def count_for_member(db: Executor, member_id: int) -> int:
     """How many public activities are in a member's outbox."""
     return int(
         await db.fetchval(
-            f"SELECT COUNT(*) FROM activities WHERE member_id = ? AND type IN {_OUTBOX_TYPES}", (member_id,)
+            f"SELECT COUNT(*) FROM activities WHERE member_id = ? AND type IN {_OUTBOX_TYPES} AND listed = 1",
+            (member_id,),
         )
     )
 
@@ -90,7 +108,7 @@ async def count_for_member(db: Executor, member_id: int) -> int:
 async def for_member(db: Executor, member_id: int, limit: int, offset: int) -> list[str]:
     """The JSON bodies of a page of a member's outbox, newest first."""
     rows = await db.fetchall(
-        f"SELECT body FROM activities WHERE member_id = ? AND type IN {_OUTBOX_TYPES} "
+        f"SELECT body FROM activities WHERE member_id = ? AND type IN {_OUTBOX_TYPES} AND listed = 1 "
         "ORDER BY id DESC LIMIT ? OFFSET ?",
         (member_id, limit, offset),
     )
@@ -103,13 +121,13 @@ async def latest_version(db: Executor, object_id: str) -> SentActivity | None:
         f"{_SENT} WHERE object_id = ? AND type IN ('Create', 'Update', 'Delete') ORDER BY id DESC LIMIT 1",
         (object_id,),
     )
-    return None if row is None else record(SentActivity, row)
+    return None if row is None else _sent(row)
 
 
 async def create_of(db: Executor, object_id: str) -> SentActivity | None:
     """The Create we sent of an object, or None."""
     row = await db.fetchone(f"{_SENT} WHERE object_id = ? AND type = 'Create'", (object_id,))
-    return None if row is None else record(SentActivity, row)
+    return None if row is None else _sent(row)
 
 
 async def is_deleted(db: Executor, object_id: str) -> bool:
@@ -124,3 +142,56 @@ async def with_sender(db: Executor, activity_id: int) -> tuple[str, str | None] 
         (activity_id,),
     )
     return None if row is None else (str(row[0]), optional_str(row[1]))
+
+
+@dataclass(frozen=True, slots=True)
+class OwnActivity:
+    """An activity a member sent, as their data export reads it."""
+
+    id: int
+    type: str
+    object_id: str | None
+    body: str
+    created_at: float
+
+
+async def page_of_member(
+    db: Executor, member_id: int, kinds: Sequence[str], after_id: int, limit: int
+) -> list[OwnActivity]:
+    """A member's sent activities of these types, oldest first, after a row id."""
+    rows = await db.fetchall(
+        f"SELECT {columns(OwnActivity)} FROM activities WHERE member_id = ? AND type IN ({marks(len(kinds))}) "
+        "AND id > ? ORDER BY id LIMIT ?",
+        (member_id, *kinds, after_id, limit),
+    )
+    return [record(OwnActivity, r) for r in rows]
+
+
+async def object_ids_of_member(db: Executor, member_id: int) -> list[str]:
+    """The ids of every object a member created (posts, comments, replies elsewhere)."""
+    rows = await db.fetchall(
+        "SELECT DISTINCT object_id FROM activities WHERE member_id = ? AND type = 'Create' AND object_id IS NOT NULL",
+        (member_id,),
+    )
+    return [str(r[0]) for r in rows]
+
+
+async def delete_for_member(db: Executor, member_id: int, keep: int) -> None:
+    """Forget every activity a member sent but `keep` (their deliveries must be gone first)."""
+    await db.execute("DELETE FROM activities WHERE member_id = ? AND id <> ?", (member_id, keep))
+
+
+async def passed_on_of_member(db: Executor, member_id: int) -> list[int]:
+    """Row ids of other actors' activities that carry one of a member's (a group's Announce{Update})."""
+    rows = await db.fetchall(
+        "SELECT id FROM activities WHERE (member_id IS NULL OR member_id <> ?) "
+        "AND object_id IN (SELECT ap_id FROM activities WHERE member_id = ?)",
+        (member_id, member_id),
+    )
+    return [int(r[0]) for r in rows]
+
+
+async def delete_ids(db: Executor, ids: Sequence[int]) -> None:
+    """Forget these activities (their deliveries must be gone first)."""
+    for chunk in chunks(list(ids)):
+        await db.execute(f"DELETE FROM activities WHERE id IN ({marks(len(chunk))})", tuple(chunk))

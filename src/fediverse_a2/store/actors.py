@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
 
 from .db import Executor
-from .sql import columns, optional_str, record
+from .sql import columns, marks, optional_str, record
 
 __all__ = [
     "ActorKey",
     "ActorRecord",
     "by_uri",
+    "by_uris",
     "delete",
     "exists",
+    "inboxes_of_repliers",
     "key",
     "keys_for",
     "search",
@@ -84,6 +87,15 @@ async def by_uri(db: Executor, uri: str) -> ActorRecord | None:
     return record(ActorRecord, row) if row else None
 
 
+async def by_uris(db: Executor, uris: Sequence[str]) -> dict[str, ActorRecord]:
+    """Several cached actors, in one statement (unknown ones left out)."""
+    wanted = list(dict.fromkeys(uris))
+    if not wanted:
+        return {}
+    rows = await db.fetchall(f"SELECT {_COLUMNS} FROM actors WHERE uri IN ({marks(len(wanted))})", tuple(wanted))
+    return {a.uri: a for a in (record(ActorRecord, r) for r in rows)}
+
+
 async def key(db: Executor, key_id: str) -> ActorKey | None:
     """A cached key, or None."""
     row = await db.fetchone(f"{_KEY} WHERE key_id = ?", (key_id,))
@@ -109,6 +121,20 @@ async def exists(db: Executor, uri: str) -> bool:
 async def uri_by_handle(db: Executor, handle: str) -> str | None:
     """The id of a cached actor by its @user@host handle."""
     return optional_str(await db.fetchval("SELECT uri FROM actors WHERE handle = ?", (handle,)))
+
+
+async def inboxes_of_repliers(db: Executor, member_id: int) -> list[tuple[str, str, str | None]]:
+    """(inbox, domain, None) of the cached remote actors who replied to, liked or boosted a member's posts
+    (their servers hold copies of those posts)."""
+    rows = await db.fetchall(
+        """SELECT DISTINCT COALESCE(a.shared_inbox, a.inbox), a.domain FROM actors a
+           WHERE a.uri IN (SELECT c.author_uri FROM comments c JOIN posts p ON p.id = c.post_id
+                           WHERE p.member_id = ? AND c.member_id IS NULL)
+              OR a.uri IN (SELECT r.actor_uri FROM reactions r JOIN posts p ON p.id = r.post_id WHERE p.member_id = ?)
+           ORDER BY 1""",
+        (member_id, member_id),
+    )
+    return [(str(r[0]), str(r[1]), None) for r in rows]
 
 
 async def search(db: Executor, needle: str, limit: int) -> list[ActorRecord]:

@@ -23,6 +23,7 @@ from .db import Executor, Row
 from .sql import LIVE_POST, columns, marks, optional_int, optional_str, record
 
 __all__ = [
+    "ERASED",
     "HELD",
     "HIDDEN",
     "SHOWN_SQL",
@@ -31,6 +32,7 @@ __all__ = [
     "CommentRef",
     "MemberComment",
     "NewComment",
+    "OwnComment",
     "RecentComment",
     "add",
     "add_many",
@@ -40,6 +42,7 @@ __all__ = [
     "count_visible",
     "counts_for_posts",
     "delete",
+    "erase_by_member",
     "ids_by_author",
     "ids_for_post",
     "in_state",
@@ -47,18 +50,25 @@ __all__ = [
     "member_of",
     "owner",
     "page_by_member",
+    "page_of_member",
     "post_author",
     "recent",
     "recent_by_member",
+    "reply_counts",
     "set_ap_id",
     "set_ap_ids",
     "set_state",
     "state_of",
+    "thread",
     "update_content",
+    "viewable",
 ]
 
 VISIBLE, HELD, HIDDEN = "visible", "held", "hidden"
 STATES = (VISIBLE, HELD, HIDDEN)
+# A comment of an erased account: its text is gone, its URL answers 410, and the row stays so
+# that importing the archive again (by legacy id) does not bring it back. Never read as a comment.
+ERASED = "erased"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +114,7 @@ SELECT c.id, c.ap_id, c.url, c.post_id, c.parent_id, c.author_uri, c.member_id, 
        COALESCE(m.name, a.name, '') AS author_name,
        COALESCE(a.handle, '') AS author_handle,
        m.username AS member_username,
-       a.url AS author_url, a.icon AS author_icon
+       a.url AS author_url, a.icon AS author_icon, c.visibility, c.source, c.language
 FROM comments c
 LEFT JOIN actors a ON a.uri = c.author_uri
 LEFT JOIN members m ON m.id = c.member_id
@@ -135,6 +145,9 @@ def _comment(row: Row, urls: Urls) -> Comment:
         username,
         author_url,
         author_icon,
+        visibility,
+        source,
+        language,
     ) = row
     if username:
         handle = urls.handle(username)
@@ -161,6 +174,9 @@ def _comment(row: Row, urls: Urls) -> Comment:
         published=published,
         updated=updated,
         local=username is not None,
+        visibility=visibility,
+        source=source,
+        language=language,
     )
 
 
@@ -180,6 +196,8 @@ async def add(
     updated: float | None = None,
     state: str = VISIBLE,
     visibility: str = PUBLIC,
+    source: str | None = None,
+    language: str | None = None,
 ) -> int | None:
     """Store a comment; None when one with this ap_id already exists (dedupe)."""
     if state not in STATES:
@@ -197,6 +215,12 @@ async def add(
     if visibility != PUBLIC:
         extra += ", visibility"
         values.append(visibility)
+    if source is not None:
+        extra += ", source"
+        values.append(source)
+    if language is not None:
+        extra += ", language"
+        values.append(language)
     return optional_int(
         await db.fetchval(
             f"""INSERT INTO comments (ap_id, url, post_id, parent_id, author_uri, member_id, domain,
@@ -243,16 +267,18 @@ async def by_ap_id(db: Executor, ap_id: str) -> CommentRef | None:
 
 
 async def by_id(db: Executor, comment_id: int, urls: Urls) -> Comment | None:
-    """A comment shown to everyone (public or unlisted) by row id, or None."""
-    row = await db.fetchone(_SELECT + f" WHERE c.id = ? AND {SHOWN_SQL}", (comment_id,))
+    """A comment shown to everyone (public or unlisted) by row id, or None (also for an erased one)."""
+    row = await db.fetchone(_SELECT + f" WHERE c.id = ? AND {SHOWN_SQL} AND c.state <> '{ERASED}'", (comment_id,))
     return _comment(row, urls) if row else None
 
 
-async def update_content(db: Executor, comment_id: int, content_html: str, summary: str | None, updated: float) -> None:
-    """Replace a comment's text after an Update from its author."""
+async def update_content(
+    db: Executor, comment_id: int, content_html: str, summary: str | None, updated: float, source: str | None = None
+) -> None:
+    """Replace a comment's text after an Update from its author (`source`: what a member here typed)."""
     await db.execute(
-        "UPDATE comments SET content_html = ?, summary = ?, updated = ? WHERE id = ?",
-        (content_html, summary, updated, comment_id),
+        "UPDATE comments SET content_html = ?, summary = ?, updated = ?, source = COALESCE(?, source) WHERE id = ?",
+        (content_html, summary, updated, source, comment_id),
     )
 
 
@@ -375,6 +401,50 @@ async def in_state(
     return [_comment(r, urls) for r in rows]
 
 
+async def erase_by_member(db: Executor, member_id: int) -> list[tuple[int, int]]:
+    """Erase a member's comments (text gone, state erased; answers move up to the erased one's parent);
+    returns their (row id, post id) pairs."""
+    rows = [(int(r[0]), int(r[1])) for r in await db.fetchall(
+        "SELECT id, post_id FROM comments WHERE member_id = ? ORDER BY id", (member_id,)
+    )]  # fmt: skip
+    for row_id, _ in rows:
+        # Read now, not up front: an earlier step may have moved this comment up already.
+        parent = await db.fetchval("SELECT parent_id FROM comments WHERE id = ?", (row_id,))
+        await db.execute("UPDATE comments SET parent_id = ? WHERE parent_id = ?", (parent, row_id))
+    await db.execute(
+        "UPDATE comments SET content_html = '', summary = NULL, source = NULL, state = ?, parent_id = NULL "
+        "WHERE member_id = ?",
+        (ERASED, member_id),
+    )
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class OwnComment:
+    """A member's own comment, as their data export lists it."""
+
+    id: int
+    ap_id: str
+    post_id: int
+    content_html: str
+    published: float
+    updated: float | None
+    state: str
+    visibility: str
+
+
+async def page_of_member(
+    db: Executor, member_id: int, state: str, after: tuple[float, int], limit: int
+) -> list[OwnComment]:
+    """A member's comments in one moderation state, oldest first, after (published, id) (for an export)."""
+    rows = await db.fetchall(
+        f"SELECT {columns(OwnComment)} FROM comments WHERE member_id = ? AND state = ? "
+        "AND (published, id) > (?, ?) ORDER BY published, id LIMIT ?",
+        (member_id, state, *after, limit),
+    )
+    return [record(OwnComment, r) for r in rows]
+
+
 @dataclass(frozen=True, slots=True)
 class RecentComment:
     """A comment as the front page lists it: who, on which post, when, what."""
@@ -423,9 +493,13 @@ async def page_by_member(
     after: float | None,
     limit: int,
     oldest_first: bool = False,
+    shown_only: bool = True,
 ) -> list[Comment]:
-    """A member's visible comments published between two times (exclusive), newest first (oldest first when asked)."""
-    where = "WHERE c.member_id = ? AND c.state = 'visible'"
+    """A member's visible comments published between two times (exclusive), newest first (oldest first when asked).
+
+    `shown_only`: public and unlisted ones (what anyone may see); else their followers-only and
+    direct ones too (for the member themself)."""
+    where = "WHERE c.member_id = ? AND c.state = 'visible'" + (f" AND {SHOWN_SQL}" if shown_only else "")
     params: list[object] = [member_id]
     if before is not None:
         where += " AND c.published < ?"
@@ -461,3 +535,57 @@ async def counts_for_posts(db: Executor, post_ids: list[int], policy: Policy | N
         if policy is None or not policy.is_blocked(domain):
             out[int(post_id)] = out.get(int(post_id), 0) + int(n)
     return out
+
+
+def _viewable(viewer_id: int | None) -> tuple[str, tuple[object, ...]]:
+    """Who may see a comment (`c`, under post `p`, answering `pc`): anyone a public or unlisted one;
+    a followers-only or direct one its author and the members it answers (the post's author, the
+    answered comment's author), as they were notified of it."""
+    base = f"c.state = 'visible' AND {LIVE_POST} AND c.author_uri NOT IN (SELECT actor_uri FROM blocked_actors)"
+    if viewer_id is None:
+        return f"{base} AND {SHOWN_SQL}", ()
+    return (f"{base} AND ({SHOWN_SQL} OR c.member_id = ? OR p.member_id = ? OR pc.member_id = ?)",
+            (viewer_id, viewer_id, viewer_id))  # fmt: skip
+
+
+_VIEWABLE_FROM = " JOIN posts p ON p.id = c.post_id LEFT JOIN comments pc ON pc.id = c.parent_id"
+
+
+async def viewable(
+    db: Executor, comment_ids: Sequence[int], policy: Policy, urls: Urls, viewer_id: int | None
+) -> dict[int, Comment]:
+    """Comments by row id that a viewer (a member, or None for anyone) may see."""
+    if not comment_ids:
+        return {}
+    condition, params = _viewable(viewer_id)
+    rows = await db.fetchall(
+        _SELECT + _VIEWABLE_FROM + f" WHERE c.id IN ({marks(len(comment_ids))}) AND {condition}",
+        (*comment_ids, *params),
+    )
+    found = (_comment(r, urls) for r in rows)
+    return {c.id: c for c in found if not policy.is_blocked(c.domain)}
+
+
+async def thread(
+    db: Executor, post_id: int, policy: Policy, urls: Urls, viewer_id: int | None, limit: int = 4000
+) -> list[Comment]:
+    """The comments of a post that a viewer may see, oldest first."""
+    condition, params = _viewable(viewer_id)
+    rows = await db.fetchall(
+        _SELECT + _VIEWABLE_FROM + f" WHERE c.post_id = ? AND {condition} ORDER BY c.published, c.id LIMIT ?",
+        (post_id, *params, limit),
+    )
+    found = (_comment(r, urls) for r in rows)
+    return [c for c in found if not policy.is_blocked(c.domain)]
+
+
+async def reply_counts(db: Executor, comment_ids: Sequence[int]) -> dict[int, int]:
+    """How many shown, visible answers each comment has."""
+    if not comment_ids:
+        return {}
+    rows = await db.fetchall(
+        f"SELECT c.parent_id, COUNT(*) FROM comments c WHERE c.parent_id IN ({marks(len(comment_ids))}) "
+        f"AND {_NOT_BLOCKED} GROUP BY c.parent_id",
+        tuple(comment_ids),
+    )
+    return {int(parent): int(n) for parent, n in rows}

@@ -24,6 +24,7 @@ import aiosqlite
 __all__ = [
     "CommitHooks",
     "Database",
+    "DatabaseUnavailable",
     "Dialect",
     "Executor",
     "Row",
@@ -89,6 +90,12 @@ class Transaction(Executor, Protocol):
         callbacks) and re-raises; the transaction goes on. Raises TransactionLost instead when
         the savepoint cannot be rolled back or released (the transaction is then unusable)."""
         ...
+
+
+class DatabaseUnavailable(Exception):
+    """The database server cannot be reached now (restarting, down, connections cut): nothing was
+    done, and the same call may work again in a moment. The web answers 503, the workers wait
+    and try again; the PostgreSQL backend reconnects by itself once the server is back."""
 
 
 class TransactionLost(Exception):

@@ -21,6 +21,7 @@ from typing import Any
 
 from .db import Executor
 from .queue import IllegalTransition, LeasedQueue, Move
+from .sql import chunks, marks
 
 __all__ = [
     "FINAL_STATES",
@@ -32,9 +33,13 @@ __all__ = [
     "IllegalTransition",
     "Result",
     "claim",
+    "delete_of_activities",
+    "delete_of_member",
     "enqueue",
     "enqueue_followers",
     "failures",
+    "pending_of_member",
+    "reached_by_member",
     "record",
     "summary",
     "targets_of",
@@ -193,3 +198,39 @@ async def failures(db: Executor, limit: int = 50) -> list[FailedDelivery]:
         (limit,),
     )
     return [FailedDelivery(*tuple(r)) for r in rows]
+
+
+# -- an erased account ------------------------------------------------------------------------
+
+_OF_MEMBER = "activity_id IN (SELECT id FROM activities WHERE member_id = ?)"
+
+
+async def reached_by_member(db: Executor, member_id: int) -> list[tuple[str, str, str | None]]:
+    """(inbox, domain, None) of every server any of a member's activities went (or was going) to: one
+    inbox per server, its shared inbox where the recipient has one."""
+    rows = await db.fetchall(
+        f"""SELECT COALESCE(a.shared_inbox, d.inbox), MIN(d.domain) FROM deliveries d
+            LEFT JOIN actors a ON a.uri = d.recipient_uri
+            WHERE d.{_OF_MEMBER} AND d.state IN ('pending', 'sent', 'failed')
+            GROUP BY COALESCE(a.shared_inbox, d.inbox) ORDER BY 1""",
+        (member_id,),
+    )
+    return [(str(r[0]), str(r[1]), None) for r in rows]
+
+
+async def delete_of_member(db: Executor, member_id: int, keep_activity: int) -> None:
+    """Forget the deliveries of a member's activities, but those of `keep_activity`."""
+    await db.execute(f"DELETE FROM deliveries WHERE {_OF_MEMBER} AND activity_id <> ?", (member_id, keep_activity))
+
+
+async def pending_of_member(db: Executor, member_id: int) -> int:
+    """How many deliveries of a member's activities are still pending."""
+    return int(
+        await db.fetchval(f"SELECT COUNT(*) FROM deliveries WHERE state = 'pending' AND {_OF_MEMBER}", (member_id,))
+    )
+
+
+async def delete_of_activities(db: Executor, ids: Sequence[int]) -> None:
+    """Forget the deliveries of these activities."""
+    for chunk in chunks(list(ids)):
+        await db.execute(f"DELETE FROM deliveries WHERE activity_id IN ({marks(len(chunk))})", tuple(chunk))

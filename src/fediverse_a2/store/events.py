@@ -18,15 +18,19 @@ from dataclasses import dataclass
 from ..activitypub.urls import Urls
 from ..models import RSVP_STATUSES, Event, Post, Rsvp
 from .db import Executor, Row
+from .sql import chunks, marks, record
 
 __all__ = [
     "EventRow",
+    "MemberAnswer",
     "RsvpRow",
     "add",
     "add_many",
     "answer_of",
+    "answers_of_member",
     "by_id",
     "count_by_status",
+    "erase_for_member",
     "past",
     "remote_answerers",
     "remove_answer",
@@ -196,6 +200,29 @@ async def answer_of(db: Executor, post_id: int, actor_uri: str) -> str | None:
     return None if value is None else str(value)
 
 
+@dataclass(frozen=True, slots=True)
+class MemberAnswer:
+    """A member's answer to an event, as their data export lists it."""
+
+    id: int
+    post_id: int
+    title: str
+    starts_at: float
+    status: str
+    updated_at: float
+
+
+async def answers_of_member(db: Executor, member_id: int, after: int, limit: int) -> list[MemberAnswer]:
+    """A member's answers to events, in the order given, after answer `after` (for an export)."""
+    rows = await db.fetchall(
+        "SELECT r.id, r.post_id, p.title, e.starts_at, r.status, r.updated_at FROM event_rsvps r "
+        "JOIN posts p ON p.id = r.post_id JOIN events e ON e.post_id = r.post_id "
+        "WHERE r.member_id = ? AND r.id > ? ORDER BY r.id LIMIT ?",
+        (member_id, after, limit),
+    )
+    return [record(MemberAnswer, r) for r in rows]
+
+
 async def remote_answerers(db: Executor, post_id: int) -> list[str]:
     """The remote actors who answered an event (they hear of its changes and its cancellation)."""
     rows = await db.fetchall(
@@ -256,3 +283,15 @@ async def count_by_status(db: Executor, post_id: int) -> dict[str, int]:
     counts = dict.fromkeys(RSVP_STATUSES, 0)
     counts.update({r["status"]: int(r["n"]) for r in rows})
     return counts
+
+
+async def erase_for_member(db: Executor, member_id: int, post_ids: Sequence[int]) -> None:
+    """An erased account: its answers to events, and its events' place, link and every answer to them, go."""
+    await db.execute("DELETE FROM event_rsvps WHERE member_id = ?", (member_id,))
+    for chunk in chunks(list(post_ids)):
+        await db.execute(f"DELETE FROM event_rsvps WHERE post_id IN ({marks(len(chunk))})", tuple(chunk))
+        await db.execute(
+            f"UPDATE events SET location_name = '', location_address = '', online_url = NULL "
+            f"WHERE post_id IN ({marks(len(chunk))})",
+            tuple(chunk),
+        )

@@ -12,9 +12,11 @@ from .db import Executor
 from .sql import columns, optional_str, record
 
 __all__ = [
+    "Account",
     "FollowListing",
     "Follower",
     "Following",
+    "accounts_page",
     "add_follower",
     "add_following",
     "count_followers",
@@ -24,11 +26,15 @@ __all__ = [
     "follower_row",
     "follower_rows",
     "following_by_follow_id",
+    "following_of_actor",
     "following_page",
     "following_rows",
+    "following_targets",
+    "follows_actor",
     "is_follower",
     "is_following",
     "remove_actor",
+    "remove_all_of_member",
     "remove_follow",
     "remove_follower",
     "remove_following",
@@ -260,3 +266,56 @@ async def remove_on_domains(db: Executor, domains: Iterable[str]) -> int:
 async def owner(db: Executor, follow_id: str) -> str | None:
     """The actor whose Follow (by id) made them a follower."""
     return optional_str(await db.fetchval("SELECT actor_uri FROM followers WHERE follow_id = ?", (follow_id,)))
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A follower or followed account, as an export lists it: its id and cached handle."""
+
+    id: int  # the row id (for paging)
+    actor_uri: str
+    handle: str | None  # @user@host, when the actor is cached
+    state: str  # pending | accepted
+
+
+async def accounts_page(db: Executor, table: str, member_id: int, after_id: int, limit: int) -> list[Account]:
+    """A page of a member's followers (`table` "followers") or follows ("following"), oldest first."""
+    if table not in ("followers", "following"):
+        raise ValueError(f"not a follow table: {table!r}")
+    state = "'accepted'" if table == "followers" else "f.state"
+    rows = await db.fetchall(
+        f"""SELECT f.id, f.actor_uri, a.handle, {state} FROM {table} f LEFT JOIN actors a ON a.uri = f.actor_uri
+            WHERE f.member_id = ? AND f.id > ? ORDER BY f.id LIMIT ?""",
+        (member_id, after_id, limit),
+    )
+    return [record(Account, r) for r in rows]
+
+
+async def following_targets(db: Executor, member_id: int) -> list[tuple[str, str, str | None]]:
+    """(inbox, domain, actor) of every cached actor a member follows or asked to follow (shared inbox preferred)."""
+    rows = await db.fetchall(
+        """SELECT COALESCE(a.shared_inbox, a.inbox), a.domain, a.uri FROM following f
+           JOIN actors a ON a.uri = f.actor_uri WHERE f.member_id = ? ORDER BY f.id""",
+        (member_id,),
+    )
+    return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+
+async def following_of_actor(db: Executor, actor_uri: str) -> list[Following]:
+    """Every member's follow of one actor (what a Move of that actor carries over)."""
+    return [
+        record(Following, r) for r in await db.fetchall(f"{_FOLLOWING} WHERE actor_uri = ? ORDER BY id", (actor_uri,))
+    ]
+
+
+async def remove_all_of_member(db: Executor, member_id: int) -> None:
+    """Forget a member's followers, follow requests and follows (an erased account)."""
+    await db.execute("DELETE FROM follow_requests WHERE member_id = ?", (member_id,))
+    await db.execute("DELETE FROM followers WHERE member_id = ?", (member_id,))
+    await db.execute("DELETE FROM following WHERE member_id = ?", (member_id,))
+
+
+async def follows_actor(db: Executor, member_id: int, actor_uri: str) -> bool:
+    """Whether a member follows (or asked to follow) an actor."""
+    found = await db.fetchval("SELECT 1 FROM following WHERE member_id = ? AND actor_uri = ?", (member_id, actor_uri))
+    return found is not None

@@ -27,6 +27,7 @@ __all__ = [
     "post_by_id",
     "posts",
     "record_post",
+    "remove_moderator_everywhere",
     "set_post_group",
     "shown_in",
 ]
@@ -198,6 +199,11 @@ async def mark_removed(db: Executor, row_id: int) -> bool:
         "UPDATE group_posts SET removed_at = ? WHERE id = ? AND removed_at IS NULL", (time.time(), row_id)
     )
     return bool(changed)
+
+
+async def remove_moderator_everywhere(db: Executor, member_id: int) -> None:
+    """A member moderates no group any more (an erased account)."""
+    await db.execute("DELETE FROM group_moderators WHERE member_id = ?", (member_id,))
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .db import Executor
 
-__all__ = ["create", "take", "valid_member"]
+__all__ = ["create", "delete_for_member", "prune", "take", "valid_member"]
 
 
 async def create(db: Executor, token_hash: str, member_id: int, now: float, expires_at: float) -> None:
@@ -34,3 +34,13 @@ async def take(db: Executor, token_hash: str, now: float) -> int | None:
         (now, token_hash, now),
     )
     return member if used else None
+
+
+async def delete_for_member(db: Executor, member_id: int) -> None:
+    """Forget a member's invitations (an erased account)."""
+    await db.execute("DELETE FROM invites WHERE member_id = ?", (member_id,))
+
+
+async def prune(db: Executor, now: float) -> int:
+    """Forget invitations that expired."""
+    return await db.execute("DELETE FROM invites WHERE expires_at <= ?", (now,))

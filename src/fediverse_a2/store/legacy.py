@@ -25,6 +25,7 @@ __all__ = [
     "post_ids",
     "redirect_target",
     "redirects",
+    "remove_redirects_to",
     "usernames",
 ]
 
@@ -104,3 +105,9 @@ async def redirects(db: Executor, page: int = 5000) -> AsyncIterator[tuple[str, 
         if len(rows) < page:
             return
         last = str(rows[-1][0])
+
+
+async def remove_redirects_to(db: Executor, targets: Sequence[str]) -> None:
+    """Forget the old addresses that lead to these URLs (an erased account's profile, posts and comments)."""
+    for chunk in chunks(list(targets)):
+        await db.execute(f"DELETE FROM legacy_redirects WHERE target IN ({marks(len(chunk))})", tuple(chunk))

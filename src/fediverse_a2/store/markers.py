@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from .db import Executor
 
-__all__ = ["Marker", "for_member", "save"]
+__all__ = ["Marker", "delete_for_member", "for_member", "save"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +43,8 @@ async def save(db: Executor, member_id: int, timeline: str, last_read_id: str) -
     )
     assert row is not None
     return Marker(timeline, last_read_id, int(row[0]), now)
+
+
+async def delete_for_member(db: Executor, member_id: int) -> None:
+    """Forget where a member stopped reading (an erased account)."""
+    await db.execute("DELETE FROM markers WHERE member_id = ?", (member_id,))

@@ -11,9 +11,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .db import Executor, Row
-from .sql import columns, marks, record
+from .sql import chunks, columns, marks, record
 
-__all__ = ["Media", "add", "attach", "attach_many", "by_file_name", "by_id", "for_post", "for_posts", "set_alt"]
+__all__ = [
+    "Media",
+    "add",
+    "attach",
+    "attach_many",
+    "by_file_name",
+    "by_id",
+    "delete_for_member",
+    "for_post",
+    "for_posts",
+    "in_use",
+    "is_attached",
+    "page_of_member",
+    "set_alt",
+]
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,11 @@ async def by_file_name(db: Executor, file_name: str) -> Media | None:
     return _media(row) if row else None
 
 
+async def is_attached(db: Executor, media_id: int) -> bool:
+    """Whether a post carries this image."""
+    return bool(await db.fetchval("SELECT 1 FROM post_media WHERE media_id = ? LIMIT 1", (media_id,)))
+
+
 async def set_alt(db: Executor, media_id: int, alt: str) -> None:
     """Change an image's description."""
     await db.execute("UPDATE media SET alt = ? WHERE id = ?", (alt, media_id))
@@ -109,3 +128,28 @@ async def for_posts(db: Executor, post_ids: list[int]) -> dict[int, list[Media]]
     for r in rows:
         out.setdefault(int(r[0]), []).append(record(Media, r[1:]))
     return out
+
+
+async def page_of_member(db: Executor, member_id: int, after_id: int, limit: int) -> list[Media]:
+    """A member's uploads, oldest first, after a row id (for an export)."""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM media WHERE member_id = ? AND id > ? ORDER BY id LIMIT ?", (member_id, after_id, limit)
+    )
+    return [_media(r) for r in rows]
+
+
+async def delete_for_member(db: Executor, member_id: int, post_ids: Sequence[int]) -> list[str]:
+    """Forget a member's uploads and the images of their posts; returns the file names they used."""
+    for chunk in chunks(list(post_ids)):
+        await db.execute(f"DELETE FROM post_media WHERE post_id IN ({marks(len(chunk))})", tuple(chunk))
+    rows = await db.fetchall("SELECT DISTINCT file_name FROM media WHERE member_id = ?", (member_id,))
+    await db.execute(
+        "DELETE FROM post_media WHERE media_id IN (SELECT id FROM media WHERE member_id = ?)", (member_id,)
+    )
+    await db.execute("DELETE FROM media WHERE member_id = ?", (member_id,))
+    return [str(r[0]) for r in rows]
+
+
+async def in_use(db: Executor, file_name: str) -> bool:
+    """Whether any record still uses a stored file (uploads of the same bytes share one)."""
+    return bool(await db.fetchval("SELECT 1 FROM media WHERE file_name = ? LIMIT 1", (file_name,)))

@@ -9,7 +9,18 @@ from dataclasses import dataclass
 from .db import Executor
 from .sql import columns, marks, record
 
-__all__ = ["KINDS", "MemberReaction", "add", "get", "of_objects", "remove"]
+__all__ = [
+    "KINDS",
+    "MemberReaction",
+    "add",
+    "counts",
+    "delete_for_member",
+    "get",
+    "members_of",
+    "of_objects",
+    "page_of_member",
+    "remove",
+]
 
 KINDS = ("Like", "Announce")
 
@@ -62,3 +73,38 @@ async def of_objects(db: Executor, member_id: int, object_ids: Sequence[str]) ->
         (member_id, *object_ids),
     )
     return {(str(r[0]), str(r[1])) for r in rows}
+
+
+async def counts(db: Executor, object_ids: Sequence[str]) -> dict[tuple[str, str], int]:
+    """How many members reacted to each of these objects: (kind, object id) -> count."""
+    if not object_ids:
+        return {}
+    rows = await db.fetchall(
+        f"SELECT kind, object_id, COUNT(*) FROM member_reactions WHERE object_id IN ({marks(len(object_ids))}) "
+        "GROUP BY kind, object_id",
+        tuple(object_ids),
+    )
+    return {(str(r[0]), str(r[1])): int(r[2]) for r in rows}
+
+
+async def members_of(db: Executor, kind: str, object_id: str, limit: int) -> list[int]:
+    """The members who reacted so to an object, most recent first."""
+    rows = await db.fetchall(
+        "SELECT member_id FROM member_reactions WHERE kind = ? AND object_id = ? ORDER BY created_at DESC LIMIT ?",
+        (kind, object_id, limit),
+    )
+    return [int(r[0]) for r in rows]
+
+
+async def delete_for_member(db: Executor, member_id: int) -> None:
+    """Forget a member's likes and boosts (an erased account)."""
+    await db.execute("DELETE FROM member_reactions WHERE member_id = ?", (member_id,))
+
+
+async def page_of_member(db: Executor, member_id: int, kind: str, offset: int, limit: int) -> list[MemberReaction]:
+    """A page of a member's reactions of one kind, oldest first (for an export)."""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM member_reactions WHERE member_id = ? AND kind = ? ORDER BY id LIMIT ? OFFSET ?",
+        (member_id, kind, limit, offset),
+    )
+    return [record(MemberReaction, r) for r in rows]

@@ -8,33 +8,43 @@ from dataclasses import dataclass
 
 import orjson
 
-from ..models import Member
+from ..models import DELETED, Member
 from ..search_text import fold
 from . import meta
 from .db import Executor, Row
-from .sql import marks, optional_int, optional_str
+from .sql import marks, optional_float, optional_int, optional_str
 
 __all__ = [
     "DIRECTORY_REINDEX_KEY",
     "NewMember",
     "add_many",
+    "admins_left",
     "avatars",
     "by_id",
+    "by_ids",
     "by_name",
     "by_username",
+    "by_usernames",
     "count",
     "create",
+    "deleted_at",
     "directory",
     "directory_text",
+    "erase",
+    "erased_with_keys",
+    "is_erased",
     "list_all",
     "newest",
     "password_hash",
     "reindex_directory_if_pending",
+    "retire_key",
+    "set_aliases",
     "set_avatar",
     "set_disabled",
     "set_email",
     "set_key",
     "set_legacy_id",
+    "set_moved_to",
     "set_password_hash",
     "set_profile",
     "set_role",
@@ -57,7 +67,7 @@ class NewMember:
 
 _COLUMNS = (
     "m.id, m.username, m.name, m.summary, m.public_key_pem, m.created_at, m.role, m.disabled, m.state, "
-    "m.email, m.fields, a.file_name AS avatar, m.locked"
+    "m.email, m.fields, a.file_name AS avatar, m.locked, m.also_known_as, m.moved_to"
 )
 _SELECT = f"SELECT {_COLUMNS} FROM members m LEFT JOIN media a ON a.id = m.avatar_id"
 # Who the directory and the newest-members list show: people who can take part.
@@ -71,6 +81,14 @@ def _fields(raw: str | None) -> tuple[tuple[str, str], ...]:
     except orjson.JSONDecodeError:
         return ()
     return tuple((str(k), str(v)) for k, v in data if isinstance(k, str) and isinstance(v, str))
+
+
+def _aliases(raw: str | None) -> tuple[str, ...]:
+    try:
+        data = orjson.loads(raw or "[]")
+    except orjson.JSONDecodeError:
+        return ()
+    return tuple(v for v in data if isinstance(v, str)) if isinstance(data, list) else ()
 
 
 def _member(row: Row) -> Member:
@@ -88,6 +106,8 @@ def _member(row: Row) -> Member:
         fields=_fields(row["fields"]),
         avatar=row["avatar"],
         locked=bool(row["locked"]),
+        also_known_as=_aliases(row["also_known_as"]),
+        moved_to=row["moved_to"],
     )
 
 
@@ -110,14 +130,14 @@ async def create(
     created_at: float | None = None,
 ) -> Member:
     """Insert a member; the caller has checked the username is free and valid."""
+    created = created_at or time.time()
     member_id = await db.fetchval(
         "INSERT INTO members (username, name, summary, public_key_pem, created_at, role, state, email, "
         "directory_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        (username, name, summary, public_key_pem, created_at or time.time(), role, state, email, directory_text(name)),
+        (username, name, summary, public_key_pem, created, role, state, email, directory_text(name)),
     )
-    member = await by_id(db, int(member_id))
-    assert member is not None
-    return member
+    # Built from what was written, not read back: the upgrade tests call this on older schemas.
+    return Member(int(member_id), username, name, summary, public_key_pem, created, role, state=state, email=email)
 
 
 async def add_many(db: Executor, rows: Sequence[NewMember]) -> list[int | None]:
@@ -158,14 +178,32 @@ async def by_id(db: Executor, member_id: int) -> Member | None:
     return _member(row) if row else None
 
 
+async def by_ids(db: Executor, member_ids: Sequence[int]) -> dict[int, Member]:
+    """Several members by id, in one statement."""
+    wanted = list(dict.fromkeys(member_ids))
+    if not wanted:
+        return {}
+    rows = await db.fetchall(f"{_SELECT} WHERE m.id IN ({marks(len(wanted))})", tuple(wanted))
+    return {m.id: m for m in (_member(r) for r in rows)}
+
+
+async def by_usernames(db: Executor, usernames: Sequence[str]) -> dict[str, Member]:
+    """Several members by username, in one statement."""
+    wanted = list(dict.fromkeys(usernames))
+    if not wanted:
+        return {}
+    rows = await db.fetchall(f"{_SELECT} WHERE m.username IN ({marks(len(wanted))})", tuple(wanted))
+    return {m.username: m for m in (_member(r) for r in rows)}
+
+
 async def by_name(db: Executor, name: str) -> list[Member]:
     """Members with exactly this display name (to match archive commenters)."""
     return [_member(r) for r in await db.fetchall(f"{_SELECT} WHERE m.name = ? ORDER BY m.id", (name,))]
 
 
 async def count(db: Executor) -> int:
-    """How many members (people, not group actors) there are."""
-    return int(await db.fetchval("SELECT COUNT(*) FROM members WHERE kind = 'person'"))
+    """How many members (people, not group actors; erased accounts not counted) there are."""
+    return int(await db.fetchval("SELECT COUNT(*) FROM members WHERE kind = 'person' AND state <> ?", (DELETED,)))
 
 
 async def list_all(db: Executor) -> list[Member]:
@@ -231,6 +269,67 @@ async def set_profile(
 async def set_email(db: Executor, member_id: int, email: str | None) -> None:
     """A member's e-mail address (for invitations and notification mail; never published)."""
     await db.execute("UPDATE members SET email = ? WHERE id = ?", (email, member_id))
+
+
+async def set_aliases(db: Executor, member_id: int, aliases: Sequence[str]) -> None:
+    """The actor ids of a member's other accounts (published as alsoKnownAs)."""
+    await db.execute(
+        "UPDATE members SET also_known_as = ? WHERE id = ?", (orjson.dumps(list(aliases)).decode(), member_id)
+    )
+
+
+async def set_moved_to(db: Executor, member_id: int, target: str | None) -> None:
+    """The account a member moved to (published as movedTo), or None."""
+    await db.execute("UPDATE members SET moved_to = ? WHERE id = ?", (target, member_id))
+
+
+async def erase(db: Executor, member_id: int, now: float) -> None:
+    """Erase what the row says about a person; the row stays (state 'deleted'), so the username stays taken.
+
+    The public key stays until the Delete of the actor has gone out (see retire_key); the
+    legacy id stays, so importing the archive again does not bring the account back.
+    """
+    await db.execute(
+        "UPDATE members SET state = ?, deleted_at = ?, disabled = 1, name = '', summary = '', fields = '[]', "
+        "directory_text = '', "
+        "avatar_id = NULL, email = NULL, password_hash = NULL, role = 'member', locked = 0, "
+        "also_known_as = '[]', moved_to = NULL WHERE id = ?",
+        (DELETED, now, member_id),
+    )
+
+
+async def is_erased(db: Executor, username: str) -> bool:
+    """Whether the member with this username was erased."""
+    return bool(await db.fetchval("SELECT 1 FROM members WHERE username = ? AND state = ?", (username, DELETED)))
+
+
+async def erased_with_keys(db: Executor) -> list[tuple[int, str]]:
+    """(id, username) of erased members whose key pair is still kept (for the Delete of their actor)."""
+    rows = await db.fetchall(
+        "SELECT id, username FROM members WHERE state = ? AND public_key_pem <> '' ORDER BY id", (DELETED,)
+    )
+    return [(int(r[0]), str(r[1])) for r in rows]
+
+
+async def retire_key(db: Executor, member_id: int) -> None:
+    """Forget an erased member's public key (its private key file is removed by the caller)."""
+    await db.execute("UPDATE members SET public_key_pem = '' WHERE id = ? AND state = ?", (member_id, DELETED))
+
+
+async def admins_left(db: Executor, but: int) -> int:
+    """How many admins who can sign in there are besides one member."""
+    return int(
+        await db.fetchval(
+            "SELECT COUNT(*) FROM members WHERE role = 'admin' AND kind = 'person' AND state = 'active' "
+            "AND disabled = 0 AND id <> ?",
+            (but,),
+        )
+    )
+
+
+async def deleted_at(db: Executor, member_id: int) -> float | None:
+    """When an account was erased, or None."""
+    return optional_float(await db.fetchval("SELECT deleted_at FROM members WHERE id = ?", (member_id,)))
 
 
 async def newest(db: Executor, limit: int) -> list[Member]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from .db import Executor, Row
 from .sql import columns, record
 
-__all__ = ["MembershipRequest", "add", "by_id", "decide", "pending"]
+__all__ = ["MembershipRequest", "add", "by_id", "decide", "forget_member", "pending", "prune_rejected"]
 
 
 @dataclass(frozen=True)
@@ -64,3 +64,13 @@ async def decide(db: Executor, request_id: int, state: str, by: int | None, memb
             (state, time.time(), by, member_id, request_id),
         )
     )
+
+
+async def forget_member(db: Executor, member_id: int) -> None:
+    """Forget the membership request that made a member (name, e-mail, motivation: an erased account)."""
+    await db.execute("DELETE FROM membership_requests WHERE member_id = ?", (member_id,))
+
+
+async def prune_rejected(db: Executor, before: float) -> int:
+    """Forget requests rejected before a time (name, e-mail, motivation)."""
+    return await db.execute("DELETE FROM membership_requests WHERE state = 'rejected' AND decided_at < ?", (before,))

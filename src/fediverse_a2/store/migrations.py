@@ -507,6 +507,22 @@ MIGRATIONS: list[Step] = [
         ],
     ),
     (
+        20,
+        "privacy and moving house: a member's aliases and move, erased accounts",
+        [
+            # alsoKnownAs: the actor ids a member also is (JSON list), so an old account's Move
+            # to this one is accepted; moved_to: the account this one moved to (movedTo).
+            "ALTER TABLE members ADD COLUMN also_known_as TEXT NOT NULL DEFAULT '[]'",
+            "ALTER TABLE members ADD COLUMN moved_to TEXT",
+            # An erased account keeps its row (state 'deleted'): its username is never given out
+            # again, and its actor URL answers 410.
+            "ALTER TABLE members ADD COLUMN deleted_at {real}",
+            # The newest Create/Update/Delete we sent of an object (what /notes/… and /comments/…
+            # serve, and each item of an export's outbox): an index instead of a scan per lookup.
+            "CREATE INDEX activities_by_object ON activities (object_id, id)",
+        ],
+    ),
+    (
         22,
         "a new user's web: image names, tag spellings, notifications that say what and where",
         [
@@ -518,6 +534,43 @@ MIGRATIONS: list[Step] = [
             # excerpt of what was said, so it says what happened and where.
             "ALTER TABLE notifications ADD COLUMN subject TEXT",
             "ALTER TABLE notifications ADD COLUMN excerpt TEXT",
+        ],
+    ),
+    (
+        23,
+        "statuses from apps: members' notes, earlier versions, idempotency keys, unlisted activities",
+        [
+            # A member's note that is neither a post nor a comment under one: a reply to a remote
+            # object, or a followers-only or direct status written in an app. `source` is what
+            # the member typed; visibility as comments have it (public, unlisted, followers, direct).
+            """CREATE TABLE member_notes (
+                id {id}, member_id {big} NOT NULL REFERENCES members(id), ap_id TEXT NOT NULL UNIQUE,
+                in_reply_to TEXT, visibility TEXT NOT NULL, content_html TEXT NOT NULL, source TEXT NOT NULL,
+                summary TEXT, language TEXT, published {real} NOT NULL, updated {real})""",
+            "CREATE INDEX member_notes_by_member ON member_notes (member_id, published)",
+            "CREATE INDEX member_notes_by_reply ON member_notes (in_reply_to)",
+            # A status's context and counts: what answers it, how many members liked or boosted it.
+            "CREATE INDEX remote_posts_by_reply ON remote_posts (in_reply_to)",
+            "CREATE INDEX comments_by_parent ON comments (parent_id)",
+            "CREATE INDEX member_reactions_by_object ON member_reactions (object_id, kind)",
+            # Whether a status carries an upload (an app may change it until one does).
+            "CREATE INDEX post_media_by_media ON post_media (media_id)",
+            # What a post, comment or note said before each edit (GET /api/v1/statuses/:id/history).
+            # kind: post | comment | note; media: the ids of its images then, as a JSON list.
+            """CREATE TABLE status_edits (
+                id {id}, kind TEXT NOT NULL, row_id {big} NOT NULL, content_html TEXT NOT NULL, summary TEXT,
+                media TEXT NOT NULL DEFAULT '[]', created_at {real} NOT NULL)""",
+            "CREATE INDEX status_edits_by_status ON status_edits (kind, row_id, id)",
+            # The Idempotency-Key of a status an app posted: the same key again gives the same
+            # status. status_id is NULL while the first request is still writing it.
+            """CREATE TABLE idempotency_keys (
+                member_id {big} NOT NULL REFERENCES members(id), key TEXT NOT NULL, status_id TEXT,
+                created_at {real} NOT NULL, PRIMARY KEY (member_id, key))""",
+            # An activity that is not for everyone (the Create of a followers-only or direct note):
+            # delivered to its addressees, never listed in the outbox nor served to a fetch.
+            "ALTER TABLE activities ADD COLUMN listed {big} NOT NULL DEFAULT 1",
+            # What the member typed for a comment (an app edits it, deletes and redrafts it).
+            "ALTER TABLE comments ADD COLUMN source TEXT",
         ],
     ),
 ]

@@ -8,21 +8,29 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from ..notices import GROUPS, MailSettings, Notification
 from .db import Executor, Row
-from .sql import columns, record
+from .sql import chunks, columns, record
 
 __all__ = [
+    "NewNotification",
     "add",
+    "add_many",
+    "by_id",
     "claim_mail",
+    "delete_for_member",
     "digest_items",
     "digest_members",
+    "dismiss",
     "forget_activity",
+    "forget_actor",
     "forget_texts_of",
     "get_settings",
     "mark_all_read",
     "page",
+    "page_between",
     "put_settings",
     "to_triage",
     "unread_count",
@@ -60,18 +68,61 @@ async def add(
     """Store one notification; an activity already notified to this member (kind alike) is not stored twice.
 
     `subject` is the title of the member's post it concerns, `excerpt` the plain beginning of what was said."""
-    if activity_id is not None and await db.fetchval(
-        "SELECT 1 FROM notifications WHERE activity_id = ? AND member_id = ? AND kind = ?",
-        (activity_id, member_id, kind),
-    ):
-        return False
+    values = (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, time.time(), content_html,
+              subject, excerpt)  # fmt: skip
+    if activity_id is None:
+        sql = (
+            "INSERT INTO notifications (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, "
+            "created_at, content_html, subject, excerpt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        return await db.execute(sql, values) > 0
+    # One statement: the insert happens only when no row of this activity, member and kind exists.
     count = await db.execute(
         "INSERT INTO notifications (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, "
-        "created_at, content_html, subject, excerpt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, time.time(), content_html,
-         subject, excerpt),
-    )  # fmt: skip
+        "created_at, content_html, subject, excerpt) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS ("
+        "SELECT 1 FROM notifications WHERE activity_id = ? AND member_id = ? AND kind = ?)",
+        (*values, activity_id, member_id, kind),
+    )
     return count > 0
+
+
+@dataclass(frozen=True, slots=True)
+class NewNotification:
+    """A notification to store with others in one statement (`add_many`)."""
+
+    member_id: int
+    kind: str
+    actor_uri: str
+    actor_name: str
+    actor_url: str | None
+    object_url: str
+    activity_id: str
+    content_html: str | None = None
+    subject: str | None = None  # the title of the member's post it concerns
+    excerpt: str | None = None  # the plain beginning of what was said
+
+
+# Typed in the first place they appear, so PostgreSQL does not take the VALUES as text.
+_ROW = "(CAST(? AS BIGINT), ?, ?, ?, ?, ?, ?, CAST(? AS DOUBLE PRECISION), ?, ?, ?)"
+
+
+async def add_many(db: Executor, rows: Sequence[NewNotification]) -> None:
+    """Store notifications in one statement (per 500); like `add`, one already stored for the same
+    activity, member and kind (or twice in `rows`) is stored once."""
+    unique = list({(r.activity_id, r.member_id, r.kind): r for r in rows}.values())
+    now = time.time()
+    for chunk in chunks(unique):
+        values: list[object] = []
+        for r in chunk:
+            values += (r.member_id, r.kind, r.actor_uri, r.actor_name, r.actor_url, r.object_url, r.activity_id, now)
+            values += (r.content_html, r.subject, r.excerpt)
+        await db.execute(
+            "INSERT INTO notifications (member_id, kind, actor_uri, actor_name, actor_url, object_url, activity_id, "
+            f"created_at, content_html, subject, excerpt) SELECT * FROM (VALUES {', '.join([_ROW] * len(chunk))}) AS v "
+            "WHERE NOT EXISTS (SELECT 1 FROM notifications n "
+            "WHERE n.activity_id = v.column7 AND n.member_id = v.column1 AND n.kind = v.column2)",
+            values,
+        )
 
 
 async def update_text(db: Executor, activity_id: str, actor_uri: str, content_html: str, excerpt: str | None) -> None:
@@ -105,6 +156,49 @@ async def page(db: Executor, member_id: int, limit: int, offset: int = 0) -> lis
         (member_id, limit, offset),
     )
     return [_notification(r) for r in rows]
+
+
+async def page_between(
+    db: Executor,
+    member_id: int,
+    kinds: Sequence[str],
+    *,
+    below: int | None,
+    above: int | None,
+    limit: int,
+    oldest_first: bool = False,
+) -> list[Notification]:
+    """A member's notifications of some kinds with ids between two (exclusive), newest first (or oldest first)."""
+    if not kinds:
+        return []
+    where = f"member_id = ? AND kind IN ({', '.join('?' * len(kinds))})"
+    params: list[object] = [member_id, *kinds]
+    if below is not None:
+        where += " AND id < ?"
+        params.append(below)
+    if above is not None:
+        where += " AND id > ?"
+        params.append(above)
+    order = "ASC" if oldest_first else "DESC"
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM notifications WHERE {where} ORDER BY id {order} LIMIT ?", (*params, limit)
+    )
+    return [_notification(r) for r in rows]
+
+
+async def by_id(db: Executor, member_id: int, notification_id: int) -> Notification | None:
+    """One of a member's notifications."""
+    row = await db.fetchone(
+        f"SELECT {_COLUMNS} FROM notifications WHERE id = ? AND member_id = ?", (notification_id, member_id)
+    )
+    return None if row is None else _notification(row)
+
+
+async def dismiss(db: Executor, member_id: int, notification_id: int | None = None) -> int:
+    """Remove one of a member's notifications (or, with None, all of them); how many went."""
+    if notification_id is None:
+        return await db.execute("DELETE FROM notifications WHERE member_id = ?", (member_id,))
+    return await db.execute("DELETE FROM notifications WHERE id = ? AND member_id = ?", (notification_id, member_id))
 
 
 async def unread_count(db: Executor, member_id: int) -> int:
@@ -182,3 +276,14 @@ async def digest_items(db: Executor, member_id: int, limit: int) -> list[Notific
         (member_id, limit),
     )
     return [_notification(r) for r in rows]
+
+
+async def delete_for_member(db: Executor, member_id: int) -> None:
+    """Forget a member's notifications and mail choices (an erased account)."""
+    await db.execute("DELETE FROM notifications WHERE member_id = ?", (member_id,))
+    await db.execute("DELETE FROM notification_settings WHERE member_id = ?", (member_id,))
+
+
+async def forget_actor(db: Executor, actor_uri: str) -> None:
+    """Forget the notifications an actor's activities made for anyone (that actor was erased)."""
+    await db.execute("DELETE FROM notifications WHERE actor_uri = ?", (actor_uri,))

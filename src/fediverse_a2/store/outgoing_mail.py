@@ -19,7 +19,19 @@ from typing import Any
 from .db import Executor
 from .queue import LeasedQueue, Move
 
-__all__ = ["QUEUE", "MailState", "OutgoingMail", "claim", "mark_failed", "mark_retry", "mark_sent", "queue", "states"]
+__all__ = [
+    "QUEUE",
+    "MailState",
+    "OutgoingMail",
+    "claim",
+    "delete_for_member",
+    "mark_failed",
+    "mark_retry",
+    "mark_sent",
+    "prune",
+    "queue",
+    "states",
+]
 
 
 class MailState(StrEnum):
@@ -105,3 +117,13 @@ async def mark_failed(db: Executor, mail: OutgoingMail, error: str) -> None:
 async def states(db: Executor) -> dict[str, int]:
     """How many mails are in each state (for the CLI and tests)."""
     return await QUEUE.counts(db)
+
+
+async def delete_for_member(db: Executor, member_id: int) -> None:
+    """Forget every mail to a member, sent or waiting (an erased account)."""
+    await db.execute("DELETE FROM outgoing_mail WHERE member_id = ?", (member_id,))
+
+
+async def prune(db: Executor, before: float) -> int:
+    """Forget mail that was sent or failed for good before a time."""
+    return await db.execute("DELETE FROM outgoing_mail WHERE state IN ('sent', 'failed') AND created_at < ?", (before,))

@@ -2,18 +2,25 @@
 
 SQL is written with `?` placeholders for both backends; they become `$1, $2, …` here.
 Queues are claimed with `FOR UPDATE SKIP LOCKED`, so several processes can work at once.
+
+When the server goes away (a restart, a failover, its connections cut), every call fails at
+once with `DatabaseUnavailable` instead of hanging: connecting and waiting for a pooled
+connection are bounded (CONNECT_TIMEOUT, ACQUIRE_TIMEOUT), and the errors of a lost
+connection are translated. The pool drops a closed connection and opens a new one on its
+next use, so once the server is back the next call simply works: no restart of the process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from functools import lru_cache
 from typing import Any
 
-from .db import CommitHooks, Dialect, Row, TransactionLost
+from .db import CommitHooks, DatabaseUnavailable, Dialect, Row, TransactionLost
 
 __all__ = ["PostgresDatabase", "to_dollar"]
 
@@ -21,6 +28,60 @@ __all__ = ["PostgresDatabase", "to_dollar"]
 # is not a placeholder.
 _TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/|\?", re.DOTALL)
 _CLOSE_TIMEOUT = 10.0
+CONNECT_TIMEOUT = 5.0  # seconds to open a connection (asyncpg's default is 60)
+ACQUIRE_TIMEOUT = 10.0  # seconds to wait for a free pooled connection
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def _connection_errors() -> tuple[type[BaseException], ...]:
+    """What a lost or unreachable server raises: refused or reset sockets, timeouts, connection
+    class 08, the server shutting down or starting up (57P01-57P03), a connection already closed."""
+    import asyncpg
+
+    exceptions = asyncpg.exceptions
+    return (
+        OSError,
+        TimeoutError,
+        exceptions.PostgresConnectionError,
+        exceptions.AdminShutdownError,
+        exceptions.CrashShutdownError,
+        exceptions.CannotConnectNowError,
+        exceptions.ConnectionDoesNotExistError,
+    )
+
+
+@lru_cache(maxsize=1)
+def _client_state_errors() -> tuple[type[BaseException], ...]:
+    """What asyncpg raises when the connection in use was lost meanwhile ("released back to the
+    pool", "another operation is in progress"); also what a misuse raises, so these count as a
+    lost server only when the connection is indeed gone (`_gone`)."""
+    import asyncpg
+
+    return (asyncpg.exceptions.InterfaceError, asyncpg.exceptions.InternalClientError)
+
+
+def _gone(conn: Any) -> bool:
+    """Whether a pooled connection was lost: closed, or detached from its proxy by the pool when it
+    closed (asyncpg releases a connection that closes while in use; `_con` is then None)."""
+    raw = getattr(conn, "_con", conn)
+    return raw is None or bool(raw.is_closed())
+
+
+@contextmanager
+def _translated(conn: Any = None) -> Iterator[None]:
+    """Errors of a lost or unreachable server (or of the lost connection `conn`) become
+    DatabaseUnavailable; all others pass as they are."""
+    try:
+        yield
+    except Exception as exc:
+        lost = isinstance(exc, _connection_errors()) or (
+            conn is not None and isinstance(exc, _client_state_errors()) and _gone(conn)
+        )
+        if lost:
+            raise DatabaseUnavailable(f"PostgreSQL unavailable: {str(exc) or type(exc).__name__}") from exc
+        raise
 
 
 @lru_cache(maxsize=1024)
@@ -71,22 +132,27 @@ class _PgExecutor:
         callback()
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        return _rowcount(await self._conn.execute(to_dollar(sql), *params))
+        with _translated(self._conn):
+            return _rowcount(await self._conn.execute(to_dollar(sql), *params))
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         rows = list(rows)
         if rows:
-            await self._conn.executemany(to_dollar(sql), rows)
+            with _translated(self._conn):
+                await self._conn.executemany(to_dollar(sql), rows)
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        row: Row | None = await self._conn.fetchrow(to_dollar(sql), *params)
+        with _translated(self._conn):
+            row: Row | None = await self._conn.fetchrow(to_dollar(sql), *params)
         return row
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        return list(await self._conn.fetch(to_dollar(sql), *params))
+        with _translated(self._conn):
+            return list(await self._conn.fetch(to_dollar(sql), *params))
 
     async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return await self._conn.fetchval(to_dollar(sql), *params)
+        with _translated(self._conn):
+            return await self._conn.fetchval(to_dollar(sql), *params)
 
     async def fetchval_each(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[Any]:
         """The first value of `sql` (a statement with one result column) for each row, in order.
@@ -100,7 +166,8 @@ class _PgExecutor:
         if not rows:
             return []
         statement = f"WITH each_row AS ({to_dollar(sql)}) SELECT (SELECT * FROM each_row LIMIT 1)"
-        return [record[0] for record in await self._conn.fetchmany(statement, rows)]
+        with _translated(self._conn):
+            return [record[0] for record in await self._conn.fetchmany(statement, rows)]
 
 
 class _PgTransaction(CommitHooks, _PgExecutor):
@@ -117,7 +184,8 @@ class _PgTransaction(CommitHooks, _PgExecutor):
         SAVEPOINT). TransactionLost when the savepoint cannot be rolled back or released (the
         enclosing transaction is then unusable)."""
         savepoint = self._conn.transaction()
-        await savepoint.start()
+        with _translated(self._conn):
+            await savepoint.start()
         callbacks = len(self.committed)
         try:
             yield self
@@ -126,6 +194,8 @@ class _PgTransaction(CommitHooks, _PgExecutor):
             try:
                 await savepoint.rollback()
             except Exception as exc:
+                if _gone(self._conn):
+                    raise DatabaseUnavailable(f"PostgreSQL unavailable: {exc}") from exc
                 raise TransactionLost(f"savepoint rollback failed: {exc}") from exc
             raise
         else:
@@ -160,11 +230,28 @@ class PostgresDatabase:
             url,
             min_size=1,
             max_size=10,
+            timeout=CONNECT_TIMEOUT,
             # JIT compilation costs more than it saves on these small OLTP queries.
             server_settings={"application_name": "fediverse-a2", "jit": "off"},
             reset=_keep_session,
         )
         return cls(pool, url)
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Any]:
+        """A pooled connection (a new one when the pooled one was lost); DatabaseUnavailable when
+        none can be had in time. A connection that broke meanwhile is dropped by the pool."""
+        with _translated():
+            conn = await self._pool.acquire(timeout=ACQUIRE_TIMEOUT)
+        try:
+            yield conn
+        finally:
+            try:
+                await self._pool.release(conn)
+            except Exception as exc:  # a connection that died with the server: the pool lets it go
+                if not (isinstance(exc, _connection_errors()) or _gone(conn)):
+                    raise
+                log.debug("releasing a lost connection: %s", exc)
 
     async def close(self) -> None:
         """Close every connection of the pool; a connection still busy after a grace period is cut."""
@@ -174,7 +261,7 @@ class PostgresDatabase:
             self._pool.terminate()
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        async with self._pool.acquire() as conn:
+        async with self._connection() as conn:
             return await _PgExecutor(conn, self.url).execute(sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
@@ -182,15 +269,15 @@ class PostgresDatabase:
             await tx.executemany(sql, rows)
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        async with self._pool.acquire() as conn:
+        async with self._connection() as conn:
             return await _PgExecutor(conn, self.url).fetchone(sql, params)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        async with self._pool.acquire() as conn:
+        async with self._connection() as conn:
             return await _PgExecutor(conn, self.url).fetchall(sql, params)
 
     async def fetchval(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        async with self._pool.acquire() as conn:
+        async with self._connection() as conn:
             return await _PgExecutor(conn, self.url).fetchval(sql, params)
 
     async def fetchval_each(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[Any]:
@@ -202,11 +289,24 @@ class PostgresDatabase:
     async def transaction(self) -> AsyncIterator[_PgTransaction]:
         """One connection, one transaction, committed when the block ends cleanly; then the
         after-commit callbacks run (once the connection is back in the pool)."""
-        async with self._pool.acquire() as conn:
+        async with self._connection() as conn:
             tx = _PgTransaction(conn, self.url)
+            transaction = conn.transaction()
             try:
-                async with conn.transaction():
+                with _translated(conn):
+                    await transaction.start()
+                try:
                     yield tx
+                except BaseException:
+                    if not _gone(conn):
+                        try:
+                            await transaction.rollback()
+                        except Exception as exc:  # the server went away meanwhile: nothing to undo there
+                            if not (isinstance(exc, _connection_errors()) or _gone(conn)):
+                                raise
+                    raise
+                with _translated(conn):
+                    await transaction.commit()
             finally:
                 tx.ended = True
         for callback in tx.committed:

@@ -20,10 +20,14 @@ __all__ = [
     "count_live",
     "create",
     "drafts",
+    "erase_for_member",
+    "ids_of_member",
     "increment_views",
     "live_ids",
     "mark_deleted",
+    "page",
     "page_by_member",
+    "page_of_member",
     "publish",
     "recent",
     "set_views",
@@ -278,6 +282,31 @@ async def set_views(db: Executor, post_id: int, views: int) -> None:
     )
 
 
+async def ids_of_member(db: Executor, member_id: int) -> list[int]:
+    """Row ids of every post of a member: published, drafts and deleted ones."""
+    return [int(r[0]) for r in await db.fetchall("SELECT id FROM posts WHERE member_id = ? ORDER BY id", (member_id,))]
+
+
+async def page_of_member(db: Executor, member_id: int, after: tuple[float, int], limit: int) -> list[Post]:
+    """A member's posts that are not deleted (drafts too), oldest first, after (published, id) (for an export)."""
+    rows = await db.fetchall(
+        f"{_SELECT} WHERE p.member_id = ? AND p.deleted_at IS NULL AND (p.published, p.id) > (?, ?) "
+        "ORDER BY p.published, p.id LIMIT ?",
+        (member_id, *after, limit),
+    )
+    return [_post(r) for r in rows]
+
+
+async def erase_for_member(db: Executor, member_id: int, now: float) -> None:
+    """An erased account's posts: deleted (their URLs answer 410) and their text gone; the rows stay
+    (with their legacy ids, so importing the archive again does not bring them back)."""
+    await db.execute(
+        "UPDATE posts SET deleted_at = COALESCE(deleted_at, ?), title = '', body_md = '', content_html = '', "
+        "summary = NULL WHERE member_id = ?",
+        (now, member_id),
+    )
+
+
 async def page_by_member(
     db: Executor,
     member_id: int,
@@ -290,8 +319,31 @@ async def page_by_member(
 ) -> list[Post]:
     """A member's live blog posts (not events) published between two times (exclusive), newest first (oldest
     first when asked)."""
-    where = f"WHERE {LIVE_BLOG_POST} AND p.member_id = ?"
-    params: list[Any] = [member_id]
+    return await page(db, before=before, after=after, limit=limit, only_media=only_media, oldest_first=oldest_first,
+                      member_id=member_id)  # fmt: skip
+
+
+async def page(
+    db: Executor,
+    *,
+    before: float | None,
+    after: float | None,
+    limit: int,
+    only_media: bool = False,
+    oldest_first: bool = False,
+    member_id: int | None = None,
+    tag: str | None = None,
+) -> list[Post]:
+    """Live blog posts (not events) published between two times (exclusive), newest first (oldest first when
+    asked): every member's, or one member's, or those with a tag (its folded name)."""
+    where = f"WHERE {LIVE_BLOG_POST}"
+    params: list[Any] = []
+    if member_id is not None:
+        where += " AND p.member_id = ?"
+        params.append(member_id)
+    if tag is not None:
+        where += " AND p.id IN (SELECT pt.post_id FROM post_tags pt JOIN tags t ON t.id = pt.tag_id WHERE t.norm = ?)"
+        params.append(tag)
     if before is not None:
         where += " AND p.published < ?"
         params.append(before)

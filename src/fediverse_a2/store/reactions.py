@@ -7,7 +7,7 @@ import time
 from .db import Executor
 from .sql import optional_str
 
-__all__ = ["add", "delete_by_actor", "owner", "remove", "remove_activity"]
+__all__ = ["actors", "add", "delete_by_actor", "owner", "remove", "remove_activity"]
 
 
 async def add(db: Executor, activity_id: str, kind: str, actor_uri: str, post_id: int) -> None:
@@ -39,3 +39,12 @@ async def delete_by_actor(db: Executor, actor_uri: str) -> None:
 async def owner(db: Executor, activity_id: str) -> str | None:
     """The actor a stored reaction belongs to."""
     return optional_str(await db.fetchval("SELECT actor_uri FROM reactions WHERE activity_id = ?", (activity_id,)))
+
+
+async def actors(db: Executor, post_id: int, kind: str, limit: int) -> list[str]:
+    """Who liked ("like") or boosted ("announce") a post, most recent first: actor URIs, ours among them."""
+    rows = await db.fetchall(
+        "SELECT actor_uri FROM reactions WHERE post_id = ? AND kind = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+        (post_id, kind, limit),
+    )
+    return [str(r[0]) for r in rows]

@@ -16,11 +16,16 @@ __all__ = [
     "RemoteEvent",
     "TimelinePost",
     "add",
+    "by_ap_id",
+    "by_ids",
     "delete",
     "delete_by_actor",
+    "home_page",
     "network_page",
     "owner",
     "page_by_actor",
+    "public_page",
+    "replies_to",
     "timeline_page",
     "update",
     "visible_to",
@@ -216,5 +221,86 @@ async def page_by_actor(
         f"SELECT {_COLUMNS} FROM remote_posts r LEFT JOIN actors a ON a.uri = r.actor_uri{where}"
         f" ORDER BY r.published {order}, r.id {order} LIMIT ?",
         (*params, limit),
+    )
+    return [_post(r) for r in rows]
+
+
+def _bounds(before: float | None, after: float | None, params: list[object]) -> str:
+    """`AND r.published < before AND r.published > after` for the bounds given."""
+    where = ""
+    if before is not None:
+        where += " AND r.published < ?"
+        params.append(before)
+    if after is not None:
+        where += " AND r.published > ?"
+        params.append(after)
+    return where
+
+
+async def home_page(
+    db: Executor, member_id: int, *, before: float | None, after: float | None, limit: int, oldest_first: bool = False
+) -> list[TimelinePost]:
+    """A member's timeline (posts of the actors they follow) published between two times (exclusive)."""
+    params: list[object] = [member_id]
+    where = _bounds(before, after, params)
+    order = "ASC" if oldest_first else "DESC"
+    # CROSS JOIN: SQLite then walks the posts by date and stops at the page, probing the member's
+    # follows for each, instead of sorting every post of every account they follow.
+    rows = await db.fetchall(
+        f"""SELECT {_COLUMNS} FROM remote_posts r CROSS JOIN following f LEFT JOIN actors a ON a.uri = r.actor_uri
+            WHERE f.member_id = ? AND f.actor_uri = r.actor_uri{where}
+            ORDER BY r.published {order}, r.id {order} LIMIT ?""",
+        (*params, limit),
+    )
+    return [_post(r) for r in rows]
+
+
+async def public_page(
+    db: Executor,
+    *,
+    before: float | None,
+    after: float | None,
+    limit: int,
+    oldest_first: bool = False,
+    only_media: bool = False,
+) -> list[TimelinePost]:
+    """Every stored public post published between two times (exclusive): what members follow, what relays brought."""
+    params: list[object] = []
+    where = _bounds(before, after, params) + (" AND r.attachments <> '[]'" if only_media else "")
+    order = "ASC" if oldest_first else "DESC"
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM remote_posts r LEFT JOIN actors a ON a.uri = r.actor_uri WHERE r.public = 1{where}"
+        f" ORDER BY r.published {order}, r.id {order} LIMIT ?",
+        (*params, limit),
+    )  # fmt: skip
+    return [_post(r) for r in rows]
+
+
+async def by_ids(db: Executor, post_ids: Sequence[int]) -> dict[int, TimelinePost]:
+    """Stored posts by row id (whoever follows their author)."""
+    if not post_ids:
+        return {}
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM remote_posts r LEFT JOIN actors a ON a.uri = r.actor_uri "
+        f"WHERE r.id IN ({', '.join('?' * len(post_ids))})",
+        tuple(post_ids),
+    )
+    return {p.id: p for p in (_post(r) for r in rows)}
+
+
+async def by_ap_id(db: Executor, ap_id: str) -> TimelinePost | None:
+    """A stored post by its ActivityPub id (whoever follows its author)."""
+    row = await db.fetchone(
+        f"SELECT {_COLUMNS} FROM remote_posts r LEFT JOIN actors a ON a.uri = r.actor_uri WHERE r.ap_id = ?", (ap_id,)
+    )
+    return None if row is None else _post(row)
+
+
+async def replies_to(db: Executor, ap_id: str, limit: int = 200) -> list[TimelinePost]:
+    """Stored posts answering an object, oldest first."""
+    rows = await db.fetchall(
+        f"SELECT {_COLUMNS} FROM remote_posts r LEFT JOIN actors a ON a.uri = r.actor_uri "
+        "WHERE r.in_reply_to = ? ORDER BY r.published, r.id LIMIT ?",
+        (ap_id, limit),
     )
     return [_post(r) for r in rows]

@@ -25,6 +25,7 @@ from .sql import LIVE_POST, chunks, marks
 __all__ = [
     "Hit",
     "index_comments",
+    "index_new_comment",
     "index_posts",
     "reindex_all",
     "reindex_if_pending",
@@ -98,6 +99,25 @@ async def index_comments(db: Executor, comment_ids: Sequence[int]) -> None:
     """(Re)index comments by id; those under a post that is not live, held or hidden ones, those not
     public (unlisted, followers-only, direct) and unknown ones leave the index."""
     await _index(db, comment_ids, _COMMENT_DOCUMENTS, _comment_key)
+
+
+async def index_new_comment(
+    db: Executor, comment_id: int, post_id: int, summary: str | None, html: str, *, state: str, visibility: str
+) -> None:
+    """Index a comment just stored under a live post, from the text at hand: one statement (an
+    upsert), where index_comments reads the comment back and replaces its row in three. Only what
+    `_FINDABLE` lets in is indexed: a visible public comment."""
+    if state != "visible" or visibility != "public":
+        return
+    row = (_comment_key(comment_id), post_id, "", document_terms(f"{summary or ''} {html}", html=True))
+    if db.dialect == "postgresql":
+        sql = (
+            "INSERT INTO search_index (doc_key, post_id, title, body) VALUES (?, ?, ?, ?) ON CONFLICT (doc_key) "
+            "DO UPDATE SET post_id = excluded.post_id, title = excluded.title, body = excluded.body"
+        )
+    else:
+        sql = "INSERT OR REPLACE INTO search_index (rowid, post_id, title, body) VALUES (?, ?, ?, ?)"
+    await db.execute(sql, row)
 
 
 async def remove_post(db: Executor, post_id: int) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from .db import Executor
 from .sql import LIVE_POST, chunks, marks
 
-__all__ = ["add_many", "count_posts", "for_post", "for_posts", "set_for_post"]
+__all__ = ["add_many", "clear_for_posts", "count_posts", "for_post", "for_posts", "set_for_post", "starting_with"]
 
 
 async def set_for_post(db: Executor, post_id: int, tags: list[tuple[str, str]]) -> None:
@@ -70,3 +70,21 @@ async def count_posts(db: Executor, norm: str) -> int:
             (norm,),
         )
     )
+
+
+async def starting_with(db: Executor, prefix: str, limit: int, offset: int = 0) -> list[tuple[str, str]]:
+    """(name, folded name) of the tags of live posts whose folded name starts with `prefix` (folded), by name."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = await db.fetchall(
+        "SELECT t.name, t.norm FROM tags t WHERE t.norm LIKE ? ESCAPE '\\' AND EXISTS ("
+        f"SELECT 1 FROM post_tags pt JOIN posts p ON p.id = pt.post_id WHERE pt.tag_id = t.id AND {LIVE_POST}) "
+        "ORDER BY t.norm LIMIT ? OFFSET ?",
+        (escaped + "%", limit, offset),
+    )
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
+async def clear_for_posts(db: Executor, post_ids: Sequence[int]) -> None:
+    """Take every tag off these posts (an erased account's)."""
+    for chunk in chunks(list(post_ids)):
+        await db.execute(f"DELETE FROM post_tags WHERE post_id IN ({marks(len(chunk))})", tuple(chunk))

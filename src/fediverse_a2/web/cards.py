@@ -44,8 +44,9 @@ class Summary:
 
 def summarise(post: Post) -> Summary:
     """A post's listing entry, with a plain-text excerpt."""
+    # A short post (no title) is named by its first words.
     return Summary(
-        post.id, post.username, post.author_name, post.title, post.published, post.views,
+        post.id, post.username, post.author_name, post.heading, post.published, post.views,
         excerpt(post.content_html, SUMMARY), post.language,
     )  # fmt: skip
 

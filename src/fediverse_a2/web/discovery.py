@@ -39,6 +39,8 @@ class Discovery:
         member = await members.by_username(self.rt.db, username) if username else None
         if member is None:
             return _jrd_error("no such account", 404)
+        if member.is_deleted:
+            return _jrd_error("this account was deleted", 410)
         actor = urls.actor(member.username)
         doc = {
             "subject": f"acct:{member.username}@{urls.host}",

@@ -71,7 +71,7 @@ class Editor:
             current = typed_tags(post.body_md, await tags.for_post(self.rt.db, post.id))
             group = await groups.group_of_post(self.rt.db, post.id)
             draft = Draft(post.title, post.body_md, post.summary or "", post.language or "", current,
-                          group=group.username if group else "")  # fmt: skip
+                          group=group.username if group else "", short=not post.title)  # fmt: skip
             return await self._form(request, draft, images, post=post)
         return await self._submit(request, member, post)
 
@@ -156,6 +156,7 @@ class Editor:
             text_field(form, "tags", 1000),
             [m.id for m in kept][:MAX_IMAGES],
             text_field(form, "group", 40) if "group" in form else None,
+            short=post is not None and not post.title,  # a short post (from an app) may stay without a title
         )
         if action == "preview" or error is not None:
             preview = None

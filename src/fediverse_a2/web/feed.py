@@ -29,6 +29,8 @@ async def member_feed(rt: Runtime, request: Request) -> Response:
     member = await members.by_username(rt.db, request.path_params["username"])
     if member is None:
         return Response("no such member", status_code=404, media_type="text/plain; charset=utf-8")
+    if member.is_deleted:
+        return Response("this account was deleted", status_code=410, media_type="text/plain; charset=utf-8")
     items = await posts.recent(rt.db, FEED_SIZE, member_id=member.id)
     path = f"/users/{member.username}"
     return _feed(rt, items, f"{member.name} - {rt.config.instance.name}", f"{path}/feed.atom", path)
@@ -59,7 +61,7 @@ def _feed(rt: Runtime, items: list[Post], title: str, self_path: str, alternate_
         parts += [
             "<entry>",
             f"<id>{escape(url)}</id>",
-            f"<title>{escape(post.title)}</title>",
+            f"<title>{escape(post.heading or post.author_name)}</title>",
             f'<link rel="alternate" type="text/html" href={quoteattr(url)}/>',
             f"<author><name>{escape(post.author_name)}</name><uri>{escape(rt.urls.actor(post.username))}</uri></author>",
             f"<published>{iso(post.published)}</published>",

@@ -10,11 +10,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ..activitypub import build
+from ..models import Member
 from ..runtime import Runtime
 from ..services.groups import page_url
 from ..services.members import ensure_key
 from ..services.posts import note_of
-from ..store import activities, comments, follows, groups, members, posts
+from ..store import activities, comments, follows, groups, members, posts, tombstones
 from .negotiation import activity_response, wants_activity_json
 from .pages import Pages
 from .paging import parse_page
@@ -55,6 +56,8 @@ class Objects:
         as_json = wants_activity_json(request)
         if member is None:
             return await self._missing(request, as_json, 404)
+        if member.is_deleted:
+            return await self._erased(request, as_json, member)
         is_group = await groups.by_id(self.rt.db, member.id) is not None
         if not as_json and is_group:
             return RedirectResponse(page_url(self.rt, member.username), status_code=303)
@@ -109,8 +112,11 @@ class Objects:
 
     async def comment(self, request: Request) -> Response:
         """A local member's comment as a Note; browsers go to its place under the post."""
-        comment = await comments.by_id(self.rt.db, request.path_params["comment_id"], self.rt.urls)
+        comment_id = request.path_params["comment_id"]
+        comment = await comments.by_id(self.rt.db, comment_id, self.rt.urls)
         as_json = wants_activity_json(request)
+        if comment is None and await comments.state_of(self.rt.db, comment_id) == comments.ERASED:
+            return await self._gone(request, as_json, self.rt.urls.comment(comment_id))
         if comment is None or not comment.local:
             return await self._missing(request, as_json, 404)
         if await comments.state_of(self.rt.db, comment.id) != comments.VISIBLE:
@@ -130,7 +136,10 @@ class Objects:
     async def _sent_object(self, request: Request, object_id: str) -> Response:
         """The latest version of an object we sent in a Create or Update; 410 once deleted."""
         sent = await activities.latest_version(self.rt.db, object_id)
-        if sent is None:
+        if sent is None and await tombstones.is_deleted(self.rt.db, object_id):
+            return activity_response(build.tombstone(object_id), 410)  # its author's account was erased
+        if sent is None or not sent.listed:
+            # A followers-only or direct note reached its addressees in its Create; it is never served.
             return await self._missing(request, True, 404)
         if sent.type == "Delete":
             return activity_response(build.tombstone(object_id), 410)
@@ -143,6 +152,8 @@ class Objects:
         member = await members.by_username(self.rt.db, request.path_params["username"])
         if member is None or kind not in ("outbox", "followers", "following"):
             return await self._missing(request, True, 404)
+        if member.is_deleted:
+            return await self._missing(request, True, 410)
         if (refusal := await self.guard(request)) is not None:
             return refusal
         db = self.rt.db
@@ -167,6 +178,19 @@ class Objects:
             items = await follows.following_page(db, member.id, COLLECTION_PAGE + 1, offset)
         doc = build.collection_page(coll, page, items[:COLLECTION_PAGE], len(items) > COLLECTION_PAGE)
         return activity_response({"@context": build.AS_CONTEXT, **doc})
+
+    async def _erased(self, request: Request, as_json: bool, member: Member) -> Response:
+        """An erased account's actor URL: 410, with a Tombstone for ActivityPub."""
+        if as_json:
+            deleted = await members.deleted_at(self.rt.db, member.id)
+            return activity_response(build.actor_tombstone(self.rt.urls.actor(member.username), deleted), 410)
+        return await self.pages.error(request, 410, "account_gone")
+
+    async def _gone(self, request: Request, as_json: bool, object_id: str) -> Response:
+        """A deleted object: 410, with a Tombstone for ActivityPub."""
+        if as_json:
+            return activity_response(build.tombstone(object_id), 410)
+        return await self.pages.error(request, 410)
 
     async def _missing(self, request: Request, as_json: bool, status: int) -> Response:
         if as_json:

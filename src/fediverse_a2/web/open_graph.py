@@ -39,22 +39,22 @@ def post_preview(urls: Urls, post: Post, images: list[Media], author_avatar: str
     """A post's preview: its title, an excerpt, and its first image (else its author's avatar)."""
     url = urls.post(post.id)
     if post.summary:
-        return Preview("article", post.title, f"{warning}: {post.summary}", url, published=post.published)
+        return Preview("article", post.heading, f"{warning}: {post.summary}", url, published=post.published)
     description = excerpt(post.content_html, DESCRIPTION)
     if images:
         first = images[0]
         return Preview(
-            "article", post.title, description, url, urls.media(first.file_name), first.alt, first.width,
+            "article", post.heading, description, url, urls.media(first.file_name), first.alt, first.width,
             first.height, post.published, large=True,
         )  # fmt: skip
     inline = first_image(post.content_html, urls.media(""))
     if inline is not None:
         return Preview(
-            "article", post.title, description, url, inline.src, inline.alt, inline.width, inline.height,
+            "article", post.heading, description, url, inline.src, inline.alt, inline.width, inline.height,
             post.published, large=True,
         )  # fmt: skip
     avatar = urls.media(author_avatar) if author_avatar else None
-    return Preview("article", post.title, description, url, avatar, published=post.published)
+    return Preview("article", post.heading, description, url, avatar, published=post.published)
 
 
 def profile_preview(urls: Urls, member: Member) -> Preview:

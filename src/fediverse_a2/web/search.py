@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..content import plain_text
+from ..content import first_words, plain_text
+from ..i18n import translate
 from ..runtime import Runtime
 from ..search_text import MAX_QUERY, Segment, mark, query_terms, snippet
 from ..store import search
@@ -38,7 +39,14 @@ class SearchPage:
         self.rt = rt
         self.render = renderer
 
-    def _result(self, hit: search.Hit, terms: list[str]) -> Result:
+    @staticmethod
+    def _heading(hit: search.Hit, untitled: str) -> str:
+        """A post's title; a short post (no title) is named by its first words, a comment under one by `untitled`."""
+        if hit.title:
+            return hit.title
+        return (first_words(hit.content_html) if hit.comment_id is None else "") or untitled
+
+    def _result(self, hit: search.Hit, terms: list[str], untitled: str) -> Result:
         post_url = self.rt.urls.post(hit.post_id)
         if hit.author_username:
             author_url: str | None = self.rt.urls.actor(hit.author_username)
@@ -68,7 +76,8 @@ class SearchPage:
         paging = Paging.of(request, self.render.links)
         hits = await search.search(self.rt.db, terms, self.rt.policy, paging.limit, paging.offset)
         paged = paging.cut(hits, newest_first=False)
+        untitled = translate(self.render.language(request), "short_post")
         return await self.render.page(
             request, "search.html", query=query, too_long=False, max_query=MAX_QUERY,
-            results=[self._result(h, terms) for h in paged.items], paged=paged, searched=bool(terms),
+            results=[self._result(h, terms, untitled) for h in paged.items], paged=paged, searched=bool(terms),
         )  # fmt: skip

@@ -1,15 +1,19 @@
-"""A member's own settings: the profile (name, summary, avatar, fields) and the password."""
+"""A member's own settings: the profile (name, summary, avatar, fields, other accounts) and the password."""
 
 from __future__ import annotations
+
+import re
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ..errors import UserError
+from ..federation.actors import ActorDirectory
 from ..models import Member
 from ..runtime import Runtime
 from ..services import accounts
+from ..services.moving import resolve_aliases
 from ..services.profile import MAX_FIELDS, update_profile
 from ..services.uploads import store_image
 from .forms import text_field
@@ -25,17 +29,23 @@ AVATAR_LIMIT = 10_000_000 + FORM_LIMIT
 class SettingsPages:
     """/settings/profile and /settings/password."""
 
-    def __init__(self, rt: Runtime, render: Renderer, security: WebSecurity) -> None:
+    def __init__(self, rt: Runtime, render: Renderer, security: WebSecurity, directory: ActorDirectory) -> None:
         self.rt = rt
         self.render = render
         self.security = security
+        self.directory = directory  # resolves the member's other accounts (alsoKnownAs)
 
     async def profile(self, request: Request) -> Response:
         """GET: the profile form; POST: save it (sends Update{Person})."""
         member = member_of(request)
         if request.method == "GET":
             return await self.render.page(
-                request, "settings_profile.html", fields=_slots(member), saved=False, typed=_typed(member)
+                request,
+                "settings_profile.html",
+                fields=_slots(member),
+                aliases=_aliases(member),
+                saved=False,
+                typed=_typed(member),
             )
         form = await self.security.form(request, limit=AVATAR_LIMIT, max_files=1)
         try:
@@ -49,11 +59,14 @@ class SettingsPages:
             for i in range(MAX_FIELDS)
         ]
         avatar_id = None
+        aliases = text_field(form, "also_known_as", 2600)
         typed = {
             "name": text_field(form, "name", 200), "summary": text_field(form, "summary", 600),
             "locked": form.get("locked") == "1",
         }  # fmt: skip
         try:
+            # Looked up first (through the guarded client): an unknown account changes nothing.
+            also_known_as = await resolve_aliases(self.rt, self.directory, member, re.split(r"[\s,]+", aliases))
             upload = form.get("avatar")
             if isinstance(upload, UploadFile) and upload.filename:
                 data = await upload.read()
@@ -61,16 +74,21 @@ class SettingsPages:
                     avatar_id = (await store_image(self.rt, member, data, member.name, avatar=True)).id
             updated = await update_profile(
                 self.rt, member, name=str(typed["name"]), summary=str(typed["summary"]), fields=fields,
-                avatar_id=avatar_id, locked=bool(typed["locked"]),
+                avatar_id=avatar_id, locked=bool(typed["locked"]), also_known_as=also_known_as,
             )  # fmt: skip
         except UserError as exc:  # everything typed comes back with why
             return await self.render.page(
-                request, "settings_profile.html", status=400, fields=fields, saved=False, typed=typed,
+                request, "settings_profile.html", status=400, fields=fields, aliases=aliases, saved=False, typed=typed,
                 error=self.render.error_text(request, exc),
             )  # fmt: skip
         request.state.member = updated
         return await self.render.page(
-            request, "settings_profile.html", fields=_slots(updated), saved=True, typed=_typed(updated)
+            request,
+            "settings_profile.html",
+            fields=_slots(updated),
+            aliases=_aliases(updated),
+            saved=True,
+            typed=_typed(updated),
         )
 
     async def password(self, request: Request) -> Response:
@@ -104,3 +122,7 @@ def _typed(member: Member) -> dict[str, str | bool]:
 def _slots(member: Member) -> list[tuple[str, str]]:
     fields = list(member.fields)[:MAX_FIELDS]
     return fields + [("", "")] * (MAX_FIELDS - len(fields))
+
+
+def _aliases(member: Member) -> str:
+    return "\n".join(member.also_known_as)

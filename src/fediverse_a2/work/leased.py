@@ -12,7 +12,9 @@ same around its own work, so it is written once here:
 A lease is renewed only for items still in `pending` and still this owner's (store/queue.py),
 so a slow item never loses its lease and a finished one is never leased again. When the block
 is cancelled (the worker stops on SIGTERM), the items still pending are handed back at once,
-so another worker, on this host or another, need not wait for their leases to run out.
+so another worker, on this host or another, need not wait for their leases to run out. When
+the database goes away meanwhile (DatabaseUnavailable), the items still pending are handed back
+by the next claim, once it is reachable again.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 from ..leases import LeaseOwner
-from ..store.db import Executor
+from ..store.db import DatabaseUnavailable, Executor
 from ..store.queue import Item, LeasedQueue
 from .reclaim import Reclaimer
 
@@ -52,9 +54,13 @@ class LeasedWork(Generic[T]):
         self.clock = clock
         self._owner = str(owner)
         self.reclaimer = Reclaimer(db, queue, owner, lease_seconds / 3, clock)
+        self._owed: set[int] = set()  # leases to hand back once the database is reachable again
 
     async def claim(self, limit: int) -> list[T]:
         """Take back dead owners' leases when due, then lease up to `limit` due items to this owner."""
+        if self._owed:
+            await self.queue.hand_back(self.db, sorted(self._owed), self._owner)
+            self._owed.clear()
         await self.reclaimer.run_due()
         return await self.queue.claim(self.db, self.clock(), self.lease, limit, self._owner)
 
@@ -68,6 +74,9 @@ class LeasedWork(Generic[T]):
         except asyncio.CancelledError:
             await self._hand_back(pending)
             raise
+        except DatabaseUnavailable:
+            self._owed.update(pending)
+            raise
         finally:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -77,7 +86,10 @@ class LeasedWork(Generic[T]):
         """Extend the leases of the pending items every third of the lease time."""
         while True:
             await asyncio.sleep(self.lease / 3)
-            await self.queue.renew(self.db, sorted(pending), self.clock() + self.lease, self._owner)
+            try:
+                await self.queue.renew(self.db, sorted(pending), self.clock() + self.lease, self._owner)
+            except DatabaseUnavailable as exc:  # tried again a third of the lease later
+                log.warning("%s: could not renew %d leases: %s", self.queue.table, len(pending), exc)
 
     async def _hand_back(self, pending: set[int]) -> None:
         if not pending:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ...keys import INSTANCE_KEY
 from ...runtime import Runtime
-from ...store import activities
+from ...store import activities, members
 from .signing import Signer
 
 __all__ = ["ACTIVITY_CACHE", "OutgoingActivities", "Prepared"]
@@ -53,6 +53,8 @@ class OutgoingActivities:
             return None
         body, username = found
         if username:
+            if not rt.keys.exists(username) and await members.is_erased(rt.db, username):
+                return None  # an erased account's key is gone once its Delete went out: nothing more is signed
             # An archive member's key pair is made on first need (its public half reaches the
             # actor document through services.members.ensure_key): signing a delivery is one.
             signer = Signer(rt.urls.key(username), username, await asyncio.to_thread(rt.keys.ensure, username))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .context import Context, Rejected, parse_time
 from .follows import on_accept, on_follow, on_reject, on_undo
+from .moves import on_move
 from .notes import on_create, on_delete, on_update
 from .reactions import on_announce, on_flag, on_like
 from .table import HANDLERS, dispatch
@@ -25,6 +26,7 @@ __all__ = [
     "on_flag",
     "on_follow",
     "on_like",
+    "on_move",
     "on_reject",
     "on_undo",
     "on_update",

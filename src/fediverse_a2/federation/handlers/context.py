@@ -10,6 +10,7 @@ from ...activitypub.parse import Activity
 from ...runtime import Runtime
 from ...store.actors import ActorRecord
 from ...store.db import Executor
+from ...store.notifications import NewNotification
 
 __all__ = ["Context", "Rejected", "parse_time"]
 
@@ -30,6 +31,9 @@ class Context:
     # The group (or relay) whose Announce brought this activity, when it came that way.
     via: str | None = None
     notes: list[str] = field(default_factory=list)
+    # In a run of the inbox worker: reply notifications wait here and are written for the whole run
+    # in one statement (federation/processing.py); None: written at once.
+    pending: list[NewNotification] | None = None
 
     def object(self) -> dict[str, Any] | None:
         """The activity's object: embedded, else as fetched from its origin."""

@@ -32,7 +32,7 @@ async def on_follow(ctx: Context) -> None:
         return
     username = ctx.rt.urls.username(target) if target else None
     member = await members.by_username(ctx.tx, username) if username else None
-    if member is None:
+    if member is None or member.is_deleted:
         ctx.notes.append("Follow of something that is not a member; ignored")
         return
     actor = ctx.actor

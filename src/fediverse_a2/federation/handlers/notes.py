@@ -16,12 +16,14 @@ from ...activitypub.parse import ParseError, RemoteNote, parse_note
 from ...activitypub.visibility import DIRECT, SHOWN, visibility_of
 from ...content import inert_text, sanitise_remote_html
 from ...hosts import same_origin
+from ...models import EVENT, POST
 from ...notices import excerpt_of
 from ...store import actors as actor_store
-from ...store import comment_holds, comments, follows, posts, reactions, remote_posts, search, tombstones
+from ...store import comments, follows, reactions, remote_posts, search, tombstones
 from ...store import notifications as notification_store
 from ...store.db import Executor
 from ...store.remote_posts import RemoteEvent
+from ...store.reply_targets import ReplyTarget, reply_target
 from . import notify
 from .context import Context, Rejected, parse_time
 from .groups import on_addressed, on_changed
@@ -60,18 +62,18 @@ def _event_of(obj: dict | None) -> RemoteEvent | None:
                        fields.location)  # fmt: skip
 
 
-async def _local_parent(ctx: Context, url: str) -> tuple[int, int | None] | None:
-    """(post id, parent comment id) when url is a live local post or event, or a comment under one."""
-    event_id = ctx.rt.urls.event_id(url)
-    post_id = ctx.rt.urls.post_id(url) if event_id is None else event_id
-    if post_id is not None:
-        post = await posts.by_id(ctx.tx, post_id)
-        live = post is not None and post.deleted_at is None and post.is_event == (event_id is not None)
-        return (post_id, None) if live else None
-    row = await comments.by_ap_id(ctx.tx, url)
-    if row is not None:
-        return row.post_id, row.id
-    return None
+async def _target(ctx: Context, note: RemoteNote) -> ReplyTarget:
+    """Where the note lands (a live local post or event, a comment under one, or nowhere),
+    whether its actor deleted it before, and whether it is held: one statement."""
+    in_reply_to = note.in_reply_to
+    if not in_reply_to:
+        return await reply_target(ctx.tx, note.id, ctx.actor.uri, post_id=None, parent_ap_id=None)
+    event_id = ctx.rt.urls.event_id(in_reply_to)
+    post_id = ctx.rt.urls.post_id(in_reply_to) if event_id is None else event_id
+    return await reply_target(
+        ctx.tx, note.id, ctx.actor.uri, post_id=post_id, parent_ap_id=in_reply_to if post_id is None else None,
+        kind=POST if event_id is None else EVENT,
+    )  # fmt: skip
 
 
 def _audience(ctx: Context, note: RemoteNote) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -90,7 +92,8 @@ def _audience(ctx: Context, note: RemoteNote) -> tuple[tuple[str, ...], tuple[st
 async def on_create(ctx: Context) -> None:
     """Create{Note}: a reply to a local post or comment becomes a comment; posts of followed actors are kept."""
     note = _note(ctx)
-    if await tombstones.exists(ctx.tx, note.id, ctx.actor.uri):
+    target = await _target(ctx, note)
+    if target.deleted:
         ctx.notes.append("object was deleted before by its actor; ignored")
         return
     html = sanitise_remote_html(note.content)
@@ -100,27 +103,26 @@ async def on_create(ctx: Context) -> None:
     visibility = visibility_of(to, cc, ctx.actor.followers_url)
     shown = visibility in SHOWN
     await on_addressed(ctx, note, html)  # a post to one of our groups: the group may announce it
-    parent = await _local_parent(ctx, note.in_reply_to) if note.in_reply_to else None
-    if parent is not None:
-        post_id, parent_id = parent
+    if target.post_id is not None:
+        post_id, parent_id = target.post_id, target.parent_id
         # Waits for approval; a reply shown to no one but its addressees needs none.
-        held = shown and await comment_holds.should_hold(ctx.tx, post_id, ctx.actor.uri)
+        held = shown and target.held
+        state = comments.HELD if held else comments.VISIBLE
         comment_id = await comments.add(
             ctx.tx, ap_id=note.id, url=note.url, post_id=post_id, parent_id=parent_id,
             author_uri=ctx.actor.uri, member_id=None, domain=ctx.actor.domain,
             content_html=html, summary=summary, published=published,
-            updated=parse_time(note.updated), state=comments.HELD if held else comments.VISIBLE,
-            visibility=visibility,
+            updated=parse_time(note.updated), state=state, visibility=visibility,
         )  # fmt: skip
         if comment_id is None or held:
             return
-        title = await posts.title_of(ctx.tx, post_id)
+        title = target.post_title
         if not shown:
-            repliers = await notify.repliers(ctx, note, post_id)
+            repliers = notify.repliers(target)
             await notify.on_private(ctx, note, (*to, *cc), html, ctx.rt.urls.post(post_id), repliers, title)
             return
-        await search.index_comments(ctx.tx, [comment_id])
-        told = await notify.on_reply(ctx, note, post_id, comment_id, html)
+        await search.index_new_comment(ctx.tx, comment_id, post_id, summary, html, state=state, visibility=visibility)
+        told = await notify.on_reply(ctx, note, target, comment_id, html)
         link = ctx.rt.urls.comment_on_page(post_id, comment_id)
         await notify.on_mentions(ctx, note, html, link, skip=told, subject=title)
         return

@@ -14,10 +14,11 @@ from urllib.parse import urlsplit
 from ...activitypub.parse import RemoteNote
 from ...content import inert_text
 from ...notices import KINDS, excerpt_of
-from ...store import comments, members, posts
+from ...store import members
 from ...store import notifications as store
 from ...store.actors import ActorRecord
 from ...store.db import Executor
+from ...store.reply_targets import ReplyTarget
 from .context import Context
 
 __all__ = ["forget", "on_mentions", "on_private", "on_reaction", "on_reply", "record", "repliers"]
@@ -36,15 +37,25 @@ async def record(
     *,
     subject: str | None = None,
     excerpt: str | None = None,
+    pending: list[store.NewNotification] | None = None,
 ) -> bool:
     """Notify a member of what a remote actor did (with the text of a private note, the title of the
-    post concerned and an excerpt of what was said); False when it was notified before."""
+    post concerned and an excerpt of what was said); False when it was notified before. With
+    `pending` (a run of the inbox worker) it is added there, to be written with the run's others
+    (still once per activity, member and kind), and True."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     name = inert_text(actor.name, 100) or inert_text(actor.handle, 100)
     # Both become links on the page and in mail: only http(s), whatever a remote server sent.
     actor_url = actor.url if actor.url and _is_http(actor.url) else actor.uri
     link = object_url if _is_http(object_url) else actor_url
+    if pending is not None and activity_id is not None:
+        pending.append(
+            store.NewNotification(
+                member_id, kind, actor.uri, name, actor_url, link, activity_id, content_html, subject, excerpt
+            )
+        )
+        return True
     return await store.add(
         tx, member_id, kind, actor.uri, name, actor_url, link, activity_id, content_html, subject=subject,
         excerpt=excerpt,
@@ -58,22 +69,20 @@ def _is_http(url: str) -> bool:
         return False
 
 
-async def on_reply(ctx: Context, note: RemoteNote, post_id: int, comment_id: int, html: str) -> set[int]:
+async def on_reply(ctx: Context, note: RemoteNote, target: ReplyTarget, comment_id: int, html: str) -> set[int]:
     """A remote comment was stored: its post's author and the author of the comment it answers hear of it,
     with the post's title and the beginning of the comment."""
-    post = await posts.by_id(ctx.tx, post_id)
     told: set[int] = set()
-    if post is None:
+    if target.post_id is None:
         return told
-    parent = await comments.by_ap_id(ctx.tx, note.in_reply_to) if note.in_reply_to else None
-    owners = [parent.member_id if parent is not None else None, post.member_id]
-    link = ctx.rt.urls.comment_on_page(post_id, comment_id)
-    for member_id in owners:
+    link = ctx.rt.urls.comment_on_page(target.post_id, comment_id)
+    for member_id in (target.parent_member_id, target.post_member_id):
         if member_id is not None and member_id not in told:
             told.add(member_id)
             await record(
-                ctx.tx, member_id, "reply", ctx.actor, link, note.id, subject=post.title, excerpt=excerpt_of(html)
-            )
+                ctx.tx, member_id, "reply", ctx.actor, link, note.id, subject=target.post_title,
+                excerpt=excerpt_of(html), pending=ctx.pending,
+            )  # fmt: skip
     return told
 
 
@@ -120,12 +129,9 @@ async def on_private(
         await record(ctx.tx, member.id, kind, ctx.actor, link, note.id, content_html=html, subject=subject)
 
 
-async def repliers(ctx: Context, note: RemoteNote, post_id: int) -> set[int]:
+def repliers(target: ReplyTarget) -> set[int]:
     """The members a reply answers: the post's author and the author of the comment it names."""
-    post = await posts.by_id(ctx.tx, post_id)
-    parent = await comments.by_ap_id(ctx.tx, note.in_reply_to) if note.in_reply_to else None
-    found = {parent.member_id if parent is not None else None, post.member_id if post is not None else None}
-    return {m for m in found if m is not None}
+    return {m for m in (target.parent_member_id, target.post_member_id) if m is not None}
 
 
 async def on_reaction(ctx: Context, kind: str, post_id: int, member_id: int, title: str) -> None:

@@ -8,6 +8,7 @@ from types import MappingProxyType
 from .context import Context
 from .events import answer_or, on_answer
 from .follows import on_accept, on_follow, on_reject, on_undo
+from .moves import on_move
 from .notes import on_create, on_delete, on_update
 from .reactions import on_announce, on_flag, on_like
 
@@ -29,6 +30,7 @@ HANDLERS = MappingProxyType(
         "Join": on_answer,  # Mobilizon: going
         "Leave": on_answer,  # Mobilizon: no longer going
         "Flag": on_flag,
+        "Move": on_move,
     }
 )
 
