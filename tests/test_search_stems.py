@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 
 import Stemmer
+from babel.messages.pofile import read_po
 from snowballstemmer.dutch_stemmer import DutchStemmer
 
+from fediverse_a2.i18n import catalog_path
 from fediverse_a2.search_text import STOPWORDS, fold, query_terms
-from fediverse_a2.texts import TEXT
 
 WORDS = (
     "ambtenaar",
@@ -92,9 +93,16 @@ WORDS = (
 SUFFIXES = ("", "en", "s", "e", "heid", "heden", "ing", "ingen", "lijk", "lijke", "baar", "je", "jes", "end", "ende")
 
 
+def _dutch_texts() -> list[str]:
+    """Every Dutch interface text (both forms of a plural), from the catalog."""
+    with catalog_path("nl").open("rb") as f:
+        catalog = read_po(f, locale="nl")
+    return [text for m in catalog if m.id for text in (m.string if isinstance(m.string, tuple) else (m.string,))]
+
+
 def _corpus() -> list[str]:
     words: set[str] = set(WORDS) | STOPWORDS
-    for text in TEXT["nl"].values():
+    for text in _dutch_texts():
         words.update(re.findall(r"[^\W\d_]+", text))
     folded = {fold(w) for w in words}
     return sorted({w + s for w in folded for s in SUFFIXES})

@@ -212,7 +212,7 @@ async def test_domain_import_export_round_trip(tmp_path: Path) -> None:
         "noop.example,noop,false,false,,false\n"
     )
     async with fakes() as (two, three), instance(tmp_path / "a2") as a2:
-        assert "imported 2 domain block(s)" in a2.cli("domain", "import", str(blocklist)).stdout
+        assert "imported 2 domain blocks" in a2.cli("domain", "import", str(blocklist)).stdout
         await a2.becomes(two, "carol", 403)
         assert await a2.status(three, "erin") == 202
         exported = a2.cli("domain", "export").stdout

@@ -84,7 +84,8 @@ async def test_a_locked_account_approves_and_rejects_follow_requests(world: tupl
         assert not await follows.is_follower(a2.rt.db, member_id, fake.uri("dave"))
         assert await follow_requests.for_member(a2.rt.db, member_id) == []
         profile = (await web.get("/users/alice")).text
-        assert "1 volgers" in profile
+        # One follower, in the singular (the catalog's plural forms, picked by the count).
+        assert "1 volger<" in profile and "1 volgers" not in profile
 
 
 async def test_a_withdrawn_request_disappears(world: tuple[LiveServer, FakeMastodon]) -> None:

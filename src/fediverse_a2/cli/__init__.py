@@ -16,6 +16,7 @@ from typing import NoReturn
 
 from ..config import Config, ConfigError, config_path, load_config
 from ..errors import UserError
+from ..i18n import environment_language, has_text, translate
 from ..runtime import Runtime
 from . import backup, events, federation, groups, imports, members, moderation, posts, relays, serve
 from .registry import Handler, Parser, Registry
@@ -26,9 +27,13 @@ PROG = "fediverse-a2"
 GROUPS = (serve, members, posts, events, federation, moderation, imports, groups, relays, backup)
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, Registry]:
-    """The full argument parser (also documented in the README) and its registry."""
+def build_parser(language: str = "en") -> tuple[argparse.ArgumentParser, Registry]:
+    """The full argument parser (also documented in the README) and its registry.
+
+    Handlers find the command line's language in `args.language`.
+    """
     parser = Parser(prog=PROG, description="A small self-hosted ActivityPub service for Ambtenaar 2.0.")
+    parser.set_defaults(language=language)
     parser.add_argument("--config", metavar="PATH", help="config file (default ./config.toml or $FEDIVERSE_A2_CONFIG)")
     registry = Registry(parser)
     for group in GROUPS:
@@ -47,6 +52,17 @@ async def _run(config: Config, handler: Handler, args: argparse.Namespace) -> No
 def _fail(message: str, code: int = 1) -> NoReturn:
     print(f"{PROG}: {message}", file=sys.stderr)
     raise SystemExit(code)
+
+
+def user_message(exc: UserError, language: str) -> str:
+    """A refusal in the command line's language: its interface text, or (in English) the service's own words.
+
+    The service's message is the English source text and often names what was refused; the
+    catalog's text is the page's wording, used for a language the message is not written in.
+    """
+    if language != "en" and exc.key is not None and has_text(exc.key):
+        return translate(language, exc.key, **exc.values)
+    return str(exc)
 
 
 def _stdout_closed() -> bool:
@@ -70,7 +86,8 @@ def _reader_left() -> NoReturn:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the console script and `python -m fediverse_a2`."""
-    parser, registry = build_parser()
+    language = environment_language(os.environ)
+    parser, registry = build_parser(language)
     args = parser.parse_args(argv)
     try:
         config = load_config(config_path(args.config))
@@ -83,11 +100,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         else:
             asyncio.run(_run(config, registry.handlers[name], args))
     except UserError as exc:
-        _fail(str(exc))
+        _fail(user_message(exc, language))
     except ConfigError as exc:
         _fail(str(exc), 2)
     except KeyboardInterrupt:
-        _fail("interrupted", 130)
+        _fail(translate(language, "cli_interrupted"), 130)
     except BrokenPipeError as exc:
         if _stdout_closed():
             _reader_left()

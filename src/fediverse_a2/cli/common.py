@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import UserError
+from ..i18n import translate
 
-__all__ = ["read_text_file", "when"]
+__all__ = ["read_text_file", "say", "when"]
+
+
+def say(args: argparse.Namespace, key: str, **values: str | int) -> None:
+    """Print one interface text in the command line's language (`args.language`, see cli.main)."""
+    print(translate(args.language, key, **values))
 
 
 def when(ts: float | None) -> str:

@@ -7,6 +7,7 @@ import argparse
 from ..runtime import Runtime
 from ..services import groups
 from ..store.groups import RULES
+from .common import say
 from .registry import Registry
 
 __all__ = ["register"]
@@ -14,7 +15,7 @@ __all__ = ["register"]
 
 async def _add(rt: Runtime, args: argparse.Namespace) -> None:
     group = await groups.add_group(rt, args.slug, args.name, args.rule, args.summary or "")
-    print(f"created group {rt.urls.handle(group.username)} ({group.rule})")
+    say(args, "cli_group_created", handle=rt.urls.handle(group.username), rule=group.rule)
     print(rt.urls.actor(group.username))
 
 
@@ -25,7 +26,7 @@ async def _list(rt: Runtime, args: argparse.Namespace) -> None:
 
 async def _moderator(rt: Runtime, args: argparse.Namespace) -> None:
     await groups.add_moderator(rt, args.slug, args.username)
-    print(f"{args.username} now moderates group {args.slug}")
+    say(args, "cli_group_moderator", name=args.username, group=args.slug)
 
 
 def register(cli: Registry) -> None:

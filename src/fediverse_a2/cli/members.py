@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..federation.actors import ActorDirectory
+from ..i18n import translate
 from ..models import ROLES
 from ..runtime import Runtime
 from ..services import accounts
@@ -18,7 +19,7 @@ from ..services.members import add_member, require_member
 from ..services.membership import approve, pending_requests, reject
 from ..services.moving import move_account
 from ..store import members
-from .common import when
+from .common import say, when
 from .registry import Registry, count
 
 __all__ = ["register"]
@@ -26,7 +27,7 @@ __all__ = ["register"]
 
 async def _add(rt: Runtime, args: argparse.Namespace) -> None:
     member = await add_member(rt, args.username, args.name, args.summary or "")
-    print(f"created {rt.urls.handle(member.username)}")
+    say(args, "cli_member_created", handle=rt.urls.handle(member.username))
     print(rt.urls.actor(member.username))
 
 
@@ -37,20 +38,20 @@ async def _list(rt: Runtime, args: argparse.Namespace) -> None:
         print(f"{member.username}\t{member.name}\t{rt.urls.actor(member.username)}{extra}")
 
 
-def _read_password() -> str:
+def _read_password(language: str) -> str:
     """The new password: typed without echo on a terminal, else one line from standard input."""
     if sys.stdin.isatty():
-        first = getpass.getpass("new password: ")
-        if getpass.getpass("again: ") != first:
-            raise UserError("the two passwords differ")
+        first = getpass.getpass(translate(language, "cli_new_password"))
+        if getpass.getpass(translate(language, "cli_password_again")) != first:
+            raise UserError("the two passwords differ", key="passwords_differ")
         return first
     return sys.stdin.readline().rstrip("\r\n")
 
 
 async def _password(rt: Runtime, args: argparse.Namespace) -> None:
     member = await require_member(rt, args.username)
-    await accounts.set_password(rt, member, _read_password())
-    print(f"password set for {member.username}; their sessions were ended")
+    await accounts.set_password(rt, member, _read_password(args.language))
+    say(args, "cli_password_set", name=member.username)
 
 
 async def _invite(rt: Runtime, args: argparse.Namespace) -> None:
@@ -59,54 +60,54 @@ async def _invite(rt: Runtime, args: argparse.Namespace) -> None:
 
 async def _role(rt: Runtime, args: argparse.Namespace) -> None:
     member = await accounts.set_role(rt, args.username, args.role)
-    print(f"{member.username} is now {args.role}")
+    say(args, "cli_role_set", name=member.username, role=args.role)
 
 
 async def _disable(rt: Runtime, args: argparse.Namespace) -> None:
     member = await accounts.set_disabled(rt, args.username, args.action == "disable")
-    print(f"{member.username} {'disabled' if args.action == 'disable' else 'enabled'}")
+    say(args, "cli_member_disabled" if args.action == "disable" else "cli_member_enabled", name=member.username)
 
 
 async def _requests(rt: Runtime, args: argparse.Namespace) -> None:
     waiting = await pending_requests(rt)
     if not waiting:
-        print("no open membership requests")
+        say(args, "cli_no_requests")
     for r in waiting:
         print(f"#{r.id}\t{when(r.created_at)}\t{r.name}\t{r.email}\t{r.organisation}\n    {r.motivation}")
 
 
 async def _approve(rt: Runtime, args: argparse.Namespace) -> None:
     member, link = await approve(rt, args.id, None, args.username)
-    print(f"created {rt.urls.handle(member.username)}; invitation link:")
+    say(args, "cli_invited", handle=rt.urls.handle(member.username))
     print(link)
 
 
 async def _reject(rt: Runtime, args: argparse.Namespace) -> None:
     await reject(rt, args.id, None)
-    print(f"request #{args.id} rejected")
+    say(args, "cli_request_rejected", id=str(args.id))
 
 
 async def _export(rt: Runtime, args: argparse.Namespace) -> None:
     member = await require_member(rt, args.username)
     await export_to_file(rt, member, Path(args.file))
-    print(f"wrote the data of {member.username} to {args.file}")
+    say(args, "cli_exported", name=member.username, file=args.file)
 
 
 async def _delete(rt: Runtime, args: argparse.Namespace) -> None:
     member = await require_member(rt, args.username)
     if sys.stdin.isatty():
-        typed = input(f"This erases {member.username} for good. Type the username to confirm: ").strip()
+        typed = input(translate(args.language, "cli_delete_confirm", name=member.username)).strip()
         if typed != member.username:
-            raise UserError("not confirmed; nothing was deleted")
+            raise UserError("not confirmed; nothing was deleted", key="cli_not_confirmed")
     erased = await erase_account(rt, member, "cli")
-    print(f"deleted {member.username}; its actor answers 410 from now on")
+    say(args, "cli_deleted", name=member.username)
     if erased.inboxes:
-        print(f"a Delete of {erased.actor} is queued to {erased.inboxes} inboxes (`serve` or `worker` sends it)")
+        say(args, "cli_delete_queued", actor=erased.actor, n=erased.inboxes)
 
 
 async def _move(rt: Runtime, args: argparse.Namespace) -> None:
     target = await move_account(rt, ActorDirectory(rt), args.username, args.target)
-    print(f"{args.username} moved to {target}; a Move is queued to its followers")
+    say(args, "cli_moved", name=args.username, target=target)
 
 
 def register(cli: Registry) -> None:

@@ -17,7 +17,7 @@ from ..services.moderation import (
     set_domain,
     unblock_actor,
 )
-from .common import read_text_file, when
+from .common import read_text_file, say, when
 from .registry import Registry
 
 __all__ = ["register"]
@@ -28,17 +28,17 @@ async def _domain_change(rt: Runtime, args: argparse.Namespace) -> None:
 
 
 async def _domain_list(rt: Runtime, args: argparse.Namespace) -> None:
-    print(f"mode: {rt.config.federation.mode}")
+    say(args, "cli_mode", mode=rt.config.federation.mode)
     rules = await list_domains(rt)
     if not rules:
-        print("no domain rules")
+        say(args, "cli_no_domain_rules")
     for rule in rules:
         print(f"{rule.kind}\t{rule.domain}\t{rule.source}")
 
 
 async def _domain_import(rt: Runtime, args: argparse.Namespace) -> None:
     text = read_text_file(args.file)
-    print(f"imported {await import_domains(rt, text, by='cli')} domain block(s)")
+    say(args, "cli_domains_imported", n=await import_domains(rt, text, by="cli"))
 
 
 async def _domain_export(rt: Runtime, args: argparse.Namespace) -> None:
@@ -49,21 +49,21 @@ async def _block(rt: Runtime, args: argparse.Namespace) -> None:
     if args.target == "list":  # never a remote handle: those have a host
         blocks = await list_actor_blocks(rt)
         if not blocks:
-            print("no blocked actors")
+            say(args, "cli_no_blocks")
         for uri, handle, created in blocks:
             print(f"{handle or '-'}\t{uri}\t{when(created)}")
         return
-    print(f"blocked {await block_actor(rt, ActorDirectory(rt), args.target, by='cli')}")
+    say(args, "cli_blocked", target=await block_actor(rt, ActorDirectory(rt), args.target, by="cli"))
 
 
 async def _unblock(rt: Runtime, args: argparse.Namespace) -> None:
-    print(f"unblocked {await unblock_actor(rt, ActorDirectory(rt), args.target, by='cli')}")
+    say(args, "cli_unblocked", target=await unblock_actor(rt, ActorDirectory(rt), args.target, by="cli"))
 
 
 async def _reports(rt: Runtime, args: argparse.Namespace) -> None:
     found = await list_reports(rt)
     if not found:
-        print("no reports")
+        say(args, "cli_no_reports")
     for report in found:
         print(
             f"#{report.id} {when(report.received_at)} from {report.actor_uri}\n"

@@ -20,7 +20,7 @@ def _body(args: argparse.Namespace, required: bool) -> str | None:
     if getattr(args, "body_file", None):
         return read_text_file(args.body_file, "body file")
     if args.body is None and required:
-        raise UserError("give the post body with --body TEXT or --body-file PATH")
+        raise UserError("give the post body with --body TEXT or --body-file PATH", key="cli_no_body")
     return str(args.body) if args.body is not None else None
 
 
@@ -31,7 +31,7 @@ async def _post(rt: Runtime, args: argparse.Namespace) -> None:
 async def _edit(rt: Runtime, args: argparse.Namespace) -> None:
     body = _body(args, False)
     if args.title is None and body is None:
-        raise UserError("nothing to change: give --title, --body or --body-file")
+        raise UserError("nothing to change: give --title, --body or --body-file", key="cli_nothing_to_change")
     print(await edit_post(rt, args.url, args.title, body))
 
 

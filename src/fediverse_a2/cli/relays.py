@@ -7,6 +7,7 @@ import argparse
 from ..federation.actors import ActorDirectory
 from ..runtime import Runtime
 from ..services.relays import add_relay, list_relays, remove_relay
+from .common import say
 from .registry import Registry
 
 __all__ = ["register"]
@@ -14,18 +15,18 @@ __all__ = ["register"]
 
 async def _add(rt: Runtime, args: argparse.Namespace) -> None:
     relay = await add_relay(rt, ActorDirectory(rt), args.url)
-    print(f"subscription sent to {relay.url} ({relay.state})")
+    say(args, "cli_relay_subscribed", url=relay.url, state=relay.state)
 
 
 async def _remove(rt: Runtime, args: argparse.Namespace) -> None:
     relay = await remove_relay(rt, args.url)
-    print(f"unsubscribed from {relay.url}")
+    say(args, "cli_relay_unsubscribed", url=relay.url)
 
 
 async def _list(rt: Runtime, args: argparse.Namespace) -> None:
     relays = await list_relays(rt)
     if not relays:
-        print("no relays (subscribe to one with: fediverse-a2 relay add URL)")
+        say(args, "cli_no_relays")
     for relay in relays:
         print(f"{relay.url} {relay.state}")
 

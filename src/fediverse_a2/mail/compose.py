@@ -53,8 +53,8 @@ def notification_mail(language: str, instance: str, base_url: str, notification:
 
 def digest_mail(language: str, instance: str, base_url: str, items: list[Notification]) -> Composed:
     """The day's notifications in one mail."""
-    subject = header_text(translate(language, "mail_digest_subject", instance=instance, count=str(len(items))))
-    intro = translate(language, "mail_digest_intro", count=str(len(items)))
+    subject = header_text(translate(language, "mail_digest_subject", instance=instance, count=len(items)))
+    intro = translate(language, "mail_digest_intro", count=len(items))
     footer = _footer(language, base_url)
     seen = translate(language, "mail_see_all", url=f"{base_url}/notifications")
     lines = [f"- {describe(language, n)}\n  {n.object_url}" for n in items]

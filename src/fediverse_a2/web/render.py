@@ -2,11 +2,17 @@
 
 The language: `?lang=` (which then sticks, in a cookie), else that cookie, else the browser's
 Accept-Language, else the instance's default. Templates escape everything by default.
+
+Each language has its own Jinja2 environment with the i18n extension, its gettext callables bound
+to that language's catalog: `t('key', name=...)`, `_()` and `gettext()` are one function,
+`ngettext('key', 'key', count)` picks a plural form. The catalogs' placeholders are `{name}`
+(str.format), so the callables are installed old-style (Jinja's newstyle gettext
+would apply `%` formatting); `{% trans %}` blocks are not used.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 from starlette.requests import Request
@@ -15,16 +21,40 @@ from starlette.responses import HTMLResponse
 from ..activitypub.build import iso
 from ..errors import UserError
 from ..html_images import with_alt
-from ..i18n import LANGUAGES, choose_language, format_date, format_span, has_text, translate
+from ..i18n import LANGUAGES, choose_language, format_date, format_number, format_span, has_text, translate
 from ..runtime import Runtime
 from ..store import notifications
 from .links import Links, normal_path
 from .security import WebSecurity
 
-__all__ = ["LANG_COOKIE", "Renderer"]
+__all__ = ["LANG_COOKIE", "Renderer", "template_environment"]
 
 LANG_COOKIE = "a2_lang"
 _YEAR = 365 * 86400
+
+
+def template_environment(loader: jinja2.BaseLoader, language: str) -> jinja2.Environment:
+    """The templates' environment for one language: gettext callables on its catalog, numbers by Babel."""
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # Stored HTML whose images may lack an alt (imported before descriptions were kept).
+    env.filters["with_alt"] = with_alt
+    env.filters["number"] = lambda n: format_number(n, language)
+
+    def gettext(key: str, **values: str | int) -> str:
+        return translate(language, key, **values)
+
+    def ngettext(singular: str, plural: str, n: int, **values: str | int) -> str:
+        return translate(language, singular, **values, n=n)
+
+    cast(Any, env).install_gettext_callables(gettext, ngettext, newstyle=False)
+    env.globals["t"] = gettext
+    return env
 
 
 class Renderer:
@@ -34,14 +64,8 @@ class Renderer:
         self.rt = rt
         self.security = security
         self.links = links
-        self.env = jinja2.Environment(
-            loader=jinja2.PackageLoader("fediverse_a2.web", "templates"),
-            autoescape=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        # Stored HTML whose images may lack an alt (imported before descriptions were kept).
-        self.env.filters["with_alt"] = with_alt
+        loader = jinja2.PackageLoader("fediverse_a2.web", "templates")
+        self.envs = {language: template_environment(loader, language) for language in LANGUAGES}
 
     def language(self, request: Request) -> str:
         """The page language: ?lang=, then the language cookie, then Accept-Language, then the default."""
@@ -51,7 +75,7 @@ class Renderer:
             self.rt.config.instance.language,
         )
 
-    def text(self, request: Request, key: str, **values: str) -> str:
+    def text(self, request: Request, key: str, **values: str | int) -> str:
         """One interface text in the request's language."""
         return translate(self.language(request), key, **values)
 
@@ -71,9 +95,6 @@ class Renderer:
         # The header's count of unread notifications: one indexed count per page of a signed-in member.
         unread = await notifications.unread_count(self.rt.db, member.id) if member is not None else 0
 
-        def t(key: str, **values: str) -> str:
-            return translate(lang, key, **values)
-
         def date(ts: float) -> str:
             return format_date(ts, lang, tz)
 
@@ -87,8 +108,8 @@ class Renderer:
             # This page on this site (base_url + normalised path), e.g. in another language.
             return self.links.here(request, **changes)
 
-        html = self.env.get_template(template).render(
-            t=t,
+        env = self.envs[lang]
+        html = env.get_template(template).render(
             date=date,
             span=span,
             iso=iso,
