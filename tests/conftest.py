@@ -27,14 +27,47 @@ BACKENDS = ["sqlite", "postgresql"]
 def pytest_configure(config: pytest.Config) -> None:
     """Register the marker of PostgreSQL variants (`-m postgresql` runs only those)."""
     config.addinivalue_line("markers", "postgresql: runs against the PostgreSQL test server")
+    config.addinivalue_line(
+        "markers", "slow: takes minutes; under pytest-xdist it starts first, so it does not end the run alone"
+    )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that runs on the PostgreSQL backend."""
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that runs on the PostgreSQL backend; under pytest-xdist, keep the tests that
+    share a fixture wider than a test together on one worker, and hand those groups out first."""
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and callspec.params.get("backend") == "postgresql":
             item.add_marker(pytest.mark.postgresql)
+    if config.getoption("dist", "no") == "no":
+        return
+    grouped: set[str] = set()
+    for item in items:
+        group = _shared_group(item)
+        if group is not None and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(group))
+        if item.get_closest_marker("xdist_group") is not None:
+            grouped.add(item.nodeid)
+    # The long units of work start first (the slow tests, then the groups): the run then does not
+    # end with one worker busy on one of them while the other has nothing left to do.
+    items.sort(key=lambda item: (item.get_closest_marker("slow") is None, item.nodeid not in grouped))
+
+
+def _shared_group(item: pytest.Item) -> str | None:
+    """The widest fixture of ours wider than one test that `item` uses, as an xdist group name: its
+    folder or module for a session fixture, the test's module for a module fixture; None if none.
+    (A worker is a process of its own: a shared fixture split over two workers is made twice.)"""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None
+    groups = []
+    for definitions in info.name2fixturedefs.values():
+        fixture = definitions[-1]
+        if fixture.scope == "function" or not fixture.baseid or fixture.argname == "no_process_outlives_the_run":
+            continue  # plugins' own (tmp_path_factory, event loops) and the run-wide check
+        groups.append(fixture.baseid if fixture.scope in ("session", "package") else item.nodeid.split("::")[0])
+    return min(groups, key=len) if groups else None
 
 
 @pytest.fixture(params=BACKENDS)

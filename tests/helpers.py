@@ -29,6 +29,10 @@ from fediverse_a2.runtime import Runtime
 AP = "application/activity+json"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"  # shared by tests in every folder
 REPO = Path(__file__).resolve().parent.parent
+# How long a command or a starting `serve` may take before a test gives up on it: a guard against
+# a hung process, never a measure. CI shares two cores, and a loaded machine takes 15 s and more
+# to start one Python process that imports the whole package.
+PROCESS_TIMEOUT = 300.0
 
 
 def _toml_value(value: Any) -> str:
@@ -152,7 +156,9 @@ async def live_server(
         await rt.close()
 
 
-def cli(config_path: Path, *args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def cli(
+    config_path: Path, *args: str, check: bool = True, timeout: float = PROCESS_TIMEOUT
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m fediverse_a2 --config PATH ARGS...` as a real process."""
     proc = subprocess.run(
         [sys.executable, "-m", "fediverse_a2", "--config", str(config_path), *args],
@@ -260,7 +266,7 @@ class ServiceProcess:
             except httpx.HTTPError:
                 return False
 
-        await wait_for(up, timeout=30, what=f"{self.base_url} to come up")
+        await wait_for(up, timeout=PROCESS_TIMEOUT, what=f"{self.base_url} to come up")
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return cli(self.config_path, *args, check=check)

@@ -290,5 +290,6 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     app.router.redirect_slashes = False
     app.state.rt = rt
     app.state.workers = workers
+    app.state.jsonld = jsonld  # tests pause its process to see others served meanwhile
     app.state.gate = gate  # every route it made, with its access (tests enumerate them)
     return app

@@ -14,7 +14,7 @@ from fake_mastodon import FakeMastodon, running
 from fediverse_a2.config import load_config
 from fediverse_a2.runtime import Runtime
 from fediverse_a2.store import posts
-from helpers import cli, free_port, last_line, write_config
+from helpers import PROCESS_TIMEOUT, cli, free_port, last_line, write_config
 from hostile import one_line_error
 
 
@@ -50,7 +50,7 @@ def test_postgresql_without_asyncpg_says_what_to_install(tmp_path: Path) -> None
     config = write_config(tmp_path / "a2", "http://127.0.0.1:8999", database="postgresql://127.0.0.1:1/a2")
     proc = subprocess.run(
         [sys.executable, "-m", "fediverse_a2", "--config", str(config), "member", "list"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=PROCESS_TIMEOUT,
         env={**os.environ, "PYTHONPATH": str(shadow.parent), "PYTHONWARNINGS": "ignore"},
     )  # fmt: skip
     line = one_line_error(proc)
@@ -119,7 +119,11 @@ async def test_block_by_url_unblock_by_handle_and_block_list(tmp_path: Path) -> 
 
 def test_every_command_answers_help_without_a_database(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "fediverse_a2", "--help"], capture_output=True, text=True, timeout=60, cwd=tmp_path
+        [sys.executable, "-m", "fediverse_a2", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=PROCESS_TIMEOUT,
+        cwd=tmp_path,
     )
     assert proc.returncode == 0
     for name in ("serve", "member", "post", "domain", "block", "queue"):

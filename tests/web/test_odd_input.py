@@ -172,6 +172,7 @@ async def _walk(
     return failures
 
 
+@pytest.mark.slow  # thousands of requests: minutes on each backend
 async def test_no_route_answers_odd_input_with_a_server_error(a2: LiveServer) -> None:
     urls = a2.rt.urls
     plausible = {  # names of real things, for the fields that name something
