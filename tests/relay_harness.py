@@ -138,7 +138,7 @@ def reserve_https_address(port: int = HTTPS_PORT) -> tuple[str, socket.socket]:
     last: OSError | None = None
     for n in ADDRESS_RANGE:
         address = f"127.0.0.{n}"
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # see helpers.free_socket
         # Lets a port in TIME_WAIT be bound again; a socket listening there still makes bind fail.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -296,7 +296,7 @@ class AsgiServer:
     """An ASGI app served by uvicorn on 127.0.0.1:<free port>, in a thread with its own loop."""
 
     def __init__(self, app: Any, host: str = "127.0.0.1") -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # as helpers.free_socket
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, 0))
         self.port: int = self.sock.getsockname()[1]
