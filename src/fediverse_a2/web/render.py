@@ -25,6 +25,7 @@ from ..i18n import LANGUAGES, choose_language, format_date, format_number, forma
 from ..runtime import Runtime
 from ..store import notifications, site_pages
 from .links import Links, normal_path
+from .media_proxy import ProxyLinks
 from .security import WebSecurity
 
 __all__ = ["LANG_COOKIE", "Renderer", "template_environment"]
@@ -66,6 +67,11 @@ class Renderer:
         self.links = links
         loader = jinja2.PackageLoader("fediverse_a2.web", "templates")
         self.envs = {language: template_environment(loader, language) for language in LANGUAGES}
+        # Remote images only ever through the media proxy: readers never contact another host.
+        proxy = ProxyLinks(rt)
+        for env in self.envs.values():
+            env.filters["proxied"] = proxy.link
+            env.filters["proxied_avatar"] = proxy.avatar
 
     def language(self, request: Request) -> str:
         """The page language: ?lang=, then the language cookie, then Accept-Language, then the default."""
