@@ -112,6 +112,9 @@ async def test_a_remote_reply_shows_its_images_language_warning_mentions_and_tag
     await _reply(
         a2, fake, post_url, "<p>Gevoelig</p>", sensitive=True, attachment=[_attachment(fake, "blood.png", "Bloed")]
     )
+    # Misskey marks the file, not the note.
+    marked = {**_attachment(fake, "blood.png", "Ook bloed"), "sensitive": True}
+    await _reply(a2, fake, post_url, "<p>Ook gevoelig</p>", sensitive=False, attachment=[marked])
 
     async with a2.client() as client:
         page = await client.get(post_url, headers={"Accept": "text/html"})
@@ -130,11 +133,11 @@ async def test_a_remote_reply_shows_its_images_language_warning_mentions_and_tag
         assert all(s.startswith((a2.base_url + "/", "/")) for s in sources), sources
         assert fake.base not in " ".join(sources)
         by_alt = {image.get("alt"): image for image in parsed.images if "/media/proxy/image/" in image["src"]}
-        assert set(by_alt) == {"Een grafiek van de begroting", "", "Bloed"}
-        assert "sensitive-media" in by_alt["Bloed"]["in"]
+        assert set(by_alt) == {"Een grafiek van de begroting", "", "Bloed", "Ook bloed"}
+        assert "sensitive-media" in by_alt["Bloed"]["in"] and "sensitive-media" in by_alt["Ook bloed"]["in"]
         assert "sensitive-media" not in by_alt["Een grafiek van de begroting"]["in"]
         avatars = [image["src"] for image in parsed.images if "/media/proxy/avatar/" in image["src"]]
-        assert len(avatars) == 2
+        assert len(avatars) == 3
 
         # Each image is served from here, re-encoded: the JPEG's EXIF (its GPS note) is gone.
         holiday = await client.get(by_alt[""]["src"])

@@ -13,6 +13,7 @@ import time
 from ...activitypub.events import parse_event
 from ...activitypub.note_images import images_of
 from ...activitypub.parse import ParseError, RemoteNote, parse_note
+from ...activitypub.values import items_of
 from ...activitypub.visibility import DIRECT, SHOWN, visibility_of
 from ...content import inert_text, plain_text, sanitise_remote_html
 from ...hosts import same_origin
@@ -57,8 +58,13 @@ def _summary(note: RemoteNote) -> str | None:
 
 
 def _parts(ctx: Context, note: RemoteNote) -> comments.RemoteParts:
-    """A reply's language and image attachments (sensitive or not), as its comment keeps them."""
-    return comments.RemoteParts(note.language, images_of(ctx.object() or {}), note.sensitive)
+    """A reply's language and image attachments (sensitive or not), as its comment keeps them.
+
+    Mastodon marks the note sensitive; Misskey marks each file: either hides the images.
+    """
+    obj = ctx.object() or {}
+    marked = any(isinstance(item, dict) and item.get("sensitive") is True for item in items_of(obj.get("attachment")))
+    return comments.RemoteParts(note.language, images_of(obj), note.sensitive or marked)
 
 
 def _event_of(obj: dict | None) -> RemoteEvent | None:
