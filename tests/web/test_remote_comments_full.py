@@ -212,3 +212,21 @@ async def test_the_media_proxy_refuses_private_addresses_unless_allowed(tmp_path
             answer = await client.get(a2.rt.urls.media_proxy(link.kind, link.signature, link.encoded))
         assert answer.status_code == 502
         assert fake.file_requests == []
+
+
+async def test_an_imported_posts_images_from_another_host_come_through_the_proxy(world) -> None:  # type: ignore[no-untyped-def]
+    a2, fake = world
+    fake.files["/media/old.png"] = (png_bytes((30, 20)), "image/png")
+    post_url = await publish_post(a2.rt, "alice", "Uit het archief", "Tekst")
+    own = f"{a2.base_url}/static/icon.svg"
+    html = f'<p>Oud</p><img src="{fake.base}/media/old.png" alt="Een oude foto"><img src="{own}"><img src="data:x">'
+    # As the archive importer stores a page whose image was not saved beside it.
+    await a2.rt.db.execute("UPDATE posts SET content_html = ? WHERE id = ?", (html, int(post_url.rsplit("/", 1)[1])))
+    async with a2.client() as client:
+        parsed = _parsed((await client.get(post_url, headers={"Accept": "text/html"})).text)
+        old = next(image for image in parsed.images if image.get("alt") == "Een oude foto")
+        assert old["src"].startswith(f"{a2.base_url}/media/proxy/image/")
+        assert any(image["src"] == own and image["alt"] == "" for image in parsed.images)
+        assert not any(image["src"].startswith("data:") or fake.base in image["src"] for image in parsed.images)
+        served = await client.get(old["src"])
+        assert served.status_code == 200 and Image.open(io.BytesIO(served.content)).size == (30, 20)

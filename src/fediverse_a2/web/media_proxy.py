@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from ..hosts import origin_of, same_origin
+from ..html_images import with_alt
 from ..media.proxy_links import AVATAR, IMAGE, ProxyLink, link_for, url_of
 from ..runtime import Runtime
 from ..services.media_proxy import MediaProxy, ProxyRefused
@@ -36,9 +37,15 @@ class ProxyLinks:
         if same_origin(url, self.rt.urls.base):
             return url
         if origin_of(url) is None:
-            return ""  # nothing else is ever an image source of ours
+            # A path on this site stays; nothing else (data:, javascript:, //host) is ever a source.
+            return url if url.startswith("/") and not url.startswith("//") else ""
         parts = link_for(self.rt.web_secret, kind, url)
         return self.rt.urls.media_proxy(parts.kind, parts.signature, parts.encoded)
+
+    def stored_html(self, html: str) -> str:
+        """Stored HTML (imported posts may hold other hosts' images) with every image through the
+        proxy, and `alt=""` where it has none (html_images.with_alt)."""
+        return with_alt(html, self.link)
 
     def avatar(self, url: str | None) -> str:
         """A remote avatar, as a small square."""

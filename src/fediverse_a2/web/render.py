@@ -71,6 +71,7 @@ class Renderer:
         proxy = ProxyLinks(rt)
         for env in self.envs.values():
             env.filters["proxied"] = proxy.link
+            env.filters["with_alt"] = proxy.stored_html
             env.filters["proxied_avatar"] = proxy.avatar
 
     def language(self, request: Request) -> str:
