@@ -22,6 +22,7 @@ from ..activitypub.visibility import DIRECT, FOLLOWERS, PUBLIC, UNLISTED
 from ..models import Comment, Member, Post
 from ..notices import Notification
 from ..runtime import Runtime
+from ..services.media_proxy import ProxyLinks
 from ..store import comments, media, member_notes, member_reactions, members, posts, remote_posts, tags
 from ..store.member_notes import MemberNote
 from ..store.remote_posts import TimelinePost
@@ -175,7 +176,8 @@ class StatusViews:
                 view = StatusView(
                     id=item_status_id(item), uri=item.ap_id, url=item.url or item.ap_id, content=item.content_html,
                     created_at=item.published, edited_at=item.updated, spoiler_text=item.summary or "",
-                    visibility="public" if item.public else "private", media=_remote_media(item), **common,
+                    visibility="public" if item.public else "private",
+                    media=_remote_media(item, self.accounts.proxy), **common,
                 )  # fmt: skip
                 source = ""
             elif isinstance(item, MemberNote):
@@ -273,10 +275,10 @@ async def _members_of(rt: Runtime, notes: Sequence[MemberNote]) -> dict[int, Mem
     return await members.by_ids(rt.db, [n.member_id for n in notes])
 
 
-def _remote_media(post: TimelinePost) -> tuple[MediaView, ...]:
-    """The images of a remote post (what was stored of its attachments)."""
+def _remote_media(post: TimelinePost, proxy: ProxyLinks) -> tuple[MediaView, ...]:
+    """The images of a remote post (what was stored of its attachments), served through the media proxy."""
     return tuple(
-        MediaView(str(REMOTE_BASE + post.id * 8 + i), str(image.get("url")), image.get("name") or None,
+        MediaView(str(REMOTE_BASE + post.id * 8 + i), proxy.link(str(image.get("url"))), image.get("name") or None,
                   image.get("width"), image.get("height"), str(image.get("mediaType") or "image/jpeg"))
         for i, image in enumerate(post.images[:4]) if image.get("url")
     )  # fmt: skip

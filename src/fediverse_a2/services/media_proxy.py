@@ -21,12 +21,14 @@ from pathlib import Path
 
 import httpx
 
+from ..hosts import origin_of, same_origin
+from ..html_images import with_alt
 from ..httpclient import MAX_BYTES, FetchError, read_limited
 from ..media.images import ImageError, Processed, process_image
-from ..media.proxy_links import AVATAR, ProxyLink, cache_key
+from ..media.proxy_links import AVATAR, IMAGE, ProxyLink, cache_key, link_for
 from ..runtime import Runtime
 
-__all__ = ["CACHE_FOLDER", "Cached", "MediaProxy", "ProxyRefused"]
+__all__ = ["CACHE_FOLDER", "Cached", "MediaProxy", "ProxyLinks", "ProxyRefused"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,34 @@ class Cached:
 
     path: Path
     media_type: str
+
+
+class ProxyLinks:
+    """A remote image's address on this instance ("" for none): the pages' filters, the API's URLs."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    def link(self, url: str | None, kind: str = IMAGE) -> str:
+        """Our own images stay as they are; any other http(s) image goes through the proxy."""
+        if not url:
+            return ""
+        if same_origin(url, self.rt.urls.base):
+            return url
+        if origin_of(url) is None:
+            # A path on this site stays; nothing else (data:, javascript:, //host) is ever a source.
+            return url if url.startswith("/") and not url.startswith("//") else ""
+        parts = link_for(self.rt.web_secret, kind, url)
+        return self.rt.urls.media_proxy(parts.kind, parts.signature, parts.encoded)
+
+    def stored_html(self, html: str) -> str:
+        """Stored HTML (imported posts may hold other hosts' images) with every image through the
+        proxy, and `alt=""` where it has none (html_images.with_alt)."""
+        return with_alt(html, self.link)
+
+    def avatar(self, url: str | None) -> str:
+        """A remote avatar, as a small square."""
+        return self.link(url, AVATAR)
 
 
 class MediaProxy:

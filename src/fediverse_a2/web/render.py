@@ -23,9 +23,9 @@ from ..errors import UserError
 from ..html_images import with_alt
 from ..i18n import LANGUAGES, choose_language, format_date, format_number, format_span, has_text, translate
 from ..runtime import Runtime
+from ..services.media_proxy import ProxyLinks
 from ..store import notifications, site_pages
 from .links import Links, normal_path
-from .media_proxy import ProxyLinks
 from .security import WebSecurity
 
 __all__ = ["LANG_COOKIE", "Renderer", "template_environment"]
