@@ -230,3 +230,29 @@ async def test_an_imported_posts_images_from_another_host_come_through_the_proxy
         assert not any(image["src"].startswith("data:") or fake.base in image["src"] for image in parsed.images)
         served = await client.get(old["src"])
         assert served.status_code == 200 and Image.open(io.BytesIO(served.content)).size == (30, 20)
+
+
+async def test_an_update_replaces_a_remote_comments_images_language_and_warning(world) -> None:  # type: ignore[no-untyped-def]
+    a2, fake = world
+    post_url = await publish_post(a2.rt, "alice", "Een post", "Tekst")
+    first = [_attachment(fake, "one.png", "Eerste")]
+    note_id = await _reply(a2, fake, post_url, "<p>Eerst</p>", attachment=first, sensitive=True, summary="<p>Oud</p>")
+    note = {
+        **fake.notes[note_id], "content": "<p>Daarna</p>", "contentMap": {"de": "<p>Daarna</p>"},
+        "summary": "<p>Nieuw &lt;b&gt;</p>", "sensitive": False, "updated": "2026-11-28T11:00:00Z",
+        "attachment": [_attachment(fake, "two.png", "Tweede")],
+    }  # fmt: skip
+    update = {"id": f"{note_id}#u1", "type": "Update", "actor": fake.uri("carol"), "object": note}
+    assert (await fake.send("carol", f"{a2.base_url}/inbox", update)).status_code == 202
+
+    async def edited() -> str | None:
+        async with a2.client() as client:
+            page = (await client.get(post_url, headers={"Accept": "text/html"})).text
+        return page if "Daarna" in page else None
+
+    page = await wait_for(edited, what="the Update shown")
+    parsed = _parsed(page)
+    alts = {image.get("alt"): image for image in parsed.images if "/media/proxy/image/" in image["src"]}
+    assert set(alts) == {"Tweede"} and "sensitive-media" not in alts["Tweede"]["in"]
+    assert "de" in parsed.langs
+    assert "Nieuw &lt;b&gt;" in page and "Oud" not in page
