@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from api_client import Api, token_for
 from fake_mastodon import FakeMastodon, running
 from fediverse_a2.media.proxy_links import IMAGE, link_for
 from fediverse_a2.services.posts import publish_post
@@ -256,3 +257,23 @@ async def test_an_update_replaces_a_remote_comments_images_language_and_warning(
     assert set(alts) == {"Tweede"} and "sensitive-media" not in alts["Tweede"]["in"]
     assert "de" in parsed.langs
     assert "Nieuw &lt;b&gt;" in page and "Oud" not in page
+
+
+async def test_apps_get_a_remote_comments_images_through_the_proxy_and_its_sensitivity(world) -> None:  # type: ignore[no-untyped-def]
+    a2, fake = world
+    post_url = await publish_post(a2.rt, "alice", "Een post", "Tekst")
+    images = [_attachment(fake, "blood.png", "Bloed")]
+    note_id = await _reply(a2, fake, post_url, "<p>Gevoelig</p>", sensitive=True, attachment=images)
+    api = Api(a2, await token_for(a2.base_url, "alice", "een-goed-wachtwoord-123"))
+    try:
+        me = (await api.get("/api/v1/accounts/verify_credentials")).json()
+        own = (await api.get(f"/api/v1/accounts/{me['id']}/statuses")).json()
+        post = next(s for s in own if s["uri"] == post_url)
+        context = (await api.get(f"/api/v1/statuses/{post['id']}/context")).json()
+    finally:
+        await api.client.aclose()
+    reply = next(s for s in context["descendants"] if s["uri"] == note_id)
+    assert reply["sensitive"] is True and reply["spoiler_text"] == ""
+    [media] = reply["media_attachments"]
+    assert media["description"] == "Bloed" and media["url"].startswith(f"{a2.base_url}/media/proxy/image/")
+    assert reply["account"]["avatar"].startswith(f"{a2.base_url}/media/proxy/avatar/")

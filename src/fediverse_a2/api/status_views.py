@@ -169,7 +169,8 @@ class StatusViews:
                     id=item_status_id(item), uri=item.ap_id, url=item.url or item.ap_id, content=item.content_html,
                     created_at=item.published, edited_at=item.updated, spoiler_text=item.summary or "",
                     visibility=API_VISIBILITY.get(item.visibility, "public"), language=item.language or language,
-                    replies_count=comment_replies.get(item.id, 0), **common,
+                    replies_count=comment_replies.get(item.id, 0), media=_comment_media(item, self.accounts.proxy),
+                    sensitive=item.sensitive, **common,
                 )  # fmt: skip
                 source = item.source or ""
             elif isinstance(item, TimelinePost):
@@ -273,6 +274,19 @@ def _reply_key(rt: Runtime, item: Item) -> str:
 
 async def _members_of(rt: Runtime, notes: Sequence[MemberNote]) -> dict[int, Member]:
     return await members.by_ids(rt.db, [n.member_id for n in notes])
+
+
+# Remote images have no media row: their ids are made from their status's row, far above any upload's.
+_COMMENT_MEDIA_BASE = 10**15
+
+
+def _comment_media(comment: Comment, proxy: ProxyLinks) -> tuple[MediaView, ...]:
+    """The images of a remote comment, served through the media proxy (ids above the remote posts')."""
+    return tuple(
+        MediaView(str(_COMMENT_MEDIA_BASE + comment.id * 8 + i), proxy.link(image.url), image.description,
+                  image.width, image.height)
+        for i, image in enumerate(comment.images[:4])
+    )  # fmt: skip
 
 
 def _remote_media(post: TimelinePost, proxy: ProxyLinks) -> tuple[MediaView, ...]:
