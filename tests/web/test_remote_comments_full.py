@@ -72,8 +72,9 @@ def _attachment(fake: FakeMastodon, name: str, description: str | None) -> dict[
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[tuple[LiveServer, FakeMastodon]]:
-    async with live_server(tmp_path / "a2", run_workers=True, media={"proxy_max_bytes": 60_000}) as a2:
+async def world(tmp_path: Path, database_url: str | None) -> AsyncIterator[tuple[LiveServer, FakeMastodon]]:
+    media = {"proxy_max_bytes": 60_000}
+    async with live_server(tmp_path / "a2", run_workers=True, database=database_url, media=media) as a2:
         await member_with_password(a2, "alice", "Alice de Vries", "een-goed-wachtwoord-123")
         fake = FakeMastodon()
         fake.add_user("carol", "Carol Mastodon")
