@@ -98,7 +98,7 @@ async def test_a_known_address_gets_a_link_that_works_once_and_ends_every_sessio
                 assert (await web.login("alice", NEW)).status_code == 303
 
 
-async def test_unknown_disabled_and_erased_addresses_get_the_same_answer_and_no_mail(tmp_path: Path) -> None:
+async def test_unknown_disabled_suspended_and_erased_addresses_get_the_same_answer_and_no_mail(tmp_path: Path) -> None:
     with smtp_server() as (smtp, port):
         async with live_server(tmp_path / "a2", mail=mail_section(port)) as a2:
             await member_with_password(a2, "alice", "Alice", PASSWORD, email="alice@example.org")
@@ -106,9 +106,15 @@ async def test_unknown_disabled_and_erased_addresses_get_the_same_answer_and_no_
             await member_with_password(a2, "carol", "Carol", PASSWORD, email="carol@example.org")
             cli(a2.config_path, "member", "disable", "bob")
             await a2.rt.db.execute("UPDATE members SET state = 'suspended' WHERE username = 'carol'")
+            await member_with_password(a2, "dewi", "Dewi", PASSWORD, email="dewi@example.org")
             async with WebUser(a2.base_url) as web:
+                assert (await _forgot(web, "dewi@example.org")).status_code == 200
+                await a2.rt.db.execute("DELETE FROM outgoing_mail")
+                cli(a2.config_path, "member", "delete", "dewi")  # erased: the link dewi got ends with her
+                assert await a2.rt.db.fetchval("SELECT COUNT(*) FROM password_resets") == 0
                 known = await _forgot(web, "alice@example.org")
-                answers = [await _forgot(web, f"{who}@example.org") for who in ("nobody", "bob", "carol")]
+                whom = ("nobody", "bob", "carol", "dewi")
+                answers = [await _forgot(web, f"{who}@example.org") for who in whom]
             for r in answers:
                 assert r.status_code == known.status_code == 200
                 assert _main(r) == _main(known)
