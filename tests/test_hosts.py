@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -130,7 +131,6 @@ async def test_a_moderator_cannot_block_this_instance_by_another_spelling(a2: Li
     async with WebUser(a2.base_url) as web:
         await web.login("alice", PASSWORD)
         for handle in (f"@bob@127.1:{port}", f"@bob@[::ffff:127.0.0.1]:{port}", f"@bob@127.0.0.1:{port}"):
-            r = await web.submit(
-                "/moderation/blocks", "/moderation/blocks", {"action": "block_actor", "target": handle}
-            )
+            form = {"kind": "actor", "target": handle}  # the block asks first, on /moderation/block
+            r = await web.submit(f"/moderation/block?{urlencode(form)}", "/moderation/block", form)
             assert r.status_code == 400 and "Dit account staat op deze server" in r.text, handle

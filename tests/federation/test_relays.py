@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from fediverse_a2.config import load_config
+from fediverse_a2.i18n import translate
 from fediverse_a2.runtime import Runtime
 from fediverse_a2.store import peers, remote_posts
 from helpers import cli, free_port, write_config
@@ -35,6 +36,8 @@ from relay_harness import (  # the *_fixture imports register the harness fixtur
     reserve_https_address,
     wait_for,
 )
+
+NO_RELAYS = translate("en", "cli_no_relays")  # `relay list` with none (the CLI speaks English under C)
 
 # --- federation.ca_file -------------------------------------------------------------------------
 
@@ -277,7 +280,7 @@ def test_two_instances_share_posts_through_the_relay(relay: Relay, relay_ca: Loo
     assert follow_doc["object"] == "https://www.w3.org/ns/activitystreams#Public"
     assert follow_doc["actor"] == f"{b.origin}/actor"
     b.cli("relay", "remove", relay.inbox)
-    assert b.relay_list() == []
+    assert b.relay_list() == [NO_RELAYS]
     undo = b.query("SELECT body FROM activities WHERE type = 'Undo' AND member_id IS NULL")
     undo_doc = json.loads(undo[0]["body"])
     assert undo_doc["object"]["id"] == follow_doc["id"]
@@ -290,4 +293,4 @@ def test_relay_add_refuses_a_blocked_domain(tmp_path: Path) -> None:
     proc = cli(config, "relay", "add", "https://relay.example/actor", check=False)
     assert proc.returncode == 1
     assert "relay.example is not a domain this instance federates with" in proc.stderr
-    assert cli(config, "relay", "list").stdout == ""
+    assert cli(config, "relay", "list").stdout == NO_RELAYS + "\n"

@@ -14,7 +14,7 @@ import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
@@ -242,7 +242,8 @@ async def test_an_ipv6_handle_is_a_clear_refusal(a2: LiveServer, handle: str) ->
         await admin.login("ada", PASSWORD)
         r = await admin.submit("/following", "/following", {"action": "follow", "handle": handle})
         assert r.status_code == 400, r.status_code
-        r = await admin.submit("/moderation/blocks", "/moderation/blocks", {"action": "block_actor", "target": handle})
+        block = {"kind": "actor", "target": handle}  # the block asks first, on /moderation/block
+        r = await admin.submit(f"/moderation/block?{urlencode(block)}", "/moderation/block", block)
         assert r.status_code == 400, r.status_code
     assert await follows.count_following(a2.rt.db, ada.id) == 0
     assert await actor_blocks.list_all(a2.rt.db) == []
