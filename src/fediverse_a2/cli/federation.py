@@ -63,13 +63,13 @@ async def _queue(rt: Runtime, args: argparse.Namespace) -> None:
 def register(cli: Registry) -> None:
     """Add follow, unfollow, timeline and queue."""
     for name, text, handler in (
-        ("follow", "follow a remote actor", _follow),
-        ("unfollow", "stop following a remote actor", _unfollow),
+        ("follow", "cli_help_follow", _follow),
+        ("unfollow", "cli_help_unfollow", _unfollow),
     ):
         p = cli.command(name, text, handler)
         p.add_argument("username")
         p.add_argument("target", metavar="HANDLE_OR_URL")
-    t = cli.command("timeline", "list posts received from followed actors", _timeline)
+    t = cli.command("timeline", "cli_help_timeline", _timeline)
     t.add_argument("username")
-    t.add_argument("--limit", type=count, default=50, metavar="N", help="how many posts (default 50)")
-    cli.command("queue", "show deliveries by state and the latest failures", _queue)
+    t.add_argument("--limit", type=count, default=50, metavar="N", help=cli.text("cli_help_timeline_limit"))
+    cli.command("queue", "cli_help_queue", _queue)
