@@ -53,11 +53,11 @@ async def _queue(rt: Runtime, args: argparse.Namespace) -> None:
         say(args, "cli_recent_failures")
     for d in failed:
         status = d.last_status if d.last_status is not None else "-"
-        retry = f" next {when(d.next_attempt_at)}" if d.state == "pending" else ""
-        print(
-            f"  #{d.id} {d.type} -> {d.inbox} [{d.state}, {d.attempts} attempts, "
-            f"status {status}{retry}] {d.last_error or ''}"
-        )
+        retry = translate(args.language, "cli_queue_next", when=when(d.next_attempt_at)) if d.state == "pending" else ""
+        say(
+            args, "cli_queue_failure", id=str(d.id), type=d.type, to=d.inbox, state=d.state,
+            n=str(d.attempts), code=str(status), next=retry, err=d.last_error or "",
+        )  # fmt: skip
 
 
 def register(cli: Registry) -> None:

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..federation.actors import ActorDirectory
+from ..i18n import translate
 from ..runtime import Runtime
 from ..services.moderation import (
     block_actor,
@@ -24,7 +25,9 @@ __all__ = ["register"]
 
 
 async def _domain_change(rt: Runtime, args: argparse.Namespace) -> None:
-    print(await set_domain(rt, args.action, args.domain, by="cli"))
+    change = await set_domain(rt, args.action, args.domain, by="cli")
+    removed = translate(args.language, "cli_domain_followers_removed", n=change.removed) if change.removed else ""
+    say(args, "cli_domain_changed", action=change.action, domain=change.domain, removed=removed)
 
 
 async def _domain_list(rt: Runtime, args: argparse.Namespace) -> None:
@@ -65,13 +68,16 @@ async def _reports(rt: Runtime, args: argparse.Namespace) -> None:
     if not found:
         say(args, "cli_no_reports")
     for report in found:
-        print(
-            f"#{report.id} {when(report.received_at)} from {report.actor_uri}\n"
-            f"    objects: {report.objects}\n    {report.content}"
-        )
+        say(
+            args, "cli_report", id=str(report.id), received=when(report.received_at), actor=report.actor_uri,
+            objects=str(report.objects), content=report.content,
+        )  # fmt: skip
         if report.resolution:
             note = f": {report.resolution_note}" if report.resolution_note else ""
-            print(f"    {report.resolution} by {report.resolved_by} {when(report.resolved_at)}{note}")
+            say(
+                args, "cli_report_resolution", resolution=report.resolution, by=str(report.resolved_by),
+                when=when(report.resolved_at), note=note,
+            )  # fmt: skip
 
 
 def register(cli: Registry) -> None:
