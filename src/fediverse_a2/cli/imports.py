@@ -47,7 +47,7 @@ async def _ning(rt: Runtime, args: argparse.Namespace) -> None:
             values={"file": str(report), "reason": reason},
         )
     summary = await import_ning(
-        rt, Path(args.folder), make_progress(), dry_run=args.dry_run, batch_size=args.batch_size
+        rt, Path(args.folder), make_progress(language=args.language), dry_run=args.dry_run, batch_size=args.batch_size
     )
     for line in summary.lines(args.language):
         print(line)
@@ -58,7 +58,7 @@ async def _ning(rt: Runtime, args: argparse.Namespace) -> None:
 
 async def _page(rt: Runtime, args: argparse.Namespace) -> None:
     summary, urls = await import_pages(
-        rt, [Path(f) for f in args.files], args.author, make_progress(), dry_run=args.dry_run
+        rt, [Path(f) for f in args.files], args.author, make_progress(language=args.language), dry_run=args.dry_run
     )
     for line in summary.lines(args.language):
         print(line)

@@ -32,6 +32,7 @@ _KIND_KEYS = {
     "albums": "cli_import_kind_albums",
     "answers": "cli_import_kind_answers",
     "authors": "cli_import_kind_authors",
+    "blogs": "cli_import_kind_blogs",
     "comments": "cli_import_kind_comments",
     "discussions": "cli_import_kind_discussions",
     "drafts": "cli_import_kind_drafts",
