@@ -87,7 +87,7 @@ async def site(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
             f"/events/{demo.event_id}", f"/pages/{demo.site_page}",
             f"/interact?uri={quote(server.rt.urls.actor('alice'), safe='')}", "/privacy", "/nergens",
         ]  # fmt: skip
-        visitor = [*common, "/login", "/join"]
+        visitor = [*common, "/login", "/join", "/password/forgot"]
         member = [
             *common, "/posts/new", f"{post['open_data']}/edit", f"/reply?to={quote(comment, safe='')}",
             "/timeline", "/network", "/notifications", "/settings/profile", "/settings/password",

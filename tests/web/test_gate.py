@@ -81,6 +81,8 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "/login": (V, GP),
     "/logout": (V, P),
     "/invite/{token:str}": (V, GP),
+    "/password/forgot": (V, GP),
+    "/password/reset/{token:str}": (V, GP),
     "/join": (V, GP),
     "/settings/profile": (M, GP),
     "/settings/profile/fields": (M, P),

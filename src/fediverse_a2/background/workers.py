@@ -33,7 +33,7 @@ from ..federation.retired import retire_keys
 from ..federation.subscriptions import SubscriptionRefresher
 from ..mail.worker import MailWorker
 from ..runtime import Runtime
-from ..store import invites, login_failures, membership_requests, outgoing_mail, sessions
+from ..store import invites, login_failures, membership_requests, outgoing_mail, password_resets, sessions
 from ..store.db import DatabaseUnavailable
 from ..work import wakeups
 
@@ -134,10 +134,11 @@ class Workers:
         if time.time() >= self._next_login_prune:
             self._next_login_prune = time.time() + LOGIN_FAILURES_PRUNE_SECONDS
             await login_failures.prune(self.rt.db, time.time() - throttle.WINDOW)
-            # Kept no longer than they serve: ended sessions and invitations, erased accounts' keys.
+            # Kept no longer than they serve: ended sessions, invitations and reset links, erased accounts' keys.
             now = time.time()
             await sessions.prune(self.rt.db, now)
             await invites.prune(self.rt.db, now)
+            await password_resets.prune(self.rt.db, now)
             await outgoing_mail.prune(self.rt.db, now - retention.MAIL_DAYS * 86400)
             await membership_requests.prune_rejected(self.rt.db, now - retention.REJECTED_REQUEST_DAYS * 86400)
             await retire_keys(self.rt)

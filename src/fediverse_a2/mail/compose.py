@@ -10,7 +10,7 @@ from ..i18n import format_date, translate
 from ..notices import Notification, describe
 from .message import header_text
 
-__all__ = ["Composed", "digest_mail", "invitation_mail", "notification_mail"]
+__all__ = ["Composed", "digest_mail", "invitation_mail", "notification_mail", "password_reset_mail"]
 
 
 @dataclass(frozen=True)
@@ -71,3 +71,16 @@ def invitation_mail(language: str, instance: str, name: str, link: str, expires:
     body = translate(language, "mail_invite_body", instance=instance, until=until)
     text = f"{hello}\n\n{body}\n\n{link}\n"
     return Composed(subject, text, _html([hello, body], [(link, link)], []))
+
+
+def password_reset_mail(
+    language: str, instance: str, name: str, handle: str, link: str, expires: float, tz: ZoneInfo
+) -> Composed:
+    """The link of a forgotten password (/password/forgot), for one account."""
+    until = format_date(expires, language, tz)
+    subject = header_text(translate(language, "mail_reset_subject", instance=instance))
+    hello = translate(language, "mail_hello", name=header_text(name, 100))
+    body = translate(language, "mail_reset_body", instance=instance, handle=handle, until=until)
+    ignore = translate(language, "mail_reset_ignore")
+    text = f"{hello}\n\n{body}\n\n{link}\n\n{ignore}\n"
+    return Composed(subject, text, _html([hello, body], [(link, link)], [ignore]))

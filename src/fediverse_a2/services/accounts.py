@@ -2,7 +2,7 @@
 
 Sessions live server-side: the browser holds a random id, the database only its hash. A
 sign-in rotates the session (a fresh id every time); signing out deletes it; a new password
-ends the member's other sessions and every app's token. Failed sign-ins are counted per
+ends the member's other sessions, every app's token and every mailed reset link. Failed sign-ins are counted per
 account and per address in the database (several processes may serve) with the limits of
 `accounts/throttle.py`: an address's limit is far above an account's, so others' failures
 behind a shared address never lock a member out. An unknown user is answered exactly like a
@@ -20,7 +20,7 @@ from ..accounts.tokens import new_token, token_hash
 from ..errors import UserError
 from ..models import ROLES, Member
 from ..runtime import Runtime
-from ..store import invites, login_failures, members, oauth_tokens, sessions
+from ..store import invites, login_failures, members, oauth_tokens, password_resets, sessions
 from . import notifications
 from .members import require_member
 
@@ -30,6 +30,7 @@ __all__ = [
     "SignIn",
     "Throttled",
     "authenticate",
+    "check_throttle",
     "create_invite",
     "end_session",
     "invite_member",
@@ -61,7 +62,8 @@ class SignIn:
     session_id: str
 
 
-async def _check_throttle(rt: Runtime, account: str, address: str, now: float) -> None:
+async def check_throttle(rt: Runtime, account: str, address: str, now: float) -> None:
+    """Throttled when the account or the address has had too many failures in the window."""
     since = now - throttle.WINDOW
     await login_failures.prune(rt.db, since)  # no address is kept longer than the window
     by_account, by_address = await login_failures.count_since(rt.db, account, address, since)
@@ -85,7 +87,7 @@ async def authenticate(rt: Runtime, username: str, password: str, address: str) 
     """The member whose username and password these are; Throttled after too many failures, UserError when wrong."""
     now = time.time()
     account = username.strip().lower()[:64]
-    await _check_throttle(rt, account, address, now)
+    await check_throttle(rt, account, address, now)
     member = await members.by_username(rt.db, account) if account else None
     stored = await members.password_hash(rt.db, member.id) if member else None
     ok = await verify_password(stored, password)
@@ -129,6 +131,7 @@ async def set_password(rt: Runtime, member: Member, password: str, keep_session:
         await members.set_password_hash(tx, member.id, hashed)
         await sessions.delete_for_member(tx, member.id, keep=token_hash(keep_session) if keep_session else None)
         await oauth_tokens.delete_for_member(tx, member.id)  # apps must be let in again
+        await password_resets.delete_for_member(tx, member.id)  # a mailed link must not undo the change
 
 
 async def create_invite(rt: Runtime, member: Member) -> str:
@@ -170,6 +173,7 @@ async def use_invite(rt: Runtime, token: str, password: str) -> SignIn:
         await members.set_password_hash(tx, member_id, hashed)
         await sessions.delete_for_member(tx, member_id)
         await oauth_tokens.delete_for_member(tx, member_id)
+        await password_resets.delete_for_member(tx, member_id)
     member = await members.by_id(rt.db, member_id)
     assert member is not None
     if not member.can_sign_in:

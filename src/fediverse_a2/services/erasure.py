@@ -49,6 +49,7 @@ from ..store import (
     notifications,
     oauth_tokens,
     outgoing_mail,
+    password_resets,
     posts,
     search,
     sessions,
@@ -146,6 +147,7 @@ async def _forget(rt: Runtime, tx: Executor, member: Member, actor: str, now: fl
     await oauth_tokens.delete_for_member(tx, member.id)  # the apps' tokens and codes
     await markers.delete_for_member(tx, member.id)
     await invites.delete_for_member(tx, member.id)
+    await password_resets.delete_for_member(tx, member.id)
     await notifications.delete_for_member(tx, member.id)
     await notifications.forget_actor(tx, actor)  # what others were told about their comments, likes
     await outgoing_mail.delete_for_member(tx, member.id)

@@ -20,6 +20,7 @@ __all__ = [
     "add_many",
     "admins_left",
     "avatars",
+    "by_email",
     "by_id",
     "by_ids",
     "by_name",
@@ -211,6 +212,12 @@ async def by_usernames(db: Executor, usernames: Sequence[str]) -> dict[str, Memb
 async def by_name(db: Executor, name: str) -> list[Member]:
     """Members with exactly this display name (to match archive commenters)."""
     return [_member(r) for r in await db.fetchall(f"{_SELECT} WHERE m.name = ? ORDER BY m.id", (name,))]
+
+
+async def by_email(db: Executor, email: str) -> list[Member]:
+    """People with this e-mail address (any case), oldest first: an address may belong to several."""
+    rows = await db.fetchall(f"{_SELECT} WHERE lower(m.email) = lower(?) AND m.kind = 'person' ORDER BY m.id", (email,))
+    return [_member(r) for r in rows]
 
 
 async def count(db: Executor) -> int:

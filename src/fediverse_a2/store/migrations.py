@@ -602,6 +602,19 @@ MIGRATIONS: list[Step] = [
             "ALTER TABLE comments ADD COLUMN source TEXT",
         ],
     ),
+    (
+        25,
+        "forgotten passwords: one-use reset links, members found by their e-mail address",
+        [
+            # A link mailed to /password/forgot; only the token's hash is kept. A used link and
+            # every other link of the member are deleted at once; expired ones by housekeeping.
+            """CREATE TABLE password_resets (
+                token_hash TEXT PRIMARY KEY, member_id {big} NOT NULL REFERENCES members(id),
+                created_at {real} NOT NULL, expires_at {real} NOT NULL)""",
+            "CREATE INDEX password_resets_by_member ON password_resets (member_id)",
+            "CREATE INDEX members_by_email ON members (lower(email))",
+        ],
+    ),
 ]
 
 

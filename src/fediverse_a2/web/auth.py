@@ -1,4 +1,4 @@
-"""Signing in and out, choosing a password through an invitation, asking to join."""
+"""Signing in and out, choosing a password through an invitation or a reset link, asking to join."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from starlette.responses import RedirectResponse, Response
 
 from ..errors import UserError
 from ..runtime import Runtime
-from ..services import accounts
+from ..services import accounts, password_reset
 from ..services.membership import request_membership
 from .forms import text_field
 from .links import MAX_TARGET, local_target
@@ -29,7 +29,7 @@ def _address(request: Request) -> str:
 
 
 class AuthPages:
-    """/login, /logout, /invite/{token}, /join."""
+    """/login, /logout, /invite/{token}, /password/forgot, /password/reset/{token}, /join."""
 
     def __init__(self, rt: Runtime, render: Renderer, security: WebSecurity) -> None:
         self.rt = rt
@@ -109,3 +109,57 @@ class AuthPages:
             error = self.render.error_text(request, exc)
             return await self.render.page(request, "join.html", status=400, values=values, error_text=error)
         return await self.render.page(request, "join.html", done=True, values={})
+
+    async def forgot(self, request: Request) -> Response:
+        """GET: ask for a reset link (field `email`); POST: mail it. The answer never tells whether
+        the address is known."""
+        mail = self.rt.config.mail.enabled
+        if request.method == "GET":
+            return await self.render.page(request, "password_forgot.html", mail=mail, email="")
+        form = await self.security.form(request)
+        email = text_field(form, "email", 400)
+        try:
+            await password_reset.request_reset(self.rt, email, _address(request))
+        except accounts.Throttled as exc:
+            page = await self.render.page(
+                request, "password_forgot.html", status=429, mail=mail, email=email, error="reset_throttled"
+            )
+            page.headers["Retry-After"] = str(exc.retry_after)
+            return page
+        except UserError as exc:
+            error = self.render.error_text(request, exc)
+            return await self.render.page(
+                request, "password_forgot.html", status=400, mail=mail, email=email, error_text=error
+            )
+        return await self.render.page(request, "password_forgot.html", mail=mail, sent=True)
+
+    async def reset(self, request: Request) -> Response:
+        """GET: choose a new password through a mailed link; POST: set it (the link then no longer works)."""
+        token = request.path_params["token"]
+        member = await password_reset.reset_member(self.rt, token)
+        if member is None:
+            return _private(await self.render.page(request, "password_reset.html", status=404, invalid=True))
+        if request.method == "GET":
+            return _private(await self.render.page(request, "password_reset.html", member=member))
+        form = await self.security.form(request)
+        password, again = text_field(form, "password", 1100), form.get("password_again")
+        if again is not None and again != password:  # the page asks twice; the route needs `password` only
+            return _private(await self.render.page(
+                request, "password_reset.html", status=400, member=member, error="passwords_differ"
+            ))  # fmt: skip
+        try:
+            await password_reset.use_reset(self.rt, token, password)
+        except UserError as exc:
+            if exc.key == "reset_invalid":  # used or ended a moment ago
+                return _private(await self.render.page(request, "password_reset.html", status=404, invalid=True))
+            error = self.render.error_text(request, exc)
+            return _private(await self.render.page(
+                request, "password_reset.html", status=400, member=member, error_text=error
+            ))  # fmt: skip
+        return _private(await self.render.page(request, "password_reset.html", done=True))
+
+
+def _private(response: Response) -> Response:
+    """A page reached through a secret link is never kept by a cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -20,7 +20,7 @@ from .gate import Gate, GatedRoute, Level
 __all__ = ["Robots"]
 
 # Open to visitors, but nothing for an index: forms, searches, and the API and OAuth prefixes.
-_ALSO = ("/api/", "/oauth/", "/login", "/logout", "/join", "/invite/", "/interact", "/reply", "/search")
+_ALSO = ("/api/", "/oauth/", "/login", "/logout", "/join", "/invite/", "/password/", "/interact", "/reply", "/search")
 _PARAM = re.compile(r"\{[^}]*\}")
 
 
