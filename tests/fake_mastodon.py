@@ -72,6 +72,9 @@ class FakeMastodon:
         self.refused: list[str] = []
         self.gone: set[str] = set()
         self.keys: dict[str, str] = {}  # key id -> PEM of the keys verified before (Mastodon keeps them)
+        # Media files by path (/avatars/NAME.png, /media/NAME): (body, Content-Type); every GET logged.
+        self.files: dict[str, tuple[bytes, str]] = {}
+        self.file_requests: list[str] = []
         self.app = Starlette(
             routes=[
                 Route("/users/{name}", self.actor),
@@ -79,6 +82,8 @@ class FakeMastodon:
                 Route("/inbox", self.inbox, methods=["POST"]),
                 Route("/statuses/{sid}", self.status),
                 Route("/.well-known/webfinger", self.webfinger),
+                Route("/avatars/{name}", self.file),
+                Route("/media/{name}", self.file),
             ]
         )
 
@@ -121,6 +126,13 @@ class FakeMastodon:
         if name not in self.users:
             return JSONResponse({"error": "not found"}, status_code=404)
         return Response(orjson.dumps(self.actor_doc(name)), media_type=AP)
+
+    async def file(self, request: Request) -> Response:
+        self.file_requests.append(request.url.path)
+        found = self.files.get(request.url.path)
+        if found is None:
+            return Response("not found", status_code=404, media_type="text/plain")
+        return Response(found[0], media_type=found[1])
 
     async def status(self, request: Request) -> Response:
         note = self.notes.get(f"{self.base}/statuses/{request.path_params['sid']}")

@@ -85,3 +85,16 @@ def test_cli_reports_missing_and_invalid_files(tmp_path: Path) -> None:
     bad.write_text("[instance\n")
     proc = cli(bad, "member", "list", check=False)
     assert proc.returncode == 2 and "not valid TOML" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_media_proxy_limits_are_checked(tmp_path: Path) -> None:
+    """media.proxy_max_bytes stays within what the image decoder accepts; the cache keeps copies a day at least."""
+    for section, message in (
+        ("proxy_max_bytes = 100", "media.proxy_max_bytes"),
+        ("proxy_max_bytes = 20000000", "media.proxy_max_bytes"),
+        ("proxy_cache_days = 0", "media.proxy_cache_days"),
+    ):
+        path = tmp_path / "config.toml"
+        path.write_text(f'[instance]\nbase_url = "https://a2.example"\n[media]\n{section}\n')
+        with pytest.raises(ConfigError, match=message):
+            load_config(path)

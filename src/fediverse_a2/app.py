@@ -47,6 +47,7 @@ from .web.interact import InteractPages
 from .web.legacy import LegacyLinks, legacy_routes
 from .web.links import Links
 from .web.media_files import MediaFiles
+from .web.media_proxy import MediaProxyRoute
 from .web.moderation import ModerationPages
 from .web.moderation_lists import ModerationLists
 from .web.notifications import NotificationPages
@@ -103,6 +104,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
     interact = InteractPages(rt, renderer, security, pages)
     follow_pages = FollowPages(rt, renderer, security, workers.directory)
     media_files = MediaFiles(rt)
+    media_proxy = MediaProxyRoute(rt)
     search_page = SearchPage(rt, renderer)
     archive = ArchivePages(rt, renderer, pages)
     group_pages = GroupPages(rt, renderer, security, pages)
@@ -262,6 +264,7 @@ def create_app(rt: Runtime, *, run_workers: bool = True) -> Starlette:
         r("/archive", archive.index, V),
         r("/archive/{year:int}/{month:int}", archive.month, V),
         r("/media/{name:str}", media_files.get, V),
+        r("/media/proxy/{kind:str}/{signature:str}/{encoded:str}", media_proxy.get, V),
         r("/.well-known/webfinger", discovery.webfinger, V),
         r("/.well-known/nodeinfo", discovery.nodeinfo_links, V),
         r("/.well-known/host-meta", discovery.host_meta, V),

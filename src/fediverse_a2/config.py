@@ -79,6 +79,14 @@ class StorageConfig:
 
 
 @dataclass(frozen=True)
+class MediaConfig:
+    # The media proxy (GET /media/proxy/...): remote images and avatars fetched by the server,
+    # re-encoded and served from here. The largest answer it reads, and how long a copy is kept.
+    proxy_max_bytes: int = 8_000_000
+    proxy_cache_days: int = 7
+
+
+@dataclass(frozen=True)
 class FederationConfig:
     mode: str = "open"
     allow: tuple[str, ...] = ()
@@ -191,6 +199,7 @@ class MetricsConfig:
 class Config:
     instance: InstanceConfig = field(default_factory=InstanceConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
+    media: MediaConfig = field(default_factory=MediaConfig)
     federation: FederationConfig = field(default_factory=FederationConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     inbox: InboxConfig = field(default_factory=InboxConfig)
@@ -232,6 +241,7 @@ class Config:
 _SECTIONS: dict[str, type] = {
     "instance": InstanceConfig,
     "storage": StorageConfig,
+    "media": MediaConfig,
     "federation": FederationConfig,
     "delivery": DeliveryConfig,
     "inbox": InboxConfig,
@@ -295,6 +305,10 @@ def _validate(config: Config) -> None:
         raise ConfigError('config key federation.mode must be "open" or "allowlist"')
     if not config.storage.database:
         raise ConfigError("config key storage.database must not be empty")
+    if not 1024 <= config.media.proxy_max_bytes <= 10_000_000:
+        raise ConfigError("config key media.proxy_max_bytes must be between 1024 and 10000000")
+    if config.media.proxy_cache_days < 1:
+        raise ConfigError("config key media.proxy_cache_days must be at least 1")
     if config.federation.max_inbox_bytes < 1024:
         raise ConfigError("config key federation.max_inbox_bytes must be at least 1024")
     for entry in config.federation.subscriptions:

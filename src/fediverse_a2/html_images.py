@@ -8,6 +8,7 @@ a changed tag is written anew with every attribute escaped; the rest of the HTML
 from __future__ import annotations
 
 import html as html_lib
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -110,19 +111,27 @@ def describe(document: str, descriptions: dict[str, str]) -> str:
     return "".join(out)
 
 
-def with_alt(document: str) -> str:
+def with_alt(document: str, source: Callable[[str], str] | None = None) -> str:
     """The document with `alt=""` on every image that has no alt at all, so a reader is not read
-    its address; the image still counts as undescribed (`undescribed`) until its author describes it."""
+    its address; the image still counts as undescribed (`undescribed`) until its author describes it.
+
+    `source` gives each image the address it is shown from (the media proxy for another host's).
+    """
     tags = _tags(document)
     if not tags:
         return document  # the common case: nothing to copy
     out: list[str] = []
     done = 0
     for tag in tags:
-        if any(k == "alt" for k, _ in tag.attrs):
+        attrs = list(tag.attrs)
+        if source is not None:
+            attrs = [(k, source(v) if k == "src" else v) for k, v in attrs]
+        if not any(k == "alt" for k, _ in attrs):
+            attrs.append(("alt", ""))
+        elif attrs == list(tag.attrs):
             continue
         out.append(document[done : tag.start])
-        out.append(_write([*tag.attrs, ("alt", "")]))
+        out.append(_write(attrs))
         done = tag.start + len(tag.text)
     out.append(document[done:])
     return "".join(out)

@@ -20,6 +20,7 @@ __all__ = [
     "Member",
     "Post",
     "RemoteAuthor",
+    "RemoteImage",
     "Rsvp",
 ]
 
@@ -168,6 +169,16 @@ class RemoteAuthor:
 
 
 @dataclass(frozen=True)
+class RemoteImage:
+    """An image attached to a remote comment: where it lives and its description (alt text)."""
+
+    url: str
+    description: str | None
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
 class Comment:
     id: int
     ap_id: str
@@ -184,3 +195,5 @@ class Comment:
     language: str | None = None
     visibility: str = "public"  # public | unlisted | followers | direct (activitypub/visibility.py)
     source: str | None = None  # what a local member typed (None for remote comments and old ones)
+    images: tuple[RemoteImage, ...] = ()  # a remote comment's attached images, shown through the media proxy
+    sensitive: bool = False  # its images are shown behind a warning

@@ -15,6 +15,7 @@ from fake_mastodon import PUBLIC, FakeMastodon, received_about
 from fediverse_a2.services.posts import Draft, save_post
 from fediverse_a2.store import activities, comments, members, posts
 from helpers import AP, LiveServer, wait_for
+from media_samples import png_bytes
 from webclient import WebUser
 from worlds import PASSWORD, mastodon_world
 
@@ -55,6 +56,12 @@ async def test_likes_boosts_and_answers_to_a_remote_post(
     note = await carols_post(a2, fake, "<p>Tulpen!</p>", attachment=[image], published="2026-11-28T11:00:00Z")
     status = await status_of(alice, note["id"])
     assert status["account"]["id"] == carol_id and status["media_attachments"][0]["description"] == "Een tulp"
+    # An app, like a page, is given this instance's copies: the image and avatar come through the media proxy.
+    assert status["media_attachments"][0]["url"].startswith(f"{a2.base_url}/media/proxy/image/")
+    assert status["account"]["avatar"].startswith(f"{a2.base_url}/media/proxy/avatar/")
+    fake.files["/media/tulp.png"] = (png_bytes((64, 48)), "image/png")
+    served = await alice.client.get(status["media_attachments"][0]["url"])
+    assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"  # re-encoded, no alpha
 
     liked = await alice.post(f"/api/v1/statuses/{status['id']}/favourite")
     assert liked.status_code == 200 and liked.json()["favourited"] is True and liked.json()["favourites_count"] == 1

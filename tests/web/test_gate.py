@@ -130,6 +130,7 @@ EXPECTED: dict[str, tuple[str, tuple[str, ...]]] = {
     "/archive": (V, G),
     "/archive/{year:int}/{month:int}": (V, G),
     "/media/{name:str}": (V, G),
+    "/media/proxy/{kind:str}/{signature:str}/{encoded:str}": (V, G),
     "/.well-known/webfinger": (V, G),
     "/.well-known/nodeinfo": (V, G),
     "/.well-known/host-meta": (V, G),

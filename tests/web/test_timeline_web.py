@@ -99,8 +99,10 @@ async def test_timeline_shows_followed_posts_with_warning_and_image(world: World
     details = page[page.index('<details class="cw">') :]
     details = details[: details.index("</details>")]
     assert "Het verhaal achter de waarschuwing" in details  # the content sits behind the warning
-    assert 'alt="Een veld met rode tulpen"' in page and f'src="{world.fake.base}/media/tulpen.png"' in page
-    assert 'width="640" height="480" loading="lazy" referrerpolicy="no-referrer"' in page
+    # The image comes through the media proxy: the reader's browser never asks the remote host.
+    assert 'alt="Een veld met rode tulpen"' in page and f'src="{world.fake.base}/media/tulpen.png"' not in page
+    assert f'src="{world.a2.base_url}/media/proxy/image/' in page
+    assert 'width="640" height="480" loading="lazy"' in page
     assert "javascript:" not in page
     assert page.count("/timeline/reply?to=") == 4
     # A followers-only post can be liked and answered, never boosted (that would publish it).

@@ -97,6 +97,10 @@ class Urls:
     def media(self, file_name: str) -> str:
         return f"{self.base}/media/{file_name}"
 
+    def media_proxy(self, kind: str, signature: str, encoded: str) -> str:
+        """A remote image served from here (media/proxy_links.py signs the parts)."""
+        return f"{self.base}/media/proxy/{kind}/{signature}/{encoded}"
+
     def static(self, name: str) -> str:
         """A file of web/static (the stylesheet, the icons)."""
         return f"{self.base}/static/{name}"

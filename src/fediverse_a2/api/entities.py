@@ -222,6 +222,7 @@ class StatusView:
     visibility: str = "public"
     language: str | None = None
     media: tuple[MediaView, ...] = ()
+    sensitive: bool = False  # its images are behind a warning (also with a spoiler_text)
     tags: tuple[tuple[str, str], ...] = ()  # (name, URL)
     mentions: tuple[dict[str, str], ...] = ()
     replies_count: int = 0
@@ -241,7 +242,7 @@ def status(view: StatusView) -> dict[str, Any]:
         "created_at": iso(view.created_at),
         "in_reply_to_id": view.in_reply_to_id,
         "in_reply_to_account_id": view.in_reply_to_account_id,
-        "sensitive": bool(view.spoiler_text),
+        "sensitive": view.sensitive or bool(view.spoiler_text),
         "spoiler_text": view.spoiler_text,
         "visibility": view.visibility,
         "language": view.language,

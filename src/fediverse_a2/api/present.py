@@ -14,6 +14,7 @@ from typing import Any
 from ..content import sanitise_remote_html
 from ..models import DELETED, Member
 from ..runtime import Runtime
+from ..services.media_proxy import ProxyLinks
 from ..store import account_stats, members, relationships, remote_account_ids
 from ..store import actors as actor_store
 from ..store.actors import ActorRecord
@@ -36,6 +37,7 @@ class Presenter:
         self.urls = rt.urls
         self.default_avatar = f"{rt.urls.base}/static/avatar.png"
         self.default_header = f"{rt.urls.base}/static/header.png"
+        self.proxy = ProxyLinks(rt)  # remote avatars are served from here, as on the pages
         self._stats_cache: dict[int, tuple[float, account_stats.AccountStats]] = {}
 
     # -- accounts ---------------------------------------------------------------------------
@@ -103,7 +105,7 @@ class Presenter:
             id=account_id, username=username, acct=actor.handle.lstrip("@"), url=actor.url or actor.uri,
             uri=actor.uri, display_name=actor.name or username,
             note=sanitise_remote_html(actor.summary) if actor.summary else "",
-            avatar=actor.icon or self.default_avatar, header=self.default_header,
+            avatar=self.proxy.avatar(actor.icon) or self.default_avatar, header=self.default_header,
             bot=actor.type in ("Service", "Application"), group=actor.type == "Group", created_at=actor.fetched_at,
         )  # fmt: skip
 

@@ -22,6 +22,7 @@ from ..activitypub.visibility import DIRECT, FOLLOWERS, PUBLIC, UNLISTED
 from ..models import Comment, Member, Post
 from ..notices import Notification
 from ..runtime import Runtime
+from ..services.media_proxy import ProxyLinks
 from ..store import comments, media, member_notes, member_reactions, members, posts, remote_posts, tags
 from ..store.member_notes import MemberNote
 from ..store.remote_posts import TimelinePost
@@ -168,14 +169,16 @@ class StatusViews:
                     id=item_status_id(item), uri=item.ap_id, url=item.url or item.ap_id, content=item.content_html,
                     created_at=item.published, edited_at=item.updated, spoiler_text=item.summary or "",
                     visibility=API_VISIBILITY.get(item.visibility, "public"), language=item.language or language,
-                    replies_count=comment_replies.get(item.id, 0), **common,
+                    replies_count=comment_replies.get(item.id, 0), media=_comment_media(item, self.accounts.proxy),
+                    sensitive=item.sensitive, **common,
                 )  # fmt: skip
                 source = item.source or ""
             elif isinstance(item, TimelinePost):
                 view = StatusView(
                     id=item_status_id(item), uri=item.ap_id, url=item.url or item.ap_id, content=item.content_html,
                     created_at=item.published, edited_at=item.updated, spoiler_text=item.summary or "",
-                    visibility="public" if item.public else "private", media=_remote_media(item), **common,
+                    visibility="public" if item.public else "private",
+                    media=_remote_media(item, self.accounts.proxy), **common,
                 )  # fmt: skip
                 source = ""
             elif isinstance(item, MemberNote):
@@ -273,10 +276,23 @@ async def _members_of(rt: Runtime, notes: Sequence[MemberNote]) -> dict[int, Mem
     return await members.by_ids(rt.db, [n.member_id for n in notes])
 
 
-def _remote_media(post: TimelinePost) -> tuple[MediaView, ...]:
-    """The images of a remote post (what was stored of its attachments)."""
+# Remote images have no media row: their ids are made from their status's row, far above any upload's.
+_COMMENT_MEDIA_BASE = 10**15
+
+
+def _comment_media(comment: Comment, proxy: ProxyLinks) -> tuple[MediaView, ...]:
+    """The images of a remote comment, served through the media proxy (ids above the remote posts')."""
     return tuple(
-        MediaView(str(REMOTE_BASE + post.id * 8 + i), str(image.get("url")), image.get("name") or None,
+        MediaView(str(_COMMENT_MEDIA_BASE + comment.id * 8 + i), proxy.link(image.url), image.description,
+                  image.width, image.height)
+        for i, image in enumerate(comment.images[:4])
+    )  # fmt: skip
+
+
+def _remote_media(post: TimelinePost, proxy: ProxyLinks) -> tuple[MediaView, ...]:
+    """The images of a remote post (what was stored of its attachments), served through the media proxy."""
+    return tuple(
+        MediaView(str(REMOTE_BASE + post.id * 8 + i), proxy.link(str(image.get("url"))), image.get("name") or None,
                   image.get("width"), image.get("height"), str(image.get("mediaType") or "image/jpeg"))
         for i, image in enumerate(post.images[:4]) if image.get("url")
     )  # fmt: skip

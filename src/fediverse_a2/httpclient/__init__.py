@@ -16,9 +16,10 @@ import httpx
 from .poster import Poster
 from .resolve import OwnSockets, Resolver, StaticResolver, SystemResolver, own_sockets
 from .settings import FetchError, FetchSettings
-from .transport import GuardedBackend, GuardedTransport, content_length
+from .transport import MAX_BYTES, GuardedBackend, GuardedTransport, content_length
 
 __all__ = [
+    "MAX_BYTES",
     "FetchError",
     "FetchSettings",
     "GuardedBackend",

@@ -30,7 +30,10 @@ from .guard import check_target, vetted_addresses
 from .resolve import Resolver, SystemResolver
 from .settings import FetchError, FetchSettings
 
-__all__ = ["GuardedBackend", "GuardedTransport", "content_length", "ssl_context"]
+__all__ = ["MAX_BYTES", "GuardedBackend", "GuardedTransport", "content_length", "ssl_context"]
+
+# The request extension that sets a request's own body limit instead of FetchSettings.max_bytes.
+MAX_BYTES = "fediverse_a2.max_bytes"
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
@@ -204,7 +207,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             ),
             headers=request.headers.raw,
             content=request.stream,
-            extensions=request.extensions,
+            extensions={k: v for k, v in request.extensions.items() if k != MAX_BYTES},
         )
         try:
             async with asyncio.timeout_at(deadline):
@@ -213,12 +216,15 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             raise FetchError(f"timed out: no response within {settings.total_timeout:g} s") from None
         except Exception as exc:
             _reraise_mapped(exc)
-        stream = _LimitedStream(response.stream, deadline, settings.max_bytes, settings.total_timeout)
+        # A request may set its own limit (the media proxy reads images larger than a JSON document).
+        limit = request.extensions.get(MAX_BYTES)
+        max_bytes = limit if isinstance(limit, int) and limit > 0 else settings.max_bytes
+        stream = _LimitedStream(response.stream, deadline, max_bytes, settings.total_timeout)
         length = content_length(response.headers)
-        if length is not None and length > settings.max_bytes and request.method != "HEAD":
+        if length is not None and length > max_bytes and request.method != "HEAD":
             # Refused before reading a byte of the body.
             await stream.aclose()
-            raise FetchError(f"response larger than {settings.max_bytes} bytes (Content-Length {length})")
+            raise FetchError(f"response larger than {max_bytes} bytes (Content-Length {length})")
         return httpx.Response(
             status_code=response.status, headers=response.headers, stream=stream, extensions=response.extensions
         )

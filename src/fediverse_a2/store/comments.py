@@ -12,12 +12,15 @@ replies reach their addressees as notifications only.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import orjson
 
 from ..activitypub.urls import Urls
 from ..activitypub.visibility import PUBLIC, SHOWN, VISIBILITIES
-from ..models import Comment, RemoteAuthor
+from ..models import Comment, RemoteAuthor, RemoteImage
 from ..policy import Policy
 from .db import Executor, Row
 from .sql import LIVE_POST, columns, marks, optional_int, optional_str, record
@@ -34,6 +37,7 @@ __all__ = [
     "NewComment",
     "OwnComment",
     "RecentComment",
+    "RemoteParts",
     "add",
     "add_many",
     "by_ap_id",
@@ -108,13 +112,23 @@ class NewComment:
     published: float
 
 
+@dataclass(frozen=True, slots=True)
+class RemoteParts:
+    """What a remote comment has beside its text: its language and its images (sensitive or not)."""
+
+    language: str | None
+    images: Sequence[Mapping[str, Any]]
+    sensitive: bool
+
+
 _SELECT = """
 SELECT c.id, c.ap_id, c.url, c.post_id, c.parent_id, c.author_uri, c.member_id, c.domain,
        c.content_html, c.summary, c.published, c.updated,
        COALESCE(m.name, a.name, '') AS author_name,
        COALESCE(a.handle, '') AS author_handle,
        m.username AS member_username,
-       a.url AS author_url, a.icon AS author_icon, c.visibility, c.source, c.language
+       a.url AS author_url, a.icon AS author_icon, c.visibility, c.source, c.language,
+       c.attachments, c.sensitive
 FROM comments c
 LEFT JOIN actors a ON a.uri = c.author_uri
 LEFT JOIN members m ON m.id = c.member_id
@@ -148,6 +162,8 @@ def _comment(row: Row, urls: Urls) -> Comment:
         visibility,
         source,
         language,
+        attachments,
+        sensitive,
     ) = row
     if username:
         handle = urls.handle(username)
@@ -177,6 +193,33 @@ def _comment(row: Row, urls: Urls) -> Comment:
         visibility=visibility,
         source=source,
         language=language,
+        images=_images(attachments),
+        sensitive=bool(sensitive),
+    )
+
+
+def _encode(images: Sequence[Mapping[str, Any]]) -> str:
+    """The attachments column: what activitypub/note_images.py read from the note."""
+    return orjson.dumps([{k: image.get(k) for k in ("url", "name", "width", "height")} for image in images]).decode()
+
+
+def _side(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _images(raw: str | None) -> tuple[RemoteImage, ...]:
+    """The images of the attachments column (an unreadable value is no images)."""
+    if not raw or raw == "[]":
+        return ()
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return ()
+    items = value if isinstance(value, list) else []
+    return tuple(
+        RemoteImage(item["url"], optional_str(item.get("name")), _side(item.get("width")), _side(item.get("height")))
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("url"), str)
     )
 
 
@@ -198,8 +241,13 @@ async def add(
     visibility: str = PUBLIC,
     source: str | None = None,
     language: str | None = None,
+    images: Sequence[Mapping[str, Any]] = (),
+    sensitive: bool = False,
 ) -> int | None:
-    """Store a comment; None when one with this ap_id already exists (dedupe)."""
+    """Store a comment; None when one with this ap_id already exists (dedupe).
+
+    `images`: a remote comment's image attachments (activitypub/note_images.py's dicts).
+    """
     if state not in STATES:
         raise ValueError(f"unknown comment state {state!r}")
     if visibility not in VISIBILITIES:
@@ -221,6 +269,9 @@ async def add(
     if language is not None:
         extra += ", language"
         values.append(language)
+    if images:
+        extra += ", attachments, sensitive"
+        values += [_encode(images), int(sensitive)]
     return optional_int(
         await db.fetchval(
             f"""INSERT INTO comments (ap_id, url, post_id, parent_id, author_uri, member_id, domain,
@@ -273,13 +324,26 @@ async def by_id(db: Executor, comment_id: int, urls: Urls) -> Comment | None:
 
 
 async def update_content(
-    db: Executor, comment_id: int, content_html: str, summary: str | None, updated: float, source: str | None = None
+    db: Executor,
+    comment_id: int,
+    content_html: str,
+    summary: str | None,
+    updated: float,
+    source: str | None = None,
+    *,
+    remote: RemoteParts | None = None,
 ) -> None:
-    """Replace a comment's text after an Update from its author (`source`: what a member here typed)."""
+    """Replace a comment's text after an Update from its author (`source`: what a member here typed;
+    `remote`: a remote comment's language and images as the Update has them)."""
     await db.execute(
         "UPDATE comments SET content_html = ?, summary = ?, updated = ?, source = COALESCE(?, source) WHERE id = ?",
         (content_html, summary, updated, source, comment_id),
     )
+    if remote is not None:
+        await db.execute(
+            "UPDATE comments SET language = ?, attachments = ?, sensitive = ? WHERE id = ?",
+            (remote.language, _encode(remote.images), int(remote.sensitive), comment_id),
+        )
 
 
 async def delete(db: Executor, comment_id: int) -> None:

@@ -615,6 +615,17 @@ MIGRATIONS: list[Step] = [
             "CREATE INDEX members_by_email ON members (lower(email))",
         ],
     ),
+    (
+        26,
+        "remote comments in full: their images and whether those are sensitive",
+        [
+            # The image attachments of a remote reply as JSON [{url, name, width, height}, ...]
+            # (activitypub/note_images.py), shown through the media proxy; `sensitive` puts
+            # them behind a warning.
+            "ALTER TABLE comments ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]'",
+            "ALTER TABLE comments ADD COLUMN sensitive {big} NOT NULL DEFAULT 0",
+        ],
+    ),
 ]
 
 

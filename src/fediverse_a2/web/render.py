@@ -23,6 +23,7 @@ from ..errors import UserError
 from ..html_images import with_alt
 from ..i18n import LANGUAGES, choose_language, format_date, format_number, format_span, has_text, translate
 from ..runtime import Runtime
+from ..services.media_proxy import ProxyLinks
 from ..store import notifications, site_pages
 from .links import Links, normal_path
 from .security import WebSecurity
@@ -66,6 +67,12 @@ class Renderer:
         self.links = links
         loader = jinja2.PackageLoader("fediverse_a2.web", "templates")
         self.envs = {language: template_environment(loader, language) for language in LANGUAGES}
+        # Remote images only ever through the media proxy: readers never contact another host.
+        proxy = ProxyLinks(rt)
+        for env in self.envs.values():
+            env.filters["proxied"] = proxy.link
+            env.filters["with_alt"] = proxy.stored_html
+            env.filters["proxied_avatar"] = proxy.avatar
 
     def language(self, request: Request) -> str:
         """The page language: ?lang=, then the language cookie, then Accept-Language, then the default."""

@@ -35,7 +35,8 @@ ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitab
 
 
 def content_security_policy(allow_http: bool, form_target: str | None = None) -> str:
-    """The policy of every page: our own scripts and styles only, images from anywhere on the web.
+    """The policy of every page: our own scripts, styles and images only (remote images come
+    through the media proxy, web/media_proxy.py, so readers never contact another host).
 
     `form_target`: one more place a form's answer may lead (the consent page redirects to the
     app's own scheme, `ivory:`, which browsers check against form-action too).
@@ -47,7 +48,7 @@ def content_security_policy(allow_http: bool, form_target: str | None = None) ->
             "default-src 'self'",
             "script-src 'self'",
             "style-src 'self'",
-            f"img-src 'self' data: {remote}",
+            "img-src 'self'",
             "object-src 'none'",
             "base-uri 'none'",
             # Remote interaction redirects (POST -> 303 -> the visitor's own server) are form

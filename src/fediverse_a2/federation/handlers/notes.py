@@ -13,8 +13,9 @@ import time
 from ...activitypub.events import parse_event
 from ...activitypub.note_images import images_of
 from ...activitypub.parse import ParseError, RemoteNote, parse_note
+from ...activitypub.values import items_of
 from ...activitypub.visibility import DIRECT, SHOWN, visibility_of
-from ...content import inert_text, sanitise_remote_html
+from ...content import inert_text, plain_text, sanitise_remote_html
 from ...hosts import same_origin
 from ...models import EVENT, POST
 from ...notices import excerpt_of
@@ -49,6 +50,21 @@ def _note(ctx: Context) -> RemoteNote:
     if note.attributed_to != ctx.actor.uri:
         raise Rejected("attributedTo is not the signing actor")
     return note
+
+
+def _summary(note: RemoteNote) -> str | None:
+    """The content warning as plain text: Mastodon sends it as text, others as HTML, some with entities."""
+    return inert_text(plain_text(note.summary or ""), 500) or None
+
+
+def _parts(ctx: Context, note: RemoteNote) -> comments.RemoteParts:
+    """A reply's language and image attachments (sensitive or not), as its comment keeps them.
+
+    Mastodon marks the note sensitive; Misskey marks each file: either hides the images.
+    """
+    obj = ctx.object() or {}
+    marked = any(isinstance(item, dict) and item.get("sensitive") is True for item in items_of(obj.get("attachment")))
+    return comments.RemoteParts(note.language, images_of(obj), note.sensitive or marked)
 
 
 def _event_of(obj: dict | None) -> RemoteEvent | None:
@@ -97,7 +113,7 @@ async def on_create(ctx: Context) -> None:
         ctx.notes.append("object was deleted before by its actor; ignored")
         return
     html = sanitise_remote_html(note.content)
-    summary = inert_text(note.summary, 500) or None
+    summary = _summary(note)
     published = parse_time(note.published, time.time()) or time.time()
     to, cc = _audience(ctx, note)
     visibility = visibility_of(to, cc, ctx.actor.followers_url)
@@ -108,11 +124,13 @@ async def on_create(ctx: Context) -> None:
         # Waits for approval; a reply shown to no one but its addressees needs none.
         held = shown and target.held
         state = comments.HELD if held else comments.VISIBLE
+        parts = _parts(ctx, note)
         comment_id = await comments.add(
             ctx.tx, ap_id=note.id, url=note.url, post_id=post_id, parent_id=parent_id,
             author_uri=ctx.actor.uri, member_id=None, domain=ctx.actor.domain,
             content_html=html, summary=summary, published=published,
             updated=parse_time(note.updated), state=state, visibility=visibility,
+            language=parts.language, images=parts.images, sensitive=parts.sensitive,
         )  # fmt: skip
         if comment_id is None or held:
             return
@@ -156,14 +174,14 @@ async def on_update(ctx: Context) -> None:
     updated = parse_time(note.updated, time.time()) or time.time()
     html = sanitise_remote_html(note.content)
     await on_changed(ctx, note.id)  # a group that announced it passes the Update on
-    summary = inert_text(note.summary, 500) or None
+    summary = _summary(note)
     # The notifications that quote it: a private note's text, the others' excerpt.
     await notification_store.update_text(ctx.tx, note.id, ctx.actor.uri, html, excerpt_of(html))
     row = await comments.by_ap_id(ctx.tx, note.id)
     if row is not None:
         if row.author_uri != ctx.actor.uri:
             raise Rejected("Update of a comment by someone other than its author")
-        await comments.update_content(ctx.tx, row.id, html, summary, updated)
+        await comments.update_content(ctx.tx, row.id, html, summary, updated, remote=_parts(ctx, note))
         if await comments.state_of(ctx.tx, row.id) == comments.VISIBLE:  # held and hidden stay unsearchable
             await search.index_comments(ctx.tx, [row.id])
         return
