@@ -36,19 +36,11 @@ from .background.workers import Workers
 from .config import Config
 from .errors import UserError
 from .hosts import format_authority, origin_of
+from .i18n import translate
 from .runtime import Runtime
 from .store import members
 
 __all__ = ["run_worker", "serve"]
-
-NO_MEMBERS = (
-    "No members yet. Add one with:\n"
-    '  fediverse-a2 member add USERNAME --name "Display Name"\n'
-    "then publish with:\n"
-    '  fediverse-a2 post USERNAME --title "Title" --body "Text in Markdown"\n'
-    "and sign in on the web with the link of:\n"
-    "  fediverse-a2 member invite USERNAME"
-)
 
 
 def _socket(host: str, port: int, reuse_port: bool) -> socket.socket:
@@ -64,7 +56,12 @@ def _socket(host: str, port: int, reuse_port: bool) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        address = format_authority(host, port)
+        raise UserError(
+            f"cannot listen on {host}:{port}: {exc.strerror}",
+            key="cli_cannot_listen",
+            values={"address": address, "reason": str(exc.strerror)},
+        ) from None
     return sock
 
 
@@ -84,7 +81,9 @@ class _Terminated:
             self.server.should_exit = True
 
 
-async def _serve(config: Config, host: str, port: int, reuse_port: bool, terminated: _Terminated) -> None:
+async def _serve(
+    config: Config, host: str, port: int, reuse_port: bool, terminated: _Terminated, language: str
+) -> None:
     sock = _socket(host, port, reuse_port)
     mode = config.server.background_here(os.cpu_count())
     rt = await Runtime.open(config)  # migrates before any worker process opens the database
@@ -92,7 +91,7 @@ async def _serve(config: Config, host: str, port: int, reuse_port: bool, termina
     watching: asyncio.Task[None] | None = None
     try:
         if await members.count(rt.db) == 0:
-            print(NO_MEMBERS, file=sys.stderr, flush=True)
+            print(translate(language, "cli_serve_no_members"), file=sys.stderr, flush=True)
         server = uvicorn.Server(
             uvicorn.Config(
                 create_app(rt, run_workers=mode == "inline"),
@@ -112,8 +111,8 @@ async def _serve(config: Config, host: str, port: int, reuse_port: bool, termina
         # collector's full passes, which otherwise walk it again and again under load.
         gc.collect()
         gc.freeze()
-        where = {"process": "in a worker process", "inline": "in this process", "none": "not here"}[mode]
-        line = f"fediverse-a2 serving {_where(config, host, port)} (background work: {where})"
+        where = translate(language, _BACKGROUND_WHERE[mode])
+        line = translate(language, "cli_serving", where=_where(config, host, port, language), background=where)
         print(line, file=sys.stderr, flush=True)
         await server.serve(sockets=[sock])
     finally:
@@ -127,11 +126,21 @@ async def _serve(config: Config, host: str, port: int, reuse_port: bool, termina
         await rt.close()
 
 
-def _where(config: Config, host: str, port: int) -> str:
+# Where serve's background work runs, as its first line says (config.server.background_here).
+_BACKGROUND_WHERE = {
+    "process": "cli_serving_background_process",
+    "inline": "cli_serving_background_inline",
+    "none": "cli_serving_background_none",
+}
+
+
+def _where(config: Config, host: str, port: int, language: str) -> str:
     """The address to name: base_url, and the socket only when it is another address (behind a proxy)."""
     bound = f"http://{format_authority(host, port)}"
     public = config.instance.base_url
-    return public if origin_of(bound) == origin_of(public) else f"{public} (listening on {bound})"
+    if origin_of(bound) == origin_of(public):
+        return public
+    return translate(language, "cli_serving_behind_proxy", url=public, bound=bound)
 
 
 def _config_file(config: Config) -> Path:
@@ -156,8 +165,9 @@ def serve(
     workers: int = 1,
     reuse_port: bool = False,
     background: str | None = None,
+    language: str = "en",
 ) -> None:
-    """Run the web server and the background work until interrupted."""
+    """Run the web server and the background work until interrupted; it says what it does in language."""
     host = host or config.listen[0]
     port = port or config.listen[1]
     # The runtime learns where it listens (the HTTP client never fetches that address).
@@ -166,10 +176,11 @@ def serve(
         config = dataclasses.replace(config, server=dataclasses.replace(config.server, background=background))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if workers < 1:
-        raise UserError("--workers must be at least 1")
+        raise UserError("--workers must be at least 1", key="cli_workers_at_least_one")
     if workers > 1 and not config.storage.is_postgres:
         raise UserError(
-            '--workers above 1 needs PostgreSQL (storage.database = "postgresql://…"); SQLite has one writer'
+            '--workers above 1 needs PostgreSQL (storage.database = "postgresql://…"); SQLite has one writer',
+            key="cli_workers_need_postgres",
         )
     processes = workers + (1 if config.server.background_here(os.cpu_count()) == "process" else 0)
     terminated = _Terminated()
@@ -179,7 +190,7 @@ def serve(
             return
         previous = signal.signal(signal.SIGTERM, terminated)
         try:
-            _run(_serve(config, host, port, reuse_port, terminated))
+            _run(_serve(config, host, port, reuse_port, terminated, language))
         finally:
             signal.signal(signal.SIGTERM, previous)
     if terminated.received:  # only now: the counts' folder is gone too
@@ -261,7 +272,7 @@ async def _supervise(config: Config, host: str, port: int, workers: int) -> None
         raise SystemExit(1)
 
 
-async def _work(config: Config) -> None:
+async def _work(config: Config, language: str) -> None:
     rt = await Runtime.open(config)
     workers = Workers(rt)
     stopping = asyncio.Event()
@@ -270,14 +281,14 @@ async def _work(config: Config) -> None:
         loop.add_signal_handler(sig, stopping.set)
     try:
         await workers.start()
-        print("fediverse-a2 worker running (inbox processing and delivery)", file=sys.stderr, flush=True)
+        print(translate(language, "cli_worker_running"), file=sys.stderr, flush=True)
         await stopping.wait()
     finally:
         await workers.stop()
         await rt.close()
 
 
-def run_worker(config: Config) -> None:
-    """Run only the background workers until SIGTERM or Ctrl-C."""
+def run_worker(config: Config, language: str = "en") -> None:
+    """Run only the background workers until SIGTERM or Ctrl-C; it says so in language."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    _run(_work(config))
+    _run(_work(config, language))

@@ -477,7 +477,7 @@ def test_progress_on_a_terminal_is_a_rich_bar() -> None:
     progress = make_progress(out)
     assert isinstance(progress, RichProgress)
     progress.phase("blogs", 10)
-    progress.advance(4, "40 comments")
+    progress.advance(4, comments=40)
     progress.advance(8)  # more than estimated: the total grows
     progress.phase("groups", None)
     progress.close()

@@ -19,7 +19,8 @@ from ..errors import UserError
 from ..i18n import environment_language, has_text, translate
 from ..runtime import Runtime
 from . import backup, events, federation, groups, imports, members, moderation, posts, relays, serve
-from .registry import Handler, Parser, Registry
+from .common import os_message
+from .registry import Handler, Parser, Registry, speak
 
 __all__ = ["GROUPS", "PROG", "build_parser", "main"]
 
@@ -30,12 +31,13 @@ GROUPS = (serve, members, posts, events, federation, moderation, imports, groups
 def build_parser(language: str = "en") -> tuple[argparse.ArgumentParser, Registry]:
     """The full argument parser (also documented in the README) and its registry.
 
-    Handlers find the command line's language in `args.language`.
+    Its help texts and argparse's own messages are in `language`; handlers find it in `args.language`.
     """
-    parser = Parser(prog=PROG, description="A small self-hosted ActivityPub service for Ambtenaar 2.0.")
+    speak(language)
+    parser = Parser(prog=PROG, description=translate(language, "cli_help_description"))
     parser.set_defaults(language=language)
-    parser.add_argument("--config", metavar="PATH", help="config file (default ./config.toml or $FEDIVERSE_A2_CONFIG)")
-    registry = Registry(parser)
+    parser.add_argument("--config", metavar="PATH", help=translate(language, "cli_help_config"))
+    registry = Registry(parser, language)
     for group in GROUPS:
         group.register(registry)
     return parser, registry
@@ -59,10 +61,13 @@ def user_message(exc: UserError, language: str) -> str:
 
     The service's message is the English source text and often names what was refused; the
     catalog's text is the page's wording, used for a language the message is not written in.
+    A refusal without such a text says so in the language, with the service's words after it.
     """
-    if language != "en" and exc.key is not None and has_text(exc.key):
+    if language == "en":
+        return str(exc)
+    if exc.key is not None and has_text(exc.key):
         return translate(language, exc.key, **exc.values)
-    return str(exc)
+    return translate(language, "cli_refused", message=str(exc))
 
 
 def _stdout_closed() -> bool:
@@ -92,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         config = load_config(config_path(args.config))
     except ConfigError as exc:
-        _fail(str(exc), 2)
+        _fail(translate(language, "cli_config_error", message=str(exc)), 2)
     name = registry.key(args)
     try:
         if name in registry.direct:
@@ -102,12 +107,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     except UserError as exc:
         _fail(user_message(exc, language))
     except ConfigError as exc:
-        _fail(str(exc), 2)
+        _fail(translate(language, "cli_config_error", message=str(exc)), 2)
     except KeyboardInterrupt:
         _fail(translate(language, "cli_interrupted"), 130)
     except BrokenPipeError as exc:
         if _stdout_closed():
             _reader_left()
-        _fail(str(exc))
+        _fail(os_message(exc, language))
     except OSError as exc:
-        _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
+        _fail(os_message(exc, language))

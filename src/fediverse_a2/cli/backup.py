@@ -12,46 +12,52 @@ import sys
 from pathlib import Path
 
 from ..config import Config
+from ..i18n import translate
 from ..services.backup import BackupReport, create_backup, restore_backup, verify_backup
+from .common import say
 from .registry import Registry
 
 __all__ = ["register"]
 
 
-def _warn(report: BackupReport) -> None:
+def _warn(report: BackupReport, language: str) -> None:
     for path in report.skipped:
-        print(f"note: not backed up (a link or an unusable name): {path}", file=sys.stderr)
+        _note(language, translate(language, "cli_backup_not_backed_up", path=path))
     for warning in report.warnings:
-        print(f"note: {warning}", file=sys.stderr)
+        _note(language, warning.text(language))
+
+
+def _note(language: str, text: str) -> None:
+    print(translate(language, "cli_note", text=text), file=sys.stderr)
 
 
 def _create(config: Config, args: argparse.Namespace) -> None:
     report = asyncio.run(create_backup(config, Path(args.file)))
-    _warn(report)
-    print(f"backed up to {args.file}: {report.summary()}")
+    _warn(report, args.language)
+    say(args, "cli_backup_created", file=args.file, summary=report.summary(args.language))
 
 
 def _verify(config: Config, args: argparse.Namespace) -> None:
     report = asyncio.run(verify_backup(Path(args.file)))
-    _warn(report)
-    print(f"ok: {args.file}: every checksum matches; {report.summary()}")
+    _warn(report, args.language)
+    say(args, "cli_backup_verified", file=args.file, summary=report.summary(args.language))
 
 
 def _restore(config: Config, args: argparse.Namespace) -> None:
     report = asyncio.run(restore_backup(config, Path(args.file), force=args.force))
     for aside in report.moved_aside:
-        print(f"moved aside: {aside}", file=sys.stderr)
-    _warn(report)
-    print(f"restored {args.file}: {report.summary()}")
+        print(translate(args.language, "cli_backup_moved_aside", path=str(aside)), file=sys.stderr)
+    _warn(report, args.language)
+    say(args, "cli_backup_restored", file=args.file, summary=report.summary(args.language))
 
 
 def register(cli: Registry) -> None:
     """Add backup create, verify and restore."""
-    cli.group("backup", "back up and restore the database, keys and media")
-    p = cli.process("backup create", "write FILE (.tar.gz): database, keys, media and a manifest", _create)
+    cli.group("backup", "cli_help_backup")
+    p = cli.process("backup create", "cli_help_backup_create", _create)
     p.add_argument("file", metavar="FILE")
-    p = cli.process("backup verify", "check an archive's manifest, checksums and database without restoring", _verify)
+    p = cli.process("backup verify", "cli_help_backup_verify", _verify)
     p.add_argument("file", metavar="FILE")
-    p = cli.process("backup restore", "restore an archive into the configured, empty locations", _restore)
+    p = cli.process("backup restore", "cli_help_backup_restore", _restore)
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--force", action="store_true", help="restore over what is there (it is moved aside, not deleted)")
+    p.add_argument("--force", action="store_true", help=cli.text("cli_help_backup_restore_force"))

@@ -21,15 +21,11 @@ async def _add(rt: Runtime, args: argparse.Namespace) -> None:
 
 def register(cli: Registry) -> None:
     """Add the event commands."""
-    cli.group("event", "events members organise (federated as ActivityPub Events)")
-    add = cli.command("event add", "create an event and send it to the member's followers; prints its URL", _add)
+    cli.group("event", "cli_help_event")
+    add = cli.command("event add", "cli_help_event_add", _add)
     add.add_argument("username")
     add.add_argument("--title", required=True)
-    add.add_argument(
-        "--start", required=True, metavar="ISO", help="start, ISO 8601; without an offset: in instance.timezone"
-    )
-    add.add_argument(
-        "--end", required=True, metavar="ISO", help="end, ISO 8601; without an offset: in instance.timezone"
-    )
-    add.add_argument("--location", metavar="L", help="where: the place's name (and address)")
-    add.add_argument("--body", metavar="TEXT", help="the description, in Markdown")
+    add.add_argument("--start", required=True, metavar="ISO", help=cli.text("cli_help_event_add_start"))
+    add.add_argument("--end", required=True, metavar="ISO", help=cli.text("cli_help_event_add_end"))
+    add.add_argument("--location", metavar="L", help=cli.text("cli_help_event_add_location"))
+    add.add_argument("--body", metavar="TEXT", help=cli.text("cli_help_event_add_body"))

@@ -53,23 +53,23 @@ async def _queue(rt: Runtime, args: argparse.Namespace) -> None:
         say(args, "cli_recent_failures")
     for d in failed:
         status = d.last_status if d.last_status is not None else "-"
-        retry = f" next {when(d.next_attempt_at)}" if d.state == "pending" else ""
-        print(
-            f"  #{d.id} {d.type} -> {d.inbox} [{d.state}, {d.attempts} attempts, "
-            f"status {status}{retry}] {d.last_error or ''}"
-        )
+        retry = translate(args.language, "cli_queue_next", when=when(d.next_attempt_at)) if d.state == "pending" else ""
+        say(
+            args, "cli_queue_failure", id=str(d.id), type=d.type, to=d.inbox, state=d.state,
+            n=str(d.attempts), code=str(status), next=retry, err=d.last_error or "",
+        )  # fmt: skip
 
 
 def register(cli: Registry) -> None:
     """Add follow, unfollow, timeline and queue."""
     for name, text, handler in (
-        ("follow", "follow a remote actor", _follow),
-        ("unfollow", "stop following a remote actor", _unfollow),
+        ("follow", "cli_help_follow", _follow),
+        ("unfollow", "cli_help_unfollow", _unfollow),
     ):
         p = cli.command(name, text, handler)
         p.add_argument("username")
         p.add_argument("target", metavar="HANDLE_OR_URL")
-    t = cli.command("timeline", "list posts received from followed actors", _timeline)
+    t = cli.command("timeline", "cli_help_timeline", _timeline)
     t.add_argument("username")
-    t.add_argument("--limit", type=count, default=50, metavar="N", help="how many posts (default 50)")
-    cli.command("queue", "show deliveries by state and the latest failures", _queue)
+    t.add_argument("--limit", type=count, default=50, metavar="N", help=cli.text("cli_help_timeline_limit"))
+    cli.command("queue", "cli_help_queue", _queue)

@@ -40,22 +40,20 @@ async def _moderator(rt: Runtime, args: argparse.Namespace) -> None:
 
 def register(cli: Registry) -> None:
     """Add the group commands."""
-    cli.group("group", "the network group and topic groups")
-    add = cli.command("group add", "create a topic group (a Group actor members post into)", _add)
-    add.add_argument("slug", help="the group's username: @SLUG@HOST")
-    add.add_argument("--name", required=True, help="display name")
-    add.add_argument("--summary", help="short description")
-    add.add_argument(
-        "--rule", choices=RULES, default="followers", help="whose remote posts it announces (default: followers)"
-    )
+    cli.group("group", "cli_help_group")
+    add = cli.command("group add", "cli_help_group_add", _add)
+    add.add_argument("slug", help=cli.text("cli_help_group_add_slug"))
+    add.add_argument("--name", required=True, help=cli.text("cli_help_display_name"))
+    add.add_argument("--summary", help=cli.text("cli_help_group_add_summary"))
+    add.add_argument("--rule", choices=RULES, default="followers", help=cli.text("cli_help_group_add_rule"))
     add.add_argument(
         "--visibility", choices=VISIBILITIES, default="public",
-        help="public (default), or members: only its members see it, nothing of it is federated",
+        help=cli.text("cli_help_group_add_visibility"),
     )  # fmt: skip
-    cli.command("group list", "list groups: name, display name, rule, visibility, actor", _list)
-    member = cli.command("group member", "add a member to a group (a members-only group: they may see it)", _member)
+    cli.command("group list", "cli_help_group_list", _list)
+    member = cli.command("group member", "cli_help_group_member", _member)
     member.add_argument("slug")
     member.add_argument("username")
-    mod = cli.command("group moderator", "let a member remove posts from a group and approve who joins it", _moderator)
+    mod = cli.command("group moderator", "cli_help_group_moderator", _moderator)
     mod.add_argument("slug")
     mod.add_argument("username")

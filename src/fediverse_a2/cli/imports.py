@@ -8,18 +8,20 @@ import sys
 from pathlib import Path
 
 from ..errors import UserError
+from ..i18n import translate
 from ..importer.ning import DEFAULT_BATCH, import_ning
 from ..importer.page import import_pages
 from ..importer.progress import make_progress
 from ..importer.report import CSV_HEADER, Summary
 from ..runtime import Runtime
 from ..store import legacy
+from .common import os_reason, say
 from .registry import Registry, count
 
 __all__ = ["register"]
 
 
-def _write_report(path: Path, summary: Summary) -> None:
+def _write_report(path: Path, summary: Summary, language: str) -> None:
     """The report per kind as CSV (kind, outcome, count, reason)."""
     try:
         with path.open("w", newline="", encoding="utf-8") as fh:
@@ -27,28 +29,38 @@ def _write_report(path: Path, summary: Summary) -> None:
             out.writerow(CSV_HEADER)
             out.writerows(summary.csv_rows())
     except OSError as exc:
-        raise UserError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
+        values = {"file": str(path), "reason": os_reason(exc, language)}
+        raise UserError(
+            f"cannot write the report to {path}: {exc.strerror or exc}",
+            key="cli_import_report_unwritable",
+            values=values,
+        ) from None
 
 
 async def _ning(rt: Runtime, args: argparse.Namespace) -> None:
     report = Path(args.report) if args.report else None
     if report is not None and (report.is_dir() or not report.parent.is_dir()):
-        raise UserError(f"cannot write the report to {report}: not a file in an existing folder")
+        reason = translate(args.language, "cli_import_report_no_folder")
+        raise UserError(
+            f"cannot write the report to {report}: not a file in an existing folder",
+            key="cli_import_report_unwritable",
+            values={"file": str(report), "reason": reason},
+        )
     summary = await import_ning(
-        rt, Path(args.folder), make_progress(), dry_run=args.dry_run, batch_size=args.batch_size
+        rt, Path(args.folder), make_progress(language=args.language), dry_run=args.dry_run, batch_size=args.batch_size
     )
-    for line in summary.lines():
+    for line in summary.lines(args.language):
         print(line)
     if report is not None:
-        _write_report(report, summary)
-        print(f"report written to {report}")
+        _write_report(report, summary, args.language)
+        say(args, "cli_import_report_written", file=str(report))
 
 
 async def _page(rt: Runtime, args: argparse.Namespace) -> None:
     summary, urls = await import_pages(
-        rt, [Path(f) for f in args.files], args.author, make_progress(), dry_run=args.dry_run
+        rt, [Path(f) for f in args.files], args.author, make_progress(language=args.language), dry_run=args.dry_run
     )
-    for line in summary.lines():
+    for line in summary.lines(args.language):
         print(line)
     for url in urls:  # the post's URL last (one per page, in the order given)
         print(url)
@@ -63,19 +75,17 @@ async def _map(rt: Runtime, args: argparse.Namespace) -> None:
 
 def register(cli: Registry) -> None:
     """Add `import ning`, `import page` and `import map`."""
-    cli.group("import", "import the old network's archive (Ning export, saved pages)")
-    ning = cli.command("import ning", "import a Ning archiver export folder (idempotent, resumable)", _ning)
-    ning.add_argument("folder", metavar="DIR", help="the folder with ning-members.json, ning-blogs.json, ...")
-    ning.add_argument("--dry-run", action="store_true", help="say what would be imported; change nothing")
+    cli.group("import", "cli_help_import")
+    ning = cli.command("import ning", "cli_help_import_ning", _ning)
+    ning.add_argument("folder", metavar="DIR", help=cli.text("cli_help_import_ning_folder"))
+    ning.add_argument("--dry-run", action="store_true", help=cli.text("cli_help_import_dry_run"))
     ning.add_argument(
         "--batch-size", type=count, default=DEFAULT_BATCH, metavar="N",
-        help=f"posts (with their comments) per transaction (default {DEFAULT_BATCH})",
+        help=cli.text("cli_help_import_ning_batch_size", default=str(DEFAULT_BATCH)),
     )  # fmt: skip
-    ning.add_argument(
-        "--report", metavar="FILE", help="also write the report per kind (found, imported, skipped and why) as CSV"
-    )
-    page = cli.command("import page", "import pages saved from the old site; prints each post's URL", _page)
-    page.add_argument("files", metavar="FILE", nargs="+", help="a page saved as text or HTML")
-    page.add_argument("--author", required=True, metavar="USERNAME", help="the member who wrote the post(s)")
-    page.add_argument("--dry-run", action="store_true", help="say what would be imported; change nothing")
-    cli.command("import map", "print the CSV of old ids and addresses -> new URLs", _map)
+    ning.add_argument("--report", metavar="FILE", help=cli.text("cli_help_import_ning_report"))
+    page = cli.command("import page", "cli_help_import_page", _page)
+    page.add_argument("files", metavar="FILE", nargs="+", help=cli.text("cli_help_import_page_files"))
+    page.add_argument("--author", required=True, metavar="USERNAME", help=cli.text("cli_help_import_page_author"))
+    page.add_argument("--dry-run", action="store_true", help=cli.text("cli_help_import_dry_run"))
+    cli.command("import map", "cli_help_import_map", _map)

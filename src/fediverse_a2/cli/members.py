@@ -112,34 +112,28 @@ async def _move(rt: Runtime, args: argparse.Namespace) -> None:
 
 def register(cli: Registry) -> None:
     """Add the member commands."""
-    cli.group("member", "manage members and their accounts")
-    add = cli.command("member add", "create a member and its key pair", _add)
+    cli.group("member", "cli_help_member")
+    add = cli.command("member add", "cli_help_member_add", _add)
     add.add_argument("username")
-    add.add_argument("--name", required=True, help="display name")
-    add.add_argument("--summary", help="short profile text")
-    cli.command("member list", "list members", _list)
-    cli.command("member password", "set a password, read from standard input", _password).add_argument("username")
-    cli.command(
-        "member invite", "print a link (7 days, once) where the member chooses a password", _invite
-    ).add_argument("username")
-    role = cli.command("member role", "set a member's role", _role)
+    add.add_argument("--name", required=True, help=cli.text("cli_help_display_name"))
+    add.add_argument("--summary", help=cli.text("cli_help_member_add_summary"))
+    cli.command("member list", "cli_help_member_list", _list)
+    cli.command("member password", "cli_help_member_password", _password).add_argument("username")
+    cli.command("member invite", "cli_help_member_invite", _invite).add_argument("username")
+    role = cli.command("member role", "cli_help_member_role", _role)
     role.add_argument("username")
     role.add_argument("role", choices=ROLES)
-    for action, text in (("disable", "stop a member from signing in"), ("enable", "let a member sign in again")):
+    for action, text in (("disable", "cli_help_member_disable"), ("enable", "cli_help_member_enable")):
         cli.command(f"member {action}", text, _disable).add_argument("username")
-    cli.command("member requests", "list open membership requests", _requests)
-    approve_cmd = cli.command(
-        "member approve", "approve a request: creates the member, prints an invite link", _approve
-    )
+    cli.command("member requests", "cli_help_member_requests", _requests)
+    approve_cmd = cli.command("member approve", "cli_help_member_approve", _approve)
     approve_cmd.add_argument("id", type=count)
-    approve_cmd.add_argument("--username", help="the new member's username (default: from the name)")
-    cli.command("member reject", "reject a membership request", _reject).add_argument("id", type=count)
-    export = cli.command("member export", "write a member's data (AVG) as a zip file", _export)
+    approve_cmd.add_argument("--username", help=cli.text("cli_help_member_approve_username"))
+    cli.command("member reject", "cli_help_member_reject", _reject).add_argument("id", type=count)
+    export = cli.command("member export", "cli_help_member_export", _export)
     export.add_argument("username")
-    export.add_argument("file", help="the zip file to write (must not exist)")
-    cli.command(
-        "member delete", "erase a member's account for good; a Delete goes to every server that knows it", _delete
-    ).add_argument("username")
-    move = cli.command("member move", "move a member's account to another one that lists it as an alias", _move)
+    export.add_argument("file", help=cli.text("cli_help_member_export_file"))
+    cli.command("member delete", "cli_help_member_delete", _delete).add_argument("username")
+    move = cli.command("member move", "cli_help_member_move", _move)
     move.add_argument("username")
-    move.add_argument("target", help="the new account: @user@host or its URL")
+    move.add_argument("target", help=cli.text("cli_help_member_move_target"))

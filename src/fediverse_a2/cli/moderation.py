@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..federation.actors import ActorDirectory
+from ..i18n import translate
 from ..runtime import Runtime
 from ..services.moderation import (
     block_actor,
@@ -24,7 +25,9 @@ __all__ = ["register"]
 
 
 async def _domain_change(rt: Runtime, args: argparse.Namespace) -> None:
-    print(await set_domain(rt, args.action, args.domain, by="cli"))
+    change = await set_domain(rt, args.action, args.domain, by="cli")
+    removed = translate(args.language, "cli_domain_followers_removed", n=change.removed) if change.removed else ""
+    say(args, "cli_domain_changed", action=change.action, domain=change.domain, removed=removed)
 
 
 async def _domain_list(rt: Runtime, args: argparse.Namespace) -> None:
@@ -37,7 +40,7 @@ async def _domain_list(rt: Runtime, args: argparse.Namespace) -> None:
 
 
 async def _domain_import(rt: Runtime, args: argparse.Namespace) -> None:
-    text = read_text_file(args.file)
+    text = read_text_file(args.file, args.language)
     say(args, "cli_domains_imported", n=await import_domains(rt, text, by="cli"))
 
 
@@ -65,26 +68,27 @@ async def _reports(rt: Runtime, args: argparse.Namespace) -> None:
     if not found:
         say(args, "cli_no_reports")
     for report in found:
-        print(
-            f"#{report.id} {when(report.received_at)} from {report.actor_uri}\n"
-            f"    objects: {report.objects}\n    {report.content}"
-        )
+        say(
+            args, "cli_report", id=str(report.id), received=when(report.received_at), actor=report.actor_uri,
+            objects=str(report.objects), content=report.content,
+        )  # fmt: skip
         if report.resolution:
             note = f": {report.resolution_note}" if report.resolution_note else ""
-            print(f"    {report.resolution} by {report.resolved_by} {when(report.resolved_at)}{note}")
+            say(
+                args, "cli_report_resolution", resolution=report.resolution, by=str(report.resolved_by),
+                when=when(report.resolved_at), note=note,
+            )  # fmt: skip
 
 
 def register(cli: Registry) -> None:
     """Add domain, block, unblock and reports."""
-    cli.group("domain", "federation policy: block, allow, list, import, export")
+    cli.group("domain", "cli_help_domain")
     for action in ("block", "unblock", "allow", "disallow"):
-        cli.command(f"domain {action}", f"{action} a domain (subdomains included)", _domain_change).add_argument(
-            "domain"
-        )
-    cli.command("domain list", "list the rules in force", _domain_list)
-    cli.command("domain import", "import a Mastodon domain-block CSV", _domain_import).add_argument("file")
-    cli.command("domain export", "print the blocks as a Mastodon domain-block CSV", _domain_export)
-    block = cli.command("block", "block one remote actor (`block list` lists the blocks)", _block)
+        cli.command(f"domain {action}", f"cli_help_domain_{action}", _domain_change).add_argument("domain")
+    cli.command("domain list", "cli_help_domain_list", _domain_list)
+    cli.command("domain import", "cli_help_domain_import", _domain_import).add_argument("file")
+    cli.command("domain export", "cli_help_domain_export", _domain_export)
+    block = cli.command("block", "cli_help_block", _block)
     block.add_argument("target", metavar="HANDLE_OR_URL")
-    cli.command("unblock", "lift an actor block", _unblock).add_argument("target", metavar="HANDLE_OR_URL")
-    cli.command("reports", "list reports (Flag activities) from other servers", _reports)
+    cli.command("unblock", "cli_help_unblock", _unblock).add_argument("target", metavar="HANDLE_OR_URL")
+    cli.command("reports", "cli_help_reports", _reports)

@@ -18,7 +18,7 @@ __all__ = ["register"]
 def _body(args: argparse.Namespace, required: bool) -> str | None:
     """The text from --body or --body-file."""
     if getattr(args, "body_file", None):
-        return read_text_file(args.body_file, "body file")
+        return read_text_file(args.body_file, args.language, "body file")
     if args.body is None and required:
         raise UserError("give the post body with --body TEXT or --body-file PATH", key="cli_no_body")
     return str(args.body) if args.body is not None else None
@@ -48,24 +48,24 @@ async def _comment(rt: Runtime, args: argparse.Namespace) -> None:
 
 def register(cli: Registry) -> None:
     """Add the post, edit, delete and comment commands."""
-    post = cli.command("post", "publish a blog post (Markdown); prints its URL", _post)
+    post = cli.command("post", "cli_help_post", _post)
     post.add_argument("username")
     post.add_argument("--title", required=True)
     body = post.add_mutually_exclusive_group(required=True)
-    body.add_argument("--body", help="the post text in Markdown")
-    body.add_argument("--body-file", metavar="PATH", help="read the post text from a file")
+    body.add_argument("--body", help=cli.text("cli_help_post_body"))
+    body.add_argument("--body-file", metavar="PATH", help=cli.text("cli_help_post_body_file"))
 
-    edit = cli.command("edit", "change a post and send an Update", _edit)
+    edit = cli.command("edit", "cli_help_edit", _edit)
     edit.add_argument("url", metavar="POST_URL")
     edit.add_argument("--title")
     body = edit.add_mutually_exclusive_group()
     body.add_argument("--body")
     body.add_argument("--body-file", metavar="PATH")
 
-    delete = cli.command("delete", "delete a post or a member's comment and send a Delete", _delete)
+    delete = cli.command("delete", "cli_help_delete", _delete)
     delete.add_argument("url", metavar="URL")
 
-    c = cli.command("comment", "comment as a member on a post, comment or remote note; prints its URL", _comment)
+    c = cli.command("comment", "cli_help_comment", _comment)
     c.add_argument("username")
     c.add_argument("url", metavar="URL")
-    c.add_argument("--body", required=True, help="the comment in Markdown")
+    c.add_argument("--body", required=True, help=cli.text("cli_help_comment_body"))

@@ -33,10 +33,8 @@ async def _list(rt: Runtime, args: argparse.Namespace) -> None:
 
 def register(cli: Registry) -> None:
     """Add relay add, relay remove and relay list."""
-    cli.group("relay", "relays: share public posts with other instances, receive theirs")
-    text = "subscribe to a relay: its actor URL (LitePub) or its inbox URL ending in /inbox (Mastodon-style)"
+    cli.group("relay", "cli_help_relay")
+    text = "cli_help_relay_add"
     cli.command("relay add", text, _add).add_argument("url", metavar="URL")
-    cli.command("relay remove", "unsubscribe from a relay (sends Undo of the Follow)", _remove).add_argument(
-        "url", metavar="URL"
-    )
-    cli.command("relay list", "list relays, one line each: URL and state (pending, accepted, rejected)", _list)
+    cli.command("relay remove", "cli_help_relay_remove", _remove).add_argument("url", metavar="URL")
+    cli.command("relay list", "cli_help_relay_list", _list)

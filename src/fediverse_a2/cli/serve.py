@@ -17,25 +17,25 @@ __all__ = ["register"]
 def _serve(config: Config, args: argparse.Namespace) -> None:
     from ..server import serve
 
-    serve(config, args.host, args.port, args.workers, args.reuse_port, args.background)
+    serve(config, args.host, args.port, args.workers, args.reuse_port, args.background, args.language)
 
 
 def _worker(config: Config, args: argparse.Namespace) -> None:
     from ..server import run_worker
 
-    run_worker(config)
+    run_worker(config, args.language)
 
 
 def register(cli: Registry) -> None:
     """Add serve and worker."""
-    p = cli.process("serve", "run the web server and the background workers", _serve)
-    p.add_argument("--host", help="address to listen on (default [server] host)")
-    p.add_argument("--port", type=port_number, help="port to listen on (default [server] port)")
-    p.add_argument("--workers", type=count, default=1, help="processes sharing the port (PostgreSQL only)")
+    p = cli.process("serve", "cli_help_serve", _serve)
+    p.add_argument("--host", help=cli.text("cli_help_serve_host"))
+    p.add_argument("--port", type=port_number, help=cli.text("cli_help_serve_port"))
+    p.add_argument("--workers", type=count, default=1, help=cli.text("cli_help_serve_workers"))
     p.add_argument(
         "--background",
         choices=BACKGROUND_MODES,
-        help="where the background work runs (default [server] background: auto)",
+        help=cli.text("cli_help_serve_background"),
     )
     p.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
-    cli.process("worker", "run only the background workers (inbox processing, delivery)", _worker)
+    cli.process("worker", "cli_help_worker", _worker)

@@ -187,7 +187,7 @@ class _NingImport:
         assert self.writer is not None
         async with self.session.batch() as tx:
             await self.writer.write(tx, batch)
-        self.progress.advance(len(batch), f"{self.summary.created['comments']} comments")
+        self.progress.advance(len(batch), self.summary.created["comments"])
 
     async def posts(self, kind: str, posts: Iterable[ImportPost], total: int | None = None) -> None:
         """Write posts in batches; while one batch is written, the next one's images are being re-encoded."""

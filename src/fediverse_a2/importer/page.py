@@ -98,7 +98,7 @@ async def import_pages(
                     await writer.write(tx, [page_post(page, legacy_id, author_ref, commenters)])
                     post_id = (await legacy.post_ids(tx, [legacy_id]))[legacy_id]
                 urls.append(rt.urls.post(post_id))
-                progress.advance(1, f"{summary.created['comments']} comments")
+                progress.advance(1, summary.created["comments"])
     finally:
         progress.close()
     summary.seconds = time.monotonic() - started

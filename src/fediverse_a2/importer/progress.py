@@ -21,6 +21,9 @@ from rich.progress import (
 )
 from rich.progress import Progress as RichBar
 
+from ..i18n import translate
+from .report import kind_name
+
 __all__ = ["PlainProgress", "Progress", "RichProgress", "make_progress"]
 
 
@@ -30,8 +33,8 @@ class Progress(Protocol):
     def phase(self, name: str, total: int | None) -> None:
         """A new step (members, posts, ...) of about `total` records."""
 
-    def advance(self, done: int, extra: str = "") -> None:
-        """`done` more records of the current step are committed; extra says what else (comments)."""
+    def advance(self, done: int, comments: int | None = None) -> None:
+        """`done` more records of the current step are committed; comments: how many comments so far."""
 
     def close(self) -> None:
         """The import ended."""
@@ -45,8 +48,9 @@ def _eta(seconds: float) -> str:
 class PlainProgress:
     """One line per committed batch (at most one a second), for logs and pipes."""
 
-    def __init__(self, out: TextIO, interval: float = 1.0) -> None:
+    def __init__(self, out: TextIO, interval: float = 1.0, language: str = "en") -> None:
         self.out = out
+        self.language = language
         self.interval = interval
         self.name = ""
         self.total: int | None = None
@@ -59,7 +63,7 @@ class PlainProgress:
         self.started = time.monotonic()
         self.printed = 0.0
 
-    def advance(self, done: int, extra: str = "") -> None:
+    def advance(self, done: int, comments: int | None = None) -> None:
         self.done += done
         now = time.monotonic()
         finished = self.total is not None and self.done >= self.total
@@ -67,14 +71,15 @@ class PlainProgress:
             return
         self.printed = now
         elapsed = now - self.started
-        line = f"{self.name}: {self.done}"
+        line = f"{kind_name(self.name, self.language)}: {self.done}"
         if self.total:
             line += f"/{self.total} ({min(100, 100 * self.done // self.total)}%)"
-        if extra:
-            line += f", {extra}"
+        if comments is not None:
+            line += ", " + translate(self.language, "cli_progress_comments", n=str(comments))
         line += f", {_eta(elapsed)}"
         if self.total and 0 < self.done < self.total:
-            line += f", about {_eta(elapsed / self.done * (self.total - self.done))} left"
+            left = _eta(elapsed / self.done * (self.total - self.done))
+            line += ", " + translate(self.language, "cli_progress_time_left", time=left)
         print(line, file=self.out, flush=True)
 
     def close(self) -> None:
@@ -84,14 +89,15 @@ class PlainProgress:
 class RichProgress:
     """A progress bar per step, with counts and the time left."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, language: str = "en") -> None:
+        self.language = language
         self.bar = RichBar(
             TextColumn("{task.description:<12}"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[extra]}"),
             TimeElapsedColumn(),
-            TextColumn("left"),
+            TextColumn(translate(language, "cli_progress_left")),
             TimeRemainingColumn(),
             console=console,
         )
@@ -108,14 +114,15 @@ class RichProgress:
 
     def phase(self, name: str, total: int | None) -> None:
         self._end()
-        self.task = self.bar.add_task(name, total=total, extra="")
+        self.task = self.bar.add_task(kind_name(name, self.language), total=total, extra="")
 
-    def advance(self, done: int, extra: str = "") -> None:
+    def advance(self, done: int, comments: int | None = None) -> None:
         task = self._current()
         if task is None:
             return
         if task.total is not None and task.completed + done > task.total:
             self.bar.update(task.id, total=task.completed + done)  # the estimate was low
+        extra = "" if comments is None else translate(self.language, "cli_progress_comments", n=str(comments))
         self.bar.update(task.id, advance=done, extra=extra)
 
     def close(self) -> None:
@@ -123,9 +130,9 @@ class RichProgress:
         self.bar.stop()
 
 
-def make_progress(out: TextIO | None = None) -> Progress:
-    """A progress bar when `out` (standard error) is a terminal, plain lines otherwise."""
+def make_progress(out: TextIO | None = None, language: str = "en") -> Progress:
+    """A progress bar when `out` (standard error) is a terminal, plain lines otherwise; in language."""
     out = out or sys.stderr
     if out.isatty():
-        return RichProgress(Console(file=out))
-    return PlainProgress(out)
+        return RichProgress(Console(file=out), language)
+    return PlainProgress(out, language=language)

@@ -16,7 +16,9 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-__all__ = ["CSV_HEADER", "REPORT_KINDS", "Summary", "Tally"]
+from ..i18n import translate
+
+__all__ = ["CSV_HEADER", "REPORT_KINDS", "Summary", "Tally", "kind_name"]
 
 _MAX_LISTED = 20
 # The report's kinds, in its order (a kind the archive does not have is left out).
@@ -25,6 +27,35 @@ REPORT_KINDS = (
     "music", "pages", "files",
 )  # fmt: skip
 CSV_HEADER = ("kind", "outcome", "count", "reason")
+# The kinds' names in the catalogs (the CSV report keeps the English names, as data).
+_KIND_KEYS = {
+    "albums": "cli_import_kind_albums",
+    "answers": "cli_import_kind_answers",
+    "authors": "cli_import_kind_authors",
+    "blogs": "cli_import_kind_blogs",
+    "comments": "cli_import_kind_comments",
+    "discussions": "cli_import_kind_discussions",
+    "drafts": "cli_import_kind_drafts",
+    "events": "cli_import_kind_events",
+    "files": "cli_import_kind_files",
+    "groups": "cli_import_kind_groups",
+    "images": "cli_import_kind_images",
+    "members": "cli_import_kind_members",
+    "members-only posts": "cli_import_kind_members_only_posts",
+    "music": "cli_import_kind_music",
+    "pages": "cli_import_kind_pages",
+    "photos": "cli_import_kind_photos",
+    "posts": "cli_import_kind_posts",
+    "redirects": "cli_import_kind_redirects",
+    "topic groups": "cli_import_kind_topic_groups",
+    "videos": "cli_import_kind_videos",
+}
+
+
+def kind_name(kind: str, language: str) -> str:
+    """A kind of content as the summary names it in language (an unknown kind by its own name)."""
+    key = _KIND_KEYS.get(kind)
+    return kind if key is None else translate(language, key)
 
 
 @dataclass
@@ -93,21 +124,29 @@ class Summary:
         """The kinds of the report, in order (those never met left out)."""
         return [k for k in REPORT_KINDS if k in self.tally] + sorted(k for k in self.tally if k not in REPORT_KINDS)
 
-    def report_lines(self) -> list[str]:
-        """The report per kind: found, imported, already there, skipped with each reason."""
-        out = ["report (found: imported + already there + skipped):"]
+    def report_lines(self, language: str = "en") -> list[str]:
+        """The report per kind in language: found, imported, already there, skipped with each reason."""
+        out = [translate(language, "cli_import_report")]
         for kind in self.report_kinds():
             t = self.tally[kind]
             out.append(
-                f"  {kind}: {t.found} found, {t.imported} imported, {t.existing} already there, "
-                f"{t.skipped_total} skipped"
+                translate(
+                    language,
+                    "cli_import_report_kind",
+                    kind=kind_name(kind, language),
+                    found=str(t.found),
+                    imported=str(t.imported),
+                    existing=str(t.existing),
+                    skipped=str(t.skipped_total),
+                )
             )
             reasons = sorted(t.skipped.items(), key=lambda item: (-item[1], item[0]))
             for reason, n in reasons[:_MAX_LISTED]:
-                out.append(f"    skipped {n}: {reason}")
+                out.append(translate(language, "cli_import_report_skipped", n=str(n), reason=reason))
             if len(reasons) > _MAX_LISTED:
                 rest = sum(n for _, n in reasons[_MAX_LISTED:])
-                out.append(f"    skipped {rest}: {len(reasons) - _MAX_LISTED} more reasons (see --report)")
+                more = translate(language, "cli_import_report_more_reasons", n=str(len(reasons) - _MAX_LISTED))
+                out.append(translate(language, "cli_import_report_skipped", n=str(rest), reason=more))
         return out
 
     def csv_rows(self) -> Iterator[tuple[str, str, int, str]]:
@@ -120,9 +159,9 @@ class Summary:
             for reason, n in sorted(t.skipped.items()):
                 yield kind, "skipped", n, reason
 
-    def lines(self) -> list[str]:
-        """The summary, one fact a line, then the report per kind."""
-        verb = "would import" if self.dry_run else "imported"
+    def lines(self, language: str = "en") -> list[str]:
+        """The summary in language, one fact a line, then the report per kind."""
+        verb = "cli_import_would_import" if self.dry_run else "cli_import_imported"
         out = []
         kinds = (
             "members", "authors", "topic groups", "posts", "members-only posts", "drafts", "comments", "events",
@@ -131,18 +170,22 @@ class Summary:
         for kind in kinds:
             new, old = self.created[kind], self.existing[kind]
             if new or old:
-                out.append(f"{verb} {new} {kind}" + (f" ({old} already there)" if old else ""))
+                already = translate(language, "cli_import_already_there", n=str(old)) if old else ""
+                out.append(translate(language, verb, n=str(new), kind=kind_name(kind, language)) + already)
         if not out:
-            out.append(f"{verb} nothing")
+            out.append(translate(language, f"{verb}_nothing"))
         if self.unreadable:
-            out.append(f"skipped {len(self.unreadable)} unreadable records:")
+            out.append(translate(language, "cli_import_unreadable", n=str(len(self.unreadable))))
             for kind, number, reason in self.unreadable[:_MAX_LISTED]:
-                out.append(f"  {kind} record {number}: {reason}")
+                out.append(
+                    translate(language, "cli_import_unreadable_record", kind=kind, number=str(number), reason=reason)
+                )
             if len(self.unreadable) > _MAX_LISTED:
-                out.append(f"  ... and {len(self.unreadable) - _MAX_LISTED} more")
+                out.append(translate(language, "cli_import_unreadable_more", n=str(len(self.unreadable) - _MAX_LISTED)))
         for what, n in sorted(self.warnings.items()):
-            out.append(f"note: {n} x {what}")
+            out.append(translate(language, "cli_import_note", n=str(n), what=what))
         if self.tally:
-            out += self.report_lines()
-        out.append(f"took {self.seconds:.1f} s" + (" (dry run: nothing was changed)" if self.dry_run else ""))
+            out += self.report_lines(language)
+        took = translate(language, "cli_import_took", seconds=f"{self.seconds:.1f}")
+        out.append(took + (translate(language, "cli_import_dry_run_note") if self.dry_run else ""))
         return out

@@ -31,12 +31,25 @@ from .. import __version__
 from ..backup.manifest import DATABASE_FILES, BackupError, Entry, Manifest, check_path
 from ..backup.tarball import hash_file, read_archive, write_archive
 from ..config import Config
+from ..i18n import translate
 from ..store import snapshot
 from ..store.connect import open_postgres
 from ..store.migrations import LATEST, too_new
 from ..work.wakeups import live_listeners, wake_dir
 
-__all__ = ["BackupReport", "create_backup", "restore_backup", "verify_backup"]
+__all__ = ["BackupNote", "BackupReport", "create_backup", "restore_backup", "verify_backup"]
+
+
+@dataclass(frozen=True)
+class BackupNote:
+    """Something the admin should know about an archive: an interface text (key) and its values."""
+
+    key: str
+    values: tuple[tuple[str, str], ...] = ()
+
+    def text(self, language: str) -> str:
+        """The note in language."""
+        return translate(language, self.key, **dict(self.values))
 
 
 @dataclass(frozen=True)
@@ -46,21 +59,29 @@ class BackupReport:
     manifest: Manifest
     skipped: tuple[str, ...] = ()  # files not backed up (links, unusable names)
     moved_aside: tuple[Path, ...] = ()  # what a forced restore moved out of the way
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[BackupNote, ...] = field(default=())
 
-    def summary(self) -> str:
-        """One line: what the archive holds."""
+    def summary(self, language: str = "en") -> str:
+        """One line in language: what the archive holds."""
         m = self.manifest
-        return (
-            f"{m.backend} database (schema {m.schema}), {len(m.under('keys'))} keys, "
-            f"{len(m.under('media'))} media files, {_size(m.total_size)}; made {m.created_at} for {m.base_url}"
+        return translate(
+            language,
+            "cli_backup_summary",
+            db=m.backend,
+            schema=str(m.schema),
+            keys=str(len(m.under("keys"))),
+            media=str(len(m.under("media"))),
+            size=_size(m.total_size, language),
+            made=m.created_at,
+            url=m.base_url,
         )
 
 
-def _size(n: int) -> str:
+def _size(n: int, language: str = "en") -> str:
     for unit in ("bytes", "kB", "MB", "GB"):
         if n < 1024 or unit == "GB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+            shown = f"{n}" if unit == "bytes" else f"{n:.1f}"
+            return f"{shown.replace('.', ',') if language == 'nl' else shown} {unit}"
         n /= 1024  # type: ignore[assignment]
     return f"{n} bytes"  # pragma: no cover
 
@@ -196,9 +217,9 @@ def _verify(source: Path) -> BackupReport:
         _check_database(manifest, staged)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[BackupNote, ...] = ()
     if manifest.schema > LATEST:
-        warnings = (f"its schema {manifest.schema} is newer than this version knows ({LATEST}): restore it with that",)
+        warnings = (BackupNote("cli_backup_newer_schema", (("schema", str(manifest.schema)), ("latest", str(LATEST)))),)
     return BackupReport(manifest, warnings=warnings)
 
 
@@ -383,12 +404,12 @@ async def restore_backup(config: Config, source: Path, force: bool = False) -> B
         failed = False
     finally:
         restore.cleanup(failed)
-    warnings: list[str] = []
+    warnings: list[BackupNote] = []
     if manifest.base_url != config.instance.base_url:
-        warnings.append(
-            f"the backup was made for {manifest.base_url}, this config says {config.instance.base_url}: "
-            "remote servers know the actors and posts by the backup's addresses"
-        )
+        made_for = (("made_for", manifest.base_url), ("configured", config.instance.base_url))
+        warnings.append(BackupNote("cli_backup_other_address", made_for))
     if manifest.schema < LATEST:
-        warnings.append(f"the database has schema {manifest.schema}: it is upgraded to {LATEST} on the next start")
+        warnings.append(
+            BackupNote("cli_backup_older_schema", (("schema", str(manifest.schema)), ("latest", str(LATEST))))
+        )
     return BackupReport(manifest, moved_aside=tuple(restore.moved), warnings=tuple(warnings))

@@ -7,6 +7,7 @@ member's username from the web, "cli" from the command line.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from ..errors import UserError
 from ..federation.actors import ActorDirectory
@@ -20,6 +21,7 @@ from ..store.reports import Report
 from .members import USERNAME_RE
 
 __all__ = [
+    "DomainChange",
     "block_actor",
     "checked_domain",
     "export_domains",
@@ -49,8 +51,17 @@ def checked_domain(value: str) -> str:
         raise UserError(str(exc), key="domain_invalid", values={"domain": value.strip()[:100]}) from None
 
 
-async def set_domain(rt: Runtime, action: str, value: str, source: str = "admin", *, by: str = "cli") -> str:
-    """domain block|unblock|allow|disallow: change the admin's rules; returns a summary line."""
+@dataclass(frozen=True, slots=True)
+class DomainChange:
+    """A changed domain rule: the action, the domain, and how many followers a block removed."""
+
+    action: str
+    domain: str
+    removed: int
+
+
+async def set_domain(rt: Runtime, action: str, value: str, source: str = "admin", *, by: str = "cli") -> DomainChange:
+    """domain block|unblock|allow|disallow: change the admin's rules; returns what changed."""
     kind, add = ACTIONS[action]
     domain = checked_domain(value)
     removed = 0
@@ -65,7 +76,7 @@ async def set_domain(rt: Runtime, action: str, value: str, source: str = "admin"
         extra = f"; removed {removed} follower(s)" if removed else ""
         await audit.record(tx, by, f"domain_{action}", domain, extra.removeprefix("; "))
     await rt.refresh_policy()  # this process's pages follow at once; others on their next check
-    return f"{action}: {domain}{extra}"
+    return DomainChange(action, domain, removed)
 
 
 async def list_domains(rt: Runtime) -> list[DomainRule]:

@@ -40,15 +40,19 @@ def is_inbox_url(url: str) -> bool:
 
 def _check_url(rt: Runtime, url: str) -> str:
     if origin_of(url) is None or urlsplit(url).fragment:
-        raise UserError(f"not a relay URL: {url}")
+        raise UserError(f"not a relay URL: {url}", key="relay_not_a_url", values={"url": url})
     try:
         domain = host_of(url)
     except HostError as exc:
-        raise UserError(f"not a relay URL: {url} ({exc})") from None
+        raise UserError(f"not a relay URL: {url} ({exc})", key="relay_not_a_url", values={"url": url}) from None
     if not rt.policy.is_allowed(domain):
-        raise UserError(f"{domain} is not a domain this instance federates with")
+        raise UserError(
+            f"{domain} is not a domain this instance federates with",
+            key="relay_not_federated",
+            values={"domain": domain},
+        )
     if rt.urls.is_local(url):
-        raise UserError("that URL is on this instance")
+        raise UserError("that URL is on this instance", key="relay_local")
     return domain
 
 
@@ -65,7 +69,7 @@ async def add_relay(rt: Runtime, directory: ActorDirectory, url: str) -> relays.
     url = url.strip()
     _check_url(rt, url)
     if await relays.by_url(rt.db, url) is not None:
-        raise UserError(f"already subscribed to {url}")
+        raise UserError(f"already subscribed to {url}", key="relay_already_subscribed", values={"url": url})
     target = await relay_target(directory, url)
     domain = _check_url(rt, target.inbox)
     me = rt.urls.instance_actor
@@ -73,7 +77,7 @@ async def add_relay(rt: Runtime, directory: ActorDirectory, url: str) -> relays.
     follow["to"] = [target.follow_object]
     async with rt.db.transaction() as tx:
         if not await relays.add(tx, url, target.actor, target.inbox, domain, follow["id"], json.dumps(follow)):
-            raise UserError(f"already subscribed to {url}")
+            raise UserError(f"already subscribed to {url}", key="relay_already_subscribed", values={"url": url})
         await queue_activity(tx, follow, None, targets=[(target.inbox, domain, None)])
         relay = await relays.by_url(tx, url)
     assert relay is not None
@@ -87,7 +91,7 @@ async def remove_relay(rt: Runtime, url: str) -> relays.Relay:
     async with rt.db.transaction() as tx:
         relay = await relays.remove(tx, url)
         if relay is None:
-            raise UserError(f"not subscribed to {url}")
+            raise UserError(f"not subscribed to {url}", key="relay_not_subscribed", values={"url": url})
         undo = build.undo(f"{me}#relay-undo/{uuid.uuid4().hex}", me, json.loads(relay.follow))
         undo["to"] = [relay.actor or build.PUBLIC]
         await queue_activity(tx, undo, None, targets=[(relay.inbox, relay.domain, None)])

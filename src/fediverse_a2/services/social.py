@@ -121,11 +121,14 @@ async def _comment_local(rt: Runtime, member: Member, url: str, html: str, reply
         parent = await comments.by_ap_id(rt.db, url)
         # A followers-only or direct reply is its addressees' alone: never answered in public.
         if parent is None or await comments.by_id(rt.db, parent.id, urls) is None:
-            raise UserError(f"there is no post or comment at {url} on this instance")
+            raise UserError(f"there is no post or comment at {url} on this instance", key="no_such_post")
         post_id = parent.post_id
     post = await posts.by_id(rt.db, post_id)
     if post is None or (parent is None and post.is_event != (event_id is not None)):  # /posts/ID of an event...
-        raise UserError(f"there is no {'event' if event_id is not None else 'post'} at {url} on this instance")
+        missing = "no_such_event" if event_id is not None else "no_such_post"
+        raise UserError(
+            f"there is no {'event' if event_id is not None else 'post'} at {url} on this instance", key=missing
+        )
     if post.deleted_at is not None:
         raise UserError(f"post was deleted: {url}", key="post_deleted")
     if post.is_draft or not await may_see_post(rt.db, post, member):
@@ -239,9 +242,13 @@ async def delete_comment(rt: Runtime, url: str) -> str:
     if create is None and await _delete_unsent(rt, url):
         return url
     if create is None or create.member_id is None:
-        raise UserError(f"not a post or comment of a member on this instance: {url}")
+        raise UserError(
+            f"not a post or comment of a member on this instance: {url}",
+            key="not_a_members_writing",
+            values={"url": url},
+        )
     if await activities.is_deleted(rt.db, url):
-        raise UserError(f"already deleted: {url}")
+        raise UserError(f"already deleted: {url}", key="already_deleted", values={"url": url})
     sent = orjson.loads(create.body)
     actor = sent["actor"]
     targets = await deliveries.targets_of(rt.db, create.id)
