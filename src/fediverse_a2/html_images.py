@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-__all__ = ["ImageRef", "describe", "find_images", "first_image", "undescribed", "with_alt"]
+__all__ = ["ImageRef", "describe", "find_images", "first_image", "rewrite_images", "undescribed", "with_alt"]
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,21 @@ def with_alt(document: str, source: Callable[[str], str] | None = None) -> str:
             continue
         out.append(document[done : tag.start])
         out.append(_write(attrs))
+        done = tag.start + len(tag.text)
+    out.append(document[done:])
+    return "".join(out)
+
+
+def rewrite_images(document: str, source: Callable[[ImageRef], str | None]) -> str:
+    """The document with each image's address replaced by `source(image)`, or the image left out
+    where that is None (an image without an address is given "")."""
+    out: list[str] = []
+    done = 0
+    for tag in _tags(document):
+        new = source(_ref(tag))
+        out.append(document[done : tag.start])
+        if new is not None:
+            out.append(_write([(k, new if k == "src" else v) for k, v in tag.attrs]))
         done = tag.start + len(tag.text)
     out.append(document[done:])
     return "".join(out)

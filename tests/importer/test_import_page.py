@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ from fediverse_a2.federation.delivery import Deliverer
 from fediverse_a2.services.members import add_member
 from fediverse_a2.store import follows
 from helpers import AP, FIXTURES, LiveServer, cli, last_line, live_server
+from media_samples import PHONE, reveals, tagged_images
 
 FIXTURE = FIXTURES / "archive" / "ambtenaar20-blogpost.txt"  # a copy of ../shared/fixtures
 TITLE = "Programma Ambtenaar 2.0 stopt. Netwerk gaat door."
@@ -136,3 +138,81 @@ def test_page_errors_are_one_line(tmp_path: Path) -> None:
         proc = cli(config, "import", "page", *args, "--author", "redactie", check=False)
         assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def _saved_page(folder: Path, secret: str) -> tuple[Path, bytes]:
+    """`Verslag dag 1.html` with its `Verslag dag 1_files/` as a browser saves it: two images there
+    (one a JPEG carrying `secret` in EXIF and a comment), one missing, one not an image, an escape
+    out of the folder, and a remote image."""
+    folder.mkdir()
+    files = folder / "Verslag dag 1_files"
+    files.mkdir()
+    tagged = tagged_images(secret)
+    (files / "foto 1.jpg").write_bytes(tagged["jpeg-exif"])
+    (files / "logo.png").write_bytes(tagged["png-itxt"])
+    (files / "kapot.jpg").write_bytes(b"<html>no image</html>")
+    (folder / "geheim.jpg").write_bytes(tagged["jpeg-comment"])  # beside the folder: never read
+    body = (
+        '<p>Dag een.</p><p><img src="Verslag%20dag%201_files/foto%201.jpg" alt="De zaal"></p>'
+        '<p><img src="./Verslag dag 1_files/logo.png" title="Het logo"></p>'
+        '<p><img src="Verslag%20dag%201_files/weg.jpg" alt="Kwijt"></p>'
+        '<p><img src="Verslag%20dag%201_files/kapot.jpg" alt="Kapot"></p>'
+        '<p><img src="Verslag%20dag%201_files/../geheim.jpg" alt="Ontsnapt"></p>'
+        '<p><img src="https://elders.example/plaatje.png" alt="Elders"></p>'
+        '<p><img src="Verslag%20dag%201_files/foto%201.jpg" alt="Nog eens"></p>'
+    )
+    page = folder / "Verslag dag 1.html"
+    page.write_text(
+        "<html><head><title>Verslag dag 1 - Ambtenaar 2.0</title></head><body><h1>Verslag dag 1</h1>"
+        f'<div class="xg_user_generated">{body}</div><p>Weergaven: 3</p></body></html>',
+        encoding="utf-8",
+    )
+    return page, tagged["jpeg-exif"]
+
+
+async def test_the_images_saved_beside_a_page_become_the_authors_media(server: LiveServer, tmp_path: Path) -> None:
+    secret = PHONE
+    page, original = _saved_page(tmp_path / "opgeslagen", secret)
+    media_before = sorted(p.name for p in server.rt.config.media_path.glob("*"))
+    dry = cli(server.config_path, "import", "page", str(page), "--author", "redactie", "--dry-run")
+    assert await server.rt.db.fetchval("SELECT COUNT(*) FROM media") == 0
+    assert sorted(p.name for p in server.rt.config.media_path.glob("*")) == media_before  # a dry run writes nothing
+    assert "weg.jpg" in dry.stderr
+
+    proc = cli(server.config_path, "import", "page", str(page), "--author", "redactie")
+    warnings = proc.stderr.splitlines()
+    assert f"warning: {page}: image Verslag%20dag%201_files/weg.jpg is not in Verslag dag 1_files; left out" in warnings
+    assert f"warning: {page}: Verslag%20dag%201_files/kapot.jpg is not an image; left out" in warnings
+    assert any("../geheim.jpg" in w and "is outside Verslag dag 1_files; not read" in w for w in warnings)
+    assert not any("elders.example" in w or "foto%201" in w or "logo" in w for w in warnings)
+    url = last_line(proc)
+    post_id = server.rt.urls.post_id(url)
+    db = server.rt.db
+    redactie = await db.fetchval("SELECT id FROM members WHERE username = 'redactie'")
+    rows = await db.fetchall("SELECT member_id, file_name, alt, original_name FROM media ORDER BY id")
+    assert [(r["member_id"], r["alt"], r["original_name"]) for r in rows] == [
+        (redactie, "De zaal", "foto 1.jpg"),
+        (redactie, "Het logo", "logo.png"),  # no alt: its title
+    ]
+    own = server.rt.urls.media("")
+    content = await db.fetchval("SELECT content_html FROM posts WHERE id = ?", (post_id,))
+    for gone in ("weg.jpg", "kapot.jpg", "geheim", "_files", "Kwijt", "Kapot", "Ontsnapt"):
+        assert gone not in content
+    assert content.count(f'src="{own}{rows[0]["file_name"]}"') == 2
+
+    async with server.client(headers={"User-Agent": "Mozilla/5.0 (X11)"}) as http:
+        shown = (await http.get(url)).text
+        sources = re.findall(r'<img src="([^"]+)"', shown.split('class="e-content"', 1)[1].split("</div>", 1)[0])
+        assert len(sources) == 4 and all(s.startswith(server.base_url + "/media/") for s in sources)
+        assert any("/media/proxy/" in s for s in sources)  # the remote one, through the proxy
+        assert 'alt="Het logo"' in shown and "elders.example" not in shown
+        for row in rows:
+            served = await http.get(f"/media/{row['file_name']}")
+            assert served.status_code == 200 and served.headers["content-type"].startswith("image/")
+            assert served.content != original and not reveals(served.content, secret)
+
+    files_before = sorted(p.name for p in server.rt.config.media_path.glob("*"))
+    again = cli(server.config_path, "import", "page", str(page), "--author", "redactie")
+    assert last_line(again) == url and "imported 0 posts (1 already there)" in again.stdout
+    assert await db.fetchval("SELECT COUNT(*) FROM media") == 2
+    assert sorted(p.name for p in server.rt.config.media_path.glob("*")) == files_before

@@ -276,4 +276,5 @@ def parse_html_page(text: str, *, chrome: SiteChrome = AMBTENAAR20) -> SavedPage
         views=int(views_match.group(1).replace(".", "")) if views_match else None,
         comments=tuple(comments),
         old_url=old_url,
+        image_sources=tuple(n.attrs.get("src", "") for n in _walk(body_node) if n.tag == "img"),
     )

@@ -36,6 +36,7 @@ class SavedPage:
     views: int | None
     comments: tuple[SavedComment, ...]
     old_url: str | None
+    image_sources: tuple[str, ...] = ()  # every `<img src>` of the body as written (before sanitising)
 
 
 # The footer starts with the copyright line, or is the short "Banners | Een probleem rapporteren? |

@@ -11,6 +11,7 @@ from ..errors import UserError
 from ..i18n import translate
 from ..importer.ning import DEFAULT_BATCH, import_ning
 from ..importer.page import import_pages
+from ..importer.page_images import files_folder
 from ..importer.progress import make_progress
 from ..importer.report import CSV_HEADER, Summary
 from ..runtime import Runtime
@@ -19,6 +20,14 @@ from .common import os_reason, say
 from .registry import Registry, count
 
 __all__ = ["register"]
+
+# Why an image of a saved page was left out (page_images.REASONS), as a warning line.
+_LEFT_OUT = {
+    "missing": "cli_import_page_image_missing",
+    "not_an_image": "cli_import_page_image_not_an_image",
+    "outside": "cli_import_page_image_outside",
+    "too_large": "cli_import_page_image_too_large",
+}
 
 
 def _write_report(path: Path, summary: Summary, language: str) -> None:
@@ -57,9 +66,12 @@ async def _ning(rt: Runtime, args: argparse.Namespace) -> None:
 
 
 async def _page(rt: Runtime, args: argparse.Namespace) -> None:
-    summary, urls = await import_pages(
+    summary, urls, warnings = await import_pages(
         rt, [Path(f) for f in args.files], args.author, make_progress(language=args.language), dry_run=args.dry_run
     )
+    for warning in warnings:  # one line each, on stderr: the import itself went well
+        values = {"page": str(warning.page), "image": warning.image.src, "folder": files_folder(warning.page).name}
+        print(translate(args.language, _LEFT_OUT[warning.image.reason], **values), file=sys.stderr)
     for line in summary.lines(args.language):
         print(line)
     for url in urls:  # the post's URL last (one per page, in the order given)

@@ -27,7 +27,16 @@ from ..archive.ning_files import resolve_media
 from ..archive.ning_media import local_path
 from ..media.images import ImageError, process_image
 
-__all__ = ["FILE_TYPES", "MAX_FILE_BYTES", "Copied", "ImageMeta", "MediaCopier", "file_url", "is_file_name"]
+__all__ = [
+    "FILE_TYPES",
+    "MAX_FILE_BYTES",
+    "Copied",
+    "ImageMeta",
+    "MediaCopier",
+    "file_url",
+    "is_file_name",
+    "store_folder_image",
+]
 
 MAX_FILE_BYTES = 100_000_000
 # Copies remembered (a post's <a> and <img> usually name the same file); bounded so memory stays
@@ -237,6 +246,26 @@ def _prepare(folder: Path | None, media_path: Path, path: str, avatar: bool) -> 
         suffix = ".bin"  # an image that does not decode, too: never served as an image
     name = hashlib.sha256(data).hexdigest()[:32] + suffix
     return _Prepared(COPIED, title, media_path / "files" / name, data)
+
+
+def store_folder_image(folder: Path, path: str, media_path: Path, *, write: bool = True) -> ImageMeta | str:
+    """An image file inside `folder` re-encoded (no metadata) into the media folder (`write=False`: a
+    dry run, nothing written); else why not: MISSING, UNSAFE (outside the folder, never read),
+    TOO_LARGE or NOT_AN_IMAGE."""
+    source = resolve_media(folder, path)
+    if source is None:
+        if local_path(path) is None or os.path.lexists(folder / path):
+            return UNSAFE  # `..`, an absolute path, or a link (or folder) that is no file inside it
+        return MISSING
+    if source.stat().st_size > MAX_FILE_BYTES:
+        return TOO_LARGE
+    try:
+        processed = process_image(source.read_bytes(), bulk=True)
+    except ImageError:
+        return NOT_AN_IMAGE
+    if write:
+        _write(media_path / processed.file_name, processed.data)
+    return ImageMeta(processed.file_name, processed.media_type, processed.width, processed.height, len(processed.data))
 
 
 def _not_a_file(address: str) -> bool:

@@ -4,30 +4,42 @@ The page is read by `archive.saved_page` (title, body, view count, comments with
 Its commenters are matched to members by full name; a name no member has becomes an archive
 author of that name (the same one for every page that names them). A page imported again is
 found by its legacy id (the old address when the page shows it, else a digest of its content),
-so nothing changes.
+so nothing changes. The images of its body saved beside it (`NAME_files/`) become media of the
+author (`page_images`); the ones left out are reported, page by page.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..archive.saved_page import NotASavedPage, SavedPage, read_saved_page
 from ..errors import UserError
 from ..runtime import Runtime
-from ..store import legacy, members
+from ..store import legacy, media, members
 from ..store.db import Executor
 from .mapping import name_key, old_path, page_post
 from .media import MediaCopier
 from .model import AuthorRef
+from .page_images import LeftOut, localise_images
 from .progress import Progress
 from .report import Summary
 from .session import Session
 from .writer import AuthorBook, Writer
 
-__all__ = ["import_pages", "page_legacy_id"]
+__all__ = ["ImageWarning", "import_pages", "page_legacy_id"]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageWarning:
+    """An image of a page that was left out (see page_images.LeftOut), and the page's file."""
+
+    page: Path
+    image: LeftOut
 
 
 def page_legacy_id(page: SavedPage) -> str:
@@ -69,8 +81,8 @@ async def _commenters(tx: Executor, page: SavedPage, book: AuthorBook) -> list[A
 
 async def import_pages(
     rt: Runtime, files: Sequence[Path], username: str, progress: Progress, *, dry_run: bool = False
-) -> tuple[Summary, list[str]]:
-    """Import saved pages as posts by `username`; the summary and each page's post URL."""
+) -> tuple[Summary, list[str], list[ImageWarning]]:
+    """Import saved pages as posts by `username`; the summary, each page's post URL, the images left out."""
     author = await members.by_username(rt.db, username)
     if author is None:
         raise UserError(f"no member named {username!r} (give --author an existing username)")
@@ -83,6 +95,7 @@ async def import_pages(
     session = Session(rt.db, dry_run=dry_run)
     copier = MediaCopier(None, rt.config.media_path, rt.urls, write=not dry_run)
     urls: list[str] = []
+    warnings: list[ImageWarning] = []
     progress.phase("pages", len(pages))
     try:
         async with session.run():
@@ -91,15 +104,30 @@ async def import_pages(
             writer = Writer(rt, copier, book, summary)
             author_ref = AuthorRef(f"member:{author.id}", author.name)
             book.add(author_ref.key, author.id, author.username)
-            for _, page in pages:
+            for path, page in pages:
                 legacy_id = page_legacy_id(page)
                 async with session.batch() as tx:
                     commenters = await _commenters(tx, page, book)
-                    await writer.write(tx, [page_post(page, legacy_id, author_ref, commenters)])
+                    post = page_post(page, legacy_id, author_ref, commenters)
+                    fresh = not await legacy.post_ids(tx, [legacy_id])  # imported before: no images again
+                    if fresh:
+                        found = localise_images(
+                            path, post.html, page.image_sources, rt.config.media_path, rt.urls, write=not dry_run
+                        )
+                        warnings += [ImageWarning(path, left) for left in found.left_out]
+                        post = dataclasses.replace(post, html=found.html)
+                    await writer.write(tx, [post])
+                    if fresh:
+                        for s in found.stored:
+                            i = s.image
+                            await media.add(
+                                tx, author.id, i.file_name, i.media_type, i.width, i.height, i.size, s.alt,
+                                s.original_name,
+                            )  # fmt: skip
                     post_id = (await legacy.post_ids(tx, [legacy_id]))[legacy_id]
                 urls.append(rt.urls.post(post_id))
                 progress.advance(1, summary.created["comments"])
     finally:
         progress.close()
     summary.seconds = time.monotonic() - started
-    return summary, urls
+    return summary, urls, warnings
