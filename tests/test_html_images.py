@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fediverse_a2.html_images import ImageRef, describe, find_images, first_image, undescribed, with_alt
+from fediverse_a2.html_images import ImageRef, describe, find_images, first_image, rewrite_images, undescribed, with_alt
 
 MEDIA = "https://a2.example/media/"
 
@@ -55,3 +55,10 @@ def test_with_alt_gives_images_without_any_alt_an_empty_one() -> None:
     assert undescribed(with_alt(html)) == ["a.jpg", "c.jpg"]  # still waiting for their author
     text = "<p>Geen afbeeldingen</p>"
     assert with_alt(text) is text
+
+
+def test_rewrite_images_replaces_addresses_and_leaves_images_out() -> None:
+    doc = '<p>a <img src="x.jpg" alt="X"> b <img alt="geen bron"> c <img src="y.png" title="Y&amp;Z"></p>'
+    out = rewrite_images(doc, lambda ref: None if ref.src in ("", "y.png") else "/media/" + ref.src)
+    assert out == '<p>a <img src="/media/x.jpg" alt="X"> b  c </p>'
+    assert rewrite_images("<p>geen</p>", lambda ref: "") == "<p>geen</p>"
