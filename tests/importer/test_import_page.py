@@ -142,8 +142,8 @@ def test_page_errors_are_one_line(tmp_path: Path) -> None:
 
 def _saved_page(folder: Path, secret: str) -> tuple[Path, bytes]:
     """`Verslag dag 1.html` with its `Verslag dag 1_files/` as a browser saves it: two images there
-    (one a JPEG carrying `secret` in EXIF and a comment), one missing, one not an image, an escape
-    out of the folder, and a remote image."""
+    (carrying `secret` in EXIF and in PNG text), one missing, one not an image, an escape out of the
+    folder and a link out of it, and a remote image."""
     folder.mkdir()
     files = folder / "Verslag dag 1_files"
     files.mkdir()
@@ -152,12 +152,14 @@ def _saved_page(folder: Path, secret: str) -> tuple[Path, bytes]:
     (files / "logo.png").write_bytes(tagged["png-itxt"])
     (files / "kapot.jpg").write_bytes(b"<html>no image</html>")
     (folder / "geheim.jpg").write_bytes(tagged["jpeg-comment"])  # beside the folder: never read
+    (files / "link.jpg").symlink_to(folder / "geheim.jpg")  # a link out of the folder
     body = (
         '<p>Dag een.</p><p><img src="Verslag%20dag%201_files/foto%201.jpg" alt="De zaal"></p>'
         '<p><img src="./Verslag dag 1_files/logo.png" title="Het logo"></p>'
         '<p><img src="Verslag%20dag%201_files/weg.jpg" alt="Kwijt"></p>'
         '<p><img src="Verslag%20dag%201_files/kapot.jpg" alt="Kapot"></p>'
         '<p><img src="Verslag%20dag%201_files/../geheim.jpg" alt="Ontsnapt"></p>'
+        '<p><img src="Verslag%20dag%201_files/link.jpg" alt="Gelinkt"></p>'
         '<p><img src="https://elders.example/plaatje.png" alt="Elders"></p>'
         '<p><img src="Verslag%20dag%201_files/foto%201.jpg" alt="Nog eens"></p>'
     )
@@ -184,6 +186,7 @@ async def test_the_images_saved_beside_a_page_become_the_authors_media(server: L
     assert f"warning: {page}: image Verslag%20dag%201_files/weg.jpg is not in Verslag dag 1_files; left out" in warnings
     assert f"warning: {page}: Verslag%20dag%201_files/kapot.jpg is not an image; left out" in warnings
     assert any("../geheim.jpg" in w and "is outside Verslag dag 1_files; not read" in w for w in warnings)
+    assert any("link.jpg" in w and "is outside Verslag dag 1_files; not read" in w for w in warnings)
     assert not any("elders.example" in w or "foto%201" in w or "logo" in w for w in warnings)
     url = last_line(proc)
     post_id = server.rt.urls.post_id(url)
@@ -196,7 +199,7 @@ async def test_the_images_saved_beside_a_page_become_the_authors_media(server: L
     ]
     own = server.rt.urls.media("")
     content = await db.fetchval("SELECT content_html FROM posts WHERE id = ?", (post_id,))
-    for gone in ("weg.jpg", "kapot.jpg", "geheim", "_files", "Kwijt", "Kapot", "Ontsnapt"):
+    for gone in ("weg.jpg", "kapot.jpg", "geheim", "link.jpg", "_files", "Kwijt", "Kapot", "Ontsnapt", "Gelinkt"):
         assert gone not in content
     assert content.count(f'src="{own}{rows[0]["file_name"]}"') == 2
 
