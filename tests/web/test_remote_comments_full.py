@@ -10,6 +10,7 @@ import os
 import time
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from PIL import Image
 
 from api_client import Api, token_for
 from fake_mastodon import FakeMastodon, running
-from fediverse_a2.media.proxy_links import IMAGE, link_for
+from fediverse_a2.media.proxy_links import AVATAR, IMAGE, link_for
 from fediverse_a2.services.posts import publish_post
 from fediverse_a2.store import comments
 from helpers import LiveServer, live_server, wait_for
@@ -214,6 +215,24 @@ async def test_the_media_proxy_refuses_private_addresses_unless_allowed(tmp_path
             answer = await client.get(a2.rt.urls.media_proxy(link.kind, link.signature, link.encoded))
         assert answer.status_code == 502
         assert fake.file_requests == []
+
+
+async def test_an_avatar_that_cannot_be_fetched_is_the_default_avatar_and_an_image_a_502(tmp_path: Path) -> None:
+    """A broken remote avatar shows this instance's default picture (no broken image on the page);
+    a broken image is a 502. Neither is fetched again while the refusal is remembered."""
+    fake = FakeMastodon()  # serves no file at all: every fetch is a 404
+    async with running(fake), live_server(tmp_path / "a2") as a2:
+        avatar = link_for(a2.rt.web_secret, AVATAR, f"{fake.base}/avatars/carol.png")
+        image = link_for(a2.rt.web_secret, IMAGE, f"{fake.base}/media/gone.png")
+        default = (files("fediverse_a2.web") / "static" / "avatar.png").read_bytes()
+        async with a2.client() as client:
+            for _ in range(2):
+                answer = await client.get(a2.rt.urls.media_proxy(avatar.kind, avatar.signature, avatar.encoded))
+                assert answer.status_code == 200 and answer.headers["content-type"] == "image/png"
+                assert answer.content == default
+                answer = await client.get(a2.rt.urls.media_proxy(image.kind, image.signature, image.encoded))
+                assert answer.status_code == 502
+        assert fake.file_requests == ["/avatars/carol.png", "/media/gone.png"]
 
 
 async def test_an_imported_posts_images_from_another_host_come_through_the_proxy(world) -> None:  # type: ignore[no-untyped-def]
