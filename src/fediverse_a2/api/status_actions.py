@@ -7,11 +7,10 @@ are its ancestors. Likes and boosts are the web's (services/reactions_out.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from starlette.responses import Response
 
 from ..activitypub.visibility import SHOWN
+from ..comment_threads import walk
 from ..errors import UserError
 from ..federation.actors import ActorDirectory
 from ..models import Comment, Member, Post
@@ -25,36 +24,11 @@ from .frame import ApiCall, ApiError, json
 from .present import Presenter
 from .status_views import Item, StatusViews, object_id_of
 
-__all__ = ["StatusActions", "thread_order"]
+__all__ = ["StatusActions"]
 
 MAX_ANCESTORS = 40
 MAX_DESCENDANTS = 4000
 WHO_LIMIT = 80
-
-
-def thread_order(items: Sequence[Comment]) -> list[Comment]:
-    """Comments each followed by its answers (oldest first), walked with a stack: no recursion.
-
-    A comment whose parent is not among them starts a thread of its own."""
-    by_id = {c.id: c for c in items}
-    answers: dict[int, list[Comment]] = {}
-    roots: list[Comment] = []
-    for c in items:
-        if c.parent_id is not None and c.parent_id in by_id and c.parent_id != c.id:
-            answers.setdefault(c.parent_id, []).append(c)
-        else:
-            roots.append(c)
-    out: list[Comment] = []
-    seen: set[int] = set()
-    stack = list(reversed(roots))
-    while stack:
-        c = stack.pop()
-        if c.id in seen:
-            continue
-        seen.add(c.id)
-        out.append(c)
-        stack += reversed(answers.get(c.id, []))
-    return out
 
 
 class StatusActions:
@@ -79,8 +53,10 @@ class StatusActions:
         descendants: list[Item] = []
         if isinstance(item, Post | Comment):
             post_id = item.id if isinstance(item, Post) else item.post_id
-            thread = thread_order(await comments.thread(self.rt.db, post_id, self.rt.policy, self.rt.urls,
-                                                        viewer.id if viewer else None, MAX_DESCENDANTS))  # fmt: skip
+            found = await comments.thread(
+                self.rt.db, post_id, self.rt.policy, self.rt.urls, viewer.id if viewer else None, MAX_DESCENDANTS
+            )
+            thread = [c for c, _depth in walk(found)]
             if isinstance(item, Post):
                 descendants = list(thread)
             else:

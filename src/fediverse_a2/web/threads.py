@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from ..activitypub.build import iso
+from ..comment_threads import walk
 from ..i18n import format_date, translate
 from ..models import Comment
 
@@ -41,40 +42,18 @@ class ThreadEntry:
 
 
 def thread_order(items: list[Comment], max_depth: int = MAX_DEPTH) -> list[ThreadEntry]:
-    """Comments in thread order (each followed by its answers, oldest first), walked with a stack.
-
-    Every comment appears exactly once, whatever the parent_id graph: a comment whose parent is
-    missing (hidden, deleted) starts a thread of its own, and so does one caught in a cycle.
-    """
+    """Comments in thread order (comment_threads.walk: each once, followed by its answers), placed
+    for the page: indentation capped at `max_depth`, the list tags between one and the next."""
     by_id = {c.id: c for c in items}
-    answers: dict[int, list[Comment]] = {}
-    roots: list[Comment] = []
-    for c in items:
-        if c.parent_id is not None and c.parent_id in by_id and c.parent_id != c.id:
-            answers.setdefault(c.parent_id, []).append(c)
-        else:
-            roots.append(c)
     entries: list[ThreadEntry] = []
-    seen: set[int] = set()
     closes = [Markup("</li>" + "</ol></li>" * up) for up in range(max_depth + 1)]
     previous = -1  # the level of the entry before, -1 before the first
-    # Roots first, then whatever a cycle kept out of reach of every root, in page order.
-    for start in (*roots, *items):
-        if start.id in seen:
-            continue
-        stack: list[tuple[Comment, int]] = [(start, 0)]
-        while stack:
-            c, depth = stack.pop()
-            if c.id in seen:
-                continue
-            seen.add(c.id)
-            level = min(depth, max_depth)
-            parent = by_id.get(c.parent_id) if depth > max_depth and c.parent_id is not None else None
-            before = _NOTHING if previous < 0 else _NEST if level > previous else closes[previous - level]
-            entries.append(ThreadEntry(c, depth, level, parent, before))
-            previous = level
-            if kids := answers.get(c.id):
-                stack.extend((a, depth + 1) for a in reversed(kids))
+    for c, depth in walk(items):
+        level = min(depth, max_depth)
+        parent = by_id.get(c.parent_id) if depth > max_depth and c.parent_id is not None else None
+        before = _NOTHING if previous < 0 else _NEST if level > previous else closes[previous - level]
+        entries.append(ThreadEntry(c, depth, level, parent, before))
+        previous = level
     return entries
 
 
